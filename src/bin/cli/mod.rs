@@ -1,0 +1,168 @@
+//! Command-line parsing and output; the work itself is in the library.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use sarcoscope::dicom::{series, Instance};
+use sarcoscope::inspect::{self, FileReport};
+use serde::Serialize;
+
+#[derive(Parser)]
+#[command(name = "sarcoscope", version, about = "L3 body composition and cirrhosis prognosis, privately")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Read every file under a folder: the series found, their geometry, per-file results.
+    Inspect {
+        folder: PathBuf,
+        /// One JSON document: `files` (fields as in the shared expected.json) and `studies`.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Inspect { folder, json } => match inspect_folder(&folder, json) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => {
+                eprintln!("sarcoscope: {message}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+#[derive(Serialize)]
+struct InspectOutput {
+    decoder: String,
+    files: Vec<FileReport>,
+    studies: Vec<series::Study>,
+    /// Indices into `files` of each study's chosen CT series: [study, series].
+    chosen_ct_series: Option<(usize, usize)>,
+}
+
+fn inspect_folder(folder: &Path, json: bool) -> Result<(), String> {
+    let paths = list_files(folder).map_err(|e| format!("cannot read {}: {e}", folder.display()))?;
+    let mut reports = Vec::with_capacity(paths.len());
+    let mut instances: Vec<Instance> = Vec::new();
+    let mut instance_files = Vec::new();
+    for path in &paths {
+        let relative = match path.strip_prefix(folder) {
+            Ok(r) if !r.as_os_str().is_empty() => r,
+            _ => Path::new(path.file_name().unwrap_or(path.as_os_str())),
+        };
+        let name = relative.to_string_lossy().replace('\\', "/");
+        let (report, instance) = match std::fs::read(path) {
+            Ok(bytes) => inspect::inspect_bytes(&name, &bytes),
+            Err(e) => (
+                FileReport {
+                    file: name,
+                    error: Some(format!("the file could not be read: {e}")),
+                    ..Default::default()
+                },
+                None,
+            ),
+        };
+        if let Some(instance) = instance {
+            instance_files.push(reports.len());
+            instances.push(instance);
+        }
+        reports.push(report);
+    }
+    let mut studies = series::build(&instances);
+    let chosen = series::choose_ct(&studies, &instances);
+    // Series refer to instances; report them by their index in `files`.
+    for study in &mut studies {
+        for s in &mut study.series {
+            for f in &mut s.files {
+                *f = instance_files[*f];
+            }
+            for slice in &mut s.slices {
+                slice.file = instance_files[slice.file];
+            }
+        }
+    }
+    if json {
+        let output = InspectOutput {
+            decoder: format!("sarcoscope {} (dicom-rs 0.10, pure_jpegls 2)", env!("CARGO_PKG_VERSION")),
+            files: reports,
+            studies,
+            chosen_ct_series: chosen,
+        };
+        let text = serde_json::to_string_pretty(&output).map_err(|e| e.to_string())?;
+        println!("{text}");
+    } else {
+        print_human(&reports, &studies, chosen);
+    }
+    Ok(())
+}
+
+fn print_human(reports: &[FileReport], studies: &[series::Study], chosen: Option<(usize, usize)>) {
+    let failed = reports.iter().filter(|r| r.error.is_some()).count();
+    println!("{} file(s) read, {} with a problem", reports.len(), failed);
+    for (si, study) in studies.iter().enumerate() {
+        println!("\nStudy {} {}", study.description, study.date.as_deref().unwrap_or(""));
+        for (ri, s) in study.series.iter().enumerate() {
+            let mark = if chosen == Some((si, ri)) { "▶" } else { " " };
+            println!(
+                "{mark} series {} \"{}\" — {} — {} file(s), {} slice(s) {}×{}",
+                s.series_number.map(|n| n.to_string()).unwrap_or_else(|| "?".into()),
+                s.description,
+                s.kind.label(),
+                s.files.len(),
+                s.slices.len(),
+                s.columns,
+                s.rows
+            );
+            if let Some(g) = &s.geometry {
+                if let Some([row, col]) = g.pixel_spacing {
+                    print!("    pixel spacing {row:.3} × {col:.3} mm");
+                }
+                if let Some(spacing) = g.slice_spacing {
+                    print!(", slice spacing {spacing:.2} mm");
+                }
+                println!();
+            }
+            for w in &s.warnings {
+                println!("    ⚠ {w}");
+            }
+        }
+    }
+    if failed > 0 {
+        println!("\nProblems:");
+        for r in reports {
+            if let Some(e) = &r.error {
+                println!("  {}: {e}", r.file);
+            }
+        }
+    }
+}
+
+/// Every regular file under `folder`, recursively, in a stable (sorted) order.
+fn list_files(folder: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut pending = vec![folder.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        if dir.is_file() {
+            out.push(dir);
+            continue;
+        }
+        for entry in std::fs::read_dir(&dir)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.is_file() {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}

@@ -1,0 +1,6 @@
+//! Codecs dicom-rs has no pure-Rust path for, and the splitting of encapsulated pixel
+//! data into frames that they need.
+
+pub mod fragments;
+pub mod jpeg_extended;
+pub mod jpeg_ls;

@@ -1,0 +1,32 @@
+//! What can go wrong with one file, worded for the person who dropped it.
+
+use thiserror::Error;
+
+/// Why a file could not be read or its image decoded. Every variant is shown to users
+/// as is, so each message says what happened in plain language and, where it helps,
+/// what to do about it.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum DicomError {
+    #[error("not a DICOM file (no DICOM header was found); it was skipped")]
+    NotDicom,
+    #[error("this is a DICOMDIR index: it lists images but holds none; the images are read from the other files in the folder")]
+    Dicomdir,
+    #[error("the DICOM header could not be read ({0}); the file may be damaged or incomplete")]
+    Unreadable(String),
+    #[error("this file holds no image (for example a report, a plan or a structured document)")]
+    NoPixelData,
+    #[error("the file's header does not say how its pixels are encoded (no Transfer Syntax UID), so the image cannot be decoded safely")]
+    NoTransferSyntax,
+    #[error("the image is compressed as {name} ({uid}), which this tool cannot decode yet")]
+    UnsupportedTransferSyntax { uid: String, name: String },
+    #[error("the file ends before its image is complete; it was probably cut short during copying")]
+    EndsEarly,
+    #[error("the image is incomplete: {have} bytes of pixel data where {need} are needed; the file was probably cut short during copying")]
+    Truncated { have: usize, need: usize },
+    #[error("the {codec} image could not be decoded ({detail}); the file may be damaged")]
+    Decode { codec: &'static str, detail: String },
+    #[error("the image layout is not supported: {0}")]
+    UnsupportedLayout(String),
+    #[error("the decoder failed unexpectedly on this file; the file is probably damaged")]
+    DecoderFault,
+}

@@ -1,0 +1,210 @@
+//! Opening one DICOM file from memory, tolerant of the variants found on real media:
+//! with or without the 128-byte preamble, with a file meta group that lacks its
+//! transfer syntax, or with no meta group at all (a bare data set).
+
+use std::io::Cursor;
+
+use dicom_dictionary_std::{tags, uids};
+use dicom_object::file::{OpenFileOptions, ReadPreamble};
+use dicom_object::mem::InMemDicomObject;
+use dicom_object::meta::FileMetaTableBuilder;
+use dicom_object::FileDicomObject;
+use dicom_encoding::TransferSyntaxIndex;
+use dicom_transfer_syntax_registry::TransferSyntaxRegistry;
+
+use super::DicomError;
+
+pub type DicomObject = FileDicomObject<InMemDicomObject>;
+
+/// A file read into memory, with what its header said about its encoding.
+pub struct ParsedFile {
+    pub obj: DicomObject,
+    /// The transfer syntax UID the file declared, if it declared one.
+    pub declared_syntax: Option<String>,
+    /// Whether the file had a meta group. One that has a meta group but declares no
+    /// syntax is broken; a bare data set (older media) has its syntax inferred.
+    pub had_meta: bool,
+}
+
+impl ParsedFile {
+    /// The syntax actually used to read the data set: declared, else inferred.
+    pub fn syntax(&self) -> &str {
+        self.obj.meta().transfer_syntax()
+    }
+}
+
+/// Read a whole file, pixel data included. A file whose header reads but whose pixel
+/// data does not is reported as cut short, the usual cause.
+pub fn open(bytes: &[u8]) -> Result<ParsedFile, DicomError> {
+    guarded(|| open_impl(bytes, false)).map_err(|e| match e {
+        DicomError::Unreadable(_) if open_header(bytes).is_ok() => DicomError::EndsEarly,
+        other => other,
+    })
+}
+
+/// Read the header only: everything before the pixel data, which is left unread.
+pub fn open_header(bytes: &[u8]) -> Result<ParsedFile, DicomError> {
+    guarded(|| open_impl(bytes, true))
+}
+
+/// Runs decoder code so that a panic deep inside a third-party codec becomes a per-file
+/// error instead of taking the whole batch down. WebAssembly aborts on panic, so there
+/// the worker that hosts decoding is restarted by the page instead (see `app::worker`).
+pub(crate) fn guarded<T>(f: impl FnOnce() -> Result<T, DicomError>) -> Result<T, DicomError> {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+            .unwrap_or(Err(DicomError::DecoderFault))
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        f()
+    }
+}
+
+const META_START_WITH_PREAMBLE: usize = 132;
+
+fn open_impl(bytes: &[u8], header_only: bool) -> Result<ParsedFile, DicomError> {
+    let meta_at = if bytes.get(128..132) == Some(b"DICM") {
+        Some(ReadPreamble::Always)
+    } else if bytes.get(0..4) == Some(b"DICM") {
+        Some(ReadPreamble::Never)
+    } else {
+        None
+    };
+    let parsed = match meta_at {
+        Some(preamble) => {
+            let mut options = OpenFileOptions::new().read_preamble(preamble);
+            if header_only {
+                options = options.read_until(tags::PIXEL_DATA);
+            }
+            match options.from_reader(Cursor::new(bytes)) {
+                Ok(obj) => {
+                    let ts = obj.meta().transfer_syntax().trim_end_matches('\0').to_owned();
+                    ParsedFile {
+                        obj,
+                        declared_syntax: (!ts.is_empty()).then_some(ts),
+                        had_meta: true,
+                    }
+                }
+                // A meta group that dicom-rs rejects (an over-long AE title, a missing
+                // transfer syntax…): read it leniently, then the data set on its own.
+                Err(_) => {
+                    let start = if preamble == ReadPreamble::Always {
+                        META_START_WITH_PREAMBLE
+                    } else {
+                        4
+                    };
+                    let (body, declared) = read_meta_group(bytes, start)
+                        .ok_or_else(|| DicomError::Unreadable("damaged file meta group".into()))?;
+                    let mut parsed = read_bare_dataset(body, declared.as_deref())?;
+                    parsed.had_meta = true;
+                    parsed
+                }
+            }
+        }
+        None => read_bare_dataset(bytes, None)?,
+    };
+    if is_dicomdir(&parsed.obj) {
+        return Err(DicomError::Dicomdir);
+    }
+    Ok(parsed)
+}
+
+fn is_dicomdir(obj: &DicomObject) -> bool {
+    obj.meta().media_storage_sop_class_uid().trim_end_matches('\0') == uids::MEDIA_STORAGE_DIRECTORY_STORAGE
+        || obj.element_opt(tags::DIRECTORY_RECORD_SEQUENCE).ok().flatten().is_some()
+}
+
+/// Reads the file meta group (group 0002, always explicit VR little endian) from
+/// `start` (just after "DICM"): returns the bytes after it and the declared syntax.
+fn read_meta_group(bytes: &[u8], start: usize) -> Option<(&[u8], Option<String>)> {
+    let mut at = start;
+    let mut syntax = None;
+    loop {
+        let head = bytes.get(at..at + 8)?;
+        let group = u16::from_le_bytes([head[0], head[1]]);
+        if group != 0x0002 {
+            return Some((bytes.get(at..)?, syntax));
+        }
+        let element = u16::from_le_bytes([head[2], head[3]]);
+        let vr = &head[4..6];
+        let long_form = matches!(vr, b"OB" | b"OW" | b"OF" | b"SQ" | b"UT" | b"UN" | b"UC" | b"UR" | b"OD" | b"OL" | b"OV");
+        let (header_len, value_len) = if long_form {
+            let len = bytes.get(at + 8..at + 12)?;
+            (12, u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize)
+        } else {
+            (8, u16::from_le_bytes([head[6], head[7]]) as usize)
+        };
+        let value_at = at.checked_add(header_len)?;
+        let end = value_at.checked_add(value_len)?;
+        if element == 0x0010 {
+            let uid = String::from_utf8_lossy(bytes.get(value_at..end)?);
+            let uid = uid.trim_end_matches(['\0', ' ']);
+            syntax = (!uid.is_empty()).then(|| uid.to_owned());
+        }
+        at = end;
+    }
+}
+
+/// Guesses the encoding of a data set that comes without a meta group, from the
+/// byte order of its first tag and whether a two-letter VR follows it.
+fn infer_syntax(data: &[u8]) -> Option<&'static str> {
+    let head = data.get(0..8)?;
+    let plausible = |group: u16| matches!(group, 0x0002 | 0x0008 | 0x0010 | 0x0018 | 0x0020 | 0x0028);
+    let explicit = head[4].is_ascii_uppercase() && head[5].is_ascii_uppercase();
+    if plausible(u16::from_le_bytes([head[0], head[1]])) {
+        Some(if explicit {
+            uids::EXPLICIT_VR_LITTLE_ENDIAN
+        } else {
+            uids::IMPLICIT_VR_LITTLE_ENDIAN
+        })
+    } else if plausible(u16::from_be_bytes([head[0], head[1]])) && explicit {
+        // Retired from the standard, but still on old media.
+        Some("1.2.840.10008.1.2.2")
+    } else {
+        None
+    }
+}
+
+/// Reads a data set without (or past) its meta group, in the `declared` syntax when
+/// known, else in the one inferred from its first bytes.
+fn read_bare_dataset(data: &[u8], declared: Option<&str>) -> Result<ParsedFile, DicomError> {
+    let uid = match declared {
+        Some(uid) => uid,
+        None => infer_syntax(data).ok_or(DicomError::NotDicom)?,
+    };
+    // Compressed syntaxes dicom-rs does not know still encode the data set itself as
+    // explicit VR little endian (PS3.5 A.4), so the header stays readable.
+    let ts = TransferSyntaxRegistry
+        .get(uid)
+        .or_else(|| TransferSyntaxRegistry.get(uids::EXPLICIT_VR_LITTLE_ENDIAN))
+        .ok_or_else(|| DicomError::Unreadable(format!("no reader for {uid}")))?;
+    let dataset = InMemDicomObject::read_dataset_with_ts(Cursor::new(data), ts)
+        .map_err(|e| DicomError::Unreadable(first_line(&e.to_string())))?;
+    let text = |tag| {
+        dataset
+            .element_opt(tag)
+            .ok()
+            .flatten()
+            .and_then(|e| e.to_str().ok())
+            .map(|s| s.trim_end_matches(['\0', ' ']).to_owned())
+    };
+    // The meta table records the syntax the data set was read with, so later steps
+    // (pixel decoding) follow the same encoding; `declared_syntax` stays empty.
+    let meta = FileMetaTableBuilder::new()
+        .transfer_syntax(uid)
+        .media_storage_sop_class_uid(text(tags::SOP_CLASS_UID).unwrap_or_default())
+        .media_storage_sop_instance_uid(text(tags::SOP_INSTANCE_UID).unwrap_or_default())
+        .build()
+        .map_err(|e| DicomError::Unreadable(first_line(&e.to_string())))?;
+    Ok(ParsedFile {
+        obj: dataset.with_exact_meta(meta),
+        declared_syntax: declared.map(str::to_owned),
+        had_meta: false,
+    })
+}
+
+pub(crate) fn first_line(text: &str) -> String {
+    text.lines().next().unwrap_or_default().to_owned()
+}

@@ -1,0 +1,274 @@
+//! The header facts of one DICOM file that ingest, series building and the clinical
+//! panel need — read once, cheaply, and small enough to send between threads.
+
+use dicom_dictionary_std::tags;
+use dicom_object::mem::InMemDicomObject;
+use dicom_object::Tag;
+use serde::{Deserialize, Serialize};
+
+use super::file::{DicomObject, ParsedFile};
+use crate::units::Rescale;
+
+/// Where one frame sits in patient space (DICOM LPS, millimetres).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FrameGeometry {
+    /// ImagePositionPatient: the centre of the first transmitted pixel.
+    pub position: Option<[f64; 3]>,
+    /// ImageOrientationPatient: row direction then column direction cosines.
+    pub orientation: Option<[f64; 6]>,
+    /// Per-frame rescale of enhanced objects, overriding the file's.
+    pub rescale: Option<Rescale>,
+    pub pixel_spacing: Option<[f64; 2]>,
+    pub slice_thickness: Option<f64>,
+}
+
+/// Patient facts the clinical panel is prefilled with. Names and identifiers are
+/// deliberately not read: nothing here needs them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PatientFacts {
+    /// "M", "F" or "O" as recorded.
+    pub sex: Option<String>,
+    /// PatientAge as recorded, e.g. "063Y".
+    pub age: Option<String>,
+    /// PatientSize, metres.
+    pub height_m: Option<f64>,
+    /// PatientWeight, kilograms.
+    pub weight_kg: Option<f64>,
+}
+
+/// Acquisition facts kept beside every measurement (they change HU and areas).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AcquisitionFacts {
+    pub kvp: Option<f64>,
+    /// ContrastBolusAgent; empty or absent means none was recorded.
+    pub contrast_agent: Option<String>,
+    pub manufacturer: Option<String>,
+    pub model: Option<String>,
+    pub study_date: Option<String>,
+}
+
+/// One DICOM file's header, as far as Sarcoscope needs it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Instance {
+    /// Declared transfer syntax UID ("" when the file declares none).
+    pub transfer_syntax: String,
+    pub sop_class: String,
+    pub sop_instance_uid: String,
+    pub study_uid: String,
+    pub series_uid: String,
+    pub series_number: Option<i64>,
+    pub series_description: String,
+    pub study_description: String,
+    pub modality: String,
+    pub image_type: Vec<String>,
+    pub instance_number: Option<i64>,
+    pub rows: u32,
+    pub columns: u32,
+    pub frames: u32,
+    pub samples_per_pixel: u16,
+    pub bits_allocated: u16,
+    pub bits_stored: u16,
+    pub pixel_representation: u16,
+    pub photometric: String,
+    /// 0: samples interleaved per pixel; 1: one colour plane after another.
+    pub planar_configuration: u16,
+    pub rescale: Option<Rescale>,
+    pub padding_value: Option<i32>,
+    pub pixel_spacing: Option<[f64; 2]>,
+    pub slice_thickness: Option<f64>,
+    /// One entry per frame (a single entry for classic single-frame images).
+    pub frame_geometry: Vec<FrameGeometry>,
+    pub has_pixel_data: bool,
+    pub patient: PatientFacts,
+    pub acquisition: AcquisitionFacts,
+}
+
+impl Instance {
+    /// Reads the header facts; `has_pixel_data` must be given because a header-only
+    /// read stops before the pixel data element.
+    pub fn from_parsed(parsed: &ParsedFile, has_pixel_data: bool) -> Instance {
+        let obj = &parsed.obj;
+        let frames = int(obj, tags::NUMBER_OF_FRAMES).unwrap_or(1).max(1) as u32;
+        let shared = first_item(obj, tags::SHARED_FUNCTIONAL_GROUPS_SEQUENCE);
+        let per_frame = obj
+            .element_opt(tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE)
+            .ok()
+            .flatten()
+            .and_then(|e| e.items())
+            .unwrap_or(&[]);
+        let classic = FrameGeometry {
+            position: floats::<3>(obj, tags::IMAGE_POSITION_PATIENT),
+            orientation: floats::<6>(obj, tags::IMAGE_ORIENTATION_PATIENT),
+            rescale: None,
+            pixel_spacing: floats::<2>(obj, tags::PIXEL_SPACING),
+            slice_thickness: float(obj, tags::SLICE_THICKNESS),
+        };
+        let frame_geometry = if per_frame.is_empty() && shared.is_none() {
+            vec![classic.clone()]
+        } else {
+            (0..frames as usize)
+                .map(|i| functional_geometry(per_frame.get(i), shared, &classic))
+                .collect()
+        };
+        let first = frame_geometry.first().cloned().unwrap_or_default();
+        let rescale = match (float(obj, tags::RESCALE_SLOPE), float(obj, tags::RESCALE_INTERCEPT)) {
+            (None, None) => first.rescale,
+            (slope, intercept) => Some(Rescale {
+                slope: slope.unwrap_or(1.0),
+                intercept: intercept.unwrap_or(0.0),
+            }),
+        };
+        Instance {
+            transfer_syntax: parsed.declared_syntax.clone().unwrap_or_default(),
+            sop_class: text(obj, tags::SOP_CLASS_UID).unwrap_or_default(),
+            sop_instance_uid: text(obj, tags::SOP_INSTANCE_UID).unwrap_or_default(),
+            study_uid: text(obj, tags::STUDY_INSTANCE_UID).unwrap_or_default(),
+            series_uid: text(obj, tags::SERIES_INSTANCE_UID).unwrap_or_default(),
+            series_number: int(obj, tags::SERIES_NUMBER),
+            series_description: text(obj, tags::SERIES_DESCRIPTION).unwrap_or_default(),
+            study_description: text(obj, tags::STUDY_DESCRIPTION).unwrap_or_default(),
+            modality: text(obj, tags::MODALITY).unwrap_or_default(),
+            image_type: text(obj, tags::IMAGE_TYPE)
+                .map(|s| s.split('\\').map(|p| p.trim().to_uppercase()).collect())
+                .unwrap_or_default(),
+            instance_number: int(obj, tags::INSTANCE_NUMBER),
+            rows: int(obj, tags::ROWS).unwrap_or(0).max(0) as u32,
+            columns: int(obj, tags::COLUMNS).unwrap_or(0).max(0) as u32,
+            frames,
+            samples_per_pixel: int(obj, tags::SAMPLES_PER_PIXEL).unwrap_or(1) as u16,
+            bits_allocated: int(obj, tags::BITS_ALLOCATED).unwrap_or(0) as u16,
+            bits_stored: int(obj, tags::BITS_STORED).unwrap_or(0) as u16,
+            pixel_representation: int(obj, tags::PIXEL_REPRESENTATION).unwrap_or(0) as u16,
+            photometric: text(obj, tags::PHOTOMETRIC_INTERPRETATION).unwrap_or_default(),
+            planar_configuration: int(obj, tags::PLANAR_CONFIGURATION).unwrap_or(0) as u16,
+            rescale,
+            padding_value: int(obj, tags::PIXEL_PADDING_VALUE).map(|v| v as i32),
+            pixel_spacing: first.pixel_spacing,
+            slice_thickness: first.slice_thickness,
+            frame_geometry,
+            has_pixel_data,
+            patient: PatientFacts {
+                sex: text(obj, tags::PATIENT_SEX).filter(|s| !s.is_empty()),
+                age: text(obj, tags::PATIENT_AGE).filter(|s| !s.is_empty()),
+                height_m: float(obj, tags::PATIENT_SIZE).filter(|v| *v > 0.0),
+                weight_kg: float(obj, tags::PATIENT_WEIGHT).filter(|v| *v > 0.0),
+            },
+            acquisition: AcquisitionFacts {
+                kvp: float(obj, tags::KVP),
+                contrast_agent: text(obj, tags::CONTRAST_BOLUS_AGENT).filter(|s| !s.is_empty()),
+                manufacturer: text(obj, tags::MANUFACTURER).filter(|s| !s.is_empty()),
+                model: text(obj, tags::MANUFACTURER_MODEL_NAME).filter(|s| !s.is_empty()),
+                study_date: text(obj, tags::STUDY_DATE).filter(|s| !s.is_empty()),
+            },
+        }
+    }
+
+    /// The modality values map of a frame (per-frame rescale wins over the file's).
+    pub fn rescale_for(&self, frame: usize) -> Rescale {
+        self.frame_geometry
+            .get(frame)
+            .and_then(|g| g.rescale)
+            .or(self.rescale)
+            .unwrap_or_default()
+    }
+
+    pub fn is_localizer(&self) -> bool {
+        self.image_type.iter().any(|t| t == "LOCALIZER")
+    }
+
+    /// Secondary captures, reports and other non-image storage classes are listed but
+    /// never chosen as the CT series.
+    pub fn is_secondary_or_derived_capture(&self) -> bool {
+        self.sop_class.starts_with("1.2.840.10008.5.1.4.1.1.7")
+            || self.sop_class.starts_with("1.2.840.10008.5.1.4.1.1.88")
+            || self.image_type.first().is_some_and(|t| t == "DERIVED") && self.image_type.iter().any(|t| t == "SECONDARY")
+    }
+}
+
+/// Geometry of frame `i` of an enhanced object: per-frame functional groups first,
+/// then shared ones, then the classic top-level attributes.
+fn functional_geometry(
+    frame: Option<&InMemDicomObject>,
+    shared: Option<&InMemDicomObject>,
+    classic: &FrameGeometry,
+) -> FrameGeometry {
+    let pick = |seq: Tag, f: &dyn Fn(&InMemDicomObject) -> Option<FrameGeometry>| {
+        frame
+            .and_then(|o| nested(o, seq))
+            .and_then(f)
+            .or_else(|| shared.and_then(|o| nested(o, seq)).and_then(f))
+    };
+    let position = pick(tags::PLANE_POSITION_SEQUENCE, &|o| {
+        Some(FrameGeometry {
+            position: floats::<3>(o, tags::IMAGE_POSITION_PATIENT),
+            ..Default::default()
+        })
+    })
+    .and_then(|g| g.position);
+    let orientation = pick(tags::PLANE_ORIENTATION_SEQUENCE, &|o| {
+        Some(FrameGeometry {
+            orientation: floats::<6>(o, tags::IMAGE_ORIENTATION_PATIENT),
+            ..Default::default()
+        })
+    })
+    .and_then(|g| g.orientation);
+    let measures = pick(tags::PIXEL_MEASURES_SEQUENCE, &|o| {
+        Some(FrameGeometry {
+            pixel_spacing: floats::<2>(o, tags::PIXEL_SPACING),
+            slice_thickness: float(o, tags::SLICE_THICKNESS),
+            ..Default::default()
+        })
+    });
+    let rescale = pick(tags::PIXEL_VALUE_TRANSFORMATION_SEQUENCE, &|o| {
+        let slope = float(o, tags::RESCALE_SLOPE)?;
+        Some(FrameGeometry {
+            rescale: Some(Rescale {
+                slope,
+                intercept: float(o, tags::RESCALE_INTERCEPT).unwrap_or(0.0),
+            }),
+            ..Default::default()
+        })
+    })
+    .and_then(|g| g.rescale);
+    FrameGeometry {
+        position: position.or(classic.position),
+        orientation: orientation.or(classic.orientation),
+        rescale,
+        pixel_spacing: measures
+            .as_ref()
+            .and_then(|m| m.pixel_spacing)
+            .or(classic.pixel_spacing),
+        slice_thickness: measures
+            .as_ref()
+            .and_then(|m| m.slice_thickness)
+            .or(classic.slice_thickness),
+    }
+}
+
+fn nested(obj: &InMemDicomObject, tag: Tag) -> Option<&InMemDicomObject> {
+    obj.element_opt(tag).ok().flatten()?.items()?.first()
+}
+
+fn first_item(obj: &DicomObject, tag: Tag) -> Option<&InMemDicomObject> {
+    nested(obj, tag)
+}
+
+pub(crate) fn text(obj: &InMemDicomObject, tag: Tag) -> Option<String> {
+    let value = obj.element_opt(tag).ok().flatten()?.to_str().ok()?;
+    Some(value.trim_matches(['\0', ' ']).to_owned())
+}
+
+fn float(obj: &InMemDicomObject, tag: Tag) -> Option<f64> {
+    let value = obj.element_opt(tag).ok().flatten()?.to_float64().ok()?;
+    value.is_finite().then_some(value)
+}
+
+fn floats<const N: usize>(obj: &InMemDicomObject, tag: Tag) -> Option<[f64; N]> {
+    let values = obj.element_opt(tag).ok().flatten()?.to_multi_float64().ok()?;
+    let array: [f64; N] = values.get(..N)?.try_into().ok()?;
+    array.iter().all(|v| v.is_finite()).then_some(array)
+}
+
+fn int(obj: &InMemDicomObject, tag: Tag) -> Option<i64> {
+    obj.element_opt(tag).ok().flatten()?.to_int::<i64>().ok()
+}

@@ -1,0 +1,279 @@
+//! Pixel decoding: stored values exactly as the reference decoders report them, then
+//! modality values (HU for CT).
+
+use dicom_dictionary_std::tags;
+use dicom_object::mem::InMemElement;
+use dicom_pixeldata::PixelDecoder;
+
+use super::codec::{fragments, jpeg_extended, jpeg_ls};
+use super::file::{first_line, guarded, ParsedFile};
+use super::syntax::{self, Decoder};
+use super::{DicomError, Instance};
+
+/// Decoded stored values of every frame, row-major, samples interleaved per pixel
+/// (the layout of pydicom's `pixel_array`, so that checksums compare directly).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredFrames {
+    pub rows: usize,
+    pub columns: usize,
+    pub samples: usize,
+    pub frames: usize,
+    pub values: Vec<i32>,
+}
+
+impl StoredFrames {
+    pub fn frame_len(&self) -> usize {
+        self.rows * self.columns * self.samples
+    }
+
+    pub fn frame(&self, index: usize) -> Option<&[i32]> {
+        let len = self.frame_len();
+        self.values.get(index * len..(index + 1) * len)
+    }
+}
+
+/// Decodes all frames of a fully read file (see [`super::open`]).
+pub fn decode_stored(parsed: &ParsedFile, inst: &Instance) -> Result<StoredFrames, DicomError> {
+    guarded(|| decode_impl(parsed, inst))
+}
+
+fn decode_impl(parsed: &ParsedFile, inst: &Instance) -> Result<StoredFrames, DicomError> {
+    let element = parsed
+        .obj
+        .element_opt(tags::PIXEL_DATA)
+        .ok()
+        .flatten()
+        .ok_or(DicomError::NoPixelData)?;
+    if parsed.declared_syntax.is_none() && parsed.had_meta {
+        return Err(DicomError::NoTransferSyntax);
+    }
+    let layout = Layout::of(inst)?;
+    let uid = parsed.syntax().trim_end_matches('\0');
+    let info = syntax::info(uid);
+    let unsupported = || DicomError::UnsupportedTransferSyntax {
+        uid: uid.to_owned(),
+        name: info.name.to_owned(),
+    };
+    let values = match info.decoder {
+        Decoder::Native if layout.bits_allocated == 1 => unpack_bits(element, &layout)?,
+        Decoder::Native => from_native(element, &layout)?,
+        Decoder::DicomRs => from_dicom_rs(parsed, &layout)?,
+        Decoder::JpegExtended if layout.bits_stored <= 8 => from_dicom_rs(parsed, &layout)?,
+        Decoder::JpegLs => from_fragments(element, &layout, "JPEG-LS", |stream| {
+            jpeg_ls::decode(stream, layout.columns as u32, layout.rows as u32)
+        })?,
+        Decoder::JpegExtended => from_fragments(element, &layout, "JPEG", |stream| {
+            decode_jpeg_extended(stream, &layout)
+        })?,
+        Decoder::Unsupported => return Err(unsupported()),
+    };
+    Ok(StoredFrames {
+        rows: layout.rows,
+        columns: layout.columns,
+        samples: layout.samples,
+        frames: layout.frames,
+        values,
+    })
+}
+
+/// The pixel layout the header declares, validated before any decoding.
+#[derive(Clone, Copy)]
+struct Layout {
+    rows: usize,
+    columns: usize,
+    samples: usize,
+    frames: usize,
+    bits_allocated: u16,
+    bits_stored: u16,
+    signed: bool,
+    planar: bool,
+}
+
+impl Layout {
+    fn of(inst: &Instance) -> Result<Layout, DicomError> {
+        if inst.rows == 0 || inst.columns == 0 {
+            return Err(DicomError::UnsupportedLayout("the image has no rows or columns".into()));
+        }
+        if !matches!(inst.bits_allocated, 1 | 8 | 16 | 32) {
+            return Err(DicomError::UnsupportedLayout(format!(
+                "{} bits allocated per sample",
+                inst.bits_allocated
+            )));
+        }
+        if !matches!(inst.samples_per_pixel, 1 | 3) {
+            return Err(DicomError::UnsupportedLayout(format!(
+                "{} samples per pixel",
+                inst.samples_per_pixel
+            )));
+        }
+        let bits_stored = match inst.bits_stored {
+            0 => inst.bits_allocated,
+            b => b.min(inst.bits_allocated),
+        };
+        Ok(Layout {
+            rows: inst.rows as usize,
+            columns: inst.columns as usize,
+            samples: inst.samples_per_pixel as usize,
+            frames: inst.frames.max(1) as usize,
+            bits_allocated: inst.bits_allocated,
+            bits_stored,
+            signed: inst.pixel_representation == 1,
+            planar: inst.planar_configuration == 1 && inst.samples_per_pixel > 1,
+        })
+    }
+
+    fn samples_total(&self) -> usize {
+        self.rows * self.columns * self.samples * self.frames
+    }
+
+    /// Applies the pixel representation: two's complement within `bits_stored` for
+    /// signed data, as stored otherwise.
+    fn stored_value(&self, raw: u32) -> i32 {
+        let bits = u32::from(self.bits_stored);
+        if self.signed && bits < 32 {
+            let shift = 32 - bits;
+            ((raw << shift) as i32) >> shift
+        } else if bits < 32 {
+            (raw & ((1u32 << bits) - 1)) as i32
+        } else {
+            raw as i32
+        }
+    }
+}
+
+/// Uncompressed data: the element's values, which dicom-rs has already put in native
+/// byte order whatever the file's endianness.
+fn from_native(element: &InMemElement, layout: &Layout) -> Result<Vec<i32>, DicomError> {
+    use dicom_core::PrimitiveValue as P;
+    let value = element.value().primitive().ok_or(DicomError::NoPixelData)?;
+    let raw: Vec<u32> = match (value, layout.bits_allocated) {
+        (P::U8(v), 8) => v.iter().map(|&x| u32::from(x)).collect(),
+        (P::U8(v), 16) => v.chunks_exact(2).map(|c| u32::from(u16::from_le_bytes([c[0], c[1]]))).collect(),
+        (P::U8(v), 32) => v.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect(),
+        (P::U16(v), 16) => v.iter().map(|&x| u32::from(x)).collect(),
+        (P::I16(v), 16) => v.iter().map(|&x| u32::from(x as u16)).collect(),
+        (P::U16(v), 8) => v.iter().flat_map(|x| x.to_le_bytes()).map(u32::from).collect(),
+        (P::U32(v), 32) => v.to_vec(),
+        (P::I32(v), 32) => v.iter().map(|&x| x as u32).collect(),
+        (_, bits) => {
+            return Err(DicomError::UnsupportedLayout(format!(
+                "{bits}-bit pixels in an unexpected value encoding"
+            )))
+        }
+    };
+    to_stored(raw, layout)
+}
+
+fn from_dicom_rs(parsed: &ParsedFile, layout: &Layout) -> Result<Vec<i32>, DicomError> {
+    let decoded = parsed.obj.decode_pixel_data().map_err(|e| DicomError::Decode {
+        codec: "image",
+        detail: first_line(&e.to_string()),
+    })?;
+    let width = usize::from(layout.bits_allocated / 8);
+    let raw: Vec<u32> = decoded
+        .data()
+        .chunks_exact(width)
+        .map(|c| match *c {
+            [a] => u32::from(a),
+            [a, b] => u32::from(u16::from_le_bytes([a, b])),
+            [a, b, c, d] => u32::from_le_bytes([a, b, c, d]),
+            _ => 0,
+        })
+        .collect();
+    // Codecs return colour interleaved per pixel whatever the header says.
+    let layout = Layout {
+        planar: false,
+        ..*layout
+    };
+    to_stored(raw, &layout)
+}
+
+/// Checks the sample count, applies the pixel representation and interleaves planes.
+fn to_stored(raw: Vec<u32>, layout: &Layout) -> Result<Vec<i32>, DicomError> {
+    let need = layout.samples_total();
+    let bytes_per_sample = usize::from(layout.bits_allocated / 8);
+    if raw.len() < need {
+        return Err(DicomError::Truncated {
+            have: raw.len() * bytes_per_sample,
+            need: need * bytes_per_sample,
+        });
+    }
+    let mut values: Vec<i32> = raw[..need].iter().map(|&r| layout.stored_value(r)).collect();
+    if layout.planar {
+        interleave_planes(&mut values, layout);
+    }
+    Ok(values)
+}
+
+/// Colour-by-plane (PlanarConfiguration 1) to colour-by-pixel, frame by frame.
+fn interleave_planes(values: &mut [i32], layout: &Layout) {
+    let plane = layout.rows * layout.columns;
+    let frame_len = plane * layout.samples;
+    for frame in values.chunks_exact_mut(frame_len) {
+        let planar = frame.to_vec();
+        for (i, v) in frame.iter_mut().enumerate() {
+            *v = planar[(i % layout.samples) * plane + i / layout.samples];
+        }
+    }
+}
+
+/// Bit-packed data (segmentations, overlays): least significant bit first.
+fn unpack_bits(element: &InMemElement, layout: &Layout) -> Result<Vec<i32>, DicomError> {
+    let bytes = element.to_bytes().map_err(|_| DicomError::NoPixelData)?;
+    let need_bits = layout.samples_total();
+    let need = need_bits.div_ceil(8);
+    if bytes.len() < need {
+        return Err(DicomError::Truncated {
+            have: bytes.len(),
+            need,
+        });
+    }
+    Ok((0..need_bits)
+        .map(|i| i32::from((bytes[i / 8] >> (i % 8)) & 1))
+        .collect())
+}
+
+/// Encapsulated single-component data decoded frame by frame with `decode`, which
+/// returns unsigned samples.
+fn from_fragments(
+    element: &InMemElement,
+    layout: &Layout,
+    codec: &'static str,
+    decode: impl Fn(&[u8]) -> Result<Vec<u16>, DicomError>,
+) -> Result<Vec<i32>, DicomError> {
+    if layout.samples != 1 {
+        return Err(DicomError::UnsupportedLayout(format!("colour {codec} images")));
+    }
+    let value = element.value();
+    let fragments: Vec<Vec<u8>> = value.fragments().map(|f| f.to_vec()).ok_or(DicomError::Decode {
+        codec,
+        detail: "the pixel data is not encapsulated".into(),
+    })?;
+    let frames = fragments::split_frames(&fragments, value.offset_table().unwrap_or(&[]), layout.frames)
+        .ok_or(DicomError::Decode {
+            codec,
+            detail: format!("its fragments do not split into {} frames", layout.frames),
+        })?;
+    let mut values = Vec::with_capacity(layout.samples_total());
+    for codestream in frames {
+        values.extend(decode(&codestream)?.into_iter().map(|s| layout.stored_value(u32::from(s))));
+    }
+    Ok(values)
+}
+
+fn decode_jpeg_extended(stream: &[u8], layout: &Layout) -> Result<Vec<u16>, DicomError> {
+    let decoded = jpeg_extended::decode(stream).map_err(|e| DicomError::Decode {
+        codec: "JPEG",
+        detail: e.to_string(),
+    })?;
+    if usize::from(decoded.width) != layout.columns || usize::from(decoded.height) != layout.rows {
+        return Err(DicomError::Decode {
+            codec: "JPEG",
+            detail: format!(
+                "the stream is {}×{}, the header says {}×{}",
+                decoded.width, decoded.height, layout.columns, layout.rows
+            ),
+        });
+    }
+    Ok(decoded.samples)
+}
