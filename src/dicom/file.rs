@@ -9,6 +9,9 @@ use dicom_object::file::{OpenFileOptions, ReadPreamble};
 use dicom_object::mem::InMemDicomObject;
 use dicom_object::meta::FileMetaTableBuilder;
 use dicom_object::FileDicomObject;
+use dicom_core::{Tag, VR};
+use dicom_encoding::decode::DecodeFrom;
+use dicom_encoding::transfer_syntax::{Codec, TransferSyntax};
 use dicom_encoding::TransferSyntaxIndex;
 use dicom_transfer_syntax_registry::TransferSyntaxRegistry;
 
@@ -74,6 +77,18 @@ fn open_impl(bytes: &[u8], header_only: bool) -> Result<ParsedFile, DicomError> 
     };
     let parsed = match meta_at {
         Some(preamble) => {
+            let start = if preamble == ReadPreamble::Always {
+                META_START_WITH_PREAMBLE
+            } else {
+                4
+            };
+            let (body, declared) = read_meta_group(bytes, start)
+                .ok_or_else(|| DicomError::Unreadable("damaged file meta group".into()))?;
+            // Without a declared syntax dicom-rs refuses the file and the data set is
+            // read (and checked) on its own below.
+            if let Some(uid) = declared.as_deref() {
+                check_lengths(body, syntax_or_default(Some(uid))?, header_only)?;
+            }
             let mut options = OpenFileOptions::new().read_preamble(preamble);
             if header_only {
                 options = options.read_until(tags::PIXEL_DATA);
@@ -90,14 +105,12 @@ fn open_impl(bytes: &[u8], header_only: bool) -> Result<ParsedFile, DicomError> 
                 // A meta group that dicom-rs rejects (an over-long AE title, a missing
                 // transfer syntax…): read it leniently, then the data set on its own.
                 Err(_) => {
-                    let start = if preamble == ReadPreamble::Always {
-                        META_START_WITH_PREAMBLE
-                    } else {
-                        4
-                    };
-                    let (body, declared) = read_meta_group(bytes, start)
-                        .ok_or_else(|| DicomError::Unreadable("damaged file meta group".into()))?;
-                    let mut parsed = read_bare_dataset(body, declared.as_deref())?;
+                    // A meta group was found, so a data set that cannot be recognised
+                    // is one whose encoding the (missing) transfer syntax would give.
+                    let mut parsed = read_bare_dataset(body, declared.as_deref()).map_err(|e| match e {
+                        DicomError::NotDicom => DicomError::NoTransferSyntax,
+                        other => other,
+                    })?;
                     parsed.had_meta = true;
                     parsed
                 }
@@ -122,6 +135,9 @@ fn read_meta_group(bytes: &[u8], start: usize) -> Option<(&[u8], Option<String>)
     let mut at = start;
     let mut syntax = None;
     loop {
+        if at == bytes.len() {
+            return Some((&[], syntax));
+        }
         let head = bytes.get(at..at + 8)?;
         let group = u16::from_le_bytes([head[0], head[1]]);
         if group != 0x0002 {
@@ -174,12 +190,8 @@ fn read_bare_dataset(data: &[u8], declared: Option<&str>) -> Result<ParsedFile, 
         Some(uid) => uid,
         None => infer_syntax(data).ok_or(DicomError::NotDicom)?,
     };
-    // Compressed syntaxes dicom-rs does not know still encode the data set itself as
-    // explicit VR little endian (PS3.5 A.4), so the header stays readable.
-    let ts = TransferSyntaxRegistry
-        .get(uid)
-        .or_else(|| TransferSyntaxRegistry.get(uids::EXPLICIT_VR_LITTLE_ENDIAN))
-        .ok_or_else(|| DicomError::Unreadable(format!("no reader for {uid}")))?;
+    let ts = syntax_or_default(Some(uid))?;
+    check_lengths(data, ts, false)?;
     let dataset = InMemDicomObject::read_dataset_with_ts(Cursor::new(data), ts)
         .map_err(|e| DicomError::Unreadable(first_line(&e.to_string())))?;
     let text = |tag| {
@@ -203,6 +215,64 @@ fn read_bare_dataset(data: &[u8], declared: Option<&str>) -> Result<ParsedFile, 
         declared_syntax: declared.map(str::to_owned),
         had_meta: false,
     })
+}
+
+/// The registered transfer syntax `uid`. Compressed syntaxes dicom-rs does not know
+/// (and files that declare none) still encode the data set itself as explicit VR little
+/// endian (PS3.5 A.4), so the header stays readable.
+fn syntax_or_default(uid: Option<&str>) -> Result<&'static TransferSyntax, DicomError> {
+    uid.and_then(|uid| TransferSyntaxRegistry.get(uid))
+        .or_else(|| TransferSyntaxRegistry.get(uids::EXPLICIT_VR_LITTLE_ENDIAN))
+        .ok_or_else(|| DicomError::Unreadable(format!("no reader for {}", uid.unwrap_or("this file"))))
+}
+
+/// Refuses a data set in which a value claims more bytes than the file holds.
+/// dicom-rs reserves and zero-fills a value's declared length before reading it, so a
+/// single damaged length field in a 1 kB file would cost gigabytes of memory and half a
+/// minute before failing. Walks the element headers as dicom-rs reads them (descending
+/// into sequences and items, skipping values and pixel fragments); stops at the pixel
+/// data when `header_only`, as the header read does. Headers it cannot read are left
+/// for dicom-rs to report.
+fn check_lengths(data: &[u8], ts: &TransferSyntax, header_only: bool) -> Result<(), DicomError> {
+    const ITEM: Tag = Tag(0xFFFE, 0xE000);
+    const SEQUENCE_END: Tag = Tag(0xFFFE, 0xE0DD);
+    // A deflated data set is compressed: its lengths cannot be walked here.
+    if matches!(ts.codec(), Codec::Dataset(_)) {
+        return Ok(());
+    }
+    let Some(decoder) = ts.decoder_for::<Cursor<&[u8]>>() else { return Ok(()) };
+    let mut cursor = Cursor::new(data);
+    // Open undefined-length sequences: `true` for encapsulated pixel data (fragments).
+    let mut open: Vec<bool> = Vec::new();
+    while (cursor.position() as usize) < data.len() {
+        let Ok((header, _)) = decoder.decode_header(&mut cursor) else { return Ok(()) };
+        let remaining = data.len() - cursor.position() as usize;
+        let in_fragments = open.last() == Some(&true);
+        let skip = match header.tag {
+            ITEM if in_fragments => header.len.get(),
+            SEQUENCE_END => {
+                open.pop();
+                None
+            }
+            Tag(0xFFFE, _) => None,
+            tag if header_only && open.is_empty() && tag >= tags::PIXEL_DATA => return Ok(()),
+            tag if header.len.is_undefined() => {
+                open.push(tag == tags::PIXEL_DATA);
+                None
+            }
+            _ if header.vr == VR::SQ => None,
+            _ => header.len.get(),
+        };
+        if let Some(len) = skip {
+            if len as usize > remaining {
+                return Err(DicomError::Unreadable(format!(
+                    "an element claims {len} bytes where only {remaining} remain"
+                )));
+            }
+            cursor.set_position(cursor.position() + u64::from(len));
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn first_line(text: &str) -> String {

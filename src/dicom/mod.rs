@@ -15,3 +15,16 @@ pub mod syntax;
 pub use error::DicomError;
 pub use file::{open, open_header, ParsedFile};
 pub use instance::Instance;
+
+/// Reads one file's header facts. The whole file is parsed (pixel data included, but
+/// not decoded) so that a file cut short is caught here, with the other per-file errors.
+pub fn read_instance(bytes: &[u8]) -> Result<Instance, DicomError> {
+    let parsed = open(bytes)?;
+    let has_pixels = parsed
+        .obj
+        .element_opt(dicom_dictionary_std::tags::PIXEL_DATA)
+        .ok()
+        .flatten()
+        .is_some();
+    Ok(Instance::from_parsed(&parsed, has_pixels))
+}

@@ -8,6 +8,8 @@ use sarcoscope::dicom::{series, Instance};
 use sarcoscope::inspect::{self, FileReport};
 use serde::Serialize;
 
+mod serve;
+
 #[derive(Parser)]
 #[command(name = "sarcoscope", version, about = "L3 body composition and cirrhosis prognosis, privately")]
 struct Cli {
@@ -24,18 +26,26 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Serve the built app (a folder such as dist/) on http://127.0.0.1:PORT only.
+    Serve {
+        folder: PathBuf,
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+    },
 }
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Inspect { folder, json } => match inspect_folder(&folder, json) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(message) => {
-                eprintln!("sarcoscope: {message}");
-                ExitCode::FAILURE
-            }
-        },
+    let result = match cli.command {
+        Command::Inspect { folder, json } => inspect_folder(&folder, json),
+        Command::Serve { folder, port } => serve::serve(&folder, port),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("sarcoscope: {message}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -1,0 +1,372 @@
+//! The page's side of ingest: which files were given, what the worker said of each,
+//! and restarting the worker if a decoder ever brings it down (WebAssembly aborts on a
+//! panic), so one bad file never loses the others.
+
+use std::cell::RefCell;
+
+use js_sys::{Array, Int16Array, Object, Reflect};
+use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{ErrorEvent, File, MessageEvent, Worker};
+
+use super::protocol::{FromWorker, ToWorker};
+use super::render::{Window, PRESETS};
+use crate::dicom::series::{self, Study};
+use crate::dicom::Instance;
+use crate::volume::Volume;
+
+/// Reactive state the page shows. All of it is plain data; JS handles stay in
+/// [`Controller`].
+#[derive(Clone, Copy)]
+pub struct Ui {
+    pub progress: RwSignal<Option<Progress>>,
+    pub problems: RwSignal<Vec<Problem>>,
+    pub studies: RwSignal<Vec<Study>>,
+    pub selected: RwSignal<Option<(usize, usize)>>,
+    pub volume_version: RwSignal<u32>,
+    pub slice: RwSignal<usize>,
+    pub window: RwSignal<Window>,
+    pub status: RwSignal<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Progress {
+    pub label: String,
+    pub done: usize,
+    pub total: usize,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Problem {
+    pub file: String,
+    pub message: String,
+}
+
+impl Ui {
+    pub fn new() -> Ui {
+        Ui {
+            progress: RwSignal::new(None),
+            problems: RwSignal::new(Vec::new()),
+            studies: RwSignal::new(Vec::new()),
+            selected: RwSignal::new(None),
+            volume_version: RwSignal::new(0),
+            slice: RwSignal::new(0),
+            window: RwSignal::new(PRESETS[0].1),
+            status: RwSignal::new(String::new()),
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Phase {
+    Idle,
+    Headers,
+    Volume,
+}
+
+#[derive(Default)]
+struct Controller {
+    worker: Option<Worker>,
+    files: Vec<File>,
+    names: Vec<String>,
+    instances: Vec<Option<Instance>>,
+    in_flight: Option<usize>,
+    /// Whether the worker has said it is listening; until then messages wait here.
+    worker_ready: bool,
+    waiting: Vec<JsValue>,
+    phase: Option<Phase>,
+    volume: Option<Volume>,
+    ui: Option<Ui>,
+}
+
+thread_local! {
+    static STATE: RefCell<Controller> = RefCell::new(Controller::default());
+}
+
+pub fn install(ui: Ui) {
+    STATE.with(|s| s.borrow_mut().ui = Some(ui));
+}
+
+/// Runs `f` on the current volume, if one is loaded.
+pub fn with_volume<R>(f: impl FnOnce(&Volume) -> R) -> Option<R> {
+    STATE.with(|s| s.borrow().volume.as_ref().map(f))
+}
+
+/// The facts of the first instance of the selected series, for the clinical panel.
+pub fn selected_instance() -> Option<Instance> {
+    STATE.with(|s| {
+        let s = s.borrow();
+        let ui = s.ui?;
+        let (si, ri) = ui.selected.get_untracked()?;
+        let studies = ui.studies.get_untracked();
+        let series = studies.get(si)?.series.get(ri)?;
+        let file = *series.files.first()?;
+        s.instances.get(file)?.clone()
+    })
+}
+
+/// Starts reading a new set of files (a drop or a picker), replacing what was loaded.
+pub fn add_files(files: Vec<File>, names: Vec<String>) {
+    let Some(ui) = STATE.with(|s| s.borrow().ui) else { return };
+    STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        s.instances = vec![None; files.len()];
+        s.files = files;
+        s.names = names;
+        s.volume = None;
+    });
+    ui.problems.set(Vec::new());
+    ui.studies.set(Vec::new());
+    ui.selected.set(None);
+    ui.volume_version.update(|v| *v += 1);
+    let total = STATE.with(|s| s.borrow().files.len());
+    ui.progress.set(Some(Progress {
+        label: "Reading files".into(),
+        done: 0,
+        total,
+    }));
+    ui.status.set(format!("Reading {total} file(s) in this browser…"));
+    send_headers(0);
+}
+
+fn send_headers(first: usize) {
+    let files: Vec<File> = STATE.with(|s| s.borrow().files.get(first..).map(<[File]>::to_vec).unwrap_or_default());
+    STATE.with(|s| s.borrow_mut().phase = Some(Phase::Headers));
+    post(&ToWorker::Headers { first }, &files);
+}
+
+/// Decodes series `(study, series)` of the current studies into the viewer.
+pub fn load_series(study: usize, series_index: usize) {
+    let Some(ui) = STATE.with(|s| s.borrow().ui) else { return };
+    let studies = ui.studies.get_untracked();
+    let Some(series) = studies.get(study).and_then(|s| s.series.get(series_index)).cloned() else { return };
+    if series.slices.is_empty() {
+        ui.status.set("This series has no images to show.".into());
+        return;
+    }
+    ui.selected.set(Some((study, series_index)));
+    // Send only this series' files, renumbered 0.. in the order the slices need them.
+    let mut local: Vec<usize> = series.slices.iter().map(|s| s.file).collect();
+    local.sort_unstable();
+    local.dedup();
+    let (files, instances) = STATE.with(|s| {
+        let s = s.borrow();
+        let files: Vec<File> = local.iter().filter_map(|&f| s.files.get(f).cloned()).collect();
+        let instances: Vec<Instance> = local.iter().filter_map(|&f| s.instances.get(f).cloned().flatten()).collect();
+        (files, instances)
+    });
+    let mut series = series;
+    for slice in &mut series.slices {
+        slice.file = local.binary_search(&slice.file).unwrap_or(usize::MAX);
+    }
+    STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        s.phase = Some(Phase::Volume);
+        s.volume = None;
+    });
+    ui.volume_version.update(|v| *v += 1);
+    ui.progress.set(Some(Progress {
+        label: "Decoding images".into(),
+        done: 0,
+        total: files.len(),
+    }));
+    post(
+        &ToWorker::Volume {
+            series: Box::new(series),
+            instances,
+        },
+        &files,
+    );
+}
+
+fn post(message: &ToWorker, files: &[File]) {
+    let Ok(json) = serde_json::to_string(message) else { return };
+    let object = Object::new();
+    let _ = Reflect::set(&object, &"json".into(), &json.into());
+    let array = Array::new();
+    for f in files {
+        array.push(f);
+    }
+    let _ = Reflect::set(&object, &"files".into(), &array);
+    let Some(worker) = worker() else { return };
+    if STATE.with(|s| s.borrow().worker_ready) {
+        let _ = worker.post_message(&object);
+    } else {
+        STATE.with(|s| s.borrow_mut().waiting.push(object.into()));
+    }
+}
+
+/// The running worker, started on first use.
+fn worker() -> Option<Worker> {
+    if let Some(w) = STATE.with(|s| s.borrow().worker.clone()) {
+        return Some(w);
+    }
+    let worker = Worker::new("./sarcoscope-worker_loader.js").ok()?;
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|e: MessageEvent| on_message(&e.data()));
+    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+    let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(|e: ErrorEvent| on_crash(&e.message()));
+    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    on_error.forget();
+    STATE.with(|s| s.borrow_mut().worker = Some(worker.clone()));
+    Some(worker)
+}
+
+/// The worker died (a decoder aborted). Blame the file it was reading, start a fresh
+/// worker, and carry on with the rest.
+fn on_crash(detail: &str) {
+    let Some(ui) = STATE.with(|s| s.borrow().ui) else { return };
+    let (phase, in_flight, name) = STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        if let Some(w) = s.worker.take() {
+            w.terminate();
+        }
+        s.worker_ready = false;
+        let name = s.in_flight.and_then(|i| s.names.get(i).cloned()).unwrap_or_default();
+        (s.phase, s.in_flight, name)
+    });
+    web_sys::console::error_1(&format!("decoding worker stopped: {detail}").into());
+    match (phase, in_flight) {
+        (Some(Phase::Headers), Some(index)) => {
+            ui.problems.update(|p| {
+                p.push(Problem {
+                    file: name,
+                    message: "the decoder stopped on this file (it is probably damaged); it was skipped".into(),
+                })
+            });
+            send_headers(index + 1);
+        }
+        _ => {
+            ui.progress.set(None);
+            ui.status.set("Decoding stopped unexpectedly on a damaged file. Choose another series or reload the files.".into());
+            STATE.with(|s| s.borrow_mut().phase = Some(Phase::Idle));
+        }
+    }
+}
+
+fn on_message(data: &JsValue) {
+    let Some(ui) = STATE.with(|s| s.borrow().ui) else { return };
+    let Some(json) = Reflect::get(data, &"json".into()).ok().and_then(|v| v.as_string()) else { return };
+    let Ok(message) = serde_json::from_str::<FromWorker>(&json) else { return };
+    match message {
+        FromWorker::Ready => {
+            let (worker, waiting) = STATE.with(|s| {
+                let mut s = s.borrow_mut();
+                s.worker_ready = true;
+                (s.worker.clone(), std::mem::take(&mut s.waiting))
+            });
+            if let Some(worker) = worker {
+                for message in waiting {
+                    let _ = worker.post_message(&message);
+                }
+            }
+        }
+        FromWorker::Reading { index } => STATE.with(|s| s.borrow_mut().in_flight = Some(index)),
+        FromWorker::Header { index, result } => {
+            let total = STATE.with(|s| s.borrow().files.len());
+            match result {
+                Ok(instance) => STATE.with(|s| {
+                    if let Some(slot) = s.borrow_mut().instances.get_mut(index) {
+                        *slot = Some(*instance);
+                    }
+                }),
+                Err(message) => {
+                    let file = STATE.with(|s| s.borrow().names.get(index).cloned().unwrap_or_default());
+                    ui.problems.update(|p| p.push(Problem { file, message }));
+                }
+            }
+            ui.progress.set(Some(Progress {
+                label: "Reading files".into(),
+                done: index + 1,
+                total,
+            }));
+        }
+        FromWorker::HeadersDone => finish_headers(ui),
+        FromWorker::Progress { done, total } => ui.progress.set(Some(Progress {
+            label: "Decoding images".into(),
+            done,
+            total,
+        })),
+        FromWorker::Volume { header, failures } => {
+            let hu = Reflect::get(data, &"buffer".into())
+                .ok()
+                .map(|b| Int16Array::new(&b).to_vec())
+                .unwrap_or_default();
+            let slices = header.slices;
+            let names: Vec<String> = STATE.with(|s| s.borrow().names.clone());
+            let selected_files = selected_series_files(ui);
+            ui.problems.update(|p| {
+                for (local, message) in failures {
+                    let file = selected_files.get(local).and_then(|&f| names.get(f)).cloned().unwrap_or_default();
+                    p.push(Problem { file, message });
+                }
+            });
+            STATE.with(|s| {
+                let mut s = s.borrow_mut();
+                s.volume = Some(Volume { header: *header, hu });
+                s.phase = Some(Phase::Idle);
+            });
+            ui.progress.set(None);
+            ui.slice.set(slices / 2);
+            ui.volume_version.update(|v| *v += 1);
+            ui.status.set(format!("{slices} slice(s) loaded."));
+        }
+        FromWorker::VolumeFailed { message } => {
+            ui.progress.set(None);
+            ui.status.set(format!("This series could not be shown: {message}"));
+        }
+    }
+}
+
+/// Page indices of the selected series' files, in the order they were sent.
+fn selected_series_files(ui: Ui) -> Vec<usize> {
+    let Some((si, ri)) = ui.selected.get_untracked() else { return Vec::new() };
+    let studies = ui.studies.get_untracked();
+    let Some(series) = studies.get(si).and_then(|s| s.series.get(ri)) else { return Vec::new() };
+    let mut files: Vec<usize> = series.slices.iter().map(|s| s.file).collect();
+    files.sort_unstable();
+    files.dedup();
+    files
+}
+
+fn finish_headers(ui: Ui) {
+    let (instances, built_from): (Vec<Instance>, Vec<usize>) = STATE.with(|s| {
+        let s = s.borrow();
+        s.instances
+            .iter()
+            .enumerate()
+            .filter_map(|(i, inst)| inst.clone().map(|inst| (inst, i)))
+            .unzip()
+    });
+    let mut studies = series::build(&instances);
+    let chosen = series::choose_ct(&studies, &instances);
+    // Refer to files by their page index from here on.
+    for study in &mut studies {
+        for s in &mut study.series {
+            for f in &mut s.files {
+                *f = built_from[*f];
+            }
+            for slice in &mut s.slices {
+                slice.file = built_from[slice.file];
+            }
+        }
+    }
+    let read = instances.len();
+    STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        s.phase = Some(Phase::Idle);
+        s.in_flight = None;
+    });
+    ui.progress.set(None);
+    ui.studies.set(studies);
+    match chosen {
+        Some((si, ri)) => {
+            ui.status.set(format!("{read} DICOM file(s) read. Loading the CT series…"));
+            load_series(si, ri);
+        }
+        None => ui.status.set(format!(
+            "{read} DICOM file(s) read, but no CT image series was found. See the series list and problems below."
+        )),
+    }
+}

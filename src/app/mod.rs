@@ -1,0 +1,20 @@
+//! The browser app: a thin Leptos page over the core, and a Web Worker that does all
+//! reading and decoding so the page never freezes.
+
+mod controller;
+mod page;
+mod protocol;
+mod render;
+mod worker;
+
+/// Entry point of the page module.
+pub fn start_page() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(page::App);
+}
+
+/// Entry point of the worker module.
+pub fn start_worker() {
+    console_error_panic_hook::set_once();
+    worker::run();
+}

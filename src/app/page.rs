@@ -1,0 +1,435 @@
+//! The page: loading, the series list, the viewer, the patient and scan panel, and the
+//! per-file problems list.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{DataTransfer, DragEvent, File, HtmlCanvasElement, HtmlInputElement, KeyboardEvent, MouseEvent, WheelEvent};
+
+use super::controller::{self, Ui};
+use super::render::{self, Window, PRESETS};
+use crate::volume::Volume;
+
+#[wasm_bindgen(module = "/www/drop.js")]
+extern "C" {
+    #[wasm_bindgen(catch, js_name = filesFromDrop)]
+    async fn files_from_drop(data: DataTransfer) -> Result<JsValue, JsValue>;
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    let ui = Ui::new();
+    controller::install(ui);
+    view! {
+        <header class="top">
+            <h1>"Sarcoscope"</h1>
+            <p class="privacy" id="privacy-note">
+                "Your images stay in this browser: nothing is uploaded, nothing leaves this computer."
+            </p>
+        </header>
+        <main>
+            <Loader ui=ui/>
+            <div class="workspace">
+                <SeriesList ui=ui/>
+                <Viewer ui=ui/>
+                <FactsPanel ui=ui/>
+            </div>
+            <Problems ui=ui/>
+        </main>
+    }
+}
+
+fn file_list(input: &HtmlInputElement) -> (Vec<File>, Vec<String>) {
+    let mut files = Vec::new();
+    let mut names = Vec::new();
+    if let Some(list) = input.files() {
+        for i in 0..list.length() {
+            if let Some(f) = list.get(i) {
+                let path = js_sys::Reflect::get(&f, &"webkitRelativePath".into())
+                    .ok()
+                    .and_then(|p| p.as_string())
+                    .unwrap_or_default();
+                names.push(if path.is_empty() { f.name() } else { path });
+                files.push(f);
+            }
+        }
+    }
+    (files, names)
+}
+
+#[component]
+fn Loader(ui: Ui) -> impl IntoView {
+    let folder_input = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if let Some(input) = folder_input.get() {
+            let _ = input.set_attribute("webkitdirectory", "");
+        }
+    });
+    let on_pick = move |ev: leptos::ev::Event| {
+        if let Some(input) = ev.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) {
+            let (files, names) = file_list(&input);
+            if !files.is_empty() {
+                controller::add_files(files, names);
+            }
+            input.set_value("");
+        }
+    };
+    let dragging = RwSignal::new(false);
+    let on_drop = move |ev: DragEvent| {
+        ev.prevent_default();
+        dragging.set(false);
+        let Some(data) = ev.data_transfer() else { return };
+        spawn_local(async move {
+            match files_from_drop(data).await {
+                Ok(list) => {
+                    let mut files = Vec::new();
+                    let mut names = Vec::new();
+                    for pair in js_sys::Array::from(&list).iter() {
+                        let pair = js_sys::Array::from(&pair);
+                        if let Ok(f) = pair.get(0).dyn_into::<File>() {
+                            names.push(pair.get(1).as_string().unwrap_or_else(|| f.name()));
+                            files.push(f);
+                        }
+                    }
+                    controller::add_files(files, names);
+                }
+                Err(_) => ui.status.set("The dropped items could not be read. Try the folder button instead.".into()),
+            }
+        });
+    };
+    view! {
+        <section class="loader">
+            <div
+                class="dropzone"
+                class:dragging=move || dragging.get()
+                on:dragover=move |ev: DragEvent| {
+                    ev.prevent_default();
+                    dragging.set(true);
+                }
+                on:dragleave=move |_| dragging.set(false)
+                on:drop=on_drop
+            >
+                <p>"Drop a CT study folder (or files) here"</p>
+                <label class="button">
+                    "Choose a folder…"
+                    <input id="folder-input" type="file" multiple node_ref=folder_input on:change=on_pick/>
+                </label>
+                <label class="button">
+                    "Choose files…"
+                    <input id="file-input" type="file" multiple on:change=on_pick/>
+                </label>
+            </div>
+            {move || {
+                ui.progress
+                    .get()
+                    .map(|p| {
+                        view! {
+                            <div class="progress">
+                                <span>{format!("{} {}/{}", p.label, p.done, p.total)}</span>
+                                <progress max=p.total.max(1) value=p.done></progress>
+                            </div>
+                        }
+                    })
+            }}
+            <p class="status" id="status">{move || ui.status.get()}</p>
+        </section>
+    }
+}
+
+#[component]
+fn SeriesList(ui: Ui) -> impl IntoView {
+    view! {
+        <section class="series-list" id="series-list">
+            <h2>"Studies and series"</h2>
+            {move || {
+                let selected = ui.selected.get();
+                ui.studies
+                    .get()
+                    .into_iter()
+                    .enumerate()
+                    .map(|(si, study)| {
+                        let title = format!(
+                            "Study {} {}",
+                            study.description,
+                            study.date.clone().unwrap_or_default(),
+                        );
+                        view! {
+                            <div class="study">
+                                <h3>{title}</h3>
+                                <ul>
+                                    {study
+                                        .series
+                                        .into_iter()
+                                        .enumerate()
+                                        .map(|(ri, s)| {
+                                            let is_selected = selected == Some((si, ri));
+                                            let label = format!(
+                                                "#{} {} — {} — {} slice(s)",
+                                                s.series_number.map(|n| n.to_string()).unwrap_or_else(|| "?".into()),
+                                                if s.description.is_empty() { "(no description)".to_string() } else { s.description.clone() },
+                                                s.kind.label(),
+                                                s.slices.len(),
+                                            );
+                                            let warnings = s.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>();
+                                            let loadable = !s.slices.is_empty();
+                                            view! {
+                                                <li class="series" class:selected=is_selected data-slices=s.slices.len()>
+                                                    <button disabled=!loadable on:click=move |_| controller::load_series(si, ri)>
+                                                        {label}
+                                                    </button>
+                                                    <ul class="warnings">
+                                                        {warnings.into_iter().map(|w| view! { <li>"⚠ " {w}</li> }).collect_view()}
+                                                    </ul>
+                                                </li>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </ul>
+                            </div>
+                        }
+                    })
+                    .collect_view()
+            }}
+        </section>
+    }
+}
+
+/// Image coordinates under the mouse, from CSS pixels to canvas pixels.
+fn canvas_point(canvas: &HtmlCanvasElement, ev: &MouseEvent) -> (usize, usize) {
+    let w = f64::from(canvas.client_width().max(1));
+    let h = f64::from(canvas.client_height().max(1));
+    let x = f64::from(ev.offset_x()) * f64::from(canvas.width()) / w;
+    let y = f64::from(ev.offset_y()) * f64::from(canvas.height()) / h;
+    (x.max(0.0) as usize, y.max(0.0) as usize)
+}
+
+#[component]
+fn Viewer(ui: Ui) -> impl IntoView {
+    let axial = NodeRef::<leptos::html::Canvas>::new();
+    let sagittal = NodeRef::<leptos::html::Canvas>::new();
+    let coronal = NodeRef::<leptos::html::Canvas>::new();
+    let crosshair = RwSignal::new(None::<(usize, usize)>);
+    let readout = RwSignal::new(String::new());
+    let drag = RwSignal::new(None::<(i32, i32, Window)>);
+
+    Effect::new(move |_| {
+        ui.volume_version.get();
+        let slice = ui.slice.get();
+        let window = ui.window.get();
+        let cross = crosshair.get();
+        let (Some(a), Some(s), Some(c)) = (axial.get(), sagittal.get(), coronal.get()) else { return };
+        controller::with_volume(|v| {
+            let h = &v.header;
+            let (column, row) = cross.unwrap_or((h.columns / 2, h.rows / 2));
+            if let Some(plane) = v.axial(slice) {
+                render::draw(&a, plane, h.columns, h.rows, window);
+            }
+            render::draw(&s, &v.sagittal(column.min(h.columns - 1)), h.rows, h.slices, window);
+            render::draw(&c, &v.coronal(row.min(h.rows - 1)), h.columns, h.slices, window);
+            // Superior is on top, so slice k is drawn at row (slices − 1 − k).
+            render::draw_row_marker(&s, h.slices - 1 - slice);
+            render::draw_row_marker(&c, h.slices - 1 - slice);
+            set_physical_size(&a, &s, &c, v);
+        });
+    });
+
+    let step = move |delta: i64| {
+        let slices = controller::with_volume(|v| v.header.slices).unwrap_or(0);
+        if slices > 0 {
+            ui.slice.update(|z| *z = (*z as i64 + delta).clamp(0, slices as i64 - 1) as usize);
+        }
+    };
+    let on_wheel = move |ev: WheelEvent| {
+        ev.prevent_default();
+        step(if ev.delta_y() > 0.0 { -1 } else { 1 });
+    };
+    let on_key = move |ev: KeyboardEvent| {
+        let delta = match ev.key().as_str() {
+            "ArrowUp" | "ArrowRight" => 1,
+            "ArrowDown" | "ArrowLeft" => -1,
+            "PageUp" => 10,
+            "PageDown" => -10,
+            _ => return,
+        };
+        ev.prevent_default();
+        step(delta);
+    };
+    let on_move = move |ev: MouseEvent| {
+        let Some(canvas) = axial.get() else { return };
+        if let Some((x0, y0, start)) = drag.get_untracked() {
+            let dx = f64::from(ev.client_x() - x0);
+            let dy = f64::from(ev.client_y() - y0);
+            ui.window.set(Window {
+                width: (start.width + dx * 4.0).max(1.0),
+                level: start.level - dy * 2.0,
+            });
+        }
+        let (x, y) = canvas_point(&canvas, &ev);
+        let slice = ui.slice.get_untracked();
+        let text = controller::with_volume(|v| match v.hu_at(x, y, slice) {
+            Some(hu) => format!("{:.0} HU at column {x}, row {y}, slice {slice}", hu.0),
+            None if x < v.header.columns && y < v.header.rows => format!("no data (outside the scanned field) at column {x}, row {y}"),
+            None => String::new(),
+        });
+        readout.set(text.unwrap_or_default());
+    };
+    let on_down = move |ev: MouseEvent| {
+        if ev.button() == 0 {
+            drag.set(Some((ev.client_x(), ev.client_y(), ui.window.get_untracked())));
+        }
+        if let Some(canvas) = axial.get() {
+            crosshair.set(Some(canvas_point(&canvas, &ev)));
+        }
+    };
+    let pick_slice = move |canvas: Option<HtmlCanvasElement>, ev: MouseEvent| {
+        let Some(canvas) = canvas else { return };
+        let (_, y) = canvas_point(&canvas, &ev);
+        if let Some(slices) = controller::with_volume(|v| v.header.slices) {
+            if y < slices {
+                ui.slice.set(slices - 1 - y);
+            }
+        }
+    };
+    let slice_label = move || {
+        ui.volume_version.get();
+        let z = ui.slice.get();
+        controller::with_volume(|v| {
+            let position = v.header.slice_positions_mm.get(z).copied().unwrap_or_default();
+            format!("Slice {} / {} (from the most inferior) — {:.1} mm", z, v.header.slices, position)
+        })
+        .unwrap_or_else(|| "No series loaded".into())
+    };
+    view! {
+        <section class="viewer">
+            <div class="toolbar">
+                {PRESETS
+                    .iter()
+                    .map(|(name, w)| {
+                        let w = *w;
+                        view! { <button class="preset" on:click=move |_| ui.window.set(w)>{*name}</button> }
+                    })
+                    .collect_view()}
+                <span class="window" id="window-readout">
+                    {move || {
+                        let w = ui.window.get();
+                        format!("W {:.0} / L {:.0}", w.width, w.level)
+                    }}
+                </span>
+            </div>
+            <div class="planes">
+                <figure class="axial">
+                    <canvas
+                        id="axial"
+                        tabindex="0"
+                        node_ref=axial
+                        on:wheel=on_wheel
+                        on:keydown=on_key
+                        on:mousemove=on_move
+                        on:mousedown=on_down
+                        on:mouseup=move |_| drag.set(None)
+                        on:mouseleave=move |_| drag.set(None)
+                    ></canvas>
+                    <figcaption id="slice-label">{slice_label}</figcaption>
+                    <p class="readout" id="hu-readout">{move || readout.get()}</p>
+                    <p class="hint">"Wheel or ↑/↓: change slice · drag: window/level · click: move the sagittal and coronal planes"</p>
+                </figure>
+                <figure class="reformat">
+                    <canvas id="sagittal" node_ref=sagittal on:click=move |ev| pick_slice(sagittal.get(), ev)></canvas>
+                    <figcaption>"Sagittal (line: current slice)"</figcaption>
+                    <canvas id="coronal" node_ref=coronal on:click=move |ev| pick_slice(coronal.get(), ev)></canvas>
+                    <figcaption>"Coronal"</figcaption>
+                </figure>
+            </div>
+        </section>
+    }
+}
+
+/// Sizes the canvases in CSS so that one millimetre is as long across as it is down.
+fn set_physical_size(axial: &HtmlCanvasElement, sagittal: &HtmlCanvasElement, coronal: &HtmlCanvasElement, v: &Volume) {
+    let h = &v.header;
+    let [row_mm, col_mm] = h.geometry.pixel_spacing.unwrap_or([1.0, 1.0]);
+    let slice_mm = h.geometry.slice_spacing.unwrap_or(col_mm);
+    // Through the CSS object model: the page's CSP forbids inline style attributes.
+    let set = |canvas: &HtmlCanvasElement, width_mm: f64, height_mm: f64| {
+        let _ = web_sys::HtmlElement::style(canvas).set_property("aspect-ratio", &format!("{width_mm:.3} / {height_mm:.3}"));
+    };
+    set(axial, h.columns as f64 * col_mm, h.rows as f64 * row_mm);
+    set(sagittal, h.rows as f64 * row_mm, h.slices as f64 * slice_mm);
+    set(coronal, h.columns as f64 * col_mm, h.slices as f64 * slice_mm);
+}
+
+#[component]
+fn FactsPanel(ui: Ui) -> impl IntoView {
+    let sex = RwSignal::new(String::new());
+    let age = RwSignal::new(String::new());
+    let height = RwSignal::new(String::new());
+    let weight = RwSignal::new(String::new());
+    let scan = RwSignal::new(Vec::<(String, String)>::new());
+    Effect::new(move |_| {
+        ui.selected.get();
+        let Some(inst) = controller::selected_instance() else { return };
+        sex.set(inst.patient.sex.clone().unwrap_or_default());
+        age.set(inst.patient.age.clone().map(|a| a.trim_start_matches('0').to_string()).unwrap_or_default());
+        height.set(inst.patient.height_m.map(|m| format!("{:.0}", m * 100.0)).unwrap_or_default());
+        weight.set(inst.patient.weight_kg.map(|kg| format!("{kg:.1}")).unwrap_or_default());
+        let recorded = |v: Option<String>| v.unwrap_or_else(|| "not recorded".into());
+        scan.set(vec![
+            ("kVp".into(), recorded(inst.acquisition.kvp.map(|k| format!("{k:.0}")))),
+            ("Slice thickness".into(), recorded(inst.slice_thickness.map(|t| format!("{t:.2} mm")))),
+            (
+                "Contrast".into(),
+                inst.acquisition.contrast_agent.clone().unwrap_or_else(|| "none recorded".into()),
+            ),
+            ("Manufacturer".into(), recorded(inst.acquisition.manufacturer.clone())),
+            ("Model".into(), recorded(inst.acquisition.model.clone())),
+            ("Study date".into(), recorded(inst.acquisition.study_date.clone())),
+        ]);
+    });
+    let field = move |label: &'static str, id: &'static str, value: RwSignal<String>, hint: &'static str| {
+        view! {
+            <label class="field">
+                <span>{label}</span>
+                <input id=id prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))/>
+                <small>{hint}</small>
+            </label>
+        }
+    };
+    view! {
+        <aside class="facts" id="facts">
+            <h2>"Patient and scan"</h2>
+            <p class="hint">"Prefilled from the DICOM header when recorded; check and complete. Height is needed for SMI and is never guessed."</p>
+            {field("Sex (M/F)", "sex", sex, "")}
+            {field("Age (years)", "age", age, "")}
+            {field("Height (cm)", "height", height, "from PatientSize when recorded")}
+            {field("Weight (kg)", "weight", weight, "from PatientWeight when recorded")}
+            <dl class="scan" id="scan-facts">
+                {move || {
+                    scan.get()
+                        .into_iter()
+                        .map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> })
+                        .collect_view()
+                }}
+            </dl>
+        </aside>
+    }
+}
+
+#[component]
+fn Problems(ui: Ui) -> impl IntoView {
+    view! {
+        <section class="problems" id="problems">
+            <h2>{move || format!("Problems ({})", ui.problems.get().len())}</h2>
+            <p class="hint">"Files that could not be used. The others were read normally."</p>
+            <ul>
+                {move || {
+                    ui.problems
+                        .get()
+                        .into_iter()
+                        .map(|p| view! { <li><code>{p.file}</code>": "{p.message}</li> })
+                        .collect_view()
+                }}
+            </ul>
+        </section>
+    }
+}

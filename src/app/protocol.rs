@@ -1,0 +1,33 @@
+//! Messages between the page and the decoding worker. The structured part travels as
+//! JSON; File handles and voxel buffers travel beside it as JS values (files are
+//! cloned handles, voxel buffers are transferred, never copied).
+
+use serde::{Deserialize, Serialize};
+
+use crate::dicom::series::Series;
+use crate::dicom::Instance;
+use crate::volume::VolumeHeader;
+
+#[derive(Debug, Serialize, Deserialize)]
+pub enum ToWorker {
+    /// Read the headers of the files sent alongside; `first` is the page's index of the
+    /// first of them (so results keep their place after a worker restart).
+    Headers { first: usize },
+    /// Decode `series` (its slices refer to the files sent alongside, 0-based, whose
+    /// headers are `instances`).
+    Volume { series: Box<Series>, instances: Vec<Instance> },
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub enum FromWorker {
+    /// The worker's module has started; messages sent before this would be lost.
+    Ready,
+    /// The worker is about to read file `index` (so a crash can be pinned on it).
+    Reading { index: usize },
+    Header { index: usize, result: Result<Box<Instance>, String> },
+    HeadersDone,
+    Progress { done: usize, total: usize },
+    /// The voxels (i16 HU) are the message's buffer; `failures` are (file, message).
+    Volume { header: Box<VolumeHeader>, failures: Vec<(usize, String)> },
+    VolumeFailed { message: String },
+}

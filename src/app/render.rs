@@ -1,0 +1,79 @@
+//! Turning HU planes into canvas pixels.
+
+use wasm_bindgen::{Clamped, JsCast};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
+
+use crate::volume::Volume;
+
+/// A display window: HU `level` ± `width` / 2 maps to black..white.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Window {
+    pub level: f64,
+    pub width: f64,
+}
+
+/// Display presets (display only; they change no measurement).
+pub const PRESETS: [(&str, Window); 3] = [
+    ("Soft tissue", Window { level: 40.0, width: 400.0 }),
+    // Centred on the skeletal muscle range −29..150 HU (Mitsiopoulos 1998; Alberta protocol).
+    ("Muscle", Window { level: 60.0, width: 360.0 }),
+    ("Bone", Window { level: 400.0, width: 1800.0 }),
+];
+
+/// RGBA bytes for a plane of HU values; no-data voxels are drawn dark blue so they are
+/// never mistaken for air.
+pub fn to_rgba(plane: &[i16], window: Window) -> Vec<u8> {
+    let low = window.level - window.width / 2.0;
+    let scale = 255.0 / window.width.max(1.0);
+    let mut out = Vec::with_capacity(plane.len() * 4);
+    for &v in plane {
+        if v == Volume::NO_DATA {
+            out.extend_from_slice(&[0, 0, 40, 255]);
+        } else {
+            let g = ((f64::from(v) - low) * scale).clamp(0.0, 255.0) as u8;
+            out.extend_from_slice(&[g, g, g, 255]);
+        }
+    }
+    out
+}
+
+/// Draws `plane` (`width` × `height`) onto `canvas` at its natural size; CSS scales it
+/// to physical proportions.
+pub fn draw(canvas: &HtmlCanvasElement, plane: &[i16], width: usize, height: usize, window: Window) {
+    if plane.len() != width * height || width == 0 {
+        return;
+    }
+    canvas.set_width(width as u32);
+    canvas.set_height(height as u32);
+    let Some(ctx) = canvas
+        .get_context("2d")
+        .ok()
+        .flatten()
+        .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
+    else {
+        return;
+    };
+    let rgba = to_rgba(plane, window);
+    if let Ok(image) = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), width as u32, height as u32) {
+        let _ = ctx.put_image_data(&image, 0.0, 0.0);
+    }
+}
+
+/// Draws a horizontal line across `canvas` at image row `row` (the current axial slice
+/// on a sagittal or coronal view).
+pub fn draw_row_marker(canvas: &HtmlCanvasElement, row: usize) {
+    let Some(ctx) = canvas
+        .get_context("2d")
+        .ok()
+        .flatten()
+        .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
+    else {
+        return;
+    };
+    ctx.set_stroke_style_str("#ffcc00");
+    ctx.set_line_width(1.0);
+    ctx.begin_path();
+    ctx.move_to(0.0, row as f64 + 0.5);
+    ctx.line_to(f64::from(canvas.width()), row as f64 + 0.5);
+    ctx.stroke();
+}

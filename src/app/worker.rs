@@ -1,0 +1,94 @@
+//! The decoding worker: reads files with `FileReaderSync` (synchronous, allowed in
+//! workers), parses headers, decodes series into HU volumes, and reports each step.
+
+use js_sys::{Array, Object, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{DedicatedWorkerGlobalScope, File, FileReaderSync, MessageEvent};
+
+use super::protocol::{FromWorker, ToWorker};
+use crate::dicom::{self, DicomError, Instance};
+use crate::volume;
+
+pub fn run() {
+    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    let reply_scope = scope.clone();
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        handle(&reply_scope, &event.data());
+    });
+    scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+    post(&scope, &FromWorker::Ready, None);
+}
+
+fn handle(scope: &DedicatedWorkerGlobalScope, data: &JsValue) {
+    let Some(json) = Reflect::get(data, &"json".into()).ok().and_then(|v| v.as_string()) else { return };
+    let files: Vec<File> = Reflect::get(data, &"files".into())
+        .ok()
+        .map(|v| Array::from(&v).iter().filter_map(|f| f.dyn_into::<File>().ok()).collect())
+        .unwrap_or_default();
+    match serde_json::from_str::<ToWorker>(&json) {
+        Ok(ToWorker::Headers { first }) => read_headers(scope, &files, first),
+        Ok(ToWorker::Volume { series, instances }) => decode_volume(scope, &files, &series, &instances),
+        Err(e) => post(scope, &FromWorker::VolumeFailed { message: format!("internal message error: {e}") }, None),
+    }
+}
+
+fn read_headers(scope: &DedicatedWorkerGlobalScope, files: &[File], first: usize) {
+    for (offset, file) in files.iter().enumerate() {
+        let index = first + offset;
+        post(scope, &FromWorker::Reading { index }, None);
+        let result = read_file(file)
+            .and_then(|bytes| dicom::read_instance(&bytes))
+            .map(Box::new)
+            .map_err(|e| e.to_string());
+        post(scope, &FromWorker::Header { index, result }, None);
+    }
+    post(scope, &FromWorker::HeadersDone, None);
+}
+
+fn decode_volume(scope: &DedicatedWorkerGlobalScope, files: &[File], series: &dicom::series::Series, instances: &[Instance]) {
+    let loaded = volume::load(
+        series,
+        instances,
+        |i| files.get(i).ok_or(DicomError::NoPixelData).and_then(read_file),
+        |done, total| post(scope, &FromWorker::Progress { done, total }, None),
+    );
+    match loaded {
+        Some((vol, failures)) => {
+            let buffer = js_sys::Int16Array::from(vol.hu.as_slice()).buffer();
+            let failures = failures.into_iter().map(|f| (f.file, f.error.to_string())).collect();
+            post(scope, &FromWorker::Volume { header: Box::new(vol.header), failures }, Some(buffer.into()));
+        }
+        None => post(
+            scope,
+            &FromWorker::VolumeFailed {
+                message: "this series has no image stack with a known geometry".into(),
+            },
+            None,
+        ),
+    }
+}
+
+fn read_file(file: &File) -> Result<Vec<u8>, DicomError> {
+    let reader = FileReaderSync::new().map_err(|_| DicomError::Unreadable("the browser could not read the file".into()))?;
+    let buffer = reader
+        .read_as_array_buffer(file)
+        .map_err(|_| DicomError::Unreadable("the browser could not read the file (was it moved or deleted?)".into()))?;
+    Ok(Uint8Array::new(&buffer).to_vec())
+}
+
+fn post(scope: &DedicatedWorkerGlobalScope, message: &FromWorker, buffer: Option<JsValue>) {
+    let Ok(json) = serde_json::to_string(message) else { return };
+    let object = Object::new();
+    let _ = Reflect::set(&object, &"json".into(), &json.into());
+    match buffer {
+        Some(buffer) => {
+            let _ = Reflect::set(&object, &"buffer".into(), &buffer);
+            let _ = scope.post_message_with_transfer(&object, &Array::of1(&buffer));
+        }
+        None => {
+            let _ = scope.post_message(&object);
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! Helpers shared by the integration tests: where the shared data lives, and a small
+//! deterministic random number generator (no test dependency needed).
+//!
+//! The data sets are not part of the repository. A test that needs one prints
+//! `SKIPPED: …` and passes when it is missing, unless `SARCOSCOPE_REQUIRE_DATA=1`, which
+//! turns a missing data set into a failure (for CI machines that have it).
+
+// Each test crate uses a different subset of these helpers.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use sarcoscope::dicom::{self, Instance};
+
+/// The folder of shared data: `$SARCOSCOPE_SHARED`, else `../shared` beside the crate.
+pub fn shared_root() -> PathBuf {
+    match std::env::var_os("SARCOSCOPE_SHARED") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("shared"),
+    }
+}
+
+/// `relative` under the shared data folder, or `None` (after saying so) when it is
+/// missing. With `SARCOSCOPE_REQUIRE_DATA=1` a missing data set panics instead.
+pub fn shared_dir(relative: &str) -> Option<PathBuf> {
+    let path = shared_root().join(relative);
+    if path.exists() {
+        return Some(path);
+    }
+    if std::env::var("SARCOSCOPE_REQUIRE_DATA").is_ok_and(|v| v == "1") {
+        panic!(
+            "required test data {relative} not found at {} (SARCOSCOPE_REQUIRE_DATA=1; \
+             set SARCOSCOPE_SHARED to the shared data folder)",
+            path.display()
+        );
+    }
+    say(&format!("SKIPPED: {relative} not found at {}", path.display()));
+    None
+}
+
+/// Prints a line that shows even when the test harness captures output (it captures
+/// `print!` and `eprint!`, not direct writes to standard error).
+pub fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+pub fn read(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+/// The real CT series: 112 axial slices, `slice0000.dcm` (most inferior) to `slice0111.dcm`.
+pub const SERIES_DIR: &str = "data/ct/totalseg-example/series-dicom";
+pub const SERIES_SLICES: usize = 112;
+
+/// The path of slice `k` of the real series.
+pub fn slice_path(dir: &Path, k: usize) -> PathBuf {
+    dir.join(format!("slice{k:04}.dcm"))
+}
+
+/// Reads the header of one file as ingest does (whole file parsed, pixels not decoded).
+pub fn instance_of(bytes: &[u8]) -> Instance {
+    let parsed = dicom::open(bytes).unwrap_or_else(|e| panic!("cannot open: {e}"));
+    let has_pixels = parsed
+        .obj
+        .element_opt(dicom_dictionary_std::tags::PIXEL_DATA)
+        .ok()
+        .flatten()
+        .is_some();
+    Instance::from_parsed(&parsed, has_pixels)
+}
+
+/// A 64-bit linear congruential generator (Knuth's MMIX constants): deterministic,
+/// good enough to shuffle and to make noise.
+pub struct Lcg(u64);
+
+impl Lcg {
+    pub fn new(seed: u64) -> Lcg {
+        Lcg(seed)
+    }
+
+    pub fn next_u32(&mut self) -> u32 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 32) as u32
+    }
+
+    /// A value in `0..n` (`n` > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (u64::from(self.next_u32()) * n as u64 >> 32) as usize
+    }
+
+    pub fn bytes(&mut self, len: usize) -> Vec<u8> {
+        (0..len).map(|_| self.next_u32() as u8).collect()
+    }
+
+    /// Fisher–Yates shuffle.
+    pub fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            items.swap(i, self.below(i + 1));
+        }
+    }
+}
+
+/// Whether an error message reads as plain language rather than leaked debug output.
+pub fn plain_language_problem(message: &str) -> Option<&'static str> {
+    if message.trim().is_empty() {
+        return Some("is empty");
+    }
+    for (pattern, what) in [
+        ("Some(", "contains Debug formatting `Some(`"),
+        ("None", "contains Debug formatting `None`"),
+        ("Ok(", "contains Debug formatting `Ok(`"),
+        ("Err(", "contains Debug formatting `Err(`"),
+        ("{", "contains `{`"),
+        ("}", "contains `}`"),
+        ("Backtrace", "contains a backtrace"),
+        ("panicked", "contains a panic message"),
+        ("\n", "spans several lines"),
+    ] {
+        if message.contains(pattern) {
+            return Some(what);
+        }
+    }
+    None
+}

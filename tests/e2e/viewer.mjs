@@ -1,0 +1,140 @@
+// End-to-end test of the built app in headless Chromium (Debian's, driven by
+// playwright-core): the real 112-slice CT series goes in through the file input, and
+// the page must list it, show the right HU at a known pixel, report bad files in plain
+// language without losing the good ones, and never send a request off its origin.
+//
+// Usage: node tests/e2e/viewer.mjs <base-url> <shared-dir> <artifacts-dir>
+import { chromium } from "playwright-core";
+import { readFileSync, readdirSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import assert from "node:assert/strict";
+
+const [base, shared, artifacts] = process.argv.slice(2);
+const series = join(shared, "data/ct/totalseg-example/series-dicom");
+mkdirSync(artifacts, { recursive: true });
+
+// An independent reading of one uncompressed slice (explicit VR little endian), so the
+// HU the page shows is checked against the file itself, not against our decoder.
+function referenceHu(file, column, row) {
+  const b = readFileSync(file);
+  const find = (group, element) => {
+    for (let i = 132; i + 8 < b.length; i++) {
+      if (b.readUInt16LE(i) === group && b.readUInt16LE(i + 2) === element) return i;
+    }
+    return -1;
+  };
+  const text = (g, e) => { const at = find(g, e); const len = b.readUInt16LE(at + 6); return b.toString("latin1", at + 8, at + 8 + len).trim(); };
+  const u16 = (g, e) => b.readUInt16LE(find(g, e) + 8);
+  const columns = u16(0x0028, 0x0011);
+  const signed = u16(0x0028, 0x0103) === 1;
+  const slope = parseFloat(text(0x0028, 0x1053) || "1");
+  const intercept = parseFloat(text(0x0028, 0x1052) || "0");
+  const pixel = find(0x7fe0, 0x0010);
+  const data = pixel + 12;
+  const at = data + 2 * (row * columns + column);
+  const stored = signed ? b.readInt16LE(at) : b.readUInt16LE(at);
+  return stored * slope + intercept;
+}
+
+const origin = new URL(base).origin;
+const offOrigin = [];
+const cspViolations = [];
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", "--no-first-run", "--disable-quic"],
+});
+let failed = 0;
+let passed = 0;
+async function check(name, fn) {
+  try { await fn(); passed++; console.log(`ok - ${name}`); }
+  catch (e) { failed++; console.log(`FAILED - ${name}\n  ${String(e.stack || e).split("\n").slice(0, 4).join("\n  ")}`); }
+}
+try {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  const page = await context.newPage();
+  // Every request the page or its worker makes, seen by the DevTools protocol.
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Network.enable");
+  cdp.on("Network.requestWillBeSent", (e) => { if (!e.request.url.startsWith(origin) && !/^(data|blob):/.test(e.request.url)) offOrigin.push(e.request.url); });
+  context.on("request", (r) => { if (!r.url().startsWith(origin) && !/^(data|blob):/.test(r.url())) offOrigin.push(r.url()); });
+  const requested = [];
+  context.on("request", (r) => requested.push(r.url()));
+  page.on("console", (m) => { if (/Content Security Policy|Refused to/i.test(m.text())) cspViolations.push(m.text()); });
+  page.on("pageerror", (e) => cspViolations.push("page error: " + e.message));
+
+  await page.goto(base);
+  await check("privacy note is visible", async () => {
+    const note = await page.textContent("#privacy-note");
+    assert.match(note, /stay in this browser/);
+  });
+
+  const files = readdirSync(series).filter((f) => f.endsWith(".dcm")).sort().map((f) => join(series, f));
+  assert.equal(files.length, 112);
+  await page.setInputFiles("#file-input", files);
+  await page.waitForSelector("#series-list li.series", { timeout: 120000 });
+  await page.waitForFunction(() => /slice\(s\) loaded/.test(document.querySelector("#status")?.textContent || ""), null, { timeout: 120000 });
+
+  await check("the series is listed with 112 slices", async () => {
+    const slices = await page.getAttribute("#series-list li.series.selected", "data-slices");
+    assert.equal(slices, "112");
+  });
+  await check("the decoding ran in the worker", async () => {
+    assert.ok(requested.some((u) => u.endsWith("sarcoscope-worker_bg.wasm")), "worker module was never loaded");
+  });
+
+  await check("HU under the cursor equals the file's value at a known pixel", async () => {
+    const label = await page.textContent("#slice-label");
+    const slice = Number(/Slice (\d+)/.exec(label)[1]);
+    assert.equal(slice, 56, "the viewer opens on the middle slice");
+    const box = await page.locator("#axial").boundingBox();
+    for (const [column, row] of [[61, 50], [30, 40], [90, 70]]) {
+      await page.mouse.move(box.x + (column + 0.5) * box.width / 122, box.y + (row + 0.5) * box.height / 101);
+      const text = await page.textContent("#hu-readout");
+      const m = /(-?\d+) HU at column (\d+), row (\d+), slice (\d+)/.exec(text);
+      assert.ok(m, `no HU readout: "${text}"`);
+      assert.deepEqual([Number(m[2]), Number(m[3]), Number(m[4])], [column, row, 56]);
+      const expected = referenceHu(files[56], column, row);
+      assert.equal(Number(m[1]), expected, `HU at (${column}, ${row})`);
+    }
+  });
+
+  await check("arrow keys move the slice and the sagittal line follows", async () => {
+    await page.focus("#axial");
+    await page.keyboard.press("ArrowUp");
+    await page.keyboard.press("ArrowUp");
+    const label = await page.textContent("#slice-label");
+    assert.match(label, /Slice 58 \/ 112/);
+  });
+
+  await check("scan facts are shown", async () => {
+    const facts = await page.textContent("#scan-facts");
+    assert.match(facts, /Slice thickness/);
+  });
+  await page.screenshot({ path: join(artifacts, "e2e-viewer.png"), fullPage: true });
+
+  // Bad files beside good ones: each gets a plain message, the series still loads.
+  const corpus = join(shared, "data/dicom");
+  const bad = ["pydicom/MR_truncated.dcm", "pydicom/dicomdirtests/TINY_ALPHA/README", "pydicom/dicomdirtests/DICOMDIR",
+               "pydicom/rtplan_truncated.dcm", "cornerstone3d/CTImage.dcm_JPEGProcess6_8TransferSyntax_1.2.840.10008.1.2.4.53.dcm"]
+    .map((f) => join(corpus, f));
+  await page.setInputFiles("#file-input", [...bad, ...files.slice(0, 40)]);
+  await page.waitForFunction(() => /slice\(s\) loaded/.test(document.querySelector("#status")?.textContent || ""), null, { timeout: 120000 });
+  await check("bad files are listed in plain language and the good ones still load", async () => {
+    const problems = await page.locator("#problems li").allTextContents();
+    const text = problems.join("\n");
+    assert.match(text, /MR_truncated\.dcm: the file ends before its image is complete/);
+    assert.match(text, /README: not a DICOM file/);
+    assert.match(text, /DICOMDIR: this is a DICOMDIR index/);
+    const label = await page.textContent("#slice-label");
+    assert.match(label, /\/ 40 /);
+  });
+  await page.screenshot({ path: join(artifacts, "e2e-problems.png"), fullPage: true });
+
+  await check("no request left the origin", async () => assert.deepEqual(offOrigin, []));
+  await check("no CSP violation or page error", async () => assert.deepEqual(cspViolations, []));
+} finally {
+  await browser.close();
+}
+console.log(`e2e: ${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
