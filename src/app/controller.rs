@@ -14,6 +14,7 @@ use super::protocol::{FromWorker, ToWorker};
 use super::render::{Window, PRESETS};
 use crate::dicom::series::{self, Study};
 use crate::dicom::Instance;
+use crate::inspect::FileReport;
 use crate::volume::Volume;
 
 /// Reactive state the page shows. All of it is plain data; JS handles stay in
@@ -28,6 +29,8 @@ pub struct Ui {
     pub slice: RwSignal<usize>,
     pub window: RwSignal<Window>,
     pub status: RwSignal<String>,
+    /// Per-file decoding reports of the last "check every file" run.
+    pub reports: RwSignal<Vec<FileReport>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -54,6 +57,7 @@ impl Ui {
             slice: RwSignal::new(0),
             window: RwSignal::new(PRESETS[0].1),
             status: RwSignal::new(String::new()),
+            reports: RwSignal::new(Vec::new()),
         }
     }
 }
@@ -63,6 +67,7 @@ enum Phase {
     Idle,
     Headers,
     Volume,
+    Check,
 }
 
 #[derive(Default)]
@@ -128,6 +133,34 @@ pub fn add_files(files: Vec<File>, names: Vec<String>) {
     }));
     ui.status.set(format!("Reading {total} file(s) in this browser…"));
     send_headers(0);
+}
+
+/// Decodes every loaded file completely and reports on each, as `sarcoscope inspect`.
+pub fn check_all() {
+    let Some(ui) = STATE.with(|s| s.borrow().ui) else { return };
+    let total = STATE.with(|s| s.borrow().files.len());
+    if total == 0 {
+        return;
+    }
+    ui.reports.set(Vec::new());
+    ui.progress.set(Some(Progress {
+        label: "Checking files".into(),
+        done: 0,
+        total,
+    }));
+    send_check(0);
+}
+
+fn send_check(first: usize) {
+    let (files, names) = STATE.with(|s| {
+        let s = s.borrow();
+        (
+            s.files.get(first..).map(<[File]>::to_vec).unwrap_or_default(),
+            s.names.get(first..).map(<[String]>::to_vec).unwrap_or_default(),
+        )
+    });
+    STATE.with(|s| s.borrow_mut().phase = Some(Phase::Check));
+    post(&ToWorker::Inspect { first, names }, &files);
 }
 
 fn send_headers(first: usize) {
@@ -237,6 +270,16 @@ fn on_crash(detail: &str) {
             });
             send_headers(index + 1);
         }
+        (Some(Phase::Check), Some(index)) => {
+            ui.reports.update(|r| {
+                r.push(FileReport {
+                    file: name,
+                    error: Some("the decoder stopped on this file (it is probably damaged)".into()),
+                    ..Default::default()
+                })
+            });
+            send_check(index + 1);
+        }
         _ => {
             ui.progress.set(None);
             ui.status.set("Decoding stopped unexpectedly on a damaged file. Choose another series or reload the files.".into());
@@ -311,6 +354,27 @@ fn on_message(data: &JsValue) {
             ui.slice.set(slices / 2);
             ui.volume_version.update(|v| *v += 1);
             ui.status.set(format!("{slices} slice(s) loaded."));
+        }
+        FromWorker::Report { index, report } => {
+            let total = STATE.with(|s| s.borrow().files.len());
+            ui.reports.update(|r| r.push(*report));
+            ui.progress.set(Some(Progress {
+                label: "Checking files".into(),
+                done: index + 1,
+                total,
+            }));
+        }
+        FromWorker::InspectDone => {
+            STATE.with(|s| s.borrow_mut().phase = Some(Phase::Idle));
+            ui.progress.set(None);
+            let reports = ui.reports.get_untracked();
+            let decoded = reports.iter().filter(|r| r.stored.is_some()).count();
+            let no_image = reports.iter().filter(|r| r.has_pixel_data == Some(false)).count();
+            ui.status.set(format!(
+                "Checked {} file(s): {decoded} image(s) decoded, {no_image} without an image, {} could not be used.",
+                reports.len(),
+                reports.len() - decoded - no_image
+            ));
         }
         FromWorker::VolumeFailed { message } => {
             ui.progress.set(None);

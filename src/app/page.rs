@@ -36,6 +36,7 @@ pub fn App() -> impl IntoView {
                 <FactsPanel ui=ui/>
             </div>
             <Problems ui=ui/>
+            <DecodingCheck ui=ui/>
         </main>
     }
 }
@@ -432,4 +433,79 @@ fn Problems(ui: Ui) -> impl IntoView {
             </ul>
         </section>
     }
+}
+
+/// Decodes every file completely and shows what was read, per file, with the report
+/// `sarcoscope inspect --json` writes — so a site can check its own corpus against any
+/// reference decoder. The report holds file names and image facts, no patient data.
+#[component]
+fn DecodingCheck(ui: Ui) -> impl IntoView {
+    let download = move |_| {
+        let reports = ui.reports.get_untracked();
+        let json = serde_json::json!({
+            "decoder": format!("sarcoscope {} in the browser", env!("CARGO_PKG_VERSION")),
+            "files": reports,
+        });
+        let _ = save_text("sarcoscope-decoding-report.json", "application/json", &json.to_string());
+    };
+    view! {
+        <section class="check" id="decoding-check">
+            <h2>"Decoding check"</h2>
+            <p class="hint">
+                "Decodes every file completely (not only the series shown) and lists what was read. "
+                "The downloadable report has the fields of "<code>"sarcoscope inspect --json"</code>
+                " and holds file names and image facts only, no patient data."
+            </p>
+            <button id="check-all" on:click=move |_| controller::check_all()>"Check every file"</button>
+            <button id="download-report" disabled=move || ui.reports.get().is_empty() on:click=download>
+                "Download report (JSON)"
+            </button>
+            <table>
+                <thead>
+                    <tr><th>"File"</th><th>"Encoding"</th><th>"Shape"</th><th>"Stored min / max / mean"</th><th>"HU mean"</th><th>"Problem"</th></tr>
+                </thead>
+                <tbody>
+                    {move || {
+                        ui.reports
+                            .get()
+                            .into_iter()
+                            .map(|r| {
+                                let syntax = r.transfer_syntax.as_deref().map(|uid| crate::dicom::syntax::info(uid).name).unwrap_or("");
+                                let shape = r.stored.as_ref().map(|s| format!("{:?}", s.shape)).unwrap_or_default();
+                                let stats = r.stored.as_ref().map(|s| format!("{} / {} / {:.2}", s.min, s.max, s.mean)).unwrap_or_default();
+                                let hu = r.hu.as_ref().map(|h| format!("{:.1}", h.mean)).unwrap_or_default();
+                                view! {
+                                    <tr>
+                                        <td><code>{r.file}</code></td>
+                                        <td>{syntax}</td>
+                                        <td>{shape}</td>
+                                        <td>{stats}</td>
+                                        <td>{hu}</td>
+                                        <td class="problem">{r.error.unwrap_or_default()}</td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()
+                    }}
+                </tbody>
+            </table>
+        </section>
+    }
+}
+
+/// Offers `text` as a download. The file is made in the browser (a blob URL); nothing
+/// is sent anywhere.
+fn save_text(name: &str, mime: &str, text: &str) -> Result<(), JsValue> {
+    let parts = js_sys::Array::of1(&JsValue::from_str(text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob)?;
+    let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+    let anchor: web_sys::HtmlAnchorElement = document.create_element("a")?.dyn_into()?;
+    anchor.set_href(&url);
+    anchor.set_download(name);
+    anchor.click();
+    web_sys::Url::revoke_object_url(&url)?;
+    Ok(())
 }

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dicom::series::Series;
 use crate::dicom::Instance;
+use crate::inspect::FileReport;
 use crate::volume::VolumeHeader;
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -16,6 +17,9 @@ pub enum ToWorker {
     /// Decode `series` (its slices refer to the files sent alongside, 0-based, whose
     /// headers are `instances`).
     Volume { series: Box<Series>, instances: Vec<Instance> },
+    /// Decode every file sent alongside completely and report on each (the same report
+    /// as `sarcoscope inspect --json`); `names[i]` names file `first + i`.
+    Inspect { first: usize, names: Vec<String> },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -30,4 +34,6 @@ pub enum FromWorker {
     /// The voxels (i16 HU) are the message's buffer; `failures` are (file, message).
     Volume { header: Box<VolumeHeader>, failures: Vec<(usize, String)> },
     VolumeFailed { message: String },
+    Report { index: usize, report: Box<FileReport> },
+    InspectDone,
 }

@@ -8,6 +8,7 @@ use web_sys::{DedicatedWorkerGlobalScope, File, FileReaderSync, MessageEvent};
 
 use super::protocol::{FromWorker, ToWorker};
 use crate::dicom::{self, DicomError, Instance};
+use crate::inspect::{self, FileReport};
 use crate::volume;
 
 pub fn run() {
@@ -30,6 +31,7 @@ fn handle(scope: &DedicatedWorkerGlobalScope, data: &JsValue) {
     match serde_json::from_str::<ToWorker>(&json) {
         Ok(ToWorker::Headers { first }) => read_headers(scope, &files, first),
         Ok(ToWorker::Volume { series, instances }) => decode_volume(scope, &files, &series, &instances),
+        Ok(ToWorker::Inspect { first, names }) => inspect_files(scope, &files, first, &names),
         Err(e) => post(scope, &FromWorker::VolumeFailed { message: format!("internal message error: {e}") }, None),
     }
 }
@@ -45,6 +47,24 @@ fn read_headers(scope: &DedicatedWorkerGlobalScope, files: &[File], first: usize
         post(scope, &FromWorker::Header { index, result }, None);
     }
     post(scope, &FromWorker::HeadersDone, None);
+}
+
+fn inspect_files(scope: &DedicatedWorkerGlobalScope, files: &[File], first: usize, names: &[String]) {
+    for (offset, file) in files.iter().enumerate() {
+        let index = first + offset;
+        post(scope, &FromWorker::Reading { index }, None);
+        let name = names.get(offset).cloned().unwrap_or_else(|| file.name());
+        let report = match read_file(file) {
+            Ok(bytes) => inspect::inspect_bytes(&name, &bytes).0,
+            Err(e) => FileReport {
+                file: name,
+                error: Some(e.to_string()),
+                ..Default::default()
+            },
+        };
+        post(scope, &FromWorker::Report { index, report: Box::new(report) }, None);
+    }
+    post(scope, &FromWorker::InspectDone, None);
 }
 
 fn decode_volume(scope: &DedicatedWorkerGlobalScope, files: &[File], series: &dicom::series::Series, instances: &[Instance]) {

@@ -5,7 +5,7 @@
 //
 // Usage: node tests/e2e/viewer.mjs <base-url> <shared-dir> <artifacts-dir>
 import { chromium } from "playwright-core";
-import { readFileSync, readdirSync, mkdirSync } from "node:fs";
+import { readFileSync, readdirSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import assert from "node:assert/strict";
 
@@ -48,7 +48,7 @@ let failed = 0;
 let passed = 0;
 async function check(name, fn) {
   try { await fn(); passed++; console.log(`ok - ${name}`); }
-  catch (e) { failed++; console.log(`FAILED - ${name}\n  ${String(e.stack || e).split("\n").slice(0, 4).join("\n  ")}`); }
+  catch (e) { failed++; console.log(`FAILED - ${name}\n  ${String(e.stack || e).split("\n").slice(0, 12).join("\n  ")}`); }
 }
 try {
   const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
@@ -130,6 +130,39 @@ try {
     assert.match(label, /\/ 40 /);
   });
   await page.screenshot({ path: join(artifacts, "e2e-problems.png"), fullPage: true });
+
+  // The whole shared corpus through the folder picker, then every file decoded in the
+  // browser's WebAssembly and compared with the reference decoder (pydicom + pylibjpeg).
+  await page.setInputFiles("#folder-input", corpus);
+  await page.waitForFunction(() => !document.querySelector(".progress") && /loaded|no CT image series/.test(document.querySelector("#status")?.textContent || ""), null, { timeout: 120000 });
+  await page.click("#check-all");
+  await page.waitForFunction(() => /^Checked/.test(document.querySelector("#status")?.textContent || ""), null, { timeout: 300000 });
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download-report")]);
+  const report = JSON.parse(readFileSync(await download.path(), "utf8"));
+  await check("every file decodes in the browser as the reference decoder does", async () => {
+    const expected = JSON.parse(readFileSync(join(corpus, "expected.json"), "utf8")).files;
+    const ours = new Map(report.files.map((r) => [r.file.split("/").slice(1).join("/"), r]));
+    let exact = 0, lossy = 0;
+    const problems = [];
+    for (const e of expected) {
+      if (!e.stored) continue;
+      const o = ours.get(e.file);
+      if (!o || !o.stored) { problems.push(`${e.file}: not decoded (${o?.error})`); continue; }
+      if (e.lossy) {
+        const ok = JSON.stringify(o.stored.shape) === JSON.stringify(e.stored.shape)
+          && Math.abs(o.stored.min - e.stored.min) <= 2 && Math.abs(o.stored.max - e.stored.max) <= 2
+          && Math.abs(o.stored.mean - e.stored.mean) <= 0.05;
+        ok ? lossy++ : problems.push(`${e.file}: lossy values differ`);
+      } else {
+        o.stored.sha256_i32le === e.stored.sha256_i32le ? exact++ : problems.push(`${e.file}: stored values differ`);
+      }
+    }
+    console.log(`  browser corpus: ${exact} identical to the reference, ${lossy} lossy within tolerance, ${report.files.length} files reported`);
+    assert.equal(problems.length, 0, "\n    " + problems.join("\n    "));
+    const everyFile = readdirSync(corpus, { recursive: true }).filter((f) => statSync(join(corpus, f)).isFile());
+    assert.equal(report.files.length, everyFile.length, "one report per file given");
+  });
+  await page.screenshot({ path: join(artifacts, "e2e-check.png"), fullPage: true });
 
   await check("no request left the origin", async () => assert.deepEqual(offOrigin, []));
   await check("no CSP violation or page error", async () => assert.deepEqual(cspViolations, []));
