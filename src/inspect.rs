@@ -161,7 +161,9 @@ fn hu_stats(stored: &pixels::StoredFrames, inst: &Instance) -> Option<HuStats> {
             sum += hu;
         }
     }
-    let centre = stored.frame(0)?.get((stored.rows / 2) * stored.columns + stored.columns / 2)?;
+    let centre = stored
+        .frame(0)?
+        .get((stored.rows / 2) * stored.columns + stored.columns / 2)?;
     Some(HuStats {
         min,
         max,

@@ -67,9 +67,17 @@ impl Volume {
 
     /// Stores one decoded frame; stored values equal to the padding value become
     /// [`Volume::NO_DATA`].
-    pub fn set_slice(&mut self, index: usize, stored: &[i32], rescale: Rescale, padding: Option<i32>) {
+    pub fn set_slice(
+        &mut self,
+        index: usize,
+        stored: &[i32],
+        rescale: Rescale,
+        padding: Option<i32>,
+    ) {
         let len = self.slice_len();
-        let Some(target) = self.hu.get_mut(index * len..(index + 1) * len) else { return };
+        let Some(target) = self.hu.get_mut(index * len..(index + 1) * len) else {
+            return;
+        };
         for (voxel, &value) in target.iter_mut().zip(stored) {
             *voxel = if Some(value) == padding {
                 Volume::NO_DATA
@@ -91,7 +99,9 @@ impl Volume {
         if column >= h.columns || row >= h.rows || slice >= h.slices {
             return None;
         }
-        let v = *self.hu.get(slice * self.slice_len() + row * h.columns + column)?;
+        let v = *self
+            .hu
+            .get(slice * self.slice_len() + row * h.columns + column)?;
         (v != Volume::NO_DATA).then_some(Hu(f64::from(v)))
     }
 
@@ -101,7 +111,9 @@ impl Volume {
         let h = &self.header;
         let mut out = Vec::with_capacity(h.slices * h.rows);
         for slice in (0..h.slices).rev() {
-            out.extend((0..h.rows).map(|row| self.hu[slice * self.slice_len() + row * h.columns + column]));
+            out.extend(
+                (0..h.rows).map(|row| self.hu[slice * self.slice_len() + row * h.columns + column]),
+            );
         }
         out
     }
@@ -141,14 +153,29 @@ pub fn load(
             .and_then(|parsed| pixels::decode_stored(&parsed, inst));
         match decoded {
             Ok(stored) => {
-                for (index, slice) in series.slices.iter().enumerate().filter(|(_, s)| s.file == file) {
+                for (index, slice) in series
+                    .slices
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| s.file == file)
+                {
                     if let Some(frame) = stored.frame(slice.frame as usize) {
-                        volume.set_slice(index, frame, inst.rescale_for(slice.frame as usize), inst.padding_value);
+                        volume.set_slice(
+                            index,
+                            frame,
+                            inst.rescale_for(slice.frame as usize),
+                            inst.padding_value,
+                        );
                     }
                 }
             }
             Err(error) => {
-                for (index, _) in series.slices.iter().enumerate().filter(|(_, s)| s.file == file) {
+                for (index, _) in series
+                    .slices
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| s.file == file)
+                {
                     volume.header.missing_slices.push(SliceIndex(index));
                 }
                 failures.push(FileFailure { file, error });

@@ -53,13 +53,17 @@ const ENHANCED: &[&str] = &[
 /// Value Transformation functional group. pydicom ignores it and reports HU equal to
 /// the stored values (intercept 0); we apply it. For these files our HU must equal the
 /// reference's stored statistics mapped through our own (functional group) rescale.
-const FUNCTIONAL_GROUP_RESCALE: &[&str] = &["dicomparser/encapsulated/multi-frame/CT0012.", "cornerstone3d/CT0012."];
+const FUNCTIONAL_GROUP_RESCALE: &[&str] = &[
+    "dicomparser/encapsulated/multi-frame/CT0012.",
+    "cornerstone3d/CT0012.",
+];
 
 /// Files the reference could not decode that we do decode.
 /// - JPEG-lossy.dcm holds the same 12-bit JPEG stream as JPGExtended.dcm with a flaw in
 ///   its scan header that libjpeg (pylibjpeg) rejects and our decoder tolerates. Its
 ///   result is checked against the reference's result for JPGExtended.dcm.
-const DECODED_WHERE_REFERENCE_REFUSED: &[(&str, &str)] = &[("pydicom/JPEG-lossy.dcm", "pydicom/JPGExtended.dcm")];
+const DECODED_WHERE_REFERENCE_REFUSED: &[(&str, &str)] =
+    &[("pydicom/JPEG-lossy.dcm", "pydicom/JPGExtended.dcm")];
 
 /// Lossy decoding tolerance, in stored values. JPEG's inverse DCT is rounded
 /// differently by each decoder (libjpeg vs ours / jpeg-decoder): single pixels differ
@@ -97,19 +101,33 @@ impl Tally {
 
 #[test]
 fn corpus_matches_reference_decoder() {
-    let Some(expected_path) = common::shared_dir("data/dicom/expected.json") else { return };
+    let Some(expected_path) = common::shared_dir("data/dicom/expected.json") else {
+        return;
+    };
     let root = expected_path.parent().unwrap().to_path_buf();
-    let expected: Value = serde_json::from_slice(&common::read(&expected_path)).expect("expected.json is JSON");
-    let references = expected["files"].as_array().expect("expected.json has a files list");
-    assert!(references.len() > 100, "expected.json lists only {} files", references.len());
+    let expected: Value =
+        serde_json::from_slice(&common::read(&expected_path)).expect("expected.json is JSON");
+    let references = expected["files"]
+        .as_array()
+        .expect("expected.json has a files list");
+    assert!(
+        references.len() > 100,
+        "expected.json lists only {} files",
+        references.len()
+    );
 
     let mut tally = Tally::default();
     let mut ours_by_name = std::collections::HashMap::new();
     for reference in references {
-        let name = reference["file"].as_str().expect("every entry names its file");
+        let name = reference["file"]
+            .as_str()
+            .expect("every entry names its file");
         let path = root.join(name);
         if !path.is_file() {
-            tally.fail(name, format!("listed in expected.json but missing at {}", path.display()));
+            tally.fail(
+                name,
+                format!("listed in expected.json but missing at {}", path.display()),
+            );
             continue;
         }
         let bytes = common::read(&path);
@@ -128,12 +146,21 @@ fn corpus_matches_reference_decoder() {
             (Some(ours), Some(twin_reference)) => match (&ours.stored, stored_of(twin_reference)) {
                 (Some(stored), Some(reference)) => {
                     if let Err(e) = compare_lossy(stored, &reference) {
-                        tally.fail(file, format!("differs from the reference for {twin} beyond tolerance: {e}"));
+                        tally.fail(
+                            file,
+                            format!("differs from the reference for {twin} beyond tolerance: {e}"),
+                        );
                     }
                 }
-                _ => tally.fail(file, format!("expected decoded values comparable with {twin}")),
+                _ => tally.fail(
+                    file,
+                    format!("expected decoded values comparable with {twin}"),
+                ),
             },
-            _ => tally.fail(file, format!("missing, or its twin {twin} is missing from the reference")),
+            _ => tally.fail(
+                file,
+                format!("missing, or its twin {twin} is missing from the reference"),
+            ),
         }
     }
 
@@ -147,7 +174,11 @@ fn corpus_matches_reference_decoder() {
         tally.failures.len(),
         tally.failures.join("\n  ")
     );
-    assert!(tally.exact > 50, "only {} files decoded exactly", tally.exact);
+    assert!(
+        tally.exact > 50,
+        "only {} files decoded exactly",
+        tally.exact
+    );
 }
 
 fn check_file(name: &str, reference: &Value, ours: &FileReport, tally: &mut Tally) {
@@ -162,22 +193,42 @@ fn check_file(name: &str, reference: &Value, ours: &FileReport, tally: &mut Tall
     }
 
     if listed(DICOMDIRS, name) {
-        if !ours.error.as_deref().is_some_and(|e| e.contains("DICOMDIR")) {
-            tally.fail(name, format!("a DICOMDIR must be refused as an index, got {:?}", ours.error));
+        if !ours
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("DICOMDIR"))
+        {
+            tally.fail(
+                name,
+                format!(
+                    "a DICOMDIR must be refused as an index, got {:?}",
+                    ours.error
+                ),
+            );
         }
         return;
     }
     if listed(FORCED_GARBAGE, name) {
         if ours.error.is_none() || ours.stored.is_some() {
-            tally.fail(name, "pydicom reads garbage here only by force; we must give an error");
+            tally.fail(
+                name,
+                "pydicom reads garbage here only by force; we must give an error",
+            );
         }
         return;
     }
 
-    let reference_parses = reference["parses"].as_bool() == Some(true) && reference.get("parse_error").is_none();
+    let reference_parses =
+        reference["parses"].as_bool() == Some(true) && reference.get("parse_error").is_none();
     if reference_parses {
         if !ours.parses {
-            tally.fail(name, format!("the reference parses this file, we do not: {:?}", ours.error));
+            tally.fail(
+                name,
+                format!(
+                    "the reference parses this file, we do not: {:?}",
+                    ours.error
+                ),
+            );
         } else {
             check_header(name, reference, ours, tally);
         }
@@ -210,33 +261,62 @@ fn check_file(name: &str, reference: &Value, ours: &FileReport, tally: &mut Tall
             }
         }
         (Some(expected), Some(stored)) => {
-            let within = compare_lossy(stored, expected).and_then(|()| check_hu(name, reference, ours, expected, true));
+            let within = compare_lossy(stored, expected)
+                .and_then(|()| check_hu(name, reference, ours, expected, true));
             match within {
                 Ok(()) => tally.lossy_within_tolerance += 1,
                 Err(e) => tally.fail(name, format!("lossy decode beyond tolerance: {e}")),
             }
         }
-        (Some(_), None) => tally.fail(name, format!("the reference decodes this file, we do not: {:?}", ours.error)),
+        (Some(_), None) => tally.fail(
+            name,
+            format!(
+                "the reference decodes this file, we do not: {:?}",
+                ours.error
+            ),
+        ),
         (None, Some(_)) => {
-            if DECODED_WHERE_REFERENCE_REFUSED.iter().any(|(f, _)| *f == name) {
+            if DECODED_WHERE_REFERENCE_REFUSED
+                .iter()
+                .any(|(f, _)| *f == name)
+            {
                 tally.decoded_where_reference_refused += 1;
             } else {
-                tally.fail(name, "we decode a file the reference could not, and it is not a listed exception");
+                tally.fail(
+                    name,
+                    "we decode a file the reference could not, and it is not a listed exception",
+                );
             }
         }
         (None, None) => {
             if ours.error.is_none() {
-                tally.fail(name, "neither decoder decodes this file and we give no error");
+                tally.fail(
+                    name,
+                    "neither decoder decodes this file and we give no error",
+                );
             }
         }
     }
 
     // JPEG processes 6/8 and 10/12 are not supported: the error must name them.
     let transfer_syntax = reference["transfer_syntax"].as_str().unwrap_or_default();
-    if matches!(transfer_syntax, "1.2.840.10008.1.2.4.53" | "1.2.840.10008.1.2.4.55") {
+    if matches!(
+        transfer_syntax,
+        "1.2.840.10008.1.2.4.53" | "1.2.840.10008.1.2.4.55"
+    ) {
         let syntax_name = syntax::info(transfer_syntax).name;
-        if !ours.error.as_deref().is_some_and(|e| e.contains(syntax_name)) {
-            tally.fail(name, format!("the error should name {syntax_name:?}, got {:?}", ours.error));
+        if !ours
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains(syntax_name))
+        {
+            tally.fail(
+                name,
+                format!(
+                    "the error should name {syntax_name:?}, got {:?}",
+                    ours.error
+                ),
+            );
         }
     }
 }
@@ -252,7 +332,10 @@ fn check_header(name: &str, reference: &Value, ours: &FileReport, tally: &mut Ta
         ("frames", ours.frames.map(u64::from).into()),
         ("bits_allocated", ours.bits_allocated.map(u64::from).into()),
         ("bits_stored", ours.bits_stored.map(u64::from).into()),
-        ("pixel_representation", ours.pixel_representation.map(u64::from).into()),
+        (
+            "pixel_representation",
+            ours.pixel_representation.map(u64::from).into(),
+        ),
         ("photometric", ours.photometric.clone().into()),
         ("transfer_syntax", ours.transfer_syntax.clone().into()),
         ("has_pixel_data", ours.has_pixel_data.into()),
@@ -271,24 +354,40 @@ fn check_header(name: &str, reference: &Value, ours: &FileReport, tally: &mut Ta
         }
     }
 
-    let spacing = reference["pixel_spacing"].as_array().map(|a| a.iter().filter_map(Value::as_f64).collect::<Vec<_>>());
+    let spacing = reference["pixel_spacing"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_f64).collect::<Vec<_>>());
     if prefixed(ENHANCED, name) {
         if ours.pixel_spacing.is_none() {
-            tally.fail(name, "enhanced object: pixel spacing should come from its functional groups");
+            tally.fail(
+                name,
+                "enhanced object: pixel spacing should come from its functional groups",
+            );
         }
     } else {
         let same = match (&spacing, ours.pixel_spacing) {
             (None, None) => true,
-            (Some(e), Some(o)) => e.len() == 2 && (e[0] - o[0]).abs() < 1e-9 && (e[1] - o[1]).abs() < 1e-9,
+            (Some(e), Some(o)) => {
+                e.len() == 2 && (e[0] - o[0]).abs() < 1e-9 && (e[1] - o[1]).abs() < 1e-9
+            }
             _ => false,
         };
         if !same {
-            tally.fail(name, format!("pixel_spacing: reference {spacing:?}, ours {:?}", ours.pixel_spacing));
+            tally.fail(
+                name,
+                format!(
+                    "pixel_spacing: reference {spacing:?}, ours {:?}",
+                    ours.pixel_spacing
+                ),
+            );
         }
     }
 
     if !prefixed(FUNCTIONAL_GROUP_RESCALE, name) {
-        for (field, value) in [("rescale_slope", ours.rescale_slope), ("rescale_intercept", ours.rescale_intercept)] {
+        for (field, value) in [
+            ("rescale_slope", ours.rescale_slope),
+            ("rescale_intercept", ours.rescale_intercept),
+        ] {
             let expected = reference[field].as_f64();
             let same = match (expected, value) {
                 (Some(e), Some(o)) => (e - o).abs() < 1e-9,
@@ -296,7 +395,10 @@ fn check_header(name: &str, reference: &Value, ours: &FileReport, tally: &mut Ta
                 _ => false,
             };
             if !same {
-                tally.fail(name, format!("{field}: reference {expected:?}, ours {value:?}"));
+                tally.fail(
+                    name,
+                    format!("{field}: reference {expected:?}, ours {value:?}"),
+                );
             }
         }
     }
@@ -315,13 +417,17 @@ fn check_hu(
     let reference_hu = hu_of(reference);
     let (expected, slope) = if prefixed(FUNCTIONAL_GROUP_RESCALE, name) {
         let slope = ours.rescale_slope.ok_or("no rescale slope reported")?;
-        let intercept = ours.rescale_intercept.ok_or("no rescale intercept reported")?;
+        let intercept = ours
+            .rescale_intercept
+            .ok_or("no rescale intercept reported")?;
         if intercept != -1024.0 || slope != 1.0 {
             return Err(format!(
                 "functional-group rescale should be 1 / -1024, is {slope} / {intercept}"
             ));
         }
-        let Some(reference_hu) = reference_hu else { return Err("the reference has no HU".into()) };
+        let Some(reference_hu) = reference_hu else {
+            return Err("the reference has no HU".into());
+        };
         let map = |v: f64| v * slope + intercept;
         // The reference's centre pixel is the stored value (it applied no rescale).
         let expected = HuStats {
@@ -332,7 +438,10 @@ fn check_hu(
         };
         (Some(expected), slope)
     } else {
-        (reference_hu, reference["rescale_slope"].as_f64().unwrap_or(1.0))
+        (
+            reference_hu,
+            reference["rescale_slope"].as_f64().unwrap_or(1.0),
+        )
     };
     match (expected, &ours.hu) {
         (None, None) => Ok(()),
@@ -349,12 +458,16 @@ fn check_hu(
                 ("center_pixel", e.center_pixel, o.center_pixel, exact),
             ] {
                 if (e - o).abs() > tolerance {
-                    return Err(format!("HU {what}: expected {e}, ours {o} (tolerance {tolerance})"));
+                    return Err(format!(
+                        "HU {what}: expected {e}, ours {o} (tolerance {tolerance})"
+                    ));
                 }
             }
             Ok(())
         }
-        (e, o) => Err(format!("HU given by one decoder only: expected {e:?}, ours {o:?}")),
+        (e, o) => Err(format!(
+            "HU given by one decoder only: expected {e:?}, ours {o:?}"
+        )),
     }
 }
 
@@ -362,7 +475,10 @@ fn compare_lossy(ours: &StoredStats, reference: &StoredStats) -> Result<(), Stri
     if ours.shape != reference.shape {
         return Err(format!("shape {:?} vs {:?}", ours.shape, reference.shape));
     }
-    let (dmin, dmax) = ((ours.min - reference.min).abs() as f64, (ours.max - reference.max).abs() as f64);
+    let (dmin, dmax) = (
+        (ours.min - reference.min).abs() as f64,
+        (ours.max - reference.max).abs() as f64,
+    );
     let dmean = (ours.mean - reference.mean).abs();
     if dmin > LOSSY_MIN_MAX || dmax > LOSSY_MIN_MAX || dmean > LOSSY_MEAN {
         return Err(format!(
@@ -385,7 +501,9 @@ fn hu_of(reference: &Value) -> Option<HuStats> {
 /// must also be read without a panic.
 #[test]
 fn unlisted_files_never_panic() {
-    let Some(root) = common::shared_dir("data/dicom") else { return };
+    let Some(root) = common::shared_dir("data/dicom") else {
+        return;
+    };
     let mut pending = vec![root.clone()];
     let mut count = 0;
     while let Some(dir) = pending.pop() {
@@ -396,16 +514,26 @@ fn unlisted_files_never_panic() {
             } else if is_unlisted(&root, &path) {
                 let bytes = common::read(&path);
                 let (report, _) = inspect_bytes("unlisted", &bytes);
-                assert!(report.stored.is_some() || report.error.is_some(), "{}: no result", path.display());
+                assert!(
+                    report.stored.is_some() || report.error.is_some(),
+                    "{}: no result",
+                    path.display()
+                );
                 count += 1;
             }
         }
     }
-    assert!(count > 0, "the corpus should hold files expected.json does not list");
+    assert!(
+        count > 0,
+        "the corpus should hold files expected.json does not list"
+    );
 }
 
 fn is_unlisted(root: &Path, path: &Path) -> bool {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
     path.parent() == Some(root) && name == "expected.json"
         || name.ends_with(".md")
         || name.ends_with(".txt")

@@ -26,8 +26,13 @@ struct RealSeries {
 /// is missing.
 fn real_series() -> Option<RealSeries> {
     let dir = common::shared_dir(common::SERIES_DIR)?;
-    let paths: Vec<PathBuf> = (0..common::SERIES_SLICES).map(|k| common::slice_path(&dir, k)).collect();
-    let instances = paths.iter().map(|p| common::instance_of(&common::read(p))).collect();
+    let paths: Vec<PathBuf> = (0..common::SERIES_SLICES)
+        .map(|k| common::slice_path(&dir, k))
+        .collect();
+    let instances = paths
+        .iter()
+        .map(|p| common::instance_of(&common::read(p)))
+        .collect();
     Some(RealSeries { paths, instances })
 }
 
@@ -36,7 +41,11 @@ fn only_series(instances: &[Instance]) -> Series {
     let studies = series::build(instances);
     assert_eq!(studies.len(), 1, "one study");
     assert_eq!(studies[0].series.len(), 1, "one series");
-    assert_eq!(series::choose_ct(&studies, instances), Some((0, 0)), "the series is chosen");
+    assert_eq!(
+        series::choose_ct(&studies, instances),
+        Some((0, 0)),
+        "the series is chosen"
+    );
     studies[0].series[0].clone()
 }
 
@@ -58,18 +67,36 @@ fn real_series_is_one_axial_ct_stack() {
     assert_eq!(s.files.len(), common::SERIES_SLICES);
     assert_eq!(s.slices.len(), common::SERIES_SLICES);
     assert_eq!((s.rows, s.columns), (ROWS, COLUMNS));
-    assert!(s.warnings.is_empty(), "no warnings expected: {:?}", s.warnings);
+    assert!(
+        s.warnings.is_empty(),
+        "no warnings expected: {:?}",
+        s.warnings
+    );
     let geometry = s.geometry.as_ref().expect("geometry");
     let spacing = geometry.slice_spacing.expect("slice spacing");
-    assert!((spacing - SPACING_MM).abs() < 1e-6, "slice spacing {spacing}");
+    assert!(
+        (spacing - SPACING_MM).abs() < 1e-6,
+        "slice spacing {spacing}"
+    );
     let [row, column] = geometry.pixel_spacing.expect("pixel spacing");
-    assert!((row - 3.0).abs() < 1e-6 && (column - 3.0).abs() < 1e-6, "pixel spacing {row} × {column}");
-    assert!(geometry.normal[2] > 0.99, "normal points to the head: {:?}", geometry.normal);
+    assert!(
+        (row - 3.0).abs() < 1e-6 && (column - 3.0).abs() < 1e-6,
+        "pixel spacing {row} × {column}"
+    );
+    assert!(
+        geometry.normal[2] > 0.99,
+        "normal points to the head: {:?}",
+        geometry.normal
+    );
     for (k, slice) in s.slices.iter().enumerate() {
         assert_eq!(slice.file, k, "slice {k} comes from slice{k:04}.dcm");
         assert_eq!(slice.frame, 0);
         let expected = FIRST_Z_MM + SPACING_MM * k as f64;
-        assert!((slice.along_normal.0 - expected).abs() < 1e-3, "slice {k} at {}", slice.along_normal.0);
+        assert!(
+            (slice.along_normal.0 - expected).abs() < 1e-3,
+            "slice {k} at {}",
+            slice.along_normal.0
+        );
     }
 }
 
@@ -79,12 +106,22 @@ fn shuffled_files_give_the_same_order() {
     for seed in [1, 2, 0x5eed] {
         let mut order: Vec<usize> = (0..real.instances.len()).collect();
         common::Lcg::new(seed).shuffle(&mut order);
-        assert_ne!(order, (0..real.instances.len()).collect::<Vec<_>>(), "the shuffle shuffles");
+        assert_ne!(
+            order,
+            (0..real.instances.len()).collect::<Vec<_>>(),
+            "the shuffle shuffles"
+        );
         let instances: Vec<Instance> = order.iter().map(|&i| real.instances[i].clone()).collect();
         let s = only_series(&instances);
         assert!(s.warnings.is_empty(), "{:?}", s.warnings);
-        let names: Vec<&str> = s.slices.iter().map(|slice| file_name(&real.paths[order[slice.file]])).collect();
-        let expected: Vec<String> = (0..common::SERIES_SLICES).map(|k| format!("slice{k:04}.dcm")).collect();
+        let names: Vec<&str> = s
+            .slices
+            .iter()
+            .map(|slice| file_name(&real.paths[order[slice.file]]))
+            .collect();
+        let expected: Vec<String> = (0..common::SERIES_SLICES)
+            .map(|k| format!("slice{k:04}.dcm"))
+            .collect();
         assert_eq!(names, expected, "seed {seed}");
     }
 }
@@ -107,17 +144,34 @@ fn volume_holds_hounsfield_units_of_each_file() {
     .expect("a volume");
     assert!(failures.is_empty(), "{:?}", failures);
     assert_eq!(reads, common::SERIES_SLICES, "each file is read once");
-    assert_eq!(last_progress, (common::SERIES_SLICES, common::SERIES_SLICES));
+    assert_eq!(
+        last_progress,
+        (common::SERIES_SLICES, common::SERIES_SLICES)
+    );
     let h = &volume.header;
-    assert_eq!((h.columns, h.rows, h.slices), (COLUMNS as usize, ROWS as usize, common::SERIES_SLICES));
+    assert_eq!(
+        (h.columns, h.rows, h.slices),
+        (COLUMNS as usize, ROWS as usize, common::SERIES_SLICES)
+    );
     assert!(h.missing_slices.is_empty());
     assert_eq!(volume.hu.len(), h.columns * h.rows * h.slices);
     for (k, z) in h.slice_positions_mm.iter().enumerate() {
-        assert!((z - (FIRST_Z_MM + SPACING_MM * k as f64)).abs() < 1e-3, "slice {k} at {z}");
+        assert!(
+            (z - (FIRST_Z_MM + SPACING_MM * k as f64)).abs() < 1e-3,
+            "slice {k} at {z}"
+        );
     }
 
     // Pixels (column, row, slice) checked against the file decoded on its own.
-    let probes = [(0, 0, 0), (61, 50, 0), (121, 100, 0), (30, 70, 37), (61, 50, 56), (100, 20, 90), (61, 50, 111)];
+    let probes = [
+        (0, 0, 0),
+        (61, 50, 0),
+        (121, 100, 0),
+        (30, 70, 37),
+        (61, 50, 56),
+        (100, 20, 90),
+        (61, 50, 111),
+    ];
     for (column, row, slice) in probes {
         let bytes = common::read(&real.paths[slice]);
         let parsed = dicom::open(&bytes).expect("opens");
@@ -128,15 +182,26 @@ fn volume_holds_hounsfield_units_of_each_file() {
         if instance.padding_value == Some(value) {
             assert_eq!(hu, None, "padding at {column},{row},{slice}");
         } else {
-            assert_eq!(hu.map(|h| h.0), Some(f64::from(value - 1024)), "HU at {column},{row},{slice}");
+            assert_eq!(
+                hu.map(|h| h.0),
+                Some(f64::from(value - 1024)),
+                "HU at {column},{row},{slice}"
+            );
         }
     }
     // The body is in the middle of the field: soft tissue, not air.
     let centre = volume.hu_at(61, 50, 56).expect("data at the centre").0;
     assert!((-200.0..=400.0).contains(&centre), "centre HU {centre}");
-    assert_eq!(volume.hu_at(COLUMNS as usize, 0, 0), None, "outside the volume");
+    assert_eq!(
+        volume.hu_at(COLUMNS as usize, 0, 0),
+        None,
+        "outside the volume"
+    );
     if real.instances.iter().all(|i| i.padding_value.is_none()) {
-        assert!(volume.hu.iter().all(|&v| v != Volume::NO_DATA), "every voxel holds data");
+        assert!(
+            volume.hu.iter().all(|&v| v != Volume::NO_DATA),
+            "every voxel holds data"
+        );
     }
 }
 
@@ -155,7 +220,9 @@ mod quality_checks {
 
     #[test]
     fn missing_slice_is_a_gap() {
-        let Some(mut real) = real_series() else { return };
+        let Some(mut real) = real_series() else {
+            return;
+        };
         real.instances.remove(50);
         let (s, warnings) = warnings_of(&real.instances);
         assert_eq!(s.slices.len(), common::SERIES_SLICES - 1);
@@ -169,25 +236,39 @@ mod quality_checks {
         });
         let (after, gap, usual) = gap.unwrap_or_else(|| panic!("a gap warning: {warnings:?}"));
         assert_eq!(after, 49);
-        assert!((gap - 6.0).abs() < 1e-3 && (usual - 3.0).abs() < 1e-3, "gap {gap} usual {usual}");
+        assert!(
+            (gap - 6.0).abs() < 1e-3 && (usual - 3.0).abs() < 1e-3,
+            "gap {gap} usual {usual}"
+        );
         assert_eq!(warnings.len(), 1, "{warnings:?}");
     }
 
     #[test]
     fn duplicate_position_is_dropped() {
-        let Some(mut real) = real_series() else { return };
+        let Some(mut real) = real_series() else {
+            return;
+        };
         let mut copy = real.instances[10].clone();
         copy.sop_instance_uid.push_str(".99");
         real.instances.push(copy);
         let (s, warnings) = warnings_of(&real.instances);
-        assert_eq!(warnings, vec![SeriesWarning::DuplicatePositions { count: 1 }]);
+        assert_eq!(
+            warnings,
+            vec![SeriesWarning::DuplicatePositions { count: 1 }]
+        );
         assert_eq!(s.slices.len(), common::SERIES_SLICES);
-        assert_eq!(s.files.len(), common::SERIES_SLICES + 1, "the duplicate stays listed in the series");
+        assert_eq!(
+            s.files.len(),
+            common::SERIES_SLICES + 1,
+            "the duplicate stays listed in the series"
+        );
     }
 
     #[test]
     fn slice_of_another_size_is_set_aside() {
-        let Some(mut real) = real_series() else { return };
+        let Some(mut real) = real_series() else {
+            return;
+        };
         real.instances[111].rows = 100;
         let (s, warnings) = warnings_of(&real.instances);
         assert_eq!(
@@ -205,17 +286,25 @@ mod quality_checks {
 
     #[test]
     fn localizer_in_series_is_set_aside() {
-        let Some(mut real) = real_series() else { return };
+        let Some(mut real) = real_series() else {
+            return;
+        };
         let mut scout = real.instances[0].clone();
         scout.image_type = vec!["ORIGINAL".into(), "PRIMARY".into(), "LOCALIZER".into()];
         scout.frame_geometry[0].position = Some([0.0, 0.0, 250.5]);
         scout.frame_geometry[0].orientation = Some([1.0, 0.0, 0.0, 0.0, 0.0, -1.0]);
         real.instances.insert(0, scout);
         let (s, warnings) = warnings_of(&real.instances);
-        assert_eq!(warnings, vec![SeriesWarning::LocalizersInSeries { count: 1 }]);
+        assert_eq!(
+            warnings,
+            vec![SeriesWarning::LocalizersInSeries { count: 1 }]
+        );
         assert_eq!(s.kind, SeriesKind::CtAxial);
         assert_eq!(s.slices.len(), common::SERIES_SLICES);
-        assert!(s.slices.iter().all(|slice| slice.file != 0), "the localizer is no slice");
+        assert!(
+            s.slices.iter().all(|slice| slice.file != 0),
+            "the localizer is no slice"
+        );
     }
 
     #[test]
@@ -225,7 +314,11 @@ mod quality_checks {
         let reversed: Vec<Instance> = real.instances.iter().rev().cloned().collect();
         let (s, warnings) = warnings_of(&reversed);
         assert!(warnings.is_empty(), "{warnings:?}");
-        let order: Vec<usize> = s.slices.iter().map(|slice| common::SERIES_SLICES - 1 - slice.file).collect();
+        let order: Vec<usize> = s
+            .slices
+            .iter()
+            .map(|slice| common::SERIES_SLICES - 1 - slice.file)
+            .collect();
         assert_eq!(order, (0..common::SERIES_SLICES).collect::<Vec<_>>());
 
         // Column direction flipped, so that row × column points to the feet: the normal
@@ -237,14 +330,23 @@ mod quality_checks {
         let (s, warnings) = warnings_of(&flipped);
         assert!(warnings.is_empty(), "{warnings:?}");
         assert!(s.geometry.as_ref().unwrap().normal[2] > 0.99);
-        let z: Vec<f64> = s.slices.iter().map(|slice| z_of(&flipped[slice.file])).collect();
-        assert!(z.windows(2).all(|w| w[0] < w[1]), "z increases from slice 0");
+        let z: Vec<f64> = s
+            .slices
+            .iter()
+            .map(|slice| z_of(&flipped[slice.file]))
+            .collect();
+        assert!(
+            z.windows(2).all(|w| w[0] < w[1]),
+            "z increases from slice 0"
+        );
         assert!((z[0] - FIRST_Z_MM).abs() < 1e-3);
     }
 
     #[test]
     fn series_without_positions_is_in_file_order() {
-        let Some(mut real) = real_series() else { return };
+        let Some(mut real) = real_series() else {
+            return;
+        };
         for instance in &mut real.instances {
             for geometry in &mut instance.frame_geometry {
                 geometry.position = None;

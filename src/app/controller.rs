@@ -113,7 +113,9 @@ pub fn selected_instance() -> Option<Instance> {
 
 /// Starts reading a new set of files (a drop or a picker), replacing what was loaded.
 pub fn add_files(files: Vec<File>, names: Vec<String>) {
-    let Some(ui) = STATE.with(|s| s.borrow().ui) else { return };
+    let Some(ui) = STATE.with(|s| s.borrow().ui) else {
+        return;
+    };
     STATE.with(|s| {
         let mut s = s.borrow_mut();
         s.instances = vec![None; files.len()];
@@ -131,13 +133,16 @@ pub fn add_files(files: Vec<File>, names: Vec<String>) {
         done: 0,
         total,
     }));
-    ui.status.set(format!("Reading {total} file(s) in this browser…"));
+    ui.status
+        .set(format!("Reading {total} file(s) in this browser…"));
     send_headers(0);
 }
 
 /// Decodes every loaded file completely and reports on each, as `sarcoscope inspect`.
 pub fn check_all() {
-    let Some(ui) = STATE.with(|s| s.borrow().ui) else { return };
+    let Some(ui) = STATE.with(|s| s.borrow().ui) else {
+        return;
+    };
     let total = STATE.with(|s| s.borrow().files.len());
     if total == 0 {
         return;
@@ -155,8 +160,14 @@ fn send_check(first: usize) {
     let (files, names) = STATE.with(|s| {
         let s = s.borrow();
         (
-            s.files.get(first..).map(<[File]>::to_vec).unwrap_or_default(),
-            s.names.get(first..).map(<[String]>::to_vec).unwrap_or_default(),
+            s.files
+                .get(first..)
+                .map(<[File]>::to_vec)
+                .unwrap_or_default(),
+            s.names
+                .get(first..)
+                .map(<[String]>::to_vec)
+                .unwrap_or_default(),
         )
     });
     STATE.with(|s| s.borrow_mut().phase = Some(Phase::Check));
@@ -164,16 +175,30 @@ fn send_check(first: usize) {
 }
 
 fn send_headers(first: usize) {
-    let files: Vec<File> = STATE.with(|s| s.borrow().files.get(first..).map(<[File]>::to_vec).unwrap_or_default());
+    let files: Vec<File> = STATE.with(|s| {
+        s.borrow()
+            .files
+            .get(first..)
+            .map(<[File]>::to_vec)
+            .unwrap_or_default()
+    });
     STATE.with(|s| s.borrow_mut().phase = Some(Phase::Headers));
     post(&ToWorker::Headers { first }, &files);
 }
 
 /// Decodes series `(study, series)` of the current studies into the viewer.
 pub fn load_series(study: usize, series_index: usize) {
-    let Some(ui) = STATE.with(|s| s.borrow().ui) else { return };
+    let Some(ui) = STATE.with(|s| s.borrow().ui) else {
+        return;
+    };
     let studies = ui.studies.get_untracked();
-    let Some(series) = studies.get(study).and_then(|s| s.series.get(series_index)).cloned() else { return };
+    let Some(series) = studies
+        .get(study)
+        .and_then(|s| s.series.get(series_index))
+        .cloned()
+    else {
+        return;
+    };
     if series.slices.is_empty() {
         ui.status.set("This series has no images to show.".into());
         return;
@@ -185,8 +210,14 @@ pub fn load_series(study: usize, series_index: usize) {
     local.dedup();
     let (files, instances) = STATE.with(|s| {
         let s = s.borrow();
-        let files: Vec<File> = local.iter().filter_map(|&f| s.files.get(f).cloned()).collect();
-        let instances: Vec<Instance> = local.iter().filter_map(|&f| s.instances.get(f).cloned().flatten()).collect();
+        let files: Vec<File> = local
+            .iter()
+            .filter_map(|&f| s.files.get(f).cloned())
+            .collect();
+        let instances: Vec<Instance> = local
+            .iter()
+            .filter_map(|&f| s.instances.get(f).cloned().flatten())
+            .collect();
         (files, instances)
     });
     let mut series = series;
@@ -214,7 +245,9 @@ pub fn load_series(study: usize, series_index: usize) {
 }
 
 fn post(message: &ToWorker, files: &[File]) {
-    let Ok(json) = serde_json::to_string(message) else { return };
+    let Ok(json) = serde_json::to_string(message) else {
+        return;
+    };
     let object = Object::new();
     let _ = Reflect::set(&object, &"json".into(), &json.into());
     let array = Array::new();
@@ -236,7 +269,8 @@ fn worker() -> Option<Worker> {
         return Some(w);
     }
     let worker = Worker::new("./sarcoscope-worker_loader.js").ok()?;
-    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|e: MessageEvent| on_message(&e.data()));
+    let on_message =
+        Closure::<dyn FnMut(MessageEvent)>::new(|e: MessageEvent| on_message(&e.data()));
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
     let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(|e: ErrorEvent| on_crash(&e.message()));
@@ -249,14 +283,19 @@ fn worker() -> Option<Worker> {
 /// The worker died (a decoder aborted). Blame the file it was reading, start a fresh
 /// worker, and carry on with the rest.
 fn on_crash(detail: &str) {
-    let Some(ui) = STATE.with(|s| s.borrow().ui) else { return };
+    let Some(ui) = STATE.with(|s| s.borrow().ui) else {
+        return;
+    };
     let (phase, in_flight, name) = STATE.with(|s| {
         let mut s = s.borrow_mut();
         if let Some(w) = s.worker.take() {
             w.terminate();
         }
         s.worker_ready = false;
-        let name = s.in_flight.and_then(|i| s.names.get(i).cloned()).unwrap_or_default();
+        let name = s
+            .in_flight
+            .and_then(|i| s.names.get(i).cloned())
+            .unwrap_or_default();
         (s.phase, s.in_flight, name)
     });
     web_sys::console::error_1(&format!("decoding worker stopped: {detail}").into());
@@ -265,7 +304,9 @@ fn on_crash(detail: &str) {
             ui.problems.update(|p| {
                 p.push(Problem {
                     file: name,
-                    message: "the decoder stopped on this file (it is probably damaged); it was skipped".into(),
+                    message:
+                        "the decoder stopped on this file (it is probably damaged); it was skipped"
+                            .into(),
                 })
             });
             send_headers(index + 1);
@@ -289,9 +330,18 @@ fn on_crash(detail: &str) {
 }
 
 fn on_message(data: &JsValue) {
-    let Some(ui) = STATE.with(|s| s.borrow().ui) else { return };
-    let Some(json) = Reflect::get(data, &"json".into()).ok().and_then(|v| v.as_string()) else { return };
-    let Ok(message) = serde_json::from_str::<FromWorker>(&json) else { return };
+    let Some(ui) = STATE.with(|s| s.borrow().ui) else {
+        return;
+    };
+    let Some(json) = Reflect::get(data, &"json".into())
+        .ok()
+        .and_then(|v| v.as_string())
+    else {
+        return;
+    };
+    let Ok(message) = serde_json::from_str::<FromWorker>(&json) else {
+        return;
+    };
     match message {
         FromWorker::Ready => {
             let (worker, waiting) = STATE.with(|s| {
@@ -315,7 +365,8 @@ fn on_message(data: &JsValue) {
                     }
                 }),
                 Err(message) => {
-                    let file = STATE.with(|s| s.borrow().names.get(index).cloned().unwrap_or_default());
+                    let file =
+                        STATE.with(|s| s.borrow().names.get(index).cloned().unwrap_or_default());
                     ui.problems.update(|p| p.push(Problem { file, message }));
                 }
             }
@@ -341,13 +392,20 @@ fn on_message(data: &JsValue) {
             let selected_files = selected_series_files(ui);
             ui.problems.update(|p| {
                 for (local, message) in failures {
-                    let file = selected_files.get(local).and_then(|&f| names.get(f)).cloned().unwrap_or_default();
+                    let file = selected_files
+                        .get(local)
+                        .and_then(|&f| names.get(f))
+                        .cloned()
+                        .unwrap_or_default();
                     p.push(Problem { file, message });
                 }
             });
             STATE.with(|s| {
                 let mut s = s.borrow_mut();
-                s.volume = Some(Volume { header: *header, hu });
+                s.volume = Some(Volume {
+                    header: *header,
+                    hu,
+                });
                 s.phase = Some(Phase::Idle);
             });
             ui.progress.set(None);
@@ -369,7 +427,10 @@ fn on_message(data: &JsValue) {
             ui.progress.set(None);
             let reports = ui.reports.get_untracked();
             let decoded = reports.iter().filter(|r| r.stored.is_some()).count();
-            let no_image = reports.iter().filter(|r| r.has_pixel_data == Some(false)).count();
+            let no_image = reports
+                .iter()
+                .filter(|r| r.has_pixel_data == Some(false))
+                .count();
             ui.status.set(format!(
                 "Checked {} file(s): {decoded} image(s) decoded, {no_image} without an image, {} could not be used.",
                 reports.len(),
@@ -378,16 +439,21 @@ fn on_message(data: &JsValue) {
         }
         FromWorker::VolumeFailed { message } => {
             ui.progress.set(None);
-            ui.status.set(format!("This series could not be shown: {message}"));
+            ui.status
+                .set(format!("This series could not be shown: {message}"));
         }
     }
 }
 
 /// Page indices of the selected series' files, in the order they were sent.
 fn selected_series_files(ui: Ui) -> Vec<usize> {
-    let Some((si, ri)) = ui.selected.get_untracked() else { return Vec::new() };
+    let Some((si, ri)) = ui.selected.get_untracked() else {
+        return Vec::new();
+    };
     let studies = ui.studies.get_untracked();
-    let Some(series) = studies.get(si).and_then(|s| s.series.get(ri)) else { return Vec::new() };
+    let Some(series) = studies.get(si).and_then(|s| s.series.get(ri)) else {
+        return Vec::new();
+    };
     let mut files: Vec<usize> = series.slices.iter().map(|s| s.file).collect();
     files.sort_unstable();
     files.dedup();

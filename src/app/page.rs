@@ -5,7 +5,10 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{DataTransfer, DragEvent, File, HtmlCanvasElement, HtmlInputElement, KeyboardEvent, MouseEvent, WheelEvent};
+use web_sys::{
+    DataTransfer, DragEvent, File, HtmlCanvasElement, HtmlInputElement, KeyboardEvent, MouseEvent,
+    WheelEvent,
+};
 
 use super::controller::{self, Ui};
 use super::render::{self, Window, PRESETS};
@@ -68,7 +71,10 @@ fn Loader(ui: Ui) -> impl IntoView {
         }
     });
     let on_pick = move |ev: leptos::ev::Event| {
-        if let Some(input) = ev.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) {
+        if let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
+        {
             let (files, names) = file_list(&input);
             if !files.is_empty() {
                 controller::add_files(files, names);
@@ -80,7 +86,9 @@ fn Loader(ui: Ui) -> impl IntoView {
     let on_drop = move |ev: DragEvent| {
         ev.prevent_default();
         dragging.set(false);
-        let Some(data) = ev.data_transfer() else { return };
+        let Some(data) = ev.data_transfer() else {
+            return;
+        };
         spawn_local(async move {
             match files_from_drop(data).await {
                 Ok(list) => {
@@ -95,7 +103,9 @@ fn Loader(ui: Ui) -> impl IntoView {
                     }
                     controller::add_files(files, names);
                 }
-                Err(_) => ui.status.set("The dropped items could not be read. Try the folder button instead.".into()),
+                Err(_) => ui.status.set(
+                    "The dropped items could not be read. Try the folder button instead.".into(),
+                ),
             }
         });
     };
@@ -219,15 +229,29 @@ fn Viewer(ui: Ui) -> impl IntoView {
         let slice = ui.slice.get();
         let window = ui.window.get();
         let cross = crosshair.get();
-        let (Some(a), Some(s), Some(c)) = (axial.get(), sagittal.get(), coronal.get()) else { return };
+        let (Some(a), Some(s), Some(c)) = (axial.get(), sagittal.get(), coronal.get()) else {
+            return;
+        };
         controller::with_volume(|v| {
             let h = &v.header;
             let (column, row) = cross.unwrap_or((h.columns / 2, h.rows / 2));
             if let Some(plane) = v.axial(slice) {
                 render::draw(&a, plane, h.columns, h.rows, window);
             }
-            render::draw(&s, &v.sagittal(column.min(h.columns - 1)), h.rows, h.slices, window);
-            render::draw(&c, &v.coronal(row.min(h.rows - 1)), h.columns, h.slices, window);
+            render::draw(
+                &s,
+                &v.sagittal(column.min(h.columns - 1)),
+                h.rows,
+                h.slices,
+                window,
+            );
+            render::draw(
+                &c,
+                &v.coronal(row.min(h.rows - 1)),
+                h.columns,
+                h.slices,
+                window,
+            );
             // Superior is on top, so slice k is drawn at row (slices − 1 − k).
             render::draw_row_marker(&s, h.slices - 1 - slice);
             render::draw_row_marker(&c, h.slices - 1 - slice);
@@ -238,7 +262,8 @@ fn Viewer(ui: Ui) -> impl IntoView {
     let step = move |delta: i64| {
         let slices = controller::with_volume(|v| v.header.slices).unwrap_or(0);
         if slices > 0 {
-            ui.slice.update(|z| *z = (*z as i64 + delta).clamp(0, slices as i64 - 1) as usize);
+            ui.slice
+                .update(|z| *z = (*z as i64 + delta).clamp(0, slices as i64 - 1) as usize);
         }
     };
     let on_wheel = move |ev: WheelEvent| {
@@ -270,14 +295,20 @@ fn Viewer(ui: Ui) -> impl IntoView {
         let slice = ui.slice.get_untracked();
         let text = controller::with_volume(|v| match v.hu_at(x, y, slice) {
             Some(hu) => format!("{:.0} HU at column {x}, row {y}, slice {slice}", hu.0),
-            None if x < v.header.columns && y < v.header.rows => format!("no data (outside the scanned field) at column {x}, row {y}"),
+            None if x < v.header.columns && y < v.header.rows => {
+                format!("no data (outside the scanned field) at column {x}, row {y}")
+            }
             None => String::new(),
         });
         readout.set(text.unwrap_or_default());
     };
     let on_down = move |ev: MouseEvent| {
         if ev.button() == 0 {
-            drag.set(Some((ev.client_x(), ev.client_y(), ui.window.get_untracked())));
+            drag.set(Some((
+                ev.client_x(),
+                ev.client_y(),
+                ui.window.get_untracked(),
+            )));
         }
         if let Some(canvas) = axial.get() {
             crosshair.set(Some(canvas_point(&canvas, &ev)));
@@ -296,8 +327,16 @@ fn Viewer(ui: Ui) -> impl IntoView {
         ui.volume_version.get();
         let z = ui.slice.get();
         controller::with_volume(|v| {
-            let position = v.header.slice_positions_mm.get(z).copied().unwrap_or_default();
-            format!("Slice {} / {} (from the most inferior) — {:.1} mm", z, v.header.slices, position)
+            let position = v
+                .header
+                .slice_positions_mm
+                .get(z)
+                .copied()
+                .unwrap_or_default();
+            format!(
+                "Slice {} / {} (from the most inferior) — {:.1} mm",
+                z, v.header.slices, position
+            )
         })
         .unwrap_or_else(|| "No series loaded".into())
     };
@@ -347,17 +386,27 @@ fn Viewer(ui: Ui) -> impl IntoView {
 }
 
 /// Sizes the canvases in CSS so that one millimetre is as long across as it is down.
-fn set_physical_size(axial: &HtmlCanvasElement, sagittal: &HtmlCanvasElement, coronal: &HtmlCanvasElement, v: &Volume) {
+fn set_physical_size(
+    axial: &HtmlCanvasElement,
+    sagittal: &HtmlCanvasElement,
+    coronal: &HtmlCanvasElement,
+    v: &Volume,
+) {
     let h = &v.header;
     let [row_mm, col_mm] = h.geometry.pixel_spacing.unwrap_or([1.0, 1.0]);
     let slice_mm = h.geometry.slice_spacing.unwrap_or(col_mm);
     // Through the CSS object model: the page's CSP forbids inline style attributes.
     let set = |canvas: &HtmlCanvasElement, width_mm: f64, height_mm: f64| {
-        let _ = web_sys::HtmlElement::style(canvas).set_property("aspect-ratio", &format!("{width_mm:.3} / {height_mm:.3}"));
+        let _ = web_sys::HtmlElement::style(canvas)
+            .set_property("aspect-ratio", &format!("{width_mm:.3} / {height_mm:.3}"));
     };
     set(axial, h.columns as f64 * col_mm, h.rows as f64 * row_mm);
     set(sagittal, h.rows as f64 * row_mm, h.slices as f64 * slice_mm);
-    set(coronal, h.columns as f64 * col_mm, h.slices as f64 * slice_mm);
+    set(
+        coronal,
+        h.columns as f64 * col_mm,
+        h.slices as f64 * slice_mm,
+    );
 }
 
 #[component]
@@ -369,25 +418,61 @@ fn FactsPanel(ui: Ui) -> impl IntoView {
     let scan = RwSignal::new(Vec::<(String, String)>::new());
     Effect::new(move |_| {
         ui.selected.get();
-        let Some(inst) = controller::selected_instance() else { return };
+        let Some(inst) = controller::selected_instance() else {
+            return;
+        };
         sex.set(inst.patient.sex.clone().unwrap_or_default());
-        age.set(inst.patient.age.clone().map(|a| a.trim_start_matches('0').to_string()).unwrap_or_default());
-        height.set(inst.patient.height_m.map(|m| format!("{:.0}", m * 100.0)).unwrap_or_default());
-        weight.set(inst.patient.weight_kg.map(|kg| format!("{kg:.1}")).unwrap_or_default());
+        age.set(
+            inst.patient
+                .age
+                .clone()
+                .map(|a| a.trim_start_matches('0').to_string())
+                .unwrap_or_default(),
+        );
+        height.set(
+            inst.patient
+                .height_m
+                .map(|m| format!("{:.0}", m * 100.0))
+                .unwrap_or_default(),
+        );
+        weight.set(
+            inst.patient
+                .weight_kg
+                .map(|kg| format!("{kg:.1}"))
+                .unwrap_or_default(),
+        );
         let recorded = |v: Option<String>| v.unwrap_or_else(|| "not recorded".into());
         scan.set(vec![
-            ("kVp".into(), recorded(inst.acquisition.kvp.map(|k| format!("{k:.0}")))),
-            ("Slice thickness".into(), recorded(inst.slice_thickness.map(|t| format!("{t:.2} mm")))),
+            (
+                "kVp".into(),
+                recorded(inst.acquisition.kvp.map(|k| format!("{k:.0}"))),
+            ),
+            (
+                "Slice thickness".into(),
+                recorded(inst.slice_thickness.map(|t| format!("{t:.2} mm"))),
+            ),
             (
                 "Contrast".into(),
-                inst.acquisition.contrast_agent.clone().unwrap_or_else(|| "none recorded".into()),
+                inst.acquisition
+                    .contrast_agent
+                    .clone()
+                    .unwrap_or_else(|| "none recorded".into()),
             ),
-            ("Manufacturer".into(), recorded(inst.acquisition.manufacturer.clone())),
+            (
+                "Manufacturer".into(),
+                recorded(inst.acquisition.manufacturer.clone()),
+            ),
             ("Model".into(), recorded(inst.acquisition.model.clone())),
-            ("Study date".into(), recorded(inst.acquisition.study_date.clone())),
+            (
+                "Study date".into(),
+                recorded(inst.acquisition.study_date.clone()),
+            ),
         ]);
     });
-    let field = move |label: &'static str, id: &'static str, value: RwSignal<String>, hint: &'static str| {
+    let field = move |label: &'static str,
+                      id: &'static str,
+                      value: RwSignal<String>,
+                      hint: &'static str| {
         view! {
             <label class="field">
                 <span>{label}</span>
@@ -446,7 +531,11 @@ fn DecodingCheck(ui: Ui) -> impl IntoView {
             "decoder": format!("sarcoscope {} in the browser", env!("CARGO_PKG_VERSION")),
             "files": reports,
         });
-        let _ = save_text("sarcoscope-decoding-report.json", "application/json", &json.to_string());
+        let _ = save_text(
+            "sarcoscope-decoding-report.json",
+            "application/json",
+            &json.to_string(),
+        );
     };
     view! {
         <section class="check" id="decoding-check">
@@ -501,7 +590,9 @@ fn save_text(name: &str, mime: &str, text: &str) -> Result<(), JsValue> {
     options.set_type(mime);
     let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)?;
     let url = web_sys::Url::create_object_url_with_blob(&blob)?;
-    let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
     let anchor: web_sys::HtmlAnchorElement = document.create_element("a")?.dyn_into()?;
     anchor.set_href(&url);
     anchor.set_download(name);

@@ -16,7 +16,10 @@ pub enum ToWorker {
     Headers { first: usize },
     /// Decode `series` (its slices refer to the files sent alongside, 0-based, whose
     /// headers are `instances`).
-    Volume { series: Box<Series>, instances: Vec<Instance> },
+    Volume {
+        series: Box<Series>,
+        instances: Vec<Instance>,
+    },
     /// Decode every file sent alongside completely and report on each (the same report
     /// as `sarcoscope inspect --json`); `names[i]` names file `first + i`.
     Inspect { first: usize, names: Vec<String> },
@@ -27,13 +30,29 @@ pub enum FromWorker {
     /// The worker's module has started; messages sent before this would be lost.
     Ready,
     /// The worker is about to read file `index` (so a crash can be pinned on it).
-    Reading { index: usize },
-    Header { index: usize, result: Result<Box<Instance>, String> },
+    Reading {
+        index: usize,
+    },
+    Header {
+        index: usize,
+        result: Result<Box<Instance>, String>,
+    },
     HeadersDone,
-    Progress { done: usize, total: usize },
+    Progress {
+        done: usize,
+        total: usize,
+    },
     /// The voxels (i16 HU) are the message's buffer; `failures` are (file, message).
-    Volume { header: Box<VolumeHeader>, failures: Vec<(usize, String)> },
-    VolumeFailed { message: String },
-    Report { index: usize, report: Box<FileReport> },
+    Volume {
+        header: Box<VolumeHeader>,
+        failures: Vec<(usize, String)>,
+    },
+    VolumeFailed {
+        message: String,
+    },
+    Report {
+        index: usize,
+        report: Box<FileReport>,
+    },
     InspectDone,
 }

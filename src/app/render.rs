@@ -14,10 +14,28 @@ pub struct Window {
 
 /// Display presets (display only; they change no measurement).
 pub const PRESETS: [(&str, Window); 3] = [
-    ("Soft tissue", Window { level: 40.0, width: 400.0 }),
+    (
+        "Soft tissue",
+        Window {
+            level: 40.0,
+            width: 400.0,
+        },
+    ),
     // Centred on the skeletal muscle range −29..150 HU (Mitsiopoulos 1998; Alberta protocol).
-    ("Muscle", Window { level: 60.0, width: 360.0 }),
-    ("Bone", Window { level: 400.0, width: 1800.0 }),
+    (
+        "Muscle",
+        Window {
+            level: 60.0,
+            width: 360.0,
+        },
+    ),
+    (
+        "Bone",
+        Window {
+            level: 400.0,
+            width: 1800.0,
+        },
+    ),
 ];
 
 /// RGBA bytes for a plane of HU values; no-data voxels are drawn dark blue so they are
@@ -39,7 +57,13 @@ pub fn to_rgba(plane: &[i16], window: Window) -> Vec<u8> {
 
 /// Draws `plane` (`width` × `height`) onto `canvas` at its natural size; CSS scales it
 /// to physical proportions.
-pub fn draw(canvas: &HtmlCanvasElement, plane: &[i16], width: usize, height: usize, window: Window) {
+pub fn draw(
+    canvas: &HtmlCanvasElement,
+    plane: &[i16],
+    width: usize,
+    height: usize,
+    window: Window,
+) {
     if plane.len() != width * height || width == 0 {
         return;
     }
@@ -54,7 +78,9 @@ pub fn draw(canvas: &HtmlCanvasElement, plane: &[i16], width: usize, height: usi
         return;
     };
     let rgba = to_rgba(plane, window);
-    if let Ok(image) = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), width as u32, height as u32) {
+    if let Ok(image) =
+        ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), width as u32, height as u32)
+    {
         let _ = ctx.put_image_data(&image, 0.0, 0.0);
     }
 }

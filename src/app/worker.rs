@@ -23,16 +23,34 @@ pub fn run() {
 }
 
 fn handle(scope: &DedicatedWorkerGlobalScope, data: &JsValue) {
-    let Some(json) = Reflect::get(data, &"json".into()).ok().and_then(|v| v.as_string()) else { return };
+    let Some(json) = Reflect::get(data, &"json".into())
+        .ok()
+        .and_then(|v| v.as_string())
+    else {
+        return;
+    };
     let files: Vec<File> = Reflect::get(data, &"files".into())
         .ok()
-        .map(|v| Array::from(&v).iter().filter_map(|f| f.dyn_into::<File>().ok()).collect())
+        .map(|v| {
+            Array::from(&v)
+                .iter()
+                .filter_map(|f| f.dyn_into::<File>().ok())
+                .collect()
+        })
         .unwrap_or_default();
     match serde_json::from_str::<ToWorker>(&json) {
         Ok(ToWorker::Headers { first }) => read_headers(scope, &files, first),
-        Ok(ToWorker::Volume { series, instances }) => decode_volume(scope, &files, &series, &instances),
+        Ok(ToWorker::Volume { series, instances }) => {
+            decode_volume(scope, &files, &series, &instances)
+        }
         Ok(ToWorker::Inspect { first, names }) => inspect_files(scope, &files, first, &names),
-        Err(e) => post(scope, &FromWorker::VolumeFailed { message: format!("internal message error: {e}") }, None),
+        Err(e) => post(
+            scope,
+            &FromWorker::VolumeFailed {
+                message: format!("internal message error: {e}"),
+            },
+            None,
+        ),
     }
 }
 
@@ -49,7 +67,12 @@ fn read_headers(scope: &DedicatedWorkerGlobalScope, files: &[File], first: usize
     post(scope, &FromWorker::HeadersDone, None);
 }
 
-fn inspect_files(scope: &DedicatedWorkerGlobalScope, files: &[File], first: usize, names: &[String]) {
+fn inspect_files(
+    scope: &DedicatedWorkerGlobalScope,
+    files: &[File],
+    first: usize,
+    names: &[String],
+) {
     for (offset, file) in files.iter().enumerate() {
         let index = first + offset;
         post(scope, &FromWorker::Reading { index }, None);
@@ -62,23 +85,50 @@ fn inspect_files(scope: &DedicatedWorkerGlobalScope, files: &[File], first: usiz
                 ..Default::default()
             },
         };
-        post(scope, &FromWorker::Report { index, report: Box::new(report) }, None);
+        post(
+            scope,
+            &FromWorker::Report {
+                index,
+                report: Box::new(report),
+            },
+            None,
+        );
     }
     post(scope, &FromWorker::InspectDone, None);
 }
 
-fn decode_volume(scope: &DedicatedWorkerGlobalScope, files: &[File], series: &dicom::series::Series, instances: &[Instance]) {
+fn decode_volume(
+    scope: &DedicatedWorkerGlobalScope,
+    files: &[File],
+    series: &dicom::series::Series,
+    instances: &[Instance],
+) {
     let loaded = volume::load(
         series,
         instances,
-        |i| files.get(i).ok_or(DicomError::NoPixelData).and_then(read_file),
+        |i| {
+            files
+                .get(i)
+                .ok_or(DicomError::NoPixelData)
+                .and_then(read_file)
+        },
         |done, total| post(scope, &FromWorker::Progress { done, total }, None),
     );
     match loaded {
         Some((vol, failures)) => {
             let buffer = js_sys::Int16Array::from(vol.hu.as_slice()).buffer();
-            let failures = failures.into_iter().map(|f| (f.file, f.error.to_string())).collect();
-            post(scope, &FromWorker::Volume { header: Box::new(vol.header), failures }, Some(buffer.into()));
+            let failures = failures
+                .into_iter()
+                .map(|f| (f.file, f.error.to_string()))
+                .collect();
+            post(
+                scope,
+                &FromWorker::Volume {
+                    header: Box::new(vol.header),
+                    failures,
+                },
+                Some(buffer.into()),
+            );
         }
         None => post(
             scope,
@@ -91,15 +141,20 @@ fn decode_volume(scope: &DedicatedWorkerGlobalScope, files: &[File], series: &di
 }
 
 fn read_file(file: &File) -> Result<Vec<u8>, DicomError> {
-    let reader = FileReaderSync::new().map_err(|_| DicomError::Unreadable("the browser could not read the file".into()))?;
-    let buffer = reader
-        .read_as_array_buffer(file)
-        .map_err(|_| DicomError::Unreadable("the browser could not read the file (was it moved or deleted?)".into()))?;
+    let reader = FileReaderSync::new()
+        .map_err(|_| DicomError::Unreadable("the browser could not read the file".into()))?;
+    let buffer = reader.read_as_array_buffer(file).map_err(|_| {
+        DicomError::Unreadable(
+            "the browser could not read the file (was it moved or deleted?)".into(),
+        )
+    })?;
     Ok(Uint8Array::new(&buffer).to_vec())
 }
 
 fn post(scope: &DedicatedWorkerGlobalScope, message: &FromWorker, buffer: Option<JsValue>) {
-    let Ok(json) = serde_json::to_string(message) else { return };
+    let Ok(json) = serde_json::to_string(message) else {
+        return;
+    };
     let object = Object::new();
     let _ = Reflect::set(&object, &"json".into(), &json.into());
     match buffer {

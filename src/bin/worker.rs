@@ -7,6 +7,8 @@ fn main() {
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() {
-    eprintln!("sarcoscope-worker runs inside the browser app: build it with `trunk build` (see README).");
+    eprintln!(
+        "sarcoscope-worker runs inside the browser app: build it with `trunk build` (see README)."
+    );
     std::process::exit(2);
 }

@@ -19,7 +19,9 @@ pub enum DicomError {
     NoTransferSyntax,
     #[error("the image is compressed as {name} ({uid}), which this tool cannot decode yet")]
     UnsupportedTransferSyntax { uid: String, name: String },
-    #[error("the file ends before its image is complete; it was probably cut short during copying")]
+    #[error(
+        "the file ends before its image is complete; it was probably cut short during copying"
+    )]
     EndsEarly,
     #[error("the image is incomplete: {have} bytes of pixel data where {need} are needed; the file was probably cut short during copying")]
     Truncated { have: usize, need: usize },

@@ -4,15 +4,15 @@
 
 use std::io::Cursor;
 
+use dicom_core::{Tag, VR};
 use dicom_dictionary_std::{tags, uids};
+use dicom_encoding::decode::DecodeFrom;
+use dicom_encoding::transfer_syntax::{Codec, TransferSyntax};
+use dicom_encoding::TransferSyntaxIndex;
 use dicom_object::file::{OpenFileOptions, ReadPreamble};
 use dicom_object::mem::InMemDicomObject;
 use dicom_object::meta::FileMetaTableBuilder;
 use dicom_object::FileDicomObject;
-use dicom_core::{Tag, VR};
-use dicom_encoding::decode::DecodeFrom;
-use dicom_encoding::transfer_syntax::{Codec, TransferSyntax};
-use dicom_encoding::TransferSyntaxIndex;
 use dicom_transfer_syntax_registry::TransferSyntaxRegistry;
 
 use super::DicomError;
@@ -84,18 +84,36 @@ fn open_impl(bytes: &[u8], header_only: bool) -> Result<ParsedFile, DicomError> 
             };
             let (body, declared) = read_meta_group(bytes, start)
                 .ok_or_else(|| DicomError::Unreadable("damaged file meta group".into()))?;
-            // Without a declared syntax dicom-rs refuses the file and the data set is
+            // Without a declared syntax dicom-rs refuses the file, and the data set is
             // read (and checked) on its own below.
             if let Some(uid) = declared.as_deref() {
-                check_lengths(body, syntax_or_default(Some(uid))?, header_only)?;
+                let until = if header_only {
+                    Until::PixelData
+                } else {
+                    Until::End
+                };
+                check_lengths(body, syntax_or_default(Some(uid))?, until)?;
             }
             let mut options = OpenFileOptions::new().read_preamble(preamble);
             if header_only {
                 options = options.read_until(tags::PIXEL_DATA);
             }
-            match options.from_reader(Cursor::new(bytes)) {
-                Ok(obj) => {
-                    let ts = obj.meta().transfer_syntax().trim_end_matches('\0').to_owned();
+            // A meta group whose lengths, as dicom-rs reads them, overrun the file goes
+            // straight to the lenient reader.
+            let meta_fits =
+                check_lengths(&bytes[start..], syntax_or_default(None)?, Until::MetaEnd).is_ok();
+            let read = if meta_fits {
+                options.from_reader(Cursor::new(bytes)).ok()
+            } else {
+                None
+            };
+            match read {
+                Some(obj) => {
+                    let ts = obj
+                        .meta()
+                        .transfer_syntax()
+                        .trim_end_matches('\0')
+                        .to_owned();
                     ParsedFile {
                         obj,
                         declared_syntax: (!ts.is_empty()).then_some(ts),
@@ -104,13 +122,14 @@ fn open_impl(bytes: &[u8], header_only: bool) -> Result<ParsedFile, DicomError> 
                 }
                 // A meta group that dicom-rs rejects (an over-long AE title, a missing
                 // transfer syntax…): read it leniently, then the data set on its own.
-                Err(_) => {
+                None => {
                     // A meta group was found, so a data set that cannot be recognised
                     // is one whose encoding the (missing) transfer syntax would give.
-                    let mut parsed = read_bare_dataset(body, declared.as_deref()).map_err(|e| match e {
-                        DicomError::NotDicom => DicomError::NoTransferSyntax,
-                        other => other,
-                    })?;
+                    let mut parsed =
+                        read_bare_dataset(body, declared.as_deref()).map_err(|e| match e {
+                            DicomError::NotDicom => DicomError::NoTransferSyntax,
+                            other => other,
+                        })?;
                     parsed.had_meta = true;
                     parsed
                 }
@@ -125,8 +144,15 @@ fn open_impl(bytes: &[u8], header_only: bool) -> Result<ParsedFile, DicomError> 
 }
 
 fn is_dicomdir(obj: &DicomObject) -> bool {
-    obj.meta().media_storage_sop_class_uid().trim_end_matches('\0') == uids::MEDIA_STORAGE_DIRECTORY_STORAGE
-        || obj.element_opt(tags::DIRECTORY_RECORD_SEQUENCE).ok().flatten().is_some()
+    obj.meta()
+        .media_storage_sop_class_uid()
+        .trim_end_matches('\0')
+        == uids::MEDIA_STORAGE_DIRECTORY_STORAGE
+        || obj
+            .element_opt(tags::DIRECTORY_RECORD_SEQUENCE)
+            .ok()
+            .flatten()
+            .is_some()
 }
 
 /// Reads the file meta group (group 0002, always explicit VR little endian) from
@@ -145,10 +171,16 @@ fn read_meta_group(bytes: &[u8], start: usize) -> Option<(&[u8], Option<String>)
         }
         let element = u16::from_le_bytes([head[2], head[3]]);
         let vr = &head[4..6];
-        let long_form = matches!(vr, b"OB" | b"OW" | b"OF" | b"SQ" | b"UT" | b"UN" | b"UC" | b"UR" | b"OD" | b"OL" | b"OV");
+        let long_form = matches!(
+            vr,
+            b"OB" | b"OW" | b"OF" | b"SQ" | b"UT" | b"UN" | b"UC" | b"UR" | b"OD" | b"OL" | b"OV"
+        );
         let (header_len, value_len) = if long_form {
             let len = bytes.get(at + 8..at + 12)?;
-            (12, u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize)
+            (
+                12,
+                u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize,
+            )
         } else {
             (8, u16::from_le_bytes([head[6], head[7]]) as usize)
         };
@@ -167,7 +199,8 @@ fn read_meta_group(bytes: &[u8], start: usize) -> Option<(&[u8], Option<String>)
 /// byte order of its first tag and whether a two-letter VR follows it.
 fn infer_syntax(data: &[u8]) -> Option<&'static str> {
     let head = data.get(0..8)?;
-    let plausible = |group: u16| matches!(group, 0x0002 | 0x0008 | 0x0010 | 0x0018 | 0x0020 | 0x0028);
+    let plausible =
+        |group: u16| matches!(group, 0x0002 | 0x0008 | 0x0010 | 0x0018 | 0x0020 | 0x0028);
     let explicit = head[4].is_ascii_uppercase() && head[5].is_ascii_uppercase();
     if plausible(u16::from_le_bytes([head[0], head[1]])) {
         Some(if explicit {
@@ -191,7 +224,7 @@ fn read_bare_dataset(data: &[u8], declared: Option<&str>) -> Result<ParsedFile, 
         None => infer_syntax(data).ok_or(DicomError::NotDicom)?,
     };
     let ts = syntax_or_default(Some(uid))?;
-    check_lengths(data, ts, false)?;
+    check_lengths(data, ts, Until::End)?;
     let dataset = InMemDicomObject::read_dataset_with_ts(Cursor::new(data), ts)
         .map_err(|e| DicomError::Unreadable(first_line(&e.to_string())))?;
     let text = |tag| {
@@ -223,29 +256,49 @@ fn read_bare_dataset(data: &[u8], declared: Option<&str>) -> Result<ParsedFile, 
 fn syntax_or_default(uid: Option<&str>) -> Result<&'static TransferSyntax, DicomError> {
     uid.and_then(|uid| TransferSyntaxRegistry.get(uid))
         .or_else(|| TransferSyntaxRegistry.get(uids::EXPLICIT_VR_LITTLE_ENDIAN))
-        .ok_or_else(|| DicomError::Unreadable(format!("no reader for {}", uid.unwrap_or("this file"))))
+        .ok_or_else(|| {
+            DicomError::Unreadable(format!("no reader for {}", uid.unwrap_or("this file")))
+        })
 }
 
-/// Refuses a data set in which a value claims more bytes than the file holds.
-/// dicom-rs reserves and zero-fills a value's declared length before reading it, so a
-/// single damaged length field in a 1 kB file would cost gigabytes of memory and half a
-/// minute before failing. Walks the element headers as dicom-rs reads them (descending
-/// into sequences and items, skipping values and pixel fragments); stops at the pixel
-/// data when `header_only`, as the header read does. Headers it cannot read are left
-/// for dicom-rs to report.
-fn check_lengths(data: &[u8], ts: &TransferSyntax, header_only: bool) -> Result<(), DicomError> {
+/// How far [`check_lengths`] walks.
+#[derive(Clone, Copy, PartialEq)]
+enum Until {
+    /// The file meta group (group 0002) only.
+    MetaEnd,
+    /// The pixel data, exclusive, as a header-only read.
+    PixelData,
+    End,
+}
+
+/// Refuses bytes in which a value claims more bytes than the file holds. dicom-rs
+/// reserves and zero-fills a value's declared length before reading it, so a single
+/// damaged length (or VR) in a 1 kB file would cost gigabytes of memory and half a
+/// minute before failing. Walks the element headers as dicom-rs reads them: descending
+/// into sequences and items, skipping values and pixel fragments, and consuming only
+/// whole numbers of binary values, as dicom-rs does with odd lengths. Headers it cannot
+/// read are left for dicom-rs to report.
+fn check_lengths(data: &[u8], ts: &TransferSyntax, until: Until) -> Result<(), DicomError> {
     const ITEM: Tag = Tag(0xFFFE, 0xE000);
     const SEQUENCE_END: Tag = Tag(0xFFFE, 0xE0DD);
     // A deflated data set is compressed: its lengths cannot be walked here.
     if matches!(ts.codec(), Codec::Dataset(_)) {
         return Ok(());
     }
-    let Some(decoder) = ts.decoder_for::<Cursor<&[u8]>>() else { return Ok(()) };
+    let Some(decoder) = ts.decoder_for::<Cursor<&[u8]>>() else {
+        return Ok(());
+    };
     let mut cursor = Cursor::new(data);
     // Open undefined-length sequences: `true` for encapsulated pixel data (fragments).
     let mut open: Vec<bool> = Vec::new();
     while (cursor.position() as usize) < data.len() {
-        let Ok((header, _)) = decoder.decode_header(&mut cursor) else { return Ok(()) };
+        let at = cursor.position() as usize;
+        if until == Until::MetaEnd && data.get(at..at + 2) != Some(&[0x02, 0x00]) {
+            return Ok(());
+        }
+        let Ok((header, _)) = decoder.decode_header(&mut cursor) else {
+            return Ok(());
+        };
         let remaining = data.len() - cursor.position() as usize;
         let in_fragments = open.last() == Some(&true);
         let skip = match header.tag {
@@ -255,13 +308,18 @@ fn check_lengths(data: &[u8], ts: &TransferSyntax, header_only: bool) -> Result<
                 None
             }
             Tag(0xFFFE, _) => None,
-            tag if header_only && open.is_empty() && tag >= tags::PIXEL_DATA => return Ok(()),
+            tag if until == Until::PixelData && open.is_empty() && tag >= tags::PIXEL_DATA => {
+                return Ok(())
+            }
             tag if header.len.is_undefined() => {
                 open.push(tag == tags::PIXEL_DATA);
                 None
             }
             _ if header.vr == VR::SQ => None,
-            _ => header.len.get(),
+            _ => header
+                .len
+                .get()
+                .map(|len| len - len % value_size(header.vr)),
         };
         if let Some(len) = skip {
             if len as usize > remaining {
@@ -273,6 +331,16 @@ fn check_lengths(data: &[u8], ts: &TransferSyntax, header_only: bool) -> Result<
         }
     }
     Ok(())
+}
+
+/// Bytes per value of a binary VR: dicom-rs reads `length / size` whole values.
+fn value_size(vr: VR) -> u32 {
+    match vr {
+        VR::US | VR::SS | VR::OW => 2,
+        VR::UL | VR::SL | VR::FL | VR::OF | VR::OL | VR::AT => 4,
+        VR::FD | VR::OD | VR::SV | VR::UV | VR::OV => 8,
+        _ => 1,
+    }
 }
 
 pub(crate) fn first_line(text: &str) -> String {

@@ -111,7 +111,10 @@ impl Instance {
                 .collect()
         };
         let first = frame_geometry.first().cloned().unwrap_or_default();
-        let rescale = match (float(obj, tags::RESCALE_SLOPE), float(obj, tags::RESCALE_INTERCEPT)) {
+        let rescale = match (
+            float(obj, tags::RESCALE_SLOPE),
+            float(obj, tags::RESCALE_INTERCEPT),
+        ) {
             (None, None) => first.rescale,
             (slope, intercept) => Some(Rescale {
                 slope: slope.unwrap_or(1.0),
@@ -181,7 +184,8 @@ impl Instance {
     pub fn is_secondary_or_derived_capture(&self) -> bool {
         self.sop_class.starts_with("1.2.840.10008.5.1.4.1.1.7")
             || self.sop_class.starts_with("1.2.840.10008.5.1.4.1.1.88")
-            || self.image_type.first().is_some_and(|t| t == "DERIVED") && self.image_type.iter().any(|t| t == "SECONDARY")
+            || self.image_type.first().is_some_and(|t| t == "DERIVED")
+                && self.image_type.iter().any(|t| t == "SECONDARY")
     }
 }
 
@@ -264,7 +268,12 @@ fn float(obj: &InMemDicomObject, tag: Tag) -> Option<f64> {
 }
 
 fn floats<const N: usize>(obj: &InMemDicomObject, tag: Tag) -> Option<[f64; N]> {
-    let values = obj.element_opt(tag).ok().flatten()?.to_multi_float64().ok()?;
+    let values = obj
+        .element_opt(tag)
+        .ok()
+        .flatten()?
+        .to_multi_float64()
+        .ok()?;
     let array: [f64; N] = values.get(..N)?.try_into().ok()?;
     array.iter().all(|v| v.is_finite()).then_some(array)
 }

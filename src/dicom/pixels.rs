@@ -92,7 +92,9 @@ struct Layout {
 impl Layout {
     fn of(inst: &Instance) -> Result<Layout, DicomError> {
         if inst.rows == 0 || inst.columns == 0 {
-            return Err(DicomError::UnsupportedLayout("the image has no rows or columns".into()));
+            return Err(DicomError::UnsupportedLayout(
+                "the image has no rows or columns".into(),
+            ));
         }
         if !matches!(inst.bits_allocated, 1 | 8 | 16 | 32) {
             return Err(DicomError::UnsupportedLayout(format!(
@@ -148,11 +150,21 @@ fn from_native(element: &InMemElement, layout: &Layout) -> Result<Vec<i32>, Dico
     let value = element.value().primitive().ok_or(DicomError::NoPixelData)?;
     let raw: Vec<u32> = match (value, layout.bits_allocated) {
         (P::U8(v), 8) => v.iter().map(|&x| u32::from(x)).collect(),
-        (P::U8(v), 16) => v.chunks_exact(2).map(|c| u32::from(u16::from_le_bytes([c[0], c[1]]))).collect(),
-        (P::U8(v), 32) => v.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect(),
+        (P::U8(v), 16) => v
+            .chunks_exact(2)
+            .map(|c| u32::from(u16::from_le_bytes([c[0], c[1]])))
+            .collect(),
+        (P::U8(v), 32) => v
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect(),
         (P::U16(v), 16) => v.iter().map(|&x| u32::from(x)).collect(),
         (P::I16(v), 16) => v.iter().map(|&x| u32::from(x as u16)).collect(),
-        (P::U16(v), 8) => v.iter().flat_map(|x| x.to_le_bytes()).map(u32::from).collect(),
+        (P::U16(v), 8) => v
+            .iter()
+            .flat_map(|x| x.to_le_bytes())
+            .map(u32::from)
+            .collect(),
         (P::U32(v), 32) => v.to_vec(),
         (P::I32(v), 32) => v.iter().map(|&x| x as u32).collect(),
         (_, bits) => {
@@ -165,10 +177,13 @@ fn from_native(element: &InMemElement, layout: &Layout) -> Result<Vec<i32>, Dico
 }
 
 fn from_dicom_rs(parsed: &ParsedFile, layout: &Layout) -> Result<Vec<i32>, DicomError> {
-    let decoded = parsed.obj.decode_pixel_data().map_err(|e| DicomError::Decode {
-        codec: "image",
-        detail: first_line(&e.to_string()),
-    })?;
+    let decoded = parsed
+        .obj
+        .decode_pixel_data()
+        .map_err(|e| DicomError::Decode {
+            codec: "image",
+            detail: first_line(&e.to_string()),
+        })?;
     let width = usize::from(layout.bits_allocated / 8);
     let raw: Vec<u32> = decoded
         .data()
@@ -198,7 +213,10 @@ fn to_stored(raw: Vec<u32>, layout: &Layout) -> Result<Vec<i32>, DicomError> {
             need: need * bytes_per_sample,
         });
     }
-    let mut values: Vec<i32> = raw[..need].iter().map(|&r| layout.stored_value(r)).collect();
+    let mut values: Vec<i32> = raw[..need]
+        .iter()
+        .map(|&r| layout.stored_value(r))
+        .collect();
     if layout.planar {
         interleave_planes(&mut values, layout);
     }
@@ -242,21 +260,35 @@ fn from_fragments(
     decode: impl Fn(&[u8]) -> Result<Vec<u16>, DicomError>,
 ) -> Result<Vec<i32>, DicomError> {
     if layout.samples != 1 {
-        return Err(DicomError::UnsupportedLayout(format!("colour {codec} images")));
+        return Err(DicomError::UnsupportedLayout(format!(
+            "colour {codec} images"
+        )));
     }
     let value = element.value();
-    let fragments: Vec<Vec<u8>> = value.fragments().map(|f| f.to_vec()).ok_or(DicomError::Decode {
+    let fragments: Vec<Vec<u8>> =
+        value
+            .fragments()
+            .map(|f| f.to_vec())
+            .ok_or(DicomError::Decode {
+                codec,
+                detail: "the pixel data is not encapsulated".into(),
+            })?;
+    let frames = fragments::split_frames(
+        &fragments,
+        value.offset_table().unwrap_or(&[]),
+        layout.frames,
+    )
+    .ok_or(DicomError::Decode {
         codec,
-        detail: "the pixel data is not encapsulated".into(),
+        detail: format!("its fragments do not split into {} frames", layout.frames),
     })?;
-    let frames = fragments::split_frames(&fragments, value.offset_table().unwrap_or(&[]), layout.frames)
-        .ok_or(DicomError::Decode {
-            codec,
-            detail: format!("its fragments do not split into {} frames", layout.frames),
-        })?;
     let mut values = Vec::with_capacity(layout.samples_total());
     for codestream in frames {
-        values.extend(decode(&codestream)?.into_iter().map(|s| layout.stored_value(u32::from(s))));
+        values.extend(
+            decode(&codestream)?
+                .into_iter()
+                .map(|s| layout.stored_value(u32::from(s))),
+        );
     }
     Ok(values)
 }

@@ -59,13 +59,23 @@ impl SeriesKind {
 #[derive(Debug, Clone, PartialEq, Error, Serialize, Deserialize)]
 pub enum SeriesWarning {
     #[error("gap of {gap_mm:.1} mm above slice {after_slice} where slices are usually {usual_mm:.1} mm apart: slices may be missing")]
-    Gap { after_slice: usize, gap_mm: f64, usual_mm: f64 },
+    Gap {
+        after_slice: usize,
+        gap_mm: f64,
+        usual_mm: f64,
+    },
     #[error("uneven slice spacing: from {min_mm:.2} to {max_mm:.2} mm")]
     UnevenSpacing { min_mm: f64, max_mm: f64 },
     #[error("{count} slice(s) at a position already taken were set aside (duplicates)")]
     DuplicatePositions { count: usize },
-    #[error("{count} slice(s) of a different size than the rest ({rows}×{columns} kept) were set aside")]
-    MixedSizes { count: usize, rows: u32, columns: u32 },
+    #[error(
+        "{count} slice(s) of a different size than the rest ({rows}×{columns} kept) were set aside"
+    )]
+    MixedSizes {
+        count: usize,
+        rows: u32,
+        columns: u32,
+    },
     #[error("{count} slice(s) in a different orientation than the rest were set aside")]
     MixedOrientations { count: usize },
     #[error("{count} localizer image(s) inside the series were set aside")]
@@ -142,7 +152,11 @@ pub fn build(instances: &[Instance]) -> Vec<Study> {
             }
         };
         let study = &mut studies[study_at];
-        match study.series.iter().position(|s| s.series_uid == inst.series_uid) {
+        match study
+            .series
+            .iter()
+            .position(|s| s.series_uid == inst.series_uid)
+        {
             Some(at) => members[study_at][at].push(index),
             None => {
                 study.series.push(empty_series(inst));
@@ -161,17 +175,25 @@ pub fn build(instances: &[Instance]) -> Vec<Study> {
 /// The series body composition should be measured on: axial original CT first, then by
 /// ORIGINAL/PRIMARY image type, then the most slices. `None` when there is no CT stack.
 pub fn choose_ct(studies: &[Study], instances: &[Instance]) -> Option<(usize, usize)> {
-    let mut best: Option<((bool, bool, usize), (usize, usize))> = None;
+    // (axial, original and primary, slice count): higher is better.
+    type Score = (bool, bool, usize);
+    let mut best: Option<(Score, (usize, usize))> = None;
     for (si, study) in studies.iter().enumerate() {
         for (ri, series) in study.series.iter().enumerate() {
-            if !matches!(series.kind, SeriesKind::CtAxial | SeriesKind::CtOtherPlane) || series.slices.is_empty() {
+            if !matches!(series.kind, SeriesKind::CtAxial | SeriesKind::CtOtherPlane)
+                || series.slices.is_empty()
+            {
                 continue;
             }
             let primary = series.slices.first().is_some_and(|s| {
                 let t = &instances[s.file].image_type;
                 t.iter().any(|x| x == "ORIGINAL") && t.iter().any(|x| x == "PRIMARY")
             });
-            let score = (series.kind == SeriesKind::CtAxial, primary, series.slices.len());
+            let score = (
+                series.kind == SeriesKind::CtAxial,
+                primary,
+                series.slices.len(),
+            );
             if best.as_ref().is_none_or(|(b, _)| score > *b) {
                 best = Some((score, (si, ri)));
             }
@@ -241,11 +263,15 @@ fn assemble(series: &mut Series, files: Vec<usize>, instances: &[Instance]) {
         return;
     }
     if localizers > 0 {
-        series.warnings.push(SeriesWarning::LocalizersInSeries { count: localizers });
+        series
+            .warnings
+            .push(SeriesWarning::LocalizersInSeries { count: localizers });
     }
     let candidates = keep_majority_size(candidates, &mut series.warnings);
     let candidates = keep_majority_orientation(candidates, &mut series.warnings);
-    let Some(head) = candidates.first() else { return };
+    let Some(head) = candidates.first() else {
+        return;
+    };
     series.rows = head.rows;
     series.columns = head.columns;
     let orientation = head.orientation.unwrap_or_else(|| {
@@ -268,7 +294,10 @@ fn assemble(series: &mut Series, files: Vec<usize>, instances: &[Instance]) {
     series.slices = slices;
 }
 
-fn frame_geometries(inst: &Instance) -> Vec<(Option<[f64; 3]>, Option<[f64; 6]>)> {
+/// Position and orientation of one frame.
+type Placement = (Option<[f64; 3]>, Option<[f64; 6]>);
+
+fn frame_geometries(inst: &Instance) -> Vec<Placement> {
     (0..inst.frames as usize)
         .map(|i| {
             let g = inst.frame_geometry.get(i).or(inst.frame_geometry.first());
@@ -278,7 +307,9 @@ fn frame_geometries(inst: &Instance) -> Vec<(Option<[f64; 3]>, Option<[f64; 6]>)
 }
 
 fn classify(first: Option<&Instance>, candidates: &[Candidate], localizers: usize) -> SeriesKind {
-    let Some(inst) = first else { return SeriesKind::NoImage };
+    let Some(inst) = first else {
+        return SeriesKind::NoImage;
+    };
     if candidates.is_empty() {
         return if localizers > 0 {
             SeriesKind::Localizer
@@ -303,9 +334,14 @@ fn classify(first: Option<&Instance>, candidates: &[Candidate], localizers: usiz
     }
 }
 
-fn keep_majority_size(candidates: Vec<Candidate>, warnings: &mut Vec<SeriesWarning>) -> Vec<Candidate> {
+fn keep_majority_size(
+    candidates: Vec<Candidate>,
+    warnings: &mut Vec<SeriesWarning>,
+) -> Vec<Candidate> {
     let sizes: Vec<(u32, u32)> = candidates.iter().map(|c| (c.rows, c.columns)).collect();
-    let Some(majority) = most_common(&sizes) else { return candidates };
+    let Some(majority) = most_common(&sizes) else {
+        return candidates;
+    };
     let (kept, dropped): (Vec<_>, Vec<_>) = candidates
         .into_iter()
         .partition(|c| (c.rows, c.columns) == majority);
@@ -319,14 +355,26 @@ fn keep_majority_size(candidates: Vec<Candidate>, warnings: &mut Vec<SeriesWarni
     kept
 }
 
-fn keep_majority_orientation(candidates: Vec<Candidate>, warnings: &mut Vec<SeriesWarning>) -> Vec<Candidate> {
-    let Some(reference) = majority_orientation(&candidates) else { return candidates };
-    let same = |o: &Option<[f64; 6]>| {
-        o.is_none_or(|o| o.iter().zip(reference).all(|(a, b)| (a - b).abs() < SAME_ORIENTATION))
+fn keep_majority_orientation(
+    candidates: Vec<Candidate>,
+    warnings: &mut Vec<SeriesWarning>,
+) -> Vec<Candidate> {
+    let Some(reference) = majority_orientation(&candidates) else {
+        return candidates;
     };
-    let (kept, dropped): (Vec<_>, Vec<_>) = candidates.into_iter().partition(|c| same(&c.orientation));
+    let same = |o: &Option<[f64; 6]>| {
+        o.is_none_or(|o| {
+            o.iter()
+                .zip(reference)
+                .all(|(a, b)| (a - b).abs() < SAME_ORIENTATION)
+        })
+    };
+    let (kept, dropped): (Vec<_>, Vec<_>) =
+        candidates.into_iter().partition(|c| same(&c.orientation));
     if !dropped.is_empty() {
-        warnings.push(SeriesWarning::MixedOrientations { count: dropped.len() });
+        warnings.push(SeriesWarning::MixedOrientations {
+            count: dropped.len(),
+        });
     }
     kept
 }
@@ -337,7 +385,11 @@ fn majority_orientation(candidates: &[Candidate]) -> Option<[f64; 6]> {
     for o in &orientations {
         let count = orientations
             .iter()
-            .filter(|p| p.iter().zip(o).all(|(a, b)| (a - b).abs() < SAME_ORIENTATION))
+            .filter(|p| {
+                p.iter()
+                    .zip(o)
+                    .all(|(a, b)| (a - b).abs() < SAME_ORIENTATION)
+            })
             .count();
         if best.is_none_or(|(_, c)| count > c) {
             best = Some((*o, count));
@@ -367,7 +419,11 @@ fn oriented_normal(o: &[f64; 6]) -> [f64; 3] {
         return [0.0, 0.0, 1.0];
     }
     let sign = if n[2] < 0.0 { -1.0 } else { 1.0 };
-    [sign * n[0] / length, sign * n[1] / length, sign * n[2] / length]
+    [
+        sign * n[0] / length,
+        sign * n[1] / length,
+        sign * n[2] / length,
+    ]
 }
 
 /// Sorts by position along the normal, removes duplicates, and reports gaps and uneven
@@ -399,7 +455,9 @@ fn order(
     }
     placed.sort_by(|a, b| a.along_normal.0.total_cmp(&b.along_normal.0));
     let before = placed.len();
-    placed.dedup_by(|later, earlier| (later.along_normal.0 - earlier.along_normal.0).abs() < SAME_POSITION_MM);
+    placed.dedup_by(|later, earlier| {
+        (later.along_normal.0 - earlier.along_normal.0).abs() < SAME_POSITION_MM
+    });
     if placed.len() < before {
         warnings.push(SeriesWarning::DuplicatePositions {
             count: before - placed.len(),
@@ -409,20 +467,31 @@ fn order(
         .windows(2)
         .map(|w| w[1].along_normal.0 - w[0].along_normal.0)
         .collect();
-    let Some(usual) = median(&steps) else { return (placed, None) };
+    let Some(usual) = median(&steps) else {
+        return (placed, None);
+    };
+    // Gaps are measured against the smallest step: with few slices the median itself
+    // can straddle a gap (steps 2.5 and 5 mm have a median of 3.75 mm).
+    let shortest = steps.iter().copied().fold(usual, f64::min);
     for (i, step) in steps.iter().enumerate() {
-        if *step > usual * GAP_FACTOR {
+        if *step > shortest * GAP_FACTOR {
             warnings.push(SeriesWarning::Gap {
                 after_slice: i,
                 gap_mm: *step,
-                usual_mm: usual,
+                usual_mm: shortest,
             });
         }
     }
-    let regular: Vec<f64> = steps.iter().copied().filter(|s| *s <= usual * GAP_FACTOR).collect();
+    let regular: Vec<f64> = steps
+        .iter()
+        .copied()
+        .filter(|s| *s <= shortest * GAP_FACTOR)
+        .collect();
     let (min, max) = regular
         .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), s| (lo.min(*s), hi.max(*s)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), s| {
+            (lo.min(*s), hi.max(*s))
+        });
     if max - min > usual * UNEVEN_FRACTION {
         warnings.push(SeriesWarning::UnevenSpacing {
             min_mm: min,
@@ -440,5 +509,281 @@ fn median(values: &[f64]) -> Option<f64> {
         0 => None,
         _ if n % 2 == 1 => Some(sorted[n / 2]),
         _ => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dicom::instance::FrameGeometry;
+
+    const AXIAL: [f64; 6] = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0];
+    const CORONAL: [f64; 6] = [1.0, 0.0, 0.0, 0.0, 0.0, -1.0];
+    const CT_IMAGE_STORAGE: &str = "1.2.840.10008.5.1.4.1.1.2";
+
+    /// A 4×4 original axial CT slice at height `z` of series `series_uid`.
+    fn ct(series_uid: &str, z: f64) -> Instance {
+        Instance {
+            sop_class: CT_IMAGE_STORAGE.into(),
+            study_uid: "1.2.3".into(),
+            series_uid: series_uid.into(),
+            modality: "CT".into(),
+            image_type: vec!["ORIGINAL".into(), "PRIMARY".into(), "AXIAL".into()],
+            rows: 4,
+            columns: 4,
+            frames: 1,
+            samples_per_pixel: 1,
+            bits_allocated: 16,
+            bits_stored: 12,
+            pixel_spacing: Some([0.8, 0.8]),
+            slice_thickness: Some(2.5),
+            frame_geometry: vec![FrameGeometry {
+                position: Some([-100.0, -120.0, z]),
+                orientation: Some(AXIAL),
+                pixel_spacing: Some([0.8, 0.8]),
+                slice_thickness: Some(2.5),
+                rescale: None,
+            }],
+            has_pixel_data: true,
+            ..Default::default()
+        }
+    }
+
+    fn stack(series_uid: &str, zs: &[f64]) -> Vec<Instance> {
+        zs.iter().map(|&z| ct(series_uid, z)).collect()
+    }
+
+    fn only(instances: &[Instance]) -> Series {
+        let studies = build(instances);
+        assert_eq!(studies.len(), 1);
+        assert_eq!(studies[0].series.len(), 1);
+        studies[0].series[0].clone()
+    }
+
+    fn files(series: &Series) -> Vec<usize> {
+        series.slices.iter().map(|s| s.file).collect()
+    }
+
+    #[test]
+    fn regular_stack_is_sorted_by_position_without_warnings() {
+        let instances = stack("s", &[5.0, 0.0, 10.0, 2.5, 7.5]);
+        let s = only(&instances);
+        assert_eq!(s.kind, SeriesKind::CtAxial);
+        assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+        assert_eq!(files(&s), vec![1, 3, 0, 4, 2]);
+        let g = s.geometry.unwrap();
+        assert_eq!(g.slice_spacing, Some(2.5));
+        assert_eq!(g.pixel_spacing, Some([0.8, 0.8]));
+        assert_eq!(g.normal, [0.0, 0.0, 1.0]);
+        assert_eq!((s.rows, s.columns), (4, 4));
+    }
+
+    #[test]
+    fn uneven_spacing_is_reported() {
+        let s = only(&stack("s", &[0.0, 2.5, 5.0, 7.7, 10.0]));
+        assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
+        match s.warnings[0] {
+            SeriesWarning::UnevenSpacing { min_mm, max_mm } => {
+                assert!(
+                    (min_mm - 2.3).abs() < 1e-9 && (max_mm - 2.7).abs() < 1e-9,
+                    "{min_mm} {max_mm}"
+                );
+            }
+            ref other => panic!("expected uneven spacing, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn gap_is_not_also_uneven_spacing() {
+        let s = only(&stack("s", &[0.0, 2.5, 5.0, 10.0, 12.5]));
+        assert_eq!(
+            s.warnings,
+            vec![SeriesWarning::Gap {
+                after_slice: 2,
+                gap_mm: 5.0,
+                usual_mm: 2.5
+            }]
+        );
+    }
+
+    #[test]
+    fn slices_without_position_are_set_aside() {
+        let mut instances = stack("s", &[7.5, 0.0, 2.5, 5.0]);
+        instances[0].frame_geometry[0].position = None;
+        let s = only(&instances);
+        assert_eq!(
+            s.warnings,
+            vec![SeriesWarning::MissingPositions { count: 1 }]
+        );
+        assert_eq!(files(&s), vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn missing_orientation_assumes_axial() {
+        let mut instances = stack("s", &[0.0, 2.5, 5.0]);
+        for inst in &mut instances {
+            inst.frame_geometry[0].orientation = None;
+        }
+        let s = only(&instances);
+        assert_eq!(s.kind, SeriesKind::CtAxial);
+        assert_eq!(s.warnings, vec![SeriesWarning::NoOrientation]);
+        assert_eq!(s.geometry.unwrap().orientation, AXIAL);
+    }
+
+    #[test]
+    fn missing_pixel_spacing_is_reported() {
+        let mut instances = stack("s", &[0.0, 2.5, 5.0]);
+        for inst in &mut instances {
+            inst.pixel_spacing = None;
+        }
+        let s = only(&instances);
+        assert_eq!(s.warnings, vec![SeriesWarning::NoPixelSpacing]);
+        assert_eq!(s.geometry.unwrap().pixel_spacing, None);
+    }
+
+    #[test]
+    fn other_orientation_is_set_aside() {
+        let mut instances = stack("s", &[0.0, 2.5, 5.0, 7.5]);
+        instances[3].frame_geometry[0].orientation = Some(CORONAL);
+        let s = only(&instances);
+        assert_eq!(
+            s.warnings,
+            vec![SeriesWarning::MixedOrientations { count: 1 }]
+        );
+        assert_eq!(files(&s), vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn multi_frame_instance_gives_one_slice_per_frame() {
+        let mut inst = ct("s", 0.0);
+        inst.frames = 3;
+        inst.frame_geometry = [4.0, 0.0, 2.0]
+            .iter()
+            .map(|&z| FrameGeometry {
+                position: Some([0.0, 0.0, z]),
+                orientation: Some(AXIAL),
+                ..Default::default()
+            })
+            .collect();
+        let s = only(&[inst]);
+        assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+        let frames: Vec<u32> = s.slices.iter().map(|slice| slice.frame).collect();
+        assert_eq!(frames, vec![1, 2, 0]);
+        assert_eq!(s.geometry.unwrap().slice_spacing, Some(2.0));
+    }
+
+    #[test]
+    fn single_slice_spacing_falls_back_to_thickness() {
+        let s = only(&stack("s", &[0.0]));
+        assert!(s.warnings.is_empty());
+        assert_eq!(s.geometry.unwrap().slice_spacing, Some(2.5));
+    }
+
+    #[test]
+    fn studies_and_series_keep_first_met_order() {
+        let mut instances = vec![ct("b", 0.0), ct("a", 0.0), ct("b", 2.5)];
+        let mut other_study = ct("c", 0.0);
+        other_study.study_uid = "9.9".into();
+        instances.insert(1, other_study);
+        let studies = build(&instances);
+        type SeriesFiles = Vec<(String, Vec<usize>)>;
+        let shape: Vec<(String, SeriesFiles)> = studies
+            .iter()
+            .map(|st| {
+                let series = st
+                    .series
+                    .iter()
+                    .map(|s| (s.series_uid.clone(), s.files.clone()))
+                    .collect();
+                (st.study_uid.clone(), series)
+            })
+            .collect();
+        assert_eq!(
+            shape,
+            vec![
+                (
+                    "1.2.3".into(),
+                    vec![("b".into(), vec![0, 3]), ("a".into(), vec![2])]
+                ),
+                ("9.9".into(), vec![("c".into(), vec![1])]),
+            ]
+        );
+    }
+
+    #[test]
+    fn series_kinds() {
+        let mut localizer = ct("scout", 0.0);
+        localizer.image_type.push("LOCALIZER".into());
+        let mut report = ct("report", 0.0);
+        report.has_pixel_data = false;
+        report.sop_class = "1.2.840.10008.5.1.4.1.1.88.22".into();
+        let mut capture = ct("capture", 0.0);
+        capture.sop_class = "1.2.840.10008.5.1.4.1.1.7".into();
+        let mut mr = ct("mr", 0.0);
+        mr.modality = "MR".into();
+        let mut coronal = ct("coronal", 0.0);
+        coronal.frame_geometry[0].orientation = Some(CORONAL);
+        let instances = vec![localizer, report, capture, mr, coronal];
+        let studies = build(&instances);
+        let kinds: Vec<SeriesKind> = studies[0].series.iter().map(|s| s.kind).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                SeriesKind::Localizer,
+                SeriesKind::NoImage,
+                SeriesKind::SecondaryCapture,
+                SeriesKind::OtherModality,
+                SeriesKind::CtOtherPlane,
+            ]
+        );
+        assert!(
+            studies[0].series[0].slices.is_empty(),
+            "a localizer series has no stack"
+        );
+        // Only the reformat is CT: it is chosen for lack of an axial stack.
+        assert_eq!(choose_ct(&studies, &instances), Some((0, 4)));
+    }
+
+    #[test]
+    fn choice_prefers_axial_then_original_then_more_slices() {
+        let mut instances = stack("derived", &[0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
+        for inst in &mut instances {
+            inst.image_type = vec!["DERIVED".into(), "PRIMARY".into(), "AXIAL".into()];
+        }
+        instances.extend(stack("original-short", &[0.0, 5.0]));
+        instances.extend(stack("original-long", &[0.0, 5.0, 10.0]));
+        let mut reformat = stack("coronal", &[0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        for inst in &mut reformat {
+            inst.frame_geometry[0].orientation = Some(CORONAL);
+        }
+        instances.extend(reformat);
+        let studies = build(&instances);
+        let chosen = choose_ct(&studies, &instances)
+            .map(|(st, se)| studies[st].series[se].series_uid.clone());
+        assert_eq!(chosen.as_deref(), Some("original-long"));
+        assert_eq!(choose_ct(&[], &[]), None);
+    }
+
+    #[test]
+    fn normal_points_to_the_head() {
+        assert_eq!(oriented_normal(&AXIAL), [0.0, 0.0, 1.0]);
+        // Row × column points to the feet here; it is turned round.
+        assert_eq!(
+            oriented_normal(&[1.0, 0.0, 0.0, 0.0, -1.0, 0.0]),
+            [0.0, 0.0, 1.0]
+        );
+        // Coronal: no head–foot component, kept as is.
+        assert_eq!(oriented_normal(&CORONAL), [0.0, 1.0, 0.0]);
+        // Degenerate cosines fall back to axial.
+        assert_eq!(oriented_normal(&[0.0; 6]), [0.0, 0.0, 1.0]);
+    }
+
+    #[test]
+    fn median_and_most_common() {
+        assert_eq!(median(&[]), None);
+        assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), Some(2.5));
+        assert_eq!(most_common::<u8>(&[]), None);
+        assert_eq!(most_common(&[1, 2, 2, 3, 2, 1]), Some(2));
     }
 }

@@ -44,9 +44,17 @@ pub fn info(uid: &str) -> SyntaxInfo {
         "1.2.840.10008.1.2.4.201" => ("HTJ2K Lossless", false, Unsupported),
         "1.2.840.10008.1.2.4.202" => ("HTJ2K Lossless RPCL", false, Unsupported),
         "1.2.840.10008.1.2.4.203" => ("HTJ2K", true, Unsupported),
-        "1.2.840.10008.1.2.4.100" | "1.2.840.10008.1.2.4.101" => ("MPEG-2 video", true, Unsupported),
-        "1.2.840.10008.1.2.4.102" | "1.2.840.10008.1.2.4.103" => ("MPEG-4 video", true, Unsupported),
+        "1.2.840.10008.1.2.4.100" | "1.2.840.10008.1.2.4.101" => {
+            ("MPEG-2 video", true, Unsupported)
+        }
+        "1.2.840.10008.1.2.4.102" | "1.2.840.10008.1.2.4.103" => {
+            ("MPEG-4 video", true, Unsupported)
+        }
         _ => ("an unknown transfer syntax", false, Unsupported),
     };
-    SyntaxInfo { name, lossy, decoder }
+    SyntaxInfo {
+        name,
+        lossy,
+        decoder,
+    }
 }

@@ -16,7 +16,9 @@ use sarcoscope::dicom::{self, Instance};
 pub fn shared_root() -> PathBuf {
     match std::env::var_os("SARCOSCOPE_SHARED") {
         Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("shared"),
+        _ => Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join("shared"),
     }
 }
 
@@ -34,7 +36,10 @@ pub fn shared_dir(relative: &str) -> Option<PathBuf> {
             path.display()
         );
     }
-    say(&format!("SKIPPED: {relative} not found at {}", path.display()));
+    say(&format!(
+        "SKIPPED: {relative} not found at {}",
+        path.display()
+    ));
     None
 }
 
@@ -89,7 +94,7 @@ impl Lcg {
 
     /// A value in `0..n` (`n` > 0).
     pub fn below(&mut self, n: usize) -> usize {
-        (u64::from(self.next_u32()) * n as u64 >> 32) as usize
+        ((u64::from(self.next_u32()) * n as u64) >> 32) as usize
     }
 
     pub fn bytes(&mut self, len: usize) -> Vec<u8> {

@@ -11,7 +11,11 @@ use serde::Serialize;
 mod serve;
 
 #[derive(Parser)]
-#[command(name = "sarcoscope", version, about = "L3 body composition and cirrhosis prognosis, privately")]
+#[command(
+    name = "sarcoscope",
+    version,
+    about = "L3 body composition and cirrhosis prognosis, privately"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -26,7 +30,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Serve the built app (a folder such as dist/) on http://127.0.0.1:PORT only.
+    /// Serve the built app (a folder such as dist/) on http://127.0.0.1:PORT only
+    /// (port 0: any free port, printed on start).
     Serve {
         folder: PathBuf,
         #[arg(long, default_value_t = 8080)]
@@ -101,7 +106,10 @@ fn inspect_folder(folder: &Path, json: bool) -> Result<(), String> {
     }
     if json {
         let output = InspectOutput {
-            decoder: format!("sarcoscope {} (dicom-rs 0.10, pure_jpegls 2)", env!("CARGO_PKG_VERSION")),
+            decoder: format!(
+                "sarcoscope {} (dicom-rs 0.10, pure_jpegls 2)",
+                env!("CARGO_PKG_VERSION")
+            ),
             files: reports,
             studies,
             chosen_ct_series: chosen,
@@ -118,12 +126,18 @@ fn print_human(reports: &[FileReport], studies: &[series::Study], chosen: Option
     let failed = reports.iter().filter(|r| r.error.is_some()).count();
     println!("{} file(s) read, {} with a problem", reports.len(), failed);
     for (si, study) in studies.iter().enumerate() {
-        println!("\nStudy {} {}", study.description, study.date.as_deref().unwrap_or(""));
+        println!(
+            "\nStudy {} {}",
+            study.description,
+            study.date.as_deref().unwrap_or("")
+        );
         for (ri, s) in study.series.iter().enumerate() {
             let mark = if chosen == Some((si, ri)) { "▶" } else { " " };
             println!(
                 "{mark} series {} \"{}\" — {} — {} file(s), {} slice(s) {}×{}",
-                s.series_number.map(|n| n.to_string()).unwrap_or_else(|| "?".into()),
+                s.series_number
+                    .map(|n| n.to_string())
+                    .unwrap_or_else(|| "?".into()),
                 s.description,
                 s.kind.label(),
                 s.files.len(),

@@ -10,9 +10,13 @@ pub fn serve(root: &Path, port: u16) -> Result<(), String> {
     let root = root
         .canonicalize()
         .map_err(|e| format!("cannot serve {}: {e}", root.display()))?;
-    let listener =
-        TcpListener::bind(("127.0.0.1", port)).map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
-    println!("Sarcoscope is served at http://127.0.0.1:{port}/ (this computer only; Ctrl+C stops it)");
+    let listener = TcpListener::bind(("127.0.0.1", port))
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
+    // Port 0 lets the system choose a free port; say which one was taken.
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(port);
+    println!(
+        "Sarcoscope is served at http://127.0.0.1:{port}/ (this computer only; Ctrl+C stops it)"
+    );
     for stream in listener.incoming().flatten() {
         let root = root.clone();
         std::thread::spawn(move || {
@@ -34,22 +38,49 @@ fn respond(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
     let mut parts = request_line.split_whitespace();
     let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
     if method != "GET" && method != "HEAD" {
-        return write_response(&mut stream, 405, "text/plain", b"method not allowed", method == "HEAD");
+        return write_response(
+            &mut stream,
+            405,
+            "text/plain",
+            b"method not allowed",
+            method == "HEAD",
+        );
     }
     let path = target.split(['?', '#']).next().unwrap_or("/");
     match resolve(root, path) {
         Some(file) => match std::fs::read(&file) {
-            Ok(body) => write_response(&mut stream, 200, content_type(&file), &body, method == "HEAD"),
-            Err(_) => write_response(&mut stream, 404, "text/plain", b"not found", method == "HEAD"),
+            Ok(body) => write_response(
+                &mut stream,
+                200,
+                content_type(&file),
+                &body,
+                method == "HEAD",
+            ),
+            Err(_) => write_response(
+                &mut stream,
+                404,
+                "text/plain",
+                b"not found",
+                method == "HEAD",
+            ),
         },
-        None => write_response(&mut stream, 404, "text/plain", b"not found", method == "HEAD"),
+        None => write_response(
+            &mut stream,
+            404,
+            "text/plain",
+            b"not found",
+            method == "HEAD",
+        ),
     }
 }
 
 /// Maps a URL path to a file under `root`, refusing anything that would leave it.
 fn resolve(root: &Path, url_path: &str) -> Option<PathBuf> {
     let relative = Path::new(url_path.trim_start_matches('/'));
-    if relative.components().any(|c| !matches!(c, Component::Normal(_))) {
+    if relative
+        .components()
+        .any(|c| !matches!(c, Component::Normal(_)))
+    {
         return None;
     }
     let mut file = root.join(relative);
@@ -73,7 +104,13 @@ fn content_type(file: &Path) -> &'static str {
     }
 }
 
-fn write_response(stream: &mut TcpStream, status: u16, kind: &str, body: &[u8], head_only: bool) -> std::io::Result<()> {
+fn write_response(
+    stream: &mut TcpStream,
+    status: u16,
+    kind: &str,
+    body: &[u8],
+    head_only: bool,
+) -> std::io::Result<()> {
     let reason = match status {
         200 => "OK",
         404 => "Not Found",

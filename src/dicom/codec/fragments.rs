@@ -6,7 +6,11 @@
 /// The cases, in the order the standard allows them: one frame made of all fragments;
 /// one fragment per frame; the Basic Offset Table; and, without a table, a new frame at
 /// every fragment that opens with a JPEG start-of-image marker.
-pub fn split_frames(fragments: &[Vec<u8>], offset_table: &[u32], frames: usize) -> Option<Vec<Vec<u8>>> {
+pub fn split_frames(
+    fragments: &[Vec<u8>],
+    offset_table: &[u32],
+    frames: usize,
+) -> Option<Vec<Vec<u8>>> {
     if frames == 0 || fragments.is_empty() {
         return None;
     }
@@ -22,7 +26,9 @@ pub fn split_frames(fragments: &[Vec<u8>], offset_table: &[u32], frames: usize) 
     let mut out: Vec<Vec<u8>> = Vec::with_capacity(frames);
     for fragment in fragments {
         match out.last_mut() {
-            Some(current) if !fragment.starts_with(&[0xFF, 0xD8]) => current.extend_from_slice(fragment),
+            Some(current) if !fragment.starts_with(&[0xFF, 0xD8]) => {
+                current.extend_from_slice(fragment)
+            }
             _ => out.push(fragment.clone()),
         }
     }
@@ -54,7 +60,10 @@ mod tests {
     fn splits_at_start_of_image_markers_without_offset_table() {
         let fragments = vec![vec![0xFF, 0xD8, 1], vec![2], vec![0xFF, 0xD8, 3]];
         let frames = split_frames(&fragments, &[], 2);
-        assert_eq!(frames, Some(vec![vec![0xFF, 0xD8, 1, 2], vec![0xFF, 0xD8, 3]]));
+        assert_eq!(
+            frames,
+            Some(vec![vec![0xFF, 0xD8, 1, 2], vec![0xFF, 0xD8, 3]])
+        );
     }
 
     #[test]

@@ -21,9 +21,17 @@ static ALLOCATOR: SizedBlocks = SizedBlocks;
 
 unsafe fn allocate(size: usize, align: usize, zeroed: bool) -> *mut u8 {
     let align = align.max(MIN_ALIGN);
-    let Some(total) = size.checked_add(align) else { return std::ptr::null_mut() };
-    let Ok(layout) = Layout::from_size_align(total, align) else { return std::ptr::null_mut() };
-    let base = if zeroed { System.alloc_zeroed(layout) } else { System.alloc(layout) };
+    let Some(total) = size.checked_add(align) else {
+        return std::ptr::null_mut();
+    };
+    let Ok(layout) = Layout::from_size_align(total, align) else {
+        return std::ptr::null_mut();
+    };
+    let base = if zeroed {
+        System.alloc_zeroed(layout)
+    } else {
+        System.alloc(layout)
+    };
     if base.is_null() {
         return base;
     }
@@ -39,7 +47,10 @@ unsafe fn release(block: *mut u8) {
     }
     let total = (block.sub(2 * WORD) as *const usize).read();
     let align = (block.sub(WORD) as *const usize).read();
-    System.dealloc(block.sub(align), Layout::from_size_align_unchecked(total, align));
+    System.dealloc(
+        block.sub(align),
+        Layout::from_size_align_unchecked(total, align),
+    );
 }
 
 unsafe fn resize(block: *mut u8, size: usize) -> *mut u8 {

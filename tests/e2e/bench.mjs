@@ -1,0 +1,108 @@
+// Decode throughput of the built app in headless Chromium (Debian's, driven by
+// playwright-core): the real 112-slice CT series goes in through the file input, and the
+// page is timed from the input's change event until its status says "slice(s) loaded"
+// (header reading in the Web Worker, series building, full decode of the series in the
+// worker, and the volume handed to the page). Best of 3 page loads. A benchmark, not a
+// test: it prints numbers and fails only if the page never loads the series.
+//
+// Usage: node tests/e2e/bench.mjs <base-url> <shared-dir> [runs]
+import { chromium } from "playwright-core";
+import { readFileSync, readdirSync, statSync } from "node:fs";
+import { availableParallelism, machine as arch } from "node:os";
+import { join } from "node:path";
+
+const [base, shared, runsArg] = process.argv.slice(2);
+const runs = Number(runsArg || 3);
+const series = join(shared, "data/ct/totalseg-example/series-dicom");
+const files = readdirSync(series).filter((f) => f.endsWith(".dcm")).sort().map((f) => join(series, f));
+const megabytes = files.reduce((sum, f) => sum + statSync(f).size, 0) / 1e6;
+
+// Marks, in the page's clock: `start` when the file input changes (capture phase, before
+// the app's own handler), `listed` when the first series appears (every header read and
+// the series built), `loaded` when the status says the slices are loaded.
+const marks = () => {
+  window.__bench = {};
+  const check = () => {
+    const b = window.__bench;
+    if (b.start === undefined) return;
+    const now = performance.now();
+    if (b.listed === undefined && document.querySelector("#series-list li.series")) b.listed = now;
+    if (b.loaded === undefined && /slice\(s\) loaded/.test(document.querySelector("#status")?.textContent || "")) b.loaded = now;
+  };
+  document.addEventListener("change", (e) => {
+    if (e.target?.id === "file-input") window.__bench = { start: performance.now() };
+  }, true);
+  new MutationObserver(check).observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
+};
+
+function machine() {
+  let model = "unknown CPU";
+  try {
+    const line = readFileSync("/proc/cpuinfo", "utf8").split("\n").find((l) => l.startsWith("model name"));
+    if (line) model = line.split(":")[1].trim();
+  } catch { /* not Linux */ }
+  return `${model}, ${availableParallelism()} CPU(s) (nproc); ${process.platform} ${arch()}`;
+}
+
+const significant = (x) => {
+  if (!Number.isFinite(x) || x === 0) return String(x);
+  return x.toFixed(Math.max(0, 2 - Math.floor(Math.log10(Math.abs(x)))));
+};
+
+function printTable(title, rows) {
+  const header = ["what", "files", "MB", "seconds", "MB/s", "slices/s", "runs"];
+  const cells = rows.map(({ what, mb, seconds }) => [
+    what, String(files.length), mb === null ? "-" : mb.toFixed(3), significant(seconds),
+    mb === null ? "-" : significant(mb / seconds), significant(files.length / seconds), String(runs),
+  ]);
+  const widths = header.map((_, i) => Math.max(...[header, ...cells].map((r) => r[i].length)));
+  const line = (r) => console.log(`| ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" | ")} |`);
+  console.log(`\n## ${title}\n`);
+  line(header);
+  console.log(`|${widths.map((w, i) => (i === 0 ? "-".repeat(w + 2) : "-".repeat(w + 1) + ":")).join("|")}|`);
+  cells.forEach(line);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", "--no-first-run", "--disable-quic"],
+});
+const measured = [];
+try {
+  console.log("# Browser decode throughput (tests/e2e/bench.mjs)\n");
+  console.log(`machine: ${machine()}`);
+  console.log(`browser: headless Chromium ${browser.version()} (--disable-gpu), the release build in dist/`);
+  console.log(`each row: best of ${runs} page loads; MB = 10^6 bytes of input files; times from the page's clock`);
+  for (let run = 0; run < runs; run++) {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+    const page = await context.newPage();
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.addInitScript(marks);
+    // A fresh page each time; wait until its worker's module has been fetched.
+    await page.goto(base, { waitUntil: "networkidle" });
+    await page.waitForTimeout(300);
+    const wall = performance.now();
+    await page.setInputFiles("#file-input", files);
+    await page.waitForFunction(() => window.__bench?.loaded !== undefined, null, { timeout: 300000, polling: 50 });
+    const wallSeconds = (performance.now() - wall) / 1000;
+    const b = await page.evaluate(() => window.__bench);
+    const slices = await page.getAttribute("#series-list li.series.selected", "data-slices");
+    if (slices !== String(files.length)) throw new Error(`expected ${files.length} slices, the page lists ${slices}`);
+    if (errors.length) throw new Error(`page errors: ${errors.join("; ")}`);
+    const m = { listed: (b.listed - b.start) / 1000, decode: (b.loaded - b.listed) / 1000, all: (b.loaded - b.start) / 1000, wallSeconds };
+    console.log(`run ${run + 1}: headers ${m.listed.toFixed(3)} s, decode ${m.decode.toFixed(3)} s, all ${m.all.toFixed(3)} s ` +
+                `(${m.wallSeconds.toFixed(3)} s seen from node)`);
+    measured.push(m);
+    await context.close();
+  }
+} finally {
+  await browser.close();
+}
+const best = (key) => Math.min(...measured.map((m) => m[key]));
+printTable("112-slice CT series in the browser (Web Worker, wasm)", [
+  { what: "browser: headers (file input → series listed)", mb: megabytes, seconds: best("listed") },
+  { what: "browser: volume decode (series listed → slices loaded)", mb: megabytes, seconds: best("decode") },
+  { what: "browser: all (file input → \"slice(s) loaded\")", mb: megabytes, seconds: best("all") },
+]);
