@@ -80,12 +80,7 @@ pub fn inspect_bytes(file: &str, bytes: &[u8]) -> (FileReport, Option<Instance>)
             return (report, None);
         }
     };
-    let has_pixels = parsed
-        .obj
-        .element_opt(dicom_dictionary_std::tags::PIXEL_DATA)
-        .ok()
-        .flatten()
-        .is_some();
+    let has_pixels = parsed.has_pixel_data();
     let inst = Instance::from_parsed(&parsed, has_pixels);
     fill_header(&mut report, &inst, has_pixels);
     if !has_pixels {

@@ -472,16 +472,7 @@ fn finish_headers(ui: Ui) {
     let mut studies = series::build(&instances);
     let chosen = series::choose_ct(&studies, &instances);
     // Refer to files by their page index from here on.
-    for study in &mut studies {
-        for s in &mut study.series {
-            for f in &mut s.files {
-                *f = built_from[*f];
-            }
-            for slice in &mut s.slices {
-                slice.file = built_from[slice.file];
-            }
-        }
-    }
+    series::renumber_files(&mut studies, &built_from);
     let read = instances.len();
     STATE.with(|s| {
         let mut s = s.borrow_mut();

@@ -69,12 +69,7 @@ pub fn draw(
     }
     canvas.set_width(width as u32);
     canvas.set_height(height as u32);
-    let Some(ctx) = canvas
-        .get_context("2d")
-        .ok()
-        .flatten()
-        .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
-    else {
+    let Some(ctx) = context_2d(canvas) else {
         return;
     };
     let rgba = to_rgba(plane, window);
@@ -85,15 +80,14 @@ pub fn draw(
     }
 }
 
+fn context_2d(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
+    canvas.get_context("2d").ok().flatten()?.dyn_into().ok()
+}
+
 /// Draws a horizontal line across `canvas` at image row `row` (the current axial slice
 /// on a sagittal or coronal view).
 pub fn draw_row_marker(canvas: &HtmlCanvasElement, row: usize) {
-    let Some(ctx) = canvas
-        .get_context("2d")
-        .ok()
-        .flatten()
-        .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
-    else {
+    let Some(ctx) = context_2d(canvas) else {
         return;
     };
     ctx.set_stroke_style_str("#ffcc00");

@@ -34,6 +34,15 @@ impl ParsedFile {
     pub fn syntax(&self) -> &str {
         self.obj.meta().transfer_syntax()
     }
+
+    /// Whether the file holds an image (a header-only read never does).
+    pub fn has_pixel_data(&self) -> bool {
+        self.obj
+            .element_opt(tags::PIXEL_DATA)
+            .ok()
+            .flatten()
+            .is_some()
+    }
 }
 
 /// Read a whole file, pixel data included. A file whose header reads but whose pixel

@@ -20,11 +20,5 @@ pub use instance::Instance;
 /// not decoded) so that a file cut short is caught here, with the other per-file errors.
 pub fn read_instance(bytes: &[u8]) -> Result<Instance, DicomError> {
     let parsed = open(bytes)?;
-    let has_pixels = parsed
-        .obj
-        .element_opt(dicom_dictionary_std::tags::PIXEL_DATA)
-        .ok()
-        .flatten()
-        .is_some();
-    Ok(Instance::from_parsed(&parsed, has_pixels))
+    Ok(Instance::from_parsed(&parsed, parsed.has_pixel_data()))
 }

@@ -202,6 +202,20 @@ pub fn choose_ct(studies: &[Study], instances: &[Instance]) -> Option<(usize, us
     best.map(|(_, at)| at)
 }
 
+/// Makes series refer to files by another numbering: `file_of[i]` is the new number of
+/// the file whose instance was `instances[i]` in [`build`] (callers build from the
+/// readable files only, then report against every file given).
+pub fn renumber_files(studies: &mut [Study], file_of: &[usize]) {
+    for series in studies.iter_mut().flat_map(|s| s.series.iter_mut()) {
+        for f in &mut series.files {
+            *f = file_of.get(*f).copied().unwrap_or(*f);
+        }
+        for slice in &mut series.slices {
+            slice.file = file_of.get(slice.file).copied().unwrap_or(slice.file);
+        }
+    }
+}
+
 fn empty_series(inst: &Instance) -> Series {
     Series {
         study_uid: inst.study_uid.clone(),

@@ -65,14 +65,7 @@ pub fn slice_path(dir: &Path, k: usize) -> PathBuf {
 
 /// Reads the header of one file as ingest does (whole file parsed, pixels not decoded).
 pub fn instance_of(bytes: &[u8]) -> Instance {
-    let parsed = dicom::open(bytes).unwrap_or_else(|e| panic!("cannot open: {e}"));
-    let has_pixels = parsed
-        .obj
-        .element_opt(dicom_dictionary_std::tags::PIXEL_DATA)
-        .ok()
-        .flatten()
-        .is_some();
-    Instance::from_parsed(&parsed, has_pixels)
+    dicom::read_instance(bytes).unwrap_or_else(|e| panic!("cannot open: {e}"))
 }
 
 /// A 64-bit linear congruential generator (Knuth's MMIX constants): deterministic,

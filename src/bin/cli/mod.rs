@@ -94,16 +94,7 @@ fn inspect_folder(folder: &Path, json: bool) -> Result<(), String> {
     let mut studies = series::build(&instances);
     let chosen = series::choose_ct(&studies, &instances);
     // Series refer to instances; report them by their index in `files`.
-    for study in &mut studies {
-        for s in &mut study.series {
-            for f in &mut s.files {
-                *f = instance_files[*f];
-            }
-            for slice in &mut s.slices {
-                slice.file = instance_files[slice.file];
-            }
-        }
-    }
+    series::renumber_files(&mut studies, &instance_files);
     if json {
         let output = InspectOutput {
             decoder: format!(
