@@ -29,6 +29,26 @@ pub struct Volume {
     pub hu: Vec<i16>,
 }
 
+/// Why a series cannot become a volume, in words for the person looking at it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum VolumeError {
+    #[error("this series has no image stack with a known geometry")]
+    NoImageStack,
+    #[error("this series is too large to view in a browser tab: {slices} slices of {columns}×{rows} would need {gigabytes:.1} GB (at most {limit:.1} GB); open a thinner reconstruction or a shorter range")]
+    TooLarge {
+        slices: usize,
+        rows: usize,
+        columns: usize,
+        gigabytes: f64,
+        limit: f64,
+    },
+}
+
+/// The most voxels a volume may hold. A browser tab's WebAssembly memory ends at 4 GB
+/// and the voxels exist twice while they pass from the worker to the page, so 1.5 GB
+/// of 16-bit voxels (about 2,900 slices of 512²) is the ceiling.
+pub const MAX_VOXELS: usize = 750 * 1024 * 1024;
+
 /// A file of the series that could not be decoded.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FileFailure {
@@ -41,14 +61,27 @@ impl Volume {
     /// file could not be decoded.
     pub const NO_DATA: i16 = i16::MIN;
 
-    /// An empty volume shaped like `series`; `None` if the series has no image stack.
-    pub fn empty(series: &Series) -> Option<Volume> {
-        let geometry = series.geometry.clone()?;
+    /// An empty volume shaped like `series`, refused when there is no image stack or
+    /// when it would not fit in a browser tab (see [`MAX_VOXELS`]).
+    pub fn empty(series: &Series) -> Result<Volume, VolumeError> {
+        let geometry = series.geometry.clone().ok_or(VolumeError::NoImageStack)?;
         let slices = series.slices.len();
-        let len = slices
-            .checked_mul(series.rows as usize)?
-            .checked_mul(series.columns as usize)?;
-        Some(Volume {
+        let (rows, columns) = (series.rows as usize, series.columns as usize);
+        let len = slices.saturating_mul(rows).saturating_mul(columns);
+        if len == 0 {
+            return Err(VolumeError::NoImageStack);
+        }
+        if len > MAX_VOXELS {
+            let gigabytes = |voxels: usize| voxels as f64 * 2.0 / 1e9;
+            return Err(VolumeError::TooLarge {
+                slices,
+                rows,
+                columns,
+                gigabytes: gigabytes(len),
+                limit: gigabytes(MAX_VOXELS),
+            });
+        }
+        Ok(Volume {
             header: VolumeHeader {
                 columns: series.columns as usize,
                 rows: series.rows as usize,
@@ -139,7 +172,7 @@ pub fn load(
     instances: &[Instance],
     mut read: impl FnMut(usize) -> Result<Vec<u8>, DicomError>,
     mut progress: impl FnMut(usize, usize),
-) -> Option<(Volume, Vec<FileFailure>)> {
+) -> Result<(Volume, Vec<FileFailure>), VolumeError> {
     let mut volume = Volume::empty(series)?;
     let mut failures = Vec::new();
     let mut files: Vec<usize> = series.slices.iter().map(|s| s.file).collect();
@@ -184,5 +217,85 @@ pub fn load(
     }
     progress(files.len(), files.len());
     volume.header.missing_slices.sort_unstable();
-    Some((volume, failures))
+    Ok((volume, failures))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dicom::instance::{AcquisitionFacts, PatientFacts};
+    use crate::dicom::series::{SeriesKind, SliceRef};
+    use crate::units::Millimetres;
+
+    fn series(slices: usize, rows: u32, columns: u32) -> Series {
+        Series {
+            study_uid: "1".into(),
+            series_uid: "2".into(),
+            series_number: None,
+            description: String::new(),
+            modality: "CT".into(),
+            kind: SeriesKind::CtAxial,
+            files: vec![0],
+            slices: (0..slices)
+                .map(|k| SliceRef {
+                    file: 0,
+                    frame: k as u32,
+                    along_normal: Millimetres(k as f64),
+                })
+                .collect(),
+            rows,
+            columns,
+            geometry: Some(SeriesGeometry {
+                orientation: [1.0, 0.0, 0.0, 0.0, 1.0, 0.0],
+                normal: [0.0, 0.0, 1.0],
+                pixel_spacing: Some([0.7, 0.7]),
+                slice_spacing: Some(1.0),
+                slice_thickness: Some(1.0),
+            }),
+            warnings: Vec::new(),
+            patient: PatientFacts::default(),
+            acquisition: AcquisitionFacts::default(),
+        }
+    }
+
+    #[test]
+    fn a_series_too_large_for_a_tab_is_refused_before_allocating() {
+        let error = Volume::empty(&series(4000, 512, 512)).expect_err("too large");
+        assert!(matches!(error, VolumeError::TooLarge { slices: 4000, .. }));
+        assert!(
+            error.to_string().contains("4000 slices of 512×512"),
+            "{error}"
+        );
+        assert!(Volume::empty(&series(2, 512, 512)).is_ok());
+    }
+
+    #[test]
+    fn a_series_without_geometry_or_slices_has_no_volume() {
+        let mut s = series(2, 4, 4);
+        s.geometry = None;
+        assert_eq!(Volume::empty(&s).err(), Some(VolumeError::NoImageStack));
+        assert_eq!(
+            Volume::empty(&series(0, 4, 4)).err(),
+            Some(VolumeError::NoImageStack)
+        );
+    }
+
+    #[test]
+    fn padding_becomes_no_data_and_reformats_put_superior_on_top() {
+        let mut v = Volume::empty(&series(2, 1, 2)).expect("volume");
+        v.set_slice(
+            0,
+            &[0, 5],
+            Rescale {
+                slope: 1.0,
+                intercept: -1024.0,
+            },
+            Some(5),
+        );
+        v.set_slice(1, &[10, 20], Rescale::default(), None);
+        assert_eq!(v.hu_at(0, 0, 0), Some(Hu(-1024.0)));
+        assert_eq!(v.hu_at(1, 0, 0), None);
+        assert_eq!(v.coronal(0), vec![10, 20, -1024, Volume::NO_DATA]);
+        assert_eq!(v.sagittal(1), vec![20, Volume::NO_DATA]);
+    }
 }

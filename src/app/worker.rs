@@ -115,7 +115,7 @@ fn decode_volume(
         |done, total| post(scope, &FromWorker::Progress { done, total }, None),
     );
     match loaded {
-        Some((vol, failures)) => {
+        Ok((vol, failures)) => {
             let buffer = js_sys::Int16Array::from(vol.hu.as_slice()).buffer();
             let failures = failures
                 .into_iter()
@@ -130,10 +130,10 @@ fn decode_volume(
                 Some(buffer.into()),
             );
         }
-        None => post(
+        Err(error) => post(
             scope,
             &FromWorker::VolumeFailed {
-                message: "this series has no image stack with a known geometry".into(),
+                message: error.to_string(),
             },
             None,
         ),
