@@ -221,7 +221,8 @@ fn Viewer(ui: Ui) -> impl IntoView {
     let sagittal = NodeRef::<leptos::html::Canvas>::new();
     let coronal = NodeRef::<leptos::html::Canvas>::new();
     let crosshair = RwSignal::new(None::<(usize, usize)>);
-    let readout = RwSignal::new(String::new());
+    // The pixel under the mouse; the HU shown follows it and the slice.
+    let pointer = RwSignal::new(None::<(usize, usize)>);
     let drag = RwSignal::new(None::<(i32, i32, Window)>);
 
     Effect::new(move |_| {
@@ -291,16 +292,19 @@ fn Viewer(ui: Ui) -> impl IntoView {
                 level: start.level - dy * 2.0,
             });
         }
-        let (x, y) = canvas_point(&canvas, &ev);
-        let slice = ui.slice.get_untracked();
-        let text = controller::with_volume(|v| match v.hu_at(x, y, slice) {
+        pointer.set(Some(canvas_point(&canvas, &ev)));
+    };
+    let readout = move || {
+        ui.volume_version.get();
+        let slice = ui.slice.get();
+        let (x, y) = pointer.get()?;
+        controller::with_volume(|v| match v.hu_at(x, y, slice) {
             Some(hu) => format!("{:.0} HU at column {x}, row {y}, slice {slice}", hu.0),
             None if x < v.header.columns && y < v.header.rows => {
                 format!("no data (outside the scanned field) at column {x}, row {y}")
             }
             None => String::new(),
-        });
-        readout.set(text.unwrap_or_default());
+        })
     };
     let on_down = move |ev: MouseEvent| {
         if ev.button() == 0 {
@@ -371,7 +375,7 @@ fn Viewer(ui: Ui) -> impl IntoView {
                         on:mouseleave=move |_| drag.set(None)
                     ></canvas>
                     <figcaption id="slice-label">{slice_label}</figcaption>
-                    <p class="readout" id="hu-readout">{move || readout.get()}</p>
+                    <p class="readout" id="hu-readout">{readout}</p>
                     <p class="hint">"Wheel or ↑/↓: change slice · drag: window/level · click: move the sagittal and coronal planes"</p>
                 </figure>
                 <figure class="reformat">

@@ -99,12 +99,15 @@ try {
     }
   });
 
-  await check("arrow keys move the slice and the sagittal line follows", async () => {
+  await check("arrow keys move the slice and the HU readout follows", async () => {
     await page.focus("#axial");
     await page.keyboard.press("ArrowUp");
     await page.keyboard.press("ArrowUp");
     const label = await page.textContent("#slice-label");
     assert.match(label, /Slice 58 \/ 112/);
+    // The pointer stayed at (90, 70): the HU shown follows the new slice.
+    const text = await page.textContent("#hu-readout");
+    assert.equal(text, `${referenceHu(files[58], 90, 70)} HU at column 90, row 70, slice 58`);
   });
 
   await check("scan facts are shown", async () => {
