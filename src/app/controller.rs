@@ -82,7 +82,19 @@ struct Controller {
     waiting: Vec<JsValue>,
     phase: Option<Phase>,
     volume: Option<Volume>,
+    /// The series being decoded, kept so that decoding can start again without a file
+    /// a decoder stopped on.
+    volume_request: Option<VolumeRequest>,
     ui: Option<Ui>,
+}
+
+struct VolumeRequest {
+    /// Slices refer to `files` (0-based); `page_files[i]` is file i's page index.
+    series: crate::dicom::series::Series,
+    instances: Vec<Instance>,
+    files: Vec<File>,
+    page_files: Vec<usize>,
+    skip: Vec<usize>,
 }
 
 thread_local! {
@@ -224,24 +236,46 @@ pub fn load_series(study: usize, series_index: usize) {
     for slice in &mut series.slices {
         slice.file = local.binary_search(&slice.file).unwrap_or(usize::MAX);
     }
+    let total = files.len();
     STATE.with(|s| {
         let mut s = s.borrow_mut();
         s.phase = Some(Phase::Volume);
         s.volume = None;
+        s.volume_request = Some(VolumeRequest {
+            series,
+            instances,
+            files,
+            page_files: local,
+            skip: Vec::new(),
+        });
     });
     ui.volume_version.update(|v| *v += 1);
     ui.progress.set(Some(Progress {
         label: "Decoding images".into(),
         done: 0,
-        total: files.len(),
+        total,
     }));
-    post(
-        &ToWorker::Volume {
-            series: Box::new(series),
-            instances,
-        },
-        &files,
-    );
+    send_volume();
+}
+
+fn send_volume() {
+    let Some((message, files)) = STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        s.phase = Some(Phase::Volume);
+        s.in_flight = None;
+        let r = s.volume_request.as_ref()?;
+        Some((
+            ToWorker::Volume {
+                series: Box::new(r.series.clone()),
+                instances: r.instances.clone(),
+                skip: r.skip.clone(),
+            },
+            r.files.clone(),
+        ))
+    }) else {
+        return;
+    };
+    post(&message, &files);
 }
 
 fn post(message: &ToWorker, files: &[File]) {
@@ -321,6 +355,24 @@ fn on_crash(detail: &str) {
             });
             send_check(index + 1);
         }
+        (Some(Phase::Volume), Some(local)) => {
+            let page_file = STATE.with(|s| {
+                let mut s = s.borrow_mut();
+                let r = s.volume_request.as_mut()?;
+                r.skip.push(local);
+                r.page_files.get(local).copied()
+            });
+            let file = page_file
+                .and_then(|f| STATE.with(|s| s.borrow().names.get(f).cloned()))
+                .unwrap_or_default();
+            ui.problems.update(|p| {
+                p.push(Problem {
+                    file,
+                    message: "the decoder stopped on this file (it is probably damaged); its slices are left empty".into(),
+                })
+            });
+            send_volume();
+        }
         _ => {
             ui.progress.set(None);
             ui.status.set("Decoding stopped unexpectedly on a damaged file. Choose another series or reload the files.".into());
@@ -388,11 +440,19 @@ fn on_message(data: &JsValue) {
                 .map(|b| Int16Array::new(&b).to_vec())
                 .unwrap_or_default();
             let slices = header.slices;
-            let names: Vec<String> = STATE.with(|s| s.borrow().names.clone());
-            let selected_files = selected_series_files(ui);
+            let (names, page_files, skip) = STATE.with(|s| {
+                let s = s.borrow();
+                let r = s.volume_request.as_ref();
+                (
+                    s.names.clone(),
+                    r.map(|r| r.page_files.clone()).unwrap_or_default(),
+                    r.map(|r| r.skip.clone()).unwrap_or_default(),
+                )
+            });
             ui.problems.update(|p| {
-                for (local, message) in failures {
-                    let file = selected_files
+                // Files skipped after a decoder stopped on them are already listed.
+                for (local, message) in failures.into_iter().filter(|(l, _)| !skip.contains(l)) {
+                    let file = page_files
                         .get(local)
                         .and_then(|&f| names.get(f))
                         .cloned()
@@ -443,21 +503,6 @@ fn on_message(data: &JsValue) {
                 .set(format!("This series could not be shown: {message}"));
         }
     }
-}
-
-/// Page indices of the selected series' files, in the order they were sent.
-fn selected_series_files(ui: Ui) -> Vec<usize> {
-    let Some((si, ri)) = ui.selected.get_untracked() else {
-        return Vec::new();
-    };
-    let studies = ui.studies.get_untracked();
-    let Some(series) = studies.get(si).and_then(|s| s.series.get(ri)) else {
-        return Vec::new();
-    };
-    let mut files: Vec<usize> = series.slices.iter().map(|s| s.file).collect();
-    files.sort_unstable();
-    files.dedup();
-    files
 }
 
 fn finish_headers(ui: Ui) {

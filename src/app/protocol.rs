@@ -15,10 +15,12 @@ pub enum ToWorker {
     /// first of them (so results keep their place after a worker restart).
     Headers { first: usize },
     /// Decode `series` (its slices refer to the files sent alongside, 0-based, whose
-    /// headers are `instances`).
+    /// headers are `instances`), leaving out the files in `skip`: a decoder stopped on
+    /// them before.
     Volume {
         series: Box<Series>,
         instances: Vec<Instance>,
+        skip: Vec<usize>,
     },
     /// Decode every file sent alongside completely and report on each (the same report
     /// as `sarcoscope inspect --json`); `names[i]` names file `first + i`.

@@ -40,9 +40,11 @@ fn handle(scope: &DedicatedWorkerGlobalScope, data: &JsValue) {
         .unwrap_or_default();
     match serde_json::from_str::<ToWorker>(&json) {
         Ok(ToWorker::Headers { first }) => read_headers(scope, &files, first),
-        Ok(ToWorker::Volume { series, instances }) => {
-            decode_volume(scope, &files, &series, &instances)
-        }
+        Ok(ToWorker::Volume {
+            series,
+            instances,
+            skip,
+        }) => decode_volume(scope, &files, &series, &instances, &skip),
         Ok(ToWorker::Inspect { first, names }) => inspect_files(scope, &files, first, &names),
         Err(e) => post(
             scope,
@@ -102,11 +104,16 @@ fn decode_volume(
     files: &[File],
     series: &dicom::series::Series,
     instances: &[Instance],
+    skip: &[usize],
 ) {
     let loaded = volume::load(
         series,
         instances,
         |i| {
+            if skip.contains(&i) {
+                return Err(DicomError::DecoderFault);
+            }
+            post(scope, &FromWorker::Reading { index: i }, None);
             files
                 .get(i)
                 .ok_or(DicomError::NoPixelData)

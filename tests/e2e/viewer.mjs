@@ -167,6 +167,31 @@ try {
   });
   await page.screenshot({ path: join(artifacts, "e2e-check.png"), fullPage: true });
 
+  // A file that makes a third-party decoder abort (WebAssembly cannot catch a panic):
+  // the page must restart its worker, name the file, and keep everything else. The
+  // corruption (one byte of the RLE header's image size) panics dicom-rs's RLE decoder.
+  const rle = join(corpus, "cornerstone3d/CTImage.dcm_RLELosslessTransferSyntax_1.2.840.10008.1.2.5.dcm");
+  const broken = Buffer.from(readFileSync(rle));
+  broken[7057] ^= 0xff;
+  await page.setInputFiles("#file-input", [
+    { name: "broken-rle.dcm", mimeType: "application/dicom", buffer: broken },
+    { name: "MR_small.dcm", mimeType: "application/dicom", buffer: readFileSync(join(corpus, "pydicom/MR_small.dcm")) },
+  ]);
+  await page.waitForFunction(() => /loaded|could not be shown/.test(document.querySelector("#status")?.textContent || ""), null, { timeout: 120000 });
+  await check("a decoder crash while viewing is contained to its file", async () => {
+    const problems = (await page.locator("#problems li").allTextContents()).join("\n");
+    assert.match(problems, /broken-rle\.dcm: the decoder stopped on this file/);
+    assert.match(await page.textContent("#status"), /1 slice\(s\) loaded/);
+  });
+  await page.click("#check-all");
+  await page.waitForFunction(() => /^Checked/.test(document.querySelector("#status")?.textContent || ""), null, { timeout: 120000 });
+  await check("a decoder crash while checking is contained to its file", async () => {
+    const rows = await page.locator("#decoding-check tbody tr").allTextContents();
+    assert.equal(rows.length, 2);
+    assert.match(rows[0], /broken-rle\.dcm.*the decoder stopped on this file/);
+    assert.match(rows[1], /MR_small\.dcm.*\[64, 64\]/);
+  });
+
   await check("no request left the origin", async () => assert.deepEqual(offOrigin, []));
   await check("no CSP violation or page error", async () => assert.deepEqual(cspViolations, []));
 } finally {
