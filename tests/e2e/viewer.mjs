@@ -116,6 +116,22 @@ try {
   });
   await page.screenshot({ path: join(artifacts, "e2e-viewer.png"), fullPage: true });
 
+  // Drag and drop (a DataTransfer made in the page, as a drop from the desktop makes).
+  const dropped = files.slice(10, 13).map((f) => [f.split("/").pop(), readFileSync(f).toString("base64")]);
+  const dataTransfer = await page.evaluateHandle((items) => {
+    const dt = new DataTransfer();
+    for (const [name, b64] of items) {
+      dt.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], name));
+    }
+    return dt;
+  }, dropped);
+  await page.dispatchEvent(".dropzone", "drop", { dataTransfer });
+  await page.waitForFunction(() => /3 slice\(s\) loaded/.test(document.querySelector("#status")?.textContent || ""), null, { timeout: 60000 });
+  await check("files dropped on the page are read like picked ones", async () => {
+    assert.equal(await page.getAttribute("#series-list li.series.selected", "data-slices"), "3");
+    assert.match(await page.textContent("#slice-label"), /Slice 1 \/ 3/);
+  });
+
   // Bad files beside good ones: each gets a plain message, the series still loads.
   const corpus = join(shared, "data/dicom");
   const bad = ["pydicom/MR_truncated.dcm", "pydicom/dicomdirtests/TINY_ALPHA/README", "pydicom/dicomdirtests/DICOMDIR",
