@@ -4,7 +4,7 @@
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{DedicatedWorkerGlobalScope, File, FileReaderSync, MessageEvent};
+use web_sys::{Blob, DedicatedWorkerGlobalScope, File, FileReaderSync, MessageEvent};
 
 use super::protocol::{FromWorker, ToWorker};
 use crate::dicom::{self, DicomError, Instance};
@@ -60,10 +60,7 @@ fn read_headers(scope: &DedicatedWorkerGlobalScope, files: &[File], first: usize
     for (offset, file) in files.iter().enumerate() {
         let index = first + offset;
         post(scope, &FromWorker::Reading { index }, None);
-        let result = read_file(file)
-            .and_then(|bytes| dicom::read_instance(&bytes))
-            .map(Box::new)
-            .map_err(|e| e.to_string());
+        let result = read_header(file).map(Box::new).map_err(|e| e.to_string());
         post(scope, &FromWorker::Header { index, result }, None);
     }
     post(scope, &FromWorker::HeadersDone, None);
@@ -117,7 +114,7 @@ fn decode_volume(
             files
                 .get(i)
                 .ok_or(DicomError::NoPixelData)
-                .and_then(read_file)
+                .and_then(|f| read_file(f))
         },
         |done, total| post(scope, &FromWorker::Progress { done, total }, None),
     );
@@ -147,7 +144,22 @@ fn decode_volume(
     }
 }
 
-fn read_file(file: &File) -> Result<Vec<u8>, DicomError> {
+/// A large file's header is read from its first bytes only; small files, and headers
+/// that do not fit, are read whole (which also catches files cut short).
+fn read_header(file: &File) -> Result<Instance, DicomError> {
+    if file.size() > dicom::HEADER_PREFIX_BYTES as f64 {
+        let prefix = file
+            .slice_with_f64_and_f64(0.0, dicom::HEADER_PREFIX_BYTES as f64)
+            .ok()
+            .and_then(|blob| read_file(&blob).ok());
+        if let Some(instance) = prefix.and_then(|p| dicom::read_instance_from_prefix(&p)) {
+            return Ok(instance);
+        }
+    }
+    read_file(file).and_then(|bytes| dicom::read_instance(&bytes))
+}
+
+fn read_file(file: &Blob) -> Result<Vec<u8>, DicomError> {
     let reader = FileReaderSync::new()
         .map_err(|_| DicomError::Unreadable("the browser could not read the file".into()))?;
     let buffer = reader.read_as_array_buffer(file).map_err(|_| {

@@ -84,6 +84,11 @@ fn open_impl(bytes: &[u8], header_only: bool) -> Result<ParsedFile, DicomError> 
     } else {
         None
     };
+    let until = if header_only {
+        Until::PixelData
+    } else {
+        Until::End
+    };
     let parsed = match meta_at {
         Some(preamble) => {
             let start = if preamble == ReadPreamble::Always {
@@ -96,11 +101,6 @@ fn open_impl(bytes: &[u8], header_only: bool) -> Result<ParsedFile, DicomError> 
             // Without a declared syntax dicom-rs refuses the file, and the data set is
             // read (and checked) on its own below.
             if let Some(uid) = declared.as_deref() {
-                let until = if header_only {
-                    Until::PixelData
-                } else {
-                    Until::End
-                };
                 check_lengths(body, syntax_or_default(Some(uid))?, until)?;
             }
             let mut options = OpenFileOptions::new().read_preamble(preamble);
@@ -134,17 +134,18 @@ fn open_impl(bytes: &[u8], header_only: bool) -> Result<ParsedFile, DicomError> 
                 None => {
                     // A meta group was found, so a data set that cannot be recognised
                     // is one whose encoding the (missing) transfer syntax would give.
-                    let mut parsed =
-                        read_bare_dataset(body, declared.as_deref()).map_err(|e| match e {
+                    let mut parsed = read_bare_dataset(body, declared.as_deref(), until).map_err(
+                        |e| match e {
                             DicomError::NotDicom => DicomError::NoTransferSyntax,
                             other => other,
-                        })?;
+                        },
+                    )?;
                     parsed.had_meta = true;
                     parsed
                 }
             }
         }
-        None => read_bare_dataset(bytes, None)?,
+        None => read_bare_dataset(bytes, None, until)?,
     };
     if is_dicomdir(&parsed.obj) {
         return Err(DicomError::Dicomdir);
@@ -227,14 +228,18 @@ fn infer_syntax(data: &[u8]) -> Option<&'static str> {
 
 /// Reads a data set without (or past) its meta group, in the `declared` syntax when
 /// known, else in the one inferred from its first bytes.
-fn read_bare_dataset(data: &[u8], declared: Option<&str>) -> Result<ParsedFile, DicomError> {
+fn read_bare_dataset(
+    data: &[u8],
+    declared: Option<&str>,
+    until: Until,
+) -> Result<ParsedFile, DicomError> {
     let uid = match declared {
         Some(uid) => uid,
         None => infer_syntax(data).ok_or(DicomError::NotDicom)?,
     };
     let ts = syntax_or_default(Some(uid))?;
-    check_lengths(data, ts, Until::End)?;
-    let dataset = InMemDicomObject::read_dataset_with_ts(Cursor::new(data), ts)
+    let end = check_lengths(data, ts, until)?;
+    let dataset = InMemDicomObject::read_dataset_with_ts(Cursor::new(&data[..end]), ts)
         .map_err(|e| DicomError::Unreadable(first_line(&e.to_string())))?;
     let text = |tag| {
         dataset
@@ -286,16 +291,17 @@ enum Until {
 /// minute before failing. Walks the element headers as dicom-rs reads them: descending
 /// into sequences and items, skipping values and pixel fragments, and consuming only
 /// whole numbers of binary values, as dicom-rs does with odd lengths. Headers it cannot
-/// read are left for dicom-rs to report.
-fn check_lengths(data: &[u8], ts: &TransferSyntax, until: Until) -> Result<(), DicomError> {
+/// read are left for dicom-rs to report. Returns where reading should stop: the start of
+/// the pixel data (or the end of the meta group) when asked, else the end of `data`.
+fn check_lengths(data: &[u8], ts: &TransferSyntax, until: Until) -> Result<usize, DicomError> {
     const ITEM: Tag = Tag(0xFFFE, 0xE000);
     const SEQUENCE_END: Tag = Tag(0xFFFE, 0xE0DD);
     // A deflated data set is compressed: its lengths cannot be walked here.
     if matches!(ts.codec(), Codec::Dataset(_)) {
-        return Ok(());
+        return Ok(data.len());
     }
     let Some(decoder) = ts.decoder_for::<Cursor<&[u8]>>() else {
-        return Ok(());
+        return Ok(data.len());
     };
     let mut cursor = Cursor::new(data);
     // Open undefined-length sequences: `true` for encapsulated pixel data (fragments).
@@ -303,10 +309,10 @@ fn check_lengths(data: &[u8], ts: &TransferSyntax, until: Until) -> Result<(), D
     while (cursor.position() as usize) < data.len() {
         let at = cursor.position() as usize;
         if until == Until::MetaEnd && data.get(at..at + 2) != Some(&[0x02, 0x00]) {
-            return Ok(());
+            return Ok(at);
         }
         let Ok((header, _)) = decoder.decode_header(&mut cursor) else {
-            return Ok(());
+            return Ok(data.len());
         };
         let remaining = data.len() - cursor.position() as usize;
         let in_fragments = open.last() == Some(&true);
@@ -318,7 +324,7 @@ fn check_lengths(data: &[u8], ts: &TransferSyntax, until: Until) -> Result<(), D
             }
             Tag(0xFFFE, _) => None,
             tag if until == Until::PixelData && open.is_empty() && tag >= tags::PIXEL_DATA => {
-                return Ok(())
+                return Ok(at)
             }
             tag if header.len.is_undefined() => {
                 open.push(tag == tags::PIXEL_DATA);
@@ -339,7 +345,7 @@ fn check_lengths(data: &[u8], ts: &TransferSyntax, until: Until) -> Result<(), D
             cursor.set_position(cursor.position() + u64::from(len));
         }
     }
-    Ok(())
+    Ok(data.len())
 }
 
 /// Bytes per value of a binary VR: dicom-rs reads `length / size` whole values.

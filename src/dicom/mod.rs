@@ -22,3 +22,24 @@ pub fn read_instance(bytes: &[u8]) -> Result<Instance, DicomError> {
     let parsed = open(bytes)?;
     Ok(Instance::from_parsed(&parsed, parsed.has_pixel_data()))
 }
+
+/// How much of a file [`read_instance_from_prefix`] wants: CT headers are a few KiB.
+pub const HEADER_PREFIX_BYTES: usize = 64 * 1024;
+
+/// Reads the header facts from the first bytes of a larger file, so that a study's
+/// headers can be read without reading every image. Returns `None` — read the whole
+/// file with [`read_instance`] instead — unless the header ends inside `prefix` at the
+/// pixel data element (whose tag must be there to see). A file cut short is then only
+/// found when its pixels are decoded.
+pub fn read_instance_from_prefix(prefix: &[u8]) -> Option<Instance> {
+    const PIXEL_DATA_LE: [u8; 4] = [0xE0, 0x7F, 0x10, 0x00];
+    const PIXEL_DATA_BE: [u8; 4] = [0x7F, 0xE0, 0x00, 0x10];
+    let has_tag = prefix
+        .windows(4)
+        .any(|w| w == PIXEL_DATA_LE || w == PIXEL_DATA_BE);
+    if !has_tag {
+        return None;
+    }
+    let parsed = open_header(prefix).ok()?;
+    Some(Instance::from_parsed(&parsed, true))
+}
