@@ -11,6 +11,7 @@ pub mod instance;
 pub mod pixels;
 pub mod series;
 pub mod syntax;
+pub mod write;
 
 pub use error::DicomError;
 pub use file::{open, open_header, ParsedFile};
