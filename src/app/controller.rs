@@ -150,6 +150,16 @@ pub fn add_files(files: Vec<File>, names: Vec<String>) {
     send_headers(0);
 }
 
+/// Asks the worker for the demo case; its files then load like dropped ones.
+pub fn load_demo() {
+    let Some(ui) = STATE.with(|s| s.borrow().ui) else {
+        return;
+    };
+    ui.status
+        .set("Making the demo case (a synthetic CT, not a patient)…".into());
+    post(&ToWorker::Demo, &[]);
+}
+
 /// Decodes every loaded file completely and reports on each, as `sarcoscope inspect`.
 pub fn check_all() {
     let Some(ui) = STATE.with(|s| s.borrow().ui) else {
@@ -496,6 +506,21 @@ fn on_message(data: &JsValue) {
                 reports.len(),
                 reports.len() - decoded - no_image
             ));
+        }
+        FromWorker::DemoFiles { names } => {
+            let files: Vec<File> = Reflect::get(data, &"files".into())
+                .map(|v| {
+                    Array::from(&v)
+                        .iter()
+                        .filter_map(|f| f.dyn_into::<File>().ok())
+                        .collect()
+                })
+                .unwrap_or_default();
+            add_files(files, names);
+        }
+        FromWorker::DemoFailed { message } => {
+            ui.status
+                .set(format!("The demo case could not be made: {message}"));
         }
         FromWorker::VolumeFailed { message } => {
             ui.progress.set(None);

@@ -130,6 +130,13 @@ fn Loader(ui: Ui) -> impl IntoView {
                     "Choose files…"
                     <input id="file-input" type="file" multiple on:change=on_pick/>
                 </label>
+                <button class="button demo" id="load-demo" on:click=move |_| controller::load_demo()>
+                    "Load the demo case"
+                </button>
+                <p class="hint">
+                    "No CT at hand? The demo case is a synthetic abdominal CT this page makes itself "
+                    "(a phantom, not a patient), read exactly like your own files."
+                </p>
             </div>
             {move || {
                 ui.progress
@@ -428,9 +435,8 @@ fn FactsPanel(ui: Ui) -> impl IntoView {
         sex.set(inst.patient.sex.clone().unwrap_or_default());
         age.set(
             inst.patient
-                .age
-                .clone()
-                .map(|a| a.trim_start_matches('0').to_string())
+                .age_years()
+                .map(|y| format!("{}", y.floor()))
                 .unwrap_or_default(),
         );
         height.set(

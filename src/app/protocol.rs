@@ -25,6 +25,8 @@ pub enum ToWorker {
     /// Decode every file sent alongside completely and report on each (the same report
     /// as `sarcoscope inspect --json`); `names[i]` names file `first + i`.
     Inspect { first: usize, names: Vec<String> },
+    /// Make the demo case: a synthetic CT series written as DICOM files.
+    Demo,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -57,4 +59,11 @@ pub enum FromWorker {
         report: Box<FileReport>,
     },
     InspectDone,
+    /// The demo case's files travel as the message's `files`, named `names`.
+    DemoFiles {
+        names: Vec<String>,
+    },
+    DemoFailed {
+        message: String,
+    },
 }

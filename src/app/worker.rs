@@ -9,6 +9,7 @@ use web_sys::{Blob, DedicatedWorkerGlobalScope, File, FileReaderSync, MessageEve
 use super::protocol::{FromWorker, ToWorker};
 use crate::dicom::{self, DicomError, Instance};
 use crate::inspect::{self, FileReport};
+use crate::phantom::{Phantom, PhantomParams};
 use crate::volume;
 
 pub fn run() {
@@ -46,6 +47,7 @@ fn handle(scope: &DedicatedWorkerGlobalScope, data: &JsValue) {
             skip,
         }) => decode_volume(scope, &files, &series, &instances, &skip),
         Ok(ToWorker::Inspect { first, names }) => inspect_files(scope, &files, first, &names),
+        Ok(ToWorker::Demo) => make_demo(scope),
         Err(e) => post(
             scope,
             &FromWorker::VolumeFailed {
@@ -168,6 +170,40 @@ fn read_file(file: &Blob) -> Result<Vec<u8>, DicomError> {
         )
     })?;
     Ok(Uint8Array::new(&buffer).to_vec())
+}
+
+/// The demo case: the default phantom (an average adult, see `phantom`) written as a
+/// DICOM series, handed to the page as files so it takes the same path as real ones.
+fn make_demo(scope: &DedicatedWorkerGlobalScope) {
+    let phantom = Phantom::generate(&PhantomParams::default());
+    let made = phantom
+        .dicom_files()
+        .map_err(|e| e.to_string())
+        .and_then(|files| {
+            let array = Array::new();
+            let mut names = Vec::with_capacity(files.len());
+            for (k, bytes) in files.iter().enumerate() {
+                let name = format!("sarcoscope-demo/slice{k:04}.dcm");
+                let parts = Array::of1(&Uint8Array::from(bytes.as_slice()));
+                let file = File::new_with_u8_array_sequence(&parts, &name)
+                    .map_err(|_| "the browser could not make the demo files".to_string())?;
+                array.push(&file);
+                names.push(name);
+            }
+            Ok((array, names))
+        });
+    match made {
+        Ok((files, names)) => {
+            let Ok(json) = serde_json::to_string(&FromWorker::DemoFiles { names }) else {
+                return;
+            };
+            let object = Object::new();
+            let _ = Reflect::set(&object, &"json".into(), &json.into());
+            let _ = Reflect::set(&object, &"files".into(), &files);
+            let _ = scope.post_message(&object);
+        }
+        Err(message) => post(scope, &FromWorker::DemoFailed { message }, None),
+    }
 }
 
 fn post(scope: &DedicatedWorkerGlobalScope, message: &FromWorker, buffer: Option<JsValue>) {

@@ -36,6 +36,23 @@ pub struct PatientFacts {
     pub weight_kg: Option<f64>,
 }
 
+impl PatientFacts {
+    /// PatientAge (an Age String, `nnnD`, `nnnW`, `nnnM` or `nnnY`) in years.
+    pub fn age_years(&self) -> Option<f64> {
+        let age = self.age.as_deref()?.trim();
+        let (number, unit) = age.split_at(age.len().checked_sub(1)?);
+        let n: f64 = number.parse().ok()?;
+        let per_year = match unit {
+            "Y" => 1.0,
+            "M" => 12.0,
+            "W" => 52.1775,
+            "D" => 365.25,
+            _ => return None,
+        };
+        Some(n / per_year)
+    }
+}
+
 /// Acquisition facts kept beside every measurement (they change HU and areas).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AcquisitionFacts {
@@ -280,4 +297,26 @@ fn floats<const N: usize>(obj: &InMemDicomObject, tag: Tag) -> Option<[f64; N]> 
 
 fn int(obj: &InMemDicomObject, tag: Tag) -> Option<i64> {
     obj.element_opt(tag).ok().flatten()?.to_int::<i64>().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PatientFacts;
+
+    fn age(text: &str) -> Option<f64> {
+        PatientFacts {
+            age: Some(text.into()),
+            ..Default::default()
+        }
+        .age_years()
+    }
+
+    #[test]
+    fn age_strings_become_years() {
+        assert_eq!(age("058Y"), Some(58.0));
+        assert_eq!(age("006M"), Some(0.5));
+        assert_eq!(age("X"), None);
+        assert_eq!(age(""), None);
+        assert_eq!(age("12Q"), None);
+    }
 }

@@ -69,6 +69,21 @@ try {
     assert.match(note, /stay in this browser/);
   });
 
+  // The embedded demo case: made in the page's worker, read through the same path.
+  await page.click("#load-demo");
+  await page.waitForFunction(() => /slice\(s\) loaded/.test(document.querySelector("#status")?.textContent || ""), null, { timeout: 120000 });
+  await check("the demo case loads as a synthetic CT series with patient facts", async () => {
+    const item = page.locator("#series-list li.series.selected");
+    assert.match(await item.textContent(), /Sarcoscope synthetic demo \(not a patient\)/);
+    const slices = Number(await item.getAttribute("data-slices"));
+    assert.ok(slices >= 32, `demo has ${slices} slices`);
+    assert.equal(await page.inputValue("#sex"), "M");
+    assert.equal(await page.inputValue("#age"), "58");
+    assert.match(await page.inputValue("#height"), /^1[5-9]\d$/);
+    assert.equal((await page.locator("#problems li").allTextContents()).length, 0);
+  });
+  await page.screenshot({ path: join(artifacts, "e2e-demo.png"), fullPage: true });
+
   const files = readdirSync(series).filter((f) => f.endsWith(".dcm")).sort().map((f) => join(series, f));
   assert.equal(files.length, 112);
   await page.setInputFiles("#file-input", files);
