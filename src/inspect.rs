@@ -72,7 +72,8 @@ pub fn inspect_bytes(file: &str, bytes: &[u8]) -> (FileReport, Option<Instance>)
             report.error = Some(e.to_string());
             let inst = Instance::from_parsed(&parsed, true);
             fill_header(&mut report, &inst, true);
-            return (report, Some(inst));
+            let usable = inst.check_size().is_ok();
+            return (report, usable.then_some(inst));
         }
         (Err(e), None) => {
             report.parses = e == DicomError::Dicomdir;
@@ -83,6 +84,10 @@ pub fn inspect_bytes(file: &str, bytes: &[u8]) -> (FileReport, Option<Instance>)
     let has_pixels = parsed.has_pixel_data();
     let inst = Instance::from_parsed(&parsed, has_pixels);
     fill_header(&mut report, &inst, has_pixels);
+    if let Err(e) = inst.check_size() {
+        report.error = Some(e.to_string());
+        return (report, None);
+    }
     if !has_pixels {
         report.error = Some(DicomError::NoPixelData.to_string());
         return (report, Some(inst));

@@ -144,9 +144,10 @@ impl Volume {
         let h = &self.header;
         let mut out = Vec::with_capacity(h.slices * h.rows);
         for slice in (0..h.slices).rev() {
-            out.extend(
-                (0..h.rows).map(|row| self.hu[slice * self.slice_len() + row * h.columns + column]),
-            );
+            out.extend((0..h.rows).map(|row| {
+                let at = slice * self.slice_len() + row * h.columns + column;
+                self.hu.get(at).copied().unwrap_or(Volume::NO_DATA)
+            }));
         }
         out
     }
@@ -158,7 +159,10 @@ impl Volume {
         let mut out = Vec::with_capacity(h.slices * h.columns);
         for slice in (0..h.slices).rev() {
             let start = slice * self.slice_len() + row * h.columns;
-            out.extend_from_slice(&self.hu[start..start + h.columns]);
+            match self.hu.get(start..start + h.columns) {
+                Some(line) => out.extend_from_slice(line),
+                None => out.extend(std::iter::repeat_n(Volume::NO_DATA, h.columns)),
+            }
         }
         out
     }
@@ -180,7 +184,13 @@ pub fn load(
     files.dedup();
     for (done, &file) in files.iter().enumerate() {
         progress(done, files.len());
-        let inst = &instances[file];
+        let Some(inst) = instances.get(file) else {
+            failures.push(FileFailure {
+                file,
+                error: DicomError::Unreadable("internal error: no header for this file".into()),
+            });
+            continue;
+        };
         let decoded = read(file)
             .and_then(|bytes| dicom::open(&bytes))
             .and_then(|parsed| pixels::decode_stored(&parsed, inst));

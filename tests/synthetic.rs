@@ -28,6 +28,16 @@ fn stored_slice(z: usize) -> Vec<u16> {
 
 /// A CT slice at height `z_mm`, uncompressed or JPEG-LS encoded.
 fn ct_file(z_index: usize, z_mm: f64, jpeg_ls: bool) -> Vec<u8> {
+    ct_file_with(z_index, z_mm, jpeg_ls, |_| {})
+}
+
+/// [`ct_file`], with the header changed by `tweak` before writing.
+fn ct_file_with(
+    z_index: usize,
+    z_mm: f64,
+    jpeg_ls: bool,
+    tweak: impl FnOnce(&mut InMemDicomObject),
+) -> Vec<u8> {
     let mut obj = InMemDicomObject::new_empty();
     let text = |tag, vr, value: &str| DataElement::new(tag, vr, PrimitiveValue::from(value));
     let uid = format!("2.25.1234.{z_index}");
@@ -88,6 +98,7 @@ fn ct_file(z_index: usize, z_mm: f64, jpeg_ls: bool) -> Vec<u8> {
         ));
         uids::EXPLICIT_VR_LITTLE_ENDIAN
     };
+    tweak(&mut obj);
     let file = obj
         .with_meta(
             FileMetaTableBuilder::new()
@@ -193,4 +204,36 @@ fn damaged_files_give_plain_errors_without_panicking() {
     let last = flipped.len() - 40;
     flipped[last] ^= 0xFF;
     let _ = inspect_bytes("flipped.dcm", &flipped);
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn absurd_header_sizes_are_refused_in_words_before_allocating() {
+    let absurd = |tag, vr, value: &'static str| {
+        ct_file_with(0, 0.0, false, move |obj| {
+            obj.put(DataElement::new(tag, vr, PrimitiveValue::from(value)));
+        })
+    };
+    for bytes in [
+        absurd(tags::NUMBER_OF_FRAMES, VR::IS, "2000000000"),
+        absurd(tags::NUMBER_OF_FRAMES, VR::IS, "4294967296"),
+    ] {
+        let error = read_instance(&bytes).expect_err("refused");
+        assert!(
+            error.to_string().contains("more than a browser can hold"),
+            "{error}"
+        );
+        let (report, instance) = inspect_bytes("absurd.dcm", &bytes);
+        assert!(instance.is_none());
+        assert!(report.error.is_some());
+    }
+    // A damaged PatientAge never takes the page down.
+    let bytes = ct_file_with(0, 0.0, false, |obj| {
+        let text = |tag, vr, value: &str| DataElement::new(tag, vr, PrimitiveValue::from(value));
+        obj.put(text(tags::SPECIFIC_CHARACTER_SET, VR::CS, "ISO_IR 100"));
+        // A multi-byte character last: the age's unit must not be cut mid-character.
+        obj.put(text(tags::PATIENT_AGE, VR::AS, "63\u{e9}"));
+    });
+    let instance = read_instance(&bytes).expect("header");
+    assert_eq!(instance.patient.age_years(), None);
 }

@@ -7,7 +7,13 @@ use dicom_object::Tag;
 use serde::{Deserialize, Serialize};
 
 use super::file::{DicomObject, ParsedFile};
+use super::DicomError;
 use crate::units::Rescale;
+
+/// The most frames a file may declare (real enhanced CT has a few thousand).
+pub const MAX_FRAMES: u32 = 65_536;
+/// The most stored values a file may declare: 2 GB of 16-bit samples.
+pub const MAX_STORED_VALUES: u64 = 1 << 30;
 
 /// Where one frame sits in patient space (DICOM LPS, millimetres).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -40,13 +46,14 @@ impl PatientFacts {
     /// PatientAge (an Age String, `nnnD`, `nnnW`, `nnnM` or `nnnY`) in years.
     pub fn age_years(&self) -> Option<f64> {
         let age = self.age.as_deref()?.trim();
-        let (number, unit) = age.split_at(age.len().checked_sub(1)?);
+        let unit = age.chars().last()?;
+        let number = &age[..age.len() - unit.len_utf8()];
         let n: f64 = number.parse().ok()?;
         let per_year = match unit {
-            "Y" => 1.0,
-            "M" => 12.0,
-            "W" => 52.1775,
-            "D" => 365.25,
+            'Y' => 1.0,
+            'M' => 12.0,
+            'W' => 52.1775,
+            'D' => 365.25,
             _ => return None,
         };
         Some(n / per_year)
@@ -105,7 +112,10 @@ impl Instance {
     /// read stops before the pixel data element.
     pub fn from_parsed(parsed: &ParsedFile, has_pixel_data: bool) -> Instance {
         let obj = &parsed.obj;
-        let frames = int(obj, tags::NUMBER_OF_FRAMES).unwrap_or(1).max(1) as u32;
+        // A count beyond u32 saturates, so that `check_size` refuses it.
+        let frames = int(obj, tags::NUMBER_OF_FRAMES)
+            .map(|n| u32::try_from(n.max(1)).unwrap_or(u32::MAX))
+            .unwrap_or(1);
         let shared = first_item(obj, tags::SHARED_FUNCTIONAL_GROUPS_SEQUENCE);
         let per_frame = obj
             .element_opt(tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE)
@@ -120,10 +130,12 @@ impl Instance {
             pixel_spacing: floats::<2>(obj, tags::PIXEL_SPACING),
             slice_thickness: float(obj, tags::SLICE_THICKNESS),
         };
+        // One entry per frame that has its own groups (at least one); later frames share
+        // the last, so a damaged frame count cannot make this list huge.
         let frame_geometry = if per_frame.is_empty() && shared.is_none() {
             vec![classic.clone()]
         } else {
-            (0..frames as usize)
+            (0..per_frame.len().clamp(1, frames as usize))
                 .map(|i| functional_geometry(per_frame.get(i), shared, &classic))
                 .collect()
         };
@@ -152,15 +164,16 @@ impl Instance {
                 .map(|s| s.split('\\').map(|p| p.trim().to_uppercase()).collect())
                 .unwrap_or_default(),
             instance_number: int(obj, tags::INSTANCE_NUMBER),
-            rows: int(obj, tags::ROWS).unwrap_or(0).max(0) as u32,
-            columns: int(obj, tags::COLUMNS).unwrap_or(0).max(0) as u32,
+            // Out-of-range values become 0, which decoding then refuses in words.
+            rows: unsigned(obj, tags::ROWS).unwrap_or(0),
+            columns: unsigned(obj, tags::COLUMNS).unwrap_or(0),
             frames,
-            samples_per_pixel: int(obj, tags::SAMPLES_PER_PIXEL).unwrap_or(1) as u16,
-            bits_allocated: int(obj, tags::BITS_ALLOCATED).unwrap_or(0) as u16,
-            bits_stored: int(obj, tags::BITS_STORED).unwrap_or(0) as u16,
-            pixel_representation: int(obj, tags::PIXEL_REPRESENTATION).unwrap_or(0) as u16,
+            samples_per_pixel: unsigned(obj, tags::SAMPLES_PER_PIXEL).unwrap_or(1),
+            bits_allocated: unsigned(obj, tags::BITS_ALLOCATED).unwrap_or(0),
+            bits_stored: unsigned(obj, tags::BITS_STORED).unwrap_or(0),
+            pixel_representation: unsigned(obj, tags::PIXEL_REPRESENTATION).unwrap_or(0),
             photometric: text(obj, tags::PHOTOMETRIC_INTERPRETATION).unwrap_or_default(),
-            planar_configuration: int(obj, tags::PLANAR_CONFIGURATION).unwrap_or(0) as u16,
+            planar_configuration: unsigned(obj, tags::PLANAR_CONFIGURATION).unwrap_or(0),
             rescale,
             padding_value: int(obj, tags::PIXEL_PADDING_VALUE).map(|v| v as i32),
             pixel_spacing: first.pixel_spacing,
@@ -183,10 +196,28 @@ impl Instance {
         }
     }
 
+    /// Refuses a header that declares more stored values than a browser tab could hold
+    /// (rows × columns × samples × frames): such headers are almost always damaged, and
+    /// believing them would mean allocating gigabytes.
+    pub fn check_size(&self) -> Result<(), DicomError> {
+        let values = u64::from(self.rows)
+            * u64::from(self.columns)
+            * u64::from(self.samples_per_pixel.max(1))
+            * u64::from(self.frames);
+        if self.frames > MAX_FRAMES || values > MAX_STORED_VALUES {
+            return Err(DicomError::UnsupportedLayout(format!(
+                "the header describes {} frame(s) of {}×{}, more than a browser can hold; the file is probably damaged",
+                self.frames, self.columns, self.rows
+            )));
+        }
+        Ok(())
+    }
+
     /// The modality values map of a frame (per-frame rescale wins over the file's).
     pub fn rescale_for(&self, frame: usize) -> Rescale {
         self.frame_geometry
             .get(frame)
+            .or(self.frame_geometry.last())
             .and_then(|g| g.rescale)
             .or(self.rescale)
             .unwrap_or_default()
@@ -295,6 +326,10 @@ fn floats<const N: usize>(obj: &InMemDicomObject, tag: Tag) -> Option<[f64; N]> 
     array.iter().all(|v| v.is_finite()).then_some(array)
 }
 
+fn unsigned<T: TryFrom<i64>>(obj: &InMemDicomObject, tag: Tag) -> Option<T> {
+    T::try_from(int(obj, tag)?).ok()
+}
+
 fn int(obj: &InMemDicomObject, tag: Tag) -> Option<i64> {
     obj.element_opt(tag).ok().flatten()?.to_int::<i64>().ok()
 }
@@ -318,5 +353,6 @@ mod tests {
         assert_eq!(age("X"), None);
         assert_eq!(age(""), None);
         assert_eq!(age("12Q"), None);
+        assert_eq!(age("63歳"), None);
     }
 }

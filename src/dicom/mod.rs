@@ -21,7 +21,9 @@ pub use instance::Instance;
 /// not decoded) so that a file cut short is caught here, with the other per-file errors.
 pub fn read_instance(bytes: &[u8]) -> Result<Instance, DicomError> {
     let parsed = open(bytes)?;
-    Ok(Instance::from_parsed(&parsed, parsed.has_pixel_data()))
+    let instance = Instance::from_parsed(&parsed, parsed.has_pixel_data());
+    instance.check_size()?;
+    Ok(instance)
 }
 
 /// How much of a file [`read_instance_from_prefix`] wants: CT headers are a few KiB.
@@ -42,5 +44,7 @@ pub fn read_instance_from_prefix(prefix: &[u8]) -> Option<Instance> {
         return None;
     }
     let parsed = open_header(prefix).ok()?;
-    Some(Instance::from_parsed(&parsed, true))
+    let instance = Instance::from_parsed(&parsed, true);
+    instance.check_size().ok()?;
+    Some(instance)
 }

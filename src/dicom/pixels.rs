@@ -54,6 +54,11 @@ fn decode_impl(parsed: &ParsedFile, inst: &Instance) -> Result<StoredFrames, Dic
         uid: uid.to_owned(),
         name: info.name.to_owned(),
     };
+    if layout.bits_allocated == 1 && info.decoder != Decoder::Native {
+        return Err(DicomError::UnsupportedLayout(
+            "compressed 1-bit images (bit-packed data must be uncompressed)".into(),
+        ));
+    }
     let values = match info.decoder {
         Decoder::Native if layout.bits_allocated == 1 => unpack_bits(element, &layout)?,
         Decoder::Native => from_native(element, &layout)?,
@@ -91,6 +96,7 @@ struct Layout {
 
 impl Layout {
     fn of(inst: &Instance) -> Result<Layout, DicomError> {
+        inst.check_size()?;
         if inst.rows == 0 || inst.columns == 0 {
             return Err(DicomError::UnsupportedLayout(
                 "the image has no rows or columns".into(),

@@ -314,7 +314,7 @@ type Placement = (Option<[f64; 3]>, Option<[f64; 6]>);
 fn frame_geometries(inst: &Instance) -> Vec<Placement> {
     (0..inst.frames as usize)
         .map(|i| {
-            let g = inst.frame_geometry.get(i).or(inst.frame_geometry.first());
+            let g = inst.frame_geometry.get(i).or(inst.frame_geometry.last());
             (g.and_then(|g| g.position), g.and_then(|g| g.orientation))
         })
         .collect()

@@ -111,6 +111,14 @@ fn write_response(
     body: &[u8],
     head_only: bool,
 ) -> std::io::Result<()> {
+    // A dedicated worker takes its policy from its script's response, not from the
+    // page: scripts carry the same no-other-origin rules as the page's meta tag. The page
+    // itself is governed by that (hash-sealed) meta tag; the header only forbids framing.
+    let csp = if kind.starts_with("text/javascript") || kind == "application/wasm" {
+        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; frame-ancestors 'none'"
+    } else {
+        "frame-ancestors 'none'"
+    };
     let reason = match status {
         200 => "OK",
         404 => "Not Found",
@@ -119,7 +127,7 @@ fn write_response(
     let header = format!(
         "HTTP/1.1 {status} {reason}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nCache-Control: no-cache\r\n\
          X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\nCross-Origin-Opener-Policy: same-origin\r\n\
-         Content-Security-Policy: frame-ancestors 'none'\r\nConnection: close\r\n\r\n",
+         Content-Security-Policy: {csp}\r\nConnection: close\r\n\r\n",
         body.len()
     );
     stream.write_all(header.as_bytes())?;
