@@ -6,6 +6,7 @@
 
 pub mod dicom;
 pub mod inspect;
+pub mod l3;
 pub mod phantom;
 pub mod units;
 pub mod volume;

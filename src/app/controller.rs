@@ -15,6 +15,7 @@ use super::render::{Window, PRESETS};
 use crate::dicom::series::{self, Study};
 use crate::dicom::Instance;
 use crate::inspect::FileReport;
+use crate::l3::{L3Result, L3Status};
 use crate::volume::Volume;
 
 /// Reactive state the page shows. All of it is plain data; JS handles stay in
@@ -31,6 +32,36 @@ pub struct Ui {
     pub status: RwSignal<String>,
     /// Per-file decoding reports of the last "check every file" run.
     pub reports: RwSignal<Vec<FileReport>>,
+    /// The automatic L3 search on the loaded volume.
+    pub level: RwSignal<Option<L3Result>>,
+    /// The slice measurements will use, and how it was chosen (kept for the report).
+    pub l3_choice: RwSignal<Option<L3Choice>>,
+}
+
+/// How the L3 slice was chosen.
+#[derive(Clone, Debug, PartialEq)]
+pub enum L3Method {
+    Automatic { confidence: f64, status: L3Status },
+    Manual,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct L3Choice {
+    pub slice: usize,
+    pub method: L3Method,
+}
+
+impl L3Choice {
+    /// The automatic proposal, if the search placed L3 inside the series.
+    pub fn automatic(found: &L3Result) -> Option<L3Choice> {
+        Some(L3Choice {
+            slice: found.slice_index?,
+            method: L3Method::Automatic {
+                confidence: found.confidence,
+                status: found.status,
+            },
+        })
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -58,6 +89,8 @@ impl Ui {
             window: RwSignal::new(PRESETS[0].1),
             status: RwSignal::new(String::new()),
             reports: RwSignal::new(Vec::new()),
+            level: RwSignal::new(None),
+            l3_choice: RwSignal::new(None),
         }
     }
 }
@@ -128,6 +161,7 @@ pub fn add_files(files: Vec<File>, names: Vec<String>) {
     let Some(ui) = STATE.with(|s| s.borrow().ui) else {
         return;
     };
+    abandon_running_work();
     STATE.with(|s| {
         let mut s = s.borrow_mut();
         s.instances = vec![None; files.len()];
@@ -138,6 +172,8 @@ pub fn add_files(files: Vec<File>, names: Vec<String>) {
     ui.problems.set(Vec::new());
     ui.studies.set(Vec::new());
     ui.selected.set(None);
+    ui.level.set(None);
+    ui.l3_choice.set(None);
     ui.volume_version.update(|v| *v += 1);
     let total = STATE.with(|s| s.borrow().files.len());
     ui.progress.set(Some(Progress {
@@ -150,11 +186,29 @@ pub fn add_files(files: Vec<File>, names: Vec<String>) {
     send_headers(0);
 }
 
+/// A new request replaces whatever the worker is doing: a busy worker is stopped and
+/// a fresh one started, so no reply of the old request can land on the new one.
+fn abandon_running_work() {
+    STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        if matches!(s.phase, Some(Phase::Headers | Phase::Volume | Phase::Check)) {
+            if let Some(w) = s.worker.take() {
+                w.terminate();
+            }
+            s.worker_ready = false;
+            s.waiting.clear();
+        }
+        s.phase = Some(Phase::Idle);
+        s.in_flight = None;
+    });
+}
+
 /// Asks the worker for the demo case; its files then load like dropped ones.
 pub fn load_demo() {
     let Some(ui) = STATE.with(|s| s.borrow().ui) else {
         return;
     };
+    abandon_running_work();
     ui.status
         .set("Making the demo case (a synthetic CT, not a patient)…".into());
     post(&ToWorker::Demo, &[]);
@@ -165,6 +219,7 @@ pub fn check_all() {
     let Some(ui) = STATE.with(|s| s.borrow().ui) else {
         return;
     };
+    abandon_running_work();
     let total = STATE.with(|s| s.borrow().files.len());
     if total == 0 {
         return;
@@ -192,7 +247,11 @@ fn send_check(first: usize) {
                 .unwrap_or_default(),
         )
     });
-    STATE.with(|s| s.borrow_mut().phase = Some(Phase::Check));
+    STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        s.phase = Some(Phase::Check);
+        s.in_flight = None;
+    });
     post(&ToWorker::Inspect { first, names }, &files);
 }
 
@@ -204,7 +263,11 @@ fn send_headers(first: usize) {
             .map(<[File]>::to_vec)
             .unwrap_or_default()
     });
-    STATE.with(|s| s.borrow_mut().phase = Some(Phase::Headers));
+    STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        s.phase = Some(Phase::Headers);
+        s.in_flight = None;
+    });
     post(&ToWorker::Headers { first }, &files);
 }
 
@@ -213,6 +276,7 @@ pub fn load_series(study: usize, series_index: usize) {
     let Some(ui) = STATE.with(|s| s.borrow().ui) else {
         return;
     };
+    abandon_running_work();
     let studies = ui.studies.get_untracked();
     let Some(series) = studies
         .get(study)
@@ -259,6 +323,8 @@ pub fn load_series(study: usize, series_index: usize) {
             skip: Vec::new(),
         });
     });
+    ui.level.set(None);
+    ui.l3_choice.set(None);
     ui.volume_version.update(|v| *v += 1);
     ui.progress.set(Some(Progress {
         label: "Decoding images".into(),
@@ -385,7 +451,9 @@ fn on_crash(detail: &str) {
         }
         _ => {
             ui.progress.set(None);
-            ui.status.set("Decoding stopped unexpectedly on a damaged file. Choose another series or reload the files.".into());
+            ui.status.set(format!(
+                "Decoding stopped unexpectedly ({detail}). Choose another series or load the files again."
+            ));
             STATE.with(|s| s.borrow_mut().phase = Some(Phase::Idle));
         }
     }
@@ -444,12 +512,23 @@ fn on_message(data: &JsValue) {
             done,
             total,
         })),
-        FromWorker::Volume { header, failures } => {
+        FromWorker::Volume {
+            header,
+            failures,
+            level,
+        } => {
             let hu = Reflect::get(data, &"buffer".into())
                 .ok()
                 .map(|b| Int16Array::new(&b).to_vec())
                 .unwrap_or_default();
             let slices = header.slices;
+            if hu.len() != slices * header.rows * header.columns {
+                ui.progress.set(None);
+                ui.status
+                    .set("The decoded images did not arrive whole; load the series again.".into());
+                STATE.with(|s| s.borrow_mut().phase = Some(Phase::Idle));
+                return;
+            }
             let (names, page_files, skip) = STATE.with(|s| {
                 let s = s.borrow();
                 let r = s.volume_request.as_ref();
@@ -479,7 +558,12 @@ fn on_message(data: &JsValue) {
                 s.phase = Some(Phase::Idle);
             });
             ui.progress.set(None);
-            ui.slice.set(slices / 2);
+            // Open on the proposed L3 slice when there is one, else mid-series.
+            let choice = L3Choice::automatic(&level);
+            ui.slice
+                .set(choice.as_ref().map_or(slices / 2, |c| c.slice));
+            ui.l3_choice.set(choice);
+            ui.level.set(Some(*level));
             ui.volume_version.update(|v| *v += 1);
             ui.status.set(format!("{slices} slice(s) loaded."));
         }

@@ -10,8 +10,9 @@ use web_sys::{
     WheelEvent,
 };
 
-use super::controller::{self, Ui};
+use super::controller::{self, L3Choice, L3Method, Ui};
 use super::render::{self, Window, PRESETS};
+use crate::l3::L3Status;
 use crate::volume::Volume;
 
 #[wasm_bindgen(module = "/www/drop.js")]
@@ -35,7 +36,10 @@ pub fn App() -> impl IntoView {
             <Loader ui=ui/>
             <div class="workspace">
                 <SeriesList ui=ui/>
-                <Viewer ui=ui/>
+                <div class="centre">
+                    <LevelPanel ui=ui/>
+                    <Viewer ui=ui/>
+                </div>
                 <FactsPanel ui=ui/>
             </div>
             <Problems ui=ui/>
@@ -237,6 +241,8 @@ fn Viewer(ui: Ui) -> impl IntoView {
         let slice = ui.slice.get();
         let window = ui.window.get();
         let cross = crosshair.get();
+        let level = ui.level.get();
+        let l3_choice = ui.l3_choice.get();
         let (Some(a), Some(s), Some(c)) = (axial.get(), sagittal.get(), coronal.get()) else {
             return;
         };
@@ -261,8 +267,17 @@ fn Viewer(ui: Ui) -> impl IntoView {
                 window,
             );
             // Superior is on top, so slice k is drawn at row (slices − 1 − k).
-            render::draw_row_marker(&s, h.slices - 1 - slice);
-            render::draw_row_marker(&c, h.slices - 1 - slice);
+            if let Some(choice) = l3_choice {
+                let row = h.slices.saturating_sub(1 + choice.slice);
+                render::draw_row_marker(&s, row, render::L3_SLICE);
+                render::draw_row_marker(&c, row, render::L3_SLICE);
+            }
+            let row = h.slices.saturating_sub(1 + slice);
+            render::draw_row_marker(&s, row, render::CURRENT_SLICE);
+            render::draw_row_marker(&c, row, render::CURRENT_SLICE);
+            if let Some(level) = &level {
+                render::draw_vertebra_labels(&s, &level.vertebrae, h.slices);
+            }
             set_physical_size(&a, &s, &c, v);
         });
     });
@@ -609,4 +624,70 @@ fn save_text(name: &str, mime: &str, text: &str) -> Result<(), JsValue> {
     anchor.click();
     web_sys::Url::revoke_object_url(&url)?;
     Ok(())
+}
+
+/// The L3 level: what the automatic search found and how sure it is, and the user's
+/// choice (automatic or set by hand), which measurements and the report will use.
+#[component]
+fn LevelPanel(ui: Ui) -> impl IntoView {
+    let summary = move || {
+        let level = ui.level.get()?;
+        let text = match (level.status, level.slice_index) {
+            (L3Status::Found, Some(slice)) => format!(
+                "L3 found automatically at slice {slice} (confidence {:.0}%).",
+                level.confidence * 100.0
+            ),
+            (L3Status::Uncertain, Some(slice)) => format!(
+                "L3 is uncertain: best guess slice {slice} (confidence {:.0}%). Please check the sagittal view and set the level by hand if needed.",
+                level.confidence * 100.0
+            ),
+            (L3Status::NotInScan, _) => {
+                "L3 does not seem to be in this scan. Check the coverage, or set the level by hand.".to_string()
+            }
+            (_, None) => "L3 could not be found automatically. Set the level by hand.".to_string(),
+        };
+        Some(text)
+    };
+    let choice = move || {
+        let choice = ui.l3_choice.get()?;
+        Some(match choice.method {
+            L3Method::Automatic { .. } => {
+                format!("Measurement slice: {} (automatic)", choice.slice)
+            }
+            L3Method::Manual => format!("Measurement slice: {} (set by hand)", choice.slice),
+        })
+    };
+    let notes = move || ui.level.get().map(|l| l.evidence.notes).unwrap_or_default();
+    let set_here = move |_| {
+        ui.l3_choice.set(Some(L3Choice {
+            slice: ui.slice.get_untracked(),
+            method: L3Method::Manual,
+        }))
+    };
+    let go_to = move |_| {
+        if let Some(choice) = ui.l3_choice.get_untracked() {
+            ui.slice.set(choice.slice);
+        }
+    };
+    let automatic = move |_| {
+        if let Some(level) = ui.level.get_untracked() {
+            let choice = L3Choice::automatic(&level);
+            if let Some(c) = &choice {
+                ui.slice.set(c.slice);
+            }
+            ui.l3_choice.set(choice);
+        }
+    };
+    view! {
+        <section class="level" id="level-panel">
+            <h2>"Level (L3)"</h2>
+            <p id="level-summary">{summary}</p>
+            <p id="level-choice" class="choice">{choice}</p>
+            <ul class="notes">{move || notes().into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}</ul>
+            <button id="goto-l3" on:click=go_to>"Go to the L3 slice"</button>
+            <button id="set-l3" on:click=set_here>"Use the current slice as L3"</button>
+            <button id="auto-l3" on:click=automatic>"Back to the automatic choice"</button>
+            <p class="hint">"Blue line and labels on the sagittal view: the vertebrae found and the L3 slice. Yellow: the slice shown."</p>
+        </section>
+    }
 }

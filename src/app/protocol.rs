@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::dicom::series::Series;
 use crate::dicom::Instance;
 use crate::inspect::FileReport;
+use crate::l3::L3Result;
 use crate::volume::VolumeHeader;
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -46,10 +47,12 @@ pub enum FromWorker {
         done: usize,
         total: usize,
     },
-    /// The voxels (i16 HU) are the message's buffer; `failures` are (file, message).
+    /// The voxels (i16 HU) are the message's buffer; `failures` are (file, message);
+    /// `level` is the automatic L3 search on the decoded volume.
     Volume {
         header: Box<VolumeHeader>,
         failures: Vec<(usize, String)>,
+        level: Box<L3Result>,
     },
     VolumeFailed {
         message: String,

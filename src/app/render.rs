@@ -3,6 +3,7 @@
 use wasm_bindgen::{Clamped, JsCast};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 
+use crate::l3::VertebraFound;
 use crate::volume::Volume;
 
 /// A display window: HU `level` ± `width` / 2 maps to black..white.
@@ -86,14 +87,39 @@ fn context_2d(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
 
 /// Draws a horizontal line across `canvas` at image row `row` (the current axial slice
 /// on a sagittal or coronal view).
-pub fn draw_row_marker(canvas: &HtmlCanvasElement, row: usize) {
+pub fn draw_row_marker(canvas: &HtmlCanvasElement, row: usize, colour: &str) {
     let Some(ctx) = context_2d(canvas) else {
         return;
     };
-    ctx.set_stroke_style_str("#ffcc00");
+    ctx.set_stroke_style_str(colour);
     ctx.set_line_width(1.0);
     ctx.begin_path();
     ctx.move_to(0.0, row as f64 + 0.5);
     ctx.line_to(f64::from(canvas.width()), row as f64 + 0.5);
     ctx.stroke();
+}
+
+/// Colour of the current-slice line.
+pub const CURRENT_SLICE: &str = "#ffcc00";
+/// Colour of the chosen L3 slice line.
+pub const L3_SLICE: &str = "#33ddff";
+
+/// Writes each vertebra's name at its centre row along the left edge of a sagittal or
+/// coronal view (`slices` rows, superior on top), with a tick across the spine.
+pub fn draw_vertebra_labels(
+    canvas: &HtmlCanvasElement,
+    vertebrae: &[VertebraFound],
+    slices: usize,
+) {
+    let Some(ctx) = context_2d(canvas) else {
+        return;
+    };
+    let size = (f64::from(canvas.height()) / 28.0).clamp(5.0, 14.0);
+    ctx.set_font(&format!("bold {size:.0}px sans-serif"));
+    ctx.set_fill_style_str("#33ddff");
+    for v in vertebrae {
+        let centre = (v.slice_first + v.slice_last) as f64 / 2.0;
+        let row = slices as f64 - 1.0 - centre;
+        let _ = ctx.fill_text(&v.name, 1.0, row + size / 2.5);
+    }
 }

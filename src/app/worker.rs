@@ -9,6 +9,7 @@ use web_sys::{Blob, DedicatedWorkerGlobalScope, File, FileReaderSync, MessageEve
 use super::protocol::{FromWorker, ToWorker};
 use crate::dicom::{self, DicomError, Instance};
 use crate::inspect::{self, FileReport};
+use crate::l3;
 use crate::phantom::{Phantom, PhantomParams};
 use crate::volume;
 
@@ -122,6 +123,7 @@ fn decode_volume(
     );
     match loaded {
         Ok((vol, failures)) => {
+            let level = Box::new(l3::locate(&vol));
             let buffer = js_sys::Int16Array::from(vol.hu.as_slice()).buffer();
             let failures = failures
                 .into_iter()
@@ -132,6 +134,7 @@ fn decode_volume(
                 &FromWorker::Volume {
                     header: Box::new(vol.header),
                     failures,
+                    level,
                 },
                 Some(buffer.into()),
             );

@@ -98,18 +98,27 @@ try {
     assert.ok(requested.some((u) => u.endsWith("sarcoscope-worker_bg.wasm")), "worker module was never loaded");
   });
 
+  // The reference (labels.json, TotalSegmentator): L3 spans slices 65–79, centroid 73.5.
+  let opened = 56;
+  await check("L3 is found automatically and the viewer opens on it", async () => {
+    const summary = await page.textContent("#level-summary");
+    const m = /L3 found automatically at slice (\d+)/.exec(summary);
+    assert.ok(m, `no automatic L3: "${summary}"`);
+    opened = Number(m[1]);
+    assert.ok(opened >= 73 && opened <= 74, `L3 slice ${opened} is not within one slice of 73.5`);
+    assert.match(await page.textContent("#slice-label"), new RegExp(`Slice ${opened} / 112`));
+    assert.match(await page.textContent("#level-choice"), new RegExp(`Measurement slice: ${opened} \\(automatic\\)`));
+  });
+
   await check("HU under the cursor equals the file's value at a known pixel", async () => {
-    const label = await page.textContent("#slice-label");
-    const slice = Number(/Slice (\d+)/.exec(label)[1]);
-    assert.equal(slice, 56, "the viewer opens on the middle slice");
     const box = await page.locator("#axial").boundingBox();
     for (const [column, row] of [[61, 50], [30, 40], [90, 70]]) {
       await page.mouse.move(box.x + (column + 0.5) * box.width / 122, box.y + (row + 0.5) * box.height / 101);
       const text = await page.textContent("#hu-readout");
       const m = /(-?\d+) HU at column (\d+), row (\d+), slice (\d+)/.exec(text);
       assert.ok(m, `no HU readout: "${text}"`);
-      assert.deepEqual([Number(m[2]), Number(m[3]), Number(m[4])], [column, row, 56]);
-      const expected = referenceHu(files[56], column, row);
+      assert.deepEqual([Number(m[2]), Number(m[3]), Number(m[4])], [column, row, opened]);
+      const expected = referenceHu(files[opened], column, row);
       assert.equal(Number(m[1]), expected, `HU at (${column}, ${row})`);
     }
   });
@@ -119,10 +128,18 @@ try {
     await page.keyboard.press("ArrowUp");
     await page.keyboard.press("ArrowUp");
     const label = await page.textContent("#slice-label");
-    assert.match(label, /Slice 58 \/ 112/);
+    assert.match(label, new RegExp(`Slice ${opened + 2} / 112`));
     // The pointer stayed at (90, 70): the HU shown follows the new slice.
     const text = await page.textContent("#hu-readout");
-    assert.equal(text, `${referenceHu(files[58], 90, 70)} HU at column 90, row 70, slice 58`);
+    assert.equal(text, `${referenceHu(files[opened + 2], 90, 70)} HU at column 90, row 70, slice ${opened + 2}`);
+  });
+
+  await check("the L3 slice can be set by hand and the automatic choice restored", async () => {
+    await page.click("#set-l3");
+    assert.match(await page.textContent("#level-choice"), new RegExp(`Measurement slice: ${opened + 2} \\(set by hand\\)`));
+    await page.click("#auto-l3");
+    assert.match(await page.textContent("#level-choice"), new RegExp(`Measurement slice: ${opened} \\(automatic\\)`));
+    assert.match(await page.textContent("#slice-label"), new RegExp(`Slice ${opened} / 112`));
   });
 
   await check("scan facts are shown", async () => {

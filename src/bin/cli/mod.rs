@@ -8,6 +8,7 @@ use sarcoscope::dicom::{series, Instance};
 use sarcoscope::inspect::{self, FileReport};
 use serde::Serialize;
 
+mod l3;
 mod serve;
 
 #[derive(Parser)]
@@ -30,6 +31,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Find the L3 slice of the folder's CT series: slice index (from the most inferior
+    /// slice), position, confidence, status, the vertebrae found and the evidence.
+    L3 {
+        folder: PathBuf,
+        /// One JSON object: slice_index, z_mm, confidence, status, vertebrae, evidence.
+        #[arg(long)]
+        json: bool,
+    },
     /// Serve the built app (a folder such as dist/) on http://127.0.0.1:PORT only
     /// (port 0: any free port, printed on start).
     Serve {
@@ -43,6 +52,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Inspect { folder, json } => inspect_folder(&folder, json),
+        Command::L3 { folder, json } => l3::l3(&folder, json),
         Command::Serve { folder, port } => serve::serve(&folder, port),
     };
     match result {

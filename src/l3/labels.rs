@@ -1,0 +1,295 @@
+//! Naming the vertebrae by counting: up from the sacrum (the lowest vertebra fused to
+//! the iliac bones) and, as a check or a fallback, from the last ribs.
+
+use super::bones::Lateral;
+use super::{Evidence, L3Result, L3Status, Trace, VertebraFound};
+
+/// Bone connected to the spine reaching this far sideways (mm) marks the sacrum: the
+/// sacral alae and the ilium behind the sacroiliac joints. A lumbar body is at most
+/// ~25 mm wide either side of the midline at the level of its body.
+pub const SACRAL_REACH_MM: f64 = 45.0;
+/// Fewest slices of sacral reach for the sacrum to count, so a transverse process or
+/// an osteophyte on one slice does not.
+pub const MIN_SACRAL_SLICES: usize = 3;
+/// Unconnected bone beside the spine that counts as a rib or an iliac wing (mm²) and
+/// how far out it must lie on average (mm): beyond transverse processes.
+pub const FREE_BONE_MIN_MM2: f64 = 100.0;
+pub const FREE_BONE_MIN_MEAN_X_MM: f64 = 60.0;
+/// The rib block and the iliac block are separated by at least this much bone-free
+/// abdomen (mm); without such a gap the two cannot be told apart.
+pub const RIB_GAP_MM: f64 = 15.0;
+/// Rib bone must be seen over at least this height (mm) to count: the tip of a rib
+/// cut by the top of the scan, or a calcified cartilage, is not enough to count from.
+pub const RIB_MIN_EXTENT_MM: f64 = 15.0;
+/// Vertebral period (body plus disc, mm) used when too few discs are found to measure
+/// it, and the range accepted from the discs.
+pub const DEFAULT_PERIOD_MM: f64 = 33.0;
+pub const PERIOD_RANGE_MM: (f64, f64) = (20.0, 45.0);
+/// Two discs closer than this fraction of the period: the shallower is a false one.
+pub const MERGE_FRACTION: f64 = 0.6;
+/// A gap longer than this fraction of the period holds a missed disc.
+pub const SPLIT_FRACTION: f64 = 1.6;
+/// The L5–S1 disc lies within this distance above the top of the sacroiliac fusion
+/// (mm); further, it was missed and is put there.
+pub const L5_S1_REACH_MM: f64 = 15.0;
+
+const NAMES_UP: [&str; 6] = ["L5", "L4", "L3", "L2", "L1", "T12"];
+
+/// Names the vertebrae on the measurements and picks L3.
+pub fn label(t: &Trace) -> L3Result {
+    let z = &t.z_mm;
+    let mut notes = Vec::new();
+    let sacral_top = sacrum_top(&t.lateral, z);
+    let rib_low = lowest_rib(&t.lateral, z);
+    let period = period_mm(t);
+    let mut discs = clean_discs(t, period);
+    let reference_disc = match sacral_top {
+        Some(top) => {
+            discs.retain(|&d| d >= top - L5_S1_REACH_MM);
+            match discs.first() {
+                Some(&d) if d - top <= L5_S1_REACH_MM => Some(d),
+                _ => {
+                    notes.push(
+                        "the disc between L5 and the sacrum was not seen; it was placed at the top of the sacrum"
+                            .to_owned(),
+                    );
+                    discs.insert(0, top);
+                    Some(top)
+                }
+            }
+        }
+        None => None,
+    };
+    // Segments between consecutive discs, inferior first, with the last one open.
+    let mut segments: Vec<(f64, f64)> = discs.windows(2).map(|w| (w[0], w[1])).collect();
+    if let Some(&last) = discs.last() {
+        segments.push((last, last + period));
+    }
+    let evidence_base = |notes: Vec<String>, counted: usize| Evidence {
+        sacrum_seen: sacral_top.is_some(),
+        last_rib_seen: rib_low.is_some(),
+        vertebrae_counted: counted,
+        notes,
+    };
+    // Index in `segments` of L5, by the sacrum or by the rib.
+    let from_sacrum = reference_disc.map(|_| 0isize);
+    let rib_segment = rib_low.and_then(|r| segments.iter().position(|s| r >= s.0 && r < s.1));
+    // The lowest rib tip projects onto L1 or L2; taking L2 puts L5 three segments below
+    // (possibly below the scan: L5's index may be negative).
+    let from_rib = rib_segment.map(|i| i as isize - 3);
+    let (l5, status, confidence) = match (from_sacrum, from_rib, rib_segment) {
+        (Some(s), _, Some(ri)) => {
+            let tip_name = usize::try_from(ri as isize - s)
+                .ok()
+                .and_then(|k| NAMES_UP.get(k))
+                .copied();
+            if matches!(tip_name, Some("L1") | Some("L2")) {
+                notes.push("the count from the sacrum and from the last rib agree".to_owned());
+                (s, L3Status::Found, 0.85)
+            } else {
+                notes.push(format!(
+                    "the count from the sacrum and from the last rib disagree (the lowest rib ends at {}): possible transitional anatomy (a lumbarised S1, a sacralised L5, or 11 or 13 pairs of ribs); the count from the sacrum is shown",
+                    tip_name.unwrap_or("an unexpected level")
+                ));
+                (s, L3Status::Uncertain, 0.45)
+            }
+        }
+        (Some(s), _, None) => {
+            notes.push(
+                "counted up from the sacrum; the last ribs are not in the scan to check the count"
+                    .to_owned(),
+            );
+            (s, L3Status::Found, 0.65)
+        }
+        (None, Some(r), _) => {
+            notes.push("the sacrum is not in the scan; counted down from the lowest rib, which is less certain (the last rib's length varies)".to_owned());
+            (r, L3Status::Uncertain, 0.4)
+        }
+        _ => {
+            let why = if rib_low.is_some() {
+                "the lowest rib is seen but too few discs below it to count down to L3"
+            } else {
+                "neither the sacrum nor the last ribs were found, so the vertebrae cannot be counted"
+            };
+            notes.push(why.to_owned());
+            return L3Result {
+                slice_index: None,
+                z_mm: None,
+                confidence: 0.0,
+                status: L3Status::NotInScan,
+                vertebrae: Vec::new(),
+                evidence: evidence_base(notes, segments.len()),
+            };
+        }
+    };
+    let (z_lo, z_hi) = (
+        z.iter().copied().fold(f64::INFINITY, f64::min),
+        z.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+    );
+    let mut vertebrae = Vec::new();
+    let mut l3_z = None;
+    for (k, name) in NAMES_UP.iter().enumerate() {
+        let Some(&(lo, hi)) = usize::try_from(l5 + k as isize)
+            .ok()
+            .and_then(|i| segments.get(i))
+        else {
+            continue;
+        };
+        let centre = (lo + hi) / 2.0;
+        if *name == "L3" {
+            l3_z = Some(centre);
+        }
+        if centre < z_lo || centre > z_hi {
+            continue;
+        }
+        let first = z.iter().position(|&v| v >= lo).unwrap_or(0);
+        let last = z.iter().rposition(|&v| v <= hi).unwrap_or(0);
+        vertebrae.push(VertebraFound {
+            name: (*name).to_owned(),
+            slice_first: first,
+            slice_last: last.max(first),
+            z_mm_centre: centre,
+        });
+    }
+    vertebrae.reverse();
+    vertebrae.sort_by(|a, b| a.z_mm_centre.total_cmp(&b.z_mm_centre));
+    let counted = vertebrae.len();
+    match l3_z.filter(|c| *c >= z_lo && *c <= z_hi) {
+        Some(c) => {
+            let slice = nearest(z, c);
+            L3Result {
+                slice_index: slice,
+                z_mm: slice.and_then(|k| z.get(k).copied()),
+                confidence,
+                status,
+                vertebrae,
+                evidence: evidence_base(notes, counted),
+            }
+        }
+        None => {
+            notes.push("the middle of L3 lies outside this series".to_owned());
+            L3Result {
+                slice_index: None,
+                z_mm: None,
+                confidence: 0.0,
+                status: L3Status::NotInScan,
+                vertebrae,
+                evidence: evidence_base(notes, counted),
+            }
+        }
+    }
+}
+
+fn nearest(z: &[f64], target: f64) -> Option<usize> {
+    (0..z.len()).min_by(|&a, &b| (z[a] - target).abs().total_cmp(&(z[b] - target).abs()))
+}
+
+/// The top (mm) of the lowest block of slices where bone connected to the spine
+/// reaches the iliac bones.
+fn sacrum_top(lateral: &[Lateral], z: &[f64]) -> Option<f64> {
+    let sacral: Vec<usize> = (0..lateral.len())
+        .filter(|&k| lateral[k].reach_mm >= SACRAL_REACH_MM)
+        .collect();
+    if sacral.len() < MIN_SACRAL_SLICES {
+        return None;
+    }
+    // The block containing the most sacral slices within 30 mm below its top, taken
+    // from the lowest upward; the sacrum is the lowest part of the spine.
+    let mut best: Option<usize> = None;
+    for &k in &sacral {
+        let zk = *z.get(k)?;
+        let n = sacral
+            .iter()
+            .filter(|&&j| z.get(j).is_some_and(|&zj| zj <= zk && zk - zj <= 30.0))
+            .count();
+        if n >= MIN_SACRAL_SLICES {
+            best = Some(k);
+        }
+    }
+    best.and_then(|k| z.get(k).copied())
+}
+
+/// The lowest slice (mm) of the block of rib bone that reaches the top of the scan,
+/// separated from any iliac bone below by a bone-free gap.
+fn lowest_rib(lateral: &[Lateral], z: &[f64]) -> Option<f64> {
+    let free = |k: usize| {
+        lateral.get(k).is_some_and(|l| {
+            l.free_mm2 >= FREE_BONE_MIN_MM2 && l.free_x_mm >= FREE_BONE_MIN_MEAN_X_MM
+        })
+    };
+    let top = lateral.len().checked_sub(1)?;
+    // Walk down from the top while rib bone keeps appearing (gaps under RIB_GAP_MM).
+    let highest = (0..=top).rev().find(|&k| free(k))?;
+    let extent_ok = |low: usize| {
+        z.get(highest)
+            .zip(z.get(low))
+            .is_some_and(|(h, l)| h - l >= RIB_MIN_EXTENT_MM)
+    };
+    let mut lowest = None;
+    let mut k = top;
+    loop {
+        if free(k) {
+            lowest = Some(k);
+        } else if let Some(l) = lowest {
+            if z.get(l)? - z.get(k)? > RIB_GAP_MM {
+                return z.get(l).copied().filter(|_| extent_ok(l));
+            }
+        } else if z.get(top)? - z.get(k)? > RIB_GAP_MM {
+            return None;
+        }
+        if k == 0 {
+            // Bone all the way down: ribs and iliac bones cannot be told apart.
+            return None;
+        }
+        k -= 1;
+    }
+}
+
+/// The vertebral period (mm): the median spacing of consecutive discs within the
+/// plausible range.
+fn period_mm(t: &Trace) -> f64 {
+    let mut spacings: Vec<f64> = t
+        .discs
+        .windows(2)
+        .map(|w| w[1].z_mm - w[0].z_mm)
+        .filter(|d| *d >= PERIOD_RANGE_MM.0 && *d <= PERIOD_RANGE_MM.1)
+        .collect();
+    if spacings.is_empty() {
+        return DEFAULT_PERIOD_MM;
+    }
+    spacings.sort_by(f64::total_cmp);
+    spacings[spacings.len() / 2]
+}
+
+/// Disc heights (mm): a false disc closer than [`MERGE_FRACTION`] of a period to a
+/// deeper one is dropped, and a gap over [`SPLIT_FRACTION`] periods gets the missed
+/// discs spread evenly through it.
+fn clean_discs(t: &Trace, period: f64) -> Vec<f64> {
+    let mut discs = t.discs.clone();
+    loop {
+        let close = discs
+            .windows(2)
+            .position(|w| w[1].z_mm - w[0].z_mm < MERGE_FRACTION * period);
+        let Some(i) = close else { break };
+        let drop = if discs[i].depth_hu < discs[i + 1].depth_hu {
+            i
+        } else {
+            i + 1
+        };
+        discs.remove(drop);
+    }
+    let mut out: Vec<f64> = Vec::new();
+    for (i, d) in discs.iter().enumerate() {
+        if let Some(prev) = i.checked_sub(1).and_then(|j| discs.get(j)) {
+            let gap = d.z_mm - prev.z_mm;
+            if gap > SPLIT_FRACTION * period {
+                let n = (gap / period).round().max(1.0) as usize;
+                for m in 1..n {
+                    out.push(prev.z_mm + gap * m as f64 / n as f64);
+                }
+            }
+        }
+        out.push(d.z_mm);
+    }
+    out
+}

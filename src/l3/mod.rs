@@ -1,0 +1,191 @@
+//! Automatic L3 slice detection: which axial slice cuts the middle of the third lumbar
+//! vertebra, where skeletal muscle is measured.
+//!
+//! The method works in millimetres on a downsampled copy of each slice ([`plane`]):
+//! 1. [`spine`]: the vertebral body on a mid-sagittal strip, smoothed along z;
+//! 2. [`profile`]: the HU inside the bodies along z, whose minima are the discs;
+//! 3. [`bones`]: bone beside the spine (sacrum fused to the ilium, ribs, iliac wings);
+//! 4. [`labels`]: vertebrae named by counting up from the sacrum and down from the last
+//!    rib, and L3 taken from the count; disagreement lowers the confidence.
+//!
+//! It never panics and reads each slice twice, so a 300-slice 512² series takes well
+//! under a second.
+
+mod bones;
+mod labels;
+mod plane;
+mod profile;
+mod spine;
+
+use serde::{Deserialize, Serialize};
+
+use crate::volume::Volume;
+
+/// Whether L3 was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum L3Status {
+    Found,
+    Uncertain,
+    NotInScan,
+}
+
+/// One vertebra as counted: `name` is "T12", "L1" to "L5" or "S1".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VertebraFound {
+    pub name: String,
+    pub slice_first: usize,
+    pub slice_last: usize,
+    pub z_mm_centre: f64,
+}
+
+/// Why the answer is what it is, in plain language.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    pub sacrum_seen: bool,
+    pub last_rib_seen: bool,
+    pub vertebrae_counted: usize,
+    pub notes: Vec<String>,
+}
+
+/// The L3 slice (indexed from the most inferior slice) and how sure the count is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct L3Result {
+    pub slice_index: Option<usize>,
+    pub z_mm: Option<f64>,
+    /// 0 to 1.
+    pub confidence: f64,
+    pub status: L3Status,
+    pub vertebrae: Vec<VertebraFound>,
+    pub evidence: Evidence,
+}
+
+/// Fewest slices worth looking at: a vertebra and its discs need about five slices even
+/// at 5 mm.
+pub const MIN_SLICES: usize = 5;
+
+/// Per-slice measurements, exposed for tests and diagnostics.
+#[doc(hidden)]
+#[derive(Debug, Clone)]
+pub struct Trace {
+    pub z_mm: Vec<f64>,
+    pub profile: Vec<Option<f64>>,
+    pub smoothed: Vec<f64>,
+    pub lateral: Vec<bones::Lateral>,
+    pub track: Vec<spine::TrackPoint>,
+    pub discs: Vec<profile::Disc>,
+    pub mm: (f64, f64),
+    pub raw: Vec<spine::SliceSpine>,
+}
+
+/// Finds the L3 slice of `volume`.
+pub fn locate(volume: &Volume) -> L3Result {
+    match measure(volume) {
+        Ok(trace) => labels::label(&trace),
+        Err(note) => not_found(L3Status::NotInScan, note),
+    }
+}
+
+/// The measurements [`locate`] labels, or the reason there are none.
+#[doc(hidden)]
+pub fn measure(volume: &Volume) -> Result<Trace, String> {
+    let h = &volume.header;
+    if h.slices < MIN_SLICES {
+        return Err(if h.slices <= 1 {
+            "a single slice: detection skipped".to_owned()
+        } else {
+            format!("only {} slices: detection skipped", h.slices)
+        });
+    }
+    let normal = h.geometry.normal;
+    if normal.get(2).is_none_or(|c| c.abs() < 0.8) {
+        return Err("the slices are not axial: detection skipped".to_owned());
+    }
+    let s = plane::Sampling::of(volume);
+    if s.columns < 8 || s.rows < 8 {
+        return Err("the images are too small: detection skipped".to_owned());
+    }
+    let z_mm: Vec<f64> = (0..h.slices)
+        .map(|k| {
+            h.slice_positions_mm.get(k).copied().unwrap_or_else(|| {
+                k as f64 * h.geometry.slice_spacing.filter(|v| *v > 0.0).unwrap_or(1.0)
+            })
+        })
+        .collect();
+    let found: Vec<spine::SliceSpine> = (0..h.slices)
+        .map(|k| spine::find(&plane::Plane::read(volume, k, &s), &s))
+        .collect();
+    let track = spine::track(&found, &z_mm, &s)
+        .ok_or_else(|| "no vertebral body was found on this series".to_owned())?;
+    let mut profile = Vec::with_capacity(h.slices);
+    let mut lateral = Vec::with_capacity(h.slices);
+    for (k, t) in track.iter().enumerate() {
+        let p = plane::Plane::read(volume, k, &s);
+        profile.push(profile::body_mean(&p, &s, t));
+        lateral.push(bones::lateral(&p, &s, t));
+    }
+    let smoothed = profile::smooth(&profile, &z_mm);
+    let discs = profile::discs(&smoothed, &z_mm);
+    Ok(Trace {
+        z_mm,
+        profile,
+        smoothed,
+        lateral,
+        track,
+        discs,
+        mm: (s.mm_x, s.mm_y),
+        raw: found,
+    })
+}
+
+/// A result with no slice, and why.
+fn not_found(status: L3Status, note: String) -> L3Result {
+    L3Result {
+        slice_index: None,
+        z_mm: None,
+        confidence: 0.0,
+        status,
+        vertebrae: Vec::new(),
+        evidence: Evidence {
+            sacrum_seen: false,
+            last_rib_seen: false,
+            vertebrae_counted: 0,
+            notes: vec![note],
+        },
+    }
+}
+
+/// For each slice, the median of the values within ±`half_mm` along z (the nearest
+/// value where the window holds none); `None` when there are no values at all.
+fn zmedian(values: &[Option<f64>], z_mm: &[f64], half_mm: f64) -> Option<Vec<f64>> {
+    let known: Vec<(f64, f64)> = values
+        .iter()
+        .zip(z_mm)
+        .filter_map(|(v, z)| v.filter(|v| v.is_finite()).map(|v| (*z, v)))
+        .collect();
+    if known.is_empty() {
+        return None;
+    }
+    let mut window: Vec<f64> = Vec::new();
+    Some(
+        z_mm.iter()
+            .map(|&z| {
+                window.clear();
+                window.extend(
+                    known
+                        .iter()
+                        .filter(|(zj, _)| (zj - z).abs() <= half_mm + 1e-6)
+                        .map(|(_, v)| *v),
+                );
+                if window.is_empty() {
+                    return known
+                        .iter()
+                        .min_by(|a, b| (a.0 - z).abs().total_cmp(&(b.0 - z).abs()))
+                        .map_or(0.0, |(_, v)| *v);
+                }
+                window.sort_by(f64::total_cmp);
+                window[window.len() / 2]
+            })
+            .collect(),
+    )
+}

@@ -1,0 +1,114 @@
+//! A downsampled axial plane in millimetres: the detector looks at anatomy tens of
+//! millimetres across, so sampling every [`SAMPLE_MM`] instead of every pixel keeps a
+//! 300-slice 512² series well under a second in the browser, and the same thresholds
+//! hold whatever the pixel size.
+
+use crate::volume::Volume;
+
+/// Target distance between samples in the plane (mm). Vertebral bodies are 30–50 mm,
+/// discs 8–12 mm tall and ribs 8–10 mm thick, so 2 mm still resolves all of them.
+pub const SAMPLE_MM: f64 = 2.0;
+
+/// How a volume's pixels map onto the downsampled grid.
+#[derive(Debug, Clone, Copy)]
+pub struct Sampling {
+    /// Pixels averaged along a row (x) and down a column (y) for one sample.
+    pub stride_x: usize,
+    pub stride_y: usize,
+    /// Size of one sample (mm) along x (left–right) and y (anterior–posterior).
+    pub mm_x: f64,
+    pub mm_y: f64,
+    pub columns: usize,
+    pub rows: usize,
+    /// Whether image rows run from posterior to anterior (then they are flipped so that
+    /// y always grows towards the back).
+    pub flip_y: bool,
+}
+
+impl Sampling {
+    /// The sampling for `volume`; pixel spacing defaults to 1 mm when the header lacks
+    /// it (the detector still runs, with millimetres off by that factor).
+    pub fn of(volume: &Volume) -> Sampling {
+        let h = &volume.header;
+        let [row_mm, col_mm] = h.geometry.pixel_spacing.unwrap_or([1.0, 1.0]);
+        let sane = |v: f64| if v.is_finite() && v > 0.0 { v } else { 1.0 };
+        let (row_mm, col_mm) = (sane(row_mm), sane(col_mm));
+        let stride = |mm: f64| ((SAMPLE_MM / mm).round() as usize).clamp(1, 64);
+        let stride_x = stride(col_mm);
+        let stride_y = stride(row_mm);
+        // The second direction cosine is the direction of increasing row index; in
+        // patient LPS coordinates +y is posterior.
+        let flip_y = h.geometry.orientation.get(4).is_some_and(|&c| c < 0.0);
+        Sampling {
+            stride_x,
+            stride_y,
+            mm_x: col_mm * stride_x as f64,
+            mm_y: row_mm * stride_y as f64,
+            columns: h.columns / stride_x,
+            rows: h.rows / stride_y,
+            flip_y,
+        }
+    }
+}
+
+/// One downsampled slice: block means of HU, `NaN` where no pixel had data.
+pub struct Plane {
+    pub columns: usize,
+    pub rows: usize,
+    pub values: Vec<f32>,
+}
+
+impl Plane {
+    /// Slice `slice` of `volume`, averaged over blocks of `s`; an empty plane when the
+    /// slice is absent.
+    pub fn read(volume: &Volume, slice: usize, s: &Sampling) -> Plane {
+        let mut values = vec![f32::NAN; s.columns * s.rows];
+        let Some(axial) = volume.axial(slice) else {
+            return Plane {
+                columns: 0,
+                rows: 0,
+                values: Vec::new(),
+            };
+        };
+        let width = volume.header.columns;
+        for r in 0..s.rows {
+            let target_row = if s.flip_y { s.rows - 1 - r } else { r };
+            for c in 0..s.columns {
+                let (mut sum, mut n) = (0i32, 0i32);
+                for dy in 0..s.stride_y {
+                    let start = (r * s.stride_y + dy) * width + c * s.stride_x;
+                    let Some(block) = axial.get(start..start + s.stride_x) else {
+                        continue;
+                    };
+                    for &v in block {
+                        if v != Volume::NO_DATA {
+                            sum += i32::from(v);
+                            n += 1;
+                        }
+                    }
+                }
+                if n > 0 {
+                    if let Some(slot) = values.get_mut(target_row * s.columns + c) {
+                        *slot = sum as f32 / n as f32;
+                    }
+                }
+            }
+        }
+        Plane {
+            columns: s.columns,
+            rows: s.rows,
+            values,
+        }
+    }
+
+    /// The sample at (column, row), `NaN` outside the plane or where there is no data.
+    pub fn at(&self, column: isize, row: isize) -> f32 {
+        if column < 0 || row < 0 || column as usize >= self.columns || row as usize >= self.rows {
+            return f32::NAN;
+        }
+        self.values
+            .get(row as usize * self.columns + column as usize)
+            .copied()
+            .unwrap_or(f32::NAN)
+    }
+}
