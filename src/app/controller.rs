@@ -546,7 +546,11 @@ fn on_message(data: &JsValue) {
                         .and_then(|&f| names.get(f))
                         .cloned()
                         .unwrap_or_default();
-                    p.push(Problem { file, message });
+                    let problem = Problem { file, message };
+                    // Loading the same series again must not list its problems twice.
+                    if !p.contains(&problem) {
+                        p.push(problem);
+                    }
                 }
             });
             STATE.with(|s| {

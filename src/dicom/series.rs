@@ -88,6 +88,10 @@ pub enum SeriesWarning {
     NoOrientation,
     #[error("pixel spacing is not recorded: areas in cm² cannot be measured on this series")]
     NoPixelSpacing,
+    #[error("the files carry no series identifier; they were grouped by series number, description and image size")]
+    NoSeriesUid,
+    #[error("{count} colour image(s) in this CT series were set aside")]
+    ColourImages { count: usize },
 }
 
 /// Geometry shared by the ordered slices of a series.
@@ -152,14 +156,16 @@ pub fn build(instances: &[Instance]) -> Vec<Study> {
             }
         };
         let study = &mut studies[study_at];
-        match study
-            .series
-            .iter()
-            .position(|s| s.series_uid == inst.series_uid)
-        {
+        let key = series_key(inst);
+        match study.series.iter().position(|s| s.series_uid == key) {
             Some(at) => members[study_at][at].push(index),
             None => {
-                study.series.push(empty_series(inst));
+                let mut series = empty_series(inst);
+                series.series_uid = key;
+                if inst.series_uid.is_empty() {
+                    series.warnings.push(SeriesWarning::NoSeriesUid);
+                }
+                study.series.push(series);
                 members[study_at].push(vec![index]);
             }
         }
@@ -216,6 +222,26 @@ pub fn renumber_files(studies: &mut [Study], file_of: &[usize]) {
     }
 }
 
+/// The series a file belongs to: its Series Instance UID, or for files without one
+/// (some exports strip it) what tells reconstructions apart, so that different series
+/// are never interleaved into one stack.
+fn series_key(inst: &Instance) -> String {
+    if !inst.series_uid.is_empty() {
+        return inst.series_uid.clone();
+    }
+    format!(
+        "no series UID: #{} {} {} {}x{} {}",
+        inst.series_number
+            .map(|n| n.to_string())
+            .unwrap_or_default(),
+        inst.series_description,
+        inst.modality,
+        inst.columns,
+        inst.rows,
+        inst.image_type.join("\\")
+    )
+}
+
 fn empty_series(inst: &Instance) -> Series {
     Series {
         study_uid: inst.study_uid.clone(),
@@ -247,6 +273,7 @@ struct Candidate {
 fn assemble(series: &mut Series, files: Vec<usize>, instances: &[Instance]) {
     let mut candidates = Vec::new();
     let mut localizers = 0;
+    let mut colour = 0;
     for &file in &files {
         let inst = &instances[file];
         if !inst.has_pixel_data || inst.rows == 0 || inst.columns == 0 {
@@ -254,6 +281,12 @@ fn assemble(series: &mut Series, files: Vec<usize>, instances: &[Instance]) {
         }
         if inst.is_localizer() && inst.modality == "CT" {
             localizers += 1;
+            continue;
+        }
+        // A CT stack is grey levels; colour images (screenshots, annotated captures)
+        // would be read as nonsense HU.
+        if inst.modality == "CT" && inst.samples_per_pixel != 1 {
+            colour += 1;
             continue;
         }
         for (frame, geometry) in (0..inst.frames).zip(frame_geometries(inst)) {
@@ -275,6 +308,11 @@ fn assemble(series: &mut Series, files: Vec<usize>, instances: &[Instance]) {
     series.kind = classify(first, &candidates, localizers);
     if series.kind == SeriesKind::Localizer || candidates.is_empty() {
         return;
+    }
+    if colour > 0 {
+        series
+            .warnings
+            .push(SeriesWarning::ColourImages { count: colour });
     }
     if localizers > 0 {
         series
@@ -394,30 +432,39 @@ fn keep_majority_orientation(
 }
 
 fn majority_orientation(candidates: &[Candidate]) -> Option<[f64; 6]> {
-    let orientations: Vec<[f64; 6]> = candidates.iter().filter_map(|c| c.orientation).collect();
-    let mut best: Option<([f64; 6], usize)> = None;
-    for o in &orientations {
-        let count = orientations
-            .iter()
-            .filter(|p| {
-                p.iter()
-                    .zip(o)
-                    .all(|(a, b)| (a - b).abs() < SAME_ORIENTATION)
-            })
-            .count();
-        if best.is_none_or(|(_, c)| count > c) {
-            best = Some((*o, count));
-        }
-    }
-    best.map(|(o, _)| o)
+    let same = |a: &[f64; 6], b: &[f64; 6]| {
+        a.iter()
+            .zip(b)
+            .all(|(x, y)| (x - y).abs() < SAME_ORIENTATION)
+    };
+    mode(candidates.iter().filter_map(|c| c.orientation), same)
 }
 
 fn most_common<T: PartialEq + Copy>(values: &[T]) -> Option<T> {
-    values
-        .iter()
-        .map(|v| (*v, values.iter().filter(|w| *w == v).count()))
-        .max_by_key(|(_, count)| *count)
-        .map(|(v, _)| v)
+    mode(values.iter().copied(), |a, b| a == b)
+}
+
+/// The most frequent value under `same`. Counts against the distinct values seen so
+/// far (a series has one or a few sizes and orientations), keeping at most
+/// `MAX_DISTINCT` of them so that damaged headers cannot make this quadratic.
+fn mode<T: Copy>(values: impl Iterator<Item = T>, same: impl Fn(&T, &T) -> bool) -> Option<T> {
+    const MAX_DISTINCT: usize = 64;
+    let mut seen: Vec<(T, usize)> = Vec::new();
+    for v in values {
+        if let Some((_, count)) = seen.iter_mut().find(|(w, _)| same(w, &v)) {
+            *count += 1;
+        } else if seen.len() < MAX_DISTINCT {
+            seen.push((v, 1));
+        }
+    }
+    // The first of equally frequent values wins, as the order of the files.
+    let mut best: Option<(T, usize)> = None;
+    for (v, count) in seen {
+        if best.is_none_or(|(_, c)| count > c) {
+            best = Some((v, count));
+        }
+    }
+    best.map(|(v, _)| v)
 }
 
 /// The slice normal (row × column), turned to point towards the head when it has a
@@ -486,7 +533,14 @@ fn order(
     };
     // Gaps are measured against the smallest step: with few slices the median itself
     // can straddle a gap (steps 2.5 and 5 mm have a median of 3.75 mm).
+    // A pair of nearly coincident slices (just above the duplicate tolerance) must not
+    // make every ordinary step look like a gap: below half the median, use the median.
     let shortest = steps.iter().copied().fold(usual, f64::min);
+    let shortest = if shortest < usual / 2.0 {
+        usual
+    } else {
+        shortest
+    };
     for (i, step) in steps.iter().enumerate() {
         if *step > shortest * GAP_FACTOR {
             warnings.push(SeriesWarning::Gap {
@@ -799,5 +853,40 @@ mod tests {
         assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), Some(2.5));
         assert_eq!(most_common::<u8>(&[]), None);
         assert_eq!(most_common(&[1, 2, 2, 3, 2, 1]), Some(2));
+    }
+
+    #[test]
+    fn files_without_series_uid_are_kept_apart_by_what_distinguishes_them() {
+        let mut instances = stack("", &[0.0, 2.5, 5.0]);
+        for (i, inst) in instances.iter_mut().enumerate() {
+            inst.series_number = Some(if i == 1 { 7 } else { 3 });
+        }
+        let studies = build(&instances);
+        assert_eq!(studies[0].series.len(), 2);
+        for series in &studies[0].series {
+            assert!(series.warnings.contains(&SeriesWarning::NoSeriesUid));
+        }
+    }
+
+    #[test]
+    fn colour_images_in_a_ct_series_are_set_aside() {
+        let mut instances = stack("2.1", &[0.0, 2.5, 5.0]);
+        instances[1].samples_per_pixel = 3;
+        let s = only(&instances);
+        assert_eq!(s.slices.len(), 2);
+        assert!(s
+            .warnings
+            .contains(&SeriesWarning::ColourImages { count: 1 }));
+    }
+
+    #[test]
+    fn a_near_duplicate_pair_does_not_turn_every_step_into_a_gap() {
+        let s = only(&stack("2.1", &[0.0, 2.5, 2.515, 5.0, 7.5, 10.0]));
+        let gaps = s
+            .warnings
+            .iter()
+            .filter(|w| matches!(w, SeriesWarning::Gap { .. }))
+            .count();
+        assert_eq!(gaps, 0, "{:?}", s.warnings);
     }
 }

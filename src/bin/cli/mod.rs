@@ -171,20 +171,33 @@ fn print_human(reports: &[FileReport], studies: &[series::Study], chosen: Option
 }
 
 /// Every regular file under `folder`, recursively, in a stable (sorted) order.
+/// Only the top folder must be readable: a subfolder that cannot be read is reported on
+/// stderr and skipped, and linked folders are not followed (no loops).
 fn list_files(folder: &Path) -> std::io::Result<Vec<PathBuf>> {
+    if folder.is_file() {
+        return Ok(vec![folder.to_path_buf()]);
+    }
     let mut out = Vec::new();
     let mut pending = vec![folder.to_path_buf()];
+    let mut top = true;
     while let Some(dir) = pending.pop() {
-        if dir.is_file() {
-            out.push(dir);
-            continue;
-        }
-        for entry in std::fs::read_dir(&dir)? {
-            let path = entry?.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if path.is_file() {
-                out.push(path);
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if top => return Err(e),
+            Err(e) => {
+                eprintln!("sarcoscope: skipped {}: {e}", dir.display());
+                continue;
+            }
+        };
+        top = false;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            match entry.file_type() {
+                Ok(kind) if kind.is_dir() => pending.push(path),
+                Ok(kind) if kind.is_file() => out.push(path),
+                // A link to a file is read; a link to a folder is not followed.
+                Ok(kind) if kind.is_symlink() && path.is_file() => out.push(path),
+                _ => {}
             }
         }
     }

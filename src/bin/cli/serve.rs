@@ -2,7 +2,7 @@
 //! that serving needs nothing beyond this binary, and so that every response carries
 //! the security headers a medical page should have.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
 
@@ -27,8 +27,9 @@ pub fn serve(root: &Path, port: u16) -> Result<(), String> {
 }
 
 fn respond(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
+    // A request head is a few hundred bytes; read at most 16 KiB of it.
+    let mut reader = BufReader::new(stream.try_clone()?.take(16 * 1024));
     let mut request_line = String::new();
-    let mut reader = BufReader::new(stream.try_clone()?);
     reader.read_line(&mut request_line)?;
     // Drain the headers; the body of a GET is empty.
     let mut line = String::new();
