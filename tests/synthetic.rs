@@ -237,3 +237,32 @@ fn absurd_header_sizes_are_refused_in_words_before_allocating() {
     let instance = read_instance(&bytes).expect("header");
     assert_eq!(instance.patient.age_years(), None);
 }
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn a_deflated_data_set_claiming_gigabytes_is_refused_quickly() {
+    use std::io::Write;
+    // A few bytes of deflate whose data set declares a 4 GB private value.
+    let mut dataset = Vec::new();
+    dataset.extend_from_slice(&[0x08, 0x00, 0x60, 0x00, b'C', b'S', 2, 0, b'C', b'T']);
+    dataset.extend_from_slice(&[0x11, 0x00, 0x10, 0x00, b'O', b'B', 0, 0]);
+    dataset.extend_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
+    dataset.extend_from_slice(&[0; 64]);
+    let mut deflater =
+        flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    deflater.write_all(&dataset).expect("deflate");
+    let compressed = deflater.finish().expect("deflate");
+    let meta = FileMetaTableBuilder::new()
+        .transfer_syntax(uids::DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN)
+        .media_storage_sop_class_uid(CT_IMAGE_STORAGE)
+        .media_storage_sop_instance_uid("2.25.99")
+        .build()
+        .expect("meta");
+    let mut bytes = vec![0u8; 128];
+    bytes.extend_from_slice(b"DICM");
+    meta.write(&mut bytes).expect("meta group");
+    bytes.extend_from_slice(&compressed);
+    let (report, _) = inspect_bytes("bomb.dcm", &bytes);
+    let error = report.error.expect("refused");
+    assert!(error.contains("claims"), "{error}");
+}

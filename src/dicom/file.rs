@@ -98,6 +98,9 @@ fn open_impl(bytes: &[u8], header_only: bool) -> Result<ParsedFile, DicomError> 
             };
             let (body, declared) = read_meta_group(bytes, start)
                 .ok_or_else(|| DicomError::Unreadable("damaged file meta group".into()))?;
+            if declared.as_deref() == Some(uids::DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN) {
+                return read_deflated(body, until);
+            }
             // Without a declared syntax dicom-rs refuses the file, and the data set is
             // read (and checked) on its own below.
             if let Some(uid) = declared.as_deref() {
@@ -224,6 +227,35 @@ fn infer_syntax(data: &[u8]) -> Option<&'static str> {
     } else {
         None
     }
+}
+
+/// The most a deflated data set may inflate to: far above any single CT file, far below
+/// what would exhaust a browser tab.
+const MAX_INFLATED_BYTES: u64 = 512 * 1024 * 1024;
+
+/// A deflated data set is inflated here, with a ceiling, so that its element lengths can
+/// be checked like any other before dicom-rs trusts them (a few kilobytes of deflate
+/// can claim gigabytes). The file still reports the syntax it declared.
+fn read_deflated(body: &[u8], until: Until) -> Result<ParsedFile, DicomError> {
+    use std::io::Read;
+    let mut inflated = Vec::new();
+    flate2::read::DeflateDecoder::new(body)
+        .take(MAX_INFLATED_BYTES + 1)
+        .read_to_end(&mut inflated)
+        .map_err(|e| DicomError::Decode {
+            codec: "deflate",
+            detail: e.to_string(),
+        })?;
+    if inflated.len() as u64 > MAX_INFLATED_BYTES {
+        return Err(DicomError::UnsupportedLayout(format!(
+            "the compressed data set inflates to more than {} MB",
+            MAX_INFLATED_BYTES / 1_000_000
+        )));
+    }
+    let mut parsed = read_bare_dataset(&inflated, Some(uids::EXPLICIT_VR_LITTLE_ENDIAN), until)?;
+    parsed.declared_syntax = Some(uids::DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN.to_owned());
+    parsed.had_meta = true;
+    Ok(parsed)
 }
 
 /// Reads a data set without (or past) its meta group, in the `declared` syntax when

@@ -518,6 +518,14 @@ fn decode_scan(data: &[u8], pos: usize, scan: &Scan) -> Result<(Vec<u16>, usize)
     if blocks.saturating_mul(2) > remaining_bits {
         return Err(JpegExtendedError::Truncated);
     }
+    // No CT frame comes near this (512² is 0.26 M); a bigger header is damaged, and
+    // believing it would mean allocating gigabytes.
+    const MAX_SAMPLES: usize = 64 * 1024 * 1024;
+    if width * height > MAX_SAMPLES {
+        return Err(JpegExtendedError::Malformed(format!(
+            "a {width}×{height} frame is larger than any image this tool reads"
+        )));
+    }
     let mut samples = vec![0u16; width * height];
     let max_value = ((1u32 << frame.precision) - 1) as f32;
     let shift = (1u32 << (frame.precision - 1)) as f32;
