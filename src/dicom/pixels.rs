@@ -271,16 +271,12 @@ fn from_fragments(
         )));
     }
     let value = element.value();
-    let fragments: Vec<Vec<u8>> =
-        value
-            .fragments()
-            .map(|f| f.to_vec())
-            .ok_or(DicomError::Decode {
-                codec,
-                detail: "the pixel data is not encapsulated".into(),
-            })?;
+    let fragments = value.fragments().ok_or(DicomError::Decode {
+        codec,
+        detail: "the pixel data is not encapsulated".into(),
+    })?;
     let frames = fragments::split_frames(
-        &fragments,
+        fragments,
         value.offset_table().unwrap_or(&[]),
         layout.frames,
     )
@@ -288,7 +284,7 @@ fn from_fragments(
         codec,
         detail: format!("its fragments do not split into {} frames", layout.frames),
     })?;
-    let mut values = Vec::with_capacity(layout.samples_total());
+    let mut values = Vec::new();
     for codestream in frames {
         values.extend(
             decode(&codestream)?

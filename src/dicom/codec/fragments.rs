@@ -23,7 +23,7 @@ pub fn split_frames(
     if offset_table.len() == frames {
         return split_by_offsets(fragments, offset_table);
     }
-    let mut out: Vec<Vec<u8>> = Vec::with_capacity(frames);
+    let mut out: Vec<Vec<u8>> = Vec::with_capacity(frames.min(fragments.len()));
     for fragment in fragments {
         match out.last_mut() {
             Some(current) if !fragment.starts_with(&[0xFF, 0xD8]) => {
