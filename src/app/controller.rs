@@ -10,7 +10,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{ErrorEvent, File, MessageEvent, Worker};
 
-use super::protocol::{FromWorker, ToWorker};
+use super::protocol::{files_of, FromWorker, ToWorker};
 use super::render::{Window, PRESETS};
 use crate::dicom::series::{self, Study};
 use crate::dicom::Instance;
@@ -596,15 +596,7 @@ fn on_message(data: &JsValue) {
             ));
         }
         FromWorker::DemoFiles { names } => {
-            let files: Vec<File> = Reflect::get(data, &"files".into())
-                .map(|v| {
-                    Array::from(&v)
-                        .iter()
-                        .filter_map(|f| f.dyn_into::<File>().ok())
-                        .collect()
-                })
-                .unwrap_or_default();
-            add_files(files, names);
+            add_files(files_of(data), names);
         }
         FromWorker::DemoFailed { message } => {
             ui.status

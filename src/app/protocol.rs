@@ -70,3 +70,16 @@ pub enum FromWorker {
         message: String,
     },
 }
+
+/// The File handles a message carries beside its JSON (either direction).
+pub fn files_of(message: &wasm_bindgen::JsValue) -> Vec<web_sys::File> {
+    use wasm_bindgen::JsCast;
+    js_sys::Reflect::get(message, &"files".into())
+        .map(|v| {
+            js_sys::Array::from(&v)
+                .iter()
+                .filter_map(|f| f.dyn_into::<web_sys::File>().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}

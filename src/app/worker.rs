@@ -6,7 +6,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Blob, DedicatedWorkerGlobalScope, File, FileReaderSync, MessageEvent};
 
-use super::protocol::{FromWorker, ToWorker};
+use super::protocol::{files_of, FromWorker, ToWorker};
 use crate::dicom::{self, DicomError, Instance};
 use crate::inspect::{self, FileReport};
 use crate::l3;
@@ -31,15 +31,7 @@ fn handle(scope: &DedicatedWorkerGlobalScope, data: &JsValue) {
     else {
         return;
     };
-    let files: Vec<File> = Reflect::get(data, &"files".into())
-        .ok()
-        .map(|v| {
-            Array::from(&v)
-                .iter()
-                .filter_map(|f| f.dyn_into::<File>().ok())
-                .collect()
-        })
-        .unwrap_or_default();
+    let files = files_of(data);
     match serde_json::from_str::<ToWorker>(&json) {
         Ok(ToWorker::Headers { first }) => read_headers(scope, &files, first),
         Ok(ToWorker::Volume {
