@@ -4,13 +4,19 @@
 use super::bones::Lateral;
 use super::{Evidence, L3Result, L3Status, Trace, VertebraFound};
 
-/// Bone connected to the spine reaching this far sideways (mm) marks the sacrum: the
-/// sacral alae and the ilium behind the sacroiliac joints. A lumbar body is at most
-/// ~25 mm wide either side of the midline at the level of its body.
-pub const SACRAL_REACH_MM: f64 = 45.0;
-/// Fewest slices of sacral reach for the sacrum to count, so a transverse process or
-/// an osteophyte on one slice does not.
-pub const MIN_SACRAL_SLICES: usize = 3;
+/// Bone connected to the spine reaching this far sideways (mm) at the level of the
+/// vertebral body marks the sacrum: the sacral alae and the ilium behind the sacroiliac
+/// joints reach 60–100 mm. A lumbar body is at most ~25 mm wide either side of the
+/// midline, but the large transverse processes of L5 reach ~45 mm and partly overlap
+/// the body level, so the threshold stays well above them.
+pub const SACRAL_REACH_MM: f64 = 55.0;
+/// Least height (mm) over which sacral reach must be seen for the sacrum to count (the
+/// slices of the block times the slice spacing), so that a transverse process or an
+/// osteophyte on one slice does not; two 4 mm or three 3 mm slices are enough (a scan
+/// that stops just below the L5–S1 disc shows only the top of the alae).
+pub const MIN_SACRAL_HEIGHT_MM: f64 = 6.0;
+/// Slices of sacral reach closer than this (mm) belong to one block.
+pub const SACRAL_BLOCK_GAP_MM: f64 = 10.0;
 /// Unconnected bone beside the spine that counts as a rib or an iliac wing (mm²) and
 /// how far out it must lie on average (mm): beyond transverse processes.
 pub const FREE_BONE_MIN_MM2: f64 = 100.0;
@@ -39,8 +45,8 @@ const NAMES_UP: [&str; 6] = ["L5", "L4", "L3", "L2", "L1", "T12"];
 pub fn label(t: &Trace) -> L3Result {
     let z = &t.z_mm;
     let mut notes = Vec::new();
-    let sacral_top = sacrum_top(&t.lateral, z);
     let rib_low = lowest_rib(&t.lateral, z);
+    let sacral_top = sacrum_top(&t.lateral, z, rib_low);
     let period = period_mm(t);
     let mut discs = clean_discs(t, period);
     let reference_disc = match sacral_top {
@@ -184,29 +190,43 @@ fn nearest(z: &[f64], target: f64) -> Option<usize> {
     (0..z.len()).min_by(|&a, &b| (z[a] - target).abs().total_cmp(&(z[b] - target).abs()))
 }
 
-/// The top (mm) of the lowest block of slices where bone connected to the spine
-/// reaches the iliac bones.
-fn sacrum_top(lateral: &[Lateral], z: &[f64]) -> Option<f64> {
-    let sacral: Vec<usize> = (0..lateral.len())
-        .filter(|&k| lateral[k].reach_mm >= SACRAL_REACH_MM)
-        .collect();
-    if sacral.len() < MIN_SACRAL_SLICES {
-        return None;
-    }
-    // The block containing the most sacral slices within 30 mm below its top, taken
-    // from the lowest upward; the sacrum is the lowest part of the spine.
-    let mut best: Option<usize> = None;
-    for &k in &sacral {
-        let zk = *z.get(k)?;
-        let n = sacral
-            .iter()
-            .filter(|&&j| z.get(j).is_some_and(|&zj| zj <= zk && zk - zj <= 30.0))
-            .count();
-        if n >= MIN_SACRAL_SLICES {
-            best = Some(k);
+/// The top (mm) of the highest block of slices where bone connected to the spine
+/// reaches the iliac bones, among the blocks at least [`MIN_SACRAL_HEIGHT_MM`] high that
+/// lie below `below_mm` (the lowest rib, when ribs were seen): a rib head joined to its
+/// vertebra by partial volume gives the same reach, and rib heads lie above the lowest
+/// rib, which descends from its head. The highest, because the alae and the sacroiliac
+/// joints are widest at S1 and S2, and the reach below them (lower sacrum, coccyx) is
+/// patchy.
+fn sacrum_top(lateral: &[Lateral], z: &[f64], below_mm: Option<f64>) -> Option<f64> {
+    let spacing = slice_spacing_mm(z);
+    let mut blocks: Vec<(f64, usize)> = Vec::new(); // (top, slices)
+    for (l, &zk) in lateral.iter().zip(z) {
+        if l.reach_mm < SACRAL_REACH_MM || below_mm.is_some_and(|b| zk >= b) {
+            continue;
+        }
+        match blocks.last_mut() {
+            Some((top, n)) if zk - *top <= SACRAL_BLOCK_GAP_MM => {
+                *top = zk;
+                *n += 1;
+            }
+            _ => blocks.push((zk, 1)),
         }
     }
-    best.and_then(|k| z.get(k).copied())
+    blocks
+        .iter()
+        .rev()
+        .find(|&&(_, n)| n as f64 * spacing >= MIN_SACRAL_HEIGHT_MM)
+        .map(|&(top, _)| top)
+}
+
+/// The median distance between consecutive slices (mm), 1 when there is no pair.
+fn slice_spacing_mm(z: &[f64]) -> f64 {
+    let mut d: Vec<f64> = z.windows(2).map(|w| (w[1] - w[0]).abs()).collect();
+    if d.is_empty() {
+        return 1.0;
+    }
+    d.sort_by(f64::total_cmp);
+    d[d.len() / 2]
 }
 
 /// The lowest slice (mm) of the block of rib bone that reaches the top of the scan,

@@ -17,6 +17,11 @@ pub const STRIP_HALF_MM: f64 = 8.0;
 /// Shortest front-to-back bone run taken for a vertebral body (mm); a spinous process
 /// or an aorta seen obliquely can be longer, which the smoothing along z handles.
 pub const MIN_BODY_DEPTH_MM: f64 = 15.0;
+/// Narrowest left–right extent of bone taken for a vertebral body (mm): lumbar and
+/// lower thoracic bodies are 35–50 mm wide, a spinous process or a lamina cut along
+/// the midline at most ~15 mm (with partial volume), and it can be longer front to
+/// back than the body (in the phantom it is), so depth alone cannot tell them apart.
+pub const MIN_BODY_WIDTH_MM: f64 = 26.0;
 /// Fewest body samples for a slice to count (mm² of body): less is an empty slice.
 pub const MIN_BODY_AREA_MM2: f64 = 5000.0;
 /// Window of the median along z (mm either side): more than a disc, less than the
@@ -80,15 +85,46 @@ pub fn find(plane: &Plane, s: &Sampling) -> SliceSpine {
         .collect();
     SliceSpine {
         centre_x: Some(cx),
-        body: pick_body(&strip, s),
+        body: pick_body(&strip, s, |r| bone_width_mm(plane, s, cx, r)),
     }
 }
 
+/// The left–right extent (mm) of bone around column `cx` at row `row`: samples at or
+/// above [`BODY_BONE_HU`], walking outwards from the centre and allowing one-sample
+/// gaps (trabecular bone of an osteoporotic body is patchy at 2 mm).
+fn bone_width_mm(plane: &Plane, s: &Sampling, cx: f64, row: usize) -> f64 {
+    let c0 = cx.round() as isize;
+    let r = row as isize;
+    let limit = (60.0 / s.mm_x).round() as isize;
+    let walk = |step: isize| {
+        let mut last = 0isize;
+        let mut k = 0isize;
+        while k.abs() < limit {
+            k += step;
+            if plane.at(c0 + k, r) >= BODY_BONE_HU {
+                last = k;
+            } else if plane.at(c0 + k + step, r) < BODY_BONE_HU {
+                break;
+            }
+        }
+        last.abs()
+    };
+    if plane.at(c0, r) < BODY_BONE_HU && plane.at(c0 - 1, r) < BODY_BONE_HU {
+        return 0.0;
+    }
+    (walk(-1) + walk(1) + 1) as f64 * s.mm_x
+}
+
 /// The vertebral body among the bone runs of the strip (front to back): the longest
-/// run. At the midline a lumbar or lower thoracic body is 30–45 mm deep, longer than
+/// run that is as wide as a body ([`MIN_BODY_WIDTH_MM`], measured by `width_mm` at the
+/// run's middle and quarter rows, the median of the three). At the midline a lumbar or lower thoracic body is 30–45 mm deep, longer than
 /// the lamina and spinous process behind it (the canal separates them) and than an
 /// aorta in front; a stray choice (on a disc slice) is removed by the smoothing along z.
-fn pick_body(strip: &[f32], s: &Sampling) -> Option<(usize, usize)> {
+fn pick_body(
+    strip: &[f32],
+    s: &Sampling,
+    width_mm: impl Fn(usize) -> f64,
+) -> Option<(usize, usize)> {
     let mut runs: Vec<(usize, usize)> = Vec::new();
     let mut start = None;
     for (r, &v) in strip.iter().enumerate() {
@@ -105,7 +141,20 @@ fn pick_body(strip: &[f32], s: &Sampling) -> Option<(usize, usize)> {
         runs.push((a, strip.len().saturating_sub(1)));
     }
     let long = |run: &(usize, usize)| (run.1 + 1 - run.0) as f64 * s.mm_y >= MIN_BODY_DEPTH_MM;
-    runs.into_iter().filter(long).max_by_key(|(a, b)| b - a)
+    let wide = |run: &(usize, usize)| {
+        let quarter = (run.1 - run.0) / 4;
+        let mut w = [
+            width_mm(run.0 + quarter),
+            width_mm((run.0 + run.1) / 2),
+            width_mm(run.1 - quarter),
+        ];
+        w.sort_by(f64::total_cmp);
+        w[1] >= MIN_BODY_WIDTH_MM
+    };
+    runs.into_iter()
+        .filter(long)
+        .filter(wide)
+        .max_by_key(|(a, b)| b - a)
 }
 
 /// Smooths the per-slice candidates into one track (one point per slice), or `None`

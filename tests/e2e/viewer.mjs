@@ -82,6 +82,12 @@ try {
     assert.match(await page.inputValue("#height"), /^1[5-9]\d$/);
     assert.equal((await page.locator("#problems li").allTextContents()).length, 0);
   });
+  await check("the demo's L3 is found where the phantom put it (slice 27, exact by construction)", async () => {
+    const summary = await page.textContent("#level-summary");
+    const m = /L3 found automatically at slice (\d+)/.exec(summary);
+    assert.ok(m, `no automatic L3 on the demo: "${summary}"`);
+    assert.ok(Math.abs(Number(m[1]) - 27) <= 1, `demo L3 at slice ${m[1]}`);
+  });
   await page.screenshot({ path: join(artifacts, "e2e-demo.png"), fullPage: true });
 
   const files = readdirSync(series).filter((f) => f.endsWith(".dcm")).sort().map((f) => join(series, f));
