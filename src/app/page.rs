@@ -277,6 +277,7 @@ fn Viewer(ui: Ui) -> impl IntoView {
             render::draw_row_marker(&c, row, render::CURRENT_SLICE);
             if let Some(level) = &level {
                 render::draw_vertebra_labels(&s, &level.vertebrae, h.slices);
+                render::draw_vertebra_labels(&c, &level.vertebrae, h.slices);
             }
             set_physical_size(&a, &s, &c, v);
         });
@@ -402,7 +403,7 @@ fn Viewer(ui: Ui) -> impl IntoView {
                 </figure>
                 <figure class="reformat">
                     <canvas id="sagittal" node_ref=sagittal on:click=move |ev| pick_slice(sagittal.get(), ev)></canvas>
-                    <figcaption>"Sagittal (line: current slice)"</figcaption>
+                    <figcaption>"Sagittal — yellow: current slice, blue: L3 and vertebra labels"</figcaption>
                     <canvas id="coronal" node_ref=coronal on:click=move |ev| pick_slice(coronal.get(), ev)></canvas>
                     <figcaption>"Coronal"</figcaption>
                 </figure>
@@ -658,6 +659,16 @@ fn LevelPanel(ui: Ui) -> impl IntoView {
         })
     };
     let notes = move || ui.level.get().map(|l| l.evidence.notes).unwrap_or_default();
+    let evidence = move || {
+        let e = ui.level.get()?.evidence;
+        let seen = |yes: bool| if yes { "seen" } else { "not seen" };
+        Some(format!(
+            "Evidence: sacrum {}, last rib {}, {} vertebra(e) counted.",
+            seen(e.sacrum_seen),
+            seen(e.last_rib_seen),
+            e.vertebrae_counted
+        ))
+    };
     let set_here = move |_| {
         ui.l3_choice.set(Some(L3Choice {
             slice: ui.slice.get_untracked(),
@@ -683,6 +694,7 @@ fn LevelPanel(ui: Ui) -> impl IntoView {
             <h2>"Level (L3)"</h2>
             <p id="level-summary">{summary}</p>
             <p id="level-choice" class="choice">{choice}</p>
+            <p id="level-evidence" class="hint">{evidence}</p>
             <ul class="notes">{move || notes().into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}</ul>
             <button id="goto-l3" on:click=go_to>"Go to the L3 slice"</button>
             <button id="set-l3" on:click=set_here>"Use the current slice as L3"</button>

@@ -114,6 +114,7 @@ try {
     assert.ok(opened >= 73 && opened <= 74, `L3 slice ${opened} is not within one slice of 73.5`);
     assert.match(await page.textContent("#slice-label"), new RegExp(`Slice ${opened} / 112`));
     assert.match(await page.textContent("#level-choice"), new RegExp(`Measurement slice: ${opened} \\(automatic\\)`));
+    assert.match(await page.textContent("#level-evidence"), /sacrum seen, last rib seen/);
   });
 
   await check("HU under the cursor equals the file's value at a known pixel", async () => {
