@@ -33,8 +33,22 @@ pub const DEFAULT_PERIOD_MM: f64 = 33.0;
 pub const PERIOD_RANGE_MM: (f64, f64) = (20.0, 45.0);
 /// Two discs closer than this fraction of the period: the shallower is a false one.
 pub const MERGE_FRACTION: f64 = 0.6;
-/// A gap longer than this fraction of the period holds a missed disc.
-pub const SPLIT_FRACTION: f64 = 1.6;
+/// The next disc up is looked for within this fraction of the period either side of
+/// where the regular spacing puts it: lumbar and lower thoracic bodies differ from
+/// their neighbours by less than a quarter of their height, and the middle of a body
+/// (where the basivertebral veins make a false dip) is half a period away.
+pub const GUIDE_FRACTION: f64 = 0.25;
+/// Least depth (HU) of a dip accepted in that window on the lightly smoothed profile:
+/// the mean of one slice's body box varies by ~5 HU with noise, and a window where a
+/// disc is expected needs less evidence than a free search ([`MIN_DISC_DEPTH_HU`] on
+/// the smoothed profile).
+///
+/// [`MIN_DISC_DEPTH_HU`]: super::profile::MIN_DISC_DEPTH_HU
+pub const MIN_GUIDED_DEPTH_HU: f64 = 10.0;
+/// Least part of a vertebra (fraction of the period) the series must hold for a
+/// vertebra cut by the top or the bottom of the series to be named: a third of a body
+/// is recognisable as one, an endplate is not.
+pub const MIN_PARTIAL_FRACTION: f64 = 1.0 / 3.0;
 /// The L5–S1 disc lies within this distance above the top of the sacroiliac fusion
 /// (mm); further, it was missed and is put there.
 pub const L5_S1_REACH_MM: f64 = 15.0;
@@ -47,8 +61,9 @@ pub fn label(t: &Trace) -> L3Result {
     let mut notes = Vec::new();
     let rib_low = lowest_rib(&t.lateral, z);
     let sacral_top = sacrum_top(&t.lateral, z, rib_low);
-    let period = period_mm(t);
-    let mut discs = clean_discs(t, period);
+    let all: Vec<f64> = t.discs.iter().map(|d| d.z_mm).collect();
+    let mut period = period_mm(&all).unwrap_or(DEFAULT_PERIOD_MM);
+    let mut discs = merge_discs(t, period);
     let reference_disc = match sacral_top {
         Some(top) => {
             discs.retain(|&d| d >= top - L5_S1_REACH_MM);
@@ -66,8 +81,27 @@ pub fn label(t: &Trace) -> L3Result {
         }
         None => None,
     };
-    // Segments between consecutive discs, inferior first, with the last one open.
-    let mut segments: Vec<(f64, f64)> = discs.windows(2).map(|w| (w[0], w[1])).collect();
+    // Minima inside the sacrum (its fused segments, the foramina) are not discs: the
+    // period is measured again above it.
+    if reference_disc.is_some() {
+        period = period_mm(&discs).unwrap_or(period);
+    }
+    let (discs, guided) = follow_discs(&discs, period, t);
+    if guided > 0 {
+        notes.push(format!(
+            "{guided} disc{} found as a shallow dip where the regular spacing of the discs below puts {}",
+            if guided == 1 { "" } else { "s" },
+            if guided == 1 { "it" } else { "them" }
+        ));
+    }
+    // Segments between consecutive discs, inferior first, with the last one open (and,
+    // when the sacrum is not the reference, the first one too: a vertebra cut by the
+    // bottom of the series).
+    let mut segments: Vec<(f64, f64)> = Vec::new();
+    if let (None, Some(&first)) = (reference_disc, discs.first()) {
+        segments.push((first - period, first));
+    }
+    segments.extend(discs.windows(2).map(|w| (w[0], w[1])));
     if let Some(&last) = discs.last() {
         segments.push((last, last + period));
     }
@@ -133,6 +167,7 @@ pub fn label(t: &Trace) -> L3Result {
         z.iter().copied().fold(f64::NEG_INFINITY, f64::max),
     );
     let mut vertebrae = Vec::new();
+    let mut clipped: Vec<&str> = Vec::new();
     let mut l3_z = None;
     for (k, name) in NAMES_UP.iter().enumerate() {
         let Some(&(lo, hi)) = usize::try_from(l5 + k as isize)
@@ -145,17 +180,29 @@ pub fn label(t: &Trace) -> L3Result {
         if *name == "L3" {
             l3_z = Some(centre);
         }
-        if centre < z_lo || centre > z_hi {
+        // The part in the series: a vertebra cut by its top or bottom is named when
+        // enough of it is seen, with its slices and centre clipped to the series.
+        let (seen_lo, seen_hi) = (lo.max(z_lo), hi.min(z_hi));
+        if seen_hi - seen_lo < MIN_PARTIAL_FRACTION * (hi - lo) {
             continue;
         }
-        let first = z.iter().position(|&v| v >= lo).unwrap_or(0);
-        let last = z.iter().rposition(|&v| v <= hi).unwrap_or(0);
+        if seen_lo > lo || seen_hi < hi {
+            clipped.push(*name);
+        }
+        let first = z.iter().position(|&v| v >= seen_lo).unwrap_or(0);
+        let last = z.iter().rposition(|&v| v <= seen_hi).unwrap_or(0);
         vertebrae.push(VertebraFound {
             name: (*name).to_owned(),
             slice_first: first,
             slice_last: last.max(first),
-            z_mm_centre: centre,
+            z_mm_centre: (seen_lo + seen_hi) / 2.0,
         });
+    }
+    if !clipped.is_empty() {
+        notes.push(format!(
+            "{} cut by the edge of the series: only the part in it is shown",
+            clipped.join(" and ")
+        ));
     }
     vertebrae.reverse();
     vertebrae.sort_by(|a, b| a.z_mm_centre.total_cmp(&b.z_mm_centre));
@@ -265,26 +312,24 @@ fn lowest_rib(lateral: &[Lateral], z: &[f64]) -> Option<f64> {
     }
 }
 
-/// The vertebral period (mm): the median spacing of consecutive discs within the
-/// plausible range.
-fn period_mm(t: &Trace) -> f64 {
-    let mut spacings: Vec<f64> = t
-        .discs
+/// The vertebral period (mm): the median spacing of consecutive discs (mm, inferior
+/// first) within the plausible range; `None` without such a spacing.
+fn period_mm(discs: &[f64]) -> Option<f64> {
+    let mut spacings: Vec<f64> = discs
         .windows(2)
-        .map(|w| w[1].z_mm - w[0].z_mm)
+        .map(|w| w[1] - w[0])
         .filter(|d| *d >= PERIOD_RANGE_MM.0 && *d <= PERIOD_RANGE_MM.1)
         .collect();
     if spacings.is_empty() {
-        return DEFAULT_PERIOD_MM;
+        return None;
     }
     spacings.sort_by(f64::total_cmp);
-    spacings[spacings.len() / 2]
+    Some(spacings[spacings.len() / 2])
 }
 
-/// Disc heights (mm): a false disc closer than [`MERGE_FRACTION`] of a period to a
-/// deeper one is dropped, and a gap over [`SPLIT_FRACTION`] periods gets the missed
-/// discs spread evenly through it.
-fn clean_discs(t: &Trace, period: f64) -> Vec<f64> {
+/// Disc heights (mm), inferior first: a false disc closer than [`MERGE_FRACTION`] of a
+/// period to a deeper one is dropped.
+fn merge_discs(t: &Trace, period: f64) -> Vec<f64> {
     let mut discs = t.discs.clone();
     loop {
         let close = discs
@@ -298,18 +343,49 @@ fn clean_discs(t: &Trace, period: f64) -> Vec<f64> {
         };
         discs.remove(drop);
     }
-    let mut out: Vec<f64> = Vec::new();
-    for (i, d) in discs.iter().enumerate() {
-        if let Some(prev) = i.checked_sub(1).and_then(|j| discs.get(j)) {
-            let gap = d.z_mm - prev.z_mm;
-            if gap > SPLIT_FRACTION * period {
-                let n = (gap / period).round().max(1.0) as usize;
-                for m in 1..n {
-                    out.push(prev.z_mm + gap * m as f64 / n as f64);
-                }
-            }
+    discs.iter().map(|d| d.z_mm).collect()
+}
+
+/// The discs followed up from the lowest one by their regular spacing, and how many
+/// were found by the guided search. The next disc is expected one `period` above the
+/// last, within [`GUIDE_FRACTION`] of a period: a disc found there is taken; else the
+/// deepest dip there on the lightly smoothed profile, when at least
+/// [`MIN_GUIDED_DEPTH_HU`] deep (a thin or tilted disc that the smoothing hid); else,
+/// when discs were found further up, the gap is split evenly (the disc was missed).
+/// Discs between the windows are false (a dip in the middle of an osteoporotic body)
+/// and dropped. The search stops at the top of the series: no disc is made up there.
+fn follow_discs(discs: &[f64], period: f64, t: &Trace) -> (Vec<f64>, usize) {
+    let Some(&first) = discs.first() else {
+        return (Vec::new(), 0);
+    };
+    let z_hi = t.z_mm.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mut chain = vec![first];
+    let mut guided = 0;
+    let mut last = first;
+    loop {
+        let expected = last + period;
+        let (lo, hi) = (
+            expected - GUIDE_FRACTION * period,
+            expected + GUIDE_FRACTION * period,
+        );
+        if lo > z_hi {
+            break;
         }
-        out.push(d.z_mm);
+        let next = if let Some(&d) = discs.iter().find(|&&d| d >= lo && d <= hi) {
+            d
+        } else if let Some(d) = super::profile::guided_dip(&t.light, &t.z_mm, lo, hi)
+            .filter(|d| d.depth_hu >= MIN_GUIDED_DEPTH_HU)
+        {
+            guided += 1;
+            d.z_mm
+        } else if let Some(&beyond) = discs.iter().find(|&&d| d > hi) {
+            let n = ((beyond - last) / period).round().max(1.0);
+            last + (beyond - last) / n
+        } else {
+            break;
+        };
+        chain.push(next);
+        last = next;
     }
-    out
+    (chain, guided)
 }

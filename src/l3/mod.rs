@@ -3,7 +3,9 @@
 //!
 //! The method works in millimetres on a downsampled copy of each slice ([`plane`]):
 //! 1. [`spine`]: the vertebral body on a mid-sagittal strip, smoothed along z;
-//! 2. [`profile`]: the HU inside the bodies along z, whose minima are the discs;
+//! 2. [`profile`]: the HU inside the bodies along z, whose minima are the discs (the
+//!    discs above the clear ones are then followed by their regular spacing, which finds
+//!    the thin, tilted discs of the thoracolumbar junction);
 //! 3. [`bones`]: bone beside the spine (sacrum fused to the ilium, ribs, iliac wings);
 //! 4. [`labels`]: vertebrae named by counting up from the sacrum and down from the last
 //!    rib, and L3 taken from the count; disagreement lowers the confidence.
@@ -71,6 +73,8 @@ pub struct Trace {
     pub z_mm: Vec<f64>,
     pub profile: Vec<Option<f64>>,
     pub smoothed: Vec<f64>,
+    /// The profile lightly smoothed, for the guided search of discs the smoothing hides.
+    pub light: Vec<f64>,
     pub lateral: Vec<bones::Lateral>,
     pub track: Vec<spine::TrackPoint>,
     pub discs: Vec<profile::Disc>,
@@ -126,10 +130,12 @@ pub fn measure(volume: &Volume) -> Result<Trace, String> {
     }
     let smoothed = profile::smooth(&profile, &z_mm);
     let discs = profile::discs(&smoothed, &z_mm);
+    let light = profile::smooth_light(&profile, &z_mm);
     Ok(Trace {
         z_mm,
         profile,
         smoothed,
+        light,
         lateral,
         track,
         discs,

@@ -24,6 +24,16 @@ pub const MIN_DISC_DEPTH_HU: f64 = 15.0;
 /// How far either side of a minimum the neighbouring bodies are looked for (mm): about
 /// half a vertebral period.
 pub const DEPTH_REACH_MM: f64 = 15.0;
+/// Light smoothing for the guided search (mm, half window of a mean): a single 3 mm
+/// slice is kept as it is, because a thin or tilted disc (L1–L2, T12–L1) shows on one
+/// slice only and the [`SMOOTH_HALF_MM`] mean wipes it out; thinner slices are averaged
+/// over about a disc's half-height.
+pub const LIGHT_SMOOTH_HALF_MM: f64 = 1.5;
+/// How far above and below a candidate disc its flanking endplates are looked for by
+/// the guided search (mm): half a disc plus the partial volume of one slice, so the
+/// bright endplates of an osteoporotic body count as the bone on either side, not the
+/// darker middle of the body.
+pub const DIP_FLANK_MM: f64 = 6.0;
 
 /// The mean HU in the body box of one slice, `None` where nothing could be sampled.
 pub fn body_mean(plane: &Plane, s: &Sampling, t: &TrackPoint) -> Option<f64> {
@@ -47,13 +57,23 @@ pub fn body_mean(plane: &Plane, s: &Sampling, t: &TrackPoint) -> Option<f64> {
 /// The profile smoothed by a running mean over ±[`SMOOTH_HALF_MM`], gaps filled from
 /// the nearest value.
 pub fn smooth(profile: &[Option<f64>], z_mm: &[f64]) -> Vec<f64> {
+    smooth_over(profile, z_mm, SMOOTH_HALF_MM)
+}
+
+/// The profile smoothed over ±[`LIGHT_SMOOTH_HALF_MM`], for [`guided_dip`].
+pub fn smooth_light(profile: &[Option<f64>], z_mm: &[f64]) -> Vec<f64> {
+    smooth_over(profile, z_mm, LIGHT_SMOOTH_HALF_MM)
+}
+
+/// A running mean over ±`half_mm`, gaps filled from the nearest value.
+fn smooth_over(profile: &[Option<f64>], z_mm: &[f64], half_mm: f64) -> Vec<f64> {
     (0..profile.len())
         .map(|k| {
             let zk = z_mm.get(k).copied().unwrap_or(0.0);
             let (mut sum, mut n) = (0.0, 0);
             for (j, v) in profile.iter().enumerate() {
                 if let (Some(v), Some(zj)) = (v, z_mm.get(j)) {
-                    if (zj - zk).abs() <= SMOOTH_HALF_MM + 1e-6 {
+                    if (zj - zk).abs() <= half_mm + 1e-6 {
                         sum += v;
                         n += 1;
                     }
@@ -143,6 +163,44 @@ pub fn discs(smoothed: &[f64], z_mm: &[f64]) -> Vec<Disc> {
     }
     kept.sort_by(|a, b| a.slice.total_cmp(&b.slice));
     kept
+}
+
+/// The disc expected between `lo_mm` and `hi_mm` (a window the regular spacing of the
+/// discs below predicts), on the lightly smoothed profile: the slice most below the
+/// brightest values within [`DIP_FLANK_MM`] on both sides (the smaller side), refined
+/// with a parabola. A slice at the edge of the series, without values on both sides,
+/// cannot be one. `None` when no slice in the window is lower than both flanks.
+pub fn guided_dip(light: &[f64], z_mm: &[f64], lo_mm: f64, hi_mm: f64) -> Option<Disc> {
+    let n = light.len().min(z_mm.len());
+    let flank = |k: usize, range: &mut dyn Iterator<Item = usize>| {
+        range
+            .take_while(|&j| (z_mm[j] - z_mm[k]).abs() <= DIP_FLANK_MM + 1e-6)
+            .map(|j| light[j])
+            .fold(f64::NEG_INFINITY, f64::max)
+    };
+    let best = (1..n.saturating_sub(1))
+        .filter(|&k| z_mm[k] >= lo_mm && z_mm[k] <= hi_mm)
+        .map(|k| {
+            let below = flank(k, &mut (0..k).rev());
+            let above = flank(k, &mut (k + 1..n));
+            (k, below.min(above) - light[k])
+        })
+        .filter(|(_, depth)| depth.is_finite() && *depth > 0.0)
+        .max_by(|a, b| a.1.total_cmp(&b.1))?;
+    let (k, depth) = best;
+    let (a, b, c) = (light[k - 1], light[k], light[k + 1]);
+    let curvature = a - 2.0 * b + c;
+    let offset = if curvature > 0.0 {
+        (0.5 * (a - c) / curvature).clamp(-0.5, 0.5)
+    } else {
+        0.0
+    };
+    let slice = k as f64 + offset;
+    Some(Disc {
+        slice,
+        z_mm: interpolate(z_mm, slice),
+        depth_hu: depth,
+    })
 }
 
 fn return_depth(below: f64, above: f64, b: f64) -> f64 {
