@@ -34,6 +34,8 @@ pub struct Ui {
     pub reports: RwSignal<Vec<FileReport>>,
     /// The automatic L3 search on the loaded volume.
     pub level: RwSignal<Option<L3Result>>,
+    /// How long the automatic L3 search took in the worker (milliseconds).
+    pub level_ms: RwSignal<Option<f64>>,
     /// The slice measurements will use, and how it was chosen (kept for the report).
     pub l3_choice: RwSignal<Option<L3Choice>>,
 }
@@ -90,6 +92,7 @@ impl Ui {
             status: RwSignal::new(String::new()),
             reports: RwSignal::new(Vec::new()),
             level: RwSignal::new(None),
+            level_ms: RwSignal::new(None),
             l3_choice: RwSignal::new(None),
         }
     }
@@ -516,6 +519,7 @@ fn on_message(data: &JsValue) {
             header,
             failures,
             level,
+            level_ms,
         } => {
             let hu = Reflect::get(data, &"buffer".into())
                 .ok()
@@ -568,6 +572,7 @@ fn on_message(data: &JsValue) {
                 .set(choice.as_ref().map_or(slices / 2, |c| c.slice));
             ui.l3_choice.set(choice);
             ui.level.set(Some(*level));
+            ui.level_ms.set(Some(level_ms));
             ui.volume_version.update(|v| *v += 1);
             ui.status.set(format!("{slices} slice(s) loaded."));
         }

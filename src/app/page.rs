@@ -662,8 +662,13 @@ fn LevelPanel(ui: Ui) -> impl IntoView {
     let evidence = move || {
         let e = ui.level.get()?.evidence;
         let seen = |yes: bool| if yes { "seen" } else { "not seen" };
+        let took = ui
+            .level_ms
+            .get()
+            .map(|ms| format!(" Searched in {ms:.0} ms."))
+            .unwrap_or_default();
         Some(format!(
-            "Evidence: sacrum {}, last rib {}, {} vertebra(e) counted.",
+            "Evidence: sacrum {}, last rib {}, {} vertebra(e) counted.{took}",
             seen(e.sacrum_seen),
             seen(e.last_rib_seen),
             e.vertebrae_counted

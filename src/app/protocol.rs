@@ -48,11 +48,12 @@ pub enum FromWorker {
         total: usize,
     },
     /// The voxels (i16 HU) are the message's buffer; `failures` are (file, message);
-    /// `level` is the automatic L3 search on the decoded volume.
+    /// `level` is the automatic L3 search on the decoded volume, which took `level_ms`.
     Volume {
         header: Box<VolumeHeader>,
         failures: Vec<(usize, String)>,
         level: Box<L3Result>,
+        level_ms: f64,
     },
     VolumeFailed {
         message: String,

@@ -115,7 +115,9 @@ fn decode_volume(
     );
     match loaded {
         Ok((vol, failures)) => {
+            let started = js_sys::Date::now();
             let level = Box::new(l3::locate(&vol));
+            let level_ms = js_sys::Date::now() - started;
             let buffer = js_sys::Int16Array::from(vol.hu.as_slice()).buffer();
             let failures = failures
                 .into_iter()
@@ -127,6 +129,7 @@ fn decode_volume(
                     header: Box::new(vol.header),
                     failures,
                     level,
+                    level_ms,
                 },
                 Some(buffer.into()),
             );

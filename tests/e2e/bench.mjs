@@ -8,13 +8,17 @@
 // Then the whole shared corpus (data/dicom): "Check every file" decodes every file
 // completely in the worker; timed from the click until the status says "Checked".
 //
-// Usage: node tests/e2e/bench.mjs <base-url> <shared-dir> [runs]
+// With a third argument, a folder holding a large series (scripts/bench writes a
+// 512×512×300 phantom with `sarcoscope phantom`), that series is loaded too and the
+// worker's own timing of the automatic L3 search is read off the page.
+//
+// Usage: node tests/e2e/bench.mjs <base-url> <shared-dir> [large-series-dir] [runs]
 import { chromium } from "playwright-core";
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { availableParallelism, machine as arch } from "node:os";
 import { join } from "node:path";
 
-const [base, shared, runsArg] = process.argv.slice(2);
+const [base, shared, large, runsArg] = process.argv.slice(2);
 const runs = Number(runsArg || 3);
 const series = join(shared, "data/ct/totalseg-example/series-dicom");
 const files = readdirSync(series).filter((f) => f.endsWith(".dcm")).sort().map((f) => join(series, f));
@@ -117,6 +121,25 @@ try {
     console.log(`run ${run + 1}: corpus check ${checkSeconds.toFixed(3)} s`);
     corpusMeasured.push(checkSeconds);
     await context.close();
+  }
+  if (large) {
+    const largeFiles = readdirSync(large).filter((f) => f.endsWith(".dcm")).map((f) => join(large, f));
+    const largeMegabytes = largeFiles.reduce((sum, f) => sum + statSync(f).size, 0) / 1e6;
+    for (let run = 0; run < 2; run++) {
+      const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+      const page = await context.newPage();
+      await page.goto(base, { waitUntil: "networkidle" });
+      const started = performance.now();
+      await page.setInputFiles("#folder-input", large);
+      await page.waitForFunction(() => /slice\(s\) loaded/.test(document.querySelector("#status")?.textContent || ""), null, { timeout: 600000, polling: 100 });
+      const seconds = (performance.now() - started) / 1000;
+      const evidence = await page.textContent("#level-evidence");
+      const summary = await page.textContent("#level-summary");
+      const searched = Number((/Searched in (\d+) ms/.exec(evidence) || [])[1]);
+      console.log(`large run ${run + 1}: ${largeFiles.length} files, ${largeMegabytes.toFixed(1)} MB loaded in ${seconds.toFixed(2)} s ` +
+                  `(${(largeMegabytes / seconds).toFixed(1)} MB/s); L3 search ${searched} ms in the worker; ${summary.trim()}`);
+      await context.close();
+    }
   }
 } finally {
   await browser.close();
