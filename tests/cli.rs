@@ -1,0 +1,91 @@
+//! The command-line tool, run as a user would: `inspect --json` on the shared corpus and
+//! `l3 --json` on the real series, checking the documented fields and values.
+
+mod common;
+
+use std::process::Command;
+
+use serde_json::Value;
+
+fn run(args: &[&str]) -> Value {
+    let output = Command::new(env!("CARGO_BIN_EXE_sarcoscope"))
+        .args(args)
+        .output()
+        .expect("the sarcoscope binary runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("JSON on stdout")
+}
+
+#[test]
+fn inspect_json_uses_the_reference_field_names_and_values() {
+    let Some(corpus) = common::shared_dir("data/dicom/pydicom") else {
+        return;
+    };
+    let Some(expected) = common::shared_dir("data/dicom/expected.json") else {
+        return;
+    };
+    let expected: Value =
+        serde_json::from_slice(&std::fs::read(expected).expect("expected.json")).expect("JSON");
+    let ours = run(&["inspect", corpus.to_str().expect("path"), "--json"]);
+    let files = ours["files"].as_array().expect("files");
+    let find = |list: &[Value], name: &str| list.iter().find(|f| f["file"] == name).cloned();
+    let reference = expected["files"].as_array().expect("files");
+    for name in [
+        "CT_small.dcm",
+        "MR_small_RLE.dcm",
+        "MR_small_jp2klossless.dcm",
+        "JPGExtended.dcm",
+    ] {
+        let o = find(files, name).unwrap_or_else(|| panic!("{name} not reported"));
+        let e = find(reference, &format!("pydicom/{name}")).expect("in expected.json");
+        for field in ["parses", "transfer_syntax", "rows", "columns", "frames"] {
+            assert_eq!(o[field], e[field], "{name}: {field}");
+        }
+        assert_eq!(o["stored"]["shape"], e["stored"]["shape"], "{name}");
+        if e["lossy"] == false {
+            assert_eq!(
+                o["stored"]["sha256_i32le"], e["stored"]["sha256_i32le"],
+                "{name}"
+            );
+        }
+    }
+    let truncated = find(files, "MR_truncated.dcm").expect("reported");
+    assert!(truncated["error"]
+        .as_str()
+        .is_some_and(|e| e.contains("cut short")));
+    assert!(ours["studies"].as_array().is_some_and(|s| !s.is_empty()));
+}
+
+#[test]
+fn l3_json_has_the_documented_fields_and_finds_l3() {
+    let Some(series) = common::shared_dir("data/ct/totalseg-example/series-dicom") else {
+        return;
+    };
+    let found = run(&["l3", series.to_str().expect("path"), "--json"]);
+    let slice = found["slice_index"].as_u64().expect("slice_index");
+    assert!(
+        (73..=74).contains(&slice),
+        "L3 at slice {slice}; reference centroid 73.5"
+    );
+    assert_eq!(found["status"], "found");
+    assert!(found["z_mm"].is_number() && found["confidence"].is_number());
+    let names: Vec<&str> = found["vertebrae"]
+        .as_array()
+        .expect("vertebrae")
+        .iter()
+        .filter_map(|v| v["name"].as_str())
+        .collect();
+    for name in ["L1", "L2", "L3", "L4", "L5"] {
+        assert!(names.contains(&name), "{name} missing from {names:?}");
+    }
+    for v in found["vertebrae"].as_array().expect("vertebrae") {
+        for field in ["slice_first", "slice_last", "z_mm_centre"] {
+            assert!(v[field].is_number(), "{field} in {v}");
+        }
+    }
+    assert!(found["evidence"]["sacrum_seen"].is_boolean());
+}
