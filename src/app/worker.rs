@@ -108,7 +108,11 @@ fn decode_volume(
             post(scope, &FromWorker::Reading { index: i }, None);
             files
                 .get(i)
-                .ok_or(DicomError::NoPixelData)
+                .ok_or_else(|| {
+                    DicomError::Unreadable(
+                        "internal error: the file was not passed to the worker".into(),
+                    )
+                })
                 .and_then(|f| read_file(f))
         },
         |done, total| post(scope, &FromWorker::Progress { done, total }, None),
