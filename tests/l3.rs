@@ -306,3 +306,36 @@ fn phantom_l3_is_found() {
     let slice = r.slice_index.expect("a slice");
     assert!(slice.abs_diff(truth) <= 1, "{}", describe(&r));
 }
+
+#[test]
+fn implausible_geometry_is_refused_in_words() {
+    let Some(volume) = real_volume(&(0..112).collect::<Vec<_>>()) else {
+        return;
+    };
+    let mut no_positions = volume.clone();
+    no_positions.header.slice_positions_mm = vec![0.0; no_positions.header.slices];
+    let r = l3::locate(&no_positions);
+    assert_eq!(r.slice_index, None);
+    assert!(
+        r.evidence
+            .notes
+            .iter()
+            .any(|n| n.contains("no usable positions")),
+        "{r:?}"
+    );
+    let mut absurd = volume.clone();
+    absurd.header.geometry.pixel_spacing = Some([1e300, 1e-300]);
+    let r = l3::locate(&absurd);
+    assert_eq!(r.slice_index, None);
+    assert!(
+        r.evidence.notes.iter().any(|n| n.contains("implausible")),
+        "{r:?}"
+    );
+    let mut tilted = volume;
+    tilted.header.geometry.normal = [f64::NAN, 0.0, f64::NAN];
+    assert!(l3::locate(&tilted)
+        .evidence
+        .notes
+        .iter()
+        .any(|n| n.contains("not axial")));
+}

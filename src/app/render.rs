@@ -105,7 +105,7 @@ pub const CURRENT_SLICE: &str = "#ffcc00";
 pub const L3_SLICE: &str = "#33ddff";
 
 /// Writes each vertebra's name at its centre row along the left edge of a sagittal or
-/// coronal view (`slices` rows, superior on top), with a tick across the spine.
+/// coronal view (`slices` rows, superior on top).
 pub fn draw_vertebra_labels(
     canvas: &HtmlCanvasElement,
     vertebrae: &[VertebraFound],

@@ -191,10 +191,23 @@ pub fn label(t: &Trace) -> L3Result {
         }
         let first = z.iter().position(|&v| v >= seen_lo).unwrap_or(0);
         let last = z.iter().rposition(|&v| v <= seen_hi).unwrap_or(0);
+        // With thick slices none may fall inside a thin visible part: then the slice
+        // nearest its centre stands for it.
+        let (first, last) = if first <= last {
+            (first, last)
+        } else {
+            let centre = (seen_lo + seen_hi) / 2.0;
+            let nearest = z
+                .iter()
+                .enumerate()
+                .min_by(|a, b| (a.1 - centre).abs().total_cmp(&(b.1 - centre).abs()))
+                .map_or(0, |(k, _)| k);
+            (nearest, nearest)
+        };
         vertebrae.push(VertebraFound {
             name: (*name).to_owned(),
             slice_first: first,
-            slice_last: last.max(first),
+            slice_last: last,
             z_mm_centre: (seen_lo + seen_hi) / 2.0,
         });
     }
@@ -204,7 +217,6 @@ pub fn label(t: &Trace) -> L3Result {
             clipped.join(" and ")
         ));
     }
-    vertebrae.reverse();
     vertebrae.sort_by(|a, b| a.z_mm_centre.total_cmp(&b.z_mm_centre));
     let counted = vertebrae.len();
     match l3_z.filter(|c| *c >= z_lo && *c <= z_hi) {

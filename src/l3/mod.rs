@@ -66,21 +66,19 @@ pub struct L3Result {
 /// at 5 mm.
 pub const MIN_SLICES: usize = 5;
 
-/// Per-slice measurements, exposed for tests and diagnostics.
-#[doc(hidden)]
+/// Per-slice measurements the labelling works from.
 #[derive(Debug, Clone)]
-pub struct Trace {
+pub(crate) struct Trace {
     pub z_mm: Vec<f64>,
-    pub profile: Vec<Option<f64>>,
-    pub smoothed: Vec<f64>,
     /// The profile lightly smoothed, for the guided search of discs the smoothing hides.
     pub light: Vec<f64>,
     pub lateral: Vec<bones::Lateral>,
-    pub track: Vec<spine::TrackPoint>,
     pub discs: Vec<profile::Disc>,
-    pub mm: (f64, f64),
-    pub raw: Vec<spine::SliceSpine>,
 }
+
+/// Pixel spacings outside this range (mm) are not a CT of a person; refusing them keeps
+/// every per-pixel reach below finite, small bounds.
+const PLAUSIBLE_PIXEL_MM: std::ops::RangeInclusive<f64> = 0.05..=20.0;
 
 /// Finds the L3 slice of `volume`.
 pub fn locate(volume: &Volume) -> L3Result {
@@ -91,8 +89,7 @@ pub fn locate(volume: &Volume) -> L3Result {
 }
 
 /// The measurements [`locate`] labels, or the reason there are none.
-#[doc(hidden)]
-pub fn measure(volume: &Volume) -> Result<Trace, String> {
+fn measure(volume: &Volume) -> Result<Trace, String> {
     let h = &volume.header;
     if h.slices < MIN_SLICES {
         return Err(if h.slices <= 1 {
@@ -102,20 +99,30 @@ pub fn measure(volume: &Volume) -> Result<Trace, String> {
         });
     }
     let normal = h.geometry.normal;
-    if normal.get(2).is_none_or(|c| c.abs() < 0.8) {
+    if normal
+        .get(2)
+        .is_none_or(|c| !c.is_finite() || c.abs() < 0.8)
+    {
         return Err("the slices are not axial: detection skipped".to_owned());
+    }
+    if let Some(spacing) = h.geometry.pixel_spacing {
+        if !spacing.iter().all(|mm| PLAUSIBLE_PIXEL_MM.contains(mm)) {
+            return Err("the pixel spacing is implausible for a CT: detection skipped".to_owned());
+        }
     }
     let s = plane::Sampling::of(volume);
     if s.columns < 8 || s.rows < 8 {
         return Err("the images are too small: detection skipped".to_owned());
     }
-    let z_mm: Vec<f64> = (0..h.slices)
-        .map(|k| {
-            h.slice_positions_mm.get(k).copied().unwrap_or_else(|| {
-                k as f64 * h.geometry.slice_spacing.filter(|v| *v > 0.0).unwrap_or(1.0)
-            })
-        })
-        .collect();
+    // Positions must rise slice by slice; without them (a series with no positions)
+    // distances along the spine are unknown and vertebrae cannot be measured.
+    let z_mm = h.slice_positions_mm.clone();
+    let rising = z_mm.len() == h.slices && z_mm.windows(2).all(|w| w[1] > w[0]);
+    if !rising {
+        return Err(
+            "the slices have no usable positions along the body: detection skipped".to_owned(),
+        );
+    }
     let found: Vec<spine::SliceSpine> = (0..h.slices)
         .map(|k| spine::find(&plane::Plane::read(volume, k, &s), &s))
         .collect();
@@ -133,14 +140,9 @@ pub fn measure(volume: &Volume) -> Result<Trace, String> {
     let light = profile::smooth_light(&profile, &z_mm);
     Ok(Trace {
         z_mm,
-        profile,
-        smoothed,
         light,
         lateral,
-        track,
         discs,
-        mm: (s.mm_x, s.mm_y),
-        raw: found,
     })
 }
 

@@ -96,20 +96,22 @@ fn bone_width_mm(plane: &Plane, s: &Sampling, cx: f64, row: usize) -> f64 {
     let c0 = cx.round() as isize;
     let r = row as isize;
     let limit = (60.0 / s.mm_x).round() as isize;
+    // Not bone, or no data (NaN): either way the walk stops at a gap wider than one.
+    let bone = |c: isize| plane.at(c, r) >= BODY_BONE_HU;
     let walk = |step: isize| {
         let mut last = 0isize;
         let mut k = 0isize;
         while k.abs() < limit {
             k += step;
-            if plane.at(c0 + k, r) >= BODY_BONE_HU {
+            if bone(c0 + k) {
                 last = k;
-            } else if plane.at(c0 + k + step, r) < BODY_BONE_HU {
+            } else if !bone(c0 + k + step) {
                 break;
             }
         }
         last.abs()
     };
-    if plane.at(c0, r) < BODY_BONE_HU && plane.at(c0 - 1, r) < BODY_BONE_HU {
+    if !bone(c0) && !bone(c0 - 1) && !bone(c0 + 1) {
         return 0.0;
     }
     (walk(-1) + walk(1) + 1) as f64 * s.mm_x

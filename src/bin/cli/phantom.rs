@@ -16,6 +16,24 @@ pub struct Options {
 }
 
 pub fn write(out: &Path, options: &Options) -> Result<(), String> {
+    let size_ok = (1..=65_535).contains(&options.columns)
+        && (1..=65_535).contains(&options.rows)
+        && options.slices >= 1
+        && options
+            .columns
+            .checked_mul(options.rows)
+            .and_then(|n| n.checked_mul(options.slices))
+            .is_some_and(|n| n <= sarcoscope::volume::MAX_VOXELS);
+    if !size_ok {
+        return Err(
+            "columns and rows must be 1–65535, slices at least 1, and the volume at most 1.5 GB"
+                .into(),
+        );
+    }
+    let spacing_ok = |mm: f64| mm.is_finite() && mm > 0.0;
+    if !spacing_ok(options.pixel_mm) || !spacing_ok(options.slice_mm) {
+        return Err("--pixel-mm and --slice-mm must be positive numbers of millimetres".into());
+    }
     let params = PhantomParams {
         seed: options.seed,
         grid: Grid {
