@@ -267,14 +267,14 @@ fn Viewer(ui: Ui) -> impl IntoView {
                 window,
             );
             // Superior is on top, so slice k is drawn at row (slices − 1 − k).
-            if let Some(choice) = l3_choice {
-                let row = h.slices.saturating_sub(1 + choice.slice);
-                render::draw_row_marker(&s, row, render::L3_SLICE);
-                render::draw_row_marker(&c, row, render::L3_SLICE);
-            }
             let row = h.slices.saturating_sub(1 + slice);
             render::draw_row_marker(&s, row, render::CURRENT_SLICE);
             render::draw_row_marker(&c, row, render::CURRENT_SLICE);
+            if let Some(choice) = l3_choice {
+                let row = h.slices.saturating_sub(1 + choice.slice);
+                render::draw_row_ticks(&s, row, render::L3_SLICE);
+                render::draw_row_ticks(&c, row, render::L3_SLICE);
+            }
             if let Some(level) = &level {
                 render::draw_vertebra_labels(&s, &level.vertebrae, h.slices);
                 render::draw_vertebra_labels(&c, &level.vertebrae, h.slices);
@@ -403,7 +403,7 @@ fn Viewer(ui: Ui) -> impl IntoView {
                 </figure>
                 <figure class="reformat">
                     <canvas id="sagittal" node_ref=sagittal on:click=move |ev| pick_slice(sagittal.get(), ev)></canvas>
-                    <figcaption>"Sagittal — yellow: current slice, blue: L3 and vertebra labels"</figcaption>
+                    <figcaption>"Sagittal — yellow: slice shown; blue edge marks: L3"</figcaption>
                     <canvas id="coronal" node_ref=coronal on:click=move |ev| pick_slice(coronal.get(), ev)></canvas>
                     <figcaption>"Coronal"</figcaption>
                 </figure>
@@ -704,7 +704,7 @@ fn LevelPanel(ui: Ui) -> impl IntoView {
             <button id="goto-l3" on:click=go_to>"Go to the L3 slice"</button>
             <button id="set-l3" on:click=set_here>"Use the current slice as L3"</button>
             <button id="auto-l3" on:click=automatic>"Back to the automatic choice"</button>
-            <p class="hint">"Blue line and labels on the sagittal view: the vertebrae found and the L3 slice. Yellow: the slice shown."</p>
+            <p class="hint">"On the sagittal and coronal views: blue labels are the vertebrae found, blue edge marks the L3 slice, the yellow line the slice shown."</p>
         </section>
     }
 }

@@ -88,15 +88,30 @@ fn context_2d(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
 /// Draws a horizontal line across `canvas` at image row `row` (the current axial slice
 /// on a sagittal or coronal view).
 pub fn draw_row_marker(canvas: &HtmlCanvasElement, row: usize, colour: &str) {
+    let width = f64::from(canvas.width());
+    stroke_row(canvas, row, colour, &[(0.0, width)]);
+}
+
+/// Marks image row `row` at both edges only, so that a full-width line over it (the
+/// current slice) leaves it visible: the L3 slice.
+pub fn draw_row_ticks(canvas: &HtmlCanvasElement, row: usize, colour: &str) {
+    let width = f64::from(canvas.width());
+    let tick = (width * 0.12).max(3.0);
+    stroke_row(canvas, row, colour, &[(0.0, tick), (width - tick, width)]);
+}
+
+fn stroke_row(canvas: &HtmlCanvasElement, row: usize, colour: &str, spans: &[(f64, f64)]) {
     let Some(ctx) = context_2d(canvas) else {
         return;
     };
     ctx.set_stroke_style_str(colour);
-    ctx.set_line_width(1.0);
-    ctx.begin_path();
-    ctx.move_to(0.0, row as f64 + 0.5);
-    ctx.line_to(f64::from(canvas.width()), row as f64 + 0.5);
-    ctx.stroke();
+    ctx.set_line_width(2.0);
+    for (from, to) in spans {
+        ctx.begin_path();
+        ctx.move_to(*from, row as f64 + 0.5);
+        ctx.line_to(*to, row as f64 + 0.5);
+        ctx.stroke();
+    }
 }
 
 /// Colour of the current-slice line.
