@@ -189,6 +189,27 @@ pub fn add_files(files: Vec<File>, names: Vec<String>) {
     send_headers(0);
 }
 
+/// Moves the chosen L3 slice by `delta` slices (towards the head when positive), which
+/// makes the choice manual, and shows that slice.
+pub fn move_l3(delta: i64) {
+    let Some(ui) = STATE.with(|s| s.borrow().ui) else {
+        return;
+    };
+    let Some(slices) = with_volume(|v| v.header.slices).filter(|n| *n > 0) else {
+        return;
+    };
+    let from = ui
+        .l3_choice
+        .get_untracked()
+        .map_or(ui.slice.get_untracked(), |c| c.slice);
+    let slice = (from as i64 + delta).clamp(0, slices as i64 - 1) as usize;
+    ui.l3_choice.set(Some(L3Choice {
+        slice,
+        method: L3Method::Manual,
+    }));
+    ui.slice.set(slice);
+}
+
 /// A new request replaces whatever the worker is doing: a busy worker is stopped and
 /// a fresh one started, so no reply of the old request can land on the new one.
 fn abandon_running_work() {

@@ -303,7 +303,11 @@ fn Viewer(ui: Ui) -> impl IntoView {
             _ => return,
         };
         ev.prevent_default();
-        step(delta);
+        if ev.shift_key() {
+            controller::move_l3(delta);
+        } else {
+            step(delta);
+        }
     };
     let on_move = move |ev: MouseEvent| {
         let Some(canvas) = axial.get() else { return };
@@ -399,7 +403,7 @@ fn Viewer(ui: Ui) -> impl IntoView {
                     ></canvas>
                     <figcaption id="slice-label">{slice_label}</figcaption>
                     <p class="readout" id="hu-readout">{readout}</p>
-                    <p class="hint">"Wheel or ↑/↓: change slice · drag: window/level · click: move the sagittal and coronal planes"</p>
+                    <p class="hint">"Wheel or ↑/↓: change slice · Shift+↑/↓: move the L3 slice · drag: window/level · click: move the sagittal and coronal planes"</p>
                 </figure>
                 <figure class="reformat">
                     <canvas id="sagittal" node_ref=sagittal on:click=move |ev| pick_slice(sagittal.get(), ev)></canvas>
@@ -704,6 +708,8 @@ fn LevelPanel(ui: Ui) -> impl IntoView {
             <button id="goto-l3" on:click=go_to>"Go to the L3 slice"</button>
             <button id="set-l3" on:click=set_here>"Use the current slice as L3"</button>
             <button id="auto-l3" on:click=automatic>"Back to the automatic choice"</button>
+            <button id="l3-up" title="Shift+↑ on the image" on:click=move |_| controller::move_l3(1)>"L3 one slice up"</button>
+            <button id="l3-down" title="Shift+↓ on the image" on:click=move |_| controller::move_l3(-1)>"L3 one slice down"</button>
             <p class="hint">"On the sagittal and coronal views: blue labels are the vertebrae found, blue edge marks the L3 slice, the yellow line the slice shown."</p>
         </section>
     }

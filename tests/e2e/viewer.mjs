@@ -149,6 +149,18 @@ try {
     assert.match(await page.textContent("#slice-label"), new RegExp(`Slice ${opened} / 112`));
   });
 
+  await check("Shift+arrows and the L3 buttons move the chosen slice and the axial view follows", async () => {
+    await page.focus("#axial");
+    await page.keyboard.press("Shift+ArrowUp");
+    assert.match(await page.textContent("#level-choice"), new RegExp(`Measurement slice: ${opened + 1} \\(set by hand\\)`));
+    assert.match(await page.textContent("#slice-label"), new RegExp(`Slice ${opened + 1} / 112`));
+    await page.click("#l3-down");
+    await page.click("#l3-down");
+    assert.match(await page.textContent("#level-choice"), new RegExp(`Measurement slice: ${opened - 1} \\(set by hand\\)`));
+    assert.match(await page.textContent("#slice-label"), new RegExp(`Slice ${opened - 1} / 112`));
+    await page.click("#auto-l3");
+  });
+
   await check("scan facts are shown", async () => {
     const facts = await page.textContent("#scan-facts");
     assert.match(facts, /Slice thickness/);
