@@ -135,13 +135,7 @@ pub fn discs(smoothed: &[f64], z_mm: &[f64]) -> Vec<Disc> {
         if depth < MIN_DISC_DEPTH_HU {
             continue;
         }
-        let curvature = a - 2.0 * b + c;
-        let offset = if curvature > 0.0 {
-            (0.5 * (a - c) / curvature).clamp(-0.5, 0.5)
-        } else {
-            0.0
-        };
-        let slice = k as f64 + offset;
+        let slice = k as f64 + parabolic_offset(a, b, c);
         found.push(Disc {
             slice,
             z_mm: interpolate(z_mm, slice),
@@ -189,13 +183,7 @@ pub fn guided_dip(light: &[f64], z_mm: &[f64], lo_mm: f64, hi_mm: f64) -> Option
         .max_by(|a, b| a.1.total_cmp(&b.1))?;
     let (k, depth) = best;
     let (a, b, c) = (light[k - 1], light[k], light[k + 1]);
-    let curvature = a - 2.0 * b + c;
-    let offset = if curvature > 0.0 {
-        (0.5 * (a - c) / curvature).clamp(-0.5, 0.5)
-    } else {
-        0.0
-    };
-    let slice = k as f64 + offset;
+    let slice = k as f64 + parabolic_offset(a, b, c);
     Some(Disc {
         slice,
         z_mm: interpolate(z_mm, slice),
@@ -216,5 +204,16 @@ pub fn interpolate(z_mm: &[f64], slice: f64) -> f64 {
     match (z_mm.get(lo), z_mm.get(hi)) {
         (Some(a), Some(b)) => a + (b - a) * t,
         _ => 0.0,
+    }
+}
+
+/// Where the minimum of the parabola through three neighbouring samples lies, in
+/// slices from the middle one (within ±½): discs fall between slices.
+fn parabolic_offset(a: f64, b: f64, c: f64) -> f64 {
+    let curvature = a - 2.0 * b + c;
+    if curvature > 0.0 {
+        (0.5 * (a - c) / curvature).clamp(-0.5, 0.5)
+    } else {
+        0.0
     }
 }

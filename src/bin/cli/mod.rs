@@ -43,20 +43,8 @@ enum Command {
     /// Write a synthetic abdominal CT series (a phantom, not a patient) as DICOM files.
     Phantom {
         out: PathBuf,
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        #[arg(long, default_value_t = 192)]
-        columns: usize,
-        #[arg(long, default_value_t = 192)]
-        rows: usize,
-        #[arg(long, default_value_t = 64)]
-        slices: usize,
-        /// In-plane pixel spacing (mm).
-        #[arg(long, default_value_t = 1.8)]
-        pixel_mm: f64,
-        /// Slice spacing and thickness (mm).
-        #[arg(long, default_value_t = 4.0)]
-        slice_mm: f64,
+        #[command(flatten)]
+        options: phantom::Options,
     },
     /// Serve the built app (a folder such as dist/) on http://127.0.0.1:PORT only
     /// (port 0: any free port, printed on start).
@@ -72,25 +60,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Inspect { folder, json } => inspect_folder(&folder, json),
         Command::L3 { folder, json } => l3::l3(&folder, json),
-        Command::Phantom {
-            out,
-            seed,
-            columns,
-            rows,
-            slices,
-            pixel_mm,
-            slice_mm,
-        } => phantom::write(
-            &out,
-            &phantom::Options {
-                seed,
-                columns,
-                rows,
-                slices,
-                pixel_mm,
-                slice_mm,
-            },
-        ),
+        Command::Phantom { out, options } => phantom::write(&out, &options),
         Command::Serve { folder, port } => serve::serve(&folder, port),
     };
     match result {

@@ -6,12 +6,21 @@ use std::path::Path;
 use sarcoscope::phantom::{Grid, Phantom, PhantomParams};
 use sarcoscope::units::Millimetres;
 
+#[derive(clap::Args)]
 pub struct Options {
+    #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    #[arg(long, default_value_t = 192)]
     pub columns: usize,
+    #[arg(long, default_value_t = 192)]
     pub rows: usize,
+    #[arg(long, default_value_t = 64)]
     pub slices: usize,
+    /// In-plane pixel spacing (mm).
+    #[arg(long, default_value_t = 1.8)]
     pub pixel_mm: f64,
+    /// Slice spacing and thickness (mm).
+    #[arg(long, default_value_t = 4.0)]
     pub slice_mm: f64,
 }
 
