@@ -209,8 +209,8 @@ fn a_single_slice_is_skipped() {
         .any(|n| n == "a single slice: detection skipped"));
 }
 
-/// The phantom's L3 as found through the DICOM path, and its true L3 slice.
-fn phantom_result(params: &sarcoscope::phantom::PhantomParams) -> (L3Result, Option<usize>) {
+/// The phantom read back through the DICOM path, and its true L3 slice.
+fn phantom_volume(params: &sarcoscope::phantom::PhantomParams) -> (Volume, Option<usize>) {
     let phantom = sarcoscope::phantom::Phantom::generate(params);
     let files = phantom.dicom_files().expect("dicom");
     let instances: Vec<Instance> = files.iter().map(|b| common::instance_of(b)).collect();
@@ -218,7 +218,13 @@ fn phantom_result(params: &sarcoscope::phantom::PhantomParams) -> (L3Result, Opt
     let s = &studies[0].series[0];
     let (v, _) =
         volume::load(s, &instances, |f| Ok(files[f].clone()), |_, _| {}).expect("a volume");
-    (l3::locate(&v), phantom.l3_slice())
+    (v, phantom.l3_slice())
+}
+
+/// The phantom's L3 as found through the DICOM path, and its true L3 slice.
+fn phantom_result(params: &sarcoscope::phantom::PhantomParams) -> (L3Result, Option<usize>) {
+    let (v, truth) = phantom_volume(params);
+    (l3::locate(&v), truth)
 }
 
 /// Phantom variants: 3 mm slices (both counts available) must be right; other seeds
@@ -283,26 +289,19 @@ fn phantom_variants_never_confidently_wrong() {
 
 #[test]
 fn phantom_l3_is_found() {
-    use sarcoscope::phantom::{Phantom, PhantomParams};
-    let phantom = Phantom::generate(&PhantomParams::default());
-    let files = phantom.dicom_files().expect("dicom");
-    let instances: Vec<Instance> = files.iter().map(|b| common::instance_of(b)).collect();
-    let studies = series::build(&instances);
-    let s = &studies[0].series[0];
-    let (v, _) =
-        volume::load(s, &instances, |f| Ok(files[f].clone()), |_, _| {}).expect("a volume");
+    let (v, truth) = phantom_volume(&sarcoscope::phantom::PhantomParams::default());
     let start = Instant::now();
     let r = l3::locate(&v);
     common::say(&format!(
         "phantom: {} ({:?}); truth L3 slice {:?}",
         describe(&r),
         start.elapsed(),
-        phantom.l3_slice()
+        truth
     ));
     // The phantom's exact truth: both counts (from its two sacral slices and from its
     // 12th ribs) must agree on its L3.
     assert_eq!(r.status, L3Status::Found, "{}", describe(&r));
-    let truth = phantom.l3_slice().expect("L3 in the phantom");
+    let truth = truth.expect("L3 in the phantom");
     let slice = r.slice_index.expect("a slice");
     assert!(slice.abs_diff(truth) <= 1, "{}", describe(&r));
 }
