@@ -4,10 +4,14 @@
 //! The data path reads off the module tree: [`dicom`] (bytes → instances → series) →
 //! [`volume`] (Hounsfield units + geometry) → … → [`inspect`] reports per file.
 
+pub mod body;
 pub mod dicom;
 pub mod inspect;
 pub mod l3;
+pub mod nifti;
 pub mod phantom;
+pub mod png;
+pub mod segment;
 pub mod units;
 pub mod volume;
 

@@ -3,21 +3,10 @@
 
 mod common;
 
-use std::process::Command;
-
 use serde_json::Value;
 
 fn run(args: &[&str]) -> Value {
-    let output = Command::new(env!("CARGO_BIN_EXE_sarcoscope"))
-        .args(args)
-        .output()
-        .expect("the sarcoscope binary runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("JSON on stdout")
+    common::run_cli_json(env!("CARGO_BIN_EXE_sarcoscope"), args)
 }
 
 #[test]

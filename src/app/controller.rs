@@ -7,11 +7,11 @@ use std::cell::RefCell;
 use js_sys::{Array, Int16Array, Object, Reflect};
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
-use web_sys::{ErrorEvent, File, MessageEvent, Worker};
+use web_sys::{File, Worker};
 
-use super::protocol::{files_of, FromWorker, ToWorker};
+use super::protocol::{files_of, spawn_worker, FromWorker, ToWorker};
 use super::render::{Window, PRESETS};
+use super::segmentation::{self, SegmentationView};
 use crate::dicom::series::{self, Study};
 use crate::dicom::Instance;
 use crate::inspect::FileReport;
@@ -38,6 +38,13 @@ pub struct Ui {
     pub level_ms: RwSignal<Option<f64>>,
     /// The slice measurements will use, and how it was chosen (kept for the report).
     pub l3_choice: RwSignal<Option<L3Choice>>,
+    /// The newest segmentation of the measurement slice.
+    pub segmentation: RwSignal<Option<SegmentationView>>,
+    /// What the segmentation worker is doing, while it works.
+    pub segmenting: RwSignal<Option<String>>,
+    pub segmentation_error: RwSignal<Option<String>>,
+    /// Whether the mask is drawn over the image.
+    pub overlay: RwSignal<bool>,
 }
 
 /// How the L3 slice was chosen.
@@ -94,6 +101,10 @@ impl Ui {
             level: RwSignal::new(None),
             level_ms: RwSignal::new(None),
             l3_choice: RwSignal::new(None),
+            segmentation: RwSignal::new(None),
+            segmenting: RwSignal::new(None),
+            segmentation_error: RwSignal::new(None),
+            overlay: RwSignal::new(true),
         }
     }
 }
@@ -141,6 +152,11 @@ pub fn install(ui: Ui) {
     STATE.with(|s| s.borrow_mut().ui = Some(ui));
 }
 
+/// The page's reactive state, once installed.
+pub fn ui() -> Option<Ui> {
+    STATE.with(|s| s.borrow().ui)
+}
+
 /// Runs `f` on the current volume, if one is loaded.
 pub fn with_volume<R>(f: impl FnOnce(&Volume) -> R) -> Option<R> {
     STATE.with(|s| s.borrow().volume.as_ref().map(f))
@@ -177,6 +193,7 @@ pub fn add_files(files: Vec<File>, names: Vec<String>) {
     ui.selected.set(None);
     ui.level.set(None);
     ui.l3_choice.set(None);
+    segmentation::clear(ui);
     ui.volume_version.update(|v| *v += 1);
     let total = STATE.with(|s| s.borrow().files.len());
     ui.progress.set(Some(Progress {
@@ -349,6 +366,7 @@ pub fn load_series(study: usize, series_index: usize) {
     });
     ui.level.set(None);
     ui.l3_choice.set(None);
+    segmentation::clear(ui);
     ui.volume_version.update(|v| *v += 1);
     ui.progress.set(Some(Progress {
         label: "Decoding images".into(),
@@ -402,14 +420,7 @@ fn worker() -> Option<Worker> {
     if let Some(w) = STATE.with(|s| s.borrow().worker.clone()) {
         return Some(w);
     }
-    let worker = Worker::new("./sarcoscope-worker_loader.js").ok()?;
-    let on_message =
-        Closure::<dyn FnMut(MessageEvent)>::new(|e: MessageEvent| on_message(&e.data()));
-    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-    on_message.forget();
-    let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(|e: ErrorEvent| on_crash(&e.message()));
-    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-    on_error.forget();
+    let worker = spawn_worker("./sarcoscope-worker_loader.js", on_message, on_crash)?;
     STATE.with(|s| s.borrow_mut().worker = Some(worker.clone()));
     Some(worker)
 }
@@ -596,6 +607,10 @@ fn on_message(data: &JsValue) {
             ui.level_ms.set(Some(level_ms));
             ui.volume_version.update(|v| *v += 1);
             ui.status.set(format!("{slices} slice(s) loaded."));
+            // Segment the proposed L3 slice straight away; the reader checks it.
+            if let Some(choice) = ui.l3_choice.get_untracked() {
+                segmentation::request(choice.slice, false);
+            }
         }
         FromWorker::Report { index, report } => {
             let total = STATE.with(|s| s.borrow().files.len());

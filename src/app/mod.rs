@@ -5,6 +5,9 @@ mod controller;
 mod page;
 mod protocol;
 mod render;
+mod segmentation;
+mod segmenter;
+mod tissue_panel;
 mod worker;
 
 /// Entry point of the page module.
@@ -17,4 +20,10 @@ pub fn start_page() {
 pub fn start_worker() {
     console_error_panic_hook::set_once();
     worker::run();
+}
+
+/// Entry point of the segmentation worker module.
+pub fn start_segmenter() {
+    console_error_panic_hook::set_once();
+    segmenter::run();
 }

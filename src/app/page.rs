@@ -12,6 +12,7 @@ use web_sys::{
 
 use super::controller::{self, L3Choice, L3Method, Ui};
 use super::render::{self, Window, PRESETS};
+use super::tissue_panel::SegmentationPanel;
 use crate::l3::L3Status;
 use crate::volume::Volume;
 
@@ -39,6 +40,7 @@ pub fn App() -> impl IntoView {
                 <div class="centre">
                     <LevelPanel ui=ui/>
                     <Viewer ui=ui/>
+                    <SegmentationPanel ui=ui/>
                 </div>
                 <FactsPanel ui=ui/>
             </div>
@@ -243,6 +245,8 @@ fn Viewer(ui: Ui) -> impl IntoView {
         let cross = crosshair.get();
         let level = ui.level.get();
         let l3_choice = ui.l3_choice.get();
+        let segmentation = ui.segmentation.get();
+        let overlay = ui.overlay.get();
         let (Some(a), Some(s), Some(c)) = (axial.get(), sagittal.get(), coronal.get()) else {
             return;
         };
@@ -250,7 +254,11 @@ fn Viewer(ui: Ui) -> impl IntoView {
             let h = &v.header;
             let (column, row) = cross.unwrap_or((h.columns / 2, h.rows / 2));
             if let Some(plane) = v.axial(slice) {
-                render::draw(&a, plane, h.columns, h.rows, window);
+                let mask = segmentation
+                    .as_ref()
+                    .filter(|m| overlay && m.report.slice == slice)
+                    .map(|m| m.labels.as_slice());
+                render::draw(&a, plane, h.columns, h.rows, window, mask);
             }
             render::draw(
                 &s,
@@ -258,6 +266,7 @@ fn Viewer(ui: Ui) -> impl IntoView {
                 h.rows,
                 h.slices,
                 window,
+                None,
             );
             render::draw(
                 &c,
@@ -265,6 +274,7 @@ fn Viewer(ui: Ui) -> impl IntoView {
                 h.columns,
                 h.slices,
                 window,
+                None,
             );
             // Superior is on top, so slice k is drawn at row (slices − 1 − k).
             let row = h.slices.saturating_sub(1 + slice);

@@ -84,3 +84,74 @@ pub fn files_of(message: &wasm_bindgen::JsValue) -> Vec<web_sys::File> {
         })
         .unwrap_or_default()
 }
+
+/// Which path ran the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Backend {
+    WebGpu,
+    Cpu,
+}
+
+/// Page to segmentation worker. The slice's HU travel beside the JSON as `hu`
+/// (an Int16Array).
+#[derive(Debug, Serialize, Deserialize)]
+pub enum ToSegmenter {
+    Segment {
+        /// Echoed in the answer, so an answer to an older request can be told apart.
+        request: u32,
+        /// The volume slice the HU come from (echoed).
+        slice: usize,
+        columns: usize,
+        rows: usize,
+        pixel_spacing: [f64; 2],
+        /// Run on the CPU even when WebGPU is there (for comparison).
+        force_cpu: bool,
+    },
+}
+
+/// What a finished segmentation says besides its mask.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentationReport {
+    pub request: u32,
+    pub slice: usize,
+    pub backend: Backend,
+    /// Why the CPU ran, when it did.
+    pub why_cpu: Option<String>,
+    pub model: String,
+    pub model_sha256: String,
+    /// Fetching, verifying and building the model (first use only).
+    pub load_ms: f64,
+    /// Pre-processing, network and post-processing.
+    pub segment_ms: f64,
+    pub measures: Vec<crate::body::TissueMeasure>,
+}
+
+/// Segmentation worker to page. `Done` carries the label map as `labels` (a
+/// Uint8Array, one TissueClass label per pixel).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum FromSegmenter {
+    Ready,
+    Done(Box<SegmentationReport>),
+    Failed { request: u32, message: String },
+}
+
+/// Starts the worker module whose loader is at `url`, sending its messages to
+/// `on_message` and a crash (an uncaught error, a WebAssembly abort) to `on_crash`.
+pub fn spawn_worker(
+    url: &str,
+    on_message: fn(&wasm_bindgen::JsValue),
+    on_crash: fn(&str),
+) -> Option<web_sys::Worker> {
+    use wasm_bindgen::prelude::Closure;
+    use wasm_bindgen::JsCast;
+    use web_sys::{ErrorEvent, MessageEvent};
+    let worker = web_sys::Worker::new(url).ok()?;
+    let message =
+        Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| on_message(&e.data()));
+    worker.set_onmessage(Some(message.as_ref().unchecked_ref()));
+    message.forget();
+    let error = Closure::<dyn FnMut(ErrorEvent)>::new(move |e: ErrorEvent| on_crash(&e.message()));
+    worker.set_onerror(Some(error.as_ref().unchecked_ref()));
+    error.forget();
+    Some(worker)
+}

@@ -64,6 +64,7 @@ pub fn draw(
     width: usize,
     height: usize,
     window: Window,
+    overlay: Option<&[u8]>,
 ) {
     if plane.len() != width * height || width == 0 {
         return;
@@ -73,11 +74,39 @@ pub fn draw(
     let Some(ctx) = context_2d(canvas) else {
         return;
     };
-    let rgba = to_rgba(plane, window);
+    let mut rgba = to_rgba(plane, window);
+    if let Some(labels) = overlay.filter(|l| l.len() == plane.len()) {
+        blend(&mut rgba, labels);
+    }
     if let Ok(image) =
         ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), width as u32, height as u32)
     {
         let _ = ctx.put_image_data(&image, 0.0, 0.0);
+    }
+}
+
+/// Tissue colours as most L3 analysis software shows them: muscle red, IMAT green,
+/// VAT yellow, SAT cyan (index = TissueClass label; www/style.css repeats them for the
+/// table's swatches).
+const TISSUE_COLOURS: [[u8; 3]; 5] = [
+    [0, 0, 0],
+    [230, 40, 40],
+    [40, 200, 60],
+    [240, 210, 40],
+    [40, 200, 230],
+];
+
+/// Mixes each labelled pixel with its tissue colour (45 % colour), leaving background.
+fn blend(rgba: &mut [u8], labels: &[u8]) {
+    for (pixel, &label) in rgba.chunks_exact_mut(4).zip(labels) {
+        if label == 0 {
+            continue;
+        }
+        if let Some(colour) = TISSUE_COLOURS.get(usize::from(label)) {
+            for (channel, &c) in pixel.iter_mut().zip(colour) {
+                *channel = ((u16::from(*channel) * 55 + u16::from(c) * 45) / 100) as u8;
+            }
+        }
     }
 }
 

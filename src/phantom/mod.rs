@@ -44,7 +44,7 @@ mod bowel;
 mod levels;
 mod palette;
 mod patient;
-mod rng;
+pub(crate) mod rng;
 mod section;
 mod shapes;
 mod skeleton;

@@ -124,3 +124,18 @@ pub fn plain_language_problem(message: &str) -> Option<&'static str> {
     }
     None
 }
+
+/// Runs the `sarcoscope` command line and returns the JSON it printed, failing the test
+/// with its error output when it does not succeed.
+pub fn run_cli_json(binary: &str, args: &[&str]) -> serde_json::Value {
+    let output = std::process::Command::new(binary)
+        .args(args)
+        .output()
+        .expect("the sarcoscope binary runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("JSON on stdout")
+}

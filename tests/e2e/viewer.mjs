@@ -3,13 +3,16 @@
 // the page must list it, show the right HU at a known pixel, report bad files in plain
 // language without losing the good ones, and never send a request off its origin.
 //
-// Usage: node tests/e2e/viewer.mjs <base-url> <shared-dir> <artifacts-dir>
+// The L3 slice is segmented on WebGPU (SwiftShader here) and on the CPU; both must
+// agree with each other and with the command line's `sarcoscope segment --json`.
+//
+// Usage: node tests/e2e/viewer.mjs <base-url> <shared-dir> <artifacts-dir> <cli-segment.json>
 import { chromium } from "playwright-core";
 import { readFileSync, readdirSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import assert from "node:assert/strict";
 
-const [base, shared, artifacts] = process.argv.slice(2);
+const [base, shared, artifacts, cliSegment] = process.argv.slice(2);
 const series = join(shared, "data/ct/totalseg-example/series-dicom");
 mkdirSync(artifacts, { recursive: true });
 
@@ -41,7 +44,8 @@ const offOrigin = [];
 const cspViolations = [];
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+  // WebGPU on SwiftShader: a correctness check of the GPU path, not a speed figure.
+  args: ["--no-sandbox", "--enable-unsafe-webgpu", "--disable-background-networking", "--disable-component-update",
          "--disable-sync", "--no-first-run", "--disable-quic"],
 });
 let failed = 0;
@@ -88,6 +92,22 @@ try {
     assert.ok(m, `no automatic L3 on the demo: "${summary}"`);
     assert.ok(Math.abs(Number(m[1]) - 27) <= 1, `demo L3 at slice ${m[1]}`);
   });
+  const segmented = async () => {
+    await page.waitForFunction(() => {
+      const busy = document.querySelector("#segmentation-busy")?.textContent;
+      const error = document.querySelector("#segmentation-error")?.textContent;
+      return error || (!busy && document.querySelector("#segmentation-panel")?.dataset.backend);
+    }, null, { timeout: 300000 });
+    const error = await page.textContent("#segmentation-error");
+    assert.equal(error, "", `segmentation failed: ${error}`);
+  };
+  const areas = async () => Object.fromEntries(await Promise.all(["muscle", "imat", "vat", "sat"].map(
+    async (k) => [k, Number(await page.getAttribute(`#tissue-${k}`, "data-area"))])));
+  await check("the demo's L3 slice is segmented straight away", async () => {
+    await segmented();
+    const a = await areas();
+    assert.ok(a.muscle > 50 && a.sat > 10, `demo areas ${JSON.stringify(a)}`);
+  });
   await page.screenshot({ path: join(artifacts, "e2e-demo.png"), fullPage: true });
 
   const files = readdirSync(series).filter((f) => f.endsWith(".dcm")).sort().map((f) => join(series, f));
@@ -117,7 +137,55 @@ try {
     assert.match(await page.textContent("#level-evidence"), /sacrum seen, last rib seen/);
   });
 
+  let gpuAreas = null;
+  await check("the L3 slice is segmented on WebGPU, and the panel says so and how long it took", async () => {
+    await segmented();
+    assert.equal(await page.getAttribute("#segmentation-panel", "data-backend"), "webgpu");
+    const path = await page.textContent("#segmentation-path");
+    assert.match(path, new RegExp(`Slice ${opened} segmented on WebGPU .* in \\d+ ms`));
+    assert.match(path, /Model sarcoscope-l3-unet/);
+    assert.ok(requested.some((u) => u.endsWith("sarcoscope-segmenter_bg.wasm")), "segmenter module was never loaded");
+    assert.ok(requested.some((u) => u.endsWith("models/sarcoscope-l3-unet.weights")), "weights were not fetched from the origin");
+    gpuAreas = await areas();
+    const text = await page.textContent("#segmentation-panel");
+    assert.match(text, /Mitsiopoulos/);
+  });
+  await check("the browser's areas equal the command line's on the same slice", async () => {
+    const cli = JSON.parse(readFileSync(cliSegment, "utf8"));
+    assert.equal(cli.slice_index, opened);
+    for (const [i, k] of ["muscle", "imat", "vat", "sat"].entries()) {
+      const want = cli.tissues[i].area_cm2;
+      assert.ok(Math.abs(gpuAreas[k] - want) <= Math.max(0.005 * want, 0.1), `${k}: browser ${gpuAreas[k]} vs CLI ${want}`);
+    }
+  });
+  await check("the mask is drawn over the image and can be hidden", async () => {
+    const digest = () => page.evaluate(() => {
+      const c = document.querySelector("#axial");
+      const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+      let h = 0; for (let i = 0; i < d.length; i += 4) h = (h * 31 + d[i] * 3 + d[i + 1] * 5 + d[i + 2] * 7) >>> 0;
+      return h;
+    });
+    const on = await digest();
+    await page.uncheck("#overlay");
+    const off = await digest();
+    await page.check("#overlay");
+    assert.notEqual(on, off);
+    assert.equal(await digest(), on);
+  });
+  await check("the CPU path gives the same areas as WebGPU", async () => {
+    await page.click("#segment-cpu");
+    await segmented();
+    assert.equal(await page.getAttribute("#segmentation-panel", "data-backend"), "cpu");
+    assert.match(await page.textContent("#segmentation-path"), /on the CPU — CPU chosen in \d+ ms/);
+    const cpuAreas = await areas();
+    for (const k of Object.keys(cpuAreas)) {
+      assert.ok(Math.abs(cpuAreas[k] - gpuAreas[k]) <= Math.max(0.001 * gpuAreas[k], 0.1), `${k}: CPU ${cpuAreas[k]} vs WebGPU ${gpuAreas[k]}`);
+    }
+  });
+  await page.screenshot({ path: join(artifacts, "e2e-segmentation.png"), fullPage: true });
+
   await check("HU under the cursor equals the file's value at a known pixel", async () => {
+    await page.locator("#axial").scrollIntoViewIfNeeded();
     const box = await page.locator("#axial").boundingBox();
     for (const [column, row] of [[61, 50], [30, 40], [90, 70]]) {
       await page.mouse.move(box.x + (column + 0.5) * box.width / 122, box.y + (row + 0.5) * box.height / 101);

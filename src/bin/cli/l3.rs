@@ -1,45 +1,23 @@
 //! `sarcoscope l3 <folder> [--json]`: the L3 slice of the folder's CT series, with the
 //! vertebrae found and the evidence, as the browser app computes it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use sarcoscope::dicom::{self, series, DicomError, Instance};
+use sarcoscope::dicom::folder;
 use sarcoscope::l3::{self, L3Status};
-use sarcoscope::volume;
+use sarcoscope::volume::Volume;
+
+/// The folder's CT series as a volume; files left out are named on stderr.
+pub fn load_reporting(folder: &Path) -> Result<Volume, String> {
+    let (volume, failures) = folder::load_ct(folder)?;
+    for (path, error) in &failures {
+        eprintln!("sarcoscope: {} was left out: {error}", path.display());
+    }
+    Ok(volume)
+}
 
 pub fn l3(folder: &Path, json: bool) -> Result<(), String> {
-    let paths =
-        super::list_files(folder).map_err(|e| format!("cannot read {}: {e}", folder.display()))?;
-    let mut instances: Vec<Instance> = Vec::new();
-    let mut sources: Vec<PathBuf> = Vec::new();
-    for path in paths {
-        // Files that are not readable DICOM are skipped here; `inspect` lists them.
-        if let Ok(instance) = std::fs::read(&path)
-            .map_err(|e| DicomError::Unreadable(e.to_string()))
-            .and_then(|bytes| dicom::read_instance(&bytes))
-        {
-            instances.push(instance);
-            sources.push(path);
-        }
-    }
-    let studies = series::build(&instances);
-    let (study, chosen) = series::choose_ct(&studies, &instances)
-        .ok_or_else(|| format!("no CT image series was found in {}", folder.display()))?;
-    let ct = &studies[study].series[chosen];
-    let (volume, failures) = volume::load(
-        ct,
-        &instances,
-        |i| std::fs::read(&sources[i]).map_err(|e| DicomError::Unreadable(e.to_string())),
-        |_, _| {},
-    )
-    .map_err(|e| e.to_string())?;
-    for failure in &failures {
-        eprintln!(
-            "sarcoscope: {} was left out: {}",
-            sources[failure.file].display(),
-            failure.error
-        );
-    }
+    let volume = load_reporting(folder)?;
     let found = l3::locate(&volume);
     if json {
         let text = serde_json::to_string_pretty(&found).map_err(|e| e.to_string())?;

@@ -4,12 +4,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use sarcoscope::dicom::folder::list_files;
 use sarcoscope::dicom::{series, Instance};
 use sarcoscope::inspect::{self, FileReport};
 use serde::Serialize;
 
 mod l3;
 mod phantom;
+mod segment;
 mod serve;
 
 #[derive(Parser)]
@@ -40,6 +42,40 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Segment muscle, IMAT, VAT and SAT on one slice of the folder's CT series (the L3
+    /// slice unless --slice is given): area (cm²) and mean HU per tissue.
+    Segment {
+        folder: PathBuf,
+        /// Slice index counted from the most inferior slice (0); default: the L3 slice.
+        #[arg(long)]
+        slice: Option<usize>,
+        /// Write the label map on the slice's own grid as an 8-bit PNG (0 background,
+        /// 1 muscle, 2 IMAT, 3 VAT, 4 SAT).
+        #[arg(long)]
+        mask_out: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        model: segment::ModelOptions,
+    },
+    /// Train the segmentation network from a seed (phantoms, plus the real reference
+    /// labels when --shared is given) and write its weights and model card.
+    Train {
+        #[command(flatten)]
+        options: segment::TrainOptions,
+    },
+    /// Evaluate a model: Dice and area error on held-out real slices and unseen phantoms.
+    Eval {
+        #[command(flatten)]
+        model: segment::ModelOptions,
+        /// The shared data folder (holds data/ct/totalseg-example).
+        #[arg(long)]
+        shared: Option<PathBuf>,
+        #[arg(long, default_value_t = 24)]
+        phantoms: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// Write a synthetic abdominal CT series (a phantom, not a patient) as DICOM files.
     Phantom {
         out: PathBuf,
@@ -60,6 +96,20 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Inspect { folder, json } => inspect_folder(&folder, json),
         Command::L3 { folder, json } => l3::l3(&folder, json),
+        Command::Segment {
+            folder,
+            slice,
+            mask_out,
+            json,
+            model,
+        } => segment::segment(&folder, slice, mask_out.as_deref(), json, &model),
+        Command::Train { options } => segment::train_command(&options),
+        Command::Eval {
+            model,
+            shared,
+            phantoms,
+            json,
+        } => segment::eval_command(&model, shared.as_deref(), phantoms, json),
         Command::Phantom { out, options } => phantom::write(&out, &options),
         Command::Serve { folder, port } => serve::serve(&folder, port),
     };
@@ -176,39 +226,4 @@ fn print_human(reports: &[FileReport], studies: &[series::Study], chosen: Option
             }
         }
     }
-}
-
-/// Every regular file under `folder`, recursively, in a stable (sorted) order.
-/// Only the top folder must be readable: a subfolder that cannot be read is reported on
-/// stderr and skipped, and linked folders are not followed (no loops).
-fn list_files(folder: &Path) -> std::io::Result<Vec<PathBuf>> {
-    if folder.is_file() {
-        return Ok(vec![folder.to_path_buf()]);
-    }
-    let mut out = Vec::new();
-    let mut pending = vec![folder.to_path_buf()];
-    let mut top = true;
-    while let Some(dir) = pending.pop() {
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(e) if top => return Err(e),
-            Err(e) => {
-                eprintln!("sarcoscope: skipped {}: {e}", dir.display());
-                continue;
-            }
-        };
-        top = false;
-        for entry in entries.flatten() {
-            let path = entry.path();
-            match entry.file_type() {
-                Ok(kind) if kind.is_dir() => pending.push(path),
-                Ok(kind) if kind.is_file() => out.push(path),
-                // A link to a file is read; a link to a folder is not followed.
-                Ok(kind) if kind.is_symlink() && path.is_file() => out.push(path),
-                _ => {}
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
 }

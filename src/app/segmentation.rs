@@ -1,0 +1,194 @@
+//! The page's side of segmentation: sends the chosen slice to the segmentation worker,
+//! keeps the newest answer, and restarts the worker if it ever dies.
+
+use std::cell::RefCell;
+
+use js_sys::{Int16Array, Object, Reflect, Uint8Array};
+use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::Worker;
+
+use super::controller::{self, Ui};
+use super::protocol::{spawn_worker, FromSegmenter, SegmentationReport, ToSegmenter};
+
+/// A finished segmentation, as the page shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SegmentationView {
+    pub report: SegmentationReport,
+    pub columns: usize,
+    pub rows: usize,
+    /// One TissueClass label per pixel of the slice.
+    pub labels: Vec<u8>,
+}
+
+#[derive(Default)]
+struct State {
+    worker: Option<Worker>,
+    ready: bool,
+    waiting: Vec<JsValue>,
+    next_request: u32,
+    /// The request whose answer is wanted, with its slice and grid.
+    current: Option<(u32, usize, usize, usize)>,
+}
+
+thread_local! {
+    static STATE: RefCell<State> = RefCell::new(State::default());
+}
+
+fn ui() -> Option<Ui> {
+    controller::ui()
+}
+
+/// Segments volume slice `slice`; a newer request makes older answers be ignored.
+pub fn request(slice: usize, force_cpu: bool) {
+    let Some(ui) = ui() else { return };
+    let Some((hu, columns, rows, spacing)) = controller::with_volume(|v| {
+        let h = &v.header;
+        Some((
+            v.axial(slice)?.to_vec(),
+            h.columns,
+            h.rows,
+            h.geometry.pixel_spacing,
+        ))
+    })
+    .flatten() else {
+        return;
+    };
+    let Some(pixel_spacing) = spacing else {
+        ui.segmentation_error.set(Some(
+            "This series has no pixel spacing, so areas cannot be measured.".into(),
+        ));
+        return;
+    };
+    let request = STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        s.next_request += 1;
+        s.current = Some((s.next_request, slice, columns, rows));
+        s.next_request
+    });
+    ui.segmentation_error.set(None);
+    ui.segmenting.set(Some(format!(
+        "Segmenting slice {slice}{}…",
+        if force_cpu { " on the CPU" } else { "" }
+    )));
+    let message = ToSegmenter::Segment {
+        request,
+        slice,
+        columns,
+        rows,
+        pixel_spacing,
+        force_cpu,
+    };
+    let Ok(json) = serde_json::to_string(&message) else {
+        return;
+    };
+    let object = Object::new();
+    let _ = Reflect::set(&object, &"json".into(), &json.into());
+    let _ = Reflect::set(&object, &"hu".into(), &Int16Array::from(hu.as_slice()));
+    let Some(worker) = worker() else {
+        ui.segmenting.set(None);
+        ui.segmentation_error
+            .set(Some("The segmentation worker could not be started.".into()));
+        return;
+    };
+    if STATE.with(|s| s.borrow().ready) {
+        let _ = worker.post_message(&object);
+    } else {
+        STATE.with(|s| s.borrow_mut().waiting.push(object.into()));
+    }
+}
+
+/// Forgets any segmentation (a new volume was loaded).
+pub fn clear(ui: Ui) {
+    STATE.with(|s| s.borrow_mut().current = None);
+    ui.segmentation.set(None);
+    ui.segmenting.set(None);
+    ui.segmentation_error.set(None);
+}
+
+fn worker() -> Option<Worker> {
+    if let Some(w) = STATE.with(|s| s.borrow().worker.clone()) {
+        return Some(w);
+    }
+    let worker = spawn_worker("./sarcoscope-segmenter_loader.js", on_message, on_crash)?;
+    STATE.with(|s| s.borrow_mut().worker = Some(worker.clone()));
+    Some(worker)
+}
+
+/// The worker died (out of memory, a device fault): report it and start afresh next
+/// time; the loaded volume and everything else on the page stay.
+fn on_crash(detail: &str) {
+    STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        if let Some(w) = s.worker.take() {
+            w.terminate();
+        }
+        s.ready = false;
+        s.waiting.clear();
+        s.current = None;
+    });
+    if let Some(ui) = ui() {
+        ui.segmenting.set(None);
+        ui.segmentation_error.set(Some(format!(
+            "The segmentation stopped unexpectedly ({detail}). Nothing else was lost; try again, or choose the CPU."
+        )));
+    }
+}
+
+fn on_message(data: &JsValue) {
+    let Some(ui) = ui() else { return };
+    let Some(message) = Reflect::get(data, &"json".into())
+        .ok()
+        .and_then(|v| v.as_string())
+        .and_then(|json| serde_json::from_str::<FromSegmenter>(&json).ok())
+    else {
+        return;
+    };
+    match message {
+        FromSegmenter::Ready => {
+            let (worker, waiting) = STATE.with(|s| {
+                let mut s = s.borrow_mut();
+                s.ready = true;
+                (s.worker.clone(), std::mem::take(&mut s.waiting))
+            });
+            if let Some(worker) = worker {
+                for message in waiting {
+                    let _ = worker.post_message(&message);
+                }
+            }
+        }
+        FromSegmenter::Done(report) => {
+            let Some((wanted, _, columns, rows)) = STATE.with(|s| s.borrow().current) else {
+                return;
+            };
+            if wanted != report.request {
+                return;
+            }
+            let labels = Reflect::get(data, &"labels".into())
+                .ok()
+                .and_then(|v| v.dyn_into::<Uint8Array>().ok())
+                .map(|a| a.to_vec())
+                .unwrap_or_default();
+            ui.segmenting.set(None);
+            if labels.len() != columns * rows {
+                ui.segmentation_error
+                    .set(Some("The mask did not arrive whole; segment again.".into()));
+                return;
+            }
+            ui.segmentation.set(Some(SegmentationView {
+                report: *report,
+                columns,
+                rows,
+                labels,
+            }));
+        }
+        FromSegmenter::Failed { request, message } => {
+            if STATE.with(|s| s.borrow().current.map(|c| c.0)) == Some(request) {
+                ui.segmenting.set(None);
+                ui.segmentation_error
+                    .set(Some(format!("The slice could not be segmented: {message}")));
+            }
+        }
+    }
+}

@@ -1,0 +1,277 @@
+//! The segmentation worker: loads the model (same origin, SHA-256 checked, kept in the
+//! browser's Cache Storage), runs it on WebGPU when the browser offers an adapter and on
+//! the CPU otherwise, and answers with the mask, the measurements, which path ran and
+//! how long it took. A module of its own, so the page and the decoder never wait for
+//! the network's code to download.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use burn::prelude::Device;
+use js_sys::{Int16Array, Object, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, Response};
+
+use super::protocol::{Backend, FromSegmenter, SegmentationReport, ToSegmenter};
+use crate::body;
+use crate::segment::{AxialSlice, ModelCard, ModelError, PostProcess, Segmenter};
+use crate::units::Millimetres;
+
+/// The model on each path, made on first use.
+#[derive(Default)]
+struct Models {
+    card: Option<(ModelCard, Vec<u8>)>,
+    gpu: Option<Rc<Segmenter>>,
+    /// Set once WebGPU was tried and is not available (why, in words).
+    gpu_missing: Option<String>,
+    cpu: Option<Rc<Segmenter>>,
+}
+
+thread_local! {
+    static MODELS: RefCell<Models> = RefCell::new(Models::default());
+}
+
+pub fn run() {
+    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    let reply_scope = scope.clone();
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        let scope = reply_scope.clone();
+        let data = event.data();
+        wasm_bindgen_futures::spawn_local(async move { handle(&scope, &data).await });
+    });
+    scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+    post(&scope, &FromSegmenter::Ready, None);
+}
+
+async fn handle(scope: &DedicatedWorkerGlobalScope, data: &JsValue) {
+    let message = Reflect::get(data, &"json".into())
+        .ok()
+        .and_then(|v| v.as_string())
+        .and_then(|json| serde_json::from_str::<ToSegmenter>(&json).ok());
+    let Some(ToSegmenter::Segment {
+        request,
+        columns,
+        rows,
+        pixel_spacing,
+        slice,
+        force_cpu,
+    }) = message
+    else {
+        return;
+    };
+    let hu = Reflect::get(data, &"hu".into())
+        .ok()
+        .and_then(|v| v.dyn_into::<Int16Array>().ok())
+        .map(|a| a.to_vec())
+        .unwrap_or_default();
+    let input = Input {
+        request,
+        slice,
+        hu: &hu,
+        columns,
+        rows,
+        pixel_spacing,
+        force_cpu,
+    };
+    match segment(scope, &input).await {
+        Ok((labels, done)) => {
+            let buffer = Uint8Array::from(labels.as_slice());
+            post(scope, &done, Some(buffer.into()));
+        }
+        Err(message) => post(scope, &FromSegmenter::Failed { request, message }, None),
+    }
+}
+
+/// One request, as received.
+struct Input<'a> {
+    request: u32,
+    slice: usize,
+    hu: &'a [i16],
+    columns: usize,
+    rows: usize,
+    pixel_spacing: [f64; 2],
+    force_cpu: bool,
+}
+
+async fn segment(
+    scope: &DedicatedWorkerGlobalScope,
+    input: &Input<'_>,
+) -> Result<(Vec<u8>, FromSegmenter), String> {
+    let force_cpu = input.force_cpu;
+    let slice = AxialSlice::new(
+        input.hu,
+        input.columns,
+        input.rows,
+        input.pixel_spacing.map(Millimetres),
+    )
+    .map_err(|e| e.to_string())?;
+    let started = js_sys::Date::now();
+    let (segmenter, backend) = model(scope, force_cpu).await.map_err(|e| e.to_string())?;
+    let loaded = js_sys::Date::now();
+    let post_process = PostProcess::default();
+    let (mask, backend) = match segmenter.segment_async(&slice, &post_process).await {
+        Ok(mask) => (mask, backend),
+        Err(e) if backend != Backend::Cpu => {
+            // WebGPU failed mid-way (a lost device, a driver limit): the CPU still can.
+            let (cpu, _) = model(scope, true).await.map_err(|e| e.to_string())?;
+            let mask = cpu
+                .segment_async(&slice, &post_process)
+                .await
+                .map_err(|e| e.to_string())?;
+            MODELS.with(|m| m.borrow_mut().gpu_missing = Some(e.to_string()));
+            (mask, Backend::Cpu)
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    let finished = js_sys::Date::now();
+    let gpu_missing = MODELS.with(|m| m.borrow().gpu_missing.clone());
+    let done = FromSegmenter::Done(Box::new(SegmentationReport {
+        request: input.request,
+        slice: input.slice,
+        backend,
+        why_cpu: if backend == Backend::Cpu {
+            Some(if force_cpu {
+                "CPU chosen".to_owned()
+            } else {
+                gpu_missing.unwrap_or_else(|| "WebGPU not available".into())
+            })
+        } else {
+            None
+        },
+        model: format!("{} {}", segmenter.card.name, segmenter.card.version),
+        model_sha256: segmenter.card.weights.sha256.clone(),
+        load_ms: loaded - started,
+        segment_ms: finished - loaded,
+        measures: body::measure(&mask, &slice),
+    }));
+    Ok((mask.labels().to_vec(), done))
+}
+
+/// The model on WebGPU (unless `force_cpu` or no adapter), else on the CPU.
+async fn model(
+    scope: &DedicatedWorkerGlobalScope,
+    force_cpu: bool,
+) -> Result<(Rc<Segmenter>, Backend), ModelError> {
+    let (card, weights) = match MODELS.with(|m| m.borrow().card.clone()) {
+        Some(files) => files,
+        None => {
+            let files = fetch_model(scope).await?;
+            MODELS.with(|m| m.borrow_mut().card = Some(files.clone()));
+            files
+        }
+    };
+    if !force_cpu && MODELS.with(|m| m.borrow().gpu_missing.is_none()) {
+        if let Some(gpu) = MODELS.with(|m| m.borrow().gpu.clone()) {
+            return Ok((gpu, Backend::WebGpu));
+        }
+        match Device::wgpu_options().init_async().await {
+            Ok(device) => {
+                let gpu = Rc::new(Segmenter::new(card.clone(), &weights, device)?);
+                MODELS.with(|m| m.borrow_mut().gpu = Some(gpu.clone()));
+                return Ok((gpu, Backend::WebGpu));
+            }
+            Err(e) => {
+                MODELS.with(|m| {
+                    m.borrow_mut().gpu_missing = Some(format!("WebGPU not available ({e})"))
+                });
+            }
+        }
+    }
+    if let Some(cpu) = MODELS.with(|m| m.borrow().cpu.clone()) {
+        return Ok((cpu, Backend::Cpu));
+    }
+    let cpu = Rc::new(Segmenter::new(card, &weights, Device::flex())?);
+    MODELS.with(|m| m.borrow_mut().cpu = Some(cpu.clone()));
+    Ok((cpu, Backend::Cpu))
+}
+
+/// The card, then the weights it names, from this origin. Verified weights are kept in
+/// Cache Storage under their SHA-256, so a second visit reads them locally; a cached
+/// copy is checked again before use.
+async fn fetch_model(
+    scope: &DedicatedWorkerGlobalScope,
+) -> Result<(ModelCard, Vec<u8>), ModelError> {
+    // Trunk copies `models/` next to the page.
+    let card_url = format!("models/{}.json", crate::segment::model::DEFAULT_NAME);
+    let card_bytes = fetch_bytes(scope, &card_url).await?;
+    let card = ModelCard::parse(&card_bytes)?;
+    let url = format!(
+        "models/{}?sha256={}",
+        card.weights.file, card.weights.sha256
+    );
+    // Cache Storage exists only in secure contexts (https, or http on loopback).
+    let caches = Reflect::get(scope, &"caches".into())
+        .ok()
+        .and_then(|c| c.dyn_into::<web_sys::CacheStorage>().ok());
+    let cache = match caches {
+        Some(caches) => JsFuture::from(caches.open("sarcoscope-models"))
+            .await
+            .ok()
+            .and_then(|c| c.dyn_into::<web_sys::Cache>().ok()),
+        None => None,
+    };
+    if let Some(cache) = &cache {
+        if let Ok(hit) = JsFuture::from(cache.match_with_str(&url)).await {
+            if let Ok(response) = hit.dyn_into::<Response>() {
+                if let Ok(bytes) = response_bytes(&response).await {
+                    if crate::segment::model::sha256_hex(&bytes) == card.weights.sha256 {
+                        return Ok((card, bytes));
+                    }
+                }
+            }
+        }
+    }
+    let weights = fetch_bytes(scope, &format!("models/{}", card.weights.file)).await?;
+    let actual = crate::segment::model::sha256_hex(&weights);
+    if actual != card.weights.sha256 {
+        return Err(ModelError::Checksum {
+            expected: card.weights.sha256,
+            actual,
+        });
+    }
+    if let Some(cache) = &cache {
+        let body = Uint8Array::from(weights.as_slice());
+        if let Ok(response) = Response::new_with_opt_buffer_source(Some(&body)) {
+            let _ = JsFuture::from(cache.put_with_str(&url, &response)).await;
+        }
+    }
+    Ok((card, weights))
+}
+
+async fn fetch_bytes(scope: &DedicatedWorkerGlobalScope, url: &str) -> Result<Vec<u8>, ModelError> {
+    let fail = |what: String| ModelError::Fetch(format!("{url}: {what}"));
+    let response = JsFuture::from(scope.fetch_with_str(url))
+        .await
+        .map_err(|e| fail(format!("{e:?}")))?
+        .dyn_into::<Response>()
+        .map_err(|_| fail("not a response".into()))?;
+    if !response.ok() {
+        return Err(fail(format!(
+            "the server answered {} (is the models/ folder missing from the build?)",
+            response.status()
+        )));
+    }
+    response_bytes(&response).await.map_err(fail)
+}
+
+async fn response_bytes(response: &Response) -> Result<Vec<u8>, String> {
+    let buffer = JsFuture::from(response.array_buffer().map_err(|e| format!("{e:?}"))?)
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    Ok(Uint8Array::new(&buffer).to_vec())
+}
+
+fn post(scope: &DedicatedWorkerGlobalScope, message: &FromSegmenter, labels: Option<JsValue>) {
+    let Ok(json) = serde_json::to_string(message) else {
+        return;
+    };
+    let object = Object::new();
+    let _ = Reflect::set(&object, &"json".into(), &json.into());
+    if let Some(labels) = labels {
+        let _ = Reflect::set(&object, &"labels".into(), &labels);
+    }
+    let _ = scope.post_message(&object);
+}

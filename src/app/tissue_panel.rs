@@ -1,0 +1,121 @@
+//! The segmentation panel: run it, see which path ran and how long it took, read the
+//! areas and attenuation, and know where the HU windows come from.
+
+use leptos::prelude::*;
+
+use super::controller::Ui;
+use super::protocol::Backend;
+use super::segmentation;
+use crate::segment::{HuWindows, TissueClass};
+
+#[component]
+pub fn SegmentationPanel(ui: Ui) -> impl IntoView {
+    let run = move |force_cpu: bool| {
+        if let Some(choice) = ui.l3_choice.get_untracked() {
+            ui.slice.set(choice.slice);
+            segmentation::request(choice.slice, force_cpu);
+        }
+    };
+    let idle = move || ui.l3_choice.get().is_some() && ui.segmenting.get().is_none();
+    let stale = move || {
+        let seg = ui.segmentation.get()?.report;
+        let choice = ui.l3_choice.get()?;
+        (seg.slice != choice.slice).then(|| {
+            format!(
+                "This mask is of slice {}; the measurement slice is now {}. Segment again to measure it.",
+                seg.slice, choice.slice
+            )
+        })
+    };
+    let path = move || {
+        let seg = ui.segmentation.get()?.report;
+        let ran = match (&seg.backend, &seg.why_cpu) {
+            (Backend::WebGpu, _) => "WebGPU (this computer's graphics processor)".to_owned(),
+            (Backend::Cpu, Some(why)) => format!("the CPU — {why}"),
+            (Backend::Cpu, None) => "the CPU".to_owned(),
+        };
+        let load = if seg.load_ms >= 1.0 {
+            format!(" (model loaded in {:.0} ms)", seg.load_ms)
+        } else {
+            String::new()
+        };
+        Some(format!(
+            "Slice {} segmented on {ran} in {:.0} ms{load}. Model {}, weights SHA-256 {}….",
+            seg.slice,
+            seg.segment_ms,
+            seg.model,
+            seg.model_sha256.get(..12).unwrap_or_default()
+        ))
+    };
+    let backend_attr = move || {
+        ui.segmentation
+            .get()
+            .map_or("", |s| match s.report.backend {
+                Backend::WebGpu => "webgpu",
+                Backend::Cpu => "cpu",
+            })
+    };
+    let rows = move || {
+        let seg = ui.segmentation.get()?.report;
+        Some(
+            seg.measures
+                .into_iter()
+                .map(|m| {
+                    // A class, not a style attribute: the CSP allows no inline styles.
+                    let swatch = format!("swatch swatch-{}", m.tissue.key());
+                    let mean = m.mean_hu.map_or("—".to_owned(), |v| format!("{v:.1}"));
+                    let sd = m.sd_hu.map_or("—".to_owned(), |v| format!("{v:.1}"));
+                    let range = HuWindows::ALBERTA.of(m.tissue).map_or(String::new(), |r| {
+                        format!("{:.0} to {:.0}", r.low.0, r.high.0)
+                    });
+                    view! {
+                        <tr id=format!("tissue-{}", m.tissue.key()) data-area=format!("{:.4}", m.area_cm2)>
+                            <td><span class=swatch></span>{m.tissue.name()}</td>
+                            <td class="num">{format!("{:.1}", m.area_cm2)}</td>
+                            <td class="num">{mean}</td>
+                            <td class="num">{sd}</td>
+                            <td class="num">{range}</td>
+                        </tr>
+                    }
+                })
+                .collect_view(),
+        )
+    };
+    view! {
+        <section class="segmentation" id="segmentation-panel" data-backend=backend_attr>
+            <h2>"Muscle and fat"</h2>
+            <button id="segment" disabled=move || !idle() on:click=move |_| run(false)>
+                "Segment the measurement slice"
+            </button>
+            <button id="segment-cpu" disabled=move || !idle() on:click=move |_| run(true)>
+                "Segment on the CPU"
+            </button>
+            <label class="toggle">
+                <input
+                    type="checkbox"
+                    id="overlay"
+                    prop:checked=move || ui.overlay.get()
+                    on:change=move |ev| ui.overlay.set(event_target_checked(&ev))
+                />
+                "Show the mask on the image"
+            </label>
+            <p id="segmentation-busy" class="busy">{move || ui.segmenting.get()}</p>
+            <p id="segmentation-error" class="error">{move || ui.segmentation_error.get()}</p>
+            <p id="segmentation-stale" class="warning">{stale}</p>
+            <table id="tissue-table" class="tissues">
+                <thead>
+                    <tr><th>"Tissue"</th><th>"Area (cm²)"</th><th>"Mean HU"</th><th>"SD HU"</th><th>"HU window"</th></tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+            <p id="segmentation-path" class="hint">{path}</p>
+            <p class="hint">
+                {format!("{}. ", HuWindows::CITATION)}
+                "Areas use the slice's own pixel spacing. The model is a baseline trained on synthetic phantoms and a few real slices (see models/"
+                {crate::segment::model::DEFAULT_NAME}
+                ".json): check the mask before using any number."
+            </p>
+            <p class="hint">{format!("Classes: {}.", TissueClass::TISSUES.map(|t| t.name()).join(", "))}</p>
+        </section>
+    }
+}

@@ -1,0 +1,312 @@
+//! `sarcoscope segment`, `train` and `eval`: the segmentation from the command line.
+
+use std::path::{Path, PathBuf};
+
+use sarcoscope::body;
+use sarcoscope::l3;
+use sarcoscope::segment::device::{self, Preference};
+use sarcoscope::segment::model::{self, ModelCard, WeightsRef, CARD_FORMAT};
+use sarcoscope::segment::train::{self, TrainConfig};
+use sarcoscope::segment::validation::{self, Evaluation};
+use sarcoscope::segment::{reference, AxialSlice, PostProcess, Segmenter, TissueClass};
+use serde::Serialize;
+
+/// The model shipped in this repository.
+pub fn default_model() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("models")
+        .join(format!("{}.json", model::DEFAULT_NAME))
+}
+
+#[derive(clap::Args)]
+pub struct ModelOptions {
+    /// The model card (its weights file lies beside it).
+    #[arg(long, default_value_os_t = default_model())]
+    pub model: PathBuf,
+    /// Where the network runs.
+    #[arg(long, value_enum, default_value_t = DeviceArg::Auto)]
+    pub device: DeviceArg,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum DeviceArg {
+    Auto,
+    Cpu,
+    Gpu,
+}
+
+impl DeviceArg {
+    fn preference(self) -> Preference {
+        match self {
+            DeviceArg::Auto => Preference::Auto,
+            DeviceArg::Cpu => Preference::Cpu,
+            DeviceArg::Gpu => Preference::Gpu,
+        }
+    }
+}
+
+fn load_model(options: &ModelOptions) -> Result<(Segmenter, String), String> {
+    let card_bytes = std::fs::read(&options.model).map_err(|e| {
+        format!(
+            "cannot read the model card {}: {e}",
+            options.model.display()
+        )
+    })?;
+    let card = ModelCard::parse(&card_bytes).map_err(|e| e.to_string())?;
+    let weights_path = options
+        .model
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join(&card.weights.file);
+    let weights = std::fs::read(&weights_path).map_err(|e| {
+        format!(
+            "cannot read the model weights {}: {e}",
+            weights_path.display()
+        )
+    })?;
+    let (device, name) = device::choose(options.device.preference())?;
+    let segmenter = Segmenter::new(card, &weights, device).map_err(|e| e.to_string())?;
+    Ok((segmenter, name))
+}
+
+#[derive(Serialize)]
+struct SegmentOutput {
+    slice_index: usize,
+    slice_chosen_by: &'static str,
+    z_mm: Option<f64>,
+    pixel_spacing_mm: [f64; 2],
+    tissues: Vec<body::TissueMeasure>,
+    model: String,
+    device: String,
+    seconds: f64,
+    hu_windows: &'static str,
+}
+
+pub fn segment(
+    folder: &Path,
+    slice: Option<usize>,
+    mask_out: Option<&Path>,
+    json: bool,
+    options: &ModelOptions,
+) -> Result<(), String> {
+    let volume = super::l3::load_reporting(folder)?;
+    let (index, chosen_by) = match slice {
+        Some(k) => (k, "given"),
+        None => {
+            let found = l3::locate(&volume);
+            let k = found.slice_index.ok_or_else(|| {
+                format!(
+                    "L3 could not be found in {} ({}); choose a slice with --slice",
+                    folder.display(),
+                    found.evidence.notes.join("; ")
+                )
+            })?;
+            (k, "automatic L3")
+        }
+    };
+    let axial = AxialSlice::of_volume(&volume, index).map_err(|e| e.to_string())?;
+    let (segmenter, device) = load_model(options)?;
+    let started = std::time::Instant::now();
+    let mask = segmenter.segment(&axial, &PostProcess::default());
+    let seconds = started.elapsed().as_secs_f64();
+    if let Some(path) = mask_out {
+        let png = sarcoscope::png::grey8(mask.columns, mask.rows, mask.labels());
+        std::fs::write(path, png).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    let output = SegmentOutput {
+        slice_index: index,
+        slice_chosen_by: chosen_by,
+        z_mm: volume.header.slice_positions_mm.get(index).copied(),
+        pixel_spacing_mm: axial.pixel_spacing.map(|s| s.0),
+        tissues: body::measure(&mask, &axial),
+        model: format!("{} {}", segmenter.card.name, segmenter.card.version),
+        device,
+        seconds,
+        hu_windows: sarcoscope::segment::HuWindows::CITATION,
+    };
+    if json {
+        let text = serde_json::to_string_pretty(&output).map_err(|e| e.to_string())?;
+        println!("{text}");
+    } else {
+        println!(
+            "slice {} ({}), {} on {} in {:.2} s",
+            output.slice_index, output.slice_chosen_by, output.model, output.device, seconds
+        );
+        for t in &output.tissues {
+            let hu = t.mean_hu.map_or("—".into(), |m| format!("{m:.1} HU"));
+            println!(
+                "  {:<28} {:>7.1} cm²  mean {hu}",
+                t.tissue.name(),
+                t.area_cm2
+            );
+        }
+    }
+    Ok(())
+}
+
+#[derive(clap::Args)]
+pub struct TrainOptions {
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    #[arg(long, default_value_t = TrainConfig::default().steps)]
+    pub steps: usize,
+    #[arg(long, default_value_t = TrainConfig::default().batch)]
+    pub batch: usize,
+    #[arg(long, default_value_t = TrainConfig::default().phantoms)]
+    pub phantoms: usize,
+    #[arg(long, default_value_t = TrainConfig::default().architecture.base_channels)]
+    pub base_channels: usize,
+    /// The shared data folder (holds data/ct/totalseg-example); without it, phantoms only.
+    #[arg(long)]
+    pub shared: Option<PathBuf>,
+    /// Folder to write `<name>.json` and `<name>.weights` into.
+    #[arg(long, default_value = "models")]
+    pub out: PathBuf,
+    #[arg(long, default_value = model::DEFAULT_NAME)]
+    pub name: String,
+    /// Phantoms evaluated after training.
+    #[arg(long, default_value_t = 24)]
+    pub eval_phantoms: usize,
+    #[arg(long, value_enum, default_value_t = DeviceArg::Auto)]
+    pub device: DeviceArg,
+}
+
+pub fn train_command(options: &TrainOptions) -> Result<(), String> {
+    let mut config = TrainConfig {
+        seed: options.seed,
+        steps: options.steps,
+        batch: options.batch,
+        phantoms: options.phantoms,
+        ..TrainConfig::default()
+    };
+    config.architecture.base_channels = options.base_channels;
+    let reference = match &options.shared {
+        Some(shared) => Some(reference::load(&shared.join("data/ct/totalseg-example"))?),
+        None => None,
+    };
+    let real = reference.as_ref().map(|r| r.train()).unwrap_or_default();
+    let (device, device_name) = device::choose(options.device.preference())?;
+    eprintln!(
+        "training on {device_name}: {} steps of {} crops, {} phantoms, {} real slices",
+        config.steps,
+        config.batch,
+        config.phantoms,
+        real.len()
+    );
+    let mut last = std::time::Instant::now();
+    let (network, log) = train::train(&config, &real, &device, &device_name, |step, loss| {
+        if last.elapsed().as_secs() >= 30 || step + 1 == config.steps {
+            eprintln!("  step {}/{}: loss {loss:.4}", step + 1, config.steps);
+            last = std::time::Instant::now();
+        }
+    })?;
+    let tensors = model::tensors_of(&network);
+    let weights = model::write_weights(&tensors);
+    let parameters = tensors.iter().map(|t| t.values.len()).sum();
+    let command = std::iter::once("sarcoscope".to_owned())
+        .chain(std::env::args().skip(1))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut card = ModelCard {
+        format: CARD_FORMAT.into(),
+        name: options.name.clone(),
+        version: format!("{}+seed{}", env!("CARGO_PKG_VERSION"), options.seed),
+        architecture: config.architecture,
+        classes: TissueClass::ALL.iter().map(|c| c.key().to_owned()).collect(),
+        input: config.input,
+        intended_use: "Research: muscle (SMA), IMAT, VAT and SAT areas on an axial L3 CT slice of an adult abdomen, for review and correction by a trained reader. Not a medical device.".into(),
+        limitations: vec![
+            "Baseline model: trained on procedural phantoms and 12 slices of one real CT (T11–T12, labels made by TotalSegmentator, not by hand); no hand-labelled L3 slices were available.".into(),
+            "Real-data figures come from one patient's other slices; they say nothing about other scanners, patients or pathologies.".into(),
+            "Check every mask before using its numbers.".into(),
+        ],
+        training: serde_json::json!({
+            "command": command,
+            "config": config,
+            "log": log,
+            "data": {
+                "phantoms": format!("{} procedural L3-region slices (src/phantom) drawn from seed {}", config.phantoms, config.seed),
+                "real": format!("TotalSegmentator tissue labels, totalseg-example slices {:?} ({} slices)", reference::TRAIN_SLICES, real.len()),
+                "held_out_never_trained": format!("slices {:?} and the L3 slices", reference::HELD_OUT_SLICES),
+            },
+        }),
+        validation: serde_json::Value::Null,
+        weights: WeightsRef {
+            file: format!("{}.weights", options.name),
+            bytes: weights.len(),
+            sha256: model::sha256_hex(&weights),
+            parameters,
+        },
+    };
+    let segmenter = Segmenter::from_network(card.clone(), network, device);
+    eprintln!("evaluating…");
+    let evaluation = validation::evaluate(&segmenter, reference.as_ref(), options.eval_phantoms);
+    card.validation = serde_json::to_value(&evaluation).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&options.out)
+        .map_err(|e| format!("cannot create {}: {e}", options.out.display()))?;
+    let weights_path = options.out.join(&card.weights.file);
+    std::fs::write(&weights_path, &weights)
+        .map_err(|e| format!("cannot write {}: {e}", weights_path.display()))?;
+    let card_path = options.out.join(format!("{}.json", options.name));
+    let text = serde_json::to_string_pretty(&card).map_err(|e| e.to_string())?;
+    std::fs::write(&card_path, text + "\n")
+        .map_err(|e| format!("cannot write {}: {e}", card_path.display()))?;
+    eprintln!(
+        "wrote {} and {} in {:.0} s",
+        card_path.display(),
+        weights_path.display(),
+        log.seconds
+    );
+    print_evaluation(&evaluation);
+    Ok(())
+}
+
+pub fn eval_command(
+    options: &ModelOptions,
+    shared: Option<&Path>,
+    phantoms: usize,
+    json: bool,
+) -> Result<(), String> {
+    let (segmenter, _) = load_model(options)?;
+    let reference = match shared {
+        Some(shared) => Some(reference::load(&shared.join("data/ct/totalseg-example"))?),
+        None => None,
+    };
+    let evaluation = validation::evaluate(&segmenter, reference.as_ref(), phantoms);
+    if json {
+        let text = serde_json::to_string_pretty(&evaluation).map_err(|e| e.to_string())?;
+        println!("{text}");
+    } else {
+        print_evaluation(&evaluation);
+    }
+    Ok(())
+}
+
+fn print_evaluation(e: &Evaluation) {
+    let show = |label: &str, a: &sarcoscope::segment::eval::Agreement| {
+        let f = |v: Option<f64>| v.map_or("—".into(), |v| format!("{v:.3}"));
+        let p = |v: Option<f64>| v.map_or("—".into(), |v| format!("{v:+.1} %"));
+        eprintln!(
+            "  {label:<34} Dice {} (mean {}, min {}), area error {} over {} slice(s)",
+            f(a.dice),
+            f(a.dice_mean),
+            f(a.dice_min),
+            p(a.area_error_percent),
+            a.slices
+        );
+    };
+    if let Some(real) = &e.real_held_out {
+        for (k, a) in real {
+            show(&format!("real held-out {k}"), a);
+        }
+    }
+    if let Some(back) = &e.real_l3_back_muscles {
+        show("real L3 back muscles", &back.agreement);
+    }
+    for (k, a) in &e.phantoms {
+        show(&format!("unseen phantoms {k}"), a);
+    }
+    for note in &e.notes {
+        eprintln!("  note: {note}");
+    }
+}

@@ -1,0 +1,210 @@
+//! Training and evaluation samples: labelled slices put on the model grid.
+//!
+//! Two sources. Procedural phantoms ([`crate::phantom`]) give exact labels over the
+//! whole range of body builds, ascites, contrast and noise; real reference labels give
+//! real anatomy and real noise. A slice becomes a sample through the same resampling the
+//! browser uses ([`super::grid`]), with a random scale, shift and left–right mirror, so
+//! that what the network learns from is what it will be shown.
+
+use serde::{Deserialize, Serialize};
+
+use super::grid::{self, InputSpec, Placement};
+use super::{AxialSlice, HuWindows, TissueClass};
+use crate::phantom::rng::Rng;
+use crate::phantom::{Grid, Phantom, PhantomParams, Sex, Tissue};
+use crate::units::{Hu, Millimetres};
+
+/// A target pixel that carries no label and does not count in the loss.
+pub const IGNORE: u8 = 255;
+
+/// A labelled slice on its own grid: HU, [`TissueClass`] labels (or [`IGNORE`]), spacing.
+#[derive(Debug, Clone)]
+pub struct LabelledSlice {
+    pub name: String,
+    pub hu: Vec<i16>,
+    pub labels: Vec<u8>,
+    pub columns: usize,
+    pub rows: usize,
+    pub pixel_spacing: [Millimetres; 2],
+}
+
+impl LabelledSlice {
+    pub fn slice(&self) -> Option<AxialSlice<'_>> {
+        AxialSlice::new(&self.hu, self.columns, self.rows, self.pixel_spacing).ok()
+    }
+}
+
+/// One training example on the model grid.
+#[derive(Debug, Clone)]
+pub struct Sample {
+    pub input: Vec<f32>,
+    pub target: Vec<u8>,
+}
+
+/// How a phantom's materials map onto the network's classes: bone, organs, fluid and
+/// bowel are all "background" to body composition.
+pub fn class_of(tissue: Tissue) -> TissueClass {
+    match tissue {
+        Tissue::SkeletalMuscle => TissueClass::SkeletalMuscle,
+        Tissue::Imat => TissueClass::Imat,
+        Tissue::Vat => TissueClass::Vat,
+        Tissue::Sat => TissueClass::Sat,
+        Tissue::Background | Tissue::Bone | Tissue::Other | Tissue::BowelLumen => {
+            TissueClass::Background
+        }
+    }
+}
+
+/// The range phantoms are drawn from (every field uniform unless said otherwise).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PhantomRange {
+    /// Cachectic (0) to obese (1).
+    pub habitus: [f64; 2],
+    pub muscle_scale: [f64; 2],
+    pub myosteatosis: [f64; 2],
+    /// Share of phantoms with ascites (then 0.2..1).
+    pub ascites_share: f64,
+    pub contrast_share: f64,
+    pub noise_sd: [f64; 2],
+    /// Field of view (mm) over 512 pixels.
+    pub field_mm: [f64; 2],
+    /// Where the slice lies relative to L3's centre (mm): L3 is a range, and users
+    /// choose slices by hand.
+    pub offset_mm: [f64; 2],
+}
+
+impl Default for PhantomRange {
+    fn default() -> PhantomRange {
+        PhantomRange {
+            habitus: [0.0, 1.0],
+            muscle_scale: [0.75, 1.15],
+            myosteatosis: [0.0, 1.0],
+            ascites_share: 0.3,
+            contrast_share: 0.5,
+            noise_sd: [6.0, 25.0],
+            field_mm: [340.0, 500.0],
+            offset_mm: [-20.0, 20.0],
+        }
+    }
+}
+
+/// Phantom slice number `index` of the set drawn from `seed`: a different synthetic
+/// patient each time, near L3, on a 512² grid.
+pub fn phantom_slice(seed: u64, index: u64, range: &PhantomRange) -> LabelledSlice {
+    let mut rng = Rng::stream(seed, 50_000 + index);
+    let pick = |rng: &mut Rng, r: [f64; 2]| rng.range(r[0], r[1]);
+    let spacing = pick(&mut rng, range.field_mm) / 512.0;
+    let slice_spacing = 3.0;
+    // Three slices with L3 placed so that the middle one lies `offset` from its centre.
+    let offset = pick(&mut rng, range.offset_mm);
+    let params = PhantomParams {
+        seed: rng.next_u64() % 1_000_000_007,
+        sex: if rng.unit() < 0.5 {
+            Sex::Male
+        } else {
+            Sex::Female
+        },
+        age_years: 60,
+        habitus: pick(&mut rng, range.habitus),
+        muscle_scale: pick(&mut rng, range.muscle_scale),
+        myosteatosis: pick(&mut rng, range.myosteatosis).powi(2),
+        ascites: if rng.unit() < range.ascites_share {
+            rng.range(0.2, 1.0)
+        } else {
+            0.0
+        },
+        noise_sd: Hu(pick(&mut rng, range.noise_sd)),
+        contrast: rng.unit() < range.contrast_share,
+        grid: Grid {
+            columns: 512,
+            rows: 512,
+            slices: 3,
+            pixel_spacing: Millimetres(spacing),
+            slice_spacing: Millimetres(slice_spacing),
+        },
+        // l3_at maps 0..1 onto the stack: the middle slice is at l3 + offset when the
+        // L3 centre sits `offset` below it.
+        l3_at: 0.5 - offset / (2.0 * slice_spacing),
+    };
+    let phantom = Phantom::generate(&params);
+    let hu = phantom.axial_hu(1).map(<[i16]>::to_vec).unwrap_or_default();
+    let labels = phantom
+        .axial_labels(1)
+        .unwrap_or_default()
+        .iter()
+        .map(|&l| Tissue::from_label(l).map_or(0, |t| class_of(t).label()))
+        .collect();
+    LabelledSlice {
+        name: format!("phantom {seed}/{index}"),
+        hu,
+        labels,
+        columns: 512,
+        rows: 512,
+        pixel_spacing: [Millimetres(spacing); 2],
+    }
+}
+
+/// Reference labels given as compartments (muscle, subcutaneous fat, fat inside the
+/// trunk) become network classes: fat-attenuation pixels inside the muscle label are
+/// intermuscular fat, as the Alberta protocol counts them.
+pub fn class_from_reference(muscle: bool, sat: bool, torso_fat: bool, hu: f64) -> TissueClass {
+    if muscle {
+        if HuWindows::ALBERTA.imat.contains(hu) {
+            TissueClass::Imat
+        } else {
+            TissueClass::SkeletalMuscle
+        }
+    } else if sat {
+        TissueClass::Sat
+    } else if torso_fat {
+        TissueClass::Vat
+    } else {
+        TissueClass::Background
+    }
+}
+
+/// Random augmentation of where a slice lands on the model grid.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Augment {
+    pub scale: f64,
+    pub shift: [f64; 2],
+    pub mirror: bool,
+}
+
+impl Augment {
+    pub const NONE: Augment = Augment {
+        scale: 1.0,
+        shift: [0.0, 0.0],
+        mirror: false,
+    };
+
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) fn draw(rng: &mut Rng) -> Augment {
+        Augment {
+            scale: rng.range(0.9, 1.1),
+            shift: [rng.range(-12.0, 12.0), rng.range(-12.0, 12.0)],
+            mirror: rng.unit() < 0.5,
+        }
+    }
+}
+
+/// A labelled slice on the model grid, the way inference would see it.
+pub fn sample(slice: &LabelledSlice, spec: &InputSpec, augment: Augment) -> Option<Sample> {
+    let view = slice.slice()?;
+    let mut placement = Placement::on_body(&view, spec);
+    placement.step = placement.step.map(|s| s * augment.scale);
+    placement.centre_column += augment.shift[0];
+    placement.centre_row += augment.shift[1];
+    let mut input = grid::to_model_grid(&view, spec, &placement);
+    let mut target =
+        grid::labels_to_model_grid(&slice.labels, slice.columns, slice.rows, &placement, IGNORE);
+    if augment.mirror {
+        for row in input.chunks_mut(spec.size) {
+            row.reverse();
+        }
+        for row in target.chunks_mut(spec.size) {
+            row.reverse();
+        }
+    }
+    Some(Sample { input, target })
+}

@@ -1,0 +1,50 @@
+//! Choosing where the network runs, natively: a GPU through wgpu (Vulkan, Metal, DX12)
+//! when one answers, else the pure-Rust CPU backend. The browser makes the same choice
+//! with WebGPU in its worker.
+
+use burn::prelude::*;
+use burn::tensor::wgpu::wgpu::DeviceType;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Preference {
+    /// A GPU when one is found, else the CPU.
+    #[default]
+    Auto,
+    Cpu,
+    /// A GPU or an error.
+    Gpu,
+}
+
+/// The device and a name for it, as reports show it.
+pub fn choose(preference: Preference) -> Result<(Device, String), String> {
+    if preference == Preference::Cpu {
+        return Ok((Device::flex(), "CPU (Burn flex)".into()));
+    }
+    // Adapter discovery lives in driver code; a broken driver must not take the
+    // command down with it.
+    let gpu = std::panic::catch_unwind(|| Device::wgpu_options().init_with_setup());
+    let why = match gpu {
+        Ok(Ok((device, setup))) => {
+            let info = setup.adapter.get_info();
+            // A software rasteriser (llvmpipe, SwiftShader) is a slower CPU backend.
+            if info.device_type != DeviceType::Cpu {
+                return Ok((
+                    device,
+                    format!("GPU {} (Burn wgpu, {:?})", info.name, info.backend),
+                ));
+            }
+            format!(
+                "the only graphics adapter, {}, is a software renderer",
+                info.name
+            )
+        }
+        Ok(Err(e)) => e.to_string(),
+        Err(_) => "the graphics driver failed".into(),
+    };
+    if preference == Preference::Gpu {
+        return Err(format!("no GPU could be used: {why}"));
+    }
+    Ok((Device::flex(), format!("CPU (Burn flex; no GPU: {why})")))
+}

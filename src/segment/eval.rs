@@ -1,0 +1,122 @@
+//! Agreement between a segmentation and a reference: Dice and area error.
+
+use serde::{Deserialize, Serialize};
+
+/// Dice similarity coefficient 2|A∩B| / (|A|+|B|) (Dice, Ecology 1945); `None` when
+/// both are empty.
+pub fn dice(a: &[bool], b: &[bool]) -> Option<f64> {
+    let (mut both, mut na, mut nb) = (0usize, 0usize, 0usize);
+    for (&x, &y) in a.iter().zip(b) {
+        both += usize::from(x && y);
+        na += usize::from(x);
+        nb += usize::from(y);
+    }
+    (na + nb > 0).then(|| 2.0 * both as f64 / (na + nb) as f64)
+}
+
+/// Pooled agreement over several slices, and per slice.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Agreement {
+    pub slices: usize,
+    /// Dice over all pixels of all slices together.
+    pub dice: Option<f64>,
+    /// Mean and worst per-slice Dice.
+    pub dice_mean: Option<f64>,
+    pub dice_min: Option<f64>,
+    /// Predicted minus reference area, as a percentage of the reference, all slices
+    /// together.
+    pub area_error_percent: Option<f64>,
+    /// Mean of the per-slice absolute area errors (%).
+    pub area_error_abs_mean_percent: Option<f64>,
+    pub reference_area_cm2: f64,
+    pub predicted_area_cm2: f64,
+}
+
+/// Accumulates one tissue's agreement slice by slice.
+#[derive(Debug, Default)]
+pub struct AgreementBuilder {
+    both: usize,
+    predicted: usize,
+    reference: usize,
+    predicted_cm2: f64,
+    reference_cm2: f64,
+    dices: Vec<f64>,
+    area_errors: Vec<f64>,
+    slices: usize,
+}
+
+impl AgreementBuilder {
+    pub fn add(&mut self, predicted: &[bool], reference: &[bool], pixel_area_cm2: f64) {
+        let p = predicted.iter().filter(|&&x| x).count();
+        let r = reference.iter().filter(|&&x| x).count();
+        self.both += predicted
+            .iter()
+            .zip(reference)
+            .filter(|(&a, &b)| a && b)
+            .count();
+        self.predicted += p;
+        self.reference += r;
+        self.predicted_cm2 += p as f64 * pixel_area_cm2;
+        self.reference_cm2 += r as f64 * pixel_area_cm2;
+        if let Some(d) = dice(predicted, reference) {
+            self.dices.push(d);
+        }
+        if r > 0 {
+            self.area_errors
+                .push(((p as f64 - r as f64) / r as f64 * 100.0).abs());
+        }
+        self.slices += 1;
+    }
+
+    pub fn finish(&self) -> Agreement {
+        let mean = |v: &[f64]| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
+        let total = self.predicted + self.reference;
+        Agreement {
+            slices: self.slices,
+            dice: (total > 0).then(|| 2.0 * self.both as f64 / total as f64),
+            dice_mean: mean(&self.dices),
+            dice_min: self.dices.iter().copied().reduce(f64::min),
+            area_error_percent: (self.reference_cm2 > 0.0)
+                .then(|| (self.predicted_cm2 - self.reference_cm2) / self.reference_cm2 * 100.0),
+            area_error_abs_mean_percent: mean(&self.area_errors),
+            reference_area_cm2: self.reference_cm2,
+            predicted_area_cm2: self.predicted_cm2,
+        }
+    }
+}
+
+/// `mask` grown by `radius` pixels (a square neighbourhood).
+pub fn dilate(mask: &[bool], columns: usize, rows: usize, radius: usize) -> Vec<bool> {
+    let mut out = vec![false; mask.len()];
+    for r in 0..rows {
+        for c in 0..columns {
+            if !mask[r * columns + c] {
+                continue;
+            }
+            for rr in r.saturating_sub(radius)..=(r + radius).min(rows - 1) {
+                for cc in c.saturating_sub(radius)..=(c + radius).min(columns - 1) {
+                    out[rr * columns + cc] = true;
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dice_of_halves() {
+        let a = [true, true, false, false];
+        let b = [true, false, true, false];
+        assert_eq!(dice(&a, &b), Some(0.5));
+        assert_eq!(dice(&[false; 3], &[false; 3]), None);
+        let mut m = AgreementBuilder::default();
+        m.add(&a, &b, 1.0);
+        let r = m.finish();
+        assert_eq!(r.dice, Some(0.5));
+        assert_eq!(r.area_error_percent, Some(0.0));
+    }
+}

@@ -1,0 +1,144 @@
+//! The real reference labels in `../shared/data/ct/totalseg-example`: a CT series (3 mm,
+//! pelvis to T12) with muscle and fat labels on 30 slices from T11 to L2 and, for L3,
+//! labels of the back muscles only. They were made by TotalSegmentator, not by hand: a
+//! strong reference, not truth.
+//!
+//! The split is fixed here so that nothing evaluated is ever trained on: slices 100–111
+//! (T12 to T11) train, slices 82–96 (L2 to L1) are held out, 97–99 are left unused as a
+//! gap (neighbouring 3 mm slices look alike), and the L3 slices (65–79) only evaluate.
+//! All of it is one patient: held-out slices test generalisation along the body, not to
+//! other people.
+
+use std::path::Path;
+
+use super::dataset::{class_from_reference, LabelledSlice};
+use crate::dicom::folder;
+use crate::nifti::{self, AxialStack};
+use crate::units::{Millimetres, SliceIndex};
+use crate::volume::Volume;
+
+pub const TRAIN_SLICES: std::ops::RangeInclusive<usize> = 100..=111;
+pub const HELD_OUT_SLICES: std::ops::RangeInclusive<usize> = 82..=96;
+
+/// Labels of the back muscles in the TotalSegmentator "total" map: autochthon left and
+/// right, iliopsoas left and right.
+const BACK_MUSCLE_LABELS: [f32; 4] = [86.0, 87.0, 88.0, 89.0];
+
+#[derive(Debug, Clone)]
+pub struct Reference {
+    /// Muscle / SAT / VAT (trunk fat) labels as network classes, per series slice.
+    pub tissue: Vec<(SliceIndex, LabelledSlice)>,
+    /// L3 slices with label 1 on the back muscles (autochthon, iliopsoas), 0 elsewhere.
+    pub l3_back_muscles: Vec<(SliceIndex, LabelledSlice)>,
+}
+
+impl Reference {
+    pub fn train(&self) -> Vec<LabelledSlice> {
+        self.pick(|k| TRAIN_SLICES.contains(&k))
+    }
+
+    pub fn held_out(&self) -> Vec<LabelledSlice> {
+        self.pick(|k| HELD_OUT_SLICES.contains(&k))
+    }
+
+    fn pick(&self, keep: impl Fn(usize) -> bool) -> Vec<LabelledSlice> {
+        self.tissue
+            .iter()
+            .filter(|(k, _)| keep(k.0))
+            .map(|(_, s)| s.clone())
+            .collect()
+    }
+}
+
+/// Loads the example from its folder (`series-dicom/`, `tissue-T11-L2/`,
+/// `total-labels.nii.gz`, `labels.json`). The images come through the same DICOM path
+/// as any user's; only the labels are read from NIfTI.
+pub fn load(dir: &Path) -> Result<Reference, String> {
+    let (volume, failures) = folder::load_ct(&dir.join("series-dicom"))?;
+    if let Some((path, error)) = failures.first() {
+        return Err(format!("{}: {error}", path.display()));
+    }
+    let read = |name: &str| -> Result<AxialStack, String> {
+        let path = dir.join(name);
+        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        nifti::read(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+    };
+    let muscle = read("tissue-T11-L2/skeletal_muscle.nii.gz")?;
+    let sat = read("tissue-T11-L2/subcutaneous_fat.nii.gz")?;
+    let torso = read("tissue-T11-L2/torso_fat.nii.gz")?;
+    let total = read("total-labels.nii.gz")?;
+    let h = &volume.header;
+    for stack in [&muscle, &sat, &torso, &total] {
+        if (stack.columns, stack.rows) != (h.columns, h.rows) {
+            return Err(format!(
+                "labels of {}×{} do not fit images of {}×{}",
+                stack.columns, stack.rows, h.columns, h.rows
+            ));
+        }
+    }
+    let labels_json: serde_json::Value = std::fs::read(dir.join("labels.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or("labels.json is missing or unreadable")?;
+    let l3 = &labels_json["vertebrae"]["L3"];
+    let (first, last) = match (l3["slice_first"].as_u64(), l3["slice_last"].as_u64()) {
+        (Some(a), Some(b)) => (a as usize, b as usize),
+        _ => return Err("labels.json names no L3 slices".into()),
+    };
+    let mut tissue = Vec::new();
+    for k in 0..volume.header.slices {
+        let z = volume.header.slice_positions_mm[k];
+        let Some(s) = muscle.slice_at(z) else {
+            continue;
+        };
+        let (m, f, t) = (muscle.slice(s), sat.slice(s), torso.slice(s));
+        let (Some(m), Some(f), Some(t)) = (m, f, t) else {
+            continue;
+        };
+        let labelled = labelled(&volume, k, |i, hu| {
+            class_from_reference(m[i] > 0.5, f[i] > 0.5, t[i] > 0.5, hu).label()
+        })?;
+        tissue.push((SliceIndex(k), labelled));
+    }
+    let mut l3_back_muscles = Vec::new();
+    for k in first..=last.min(volume.header.slices.saturating_sub(1)) {
+        let z = volume.header.slice_positions_mm[k];
+        let Some(labels) = total.slice_at(z).and_then(|s| total.slice(s)) else {
+            continue;
+        };
+        let labelled = labelled(&volume, k, |i, _| {
+            u8::from(BACK_MUSCLE_LABELS.contains(&labels[i].round()))
+        })?;
+        l3_back_muscles.push((SliceIndex(k), labelled));
+    }
+    if tissue.is_empty() || l3_back_muscles.is_empty() {
+        return Err("the reference labels do not line up with the series".into());
+    }
+    Ok(Reference {
+        tissue,
+        l3_back_muscles,
+    })
+}
+
+fn labelled(
+    volume: &Volume,
+    k: usize,
+    label: impl Fn(usize, f64) -> u8,
+) -> Result<LabelledSlice, String> {
+    let h = &volume.header;
+    let hu = volume.axial(k).ok_or("slice out of range")?.to_vec();
+    let [row, column] = h.geometry.pixel_spacing.ok_or("no pixel spacing")?;
+    let labels = hu
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| label(i, f64::from(v)))
+        .collect();
+    Ok(LabelledSlice {
+        name: format!("totalseg-example slice {k}"),
+        hu,
+        labels,
+        columns: h.columns,
+        rows: h.rows,
+        pixel_spacing: [Millimetres(row), Millimetres(column)],
+    })
+}

@@ -1,0 +1,121 @@
+//! Running a model on a slice: prepare on the CPU, score on the model's device, finish
+//! on the CPU. Split in three so the browser can await the device between the steps.
+
+use burn::prelude::*;
+use burn::tensor::TensorData;
+use serde::{Deserialize, Serialize};
+
+use super::grid::{self, Placement};
+use super::network::UNet;
+use super::{AxialSlice, Cleanup, HuWindows, ModelCard, ModelError, TissueClass, TissueMask};
+
+/// What happens after the network; defaults are the Alberta windows and
+/// [`Cleanup::default`].
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct PostProcess {
+    pub windows: HuWindows,
+    pub cleanup: Cleanup,
+}
+
+/// A model ready to run on one device.
+#[derive(Debug)]
+pub struct Segmenter {
+    pub card: ModelCard,
+    model: UNet,
+    device: Device,
+}
+
+/// A slice on the model grid, with where it came from.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub placement: Placement,
+    pub input: Vec<f32>,
+}
+
+impl Segmenter {
+    pub fn new(card: ModelCard, weights: &[u8], device: Device) -> Result<Segmenter, ModelError> {
+        let model = card.load(weights, &device)?;
+        Ok(Segmenter {
+            card,
+            model,
+            device,
+        })
+    }
+
+    /// Wraps a network already in memory (during training and evaluation).
+    pub fn from_network(card: ModelCard, model: UNet, device: Device) -> Segmenter {
+        Segmenter {
+            card,
+            model,
+            device,
+        }
+    }
+
+    pub fn prepare(&self, slice: &AxialSlice) -> Prepared {
+        let spec = &self.card.input;
+        let placement = Placement::on_body(slice, spec);
+        let input = grid::to_model_grid(slice, spec, &placement);
+        Prepared { placement, input }
+    }
+
+    /// Class scores on the model grid, still on the device.
+    pub fn scores(&self, prepared: &Prepared) -> Tensor<4> {
+        let size = self.card.input.size;
+        let data = TensorData::new(prepared.input.clone(), [1, 1, size, size]);
+        self.model.forward(Tensor::from_data(data, &self.device))
+    }
+
+    /// The final mask from the scores read back from the device.
+    pub fn finish(
+        &self,
+        scores: &[f32],
+        prepared: &Prepared,
+        slice: &AxialSlice,
+        post: &PostProcess,
+    ) -> TissueMask {
+        let labels = grid::to_slice_labels(
+            scores,
+            TissueClass::COUNT,
+            &prepared.placement,
+            slice.columns,
+            slice.rows,
+        );
+        let mut mask = TissueMask::from_labels(slice.columns, slice.rows, labels)
+            .unwrap_or_else(|| TissueMask::empty(slice.columns, slice.rows));
+        post.cleanup.apply(
+            &mut mask,
+            slice.pixel_spacing[0].0 * slice.pixel_spacing[1].0,
+        );
+        post.windows.apply(&mut mask, slice.hu);
+        mask
+    }
+
+    /// All three steps, reading back synchronously (native only; the browser awaits).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn segment(&self, slice: &AxialSlice, post: &PostProcess) -> TissueMask {
+        let prepared = self.prepare(slice);
+        let scores = self
+            .scores(&prepared)
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap_or_default();
+        self.finish(&scores, &prepared, slice, post)
+    }
+
+    pub async fn segment_async(
+        &self,
+        slice: &AxialSlice<'_>,
+        post: &PostProcess,
+    ) -> Result<TissueMask, ModelError> {
+        let prepared = self.prepare(slice);
+        let data = self
+            .scores(&prepared)
+            .into_data_async()
+            .await
+            .map_err(|e| ModelError::Device(format!("{e:?}")))?;
+        let scores = data
+            .try_to_vec::<f32>()
+            .map_err(|e| ModelError::Device(format!("{e:?}")))?;
+        Ok(self.finish(&scores, &prepared, slice, post))
+    }
+}

@@ -1,0 +1,243 @@
+//! Segmentation, natively: the shipped model file is verified before use, the real
+//! series is segmented through the command line as a user would, the mask export reads
+//! back, the NIfTI reference lines up with the DICOM series, and training is
+//! reproducible from its seed.
+
+mod common;
+
+use std::io::Read;
+use std::path::Path;
+use std::process::Command;
+
+use burn::prelude::Device;
+use sarcoscope::segment::model::{self, ModelCard, ModelError};
+use sarcoscope::segment::network::Architecture;
+use sarcoscope::segment::train::{self, TrainConfig};
+use sarcoscope::segment::{InputSpec, Segmenter};
+use serde_json::Value;
+
+fn model_files() -> (Vec<u8>, Vec<u8>) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    let card = common::read(&dir.join("sarcoscope-l3-unet.json"));
+    let parsed = ModelCard::parse(&card).expect("the shipped card parses");
+    let weights = common::read(&dir.join(&parsed.weights.file));
+    (card, weights)
+}
+
+#[test]
+fn shipped_model_is_verified_before_use() {
+    let (card, weights) = model_files();
+    let card = ModelCard::parse(&card).expect("card");
+    assert!(
+        weights.len() <= 8 * 1024 * 1024,
+        "weights are {} bytes",
+        weights.len()
+    );
+    assert_eq!(card.weights.bytes, weights.len());
+    Segmenter::new(card.clone(), &weights, Device::flex()).expect("the shipped weights load");
+    // One flipped byte anywhere is refused, in words.
+    let mut damaged = weights.clone();
+    let middle = damaged.len() / 2;
+    damaged[middle] ^= 0x40;
+    let error = Segmenter::new(card.clone(), &damaged, Device::flex()).expect_err("damaged");
+    assert!(matches!(error, ModelError::Checksum { .. }), "{error}");
+    assert!(error.to_string().contains("damaged"), "{error}");
+    // Weights that match their (edited) card but not the architecture are refused too.
+    let mut other = card.clone();
+    other.architecture.base_channels = 8;
+    other.weights.sha256 = model::sha256_hex(&weights);
+    let error = Segmenter::new(other, &weights, Device::flex()).expect_err("mismatch");
+    assert!(matches!(error, ModelError::Mismatch(_)), "{error}");
+    let mut truncated_card = card.clone();
+    let cut = &weights[..weights.len() - 4];
+    truncated_card.weights.sha256 = model::sha256_hex(cut);
+    let error = Segmenter::new(truncated_card, cut, Device::flex()).expect_err("cut");
+    assert!(matches!(error, ModelError::Mismatch(_)), "{error}");
+    assert!(ModelCard::parse(b"{}").is_err());
+    assert!(ModelCard::parse(b"not json").is_err());
+}
+
+fn run(args: &[&str]) -> Value {
+    common::run_cli_json(env!("CARGO_BIN_EXE_sarcoscope"), args)
+}
+
+/// Decodes the 8-bit greyscale PNGs `png::grey8` writes: (width, height, pixels).
+fn read_png(bytes: &[u8]) -> (usize, usize, Vec<u8>) {
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    let (mut at, mut width, mut height, mut idat) = (8, 0, 0, Vec::new());
+    while at + 8 <= bytes.len() {
+        let len = u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+        let kind = &bytes[at + 4..at + 8];
+        let data = &bytes[at + 8..at + 8 + len];
+        match kind {
+            b"IHDR" => {
+                width = u32::from_be_bytes(data[0..4].try_into().unwrap()) as usize;
+                height = u32::from_be_bytes(data[4..8].try_into().unwrap()) as usize;
+                assert_eq!(&data[8..10], &[8, 0], "8-bit greyscale");
+            }
+            b"IDAT" => idat.extend_from_slice(data),
+            _ => {}
+        }
+        at += 12 + len;
+    }
+    let mut raw = Vec::new();
+    flate2::read::ZlibDecoder::new(&idat[..])
+        .read_to_end(&mut raw)
+        .expect("zlib");
+    let pixels = raw
+        .chunks(width + 1)
+        .flat_map(|row| {
+            assert_eq!(row[0], 0, "filter none");
+            row[1..].to_vec()
+        })
+        .collect();
+    (width, height, pixels)
+}
+
+#[test]
+fn real_series_l3_is_segmented_and_the_mask_reads_back() {
+    let Some(series) = common::shared_dir(common::SERIES_DIR) else {
+        return;
+    };
+    let out = std::env::temp_dir().join(format!("sarcoscope-mask-{}.png", std::process::id()));
+    let json = run(&[
+        "segment",
+        series.to_str().expect("path"),
+        "--json",
+        "--device",
+        "cpu",
+        "--mask-out",
+        out.to_str().expect("path"),
+    ]);
+    // The automatic L3 slice of this series (tests/l3.rs).
+    assert_eq!(json["slice_index"], 74);
+    assert_eq!(json["slice_chosen_by"], "automatic L3");
+    let tissues = json["tissues"].as_array().expect("tissues");
+    let keys: Vec<&str> = tissues
+        .iter()
+        .filter_map(|t| t["tissue"].as_str())
+        .collect();
+    assert_eq!(keys, ["skeletal_muscle", "imat", "vat", "sat"]);
+    let (width, height, pixels) = read_png(&common::read(&out));
+    let _ = std::fs::remove_file(&out);
+    assert_eq!((width, height), (122, 101));
+    let pixel_cm2 = 0.09; // 3 mm × 3 mm
+    for (label, tissue) in (1u8..=4).zip(tissues) {
+        let count = pixels.iter().filter(|&&p| p == label).count();
+        assert_eq!(tissue["pixels"], count, "{tissue}");
+        let area = tissue["area_cm2"].as_f64().expect("area");
+        assert!((area - count as f64 * pixel_cm2).abs() < 1e-6, "{tissue}");
+    }
+    assert!(pixels.iter().all(|&p| p <= 4));
+    // Muscle at L3 of an adult: between 60 and 250 cm², mean within its HU window.
+    let muscle = &tissues[0];
+    let area = muscle["area_cm2"].as_f64().expect("area");
+    assert!((60.0..250.0).contains(&area), "muscle {area} cm²");
+    let mean = muscle["mean_hu"].as_f64().expect("mean");
+    assert!((-29.0..=150.0).contains(&mean), "muscle mean {mean} HU");
+    // A slice that is not there is refused in words.
+    let output = Command::new(env!("CARGO_BIN_EXE_sarcoscope"))
+        .args(["segment", series.to_str().expect("path"), "--slice", "500"])
+        .output()
+        .expect("runs");
+    assert!(!output.status.success());
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        message.contains("slice 500 is not in this series"),
+        "{message}"
+    );
+}
+
+#[test]
+fn nifti_reference_lines_up_with_the_dicom_series() {
+    let Some(dir) = common::shared_dir("data/ct/totalseg-example") else {
+        return;
+    };
+    let ct = sarcoscope::nifti::read(&common::read(&dir.join("tissue-T11-L2/ct.nii.gz")))
+        .expect("NIfTI");
+    let (volume, failures) =
+        sarcoscope::dicom::folder::load_ct(&dir.join("series-dicom")).expect("series");
+    assert!(failures.is_empty());
+    assert_eq!((ct.columns, ct.rows, ct.slices), (122, 101, 30));
+    for s in 0..ct.slices {
+        let k = volume
+            .header
+            .slice_positions_mm
+            .iter()
+            .position(|&z| (z - ct.slice_z_mm[s]).abs() < 0.5)
+            .expect("a DICOM slice at the NIfTI slice's z");
+        let dicom = volume.axial(k).expect("slice");
+        let nifti = ct.slice(s).expect("slice");
+        assert!(
+            dicom.iter().zip(nifti).all(|(&a, &b)| f32::from(a) == b),
+            "NIfTI slice {s} differs from DICOM slice {k}"
+        );
+    }
+    let reference = sarcoscope::segment::reference::load(&dir).expect("reference");
+    assert_eq!(reference.tissue.len(), 30);
+    assert_eq!(reference.held_out().len(), 15);
+    assert_eq!(reference.train().len(), 12);
+    assert_eq!(reference.l3_back_muscles.len(), 15);
+}
+
+/// A tiny network and run: fast enough for every test run, yet the whole path.
+fn tiny(seed: u64) -> TrainConfig {
+    TrainConfig {
+        seed,
+        steps: 2,
+        batch: 2,
+        crop: 32,
+        architecture: Architecture {
+            base_channels: 4,
+            levels: 3,
+            ..Architecture::DEFAULT
+        },
+        input: InputSpec {
+            size: 64,
+            spacing_mm: 6.0,
+            ..InputSpec::DEFAULT
+        },
+        phantoms: 1,
+        ..TrainConfig::default()
+    }
+}
+
+#[test]
+fn training_is_reproducible_from_its_seed() {
+    let weights = |seed| {
+        let (net, log) =
+            train::train(&tiny(seed), &[], &Device::flex(), "CPU", |_, _| {}).expect("trains");
+        assert!(log.loss_curve.iter().all(|l| l.is_finite() && *l > 0.0));
+        model::write_weights(&model::tensors_of(&net))
+    };
+    let first = weights(3);
+    assert_eq!(first, weights(3), "the same seed gives the same weights");
+    assert_ne!(first, weights(4), "another seed gives other weights");
+}
+
+#[test]
+fn eval_reproduces_the_model_cards_figures() {
+    let Some(shared) = common::shared_dir("data") else {
+        return;
+    };
+    let (card, _) = model_files();
+    let card: Value = serde_json::from_slice(&card).expect("card JSON");
+    let phantoms = card["validation"]["phantom_count"].to_string();
+    let shared = shared.parent().expect("shared root");
+    let ours = run(&[
+        "eval",
+        "--json",
+        "--device",
+        "cpu",
+        "--shared",
+        shared.to_str().expect("path"),
+        "--phantoms",
+        &phantoms,
+    ]);
+    // The card was written by `train` on the CPU backend: the same figures, to the digit.
+    assert_eq!(ours, card["validation"], "eval differs from the model card");
+    let muscle = ours["real_held_out"]["muscle"]["dice"]
+        .as_f64()
+        .expect("muscle Dice");
+    assert!(muscle > 0.8, "held-out real muscle Dice {muscle}");
+}
