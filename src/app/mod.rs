@@ -6,6 +6,7 @@ mod page;
 mod protocol;
 mod render;
 mod segmentation;
+#[cfg(feature = "network")]
 mod segmenter;
 mod tissue_panel;
 mod worker;
@@ -23,6 +24,7 @@ pub fn start_worker() {
 }
 
 /// Entry point of the segmentation worker module.
+#[cfg(feature = "network")]
 pub fn start_segmenter() {
     console_error_panic_hook::set_once();
     segmenter::run();

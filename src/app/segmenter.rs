@@ -195,7 +195,7 @@ async fn fetch_model(
     scope: &DedicatedWorkerGlobalScope,
 ) -> Result<(ModelCard, Vec<u8>), ModelError> {
     // Trunk copies `models/` next to the page.
-    let card_url = format!("models/{}.json", crate::segment::model::DEFAULT_NAME);
+    let card_url = format!("models/{}.json", crate::segment::DEFAULT_MODEL);
     let card_bytes = fetch_bytes(scope, &card_url).await?;
     let card = ModelCard::parse(&card_bytes)?;
     let url = format!(

@@ -112,7 +112,7 @@ pub fn SegmentationPanel(ui: Ui) -> impl IntoView {
             <p class="hint">
                 {format!("{}. ", HuWindows::CITATION)}
                 "Areas use the slice's own pixel spacing. The model is a baseline trained on synthetic phantoms and a few real slices (see models/"
-                {crate::segment::model::DEFAULT_NAME}
+                {crate::segment::DEFAULT_MODEL}
                 ".json): check the mask before using any number."
             </p>
             <p class="hint">{format!("Classes: {}.", TissueClass::TISSUES.map(|t| t.name()).join(", "))}</p>

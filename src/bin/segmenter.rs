@@ -1,11 +1,11 @@
 //! The segmentation worker's entry point (built by Trunk as its own wasm module).
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "network"))]
 fn main() {
     sarcoscope::app::start_segmenter();
 }
 
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(not(all(target_arch = "wasm32", feature = "network")))]
 fn main() {
     eprintln!(
         "sarcoscope-segmenter runs in a browser worker; build it with Trunk (scripts/serve)."

@@ -10,20 +10,23 @@
 pub mod classes;
 pub mod cleanup;
 pub mod dataset;
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(all(feature = "network", not(target_arch = "wasm32")))]
 pub mod device;
 pub mod eval;
 pub mod grid;
 pub mod mask;
+#[cfg(feature = "network")]
 pub mod model;
+#[cfg(feature = "network")]
 pub mod network;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod reference;
+#[cfg(feature = "network")]
 pub mod run;
 pub mod slice;
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(all(feature = "network", not(target_arch = "wasm32")))]
 pub mod train;
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(all(feature = "network", not(target_arch = "wasm32")))]
 pub mod validation;
 pub mod windows;
 
@@ -31,7 +34,12 @@ pub use classes::TissueClass;
 pub use cleanup::Cleanup;
 pub use grid::{InputSpec, Placement};
 pub use mask::TissueMask;
+#[cfg(feature = "network")]
 pub use model::{ModelCard, ModelError};
+#[cfg(feature = "network")]
 pub use run::{PostProcess, Prepared, Segmenter};
 pub use slice::{AxialSlice, SliceError};
 pub use windows::{HuRange, HuWindows};
+
+/// The name of the model this repository ships (`models/<name>.json`).
+pub const DEFAULT_MODEL: &str = "sarcoscope-l3-unet";

@@ -50,9 +50,6 @@ pub struct WeightsRef {
 
 pub const CARD_FORMAT: &str = "sarcoscope-model/1";
 
-/// The name of the model this repository ships (`models/<name>.json`).
-pub const DEFAULT_NAME: &str = "sarcoscope-l3-unet";
-
 /// Why a model cannot be used, in words for the person waiting for a segmentation.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ModelError {

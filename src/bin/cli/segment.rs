@@ -15,7 +15,7 @@ use serde::Serialize;
 pub fn default_model() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("models")
-        .join(format!("{}.json", model::DEFAULT_NAME))
+        .join(format!("{}.json", sarcoscope::segment::DEFAULT_MODEL))
 }
 
 #[derive(clap::Args)]
@@ -162,7 +162,7 @@ pub struct TrainOptions {
     /// Folder to write `<name>.json` and `<name>.weights` into.
     #[arg(long, default_value = "models")]
     pub out: PathBuf,
-    #[arg(long, default_value = model::DEFAULT_NAME)]
+    #[arg(long, default_value = sarcoscope::segment::DEFAULT_MODEL)]
     pub name: String,
     /// Phantoms evaluated after training.
     #[arg(long, default_value_t = 24)]
