@@ -327,6 +327,30 @@ try {
     assert.match(rows[1], /MR_small\.dcm.*\[64, 64\]/);
   });
 
+  // Damaged model weights (as a broken proxy or disk would serve them): the page must
+  // refuse them in words, not draw a mask from them. A fresh context: nothing cached.
+  await check("damaged model weights are refused with a plain message", async () => {
+    const other = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+    try {
+      await other.route("**/models/sarcoscope-l3-unet.weights", async (route) => {
+        const response = await route.fetch();
+        const body = Buffer.from(await response.body());
+        body[body.length >> 1] ^= 0x40;
+        await route.fulfill({ response, body });
+      });
+      const p2 = await other.newPage();
+      await p2.goto(base);
+      await p2.click("#load-demo");
+      await p2.waitForFunction(() => document.querySelector("#segmentation-error")?.textContent, null, { timeout: 300000 });
+      const error = await p2.textContent("#segmentation-error");
+      assert.match(error, /model weights are damaged or not the ones the card names/);
+      assert.equal(await p2.getAttribute("#segmentation-panel", "data-backend"), "");
+      assert.equal((await p2.locator("#tissue-table tbody tr").count()), 0);
+    } finally {
+      await other.close();
+    }
+  });
+
   await check("no request left the origin", async () => assert.deepEqual(offOrigin, []));
   await check("no CSP violation or page error", async () => assert.deepEqual(cspViolations, []));
 } finally {
