@@ -117,6 +117,8 @@ pub struct SegmentationReport {
     pub backend: Backend,
     /// Why the CPU ran, when it did.
     pub why_cpu: Option<String>,
+    /// The WebGPU adapter, when WebGPU ran.
+    pub adapter: Option<String>,
     pub model: String,
     pub model_sha256: String,
     /// Fetching, verifying and building the model (first use only).

@@ -24,6 +24,8 @@ use crate::units::Millimetres;
 struct Models {
     card: Option<(ModelCard, Vec<u8>)>,
     gpu: Option<Rc<Segmenter>>,
+    /// What the WebGPU adapter is, as the panel names it.
+    gpu_adapter: Option<String>,
     /// Set once WebGPU was tried and is not available (why, in words).
     gpu_missing: Option<String>,
     cpu: Option<Rc<Segmenter>>,
@@ -127,7 +129,12 @@ async fn segment(
         Err(e) => return Err(e.to_string()),
     };
     let finished = js_sys::Date::now();
-    let gpu_missing = MODELS.with(|m| m.borrow().gpu_missing.clone());
+    let (gpu_missing, gpu_adapter) = MODELS.with(|m| {
+        (
+            m.borrow().gpu_missing.clone(),
+            m.borrow().gpu_adapter.clone(),
+        )
+    });
     let done = FromSegmenter::Done(Box::new(SegmentationReport {
         request: input.request,
         slice: input.slice,
@@ -141,6 +148,9 @@ async fn segment(
         } else {
             None
         },
+        adapter: (backend == Backend::WebGpu)
+            .then_some(gpu_adapter)
+            .flatten(),
         model: format!("{} {}", segmenter.card.name, segmenter.card.version),
         model_sha256: segmenter.card.weights.sha256.clone(),
         load_ms: loaded - started,
@@ -148,6 +158,21 @@ async fn segment(
         measures: body::measure(&mask, &slice),
     }));
     Ok((mask.labels().to_vec(), done))
+}
+
+/// The adapter in words: a software one (SwiftShader, for instance) is named as such,
+/// because it is slower than the CPU path and the reader should know.
+fn describe(info: &burn::tensor::wgpu::wgpu::AdapterInfo) -> String {
+    let name = if info.name.trim().is_empty() {
+        "unnamed".to_owned()
+    } else {
+        info.name.trim().to_owned()
+    };
+    if info.device_type == burn::tensor::wgpu::wgpu::DeviceType::Cpu {
+        format!("a software adapter, {name}, slower than the CPU path")
+    } else {
+        name
+    }
 }
 
 /// The model on WebGPU (unless `force_cpu` or no adapter), else on the CPU.
@@ -167,10 +192,15 @@ async fn model(
         if let Some(gpu) = MODELS.with(|m| m.borrow().gpu.clone()) {
             return Ok((gpu, Backend::WebGpu));
         }
-        match Device::wgpu_options().init_async().await {
-            Ok(device) => {
+        match Device::wgpu_options().init_with_setup_async().await {
+            Ok((device, setup)) => {
                 let gpu = Rc::new(Segmenter::new(card.clone(), &weights, device)?);
-                MODELS.with(|m| m.borrow_mut().gpu = Some(gpu.clone()));
+                let adapter = describe(&setup.adapter.get_info());
+                MODELS.with(|m| {
+                    let mut m = m.borrow_mut();
+                    m.gpu = Some(gpu.clone());
+                    m.gpu_adapter = Some(adapter);
+                });
                 return Ok((gpu, Backend::WebGpu));
             }
             Err(e) => {

@@ -30,7 +30,12 @@ pub fn SegmentationPanel(ui: Ui) -> impl IntoView {
     let path = move || {
         let seg = ui.segmentation.get()?.report;
         let ran = match (&seg.backend, &seg.why_cpu) {
-            (Backend::WebGpu, _) => "WebGPU (this computer's graphics processor)".to_owned(),
+            (Backend::WebGpu, _) => format!(
+                "WebGPU ({})",
+                seg.adapter
+                    .as_deref()
+                    .unwrap_or("this computer's graphics processor")
+            ),
             (Backend::Cpu, Some(why)) => format!("the CPU — {why}"),
             (Backend::Cpu, None) => "the CPU".to_owned(),
         };
