@@ -163,15 +163,13 @@ async fn segment(
 /// The adapter in words: a software one (SwiftShader, for instance) is named as such,
 /// because it is slower than the CPU path and the reader should know.
 fn describe(info: &burn::tensor::wgpu::wgpu::AdapterInfo) -> String {
-    let name = if info.name.trim().is_empty() {
-        "unnamed".to_owned()
-    } else {
-        info.name.trim().to_owned()
-    };
-    if info.device_type == burn::tensor::wgpu::wgpu::DeviceType::Cpu {
-        format!("a software adapter, {name}, slower than the CPU path")
-    } else {
-        name
+    let name = info.name.trim();
+    let software = info.device_type == burn::tensor::wgpu::wgpu::DeviceType::Cpu;
+    match (software, name.is_empty()) {
+        (true, true) => "a software adapter, slower than the CPU path".to_owned(),
+        (true, false) => format!("a software adapter, {name}, slower than the CPU path"),
+        (false, true) => "this computer's graphics processor".to_owned(),
+        (false, false) => name.to_owned(),
     }
 }
 
