@@ -46,7 +46,8 @@ pub fn request(slice: usize, force_cpu: bool) {
     let Some((hu, columns, rows, spacing)) = controller::with_volume(|v| {
         let h = &v.header;
         Some((
-            v.axial(slice)?.to_vec(),
+            // Copied once, straight into the message's buffer.
+            Int16Array::from(v.axial(slice)?),
             h.columns,
             h.rows,
             h.geometry.pixel_spacing,
@@ -85,7 +86,7 @@ pub fn request(slice: usize, force_cpu: bool) {
     };
     let object = Object::new();
     let _ = Reflect::set(&object, &"json".into(), &json.into());
-    let _ = Reflect::set(&object, &"hu".into(), &Int16Array::from(hu.as_slice()));
+    let _ = Reflect::set(&object, &"hu".into(), &hu);
     let Some(worker) = worker() else {
         ui.segmenting.set(None);
         ui.segmentation_error

@@ -22,7 +22,8 @@ use crate::units::Millimetres;
 /// The model on each path, made on first use.
 #[derive(Default)]
 struct Models {
-    card: Option<(ModelCard, Vec<u8>)>,
+    /// The verified card and weights, shared (not copied) by every request.
+    card: Option<Rc<(ModelCard, Vec<u8>)>>,
     gpu: Option<Rc<Segmenter>>,
     /// What the WebGPU adapter is, as the panel names it.
     gpu_adapter: Option<String>,
@@ -178,21 +179,22 @@ async fn model(
     scope: &DedicatedWorkerGlobalScope,
     force_cpu: bool,
 ) -> Result<(Rc<Segmenter>, Backend), ModelError> {
-    let (card, weights) = match MODELS.with(|m| m.borrow().card.clone()) {
+    let files = match MODELS.with(|m| m.borrow().card.clone()) {
         Some(files) => files,
         None => {
-            let files = fetch_model(scope).await?;
+            let files = Rc::new(fetch_model(scope).await?);
             MODELS.with(|m| m.borrow_mut().card = Some(files.clone()));
             files
         }
     };
+    let (card, weights) = &*files;
     if !force_cpu && MODELS.with(|m| m.borrow().gpu_missing.is_none()) {
         if let Some(gpu) = MODELS.with(|m| m.borrow().gpu.clone()) {
             return Ok((gpu, Backend::WebGpu));
         }
         match Device::wgpu_options().init_with_setup_async().await {
             Ok((device, setup)) => {
-                let gpu = Rc::new(Segmenter::new(card.clone(), &weights, device)?);
+                let gpu = Rc::new(Segmenter::new(card.clone(), weights, device)?);
                 let adapter = describe(&setup.adapter.get_info());
                 MODELS.with(|m| {
                     let mut m = m.borrow_mut();
@@ -211,7 +213,7 @@ async fn model(
     if let Some(cpu) = MODELS.with(|m| m.borrow().cpu.clone()) {
         return Ok((cpu, Backend::Cpu));
     }
-    let cpu = Rc::new(Segmenter::new(card, &weights, Device::flex())?);
+    let cpu = Rc::new(Segmenter::new(card.clone(), weights, Device::flex())?);
     MODELS.with(|m| m.borrow_mut().cpu = Some(cpu.clone()));
     Ok((cpu, Backend::Cpu))
 }

@@ -69,6 +69,13 @@ fn load_model(options: &ModelOptions) -> Result<(Segmenter, String), String> {
     Ok((segmenter, name))
 }
 
+/// The real reference labels under the shared data folder, when one is given.
+fn load_reference(shared: Option<&Path>) -> Result<Option<reference::Reference>, String> {
+    shared
+        .map(|shared| reference::load(&shared.join("data/ct/totalseg-example")))
+        .transpose()
+}
+
 #[derive(Serialize)]
 struct SegmentOutput {
     slice_index: usize,
@@ -180,10 +187,7 @@ pub fn train_command(options: &TrainOptions) -> Result<(), String> {
         ..TrainConfig::default()
     };
     config.architecture.base_channels = options.base_channels;
-    let reference = match &options.shared {
-        Some(shared) => Some(reference::load(&shared.join("data/ct/totalseg-example"))?),
-        None => None,
-    };
+    let reference = load_reference(options.shared.as_deref())?;
     let real = reference.as_ref().map(|r| r.train()).unwrap_or_default();
     let (device, device_name) = device::choose(options.device.preference())?;
     eprintln!(
@@ -268,10 +272,7 @@ pub fn eval_command(
     json: bool,
 ) -> Result<(), String> {
     let (segmenter, _) = load_model(options)?;
-    let reference = match shared {
-        Some(shared) => Some(reference::load(&shared.join("data/ct/totalseg-example"))?),
-        None => None,
-    };
+    let reference = load_reference(shared)?;
     let evaluation = validation::evaluate(&segmenter, reference.as_ref(), phantoms);
     if json {
         let text = serde_json::to_string_pretty(&evaluation).map_err(|e| e.to_string())?;
