@@ -5,12 +5,15 @@
 //! [`volume`] (Hounsfield units + geometry) → … → [`inspect`] reports per file.
 
 pub mod body;
+pub mod clinical;
 pub mod dicom;
 pub mod inspect;
 pub mod l3;
 pub mod nifti;
 pub mod phantom;
 pub mod png;
+pub mod provenance;
+pub mod report;
 pub mod segment;
 pub mod units;
 pub mod volume;

@@ -15,7 +15,7 @@ use super::segmentation::{self, SegmentationView};
 use crate::dicom::series::{self, Study};
 use crate::dicom::Instance;
 use crate::inspect::FileReport;
-use crate::l3::{L3Result, L3Status};
+use crate::l3::{L3Choice, L3Method, L3Result};
 use crate::volume::Volume;
 
 /// Reactive state the page shows. All of it is plain data; JS handles stay in
@@ -45,32 +45,6 @@ pub struct Ui {
     pub segmentation_error: RwSignal<Option<String>>,
     /// Whether the mask is drawn over the image.
     pub overlay: RwSignal<bool>,
-}
-
-/// How the L3 slice was chosen.
-#[derive(Clone, Debug, PartialEq)]
-pub enum L3Method {
-    Automatic { confidence: f64, status: L3Status },
-    Manual,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct L3Choice {
-    pub slice: usize,
-    pub method: L3Method,
-}
-
-impl L3Choice {
-    /// The automatic proposal, if the search placed L3 inside the series.
-    pub fn automatic(found: &L3Result) -> Option<L3Choice> {
-        Some(L3Choice {
-            slice: found.slice_index?,
-            method: L3Method::Automatic {
-                confidence: found.confidence,
-                status: found.status,
-            },
-        })
-    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -10,10 +10,11 @@ use web_sys::{
     WheelEvent,
 };
 
-use super::controller::{self, L3Choice, L3Method, Ui};
+use super::controller::{self, Ui};
 use super::render::{self, Window, PRESETS};
 use super::tissue_panel::SegmentationPanel;
 use crate::l3::L3Status;
+use crate::l3::{L3Choice, L3Method};
 use crate::volume::Volume;
 
 #[wasm_bindgen(module = "/www/drop.js")]

@@ -1,5 +1,12 @@
-//! Body composition from a tissue mask: areas and attenuation per tissue.
+//! Body composition from a tissue mask: areas and attenuation per tissue, height
+//! indices, and the sarcopenia and myosteatosis calls under a chosen cut-off set.
 
+pub mod composition;
+pub mod cutoffs;
 pub mod metrics;
 
+pub use composition::{
+    myosteatosis, sarcopenia, Anthropometry, Call, Composition, Height, HeightSource,
+};
+pub use cutoffs::{MyosteatosisCutoffs, SmiCutoffs, CUTOFFS_VERSION};
 pub use metrics::{measure, TissueMeasure};

@@ -17,7 +17,7 @@ pub mod write;
 
 pub use error::DicomError;
 pub use file::{open, open_header, ParsedFile};
-pub use instance::Instance;
+pub use instance::{AcquisitionFacts, Instance, PatientFacts};
 
 /// Reads one file's header facts. The whole file is parsed (pixel data included, but
 /// not decoded) so that a file cut short is caught here, with the other per-file errors.

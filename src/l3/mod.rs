@@ -14,6 +14,7 @@
 //! under a second.
 
 mod bones;
+mod choice;
 mod labels;
 mod plane;
 mod profile;
@@ -22,6 +23,8 @@ mod spine;
 use serde::{Deserialize, Serialize};
 
 use crate::volume::Volume;
+
+pub use choice::{L3Choice, L3Method};
 
 /// Whether L3 was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

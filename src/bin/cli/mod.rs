@@ -11,6 +11,7 @@ use serde::Serialize;
 
 mod l3;
 mod phantom;
+mod scores;
 mod segment;
 mod serve;
 
@@ -77,6 +78,24 @@ enum Command {
         json: bool,
     },
     /// Write a synthetic abdominal CT series (a phantom, not a patient) as DICOM files.
+    /// Prognosis scores (MELD, MELD-Na, MELD 3.0, Child–Pugh, ALBI, APRI, FIB-4) for
+    /// a CSV with columns bili, creat, inr, na, alb, sex (M/F), dialysis (0/1) and, when
+    /// present, platelets, ast, alt, age, ascites (none/mild/moderate or 0–3),
+    /// encephalopathy (West Haven 0–4), ast_uln. Rows with bad values get an `error`
+    /// column; the others are scored.
+    Scores {
+        csv: PathBuf,
+        /// Units of bilirubin and creatinine (µmol/L or mg/dL) and albumin (g/L or g/dL).
+        #[arg(long, value_parser = parse_units)]
+        units: sarcoscope::clinical::Units,
+        /// The laboratory's AST upper limit of normal for APRI, U/L (default 40, unless
+        /// an ast_uln column gives it per row).
+        #[arg(long)]
+        ast_uln: Option<f64>,
+        /// Write the table here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     Phantom {
         out: PathBuf,
         #[command(flatten)]
@@ -110,6 +129,12 @@ pub fn main() -> ExitCode {
             phantoms,
             json,
         } => segment::eval_command(&model, shared.as_deref(), phantoms, json),
+        Command::Scores {
+            csv,
+            units,
+            ast_uln,
+            out,
+        } => scores::scores(&csv, units, ast_uln, out.as_deref()),
         Command::Phantom { out, options } => phantom::write(&out, &options),
         Command::Serve { folder, port } => serve::serve(&folder, port),
     };
@@ -120,6 +145,10 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn parse_units(s: &str) -> Result<sarcoscope::clinical::Units, String> {
+    s.parse()
 }
 
 #[derive(Serialize)]

@@ -1,0 +1,37 @@
+//! `sarcoscope scores`: prognosis scores for a CSV of patients.
+
+use std::path::Path;
+
+use sarcoscope::clinical::table::score_table;
+use sarcoscope::clinical::Units;
+
+pub fn scores(
+    input: &Path,
+    units: Units,
+    ast_upper_limit: Option<f64>,
+    out: Option<&Path>,
+) -> Result<(), String> {
+    let text = std::fs::read_to_string(input)
+        .map_err(|e| format!("cannot read {}: {e}", input.display()))?;
+    let table = score_table(&text, units, ast_upper_limit)
+        .map_err(|e| format!("{}: {e}", input.display()))?;
+    match out {
+        Some(path) => std::fs::write(path, &table.csv)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?,
+        None => print!("{}", table.csv),
+    }
+    eprintln!(
+        "scored {} of {} rows{}",
+        table.rows - table.errors.len(),
+        table.rows,
+        if table.errors.is_empty() {
+            ""
+        } else {
+            "; not scored:"
+        }
+    );
+    for (line, why) in &table.errors {
+        eprintln!("  line {line}: {why}");
+    }
+    Ok(())
+}

@@ -1,0 +1,297 @@
+//! What a clinician reads and exports for one patient: scan facts, body composition
+//! with its calls and cut-off source, prognosis scores, eligibility, QC flags — and the
+//! CSV row, de-identified unless the user opts in.
+
+pub mod csv;
+pub mod qc;
+
+use serde::Serialize;
+
+use crate::body::{
+    myosteatosis, sarcopenia, Anthropometry, Call, Composition, HeightSource, MyosteatosisCutoffs,
+    SmiCutoffs, CUTOFFS_VERSION,
+};
+use crate::clinical::eligibility::Eligibility;
+use crate::clinical::ScoreSheet;
+use crate::dicom::series::SeriesGeometry;
+use crate::dicom::AcquisitionFacts;
+use crate::l3::{L3Choice, L3Method};
+pub use qc::{QcFlag, Severity};
+
+/// Acquisition facts kept beside every measurement (CLINICAL.md §3 "Reporting").
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ScanFacts {
+    pub kvp: Option<f64>,
+    pub slice_thickness_mm: Option<f64>,
+    pub contrast_agent: Option<String>,
+    /// Row, column spacing.
+    pub pixel_spacing_mm: Option<[f64; 2]>,
+    pub manufacturer: Option<String>,
+    pub level: Option<L3Choice>,
+    /// The measured slice's position along the scan axis.
+    pub z_mm: Option<f64>,
+}
+
+impl ScanFacts {
+    pub fn new(
+        acquisition: &AcquisitionFacts,
+        geometry: &SeriesGeometry,
+        level: Option<L3Choice>,
+        z_mm: Option<f64>,
+    ) -> ScanFacts {
+        ScanFacts {
+            kvp: acquisition.kvp,
+            slice_thickness_mm: geometry.slice_thickness,
+            contrast_agent: acquisition
+                .contrast_agent
+                .clone()
+                .filter(|a| !a.trim().is_empty()),
+            pixel_spacing_mm: geometry.pixel_spacing,
+            manufacturer: acquisition.manufacturer.clone(),
+            level,
+            z_mm,
+        }
+    }
+}
+
+/// How the mask was made and whether a person checked it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SegmentationFacts {
+    pub model: String,
+    pub model_sha256: String,
+    /// "WebGPU (adapter)" or "CPU", as the page showed it.
+    pub path: String,
+    pub reviewed: bool,
+    pub edited_pixels: usize,
+}
+
+/// Identifiers, included only when the user opts in.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Identifiers {
+    pub study_uid: String,
+    pub series_uid: String,
+    pub study_date: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CaseReport {
+    pub tool: String,
+    /// A pseudonymous case code the user typed, if any.
+    pub case_code: Option<String>,
+    pub identifiers: Option<Identifiers>,
+    pub age_years: Option<f64>,
+    pub scan: ScanFacts,
+    pub segmentation: Option<SegmentationFacts>,
+    pub body: Anthropometry,
+    pub composition: Option<Composition>,
+    pub smi_cutoffs: SmiCutoffs,
+    pub myosteatosis_cutoffs: MyosteatosisCutoffs,
+    pub sarcopenia: Option<Call>,
+    pub myosteatosis: Option<Call>,
+    pub scores: ScoreSheet,
+    pub eligibility: Eligibility,
+    pub qc: Vec<QcFlag>,
+}
+
+/// Everything a report is made from.
+pub struct CaseInputs {
+    pub case_code: Option<String>,
+    pub identifiers: Option<Identifiers>,
+    pub age_years: Option<f64>,
+    pub scan: ScanFacts,
+    pub segmentation: Option<SegmentationFacts>,
+    pub body: Anthropometry,
+    pub composition: Option<Composition>,
+    pub smi_cutoffs: SmiCutoffs,
+    pub myosteatosis_cutoffs: MyosteatosisCutoffs,
+    pub scores: ScoreSheet,
+    pub eligibility: Eligibility,
+}
+
+impl CaseReport {
+    pub fn new(x: CaseInputs) -> CaseReport {
+        let sarcopenia = x
+            .composition
+            .as_ref()
+            .map(|c| sarcopenia(c, &x.body, x.smi_cutoffs));
+        let myosteatosis = x
+            .composition
+            .as_ref()
+            .map(|c| myosteatosis(c, &x.body, x.myosteatosis_cutoffs));
+        let qc = qc::flags(&x.scan, x.segmentation.as_ref(), &x.body);
+        CaseReport {
+            tool: format!("Sarcoscope {}", env!("CARGO_PKG_VERSION")),
+            case_code: x.case_code,
+            identifiers: x.identifiers,
+            age_years: x.age_years,
+            scan: x.scan,
+            segmentation: x.segmentation,
+            body: x.body,
+            composition: x.composition,
+            smi_cutoffs: x.smi_cutoffs,
+            myosteatosis_cutoffs: x.myosteatosis_cutoffs,
+            sarcopenia,
+            myosteatosis,
+            scores: x.scores,
+            eligibility: x.eligibility,
+            qc,
+        }
+    }
+
+    /// The export as (column, value) pairs; identifiers appear only when opted in.
+    pub fn columns(&self) -> Vec<(&'static str, String)> {
+        let num =
+            |v: Option<f64>, places: usize| v.map_or(String::new(), |v| format!("{v:.places$}"));
+        let int = |v: Option<i32>| v.map_or(String::new(), |v| v.to_string());
+        let yes_no = |c: &Option<Call>| c.as_ref().map_or("unknown", |c| c.label()).to_string();
+        let c = self.composition.as_ref();
+        let i = c.and_then(|c| c.indices);
+        let s = &self.scores;
+        let mut cols = vec![
+            ("case", self.case_code.clone().unwrap_or_default()),
+            ("tool", self.tool.clone()),
+        ];
+        if let Some(id) = &self.identifiers {
+            cols.push(("study_uid", id.study_uid.clone()));
+            cols.push(("series_uid", id.series_uid.clone()));
+            cols.push(("study_date", id.study_date.clone().unwrap_or_default()));
+        }
+        let (level_method, level_confidence) = match self.scan.level.as_ref().map(|l| &l.method) {
+            Some(L3Method::Automatic { confidence, .. }) => ("automatic", Some(*confidence)),
+            Some(L3Method::Manual) => ("manual", None),
+            None => ("", None),
+        };
+        let seg = self.segmentation.as_ref();
+        cols.extend([
+            ("sex", self.body.sex.map_or("", |s| s.code()).to_string()),
+            ("age_years", num(self.age_years, 0)),
+            ("height_m", num(self.body.height.map(|h| h.metres), 3)),
+            (
+                "height_source",
+                match self.body.height.map(|h| h.source) {
+                    Some(HeightSource::Recorded) => "dicom",
+                    Some(HeightSource::Entered) => "entered",
+                    None => "",
+                }
+                .to_string(),
+            ),
+            ("weight_kg", num(self.body.weight_kg, 1)),
+            ("bmi", num(c.and_then(|c| c.bmi), 1)),
+            (
+                "level_slice",
+                self.scan
+                    .level
+                    .as_ref()
+                    .map_or(String::new(), |l| l.slice.to_string()),
+            ),
+            ("level_method", level_method.to_string()),
+            ("level_confidence", num(level_confidence, 2)),
+            ("slice_z_mm", num(self.scan.z_mm, 1)),
+            ("kvp", num(self.scan.kvp, 0)),
+            ("slice_thickness_mm", num(self.scan.slice_thickness_mm, 2)),
+            (
+                "contrast",
+                self.scan.contrast_agent.clone().unwrap_or_default(),
+            ),
+            (
+                "pixel_spacing_mm",
+                self.scan
+                    .pixel_spacing_mm
+                    .map_or(String::new(), |[r, c]| format!("{r:.4}x{c:.4}")),
+            ),
+            ("model", seg.map_or(String::new(), |s| s.model.clone())),
+            (
+                "model_sha256",
+                seg.map_or(String::new(), |s| s.model_sha256.clone()),
+            ),
+            (
+                "segmentation_path",
+                seg.map_or(String::new(), |s| s.path.clone()),
+            ),
+            (
+                "reviewed",
+                seg.map_or("", |s| if s.reviewed { "yes" } else { "no" })
+                    .to_string(),
+            ),
+            (
+                "edited_pixels",
+                seg.map_or(String::new(), |s| s.edited_pixels.to_string()),
+            ),
+            ("sma_cm2", num(c.map(|c| c.sma_cm2), 2)),
+            ("smi_cm2_m2", num(i.map(|i| i.smi), 2)),
+            ("muscle_hu", num(c.and_then(|c| c.muscle_hu), 1)),
+            (
+                "low_attenuation_muscle_pct",
+                num(c.and_then(|c| c.low_attenuation_muscle_pct), 1),
+            ),
+            ("imat_cm2", num(c.map(|c| c.imat_cm2), 2)),
+            ("imat_index_cm2_m2", num(i.map(|i| i.imat), 2)),
+            ("vat_cm2", num(c.map(|c| c.vat_cm2), 2)),
+            ("vat_index_cm2_m2", num(i.map(|i| i.vat), 2)),
+            ("sat_cm2", num(c.map(|c| c.sat_cm2), 2)),
+            ("sat_index_cm2_m2", num(i.map(|i| i.sat), 2)),
+            ("vat_sat_ratio", num(c.and_then(|c| c.vat_sat_ratio), 3)),
+            ("smi_cutoffs", self.smi_cutoffs.key().to_string()),
+            (
+                "smi_threshold",
+                num(self.sarcopenia.as_ref().and_then(|c| c.threshold), 2),
+            ),
+            ("sarcopenia", yes_no(&self.sarcopenia)),
+            (
+                "myosteatosis_cutoffs",
+                self.myosteatosis_cutoffs.key().to_string(),
+            ),
+            (
+                "muscle_hu_threshold",
+                num(self.myosteatosis.as_ref().and_then(|c| c.threshold), 1),
+            ),
+            ("myosteatosis", yes_no(&self.myosteatosis)),
+            ("cutoffs_version", CUTOFFS_VERSION.to_string()),
+            ("meld", int(s.meld.map(|m| m.score))),
+            ("meld_na", int(s.meld_na)),
+            ("meld3", int(s.meld3.map(|m| m.score))),
+            (
+                "meld3_90d_survival",
+                num(s.meld3.map(|m| m.survival_90_day), 3),
+            ),
+            (
+                "child_pugh",
+                s.child_pugh.map_or(String::new(), |c| c.points.to_string()),
+            ),
+            (
+                "child_pugh_class",
+                s.child_pugh.map_or("", |c| c.class.letter()).to_string(),
+            ),
+            ("albi", num(s.albi.map(|a| a.score), 3)),
+            (
+                "albi_grade",
+                s.albi.map_or(String::new(), |a| a.grade.to_string()),
+            ),
+            ("apri", num(s.apri, 2)),
+            ("fib4", num(s.fib4, 2)),
+            ("meld_sarcopenia", num(s.meld_sarcopenia, 2)),
+            (
+                "eligibility_laboratory",
+                self.eligibility.laboratory_route.label().to_string(),
+            ),
+            (
+                "qc_flags",
+                self.qc
+                    .iter()
+                    .filter(|f| f.severity > Severity::Info)
+                    .map(|f| f.key)
+                    .collect::<Vec<_>>()
+                    .join(";"),
+            ),
+        ]);
+        cols
+    }
+
+    /// Header and one row.
+    pub fn csv(&self) -> String {
+        let cols = self.columns();
+        let names: Vec<&str> = cols.iter().map(|(n, _)| *n).collect();
+        let values: Vec<&str> = cols.iter().map(|(_, v)| v.as_str()).collect();
+        format!("{}\r\n{}\r\n", csv::line(&names), csv::line(&values))
+    }
+}

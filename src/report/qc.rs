@@ -1,0 +1,214 @@
+//! Quality-control flags printed beside the numbers: what a reader should weigh before
+//! trusting them (level confidence, slice thickness, contrast, tube voltage, which path
+//! segmented, whether a person reviewed the mask).
+
+use serde::Serialize;
+
+use super::{ScanFacts, SegmentationFacts};
+use crate::body::{Anthropometry, HeightSource};
+use crate::l3::{L3Method, L3Status};
+use crate::provenance::Source;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Recorded for the reader; nothing to do.
+    Info,
+    /// Affects comparability; read the numbers with it in mind.
+    Caution,
+    /// The numbers may be wrong until someone checks.
+    Warning,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QcFlag {
+    pub key: &'static str,
+    pub severity: Severity,
+    pub text: String,
+    pub source: Option<Source>,
+}
+
+/// Below this, an automatic level is flagged for checking.
+pub const LEVEL_CONFIDENCE_TO_TRUST: f64 = 0.8;
+/// Above this, tissue boundaries blur (partial volume); no quantitative source was found
+/// (CLINICAL.md §3), so the flag cites the usual reference as unverified.
+pub const THICK_SLICE_MM: f64 = 5.0;
+pub const USUAL_KVP: f64 = 120.0;
+
+const CONTRAST_SOURCE: Source = Source::verified(
+    "van Vugt et al., Clin Nutr 2018 (muscle 30.9 HU unenhanced vs 38.7 portal; SMI \
+     changes marginally); Boutin et al., AJR 2016",
+);
+const KVP_SOURCE: Source = Source::verified(
+    "Nutrition 2018;53:9: 80 vs 140 kV, muscle 48 vs 41 HU, fat −84 vs −69 HU, SMI 5.2%",
+);
+const THICKNESS_SOURCE: Source =
+    Source::recalled("Fuchs et al., Eur Radiol 2018 (slice thickness, contrast, tube current)");
+
+fn flag(key: &'static str, severity: Severity, text: String, source: Option<Source>) -> QcFlag {
+    QcFlag {
+        key,
+        severity,
+        text,
+        source,
+    }
+}
+
+pub fn flags(
+    scan: &ScanFacts,
+    segmentation: Option<&SegmentationFacts>,
+    body: &Anthropometry,
+) -> Vec<QcFlag> {
+    let mut out = Vec::new();
+    out.push(match &scan.level {
+        None => flag(
+            "level",
+            Severity::Warning,
+            "No L3 slice was chosen.".into(),
+            None,
+        ),
+        Some(choice) => match &choice.method {
+            L3Method::Manual => flag(
+                "level",
+                Severity::Info,
+                format!("Level: {}.", choice.describe()),
+                None,
+            ),
+            L3Method::Automatic { confidence, status } => {
+                let trusted =
+                    *status == L3Status::Found && *confidence >= LEVEL_CONFIDENCE_TO_TRUST;
+                flag(
+                    "level",
+                    if trusted {
+                        Severity::Info
+                    } else {
+                        Severity::Warning
+                    },
+                    if trusted {
+                        format!("Level: {}.", choice.describe())
+                    } else {
+                        format!(
+                            "Level: {}; below {LEVEL_CONFIDENCE_TO_TRUST} or uncertain, check it on the sagittal view.",
+                            choice.describe()
+                        )
+                    },
+                    None,
+                )
+            }
+        },
+    });
+    out.push(match scan.slice_thickness_mm {
+        None => flag(
+            "thickness",
+            Severity::Caution,
+            "Slice thickness is not recorded.".into(),
+            None,
+        ),
+        Some(t) if t > THICK_SLICE_MM => flag(
+            "thickness",
+            Severity::Caution,
+            format!("Slices are {t:.1} mm thick (over {THICK_SLICE_MM} mm): partial volume blurs tissue borders and HU."),
+            Some(THICKNESS_SOURCE),
+        ),
+        Some(t) => flag(
+            "thickness",
+            Severity::Info,
+            format!("Slice thickness {t:.1} mm."),
+            None,
+        ),
+    });
+    out.push(match scan.contrast_agent.as_deref().map(str::trim) {
+        Some(agent) if !agent.is_empty() => flag(
+            "contrast",
+            Severity::Caution,
+            format!("Contrast recorded ({agent}): muscle HU rise by about 7–9 HU after contrast, so myosteatosis calls made on unenhanced cut-offs lean towards \"no\"; SMI changes little."),
+            Some(CONTRAST_SOURCE),
+        ),
+        _ => flag(
+            "contrast",
+            Severity::Info,
+            "No contrast agent recorded (the tag is often left empty: check the phase on the image).".into(),
+            Some(CONTRAST_SOURCE),
+        ),
+    });
+    out.push(match scan.kvp {
+        None => flag(
+            "kvp",
+            Severity::Caution,
+            "Tube voltage (kVp) is not recorded; HU depend on it.".into(),
+            Some(KVP_SOURCE),
+        ),
+        Some(k) if (k - USUAL_KVP).abs() > 0.5 => flag(
+            "kvp",
+            Severity::Caution,
+            format!("Tube voltage {k:.0} kVp (cut-offs were derived mostly at {USUAL_KVP:.0} kVp): HU and, slightly, areas shift with kVp."),
+            Some(KVP_SOURCE),
+        ),
+        Some(k) => flag("kvp", Severity::Info, format!("Tube voltage {k:.0} kVp."), None),
+    });
+    match segmentation {
+        None => out.push(flag(
+            "segmentation",
+            Severity::Warning,
+            "The slice has not been segmented.".into(),
+            None,
+        )),
+        Some(s) => {
+            out.push(flag(
+                "segmentation",
+                Severity::Info,
+                format!(
+                    "Segmented by {} (weights SHA-256 {}…) on {}.",
+                    s.model,
+                    s.model_sha256.get(..12).unwrap_or(&s.model_sha256),
+                    s.path
+                ),
+                None,
+            ));
+            out.push(if s.reviewed {
+                flag(
+                    "review",
+                    Severity::Info,
+                    if s.edited_pixels > 0 {
+                        format!(
+                            "Mask reviewed; {} pixels corrected by hand.",
+                            s.edited_pixels
+                        )
+                    } else {
+                        "Mask reviewed; no corrections.".into()
+                    },
+                    None,
+                )
+            } else {
+                flag(
+                    "review",
+                    Severity::Caution,
+                    "The mask has not been marked as reviewed.".into(),
+                    None,
+                )
+            });
+        }
+    }
+    out.push(match body.height {
+        None => flag(
+            "height",
+            Severity::Warning,
+            "No height: SMI and the sarcopenia call need it (it is never guessed).".into(),
+            None,
+        ),
+        Some(h) => flag(
+            "height",
+            Severity::Info,
+            format!(
+                "Height {:.0} cm, {}.",
+                h.metres * 100.0,
+                match h.source {
+                    HeightSource::Recorded => "from DICOM PatientSize",
+                    HeightSource::Entered => "entered by the user",
+                }
+            ),
+            None,
+        ),
+    });
+    out
+}
