@@ -9,6 +9,8 @@ use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 use web_sys::{File, Worker};
 
+use super::case::Case;
+use super::correction::Correction;
 use super::protocol::{files_of, spawn_worker, FromWorker, ToWorker};
 use super::render::{Window, PRESETS};
 use super::segmentation::{self, SegmentationView};
@@ -16,6 +18,7 @@ use crate::dicom::series::{self, Study};
 use crate::dicom::Instance;
 use crate::inspect::FileReport;
 use crate::l3::{L3Choice, L3Method, L3Result};
+use crate::report::seg::{self, SourceImage};
 use crate::volume::Volume;
 
 /// Reactive state the page shows. All of it is plain data; JS handles stay in
@@ -45,6 +48,12 @@ pub struct Ui {
     pub segmentation_error: RwSignal<Option<String>>,
     /// Whether the mask is drawn over the image.
     pub overlay: RwSignal<bool>,
+    /// The patient's clinical data, cut-off choices and report options.
+    pub case: Case,
+    /// The brush, its history, and whether strokes edit the mask.
+    pub correction: Correction,
+    /// What the browser storage last did (saved, restored, failed), in words.
+    pub saved_state: RwSignal<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -79,6 +88,9 @@ impl Ui {
             segmenting: RwSignal::new(None),
             segmentation_error: RwSignal::new(None),
             overlay: RwSignal::new(true),
+            case: Case::new(),
+            correction: Correction::new(),
+            saved_state: RwSignal::new(String::new()),
         }
     }
 }
@@ -134,6 +146,15 @@ pub fn ui() -> Option<Ui> {
 /// Runs `f` on the current volume, if one is loaded.
 pub fn with_volume<R>(f: impl FnOnce(&Volume) -> R) -> Option<R> {
     STATE.with(|s| s.borrow().volume.as_ref().map(f))
+}
+
+/// The image volume slice `slice` came from and its position, for the DICOM SEG.
+pub fn slice_source(slice: usize) -> Option<(SourceImage, Option<[f64; 3]>)> {
+    STATE.with(|s| {
+        let s = s.borrow();
+        let r = s.volume_request.as_ref()?;
+        seg::source_of(&r.series, &r.instances, slice)
+    })
 }
 
 /// The facts of the first instance of the selected series, for the clinical panel.

@@ -1,13 +1,20 @@
 //! The browser app: a thin Leptos page over the core, and a Web Worker that does all
 //! reading and decoding so the page never freezes.
 
+mod body_panel;
+mod case;
 mod controller;
+mod correction;
+mod download;
 mod page;
 mod protocol;
 mod render;
+mod report_panel;
+mod scores_panel;
 mod segmentation;
 #[cfg(feature = "network")]
 mod segmenter;
+mod store;
 mod tissue_panel;
 mod worker;
 

@@ -10,8 +10,15 @@ use web_sys::{
     WheelEvent,
 };
 
+use super::body_panel::BodyPanel;
+use super::case;
 use super::controller::{self, Ui};
+use super::correction::CorrectionPanel;
+use super::download::save_text;
 use super::render::{self, Window, PRESETS};
+use super::report_panel::ReportPanel;
+use super::scores_panel::{EligibilityPanel, ScoresPanel};
+use super::store;
 use super::tissue_panel::SegmentationPanel;
 use crate::l3::L3Status;
 use crate::l3::{L3Choice, L3Method};
@@ -27,6 +34,9 @@ extern "C" {
 pub fn App() -> impl IntoView {
     let ui = Ui::new();
     controller::install(ui);
+    store::install(ui);
+    // One report for every panel, the printout and the exports.
+    let current = Memo::new(move |_| case::report(ui, ui.case));
     view! {
         <header class="top">
             <h1>"Sarcoscope"</h1>
@@ -41,10 +51,19 @@ pub fn App() -> impl IntoView {
                 <div class="centre">
                     <LevelPanel ui=ui/>
                     <Viewer ui=ui/>
-                    <SegmentationPanel ui=ui/>
+                    <SegmentationPanel ui=ui current=current/>
+                    <CorrectionPanel ui=ui/>
+                    <BodyPanel case=ui.case current=current/>
                 </div>
-                <FactsPanel ui=ui/>
+                <div class="side">
+                    <FactsPanel ui=ui/>
+                </div>
             </div>
+            <div class="clinical">
+                <ScoresPanel case=ui.case current=current/>
+                <EligibilityPanel case=ui.case current=current/>
+            </div>
+            <ReportPanel ui=ui case=ui.case current=current/>
             <Problems ui=ui/>
             <DecodingCheck ui=ui/>
         </main>
@@ -306,6 +325,15 @@ fn Viewer(ui: Ui) -> impl IntoView {
         step(if ev.delta_y() > 0.0 { -1 } else { 1 });
     };
     let on_key = move |ev: KeyboardEvent| {
+        if ev.ctrl_key() || ev.meta_key() {
+            match ev.key().as_str() {
+                "z" if !ev.shift_key() => ui.correction.undo(ui),
+                "y" | "Z" => ui.correction.redo(ui),
+                _ => return,
+            }
+            ev.prevent_default();
+            return;
+        }
         let delta = match ev.key().as_str() {
             "ArrowUp" | "ArrowRight" => 1,
             "ArrowDown" | "ArrowLeft" => -1,
@@ -320,9 +348,13 @@ fn Viewer(ui: Ui) -> impl IntoView {
             step(delta);
         }
     };
+    let painting = RwSignal::new(false);
     let on_move = move |ev: MouseEvent| {
         let Some(canvas) = axial.get() else { return };
-        if let Some((x0, y0, start)) = drag.get_untracked() {
+        if painting.get_untracked() {
+            let (x, y) = canvas_point(&canvas, &ev);
+            ui.correction.extend(ui, x, y);
+        } else if let Some((x0, y0, start)) = drag.get_untracked() {
             let dx = f64::from(ev.client_x() - x0);
             let dy = f64::from(ev.client_y() - y0);
             ui.window.set(Window {
@@ -345,6 +377,14 @@ fn Viewer(ui: Ui) -> impl IntoView {
         })
     };
     let on_down = move |ev: MouseEvent| {
+        if ev.button() == 0 && ui.correction.active(ui, ui.slice.get_untracked()) {
+            if let Some(canvas) = axial.get() {
+                let (x, y) = canvas_point(&canvas, &ev);
+                painting.set(true);
+                ui.correction.begin(ui, x, y);
+            }
+            return;
+        }
         if ev.button() == 0 {
             drag.set(Some((
                 ev.client_x(),
@@ -409,8 +449,8 @@ fn Viewer(ui: Ui) -> impl IntoView {
                         on:keydown=on_key
                         on:mousemove=on_move
                         on:mousedown=on_down
-                        on:mouseup=move |_| drag.set(None)
-                        on:mouseleave=move |_| drag.set(None)
+                        on:mouseup=move |_| { drag.set(None); if painting.get_untracked() { painting.set(false); ui.correction.end(); } }
+                        on:mouseleave=move |_| { drag.set(None); if painting.get_untracked() { painting.set(false); ui.correction.end(); } }
                     ></canvas>
                     <figcaption id="slice-label">{slice_label}</figcaption>
                     <p class="readout" id="hu-readout">{readout}</p>
@@ -453,35 +493,14 @@ fn set_physical_size(
 
 #[component]
 fn FactsPanel(ui: Ui) -> impl IntoView {
-    let sex = RwSignal::new(String::new());
-    let age = RwSignal::new(String::new());
-    let height = RwSignal::new(String::new());
-    let weight = RwSignal::new(String::new());
+    let case = ui.case;
     let scan = RwSignal::new(Vec::<(String, String)>::new());
     Effect::new(move |_| {
         ui.selected.get();
+        case.prefill();
         let Some(inst) = controller::selected_instance() else {
             return;
         };
-        sex.set(inst.patient.sex.clone().unwrap_or_default());
-        age.set(
-            inst.patient
-                .age_years()
-                .map(|y| format!("{}", y.floor()))
-                .unwrap_or_default(),
-        );
-        height.set(
-            inst.patient
-                .height_m
-                .map(|m| format!("{:.0}", m * 100.0))
-                .unwrap_or_default(),
-        );
-        weight.set(
-            inst.patient
-                .weight_kg
-                .map(|kg| format!("{kg:.1}"))
-                .unwrap_or_default(),
-        );
         let recorded = |v: Option<String>| v.unwrap_or_else(|| "not recorded".into());
         scan.set(vec![
             (
@@ -526,10 +545,13 @@ fn FactsPanel(ui: Ui) -> impl IntoView {
         <aside class="facts" id="facts">
             <h2>"Patient and scan"</h2>
             <p class="hint">"Prefilled from the DICOM header when recorded; check and complete. Height is needed for SMI and is never guessed."</p>
-            {field("Sex (M/F)", "sex", sex, "")}
-            {field("Age (years)", "age", age, "")}
-            {field("Height (cm)", "height", height, "from PatientSize when recorded")}
-            {field("Weight (kg)", "weight", weight, "from PatientWeight when recorded")}
+            {field("Sex (M/F)", "sex", case.sex, "")}
+            {field("Age (years)", "age", case.age, "")}
+            {field("Height (cm)", "height", case.height_cm, "from PatientSize when recorded")}
+            {field("Weight (kg)", "weight", case.weight_kg, "from PatientWeight when recorded")}
+            <ul class="errors" id="facts-errors">
+                {move || case.anthropometry().1.into_iter().map(|(k, e)| view! { <li data-field=k>{e}</li> }).collect_view()}
+            </ul>
             <dl class="scan" id="scan-facts">
                 {move || {
                     scan.get()
@@ -625,23 +647,6 @@ fn DecodingCheck(ui: Ui) -> impl IntoView {
 
 /// Offers `text` as a download. The file is made in the browser (a blob URL); nothing
 /// is sent anywhere.
-fn save_text(name: &str, mime: &str, text: &str) -> Result<(), JsValue> {
-    let parts = js_sys::Array::of1(&JsValue::from_str(text));
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type(mime);
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob)?;
-    let document = web_sys::window()
-        .and_then(|w| w.document())
-        .ok_or("no document")?;
-    let anchor: web_sys::HtmlAnchorElement = document.create_element("a")?.dyn_into()?;
-    anchor.set_href(&url);
-    anchor.set_download(name);
-    anchor.click();
-    web_sys::Url::revoke_object_url(&url)?;
-    Ok(())
-}
-
 /// The L3 level: what the automatic search found and how sure it is, and the user's
 /// choice (automatic or set by hand), which measurements and the report will use.
 #[component]

@@ -125,7 +125,6 @@ pub struct SegmentationReport {
     pub load_ms: f64,
     /// Pre-processing, network and post-processing.
     pub segment_ms: f64,
-    pub measures: Vec<crate::body::TissueMeasure>,
 }
 
 /// Segmentation worker to page. `Done` carries the label map as `labels` (a

@@ -18,8 +18,21 @@ pub struct SegmentationView {
     pub report: SegmentationReport,
     pub columns: usize,
     pub rows: usize,
-    /// One TissueClass label per pixel of the slice.
+    /// One TissueClass label per pixel of the slice, with the reader's corrections.
     pub labels: Vec<u8>,
+    /// The network's output, before any correction.
+    pub model_labels: Vec<u8>,
+}
+
+impl SegmentationView {
+    /// Pixels whose class the reader changed.
+    pub fn edited_pixels(&self) -> usize {
+        self.labels
+            .iter()
+            .zip(&self.model_labels)
+            .filter(|(a, b)| a != b)
+            .count()
+    }
 }
 
 #[derive(Default)]
@@ -177,10 +190,13 @@ fn on_message(data: &JsValue) {
                     .set(Some("The mask did not arrive whole; segment again.".into()));
                 return;
             }
+            ui.correction.reset();
+            ui.case.reviewed.set(false);
             ui.segmentation.set(Some(SegmentationView {
                 report: *report,
                 columns,
                 rows,
+                model_labels: labels.clone(),
                 labels,
             }));
         }

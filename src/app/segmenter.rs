@@ -15,7 +15,6 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, Response};
 
 use super::protocol::{Backend, FromSegmenter, SegmentationReport, ToSegmenter};
-use crate::body;
 use crate::segment::{AxialSlice, ModelCard, ModelError, PostProcess, Segmenter};
 use crate::units::Millimetres;
 
@@ -156,7 +155,6 @@ async fn segment(
         model_sha256: segmenter.card.weights.sha256.clone(),
         load_ms: loaded - started,
         segment_ms: finished - loaded,
-        measures: body::measure(&mask, &slice),
     }));
     Ok((mask.labels().to_vec(), done))
 }

@@ -6,11 +6,26 @@ use leptos::prelude::*;
 use super::controller::Ui;
 use super::protocol::Backend;
 use super::segmentation;
+use crate::report::CaseReport;
 use crate::segment::{HuWindows, TissueClass};
 
 #[component]
-pub fn SegmentationPanel(ui: Ui) -> impl IntoView {
+pub fn SegmentationPanel(ui: Ui, current: Memo<CaseReport>) -> impl IntoView {
     let run = move |force_cpu: bool| {
+        let edited = ui
+            .segmentation
+            .with_untracked(|s| s.as_ref().map_or(0, |s| s.edited_pixels()));
+        if edited > 0 {
+            let question = format!(
+                "Segmenting again replaces the mask and your {edited} corrected pixels. Continue?"
+            );
+            let confirmed = web_sys::window()
+                .and_then(|w| w.confirm_with_message(&question).ok())
+                .unwrap_or(false);
+            if !confirmed {
+                return;
+            }
+        }
         if let Some(choice) = ui.l3_choice.get_untracked() {
             ui.slice.set(choice.slice);
             segmentation::request(choice.slice, force_cpu);
@@ -60,10 +75,11 @@ pub fn SegmentationPanel(ui: Ui) -> impl IntoView {
                 Backend::Cpu => "cpu",
             })
     };
+    // From the mask on screen (corrections included), not the worker's first answer.
     let rows = move || {
-        let seg = ui.segmentation.get()?.report;
+        let tissues = current.get().case.composition?.tissues;
         Some(
-            seg.measures
+            tissues
                 .into_iter()
                 .map(|m| {
                     // A class, not a style attribute: the CSP allows no inline styles.

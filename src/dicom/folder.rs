@@ -3,7 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{series, DicomError, Instance};
+use super::series::{self, Series};
+use super::{DicomError, Instance};
 use crate::volume::{self, Volume};
 
 /// Every regular file under `folder`, recursively, in a stable (sorted) order.
@@ -41,9 +42,18 @@ pub fn list_files(folder: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// The chosen CT series of a folder as a volume, with the files that were left out and
-/// why. Files that are not readable DICOM are skipped (`inspect` lists them).
-pub fn load_ct(folder: &Path) -> Result<(Volume, Vec<(PathBuf, DicomError)>), String> {
+/// A folder's chosen CT series: the volume, the series and the headers it refers to,
+/// and the files that were left out and why.
+pub struct LoadedCt {
+    pub volume: Volume,
+    pub series: Series,
+    pub instances: Vec<Instance>,
+    pub failures: Vec<(PathBuf, DicomError)>,
+}
+
+/// The chosen CT series of a folder. Files that are not readable DICOM are skipped
+/// (`inspect` lists them).
+pub fn load_ct(folder: &Path) -> Result<LoadedCt, String> {
     let paths = list_files(folder).map_err(|e| format!("cannot read {}: {e}", folder.display()))?;
     let mut instances: Vec<Instance> = Vec::new();
     let mut sources: Vec<PathBuf> = Vec::new();
@@ -71,5 +81,10 @@ pub fn load_ct(folder: &Path) -> Result<(Volume, Vec<(PathBuf, DicomError)>), St
         .into_iter()
         .map(|f| (sources[f.file].clone(), f.error))
         .collect();
-    Ok((volume, failures))
+    Ok(LoadedCt {
+        volume,
+        series: ct.clone(),
+        instances,
+        failures,
+    })
 }

@@ -80,6 +80,9 @@ pub struct Instance {
     pub sop_instance_uid: String,
     pub study_uid: String,
     pub series_uid: String,
+    /// FrameOfReferenceUID: a derived object (a DICOM SEG) shares it with its source.
+    #[serde(default)]
+    pub frame_of_reference_uid: Option<String>,
     pub series_number: Option<i64>,
     pub series_description: String,
     pub study_description: String,
@@ -156,6 +159,7 @@ impl Instance {
             sop_instance_uid: text(obj, tags::SOP_INSTANCE_UID).unwrap_or_default(),
             study_uid: text(obj, tags::STUDY_INSTANCE_UID).unwrap_or_default(),
             series_uid: text(obj, tags::SERIES_INSTANCE_UID).unwrap_or_default(),
+            frame_of_reference_uid: text(obj, tags::FRAME_OF_REFERENCE_UID),
             series_number: int(obj, tags::SERIES_NUMBER),
             series_description: text(obj, tags::SERIES_DESCRIPTION).unwrap_or_default(),
             study_description: text(obj, tags::STUDY_DESCRIPTION).unwrap_or_default(),

@@ -73,14 +73,17 @@ pub struct SeriesFacts {
     pub series_number: u32,
 }
 
+/// The demo series' description, by which the page recognises it.
+pub const DEMO_DESCRIPTION: &str = "Sarcoscope synthetic demo (not a patient)";
+
 impl SeriesFacts {
     /// The synthetic demo's header: labelled as not a patient wherever a viewer shows
     /// names or descriptions.
     pub fn demo(uid_seed: u64) -> SeriesFacts {
         SeriesFacts {
             uid_seed,
-            series_description: "Sarcoscope synthetic demo (not a patient)".into(),
-            study_description: "Sarcoscope synthetic demo (not a patient)".into(),
+            series_description: DEMO_DESCRIPTION.into(),
+            study_description: DEMO_DESCRIPTION.into(),
             patient_name: "DEMO^PHANTOM".into(),
             patient_id: "DEMO".into(),
             patient_sex: None,
@@ -262,7 +265,7 @@ pub fn ct_series(
 }
 
 /// A decimal string (DS) of at most 16 characters, as short as the value allows.
-fn ds(value: f64) -> String {
+pub(crate) fn ds(value: f64) -> String {
     if value == value.trunc() && value.abs() < 1e15 {
         return format!("{value:.0}");
     }

@@ -4,6 +4,7 @@
 
 pub mod csv;
 pub mod qc;
+pub mod seg;
 
 use serde::Serialize;
 
@@ -73,27 +74,8 @@ pub struct Identifiers {
     pub study_date: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CaseReport {
-    pub tool: String,
-    /// A pseudonymous case code the user typed, if any.
-    pub case_code: Option<String>,
-    pub identifiers: Option<Identifiers>,
-    pub age_years: Option<f64>,
-    pub scan: ScanFacts,
-    pub segmentation: Option<SegmentationFacts>,
-    pub body: Anthropometry,
-    pub composition: Option<Composition>,
-    pub smi_cutoffs: SmiCutoffs,
-    pub myosteatosis_cutoffs: MyosteatosisCutoffs,
-    pub sarcopenia: Option<Call>,
-    pub myosteatosis: Option<Call>,
-    pub scores: ScoreSheet,
-    pub eligibility: Eligibility,
-    pub qc: Vec<QcFlag>,
-}
-
 /// Everything a report is made from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CaseInputs {
     pub case_code: Option<String>,
     pub identifiers: Option<Identifiers>,
@@ -106,6 +88,17 @@ pub struct CaseInputs {
     pub myosteatosis_cutoffs: MyosteatosisCutoffs,
     pub scores: ScoreSheet,
     pub eligibility: Eligibility,
+}
+
+/// The inputs with what is derived from them: the calls and the QC flags.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CaseReport {
+    pub tool: String,
+    #[serde(flatten)]
+    pub case: CaseInputs,
+    pub sarcopenia: Option<Call>,
+    pub myosteatosis: Option<Call>,
+    pub qc: Vec<QcFlag>,
 }
 
 impl CaseReport {
@@ -121,19 +114,9 @@ impl CaseReport {
         let qc = qc::flags(&x.scan, x.segmentation.as_ref(), &x.body);
         CaseReport {
             tool: format!("Sarcoscope {}", env!("CARGO_PKG_VERSION")),
-            case_code: x.case_code,
-            identifiers: x.identifiers,
-            age_years: x.age_years,
-            scan: x.scan,
-            segmentation: x.segmentation,
-            body: x.body,
-            composition: x.composition,
-            smi_cutoffs: x.smi_cutoffs,
-            myosteatosis_cutoffs: x.myosteatosis_cutoffs,
+            case: x,
             sarcopenia,
             myosteatosis,
-            scores: x.scores,
-            eligibility: x.eligibility,
             qc,
         }
     }
@@ -144,58 +127,67 @@ impl CaseReport {
             |v: Option<f64>, places: usize| v.map_or(String::new(), |v| format!("{v:.places$}"));
         let int = |v: Option<i32>| v.map_or(String::new(), |v| v.to_string());
         let yes_no = |c: &Option<Call>| c.as_ref().map_or("unknown", |c| c.label()).to_string();
-        let c = self.composition.as_ref();
+        let c = self.case.composition.as_ref();
         let i = c.and_then(|c| c.indices);
-        let s = &self.scores;
+        let s = &self.case.scores;
         let mut cols = vec![
-            ("case", self.case_code.clone().unwrap_or_default()),
+            ("case", self.case.case_code.clone().unwrap_or_default()),
             ("tool", self.tool.clone()),
         ];
-        if let Some(id) = &self.identifiers {
+        if let Some(id) = &self.case.identifiers {
             cols.push(("study_uid", id.study_uid.clone()));
             cols.push(("series_uid", id.series_uid.clone()));
             cols.push(("study_date", id.study_date.clone().unwrap_or_default()));
         }
-        let (level_method, level_confidence) = match self.scan.level.as_ref().map(|l| &l.method) {
-            Some(L3Method::Automatic { confidence, .. }) => ("automatic", Some(*confidence)),
-            Some(L3Method::Manual) => ("manual", None),
-            None => ("", None),
-        };
-        let seg = self.segmentation.as_ref();
+        let (level_method, level_confidence) =
+            match self.case.scan.level.as_ref().map(|l| &l.method) {
+                Some(L3Method::Automatic { confidence, .. }) => ("automatic", Some(*confidence)),
+                Some(L3Method::Manual) => ("manual", None),
+                None => ("", None),
+            };
+        let seg = self.case.segmentation.as_ref();
         cols.extend([
-            ("sex", self.body.sex.map_or("", |s| s.code()).to_string()),
-            ("age_years", num(self.age_years, 0)),
-            ("height_m", num(self.body.height.map(|h| h.metres), 3)),
+            (
+                "sex",
+                self.case.body.sex.map_or("", |s| s.code()).to_string(),
+            ),
+            ("age_years", num(self.case.age_years, 0)),
+            ("height_m", num(self.case.body.height.map(|h| h.metres), 3)),
             (
                 "height_source",
-                match self.body.height.map(|h| h.source) {
+                match self.case.body.height.map(|h| h.source) {
                     Some(HeightSource::Recorded) => "dicom",
                     Some(HeightSource::Entered) => "entered",
                     None => "",
                 }
                 .to_string(),
             ),
-            ("weight_kg", num(self.body.weight_kg, 1)),
+            ("weight_kg", num(self.case.body.weight_kg, 1)),
             ("bmi", num(c.and_then(|c| c.bmi), 1)),
             (
                 "level_slice",
-                self.scan
+                self.case
+                    .scan
                     .level
                     .as_ref()
                     .map_or(String::new(), |l| l.slice.to_string()),
             ),
             ("level_method", level_method.to_string()),
             ("level_confidence", num(level_confidence, 2)),
-            ("slice_z_mm", num(self.scan.z_mm, 1)),
-            ("kvp", num(self.scan.kvp, 0)),
-            ("slice_thickness_mm", num(self.scan.slice_thickness_mm, 2)),
+            ("slice_z_mm", num(self.case.scan.z_mm, 1)),
+            ("kvp", num(self.case.scan.kvp, 0)),
+            (
+                "slice_thickness_mm",
+                num(self.case.scan.slice_thickness_mm, 2),
+            ),
             (
                 "contrast",
-                self.scan.contrast_agent.clone().unwrap_or_default(),
+                self.case.scan.contrast_agent.clone().unwrap_or_default(),
             ),
             (
                 "pixel_spacing_mm",
-                self.scan
+                self.case
+                    .scan
                     .pixel_spacing_mm
                     .map_or(String::new(), |[r, c]| format!("{r:.4}x{c:.4}")),
             ),
@@ -231,7 +223,7 @@ impl CaseReport {
             ("sat_cm2", num(c.map(|c| c.sat_cm2), 2)),
             ("sat_index_cm2_m2", num(i.map(|i| i.sat), 2)),
             ("vat_sat_ratio", num(c.and_then(|c| c.vat_sat_ratio), 3)),
-            ("smi_cutoffs", self.smi_cutoffs.key().to_string()),
+            ("smi_cutoffs", self.case.smi_cutoffs.key().to_string()),
             (
                 "smi_threshold",
                 num(self.sarcopenia.as_ref().and_then(|c| c.threshold), 2),
@@ -239,7 +231,7 @@ impl CaseReport {
             ("sarcopenia", yes_no(&self.sarcopenia)),
             (
                 "myosteatosis_cutoffs",
-                self.myosteatosis_cutoffs.key().to_string(),
+                self.case.myosteatosis_cutoffs.key().to_string(),
             ),
             (
                 "muscle_hu_threshold",
@@ -272,7 +264,7 @@ impl CaseReport {
             ("meld_sarcopenia", num(s.meld_sarcopenia, 2)),
             (
                 "eligibility_laboratory",
-                self.eligibility.laboratory_route.label().to_string(),
+                self.case.eligibility.laboratory_route.label().to_string(),
             ),
             (
                 "qc_flags",

@@ -12,6 +12,7 @@ pub mod cleanup;
 pub mod dataset;
 #[cfg(all(feature = "network", not(target_arch = "wasm32")))]
 pub mod device;
+pub mod edit;
 pub mod eval;
 pub mod grid;
 pub mod mask;

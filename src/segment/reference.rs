@@ -54,8 +54,9 @@ impl Reference {
 /// `total-labels.nii.gz`, `labels.json`). The images come through the same DICOM path
 /// as any user's; only the labels are read from NIfTI.
 pub fn load(dir: &Path) -> Result<Reference, String> {
-    let (volume, failures) = folder::load_ct(&dir.join("series-dicom"))?;
-    if let Some((path, error)) = failures.first() {
+    let loaded = folder::load_ct(&dir.join("series-dicom"))?;
+    let volume = loaded.volume;
+    if let Some((path, error)) = loaded.failures.first() {
         return Err(format!("{}: {error}", path.display()));
     }
     let read = |name: &str| -> Result<AxialStack, String> {

@@ -8,7 +8,8 @@
 //
 // Usage: node tests/e2e/viewer.mjs <base-url> <shared-dir> <artifacts-dir> <cli-segment.json>
 import { chromium } from "playwright-core";
-import { readFileSync, readdirSync, mkdirSync, statSync } from "node:fs";
+import { readFileSync, readdirSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import assert from "node:assert/strict";
 
@@ -103,10 +104,22 @@ try {
   };
   const areas = async () => Object.fromEntries(await Promise.all(["muscle", "imat", "vat", "sat"].map(
     async (k) => [k, Number(await page.getAttribute(`#tissue-${k}`, "data-area"))])));
+  const value = async (sel) => page.getAttribute(sel, "data-value");
   await check("the demo's L3 slice is segmented straight away", async () => {
     await segmented();
     const a = await areas();
     assert.ok(a.muscle > 50 && a.sat > 10, `demo areas ${JSON.stringify(a)}`);
+  });
+  await check("the demo shows the whole path: SMI, calls, scores, eligibility and the report", async () => {
+    const smi = Number((await page.textContent("#metric-sma td:nth-child(3)")).trim());
+    assert.ok(smi > 20 && smi < 90, `demo SMI ${smi}`);
+    assert.ok(["yes", "no"].includes(await page.getAttribute("#call-sarcopenia", "data-call")));
+    assert.ok(["yes", "no"].includes(await page.getAttribute("#call-myosteatosis", "data-call")));
+    assert.ok(Number(await value("#score-meld")) >= 6);
+    assert.ok(Number(await value("#score-meld3")) >= 6);
+    assert.match(await value("#score-child-pugh"), /class [ABC]/);
+    assert.notEqual(await value("#score-meld-sarcopenia"), "");
+    assert.match(await page.textContent("#report"), /De-identified\. Case code: DEMO/);
   });
   await page.screenshot({ path: join(artifacts, "e2e-demo.png"), fullPage: true });
 
@@ -183,6 +196,189 @@ try {
     }
   });
   await page.screenshot({ path: join(artifacts, "e2e-segmentation.png"), fullPage: true });
+
+  // From mask to decision on the real series: metrics, calls, scores, eligibility, report.
+  await check("SMI waits for a height, then equals the command line's muscle area / height²", async () => {
+    await page.fill("#height", "");
+    assert.match(await page.textContent("#body-panel"), /Enter the height/);
+    assert.equal(await page.getAttribute("#call-sarcopenia", "data-call"), "unknown");
+    await page.fill("#sex", "M");
+    await page.fill("#height", "172");
+    await page.fill("#weight", "70");
+    const cli = JSON.parse(readFileSync(cliSegment, "utf8"));
+    const smi = cli.tissues[0].area_cm2 / (1.72 * 1.72);
+    const sma = Number(await value("#metric-sma"));
+    assert.ok(Math.abs(sma - cli.tissues[0].area_cm2) <= Math.max(0.001 * sma, 0.1), `SMA ${sma} vs CLI ${cli.tissues[0].area_cm2}`);
+    const shown = Number((await page.textContent("#metric-sma td:nth-child(3)")).trim());
+    assert.ok(Math.abs(shown - smi) <= 0.06, `SMI shown ${shown} vs ${smi.toFixed(2)}`);
+    const call = await page.getAttribute("#call-sarcopenia", "data-call");
+    assert.equal(call, smi < 50 ? "yes" : "no");
+    assert.match(await page.textContent("#call-sarcopenia"), /threshold 50\.00 cm²\/m²/);
+    assert.match(await page.textContent("#call-sarcopenia"), /Carey/);
+    // Another cut-off set changes the threshold and says where it comes from.
+    await page.selectOption("#smi-cutoffs", "zeng2021");
+    assert.match(await page.textContent("#call-sarcopenia"), /threshold 44\.77 .*Zeng/s);
+    await page.selectOption("#smi-cutoffs", "jsh2016");
+    assert.match(await page.textContent("#call-sarcopenia"), /Unverified source/);
+    await page.selectOption("#smi-cutoffs", "carey2017");
+    assert.ok(["yes", "no"].includes(await page.getAttribute("#call-myosteatosis", "data-call")));
+    const lama = Number(await value("#metric-lama"));
+    assert.ok(lama >= 0 && lama <= 100, `LAMA ${lama}`);
+  });
+  await check("an impossible height is refused in words and nothing is indexed", async () => {
+    await page.fill("#height", "1.72");
+    assert.match(await page.textContent("#facts-errors"), /not an adult height/);
+    assert.equal(await page.getAttribute("#call-sarcopenia", "data-call"), "unknown");
+    await page.fill("#height", "172");
+  });
+  await check("scores follow the published vectors, in SI or conventional units per field", async () => {
+    // MELD(Cr 1.9, bili 4.2, INR 1.2) = 20; with Na 125, MELD-Na 28 (CLINICAL.md §1.2–1.3).
+    await page.fill("#lab-bili", String(4.2 * 17.1));
+    await page.fill("#lab-creat", String(1.9 * 88.4));
+    await page.fill("#lab-inr", "1.2");
+    await page.fill("#lab-na", "125");
+    await page.fill("#lab-alb", "30");
+    await page.fill("#lab-platelets", "80");
+    await page.fill("#lab-ast", "90");
+    await page.fill("#lab-alt", "36");
+    await page.fill("#age", "60");
+    assert.equal(await value("#score-meld"), "", "MELD before dialysis is answered");
+    assert.match(await page.textContent("#scores-missing"), /MELD needs dialysis/);
+    await page.selectOption("#dialysis", "0");
+    assert.equal(await value("#score-meld"), "20");
+    assert.equal(await value("#score-meld-na"), "28");
+    await page.selectOption("#unit-bili", "conventional");
+    await page.fill("#lab-bili", "4.2");
+    assert.equal(await value("#score-meld"), "20");
+    await page.fill("#lab-bili", "900");
+    assert.match(await page.textContent("#lab-bili-error"), /900 mg\/dL is outside what is physiologically possible/);
+    assert.equal(await value("#score-meld"), "");
+    await page.fill("#lab-bili", "4.2");
+    await page.selectOption("#ascites", "mild");
+    await page.selectOption("#encephalopathy", "0");
+    // bili 4.2 → 3, albumin 30 g/L → 2, INR 1.2 → 1, mild ascites 2, no HE 1.
+    assert.equal(await value("#score-child-pugh"), "9 (class B)");
+    assert.equal(await value("#score-apri"), "2.81");
+    assert.ok(Number(await value("#score-meld3")) > 0);
+    const ms = Number(await value("#score-meld-sarcopenia"));
+    const sarcopenic = (await page.getAttribute("#call-sarcopenia", "data-call")) === "yes";
+    assert.ok(Math.abs(ms - (20 + (sarcopenic ? 10.35 : 0))) < 1e-9, `MELD-Sarcopenia ${ms}`);
+    assert.match(await page.textContent("#scores-panel"), /Kim WR et al\., Gastroenterology 2021/);
+  });
+  await check("eligibility stays unknown until the qualifiers are answered, then is met", async () => {
+    assert.equal(await page.getAttribute("#eligibility-route", "data-status"), "unknown");
+    await page.selectOption("#answer-platelets", "yes");
+    await page.selectOption("#answer-albumin", "yes");
+    assert.equal(await page.getAttribute("#eligibility-route", "data-status"), "met");
+    assert.equal(await page.getAttribute("#criterion-apri", "data-status"), "met");
+    assert.equal(await page.getAttribute("#criterion-inr", "data-status"), "not met");
+  });
+  await check("the report shows the numbers, their sources and the QC flags, de-identified", async () => {
+    const report = await page.textContent("#report");
+    assert.match(report, /De-identified/);
+    assert.match(report, /Sarcopenia: (yes|no) — Cirrhosis — Carey 2017/);
+    assert.match(report, /MELD-Na\s*28/);
+    assert.match(report, /Level: slice \d+ chosen automatically/);
+    assert.match(report, /Segmented by sarcoscope-l3-unet/);
+    assert.match(report, /not been marked as reviewed/);
+    const keys = await page.$$eval("#report-qc li", (l) => l.map((e) => e.dataset.key));
+    for (const k of ["level", "thickness", "contrast", "kvp", "segmentation", "review", "height"]) assert.ok(keys.includes(k), `QC flag ${k} missing: ${keys}`);
+    assert.doesNotMatch(report, /1\.2\.826|study 1\./, "a UID in the de-identified report");
+    await page.emulateMedia({ media: "print" });
+    assert.equal(await page.isVisible("#scores-panel"), false, "the form prints");
+    assert.equal(await page.isVisible("#report"), true);
+    await page.pdf({ path: join(artifacts, "e2e-report.pdf") });
+    await page.emulateMedia({ media: "screen" });
+  });
+  const download = async (button) => {
+    const [d] = await Promise.all([page.waitForEvent("download"), page.click(button)]);
+    return { name: d.suggestedFilename(), bytes: readFileSync(await d.path()) };
+  };
+  await check("the CSV export is de-identified by default and carries the cut-off set", async () => {
+    await page.fill("#case-code", "SITE1-007");
+    const csv = await download("#download-csv");
+    assert.equal(csv.name, "sarcoscope-SITE1-007.csv");
+    const [header, row] = csv.bytes.toString("utf8").trim().split("\r\n").map((l) => l.split(","));
+    const get = (k) => row[header.indexOf(k)];
+    assert.ok(!header.includes("study_uid"), "identifiers in a default export");
+    assert.equal(get("case"), "SITE1-007");
+    assert.equal(get("meld_na"), "28");
+    assert.equal(get("smi_cutoffs"), "carey2017");
+    assert.equal(get("height_source"), "entered");
+    assert.equal(get("level_slice"), String(opened));
+    const cliMuscle = JSON.parse(readFileSync(cliSegment, "utf8")).tissues[0].area_cm2;
+    assert.ok(Math.abs(Number(get("smi_cm2_m2")) - cliMuscle / (1.72 * 1.72)) < 0.01, `CSV SMI ${get("smi_cm2_m2")}`);
+    await page.check("#include-identifiers");
+    const identified = await download("#download-csv");
+    const [h2, r2] = identified.bytes.toString("utf8").trim().split("\r\n").map((l) => l.split(","));
+    assert.ok(h2.includes("study_uid") && r2[h2.indexOf("study_uid")].length > 5);
+    await page.uncheck("#include-identifiers");
+  });
+  await check("the mask downloads as a PNG of the slice's size", async () => {
+    const png = await download("#download-mask-png");
+    const [width, height] = await page.evaluate(() => [document.querySelector("#axial").width, document.querySelector("#axial").height]);
+    assert.equal(png.bytes.subarray(1, 4).toString("latin1"), "PNG");
+    assert.equal(png.bytes.readUInt32BE(16), width);
+    assert.equal(png.bytes.readUInt32BE(20), height);
+  });
+  await check("the mask downloads as DICOM SEG that pydicom reads back with the same tissue areas", async () => {
+    const seg = await download("#download-seg");
+    assert.equal(seg.name, "sarcoscope-SITE1-007-seg.dcm");
+    const path = join(artifacts, "e2e-mask-seg.dcm");
+    writeFileSync(path, seg.bytes);
+    const read = JSON.parse(execFileSync("python3", ["tests/read_seg.py", path]).toString());
+    assert.equal(read.frames, 4);
+    assert.equal(read.referenced_series.length, 0, "a de-identified SEG references the source");
+    const [r, c] = read.pixel_spacing;
+    for (const [i, k] of ["muscle", "imat", "vat", "sat"].entries()) {
+      const area = Number(await page.getAttribute(`#tissue-${k}`, "data-area"));
+      assert.ok(Math.abs(read.pixels[i] * r * c / 100 - area) < 1e-3, `${k}: SEG ${read.pixels[i]} px vs ${area} cm²`);
+    }
+  });
+  await page.screenshot({ path: join(artifacts, "e2e-report.png"), fullPage: true });
+
+  await check("a brush stroke changes the muscle area live; undo restores it exactly, redo repeats it", async () => {
+    const before = await value("#metric-sma");
+    await page.check("#correct");
+    await page.selectOption("#brush-tool", "paint");
+    await page.selectOption("#brush-tissue", "muscle");
+    await page.uncheck("#brush-hu");
+    await page.locator("#brush-size").fill("15");
+    await page.locator("#axial").scrollIntoViewIfNeeded();
+    const box = await page.locator("#axial").boundingBox();
+    await page.mouse.move(box.x + box.width * 0.42, box.y + box.height * 0.55);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.58, box.y + box.height * 0.55, { steps: 8 });
+    await page.mouse.up();
+    const after = await value("#metric-sma");
+    assert.ok(Number(after) > Number(before) + 1, `SMA ${before} → ${after}`);
+    assert.ok(Number(await page.getAttribute("#edited-pixels", "data-count")) > 0);
+    // The tissue table follows the corrected mask too.
+    assert.ok(Math.abs(Number(await page.getAttribute("#tissue-muscle", "data-area")) - Number(after)) < 0.06);
+    await page.click("#undo");
+    assert.equal(await value("#metric-sma"), before);
+    assert.equal(await page.getAttribute("#edited-pixels", "data-count"), "0");
+    await page.click("#redo");
+    assert.equal(await value("#metric-sma"), after);
+    await page.check("#reviewed");
+    await page.uncheck("#correct");
+    assert.match(await page.textContent("#report"), /Mask reviewed; \d+ pixels corrected by hand/);
+  });
+  await check("a reload loses nothing: the form, the corrected mask and the reviewed mark come back", async () => {
+    await page.waitForFunction(() => /Saved in this browser/.test(document.querySelector("#saved-state")?.textContent || ""), null, { timeout: 30000 });
+    const sma = await value("#metric-sma");
+    await page.reload();
+    await page.setInputFiles("#file-input", files);
+    await page.waitForFunction(() => /slice\(s\) loaded/.test(document.querySelector("#status")?.textContent || ""), null, { timeout: 120000 });
+    await segmented();
+    await page.waitForFunction(() => /Restored the form and the corrected mask/.test(document.querySelector("#saved-state")?.textContent || ""), null, { timeout: 30000 });
+    await page.waitForFunction((want) => document.querySelector("#metric-sma")?.dataset.value === want, sma, { timeout: 30000 });
+    assert.equal(await page.isChecked("#reviewed"), true);
+    assert.equal(await value("#score-meld-na"), "28");
+    assert.equal(await page.inputValue("#height"), "172");
+    assert.equal(await page.inputValue("#case-code"), "SITE1-007");
+    assert.ok(Number(await page.getAttribute("#edited-pixels", "data-count")) > 0);
+  });
 
   await check("HU under the cursor equals the file's value at a known pixel", async () => {
     await page.locator("#axial").scrollIntoViewIfNeeded();
@@ -275,8 +471,8 @@ try {
   await page.waitForFunction(() => !document.querySelector(".progress") && /loaded|no CT image series/.test(document.querySelector("#status")?.textContent || ""), null, { timeout: 120000 });
   await page.click("#check-all");
   await page.waitForFunction(() => /^Checked/.test(document.querySelector("#status")?.textContent || ""), null, { timeout: 300000 });
-  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download-report")]);
-  const report = JSON.parse(readFileSync(await download.path(), "utf8"));
+  const decodingReport = await download("#download-report");
+  const report = JSON.parse(decodingReport.bytes.toString("utf8"));
   await check("every file decodes in the browser as the reference decoder does", async () => {
     const expected = JSON.parse(readFileSync(join(corpus, "expected.json"), "utf8")).files;
     const ours = new Map(report.files.map((r) => [r.file.split("/").slice(1).join("/"), r]));

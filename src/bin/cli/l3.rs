@@ -3,21 +3,20 @@
 
 use std::path::Path;
 
-use sarcoscope::dicom::folder;
+use sarcoscope::dicom::folder::{self, LoadedCt};
 use sarcoscope::l3::{self, L3Status};
-use sarcoscope::volume::Volume;
 
 /// The folder's CT series as a volume; files left out are named on stderr.
-pub fn load_reporting(folder: &Path) -> Result<Volume, String> {
-    let (volume, failures) = folder::load_ct(folder)?;
-    for (path, error) in &failures {
+pub fn load_reporting(folder: &Path) -> Result<LoadedCt, String> {
+    let loaded = folder::load_ct(folder)?;
+    for (path, error) in &loaded.failures {
         eprintln!("sarcoscope: {} was left out: {error}", path.display());
     }
-    Ok(volume)
+    Ok(loaded)
 }
 
 pub fn l3(folder: &Path, json: bool) -> Result<(), String> {
-    let volume = load_reporting(folder)?;
+    let volume = load_reporting(folder)?.volume;
     let found = l3::locate(&volume);
     if json {
         let text = serde_json::to_string_pretty(&found).map_err(|e| e.to_string())?;

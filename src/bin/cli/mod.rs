@@ -54,6 +54,13 @@ enum Command {
         /// 1 muscle, 2 IMAT, 3 VAT, 4 SAT).
         #[arg(long)]
         mask_out: Option<PathBuf>,
+        /// Write the mask as a DICOM Segmentation (one binary frame per tissue).
+        #[arg(long)]
+        seg_out: Option<PathBuf>,
+        /// Let the DICOM SEG reference the source study, series and image (default:
+        /// de-identified, no reference).
+        #[arg(long)]
+        identified: bool,
         #[arg(long)]
         json: bool,
         #[command(flatten)]
@@ -119,9 +126,21 @@ pub fn main() -> ExitCode {
             folder,
             slice,
             mask_out,
+            seg_out,
+            identified,
             json,
             model,
-        } => segment::segment(&folder, slice, mask_out.as_deref(), json, &model),
+        } => segment::segment(
+            &folder,
+            slice,
+            &segment::MaskOutputs {
+                png: mask_out.as_deref(),
+                seg: seg_out.as_deref(),
+                identified,
+            },
+            json,
+            &model,
+        ),
         Command::Train { options } => segment::train_command(&options),
         Command::Eval {
             model,

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use sarcoscope::body;
 use sarcoscope::l3;
+use sarcoscope::report::seg;
 use sarcoscope::segment::device::{self, Preference};
 use sarcoscope::segment::model::{self, ModelCard, WeightsRef, CARD_FORMAT};
 use sarcoscope::segment::train::{self, TrainConfig};
@@ -89,18 +90,27 @@ struct SegmentOutput {
     hu_windows: &'static str,
 }
 
+/// Where `segment` writes the mask besides its report.
+pub struct MaskOutputs<'a> {
+    pub png: Option<&'a Path>,
+    pub seg: Option<&'a Path>,
+    /// Reference the source image and study in the SEG (off: de-identified).
+    pub identified: bool,
+}
+
 pub fn segment(
     folder: &Path,
     slice: Option<usize>,
-    mask_out: Option<&Path>,
+    outputs: &MaskOutputs,
     json: bool,
     options: &ModelOptions,
 ) -> Result<(), String> {
-    let volume = super::l3::load_reporting(folder)?;
+    let loaded = super::l3::load_reporting(folder)?;
+    let volume = &loaded.volume;
     let (index, chosen_by) = match slice {
         Some(k) => (k, "given"),
         None => {
-            let found = l3::locate(&volume);
+            let found = l3::locate(volume);
             let k = found.slice_index.ok_or_else(|| {
                 format!(
                     "L3 could not be found in {} ({}); choose a slice with --slice",
@@ -111,14 +121,37 @@ pub fn segment(
             (k, "automatic L3")
         }
     };
-    let axial = AxialSlice::of_volume(&volume, index).map_err(|e| e.to_string())?;
+    let axial = AxialSlice::of_volume(volume, index).map_err(|e| e.to_string())?;
     let (segmenter, device) = load_model(options)?;
     let started = std::time::Instant::now();
     let mask = segmenter.segment(&axial, &PostProcess::default());
     let seconds = started.elapsed().as_secs_f64();
-    if let Some(path) = mask_out {
+    let model = format!("{} {}", segmenter.card.name, segmenter.card.version);
+    if let Some(path) = outputs.png {
         let png = sarcoscope::png::grey8(mask.columns, mask.rows, mask.labels());
         std::fs::write(path, png).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    if let Some(path) = outputs.seg {
+        let (source, position) = seg::source_of(&loaded.series, &loaded.instances, index)
+            .ok_or_else(|| format!("slice {index} has no source image to reference"))?;
+        let geometry = &volume.header.geometry;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let (date, time) = seg::date_time(now);
+        let ctx = seg::SegContext {
+            pixel_spacing: axial.pixel_spacing.map(|s| s.0),
+            slice_thickness: geometry.slice_thickness,
+            position,
+            orientation: geometry.orientation,
+            source: outputs.identified.then_some(source),
+            model: model.clone(),
+            edited: false,
+            date,
+            time,
+        };
+        let bytes = seg::write(&mask, &ctx).map_err(|e| e.to_string())?;
+        std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     let output = SegmentOutput {
         slice_index: index,
@@ -126,7 +159,7 @@ pub fn segment(
         z_mm: volume.header.slice_positions_mm.get(index).copied(),
         pixel_spacing_mm: axial.pixel_spacing.map(|s| s.0),
         tissues: body::measure(&mask, &axial),
-        model: format!("{} {}", segmenter.card.name, segmenter.card.version),
+        model,
         device,
         seconds,
         hu_windows: sarcoscope::segment::HuWindows::CITATION,

@@ -1,0 +1,279 @@
+//! Work in progress kept in this browser (IndexedDB, `www/store.js`): the case form and
+//! the corrected mask of each series, saved after every change and restored when the
+//! same series is opened again. Nothing leaves the browser; "Forget" deletes it.
+
+use js_sys::{Object, Reflect, Uint8Array};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+
+use super::case::{Case, LabField};
+use super::controller::{self, Ui};
+use crate::body::{MyosteatosisCutoffs, SmiCutoffs};
+use crate::clinical::eligibility::Answers;
+use crate::clinical::{Lab, Units};
+
+#[wasm_bindgen(module = "/www/store.js")]
+extern "C" {
+    #[wasm_bindgen(catch, js_name = saveCase)]
+    async fn save_case(key: &str, value: JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch, js_name = loadCase)]
+    async fn load_case(key: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch, js_name = forgetCase)]
+    async fn forget_case(key: &str) -> Result<JsValue, JsValue>;
+}
+
+/// What is saved per series. `version` lets a later format refuse an older record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Saved {
+    version: u32,
+    saved_at: String,
+    form: Form,
+    mask: Option<SavedMask>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Form {
+    case_code: String,
+    sex: String,
+    age: String,
+    height_cm: String,
+    weight_kg: String,
+    labs: Vec<(Lab, String, Units)>,
+    dialysis: String,
+    ascites: String,
+    encephalopathy: String,
+    answers: Answers,
+    smi_cutoffs: SmiCutoffs,
+    myosteatosis_cutoffs: MyosteatosisCutoffs,
+}
+
+/// The corrected mask is restored only onto the same slice, grid and model output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedMask {
+    slice: usize,
+    columns: usize,
+    rows: usize,
+    model_sha256: String,
+    reviewed: bool,
+    #[serde(skip)]
+    labels: Vec<u8>,
+}
+
+const VERSION: u32 = 1;
+
+/// The series being read, as a storage key.
+fn key() -> Option<String> {
+    let inst = controller::selected_instance()?;
+    Some(format!("{}/{}", inst.study_uid, inst.series_uid))
+}
+
+fn form_of(case: Case) -> Form {
+    Form {
+        case_code: case.case_code.get(),
+        sex: case.sex.get(),
+        age: case.age.get(),
+        height_cm: case.height_cm.get(),
+        weight_kg: case.weight_kg.get(),
+        labs: case
+            .labs
+            .get()
+            .into_iter()
+            .map(|(lab, f)| (lab, f.text, f.units))
+            .collect(),
+        dialysis: case.dialysis.get(),
+        ascites: case.ascites.get(),
+        encephalopathy: case.encephalopathy.get(),
+        answers: case.answers.get(),
+        smi_cutoffs: case.smi_cutoffs.get(),
+        myosteatosis_cutoffs: case.myosteatosis_cutoffs.get(),
+    }
+}
+
+fn apply_form(case: Case, f: Form) {
+    case.case_code.set(f.case_code);
+    case.sex.set(f.sex);
+    case.age.set(f.age);
+    case.height_cm.set(f.height_cm);
+    case.weight_kg.set(f.weight_kg);
+    case.labs.update(|labs| {
+        for (lab, text, units) in f.labs {
+            labs.insert(lab, LabField { text, units });
+        }
+    });
+    case.dialysis.set(f.dialysis);
+    case.ascites.set(f.ascites);
+    case.encephalopathy.set(f.encephalopathy);
+    case.answers.set(f.answers);
+    case.smi_cutoffs.set(f.smi_cutoffs);
+    case.myosteatosis_cutoffs.set(f.myosteatosis_cutoffs);
+}
+
+fn now() -> String {
+    String::from(js_sys::Date::new_0().to_iso_string())
+}
+
+/// Wires saving and restoring into the page: restores when a series is opened, saves
+/// after every change once the restore for that series has finished.
+pub fn install(ui: Ui) {
+    let case = ui.case;
+    // The series whose record has been read; nothing is saved before that, so an
+    // empty form never overwrites a saved one.
+    let restored = StoredValue::new(None::<String>);
+    let pending = StoredValue::new(None::<SavedMask>);
+    // What was restored for the open series, kept in front of later "saved" notes.
+    let note = StoredValue::new(String::new());
+
+    Effect::new(move |_| {
+        ui.selected.get();
+        restored.set_value(None);
+        pending.set_value(None);
+        note.set_value(String::new());
+        let Some(key) = key() else { return };
+        spawn_local(async move {
+            match load_case(&key).await {
+                Ok(value) if !value.is_null() && !value.is_undefined() => {
+                    match read(&value) {
+                        Some(saved) => {
+                            apply_form(case, saved.form);
+                            let restored_note = format!(
+                                "Restored the form{} saved in this browser at {}.",
+                                if saved.mask.is_some() {
+                                    " and the corrected mask"
+                                } else {
+                                    ""
+                                },
+                                saved.saved_at
+                            );
+                            pending.set_value(saved.mask);
+                            ui.saved_state.set(restored_note.clone());
+                            note.set_value(restored_note);
+                            apply_pending(ui, pending);
+                        }
+                        None => ui.saved_state.set(
+                            "A record saved by another version could not be read; it is left as it was and not used.".into(),
+                        ),
+                    }
+                }
+                Ok(_) => ui.saved_state.set(String::new()),
+                Err(e) => ui.saved_state.set(format!(
+                    "This browser's storage could not be read ({}); corrections will not survive a reload.",
+                    e.as_string().unwrap_or_else(|| "storage unavailable".into())
+                )),
+            }
+            restored.set_value(Some(key));
+        });
+    });
+
+    // A fresh mask from the network: apply the saved corrections if they belong to it.
+    Effect::new(move |_| {
+        ui.segmentation.with(|_| ());
+        apply_pending(ui, pending);
+    });
+
+    Effect::new(move |_| {
+        ui.correction.revision.get();
+        let form = form_of(case);
+        let reviewed = case.reviewed.get();
+        let Some(key) = key() else { return };
+        if restored.with_value(|r| r.as_deref() != Some(key.as_str())) {
+            return;
+        }
+        let mask = ui.segmentation.with_untracked(|s| {
+            s.as_ref()
+                .filter(|s| reviewed || s.edited_pixels() > 0)
+                .map(|s| SavedMask {
+                    slice: s.report.slice,
+                    columns: s.columns,
+                    rows: s.rows,
+                    model_sha256: s.report.model_sha256.clone(),
+                    reviewed,
+                    labels: s.labels.clone(),
+                })
+        });
+        let saved = Saved {
+            version: VERSION,
+            saved_at: now(),
+            form,
+            mask,
+        };
+        spawn_local(async move {
+            let state = match save_case(&key, write(&saved)).await {
+                Ok(_) => format!(
+                    "{} Saved in this browser at {}.",
+                    note.get_value(),
+                    saved.saved_at
+                )
+                .trim_start()
+                .to_string(),
+                Err(_) => "Could not save in this browser's storage; keep this tab open or export the CSV.".into(),
+            };
+            ui.saved_state.set(state);
+        });
+    });
+}
+
+/// Applies a pending saved mask when the network's output for its slice is on screen.
+fn apply_pending(ui: Ui, pending: StoredValue<Option<SavedMask>>) {
+    let Some(saved) = pending.get_value() else {
+        return;
+    };
+    let fits = ui.segmentation.with_untracked(|s| {
+        s.as_ref().is_some_and(|s| {
+            s.report.slice == saved.slice
+                && s.columns == saved.columns
+                && s.rows == saved.rows
+                && s.report.model_sha256 == saved.model_sha256
+                && s.labels == s.model_labels
+                && saved.labels.len() == s.labels.len()
+        })
+    });
+    if !fits {
+        return;
+    }
+    pending.set_value(None);
+    ui.segmentation.update(|s| {
+        if let Some(s) = s.as_mut() {
+            s.labels = saved.labels.clone();
+        }
+    });
+    ui.correction.reset();
+    ui.case.reviewed.set(saved.reviewed);
+}
+
+/// Forgets what this browser holds for the open series.
+pub fn forget(ui: Ui) {
+    let Some(key) = key() else { return };
+    spawn_local(async move {
+        let state = match forget_case(&key).await {
+            Ok(_) => "Nothing about this series is kept in this browser any more (until the next change).",
+            Err(_) => "This browser's storage could not be cleared.",
+        };
+        ui.saved_state.set(state.into());
+    });
+}
+
+fn write(saved: &Saved) -> JsValue {
+    let value = Object::new();
+    let json = serde_json::to_string(saved).unwrap_or_default();
+    let _ = Reflect::set(&value, &"json".into(), &json.into());
+    let labels = saved.mask.as_ref().map_or(JsValue::NULL, |m| {
+        Uint8Array::from(m.labels.as_slice()).into()
+    });
+    let _ = Reflect::set(&value, &"labels".into(), &labels);
+    value.into()
+}
+
+fn read(value: &JsValue) -> Option<Saved> {
+    let json = Reflect::get(value, &"json".into()).ok()?.as_string()?;
+    let mut saved: Saved = serde_json::from_str(&json).ok()?;
+    if saved.version != VERSION {
+        return None;
+    }
+    if let Some(mask) = saved.mask.as_mut() {
+        let labels = Reflect::get(value, &"labels".into()).ok()?;
+        mask.labels = labels.dyn_into::<Uint8Array>().ok()?.to_vec();
+    }
+    Some(saved)
+}
