@@ -138,7 +138,12 @@ impl Case {
                 .map(|y| format!("{}", y.floor()))
                 .unwrap_or_default(),
         );
-        let height = inst.patient.height_m.map(|m| format!("{:.0}", m * 100.0));
+        // PatientSize to a tenth of a centimetre, trailing ".0" dropped: whole-cm
+        // rounding would move SMI by up to 0.6 %.
+        let height = inst.patient.height_m.map(|m| {
+            let cm = format!("{:.1}", m * 100.0);
+            cm.strip_suffix(".0").map_or(cm.clone(), str::to_string)
+        });
         self.height_cm.set(height.clone().unwrap_or_default());
         self.recorded_height_cm.set(height);
         self.weight_kg.set(
@@ -287,9 +292,11 @@ pub fn report(ui: Ui, case: Case) -> CaseReport {
             })
             .flatten()
         });
+    // MELD-Sarcopenia's 10.35 was fitted with Martin 2013's sex- and BMI-specific
+    // cut-offs, so its call uses them whatever set the panel shows.
     let sarcopenic = composition
         .as_ref()
-        .and_then(|c| crate::body::sarcopenia(c, &body, case.smi_cutoffs.get()).present);
+        .and_then(|c| crate::body::sarcopenia(c, &body, SmiCutoffs::Martin2013).present);
     let scores = ScoreSheet::compute(&clinical, sarcopenic);
     let eligibility = eligibility::assess(&clinical.labs, clinical.age_years, &case.answers.get());
     let (scan, identifiers) = controller::with_volume(|v| {
@@ -312,19 +319,22 @@ pub fn report(ui: Ui, case: Case) -> CaseReport {
         )
     })
     .unwrap_or_default();
-    let segmentation = segmentation.map(|s| SegmentationFacts {
-        model: s.report.model.clone(),
-        model_sha256: s.report.model_sha256.clone(),
-        path: match s.report.backend {
-            Backend::WebGpu => format!(
-                "WebGPU ({})",
-                s.report.adapter.as_deref().unwrap_or("graphics processor")
-            ),
-            Backend::Cpu => "CPU".into(),
-        },
-        reviewed: case.reviewed.get(),
-        edited_pixels: s.edited_pixels(),
-    });
+    // A mask of another slice than the measurement slice is not this report's.
+    let segmentation = segmentation
+        .filter(|s| level.as_ref().is_some_and(|l| l.slice == s.report.slice))
+        .map(|s| SegmentationFacts {
+            model: s.report.model.clone(),
+            model_sha256: s.report.model_sha256.clone(),
+            path: match s.report.backend {
+                Backend::WebGpu => format!(
+                    "WebGPU ({})",
+                    s.report.adapter.as_deref().unwrap_or("graphics processor")
+                ),
+                Backend::Cpu => "CPU".into(),
+            },
+            reviewed: case.reviewed.get(),
+            edited_pixels: s.edited_pixels(),
+        });
     let code = case.case_code.get();
     CaseReport::new(CaseInputs {
         case_code: (!code.trim().is_empty()).then(|| code.trim().to_string()),

@@ -14,6 +14,7 @@ use super::correction::Correction;
 use super::protocol::{files_of, spawn_worker, FromWorker, ToWorker};
 use super::render::{Window, PRESETS};
 use super::segmentation::{self, SegmentationView};
+use super::store;
 use crate::dicom::series::{self, Study};
 use crate::dicom::Instance;
 use crate::inspect::FileReport;
@@ -593,8 +594,9 @@ fn on_message(data: &JsValue) {
                 s.phase = Some(Phase::Idle);
             });
             ui.progress.set(None);
-            // Open on the proposed L3 slice when there is one, else mid-series.
-            let choice = L3Choice::automatic(&level);
+            // Open on a level the reader set by hand for this series before (kept in the
+            // browser), else on the proposed L3 slice, else mid-series.
+            let choice = store::take_saved_level(slices).or_else(|| L3Choice::automatic(&level));
             ui.slice
                 .set(choice.as_ref().map_or(slices / 2, |c| c.slice));
             ui.l3_choice.set(choice);

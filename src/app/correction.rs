@@ -74,7 +74,13 @@ impl Correction {
         let brush = self.brush.get_untracked();
         ui.segmentation.update(|seg| {
             let Some(seg) = seg.as_mut() else { return };
-            if seg.labels.len() != seg.columns * seg.rows {
+            // Checked before the labels are taken, so a bad mask is left untouched.
+            if seg.labels.len() != seg.columns * seg.rows
+                || seg
+                    .labels
+                    .iter()
+                    .any(|&l| TissueClass::from_label(l).is_none())
+            {
                 return;
             }
             controller::with_volume(|v| {

@@ -326,9 +326,10 @@ fn Viewer(ui: Ui) -> impl IntoView {
     };
     let on_key = move |ev: KeyboardEvent| {
         if ev.ctrl_key() || ev.meta_key() {
-            match ev.key().as_str() {
-                "z" if !ev.shift_key() => ui.correction.undo(ui),
-                "y" | "Z" => ui.correction.redo(ui),
+            // Lower-cased, so Caps Lock does not turn undo into redo.
+            match (ev.key().to_lowercase().as_str(), ev.shift_key()) {
+                ("z", false) => ui.correction.undo(ui),
+                ("z", true) | ("y", _) => ui.correction.redo(ui),
                 _ => return,
             }
             ev.prevent_default();

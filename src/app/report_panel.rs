@@ -145,7 +145,8 @@ pub fn ReportPanel(ui: Ui, case: Case, current: Memo<CaseReport>) -> impl IntoVi
             Err(e) => export_error.set(Some(format!("The DICOM SEG could not be made: {e}."))),
         }
     };
-    let no_mask = move || ui.segmentation.get().is_none();
+    // No mask, or one of another slice than the measurement slice.
+    let no_mask = move || current.get().case.segmentation.is_none();
     let summary = move || {
         let r = current.get();
         let scan = &r.case.scan;
@@ -178,7 +179,7 @@ pub fn ReportPanel(ui: Ui, case: Case, current: Memo<CaseReport>) -> impl IntoVi
                     .map_or("not run".into(), |s| format!("{} on {}", s.model, s.path)),
             ),
             ("Sex", r.case.body.sex.map_or("—".into(), |s| s.to_string())),
-            ("Age", fixed(r.case.age_years, 0)),
+            ("Age", r.age_shown()),
             (
                 "Height",
                 r.case

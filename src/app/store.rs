@@ -2,6 +2,8 @@
 //! the corrected mask of each series, saved after every change and restored when the
 //! same series is opened again. Nothing leaves the browser; "Forget" deletes it.
 
+use std::cell::RefCell;
+
 use js_sys::{Object, Reflect, Uint8Array};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -10,9 +12,11 @@ use wasm_bindgen::prelude::*;
 
 use super::case::{Case, LabField};
 use super::controller::{self, Ui};
+use super::segmentation;
 use crate::body::{MyosteatosisCutoffs, SmiCutoffs};
 use crate::clinical::eligibility::Answers;
 use crate::clinical::{Lab, Units};
+use crate::l3::{L3Choice, L3Method};
 
 #[wasm_bindgen(module = "/www/store.js")]
 extern "C" {
@@ -31,6 +35,22 @@ struct Saved {
     saved_at: String,
     form: Form,
     mask: Option<SavedMask>,
+    /// A level set by hand (an automatic one is found again the same way).
+    #[serde(default)]
+    level: Option<L3Choice>,
+}
+
+thread_local! {
+    /// A hand-set level read from the store for the series being opened, waiting for its
+    /// volume (the controller takes it instead of the automatic proposal).
+    static SAVED_LEVEL: RefCell<Option<L3Choice>> = const { RefCell::new(None) };
+}
+
+/// The hand-set level saved for the series just loaded, if it fits its `slices`.
+pub fn take_saved_level(slices: usize) -> Option<L3Choice> {
+    SAVED_LEVEL
+        .with(|l| l.borrow_mut().take())
+        .filter(|l| l.slice < slices)
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -130,13 +150,20 @@ pub fn install(ui: Ui) {
         restored.set_value(None);
         pending.set_value(None);
         note.set_value(String::new());
+        SAVED_LEVEL.with(|l| l.borrow_mut().take());
         let Some(key) = key() else { return };
         spawn_local(async move {
-            match load_case(&key).await {
+            let loaded = load_case(&key).await;
+            // Another series may have been opened while this one was read.
+            if self::key().as_deref() != Some(key.as_str()) {
+                return;
+            }
+            match loaded {
                 Ok(value) if !value.is_null() && !value.is_undefined() => {
                     match read(&value) {
                         Some(saved) => {
                             apply_form(case, saved.form);
+                            restore_level(ui, saved.level.clone());
                             let restored_note = format!(
                                 "Restored the form{} saved in this browser at {}.",
                                 if saved.mask.is_some() {
@@ -151,16 +178,23 @@ pub fn install(ui: Ui) {
                             note.set_value(restored_note);
                             apply_pending(ui, pending);
                         }
-                        None => ui.saved_state.set(
-                            "A record saved by another version could not be read; it is left as it was and not used.".into(),
-                        ),
+                        None => {
+                            // Saving stays off, so the record is not overwritten.
+                            ui.saved_state.set(
+                                "A record saved for this series by another version could not be read; it is left as it was, and nothing is saved for this series in this session.".into(),
+                            );
+                            return;
+                        }
                     }
                 }
                 Ok(_) => ui.saved_state.set(String::new()),
-                Err(e) => ui.saved_state.set(format!(
-                    "This browser's storage could not be read ({}); corrections will not survive a reload.",
-                    e.as_string().unwrap_or_else(|| "storage unavailable".into())
-                )),
+                Err(e) => {
+                    ui.saved_state.set(format!(
+                        "This browser's storage could not be read ({}); nothing is saved for this series, so corrections will not survive a reload.",
+                        e.as_string().unwrap_or_else(|| "storage unavailable".into())
+                    ));
+                    return;
+                }
             }
             restored.set_value(Some(key));
         });
@@ -192,11 +226,21 @@ pub fn install(ui: Ui) {
                     labels: s.labels.clone(),
                 })
         });
+        // Corrections restored but not yet applied (their slice is not segmented now)
+        // are kept, never overwritten by an untouched mask of another slice.
+        let mask = mask.or_else(|| pending.get_value());
+        // A restored level still waiting for its volume is kept as well.
+        let level = ui
+            .l3_choice
+            .get()
+            .filter(|l| matches!(l.method, L3Method::Manual))
+            .or_else(|| SAVED_LEVEL.with(|l| l.borrow().clone()));
         let saved = Saved {
             version: VERSION,
             saved_at: now(),
             form,
             mask,
+            level,
         };
         spawn_local(async move {
             let state = match save_case(&key, write(&saved)).await {
@@ -212,6 +256,23 @@ pub fn install(ui: Ui) {
             ui.saved_state.set(state);
         });
     });
+}
+
+/// A saved hand-set level: taken by the controller when the volume arrives, or applied
+/// at once when the volume is already there (then its slice is segmented again).
+fn restore_level(ui: Ui, level: Option<L3Choice>) {
+    let Some(level) = level else { return };
+    let slices = controller::with_volume(|v| v.header.slices);
+    match slices {
+        Some(slices) if ui.level.with_untracked(Option::is_some) => {
+            if level.slice < slices && ui.l3_choice.get_untracked().as_ref() != Some(&level) {
+                ui.slice.set(level.slice);
+                ui.l3_choice.set(Some(level.clone()));
+                segmentation::request(level.slice, false);
+            }
+        }
+        _ => SAVED_LEVEL.with(|l| *l.borrow_mut() = Some(level)),
+    }
 }
 
 /// Applies a pending saved mask when the network's output for its slice is on screen.
@@ -274,6 +335,15 @@ fn read(value: &JsValue) -> Option<Saved> {
     if let Some(mask) = saved.mask.as_mut() {
         let labels = Reflect::get(value, &"labels".into()).ok()?;
         mask.labels = labels.dyn_into::<Uint8Array>().ok()?.to_vec();
+        // A record that is not a mask of this grid's classes is not used.
+        let valid = mask.labels.len() == mask.columns * mask.rows
+            && mask
+                .labels
+                .iter()
+                .all(|&l| crate::segment::TissueClass::from_label(l).is_some());
+        if !valid {
+            return None;
+        }
     }
     Some(saved)
 }

@@ -212,9 +212,15 @@ impl Call {
 }
 
 pub fn sarcopenia(c: &Composition, body: &Anthropometry, set: SmiCutoffs) -> Call {
+    // No muscle on the slice is a failed or erased mask, not an SMI of zero.
+    let has_muscle = c.sma_cm2 > 0.0;
     Call::below(
-        c.indices.map(|i| i.smi),
-        "height",
+        c.indices.map(|i| i.smi).filter(|_| has_muscle),
+        if has_muscle {
+            "height"
+        } else {
+            "muscle on the slice"
+        },
         set.threshold(body.sex, c.bmi),
         set.name(),
         set.source(),
@@ -300,6 +306,19 @@ mod tests {
         assert_eq!(s.present, None);
         assert_eq!(s.needs, vec!["height", "sex"]);
         assert!(Height::new(175.0, HeightSource::Entered).is_err());
+        // An empty mask is not an SMI of zero.
+        let empty = TissueMask::from_labels(10, 10, vec![0; 100]).unwrap();
+        let tall = Anthropometry {
+            sex: Some(Sex::Male),
+            height: Some(Height::new(1.8, HeightSource::Entered).unwrap()),
+            weight_kg: None,
+        };
+        let c = Composition::of(&empty, &slice, &tall);
+        let s = sarcopenia(&c, &tall, SmiCutoffs::Carey2017);
+        assert_eq!(
+            (s.present, s.needs.clone()),
+            (None, vec!["muscle on the slice"])
+        );
         assert!(Anthropometry::checked_weight(7.0).is_err());
     }
 }

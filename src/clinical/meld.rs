@@ -28,7 +28,8 @@ pub const MELD3_SURVIVAL_SOURCE: Source = Source::verified(
     "Kim WR et al. 2021 (ameld::pmeld3): 90-day survival = 0.946^exp(0.17698 MELD 3.0 − 3.56)",
 );
 pub const MELD_SARCOPENIA_SOURCE: Source = Source::verified(
-    "Montano-Loza et al., Clin Transl Gastroenterol 2015;6:e102: MELD + 10.35 × sarcopenia",
+    "Montano-Loza et al., Clin Transl Gastroenterol 2015;6:e102: MELD + 10.35 × sarcopenia, \
+     sarcopenia by Martin 2013's sex- and BMI-specific SMI cut-offs as in its derivation",
 );
 
 /// The highest score OPTN allocates on.

@@ -77,7 +77,8 @@ impl Needs {
 }
 
 impl ScoreSheet {
-    /// `sarcopenic` is the CT call (body composition); MELD-Sarcopenia needs it.
+    /// `sarcopenic` is the CT call under Martin 2013's cut-offs, as MELD-Sarcopenia was
+    /// derived (Montano-Loza 2015); MELD-Sarcopenia needs it.
     pub fn compute(x: &ClinicalInputs, sarcopenic: Option<bool>) -> ScoreSheet {
         let l = &x.labs;
         let mut missing = Vec::new();
@@ -147,7 +148,10 @@ impl ScoreSheet {
 
         let mut n = Needs::new("MELD-Sarcopenia");
         let m = n.get("MELD", meld_score);
-        let sarcopenic = n.get("a sarcopenia call (SMI needs height and sex)", sarcopenic);
+        let sarcopenic = n.get(
+            "a sarcopenia call by Martin 2013 (height, weight, sex and a mask)",
+            sarcopenic,
+        );
         let meld_sarc = n.then(&mut missing, || Some(meld_sarcopenia(&m?, sarcopenic?)));
 
         ScoreSheet {

@@ -22,10 +22,11 @@ pub const OPTIONAL: [&str; 7] = [
     "ast_uln",
 ];
 /// Columns added; an input column of the same name is replaced.
-pub const ADDED: [&str; 11] = [
+pub const ADDED: [&str; 12] = [
     "meld",
     "meld_na",
     "meld3",
+    "meld3_uncapped",
     "meld3_90d_survival",
     "child_pugh",
     "child_pugh_class",
@@ -57,7 +58,8 @@ pub fn score_table(
     units: Units,
     ast_upper_limit: Option<f64>,
 ) -> Result<ScoredTable, TableError> {
-    let rows = csv::parse(text)?;
+    let numbered = csv::parse_numbered(text)?;
+    let rows: Vec<&Vec<String>> = numbered.iter().map(|(_, r)| r).collect();
     let header: Vec<String> = rows[0]
         .iter()
         .map(|h| h.trim().to_ascii_lowercase())
@@ -83,8 +85,7 @@ pub fn score_table(
     out.push_str(&csv::line(&names));
     out.push_str("\r\n");
     let mut errors = Vec::new();
-    for (n, row) in rows.iter().enumerate().skip(1) {
-        let line_no = n + 1;
+    for &(line_no, ref row) in numbered.iter().skip(1) {
         let (scores, error) = if row.len() != header.len() {
             (
                 None,
@@ -199,6 +200,7 @@ fn added(s: Option<&ScoreSheet>) -> Vec<String> {
         s.meld.map_or(String::new(), |m| m.score.to_string()),
         s.meld_na.map_or(String::new(), |m| m.to_string()),
         s.meld3.map_or(String::new(), |m| m.score.to_string()),
+        s.meld3.map_or(String::new(), |m| m.uncapped.to_string()),
         num(s.meld3.map(|m| m.survival_90_day), 3),
         s.child_pugh.map_or(String::new(), |c| c.points.to_string()),
         s.child_pugh
@@ -241,6 +243,10 @@ mod tests {
         assert!(rows[5][col("error")].contains("3 fields"));
         assert_eq!(t.rows, 5);
         assert_eq!(t.errors.len(), 3);
+        assert_eq!(
+            t.errors.iter().map(|(l, _)| *l).collect::<Vec<_>>(),
+            vec![3, 4, 6]
+        );
         // Child–Pugh needs ascites and encephalopathy: absent columns leave it blank.
         assert_eq!(rows[1][col("child_pugh")], "");
     }

@@ -13,7 +13,10 @@ pub fn line<S: AsRef<str>>(fields: &[S]) -> String {
 }
 
 fn field(value: &str) -> String {
-    let formula = value.starts_with(['=', '+', '-', '@']) && value.parse::<f64>().is_err();
+    // A lone "-" (a common "missing" mark) and numbers are left as they are.
+    let formula = value.len() > 1
+        && value.starts_with(['=', '+', '-', '@', '\t', '\r'])
+        && value.parse::<f64>().is_err();
     let value = if formula {
         format!("'{value}")
     } else {
@@ -38,12 +41,21 @@ pub enum CsvError {
 /// Parses a whole CSV text into rows of fields. Blank lines are skipped; a row may have
 /// fewer or more fields than the header (the caller decides what that means).
 pub fn parse(text: &str) -> Result<Vec<Vec<String>>, CsvError> {
+    Ok(parse_numbered(text)?
+        .into_iter()
+        .map(|(_, row)| row)
+        .collect())
+}
+
+/// As [`parse`], with the line each row starts on (for messages).
+pub fn parse_numbered(text: &str) -> Result<Vec<(usize, Vec<String>)>, CsvError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut rows = Vec::new();
     let mut row = Vec::new();
     let mut cur = String::new();
     let mut quoted = false;
     let mut line = 1;
+    let mut row_line = 1;
     let mut quote_line = 0;
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
@@ -66,12 +78,13 @@ pub fn parse(text: &str) -> Result<Vec<Vec<String>>, CsvError> {
             (false, ',') => row.push(std::mem::take(&mut cur)),
             (false, '\r') => {}
             (false, '\n') => {
-                line += 1;
                 row.push(std::mem::take(&mut cur));
                 if !(row.len() == 1 && row[0].trim().is_empty()) {
-                    rows.push(std::mem::take(&mut row));
+                    rows.push((row_line, std::mem::take(&mut row)));
                 }
                 row.clear();
+                line += 1;
+                row_line = line;
             }
             (false, c) => cur.push(c),
         }
@@ -81,7 +94,7 @@ pub fn parse(text: &str) -> Result<Vec<Vec<String>>, CsvError> {
     }
     if !cur.is_empty() || !row.is_empty() {
         row.push(cur);
-        rows.push(row);
+        rows.push((row_line, row));
     }
     if rows.is_empty() {
         return Err(CsvError::Empty);
@@ -108,5 +121,11 @@ mod tests {
             CsvError::OpenQuote { line: 1 }
         );
         assert_eq!(parse("").unwrap_err(), CsvError::Empty);
+        let numbered = parse_numbered("h\n\n\"two\nlines\"\nlast").unwrap();
+        assert_eq!(
+            numbered.iter().map(|(l, _)| *l).collect::<Vec<_>>(),
+            vec![1, 3, 5]
+        );
+        assert_eq!(line(&["-", "-x", "\tcmd"]), "-,'-x,'\tcmd");
     }
 }

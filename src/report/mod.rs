@@ -151,7 +151,7 @@ impl CaseReport {
                 "sex",
                 self.case.body.sex.map_or("", |s| s.code()).to_string(),
             ),
-            ("age_years", num(self.case.age_years, 0)),
+            ("age_years", self.age_shown()),
             ("height_m", num(self.case.body.height.map(|h| h.metres), 3)),
             (
                 "height_source",
@@ -242,6 +242,7 @@ impl CaseReport {
             ("meld", int(s.meld.map(|m| m.score))),
             ("meld_na", int(s.meld_na)),
             ("meld3", int(s.meld3.map(|m| m.score))),
+            ("meld3_uncapped", int(s.meld3.map(|m| m.uncapped))),
             (
                 "meld3_90d_survival",
                 num(s.meld3.map(|m| m.survival_90_day), 3),
@@ -277,6 +278,16 @@ impl CaseReport {
             ),
         ]);
         cols
+    }
+
+    /// Age in whole years; 90 and over is grouped as "90+" unless identifiers are
+    /// included (HIPAA Safe Harbor, 45 CFR 164.514(b)(2)(i)(C)).
+    pub fn age_shown(&self) -> String {
+        match self.case.age_years {
+            Some(a) if a >= 90.0 && self.case.identifiers.is_none() => "90+".into(),
+            Some(a) => format!("{:.0}", a.floor()),
+            None => String::new(),
+        }
     }
 
     /// Header and one row.

@@ -31,6 +31,8 @@ pub struct SourceImage {
     pub sop_class_uid: String,
     pub sop_instance_uid: String,
     pub frame_of_reference_uid: Option<String>,
+    /// The frame (from 1) when the source is a multi-frame image.
+    pub frame: Option<u32>,
 }
 
 /// The image volume slice `slice` of `series` came from, with its position
@@ -53,6 +55,7 @@ pub fn source_of(
             sop_class_uid: inst.sop_class.clone(),
             sop_instance_uid: inst.sop_instance_uid.clone(),
             frame_of_reference_uid: inst.frame_of_reference_uid.clone(),
+            frame: (inst.frames > 1).then_some(r.frame + 1),
         },
         geometry.and_then(|g| g.position),
     ))
@@ -394,6 +397,14 @@ pub fn write(mask: &TissueMask, ctx: &SegContext) -> Result<Vec<u8>, SegError> {
                     VR::UI,
                     &s.sop_instance_uid,
                 );
+                if let Some(frame) = s.frame {
+                    text(
+                        &mut image,
+                        tags::REFERENCED_FRAME_NUMBER,
+                        VR::IS,
+                        &frame.to_string(),
+                    );
+                }
                 let purpose = code(
                     "121322",
                     "DCM",

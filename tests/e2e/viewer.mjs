@@ -260,9 +260,11 @@ try {
     assert.equal(await value("#score-child-pugh"), "9 (class B)");
     assert.equal(await value("#score-apri"), "2.81");
     assert.ok(Number(await value("#score-meld3")) > 0);
+    // MELD-Sarcopenia calls sarcopenia with Martin 2013, as it was derived: a man with
+    // BMI 70 / 1.72² = 23.7 (< 25) is sarcopenic below SMI 43.
     const ms = Number(await value("#score-meld-sarcopenia"));
-    const sarcopenic = (await page.getAttribute("#call-sarcopenia", "data-call")) === "yes";
-    assert.ok(Math.abs(ms - (20 + (sarcopenic ? 10.35 : 0))) < 1e-9, `MELD-Sarcopenia ${ms}`);
+    const smi = JSON.parse(readFileSync(cliSegment, "utf8")).tissues[0].area_cm2 / (1.72 * 1.72);
+    assert.ok(Math.abs(ms - (20 + (smi < 43 ? 10.35 : 0))) < 1e-9, `MELD-Sarcopenia ${ms} with SMI ${smi}`);
     assert.match(await page.textContent("#scores-panel"), /Kim WR et al\., Gastroenterology 2021/);
   });
   await check("eligibility stays unknown until the qualifiers are answered, then is met", async () => {
@@ -378,6 +380,21 @@ try {
     assert.equal(await page.inputValue("#height"), "172");
     assert.equal(await page.inputValue("#case-code"), "SITE1-007");
     assert.ok(Number(await page.getAttribute("#edited-pixels", "data-count")) > 0);
+  });
+  await check("a level set by hand is kept across a reload too", async () => {
+    const before = await page.textContent("#saved-state");
+    await page.click("#l3-down");
+    await page.waitForFunction((old) => {
+      const now = document.querySelector("#saved-state")?.textContent || "";
+      return now !== old && /Saved in this browser/.test(now);
+    }, before, { timeout: 30000 });
+    await page.reload();
+    await page.setInputFiles("#file-input", files);
+    await page.waitForFunction(() => /slice\(s\) loaded/.test(document.querySelector("#status")?.textContent || ""), null, { timeout: 120000 });
+    assert.match(await page.textContent("#level-choice"), new RegExp(`Measurement slice: ${opened - 1} \\(set by hand\\)`));
+    await segmented();
+    await page.click("#auto-l3");
+    assert.match(await page.textContent("#level-choice"), new RegExp(`Measurement slice: ${opened} \\(automatic\\)`));
   });
 
   await check("HU under the cursor equals the file's value at a known pixel", async () => {

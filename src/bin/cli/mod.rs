@@ -84,7 +84,6 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Write a synthetic abdominal CT series (a phantom, not a patient) as DICOM files.
     /// Prognosis scores (MELD, MELD-Na, MELD 3.0, Child–Pugh, ALBI, APRI, FIB-4) for
     /// a CSV with columns bili, creat, inr, na, alb, sex (M/F), dialysis (0/1) and, when
     /// present, platelets, ast, alt, age, ascites (none/mild/moderate or 0–3),
@@ -103,6 +102,7 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Write a synthetic abdominal CT series (a phantom, not a patient) as DICOM files.
     Phantom {
         out: PathBuf,
         #[command(flatten)]
