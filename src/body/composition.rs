@@ -20,9 +20,8 @@ pub const AREA_SOURCE: Source = Source::verified(
 );
 /// Low-attenuation muscle: muscle pixels from −29 to +29 HU, the lower part of the
 /// −29..150 HU muscle window.
-pub const LOW_ATTENUATION_SOURCE: Source = Source::recalled(
-    "Aubrey et al., Acta Physiol 2014;210:489: low-attenuation muscle −29 to +29 HU",
-);
+pub const LOW_ATTENUATION_SOURCE: Source =
+    Source::recalled("Aubrey et al., Acta Physiol 2014: low-attenuation muscle −29 to +29 HU");
 pub const LOW_ATTENUATION_HU: (i16, i16) = (-29, 29);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -93,9 +93,9 @@ impl SmiCutoffs {
     pub fn source(self) -> Source {
         match self {
             SmiCutoffs::Carey2017 => Source::verified(
-                "Carey et al., Liver Transpl 2017;23:625; adopted by the North American \
-                 Working Group on Sarcopenia in Liver Transplantation, Hepatology \
-                 2019;70:1816 (PMID 31220351)",
+                "Carey et al. 2017 (Liver Transpl 2017;23:625 — this citation itself is \
+                 unverified); the cut-offs as adopted by the North American Working Group on \
+                 Sarcopenia in Liver Transplantation, Hepatology 2019;70:1816 (PMID 31220351)",
             ),
             SmiCutoffs::Zeng2021 => Source::verified(
                 "Zeng et al., J Cachexia Sarcopenia Muscle 2021;12:1948 (PMC8718091): \

@@ -7,7 +7,8 @@ pub const APRI_SOURCE: Source = Source::verified(
      platelets (10⁹/L) × 100",
 );
 pub const FIB4_SOURCE: Source = Source::verified(
-    "Sterling et al., Hepatology 2006;43:1317: FIB-4 = age × AST / (platelets × √ALT)",
+    "Sterling et al. 2006, formula as in PMC3286137 Table 1: FIB-4 = age × AST / \
+     (platelets × √ALT)",
 );
 
 /// The usual AST upper limit of normal; the page and the CLI prefill it, and a site
