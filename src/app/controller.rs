@@ -7,11 +7,12 @@ use std::cell::RefCell;
 use js_sys::{Array, Int16Array, Object, Reflect};
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
-use web_sys::{File, Worker};
+use web_sys::File;
 
 use super::case::Case;
 use super::correction::Correction;
-use super::protocol::{files_of, spawn_worker, FromWorker, ToWorker};
+use super::lazy_worker::LazyWorker;
+use super::protocol::{files_of, FromWorker, ToWorker};
 use super::render::{Window, PRESETS};
 use super::segmentation::{self, SegmentationView};
 use super::store;
@@ -104,16 +105,12 @@ enum Phase {
     Check,
 }
 
-#[derive(Default)]
 struct Controller {
-    worker: Option<Worker>,
+    worker: LazyWorker,
     files: Vec<File>,
     names: Vec<String>,
     instances: Vec<Option<Instance>>,
     in_flight: Option<usize>,
-    /// Whether the worker has said it is listening; until then messages wait here.
-    worker_ready: bool,
-    waiting: Vec<JsValue>,
     phase: Option<Phase>,
     volume: Option<Volume>,
     /// The series being decoded, kept so that decoding can start again without a file
@@ -132,7 +129,19 @@ struct VolumeRequest {
 }
 
 thread_local! {
-    static STATE: RefCell<Controller> = RefCell::new(Controller::default());
+    static STATE: RefCell<Controller> = const {
+        RefCell::new(Controller {
+            worker: LazyWorker::new("./sarcoscope-worker_loader.js", on_message, on_crash),
+            files: Vec::new(),
+            names: Vec::new(),
+            instances: Vec::new(),
+            in_flight: None,
+            phase: None,
+            volume: None,
+            volume_request: None,
+            ui: None,
+        })
+    };
 }
 
 pub fn install(ui: Ui) {
@@ -229,11 +238,7 @@ fn abandon_running_work() {
     STATE.with(|s| {
         let mut s = s.borrow_mut();
         if matches!(s.phase, Some(Phase::Headers | Phase::Volume | Phase::Check)) {
-            if let Some(w) = s.worker.take() {
-                w.terminate();
-            }
-            s.worker_ready = false;
-            s.waiting.clear();
+            s.worker.stop(true);
         }
         s.phase = Some(Phase::Idle);
         s.in_flight = None;
@@ -403,22 +408,16 @@ fn post(message: &ToWorker, files: &[File]) {
         array.push(f);
     }
     let _ = Reflect::set(&object, &"files".into(), &array);
-    let Some(worker) = worker() else { return };
-    if STATE.with(|s| s.borrow().worker_ready) {
-        let _ = worker.post_message(&object);
-    } else {
-        STATE.with(|s| s.borrow_mut().waiting.push(object.into()));
+    let (started, ui) = STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        (s.worker.post(object.into()), s.ui)
+    });
+    if let (false, Some(ui)) = (started, ui) {
+        ui.progress.set(None);
+        ui.status.set(
+            "This browser would not start the decoding worker, so nothing can be read.".into(),
+        );
     }
-}
-
-/// The running worker, started on first use.
-fn worker() -> Option<Worker> {
-    if let Some(w) = STATE.with(|s| s.borrow().worker.clone()) {
-        return Some(w);
-    }
-    let worker = spawn_worker("./sarcoscope-worker_loader.js", on_message, on_crash)?;
-    STATE.with(|s| s.borrow_mut().worker = Some(worker.clone()));
-    Some(worker)
 }
 
 /// The worker died (a decoder aborted). Blame the file it was reading, start a fresh
@@ -429,10 +428,8 @@ fn on_crash(detail: &str) {
     };
     let (phase, in_flight, name) = STATE.with(|s| {
         let mut s = s.borrow_mut();
-        if let Some(w) = s.worker.take() {
-            w.terminate();
-        }
-        s.worker_ready = false;
+        // What waits (the next request) goes to the fresh worker.
+        s.worker.stop(false);
         let name = s
             .in_flight
             .and_then(|i| s.names.get(i).cloned())
@@ -504,18 +501,7 @@ fn on_message(data: &JsValue) {
         return;
     };
     match message {
-        FromWorker::Ready => {
-            let (worker, waiting) = STATE.with(|s| {
-                let mut s = s.borrow_mut();
-                s.worker_ready = true;
-                (s.worker.clone(), std::mem::take(&mut s.waiting))
-            });
-            if let Some(worker) = worker {
-                for message in waiting {
-                    let _ = worker.post_message(&message);
-                }
-            }
-        }
+        FromWorker::Ready => STATE.with(|s| s.borrow_mut().worker.ready()),
         FromWorker::Reading { index } => STATE.with(|s| s.borrow_mut().in_flight = Some(index)),
         FromWorker::Header { index, result } => {
             let total = STATE.with(|s| s.borrow().files.len());

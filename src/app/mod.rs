@@ -6,6 +6,7 @@ mod case;
 mod controller;
 mod correction;
 mod download;
+mod lazy_worker;
 mod page;
 mod protocol;
 mod render;

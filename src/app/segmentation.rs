@@ -7,10 +7,10 @@ use js_sys::{Int16Array, Object, Reflect, Uint8Array};
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::Worker;
 
 use super::controller::{self, Ui};
-use super::protocol::{spawn_worker, FromSegmenter, SegmentationReport, ToSegmenter};
+use super::lazy_worker::LazyWorker;
+use super::protocol::{FromSegmenter, SegmentationReport, ToSegmenter};
 
 /// A finished segmentation, as the page shows it.
 #[derive(Clone, Debug, PartialEq)]
@@ -35,18 +35,21 @@ impl SegmentationView {
     }
 }
 
-#[derive(Default)]
 struct State {
-    worker: Option<Worker>,
-    ready: bool,
-    waiting: Vec<JsValue>,
+    worker: LazyWorker,
     next_request: u32,
     /// The request whose answer is wanted, with its slice and grid.
     current: Option<(u32, usize, usize, usize)>,
 }
 
 thread_local! {
-    static STATE: RefCell<State> = RefCell::new(State::default());
+    static STATE: RefCell<State> = const {
+        RefCell::new(State {
+            worker: LazyWorker::new("./sarcoscope-segmenter_loader.js", on_message, on_crash),
+            next_request: 0,
+            current: None,
+        })
+    };
 }
 
 fn ui() -> Option<Ui> {
@@ -100,16 +103,10 @@ pub fn request(slice: usize, force_cpu: bool) {
     let object = Object::new();
     let _ = Reflect::set(&object, &"json".into(), &json.into());
     let _ = Reflect::set(&object, &"hu".into(), &hu);
-    let Some(worker) = worker() else {
+    if !STATE.with(|s| s.borrow_mut().worker.post(object.into())) {
         ui.segmenting.set(None);
         ui.segmentation_error
             .set(Some("The segmentation worker could not be started.".into()));
-        return;
-    };
-    if STATE.with(|s| s.borrow().ready) {
-        let _ = worker.post_message(&object);
-    } else {
-        STATE.with(|s| s.borrow_mut().waiting.push(object.into()));
     }
 }
 
@@ -121,25 +118,12 @@ pub fn clear(ui: Ui) {
     ui.segmentation_error.set(None);
 }
 
-fn worker() -> Option<Worker> {
-    if let Some(w) = STATE.with(|s| s.borrow().worker.clone()) {
-        return Some(w);
-    }
-    let worker = spawn_worker("./sarcoscope-segmenter_loader.js", on_message, on_crash)?;
-    STATE.with(|s| s.borrow_mut().worker = Some(worker.clone()));
-    Some(worker)
-}
-
 /// The worker died (out of memory, a device fault): report it and start afresh next
 /// time; the loaded volume and everything else on the page stay.
 fn on_crash(detail: &str) {
     STATE.with(|s| {
         let mut s = s.borrow_mut();
-        if let Some(w) = s.worker.take() {
-            w.terminate();
-        }
-        s.ready = false;
-        s.waiting.clear();
+        s.worker.stop(true);
         s.current = None;
     });
     if let Some(ui) = ui() {
@@ -160,18 +144,7 @@ fn on_message(data: &JsValue) {
         return;
     };
     match message {
-        FromSegmenter::Ready => {
-            let (worker, waiting) = STATE.with(|s| {
-                let mut s = s.borrow_mut();
-                s.ready = true;
-                (s.worker.clone(), std::mem::take(&mut s.waiting))
-            });
-            if let Some(worker) = worker {
-                for message in waiting {
-                    let _ = worker.post_message(&message);
-                }
-            }
-        }
+        FromSegmenter::Ready => STATE.with(|s| s.borrow_mut().worker.ready()),
         FromSegmenter::Done(report) => {
             let Some((wanted, _, columns, rows)) = STATE.with(|s| s.borrow().current) else {
                 return;
