@@ -228,7 +228,12 @@ pub fn ReportPanel(ui: Ui, case: Case, current: Memo<CaseReport>) -> impl IntoVi
             ("FIB-4", s.fib4.map(|v| format!("{v:.2}"))),
             (
                 "MELD-Sarcopenia",
-                s.meld_sarcopenia.map(|v| format!("{v:.2}")),
+                s.meld_sarcopenia.map(|v| {
+                    let call = s
+                        .sarcopenic_for_meld
+                        .map_or("", crate::clinical::meld::martin_call_words);
+                    format!("{v:.2} ({call})")
+                }),
             ),
         ];
         let calls = [

@@ -84,7 +84,7 @@ fn choice(
 
 fn score_row(
     id: &'static str,
-    name: &'static str,
+    name: impl IntoView + 'static,
     value: Option<String>,
     source: Source,
 ) -> impl IntoView {
@@ -114,7 +114,7 @@ pub fn ScoresPanel(case: Case, current: Memo<CaseReport>) -> impl IntoView {
             {score_row("score-albi", "ALBI", s.albi.map(|a| format!("{:.2} (grade {})", a.score, a.grade)), albi::SOURCE)}
             {score_row("score-apri", "APRI", s.apri.map(|v| format!("{v:.2}")), fibrosis::APRI_SOURCE)}
             {score_row("score-fib4", "FIB-4", s.fib4.map(|v| format!("{v:.2}")), fibrosis::FIB4_SOURCE)}
-            {score_row("score-meld-sarcopenia", "MELD-Sarcopenia", s.meld_sarcopenia.map(|v| format!("{v:.2}")), meld::MELD_SARCOPENIA_SOURCE)}
+            {score_row("score-meld-sarcopenia", format!("MELD-Sarcopenia{}", s.sarcopenic_for_meld.map_or(String::new(), |c| format!(" ({})", meld::martin_call_words(c)))), s.meld_sarcopenia.map(|v| format!("{v:.2}")), meld::MELD_SARCOPENIA_SOURCE)}
         }
     };
     let missing = move || {

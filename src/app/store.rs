@@ -84,9 +84,12 @@ pub struct SavedMask {
 const VERSION: u32 = 1;
 
 /// The series being read, as a storage key.
+/// The series being read, as a storage key; `None` without both UIDs, since such a
+/// series cannot be told apart from another patient's and nothing is kept for it.
 fn key() -> Option<String> {
     let inst = controller::selected_instance()?;
-    Some(format!("{}/{}", inst.study_uid, inst.series_uid))
+    let (study, series) = (inst.study_uid.trim(), inst.series_uid.trim());
+    (!study.is_empty() && !series.is_empty()).then(|| format!("{study}/{series}"))
 }
 
 fn form_of(case: Case) -> Form {
@@ -151,7 +154,14 @@ pub fn install(ui: Ui) {
         pending.set_value(None);
         note.set_value(String::new());
         SAVED_LEVEL.with(|l| l.borrow_mut().take());
-        let Some(key) = key() else { return };
+        let Some(key) = key() else {
+            if controller::selected_instance().is_some() {
+                ui.saved_state.set(
+                    "This series has no study or series UID, so it cannot be told apart from another patient's: nothing about it is kept in this browser.".into(),
+                );
+            }
+            return;
+        };
         spawn_local(async move {
             let loaded = load_case(&key).await;
             // Another series may have been opened while this one was read.

@@ -136,6 +136,15 @@ pub fn meld3_survival(score: i32) -> f64 {
 }
 
 /// MELD-Sarcopenia: MELD plus 10.35 points when the patient is sarcopenic.
+/// How MELD-Sarcopenia's call reads beside it.
+pub fn martin_call_words(sarcopenic: bool) -> &'static str {
+    if sarcopenic {
+        "sarcopenic by Martin 2013"
+    } else {
+        "not sarcopenic by Martin 2013"
+    }
+}
+
 pub fn meld_sarcopenia(meld: &Meld, sarcopenic: bool) -> f64 {
     f64::from(meld.score) + if sarcopenic { 10.35 } else { 0.0 }
 }

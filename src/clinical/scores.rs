@@ -38,6 +38,9 @@ pub struct ScoreSheet {
     pub apri: Option<f64>,
     pub fib4: Option<f64>,
     pub meld_sarcopenia: Option<f64>,
+    /// The sarcopenia call MELD-Sarcopenia used (Martin 2013), shown beside it because
+    /// it can differ from the call under the cut-off set the reader chose.
+    pub sarcopenic_for_meld: Option<bool>,
     pub missing: Vec<Missing>,
 }
 
@@ -148,11 +151,11 @@ impl ScoreSheet {
 
         let mut n = Needs::new("MELD-Sarcopenia");
         let m = n.get("MELD", meld_score);
-        let sarcopenic = n.get(
+        let call = n.get(
             "a sarcopenia call by Martin 2013 (height, weight, sex and a mask)",
             sarcopenic,
         );
-        let meld_sarc = n.then(&mut missing, || Some(meld_sarcopenia(&m?, sarcopenic?)));
+        let meld_sarc = n.then(&mut missing, || Some(meld_sarcopenia(&m?, call?)));
 
         ScoreSheet {
             meld: meld_score,
@@ -163,6 +166,7 @@ impl ScoreSheet {
             apri: apri_score,
             fib4: fib4_score,
             meld_sarcopenia: meld_sarc,
+            sarcopenic_for_meld: sarcopenic,
             missing,
         }
     }

@@ -264,6 +264,15 @@ impl CaseReport {
             ("fib4", num(s.fib4, 2)),
             ("meld_sarcopenia", num(s.meld_sarcopenia, 2)),
             (
+                "meld_sarcopenia_martin2013",
+                match s.sarcopenic_for_meld {
+                    Some(true) => "yes",
+                    Some(false) => "no",
+                    None => "",
+                }
+                .to_string(),
+            ),
+            (
                 "eligibility_laboratory",
                 self.case.eligibility.laboratory_route.label().to_string(),
             ),

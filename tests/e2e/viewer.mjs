@@ -265,6 +265,7 @@ try {
     const ms = Number(await value("#score-meld-sarcopenia"));
     const smi = JSON.parse(readFileSync(cliSegment, "utf8")).tissues[0].area_cm2 / (1.72 * 1.72);
     assert.ok(Math.abs(ms - (20 + (smi < 43 ? 10.35 : 0))) < 1e-9, `MELD-Sarcopenia ${ms} with SMI ${smi}`);
+    assert.match(await page.textContent("#score-meld-sarcopenia"), new RegExp(`${smi < 43 ? "" : "not "}sarcopenic by Martin 2013`));
     assert.match(await page.textContent("#scores-panel"), /Kim WR et al\., Gastroenterology 2021/);
   });
   await check("eligibility stays unknown until the qualifiers are answered, then is met", async () => {
@@ -310,6 +311,8 @@ try {
     assert.equal(get("level_slice"), String(opened));
     const cliMuscle = JSON.parse(readFileSync(cliSegment, "utf8")).tissues[0].area_cm2;
     assert.ok(Math.abs(Number(get("smi_cm2_m2")) - cliMuscle / (1.72 * 1.72)) < 0.01, `CSV SMI ${get("smi_cm2_m2")}`);
+    assert.equal(get("meld_sarcopenia_martin2013"), cliMuscle / (1.72 * 1.72) < 43 ? "yes" : "no");
+    assert.equal(get("meld3_uncapped"), get("meld3"));
     await page.check("#include-identifiers");
     const identified = await download("#download-csv");
     const [h2, r2] = identified.bytes.toString("utf8").trim().split("\r\n").map((l) => l.split(","));
