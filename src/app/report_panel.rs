@@ -115,6 +115,15 @@ pub fn ReportPanel(ui: Ui, case: Case, current: Memo<CaseReport>) -> impl IntoVi
             }
         });
     });
+    // When the sheet was printed (any way: the button or the browser's menu), on it.
+    let printed = RwSignal::new(String::new());
+    let stamp = move || {
+        printed.set(String::from(
+            js_sys::Date::new_0().to_locale_string("en-GB", &wasm_bindgen::JsValue::UNDEFINED),
+        ))
+    };
+    stamp();
+    let _ = window_event_listener(leptos::ev::beforeprint, move |_| stamp());
     let print = move |_| {
         if let Some(w) = web_sys::window() {
             let _ = w.print();
@@ -122,7 +131,8 @@ pub fn ReportPanel(ui: Ui, case: Case, current: Memo<CaseReport>) -> impl IntoVi
     };
     let csv = move |_| {
         let r = current.get_untracked();
-        let _ = save_text(&format!("{}.csv", file_stem(&r)), "text/csv", &r.csv());
+        let now = String::from(js_sys::Date::new_0().to_iso_string());
+        let _ = save_text(&format!("{}.csv", file_stem(&r)), "text/csv", &r.csv(&now));
     };
     let png = move |_| {
         let r = current.get_untracked();
@@ -299,6 +309,7 @@ pub fn ReportPanel(ui: Ui, case: Case, current: Memo<CaseReport>) -> impl IntoVi
         </section>
         <article class="report" id="report">
             <h2>"Sarcoscope — L3 body composition and prognosis"</h2>
+            <p class="hint" id="report-produced">{move || format!("Produced {}", printed.get())}</p>
             <canvas id="report-image" node_ref=image></canvas>
             {summary}
         </article>

@@ -39,7 +39,14 @@ fn lab_field(case: Case, lab: Lab) -> impl IntoView {
         view! {
             <select id=format!("unit-{}", lab.key()) on:change=move |ev| {
                 let u = if event_target_value(&ev) == "conventional" { Units::Conventional } else { Units::Si };
-                set(&|f| f.units = u);
+                // The typed number is converted, so switching the unit never changes the
+                // quantity (71.8 µmol/L must not become 71.8 mg/dL).
+                set(&|f| {
+                    if let Some(text) = lab.convert_text(&f.text, f.units, u) {
+                        f.text = text;
+                    }
+                    f.units = u;
+                });
             }>
                 <option value="si" prop:selected=move || units() == Units::Si>{lab.unit(Units::Si)}</option>
                 <option value="conventional" prop:selected=move || units() == Units::Conventional>{lab.unit(Units::Conventional)}</option>

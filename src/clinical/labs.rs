@@ -133,6 +133,21 @@ impl Lab {
         }
     }
 
+    /// A typed value re-expressed in other units (for a unit switch on a form, so the
+    /// quantity stays what was typed): up to three decimals, trailing zeros dropped.
+    /// `None` when the text is not a number.
+    pub fn convert_text(self, text: &str, from: Units, to: Units) -> Option<String> {
+        let value = parse_number(self.name(), text).ok()??;
+        let converted = value / self.per_held(from) * self.per_held(to);
+        let shown = format!("{converted:.3}");
+        Some(
+            shown
+                .trim_end_matches('0')
+                .trim_end_matches('.')
+                .to_string(),
+        )
+    }
+
     /// Converts an entered value to held units, refusing the impossible.
     pub fn held(self, value: f64, units: Units) -> Result<f64, ClinicalError> {
         let held = value / self.per_held(units);
@@ -421,5 +436,24 @@ mod tests {
         assert_eq!(Ascites::parse("3").unwrap(), Some(Ascites::ModerateSevere));
         assert!(Encephalopathy::parse("5").is_err());
         assert_eq!(parse_dialysis("1").unwrap(), Some(true));
+        let b = Lab::Bilirubin;
+        assert_eq!(
+            b.convert_text("71.82", Units::Si, Units::Conventional)
+                .as_deref(),
+            Some("4.2")
+        );
+        assert_eq!(
+            b.convert_text("4,2", Units::Conventional, Units::Si)
+                .as_deref(),
+            Some("71.82")
+        );
+        assert_eq!(
+            Lab::Albumin
+                .convert_text("30", Units::Si, Units::Conventional)
+                .as_deref(),
+            Some("3")
+        );
+        assert_eq!(b.convert_text("", Units::Si, Units::Conventional), None);
+        assert_eq!(b.convert_text("high", Units::Si, Units::Conventional), None);
     }
 }

@@ -299,9 +299,10 @@ impl CaseReport {
         }
     }
 
-    /// Header and one row.
-    pub fn csv(&self) -> String {
-        let cols = self.columns();
+    /// Header and one row; `exported_at` (ISO 8601, UTC) says when the numbers left.
+    pub fn csv(&self, exported_at: &str) -> String {
+        let mut cols = self.columns();
+        cols.insert(2, ("exported_at", exported_at.to_string()));
         let names: Vec<&str> = cols.iter().map(|(n, _)| *n).collect();
         let values: Vec<&str> = cols.iter().map(|(_, v)| v.as_str()).collect();
         format!("{}\r\n{}\r\n", csv::line(&names), csv::line(&values))

@@ -247,8 +247,9 @@ try {
     await page.selectOption("#dialysis", "0");
     assert.equal(await value("#score-meld"), "20");
     assert.equal(await value("#score-meld-na"), "28");
+    // Switching the unit converts the typed number: the quantity never changes silently.
     await page.selectOption("#unit-bili", "conventional");
-    await page.fill("#lab-bili", "4.2");
+    assert.equal(await page.inputValue("#lab-bili"), "4.2");
     assert.equal(await value("#score-meld"), "20");
     await page.fill("#lab-bili", "900");
     assert.match(await page.textContent("#lab-bili-error"), /900 mg\/dL is outside what is physiologically possible/);
@@ -279,6 +280,7 @@ try {
   await check("the report shows the numbers, their sources and the QC flags, de-identified", async () => {
     const report = await page.textContent("#report");
     assert.match(report, /De-identified/);
+    assert.match(report, /Produced \d{2}\/\d{2}\/\d{4}/);
     assert.match(report, /Sarcopenia: (yes|no) — Cirrhosis — Carey 2017/);
     assert.match(report, /MELD-Na\s*28/);
     assert.match(report, /Level: slice \d+ chosen automatically/);
@@ -313,6 +315,7 @@ try {
     assert.ok(Math.abs(Number(get("smi_cm2_m2")) - cliMuscle / (1.72 * 1.72)) < 0.01, `CSV SMI ${get("smi_cm2_m2")}`);
     assert.equal(get("meld_sarcopenia_martin2013"), cliMuscle / (1.72 * 1.72) < 43 ? "yes" : "no");
     assert.equal(get("meld3_uncapped"), get("meld3"));
+    assert.ok(Math.abs(Date.parse(get("exported_at")) - Date.now()) < 600000, `exported_at ${get("exported_at")}`);
     await page.check("#include-identifiers");
     const identified = await download("#download-csv");
     const [h2, r2] = identified.bytes.toString("utf8").trim().split("\r\n").map((l) => l.split(","));
