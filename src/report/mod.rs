@@ -111,7 +111,12 @@ impl CaseReport {
             .composition
             .as_ref()
             .map(|c| myosteatosis(c, &x.body, x.myosteatosis_cutoffs));
-        let qc = qc::flags(&x.scan, x.segmentation.as_ref(), &x.body);
+        let qc = qc::flags(
+            &x.scan,
+            x.segmentation.as_ref(),
+            &x.body,
+            x.composition.as_ref(),
+        );
         CaseReport {
             tool: format!("Sarcoscope {}", env!("CARGO_PKG_VERSION")),
             case: x,

@@ -5,7 +5,8 @@
 use serde::Serialize;
 
 use super::{ScanFacts, SegmentationFacts};
-use crate::body::{Anthropometry, HeightSource};
+use crate::body::{Anthropometry, Composition, HeightSource};
+use crate::clinical::Sex;
 use crate::l3::{L3Method, L3Status};
 use crate::provenance::Source;
 
@@ -54,12 +55,45 @@ fn flag(key: &'static str, severity: Severity, text: String, source: Option<Sour
     }
 }
 
+/// Healthy adults' L3 SMI, mean and SD (cm²/m²), men then women: 911 Chinese controls
+/// under 60 (Zeng 2021, the same data as its cut-offs).
+pub const HEALTHY_SMI: [(f64, f64); 2] = [(52.94, 8.41), (38.91, 5.65)];
+/// How many SDs from that mean make an SMI implausible: a failed mask or a height in the
+/// wrong unit is far more likely than such a patient.
+pub const IMPLAUSIBLE_SMI_SD: f64 = 4.0;
+const HEALTHY_SMI_SOURCE: Source = Source::verified(
+    "Zeng et al., J Cachexia Sarcopenia Muscle 2021;12:1948 (PMC8718091): healthy controls \
+     52.94 ± 8.41 (men), 38.91 ± 5.65 (women) cm²/m²",
+);
+
+/// An SMI more than [`IMPLAUSIBLE_SMI_SD`] SDs from healthy adults' mean.
+fn implausible_smi(body: &Anthropometry, composition: Option<&Composition>) -> Option<QcFlag> {
+    let smi = composition?.indices?.smi;
+    let (mean, sd) = match body.sex? {
+        Sex::Male => HEALTHY_SMI[0],
+        Sex::Female => HEALTHY_SMI[1],
+    };
+    ((smi - mean).abs() > IMPLAUSIBLE_SMI_SD * sd).then(|| {
+        flag(
+            "smi_plausibility",
+            Severity::Warning,
+            format!(
+                "SMI {smi:.1} cm²/m² is more than {IMPLAUSIBLE_SMI_SD} SD from healthy {}'s mean ({mean} ± {sd}): check the mask and the height before using it.",
+                body.sex.map_or("adults", |s| if s == Sex::Male { "men" } else { "women" })
+            ),
+            Some(HEALTHY_SMI_SOURCE),
+        )
+    })
+}
+
 pub fn flags(
     scan: &ScanFacts,
     segmentation: Option<&SegmentationFacts>,
     body: &Anthropometry,
+    composition: Option<&Composition>,
 ) -> Vec<QcFlag> {
     let mut out = Vec::new();
+    out.extend(implausible_smi(body, composition));
     out.push(match &scan.level {
         None => flag(
             "level",
@@ -211,4 +245,56 @@ pub fn flags(
         ),
     });
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::body::{Height, Indices};
+
+    fn composition(smi: f64) -> Composition {
+        Composition {
+            tissues: Vec::new(),
+            sma_cm2: smi * 3.0,
+            muscle_hu: Some(35.0),
+            low_attenuation_muscle_pct: Some(20.0),
+            imat_cm2: 0.0,
+            vat_cm2: 0.0,
+            sat_cm2: 0.0,
+            vat_sat_ratio: None,
+            indices: Some(Indices {
+                smi,
+                imat: 0.0,
+                vat: 0.0,
+                sat: 0.0,
+            }),
+            bmi: None,
+        }
+    }
+
+    #[test]
+    fn an_smi_far_from_healthy_adults_is_flagged() {
+        let man = Anthropometry {
+            sex: Some(Sex::Male),
+            height: Some(Height::new(1.73, HeightSource::Entered).unwrap()),
+            weight_kg: None,
+        };
+        let keys = |smi: f64, body: &Anthropometry| {
+            flags(&ScanFacts::default(), None, body, Some(&composition(smi)))
+                .into_iter()
+                .map(|f| f.key)
+                .collect::<Vec<_>>()
+        };
+        // 52.94 ± 4 × 8.41 → 19.3 to 86.6 for men.
+        assert!(!keys(45.0, &man).contains(&"smi_plausibility"));
+        assert!(keys(15.0, &man).contains(&"smi_plausibility"));
+        assert!(keys(95.0, &man).contains(&"smi_plausibility"));
+        let woman = Anthropometry {
+            sex: Some(Sex::Female),
+            ..man
+        };
+        // 38.91 ± 4 × 5.65 → 16.3 to 61.5 for women.
+        assert!(keys(65.0, &woman).contains(&"smi_plausibility"));
+        assert!(!keys(65.0, &Anthropometry { sex: None, ..man }).contains(&"smi_plausibility"));
+    }
 }

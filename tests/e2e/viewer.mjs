@@ -229,7 +229,11 @@ try {
     await page.fill("#height", "1.72");
     assert.match(await page.textContent("#facts-errors"), /not an adult height/);
     assert.equal(await page.getAttribute("#call-sarcopenia", "data-call"), "unknown");
+    // A possible but unlikely height makes SMI implausible (127 cm² / 1.2² = 88 > 52.9 + 4 SD).
+    await page.fill("#height", "120");
+    assert.match(await page.textContent("#report-qc li[data-key=smi_plausibility]"), /more than 4 SD from healthy men's mean/);
     await page.fill("#height", "172");
+    assert.equal(await page.locator("#report-qc li[data-key=smi_plausibility]").count(), 0);
   });
   await check("scores follow the published vectors, in SI or conventional units per field", async () => {
     // MELD(Cr 1.9, bili 4.2, INR 1.2) = 20; with Na 125, MELD-Na 28 (CLINICAL.md §1.2–1.3).
