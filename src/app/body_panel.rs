@@ -9,7 +9,8 @@ use crate::body::{Call, MyosteatosisCutoffs, SmiCutoffs, CUTOFFS_VERSION};
 use crate::provenance::Evidence;
 use crate::report::CaseReport;
 
-fn fixed(v: Option<f64>, places: usize) -> String {
+/// A number to `places` decimals, or a dash when absent.
+pub fn fixed(v: Option<f64>, places: usize) -> String {
     v.map_or("—".to_string(), |v| format!("{v:.places$}"))
 }
 
@@ -56,6 +57,32 @@ fn call_view(
     .into_any()
 }
 
+/// A choice among cut-off sets, shown by name and stored by key.
+fn cutoff_select<T: Copy + PartialEq + Send + Sync + 'static>(
+    id: &'static str,
+    label: &'static str,
+    chosen: RwSignal<T>,
+    all: &'static [T],
+    key: fn(T) -> &'static str,
+    name: fn(T) -> &'static str,
+) -> impl IntoView {
+    view! {
+        <label class="field wide">
+            <span>{label}</span>
+            <select id=id on:change=move |ev| {
+                let wanted = event_target_value(&ev);
+                if let Some(&set) = all.iter().find(|&&s| key(s) == wanted) {
+                    chosen.set(set);
+                }
+            }>
+                {all.iter().map(|&set| view! {
+                    <option value=key(set) prop:selected=move || chosen.get() == set>{name(set)}</option>
+                }).collect_view()}
+            </select>
+        </label>
+    }
+}
+
 #[component]
 pub fn BodyPanel(case: Case, current: Memo<CaseReport>) -> impl IntoView {
     let rows = move || {
@@ -94,31 +121,9 @@ pub fn BodyPanel(case: Case, current: Memo<CaseReport>) -> impl IntoView {
                 <thead><tr><th></th><th>"Area (cm²) / value"</th><th>"Index (cm²/m²)"</th></tr></thead>
                 <tbody>{rows}</tbody>
             </table>
-            <label class="field wide">
-                <span>"Sarcopenia cut-offs"</span>
-                <select id="smi-cutoffs" on:change=move |ev| {
-                    if let Some(set) = SmiCutoffs::from_key(&event_target_value(&ev)) {
-                        case.smi_cutoffs.set(set);
-                    }
-                }>
-                    {SmiCutoffs::ALL.into_iter().map(|set| view! {
-                        <option value=set.key() prop:selected=move || case.smi_cutoffs.get() == set>{set.name()}</option>
-                    }).collect_view()}
-                </select>
-            </label>
+            {cutoff_select("smi-cutoffs", "Sarcopenia cut-offs", case.smi_cutoffs, &SmiCutoffs::ALL, SmiCutoffs::key, SmiCutoffs::name)}
             {move || call_view("call-sarcopenia", "Sarcopenia (SMI)", current.get().sarcopenia, "cm²/m²")}
-            <label class="field wide">
-                <span>"Myosteatosis cut-offs"</span>
-                <select id="myosteatosis-cutoffs" on:change=move |ev| {
-                    if let Some(set) = MyosteatosisCutoffs::from_key(&event_target_value(&ev)) {
-                        case.myosteatosis_cutoffs.set(set);
-                    }
-                }>
-                    {MyosteatosisCutoffs::ALL.into_iter().map(|set| view! {
-                        <option value=set.key() prop:selected=move || case.myosteatosis_cutoffs.get() == set>{set.name()}</option>
-                    }).collect_view()}
-                </select>
-            </label>
+            {cutoff_select("myosteatosis-cutoffs", "Myosteatosis cut-offs", case.myosteatosis_cutoffs, &MyosteatosisCutoffs::ALL, MyosteatosisCutoffs::key, MyosteatosisCutoffs::name)}
             {move || call_view("call-myosteatosis", "Myosteatosis (muscle HU)", current.get().myosteatosis, "HU")}
             <Cite source=AREA_SOURCE/>
             <Cite source=LOW_ATTENUATION_SOURCE/>

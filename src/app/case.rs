@@ -213,7 +213,6 @@ impl Case {
                 errors.push((lab.key(), e.to_string()));
             }
         }
-        let (body, _) = self.anthropometry();
         let age_years = self.age_years().unwrap_or_else(|e| {
             errors.push(("age", e));
             None
@@ -232,7 +231,7 @@ impl Case {
         (
             ClinicalInputs {
                 labs,
-                sex: body.sex,
+                sex: Sex::parse(&self.sex.get()),
                 age_years,
                 dialysis,
                 ascites,

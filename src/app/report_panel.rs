@@ -6,17 +6,13 @@
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
-use super::body_panel::Cite;
+use super::body_panel::{fixed, Cite};
 use super::case::Case;
 use super::controller::{self, Ui};
 use super::download::{save_bytes, save_text};
 use super::render::{self, PRESETS};
 use crate::report::{seg, CaseReport, Severity};
 use crate::segment::TissueMask;
-
-fn fixed(v: Option<f64>, places: usize) -> String {
-    v.map_or("—".to_string(), |v| format!("{v:.places$}"))
-}
 
 fn file_stem(r: &CaseReport) -> String {
     let code: String = r
@@ -44,25 +40,20 @@ fn mask_seg(ui: Ui, identified: bool) -> Result<Vec<u8>, String> {
         .ok_or("segment the slice first")?;
     let mask = TissueMask::from_labels(s.columns, s.rows, s.labels.clone())
         .ok_or("the mask does not fit its slice")?;
-    let (source, position) =
+    let source =
         controller::slice_source(s.report.slice).ok_or("the slice's source image is not known")?;
-    let (pixel_spacing, slice_thickness, orientation) = controller::with_volume(|v| {
-        let g = &v.header.geometry;
-        (g.pixel_spacing, g.slice_thickness, g.orientation)
+    let ctx = controller::with_volume(|v| {
+        seg::SegContext::of_slice(
+            &v.header.geometry,
+            source,
+            identified,
+            s.report.model.clone(),
+            s.edited_pixels() > 0,
+            (js_sys::Date::now() / 1000.0) as i64,
+        )
     })
-    .ok_or("no series is loaded")?;
-    let (date, time) = seg::date_time((js_sys::Date::now() / 1000.0) as i64);
-    let ctx = seg::SegContext {
-        pixel_spacing: pixel_spacing.ok_or("the pixel spacing is not known")?,
-        slice_thickness,
-        position,
-        orientation,
-        source: identified.then_some(source),
-        model: s.report.model.clone(),
-        edited: s.edited_pixels() > 0,
-        date,
-        time,
-    };
+    .flatten()
+    .ok_or("the series' pixel spacing is not known")?;
     seg::write(&mask, &ctx).map_err(|e| e.to_string())
 }
 

@@ -11,7 +11,8 @@ use crate::clinical::{albi, child_pugh, fibrosis, meld, Lab, Units};
 use crate::provenance::Source;
 use crate::report::CaseReport;
 
-fn lab_field(case: Case, lab: Lab) -> impl IntoView {
+/// One laboratory input; `errors` is the form's checked once for every field.
+fn lab_field(case: Case, lab: Lab, errors: Memo<Vec<(&'static str, String)>>) -> impl IntoView {
     let convertible = matches!(lab, Lab::Bilirubin | Lab::Creatinine | Lab::Albumin);
     let text = move || {
         case.labs
@@ -29,8 +30,8 @@ fn lab_field(case: Case, lab: Lab) -> impl IntoView {
         })
     };
     let error = move || {
-        let (_, errors) = case.clinical();
         errors
+            .get()
             .into_iter()
             .find(|(k, _)| *k == lab.key())
             .map(|(_, e)| e)
@@ -107,6 +108,7 @@ fn score_row(
 
 #[component]
 pub fn ScoresPanel(case: Case, current: Memo<CaseReport>) -> impl IntoView {
+    let errors = Memo::new(move |_| case.clinical().1);
     let rows = move || {
         let s = current.get().case.scores;
         view! {
@@ -139,7 +141,7 @@ pub fn ScoresPanel(case: Case, current: Memo<CaseReport>) -> impl IntoView {
             <h2>"Laboratory and prognosis scores"</h2>
             <p class="hint">"Choose the unit per field. Values that cannot be right are refused, never scored. Scores use the sex and age of the Patient panel."</p>
             <div class="lab-grid">
-                {Lab::ALL.into_iter().map(|lab| lab_field(case, lab)).collect_view()}
+                {Lab::ALL.into_iter().map(|lab| lab_field(case, lab, errors)).collect_view()}
                 {choice("dialysis", "Dialysis ≥ 2× or CVVHD 24 h in the past week", case.dialysis, &[("", "—"), ("0", "no"), ("1", "yes")])}
                 {choice("ascites", "Ascites", case.ascites, &[("", "—"), ("none", "none"), ("mild", "mild / easily controlled"), ("moderate", "moderate–severe / poorly controlled")])}
                 {choice("encephalopathy", "Encephalopathy (West Haven)", case.encephalopathy, &[("", "—"), ("0", "none"), ("1", "grade 1–2"), ("3", "grade 3–4")])}

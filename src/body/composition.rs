@@ -202,11 +202,16 @@ impl Call {
     }
 
     pub fn label(&self) -> &'static str {
-        match self.present {
-            Some(true) => "yes",
-            Some(false) => "no",
-            None => "unknown",
-        }
+        yes_no(self.present)
+    }
+}
+
+/// A call as the page and the exports write it.
+pub fn yes_no(call: Option<bool>) -> &'static str {
+    match call {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "unknown",
     }
 }
 

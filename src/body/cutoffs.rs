@@ -73,10 +73,6 @@ impl SmiCutoffs {
         }
     }
 
-    pub fn from_key(key: &str) -> Option<SmiCutoffs> {
-        Self::ALL.into_iter().find(|c| c.key() == key)
-    }
-
     pub fn name(self) -> &'static str {
         match self {
             SmiCutoffs::Carey2017 => "Cirrhosis — Carey 2017 (< 50 men, < 39 women)",
@@ -156,10 +152,6 @@ impl MyosteatosisCutoffs {
         }
     }
 
-    pub fn from_key(key: &str) -> Option<MyosteatosisCutoffs> {
-        Self::ALL.into_iter().find(|c| c.key() == key)
-    }
-
     pub fn name(self) -> &'static str {
         match self {
             MyosteatosisCutoffs::Ebadi2022 => "Cirrhosis — Ebadi 2022 (< 33 HU men, < 28 HU women)",
@@ -227,9 +219,9 @@ mod tests {
             MyosteatosisCutoffs::Martin2013.threshold(None, Some(27.0)),
             Ok(33.0)
         );
-        for set in SmiCutoffs::ALL {
-            assert_eq!(SmiCutoffs::from_key(set.key()), Some(set));
-        }
+        // Keys name a set in exports and forms: each must be distinct.
+        let keys: std::collections::HashSet<_> = SmiCutoffs::ALL.map(SmiCutoffs::key).into();
+        assert_eq!(keys.len(), SmiCutoffs::ALL.len());
         assert_eq!(
             SmiCutoffs::Jsh2016.source().evidence,
             crate::provenance::Evidence::Recalled

@@ -6,7 +6,8 @@ pub mod cutoffs;
 pub mod metrics;
 
 pub use composition::{
-    myosteatosis, sarcopenia, Anthropometry, Call, Composition, Height, HeightSource, Indices,
+    myosteatosis, sarcopenia, yes_no, Anthropometry, Call, Composition, Height, HeightSource,
+    Indices,
 };
 pub use cutoffs::{MyosteatosisCutoffs, SmiCutoffs, CUTOFFS_VERSION};
 pub use metrics::{measure, TissueMeasure};

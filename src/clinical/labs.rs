@@ -260,17 +260,8 @@ impl Labs {
 
     /// The value in `units`, as it would be typed.
     pub fn shown(&self, lab: Lab, units: Units) -> Option<f64> {
-        let held = match lab {
-            Lab::Bilirubin => self.bilirubin_mg_dl,
-            Lab::Creatinine => self.creatinine_mg_dl,
-            Lab::Inr => self.inr,
-            Lab::Sodium => self.sodium_mmol_l,
-            Lab::Albumin => self.albumin_g_dl,
-            Lab::Platelets => self.platelets_10e9_l,
-            Lab::Ast => self.ast_u_l,
-            Lab::Alt => self.alt_u_l,
-            Lab::AstUpperLimit => self.ast_upper_limit_u_l,
-        }?;
+        // `slot` on a copy: one place maps a lab to its field.
+        let held = (*self.clone().slot(lab))?;
         Some(held * lab.per_held(units))
     }
 }

@@ -9,8 +9,8 @@ pub mod seg;
 use serde::Serialize;
 
 use crate::body::{
-    myosteatosis, sarcopenia, Anthropometry, Call, Composition, HeightSource, MyosteatosisCutoffs,
-    SmiCutoffs, CUTOFFS_VERSION,
+    myosteatosis, sarcopenia, yes_no, Anthropometry, Call, Composition, HeightSource,
+    MyosteatosisCutoffs, SmiCutoffs, CUTOFFS_VERSION,
 };
 use crate::clinical::eligibility::Eligibility;
 use crate::clinical::ScoreSheet;
@@ -131,7 +131,7 @@ impl CaseReport {
         let num =
             |v: Option<f64>, places: usize| v.map_or(String::new(), |v| format!("{v:.places$}"));
         let int = |v: Option<i32>| v.map_or(String::new(), |v| v.to_string());
-        let yes_no = |c: &Option<Call>| c.as_ref().map_or("unknown", |c| c.label()).to_string();
+        let call = |c: &Option<Call>| yes_no(c.as_ref().and_then(|c| c.present)).to_string();
         let c = self.case.composition.as_ref();
         let i = c.and_then(|c| c.indices);
         let s = &self.case.scores;
@@ -233,7 +233,7 @@ impl CaseReport {
                 "smi_threshold",
                 num(self.sarcopenia.as_ref().and_then(|c| c.threshold), 2),
             ),
-            ("sarcopenia", yes_no(&self.sarcopenia)),
+            ("sarcopenia", call(&self.sarcopenia)),
             (
                 "myosteatosis_cutoffs",
                 self.case.myosteatosis_cutoffs.key().to_string(),
@@ -242,7 +242,7 @@ impl CaseReport {
                 "muscle_hu_threshold",
                 num(self.myosteatosis.as_ref().and_then(|c| c.threshold), 1),
             ),
-            ("myosteatosis", yes_no(&self.myosteatosis)),
+            ("myosteatosis", call(&self.myosteatosis)),
             ("cutoffs_version", CUTOFFS_VERSION.to_string()),
             ("meld", int(s.meld.map(|m| m.score))),
             ("meld_na", int(s.meld_na)),
@@ -270,12 +270,7 @@ impl CaseReport {
             ("meld_sarcopenia", num(s.meld_sarcopenia, 2)),
             (
                 "meld_sarcopenia_martin2013",
-                match s.sarcopenic_for_meld {
-                    Some(true) => "yes",
-                    Some(false) => "no",
-                    None => "",
-                }
-                .to_string(),
+                yes_no(s.sarcopenic_for_meld).to_string(),
             ),
             (
                 "eligibility_laboratory",

@@ -15,7 +15,7 @@ use dicom_object::{FileMetaTableBuilder, InMemDicomObject};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-use crate::dicom::series::Series;
+use crate::dicom::series::{Series, SeriesGeometry};
 use crate::dicom::write::{derived_uid, ds};
 use crate::dicom::Instance;
 use crate::segment::{TissueClass, TissueMask};
@@ -78,6 +78,33 @@ pub struct SegContext {
     /// YYYYMMDD and HHMMSS of the export.
     pub date: String,
     pub time: String,
+}
+
+impl SegContext {
+    /// The context of a mask of one slice: the geometry of its series, its source image
+    /// (referenced only when `identified`), the model, whether a person corrected it and
+    /// when it is exported. `None` when the series has no pixel spacing.
+    pub fn of_slice(
+        geometry: &SeriesGeometry,
+        (source, position): (SourceImage, Option<[f64; 3]>),
+        identified: bool,
+        model: String,
+        edited: bool,
+        unix_seconds: i64,
+    ) -> Option<SegContext> {
+        let (date, time) = date_time(unix_seconds);
+        Some(SegContext {
+            pixel_spacing: geometry.pixel_spacing?,
+            slice_thickness: geometry.slice_thickness,
+            position,
+            orientation: geometry.orientation,
+            source: identified.then_some(source),
+            model,
+            edited,
+            date,
+            time,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Error)]

@@ -14,6 +14,8 @@ import { join } from "node:path";
 import assert from "node:assert/strict";
 
 const [base, shared, artifacts, cliSegment] = process.argv.slice(2);
+// `sarcoscope segment --json` on the real series: the reference for the browser's numbers.
+const cli = JSON.parse(readFileSync(cliSegment, "utf8"));
 const series = join(shared, "data/ct/totalseg-example/series-dicom");
 mkdirSync(artifacts, { recursive: true });
 
@@ -164,7 +166,6 @@ try {
     assert.match(text, /Mitsiopoulos/);
   });
   await check("the browser's areas equal the command line's on the same slice", async () => {
-    const cli = JSON.parse(readFileSync(cliSegment, "utf8"));
     assert.equal(cli.slice_index, opened);
     for (const [i, k] of ["muscle", "imat", "vat", "sat"].entries()) {
       const want = cli.tissues[i].area_cm2;
@@ -205,7 +206,6 @@ try {
     await page.fill("#sex", "M");
     await page.fill("#height", "172");
     await page.fill("#weight", "70");
-    const cli = JSON.parse(readFileSync(cliSegment, "utf8"));
     const smi = cli.tissues[0].area_cm2 / (1.72 * 1.72);
     const sma = Number(await value("#metric-sma"));
     assert.ok(Math.abs(sma - cli.tissues[0].area_cm2) <= Math.max(0.001 * sma, 0.1), `SMA ${sma} vs CLI ${cli.tissues[0].area_cm2}`);
@@ -268,7 +268,7 @@ try {
     // MELD-Sarcopenia calls sarcopenia with Martin 2013, as it was derived: a man with
     // BMI 70 / 1.72² = 23.7 (< 25) is sarcopenic below SMI 43.
     const ms = Number(await value("#score-meld-sarcopenia"));
-    const smi = JSON.parse(readFileSync(cliSegment, "utf8")).tissues[0].area_cm2 / (1.72 * 1.72);
+    const smi = cli.tissues[0].area_cm2 / (1.72 * 1.72);
     assert.ok(Math.abs(ms - (20 + (smi < 43 ? 10.35 : 0))) < 1e-9, `MELD-Sarcopenia ${ms} with SMI ${smi}`);
     assert.match(await page.textContent("#score-meld-sarcopenia"), new RegExp(`${smi < 43 ? "" : "not "}sarcopenic by Martin 2013`));
     assert.match(await page.textContent("#scores-panel"), /Kim WR et al\., Gastroenterology 2021/);
@@ -315,7 +315,7 @@ try {
     assert.equal(get("smi_cutoffs"), "carey2017");
     assert.equal(get("height_source"), "entered");
     assert.equal(get("level_slice"), String(opened));
-    const cliMuscle = JSON.parse(readFileSync(cliSegment, "utf8")).tissues[0].area_cm2;
+    const cliMuscle = cli.tissues[0].area_cm2;
     assert.ok(Math.abs(Number(get("smi_cm2_m2")) - cliMuscle / (1.72 * 1.72)) < 0.01, `CSV SMI ${get("smi_cm2_m2")}`);
     assert.equal(get("meld_sarcopenia_martin2013"), cliMuscle / (1.72 * 1.72) < 43 ? "yes" : "no");
     assert.equal(get("meld3_uncapped"), get("meld3"));

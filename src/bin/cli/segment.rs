@@ -132,24 +132,21 @@ pub fn segment(
         std::fs::write(path, png).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     if let Some(path) = outputs.seg {
-        let (source, position) = seg::source_of(&loaded.series, &loaded.instances, index)
+        let source = seg::source_of(&loaded.series, &loaded.instances, index)
             .ok_or_else(|| format!("slice {index} has no source image to reference"))?;
-        let geometry = &volume.header.geometry;
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64);
-        let (date, time) = seg::date_time(now);
-        let ctx = seg::SegContext {
-            pixel_spacing: axial.pixel_spacing.map(|s| s.0),
-            slice_thickness: geometry.slice_thickness,
-            position,
-            orientation: geometry.orientation,
-            source: outputs.identified.then_some(source),
-            model: model.clone(),
-            edited: false,
-            date,
-            time,
-        };
+        // The slice was segmented, so the series has a pixel spacing.
+        let ctx = seg::SegContext::of_slice(
+            &volume.header.geometry,
+            source,
+            outputs.identified,
+            model.clone(),
+            false,
+            now,
+        )
+        .ok_or("the series has no pixel spacing")?;
         let bytes = seg::write(&mask, &ctx).map_err(|e| e.to_string())?;
         std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
