@@ -1,6 +1,6 @@
 """Reads a DICOM Segmentation with pydicom (an independent reader) and prints what a
 test needs as JSON: the frames unpacked to per-segment pixel counts, the segment labels,
-the grid and the identifying fields. Usage: python3 tests/read_seg.py FILE"""
+the grid and the identifying fields. Usage: "$SARCOSCOPE_PYTHON" tests/read_seg.py FILE"""
 import json
 import sys
 

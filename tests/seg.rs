@@ -9,26 +9,25 @@ use std::process::Command;
 use serde_json::Value;
 
 fn read_with_pydicom(path: &std::path::Path) -> Option<Value> {
-    let ok = Command::new("python3")
-        .args(["-c", "import pydicom, numpy"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
+    // scripts/test exports the venv that scripts/bootstrap installed pydicom into; the
+    // first `python3` on PATH is never assumed to have it.
+    let required = std::env::var("SARCOSCOPE_REQUIRE_DATA").as_deref() == Ok("1");
+    let Ok(python) = std::env::var("SARCOSCOPE_PYTHON") else {
         assert!(
-            std::env::var("SARCOSCOPE_REQUIRE_DATA").as_deref() != Ok("1"),
-            "python3 with pydicom and numpy is needed to read the SEG back (scripts/bootstrap installs them)"
+            !required,
+            "SARCOSCOPE_PYTHON is not set: run the tests through scripts/test, which installs pydicom into its own Python"
         );
-        common::say("SKIPPED: python3 with pydicom and numpy not found");
+        common::say("SKIPPED: SARCOSCOPE_PYTHON not set (scripts/test sets it)");
         return None;
-    }
-    let out = Command::new("python3")
+    };
+    let out = Command::new(&python)
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/read_seg.py"))
         .arg(path)
         .output()
-        .expect("python3");
+        .unwrap_or_else(|e| panic!("{python} could not be started: {e}"));
     assert!(
         out.status.success(),
-        "pydicom could not read the SEG: {}",
+        "pydicom ({python}) could not read the SEG: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     Some(serde_json::from_slice(&out.stdout).expect("JSON from read_seg.py"))

@@ -17,6 +17,9 @@ const [base, shared, artifacts, cliSegment] = process.argv.slice(2);
 // `sarcoscope segment --json` on the real series: the reference for the browser's numbers.
 const cli = JSON.parse(readFileSync(cliSegment, "utf8"));
 const series = join(shared, "data/ct/totalseg-example/series-dicom");
+// The Python with pydicom that scripts/bootstrap installed (never whichever `python3` is first on PATH).
+const python = process.env.SARCOSCOPE_PYTHON;
+assert.ok(python, "SARCOSCOPE_PYTHON is not set: run this through scripts/test, which installs it");
 mkdirSync(artifacts, { recursive: true });
 
 // An independent reading of one uncompressed slice (explicit VR little endian), so the
@@ -338,7 +341,7 @@ try {
     assert.equal(seg.name, "sarcoscope-SITE1-007-seg.dcm");
     const path = join(artifacts, "e2e-mask-seg.dcm");
     writeFileSync(path, seg.bytes);
-    const read = JSON.parse(execFileSync("python3", ["tests/read_seg.py", path]).toString());
+    const read = JSON.parse(execFileSync(python, ["tests/read_seg.py", path]).toString());
     assert.equal(read.frames, 4);
     assert.equal(read.referenced_series.length, 0, "a de-identified SEG references the source");
     const [r, c] = read.pixel_spacing;
