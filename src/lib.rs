@@ -1,12 +1,63 @@
 //! Sarcoscope core: from DICOM bytes to body composition and prognosis, free of browser
 //! types so that every step runs (and is tested) natively as well as in WebAssembly.
 //!
-//! The data path reads off the module tree: [`dicom`] (bytes → instances → series) →
-//! [`volume`] (Hounsfield units + geometry) → … → [`inspect`] reports per file.
+//! # The pipeline
+//!
+//! The data path reads off the module tree, each layer using only those before it:
+//!
+//! 1. [`dicom`]: bytes → [`dicom::Instance`] headers → studies and [`dicom::series`] →
+//!    decoded pixels.
+//! 2. [`volume`]: one series as Hounsfield units with its geometry.
+//! 3. [`l3`]: where the third lumbar vertebra is, and how sure that is.
+//! 4. [`ingest`]: which files, which series, and the decoding worker's state machine —
+//!    the page, the command line and the tests open a folder the same way.
+//! 5. [`segment`]: muscle and fat on the L3 slice (the network, its pre- and
+//!    post-processing, corrections by hand).
+//! 6. [`body`]: areas, indices, attenuation, and the sarcopenia and myosteatosis calls
+//!    under cited cut-off sets.
+//! 7. [`clinical`]: the prognosis scores and the study's eligibility.
+//! 8. [`report`]: what a clinician reads and exports (QC flags, CSV, DICOM SEG).
+//!
+//! Leaves any layer may use: [`units`], [`sex`], [`provenance`], [`csv`], [`nifti`],
+//! [`png`]. Beside the path: [`phantom`] (synthetic CT for the demo, tests and
+//! training) and [`inspect`] (per-file decoding reports). The browser app (`app`, wasm
+//! only) and the command line (`src/bin`) are thin layers over all of it. On wasm, a
+//! small module supplies the C allocation functions the JPEG 2000 decoder imports
+//! (`wasm_libc`), with an allocator that both C and Rust can free through.
+//!
+//! # One chain, end to end
+//!
+//! ```
+//! use sarcoscope::{dicom, ingest::{Catalogue, SeriesFiles}, l3, phantom, volume};
+//!
+//! // A small synthetic CT, written as DICOM files and read back like a user's folder.
+//! let params = phantom::PhantomParams {
+//!     grid: phantom::Grid { columns: 48, rows: 48, slices: 12, ..Default::default() },
+//!     ..Default::default()
+//! };
+//! let files = phantom::Phantom::generate(&params).dicom_files().unwrap();
+//! let headers: Vec<_> = files.iter().map(|b| dicom::read_instance(b).ok()).collect();
+//! let catalogue = Catalogue::build(&headers);
+//! let ct = catalogue.series(catalogue.chosen.unwrap()).unwrap();
+//! let own = SeriesFiles::of(ct, &headers).unwrap();
+//! let (volume, failures) = volume::load(
+//!     &own.series,
+//!     &own.instances,
+//!     |k| Ok(files[own.files[k].0].clone()),
+//!     |_, _| {},
+//! )
+//! .unwrap();
+//! assert!(failures.is_empty());
+//! assert_eq!(volume.header.slices, 12);
+//! let level = l3::locate(&volume);
+//! assert!(level.confidence >= 0.0);
+//! ```
 
 pub mod body;
 pub mod clinical;
+pub mod csv;
 pub mod dicom;
+pub mod ingest;
 pub mod inspect;
 pub mod l3;
 pub mod nifti;
@@ -14,9 +65,13 @@ pub mod phantom;
 pub mod png;
 pub mod provenance;
 pub mod report;
+mod rng;
 pub mod segment;
+pub mod sex;
 pub mod units;
 pub mod volume;
+#[cfg(target_arch = "wasm32")]
+mod wasm_libc;
 
 #[cfg(target_arch = "wasm32")]
 pub mod app;

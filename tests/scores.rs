@@ -51,7 +51,7 @@ fn scores_a_table_in_si_units_and_reports_bad_rows() {
     std::fs::write(&input, text).expect("write input");
     let (ok, stdout, stderr) = run(&["scores", input.to_str().expect("path"), "--units", "si"]);
     assert!(ok, "{stderr}");
-    let rows = sarcoscope::report::csv::parse(&stdout).expect("CSV out");
+    let rows = sarcoscope::csv::parse(&stdout).expect("CSV out");
     assert_eq!(rows.len(), 7, "{stdout}");
     assert_eq!(cell(&rows, 1, "meld"), "20");
     assert_eq!(cell(&rows, 1, "meld_na"), "28");
@@ -91,7 +91,7 @@ fn scores_a_table_in_si_units_and_reports_bad_rows() {
         "conventional",
     ]);
     assert!(ok);
-    let rows = sarcoscope::report::csv::parse(&stdout).expect("CSV out");
+    let rows = sarcoscope::csv::parse(&stdout).expect("CSV out");
     assert!(cell(&rows, 1, "error").contains("mg/dL"), "{:?}", rows[1]);
 
     let (ok, _, stderr) = run(&["scores", input.to_str().expect("path"), "--units", "metric"]);

@@ -155,7 +155,7 @@ fn nifti_reference_lines_up_with_the_dicom_series() {
     };
     let ct = sarcoscope::nifti::read(&common::read(&dir.join("tissue-T11-L2/ct.nii.gz")))
         .expect("NIfTI");
-    let loaded = sarcoscope::dicom::folder::load_ct(&dir.join("series-dicom")).expect("series");
+    let loaded = sarcoscope::ingest::folder::load_ct(&dir.join("series-dicom")).expect("series");
     assert!(loaded.failures.is_empty());
     let volume = loaded.volume;
     assert_eq!((ct.columns, ct.rows, ct.slices), (122, 101, 30));

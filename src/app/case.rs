@@ -6,16 +6,16 @@ use std::collections::HashMap;
 
 use leptos::prelude::*;
 
-use super::controller::{self, Ui};
-use super::protocol::Backend;
+use super::workspace::Workspace;
 use crate::body::{
     Anthropometry, Composition, Height, HeightSource, MyosteatosisCutoffs, SmiCutoffs,
 };
 use crate::clinical::eligibility::{self, Answers};
 use crate::clinical::labs::{parse_dialysis, parse_number};
 use crate::clinical::{Ascites, ClinicalInputs, Encephalopathy, Lab, Labs, ScoreSheet, Sex, Units};
+use crate::ingest::Selection;
 use crate::report::{CaseInputs, CaseReport, Identifiers, ScanFacts, SegmentationFacts};
-use crate::segment::{AxialSlice, TissueMask};
+use crate::segment::AxialSlice;
 
 /// One laboratory field: the text as typed and the unit it was typed in.
 #[derive(Clone, Debug, PartialEq)]
@@ -102,14 +102,14 @@ impl Case {
         }
     }
 
-    /// Prefills from the DICOM header of the loaded series; typed values are cleared,
-    /// since they belonged to the previous patient (the browser store then restores
-    /// what was saved for this series). The demo gets invented laboratory values.
-    pub fn prefill(&self) {
-        let Some(inst) = controller::selected_instance() else {
+    /// Prefills from the DICOM header of the series being opened; typed values are
+    /// cleared, since they belonged to the previous patient (the browser store then
+    /// restores what was saved for this series). The demo gets invented laboratory values.
+    pub fn prefill(&self, selection: &Selection) {
+        let Some(inst) = &selection.first else {
             return;
         };
-        let demo = inst.series_description == crate::dicom::write::DEMO_DESCRIPTION;
+        let demo = selection.demo;
         let mut labs = blank_labs();
         if demo {
             for (lab, text) in DEMO_LABS {
@@ -273,24 +273,29 @@ fn noted<T>(
     })
 }
 
-/// The report for what is on screen now. Reactive: call it inside a closure or memo.
-pub fn report(ui: Ui, case: Case) -> CaseReport {
-    let (body, _) = case.anthropometry();
-    let (clinical, _) = case.clinical();
-    let level = ui.l3_choice.get();
-    ui.volume_version.get();
-    let segmentation = ui.segmentation.get();
-    let composition = segmentation
-        .as_ref()
-        .filter(|s| level.as_ref().is_some_and(|l| l.slice == s.report.slice))
-        .and_then(|s| {
-            controller::with_volume(|v| {
+/// Body composition of the mask on screen when it is of the measurement slice. Reactive,
+/// and a memo of its own: typing in the laboratory form does not recompute it.
+pub fn composition(ws: Workspace) -> Option<Composition> {
+    let (body, _) = ws.case.anthropometry();
+    let level = ws.scan.l3_choice.get()?;
+    ws.segmentation.result.with(|s| {
+        let s = s.as_ref().filter(|s| s.report.slice == level.slice)?;
+        ws.scan
+            .with_volume(|v| {
                 let slice = AxialSlice::of_volume(v, s.report.slice).ok()?;
-                let mask = TissueMask::from_labels(s.columns, s.rows, s.labels.clone())?;
-                Some(Composition::of(&mask, &slice, &body))
+                Some(Composition::of(&s.mask, &slice, &body))
             })
             .flatten()
-        });
+    })
+}
+
+/// The report for what is on screen now. Reactive: call it inside a closure or memo.
+pub fn report(ws: Workspace, composition: Memo<Option<Composition>>) -> CaseReport {
+    let case = ws.case;
+    let (body, _) = case.anthropometry();
+    let (clinical, _) = case.clinical();
+    let level = ws.scan.l3_choice.get();
+    let composition = composition.get();
     // MELD-Sarcopenia's 10.35 was fitted with Martin 2013's sex- and BMI-specific
     // cut-offs, so its call uses them whatever set the panel shows.
     let sarcopenic = composition
@@ -298,42 +303,43 @@ pub fn report(ui: Ui, case: Case) -> CaseReport {
         .and_then(|c| crate::body::sarcopenia(c, &body, SmiCutoffs::Martin2013).present);
     let scores = ScoreSheet::compute(&clinical, sarcopenic);
     let eligibility = eligibility::assess(&clinical.labs, clinical.age_years, &case.answers.get());
-    let (scan, identifiers) = controller::with_volume(|v| {
-        let inst = controller::selected_instance();
-        let z = level
-            .as_ref()
-            .and_then(|l| v.header.slice_positions_mm.get(l.slice).copied());
-        let acquisition = inst
-            .as_ref()
-            .map(|i| i.acquisition.clone())
-            .unwrap_or_default();
-        let ids = inst.map(|i| Identifiers {
-            study_uid: i.study_uid,
-            series_uid: i.series_uid,
-            study_date: i.acquisition.study_date,
-        });
-        (
-            ScanFacts::new(&acquisition, &v.header.geometry, level.clone(), z),
-            ids,
-        )
-    })
-    .unwrap_or_default();
+    let inst = ws
+        .scan
+        .selection
+        .with(|s| s.as_ref().and_then(|s| s.first.clone()));
+    let (scan, identifiers) = ws
+        .scan
+        .with_volume(|v| {
+            let z = level
+                .as_ref()
+                .and_then(|l| v.header.slice_positions_mm.get(l.slice).copied());
+            let acquisition = inst
+                .as_ref()
+                .map(|i| i.acquisition.clone())
+                .unwrap_or_default();
+            let ids = inst.map(|i| Identifiers {
+                study_uid: i.study_uid,
+                series_uid: i.series_uid,
+                study_date: i.acquisition.study_date,
+            });
+            (
+                ScanFacts::new(&acquisition, &v.header.geometry, level.clone(), z),
+                ids,
+            )
+        })
+        .unwrap_or_default();
     // A mask of another slice than the measurement slice is not this report's.
-    let segmentation = segmentation
-        .filter(|s| level.as_ref().is_some_and(|l| l.slice == s.report.slice))
-        .map(|s| SegmentationFacts {
-            model: s.report.model.clone(),
-            model_sha256: s.report.model_sha256.clone(),
-            path: match s.report.backend {
-                Backend::WebGpu => format!(
-                    "WebGPU ({})",
-                    s.report.adapter.as_deref().unwrap_or("graphics processor")
-                ),
-                Backend::Cpu => "CPU".into(),
-            },
-            reviewed: case.reviewed.get(),
-            edited_pixels: s.edited_pixels(),
-        });
+    let segmentation = ws.segmentation.result.with(|s| {
+        s.as_ref()
+            .filter(|s| level.as_ref().is_some_and(|l| l.slice == s.report.slice))
+            .map(|s| SegmentationFacts {
+                model: s.report.model.clone(),
+                model_sha256: s.report.model_sha256.clone(),
+                path: s.report.path(),
+                reviewed: case.reviewed.get(),
+                edited_pixels: s.edited_pixels(),
+            })
+    });
     let code = case.case_code.get();
     CaseReport::new(CaseInputs {
         case_code: (!code.trim().is_empty()).then(|| code.trim().to_string()),

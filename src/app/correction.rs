@@ -5,9 +5,9 @@
 
 use leptos::prelude::*;
 
-use super::controller::{self, Ui};
+use super::workspace::Workspace;
 use crate::segment::edit::{dab, Brush, History, Stroke, Tool};
-use crate::segment::{AxialSlice, HuWindows, TissueClass, TissueMask};
+use crate::segment::{AxialSlice, HuWindows, TissueClass};
 
 #[derive(Clone, Copy)]
 pub struct Correction {
@@ -55,49 +55,40 @@ impl Correction {
     }
 
     /// Whether a press on the axial view at `slice` starts a stroke.
-    pub fn active(&self, ui: Ui, slice: usize) -> bool {
-        self.editing.get_untracked()
-            && ui
-                .segmentation
-                .with_untracked(|s| s.as_ref().is_some_and(|s| s.report.slice == slice))
+    pub fn active(&self, ws: Workspace, slice: usize) -> bool {
+        self.editing.get_untracked() && ws.segmentation.is_of_slice(slice)
     }
 
-    pub fn begin(&self, ui: Ui, column: usize, row: usize) {
+    pub fn begin(&self, ws: Workspace, column: usize, row: usize) {
         self.stroke.set_value(Some(Stroke::default()));
-        self.extend(ui, column, row);
+        self.extend(ws, column, row);
     }
 
-    pub fn extend(&self, ui: Ui, column: usize, row: usize) {
+    pub fn extend(&self, ws: Workspace, column: usize, row: usize) {
         if self.stroke.with_value(Option::is_none) {
             return;
         }
         let brush = self.brush.get_untracked();
-        ui.segmentation.update(|seg| {
+        let loaded = ws.scan.loaded.get_untracked();
+        let Some(volume) = loaded.as_ref().map(|l| &l.volume) else {
+            return;
+        };
+        ws.segmentation.result.update(|seg| {
             let Some(seg) = seg.as_mut() else { return };
-            // Checked before the labels are taken, so a bad mask is left untouched.
-            if seg.labels.len() != seg.columns * seg.rows
-                || seg
-                    .labels
-                    .iter()
-                    .any(|&l| TissueClass::from_label(l).is_none())
-            {
+            let Ok(slice) = AxialSlice::of_volume(volume, seg.report.slice) else {
                 return;
-            }
-            controller::with_volume(|v| {
-                let Ok(slice) = AxialSlice::of_volume(v, seg.report.slice) else {
-                    return;
-                };
-                let Some(mut mask) =
-                    TissueMask::from_labels(seg.columns, seg.rows, std::mem::take(&mut seg.labels))
-                else {
-                    return;
-                };
-                self.stroke.update_value(|stroke| {
-                    if let Some(stroke) = stroke {
-                        dab(&mut mask, &slice, column as f64, row as f64, &brush, stroke);
-                    }
-                });
-                seg.labels = mask.labels().to_vec();
+            };
+            self.stroke.update_value(|stroke| {
+                if let Some(stroke) = stroke {
+                    dab(
+                        &mut seg.mask,
+                        &slice,
+                        column as f64,
+                        row as f64,
+                        &brush,
+                        stroke,
+                    );
+                }
             });
         });
     }
@@ -113,14 +104,14 @@ impl Correction {
         self.revision.update(|r| *r += 1);
     }
 
-    fn step(&self, ui: Ui, redo: bool) {
-        ui.segmentation.update(|seg| {
+    fn step(&self, ws: Workspace, redo: bool) {
+        ws.segmentation.result.update(|seg| {
             if let Some(seg) = seg.as_mut() {
                 self.history.update_value(|h| {
                     if redo {
-                        h.redo(&mut seg.labels);
+                        h.redo(&mut seg.mask);
                     } else {
-                        h.undo(&mut seg.labels);
+                        h.undo(&mut seg.mask);
                     }
                 });
             }
@@ -129,22 +120,23 @@ impl Correction {
         self.revision.update(|r| *r += 1);
     }
 
-    pub fn undo(&self, ui: Ui) {
-        self.step(ui, false);
+    pub fn undo(&self, ws: Workspace) {
+        self.step(ws, false);
     }
 
-    pub fn redo(&self, ui: Ui) {
-        self.step(ui, true);
+    pub fn redo(&self, ws: Workspace) {
+        self.step(ws, true);
     }
 }
 
 #[component]
-pub fn CorrectionPanel(ui: Ui) -> impl IntoView {
-    let c = ui.correction;
-    let case = ui.case;
-    let has_mask = move || ui.segmentation.with(Option::is_some);
+pub fn CorrectionPanel(ws: Workspace) -> impl IntoView {
+    let c = ws.correction;
+    let case = ws.case;
+    let has_mask = move || ws.segmentation.result.with(Option::is_some);
     let edited = move || {
-        ui.segmentation
+        ws.segmentation
+            .result
             .with(|s| s.as_ref().map_or(0, |s| s.edited_pixels()))
     };
     let set_brush = move |f: &dyn Fn(&mut Brush)| c.brush.update(|b| f(b));
@@ -200,8 +192,8 @@ pub fn CorrectionPanel(ui: Ui) -> impl IntoView {
                 </label>
                 <span class="hint">{window_hint}</span>
             </div>
-            <button id="undo" disabled=move || !c.can_undo.get() on:click=move |_| c.undo(ui)>"Undo"</button>
-            <button id="redo" disabled=move || !c.can_redo.get() on:click=move |_| c.redo(ui)>"Redo"</button>
+            <button id="undo" disabled=move || !c.can_undo.get() on:click=move |_| c.undo(ws)>"Undo"</button>
+            <button id="redo" disabled=move || !c.can_redo.get() on:click=move |_| c.redo(ws)>"Redo"</button>
             <span id="edited-pixels" data-count=move || edited().to_string()>
                 {move || format!("{} pixels corrected by hand", edited())}
             </span>
@@ -211,8 +203,8 @@ pub fn CorrectionPanel(ui: Ui) -> impl IntoView {
                     on:change=move |ev| case.reviewed.set(event_target_checked(&ev))/>
                 "I have reviewed this mask"
             </label>
-            <p class="hint" id="saved-state">{move || ui.saved_state.get()}</p>
-            <button id="forget-case" on:click=move |_| super::store::forget(ui)>"Forget what this browser keeps for this series"</button>
+            <p class="hint" id="saved-state">{move || ws.saved_state.get()}</p>
+            <button id="forget-case" on:click=move |_| super::store::forget(ws)>"Forget what this browser keeps for this series"</button>
             <p class="hint">"Ctrl+Z / Ctrl+Y undo and redo on the image. Corrections and the form are kept in this browser only (IndexedDB), so a reload loses nothing."</p>
         </section>
     }

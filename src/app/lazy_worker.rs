@@ -1,50 +1,59 @@
 //! A Web Worker started on first use, whose messages wait until it says it is ready —
-//! the life cycle the decoding and the segmentation workers share.
+//! the life cycle the decoding and the segmentation workers share. Its handlers are
+//! closures, so each client hands the worker the state it updates; nothing is global.
 
-use wasm_bindgen::JsValue;
-use web_sys::Worker;
+use std::rc::Rc;
 
-use super::protocol::spawn_worker;
+use js_sys::Array;
+use wasm_bindgen::prelude::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{ErrorEvent, MessageEvent, Worker};
+
+/// What a worker's messages and its crash (an uncaught error, a WebAssembly abort) go to.
+#[derive(Clone)]
+pub struct Handlers {
+    pub on_message: Rc<dyn Fn(&JsValue)>,
+    pub on_crash: Rc<dyn Fn(&str)>,
+}
 
 pub struct LazyWorker {
     script: &'static str,
-    on_message: fn(&JsValue),
-    on_crash: fn(&str),
+    handlers: Option<Handlers>,
     worker: Option<Worker>,
     ready: bool,
-    waiting: Vec<JsValue>,
+    waiting: Vec<(JsValue, Array)>,
 }
 
 impl LazyWorker {
-    pub const fn new(
-        script: &'static str,
-        on_message: fn(&JsValue),
-        on_crash: fn(&str),
-    ) -> LazyWorker {
+    pub fn new(script: &'static str) -> LazyWorker {
         LazyWorker {
             script,
-            on_message,
-            on_crash,
+            handlers: None,
             worker: None,
             ready: false,
             waiting: Vec::new(),
         }
     }
 
-    /// Sends `message`, starting the worker first if none runs; until the worker is
-    /// ready the message waits. False if the browser would not start a worker.
-    pub fn post(&mut self, message: JsValue) -> bool {
+    /// Where the worker's messages go; set once, before the first message is sent.
+    pub fn connect(&mut self, handlers: Handlers) {
+        self.handlers = Some(handlers);
+    }
+
+    /// Sends `message`, transferring `transfer`, starting the worker first if none runs;
+    /// until the worker is ready the message waits. False if no worker could be started.
+    pub fn post(&mut self, message: JsValue, transfer: Array) -> bool {
         if self.worker.is_none() {
-            self.worker = spawn_worker(self.script, self.on_message, self.on_crash);
+            self.worker = self.handlers.as_ref().and_then(|h| spawn(self.script, h));
         }
         match &self.worker {
             None => false,
             Some(worker) if self.ready => {
-                let _ = worker.post_message(&message);
+                let _ = worker.post_message_with_transfer(&message, &transfer);
                 true
             }
             Some(_) => {
-                self.waiting.push(message);
+                self.waiting.push((message, transfer));
                 true
             }
         }
@@ -54,8 +63,8 @@ impl LazyWorker {
     pub fn ready(&mut self) {
         self.ready = true;
         if let Some(worker) = &self.worker {
-            for message in self.waiting.drain(..) {
-                let _ = worker.post_message(&message);
+            for (message, transfer) in self.waiting.drain(..) {
+                let _ = worker.post_message_with_transfer(&message, &transfer);
             }
         }
     }
@@ -71,4 +80,18 @@ impl LazyWorker {
             self.waiting.clear();
         }
     }
+}
+
+fn spawn(url: &str, handlers: &Handlers) -> Option<Worker> {
+    let worker = Worker::new(url).ok()?;
+    let on_message = handlers.on_message.clone();
+    let message =
+        Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| on_message(&e.data()));
+    worker.set_onmessage(Some(message.as_ref().unchecked_ref()));
+    message.forget();
+    let on_crash = handlers.on_crash.clone();
+    let error = Closure::<dyn FnMut(ErrorEvent)>::new(move |e: ErrorEvent| on_crash(&e.message()));
+    worker.set_onerror(Some(error.as_ref().unchecked_ref()));
+    error.forget();
+    Some(worker)
 }

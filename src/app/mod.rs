@@ -1,23 +1,28 @@
-//! The browser app: a thin Leptos page over the core, and a Web Worker that does all
-//! reading and decoding so the page never freezes.
+//! The browser app: a thin Leptos page over the core, a Web Worker that does all reading
+//! and decoding (so the page never freezes) and one that runs the segmentation network.
+//!
+//! The page's state is one [`workspace::Workspace`] of signal handles, built by
+//! [`page::App`] and handed to every view; the workers' clients carry what the core
+//! decides ([`crate::ingest`]) and report into it.
 
 mod body_panel;
 mod case;
-mod controller;
 mod correction;
+mod decode;
 mod download;
+mod envelope;
+mod facts_panel;
 mod lazy_worker;
+mod level_panel;
 mod page;
-mod protocol;
 mod render;
 mod report_panel;
 mod scores_panel;
-mod segmentation;
-#[cfg(feature = "network")]
-mod segmenter;
+mod segment;
 mod store;
 mod tissue_panel;
-mod worker;
+mod viewer;
+mod workspace;
 
 /// Entry point of the page module.
 pub fn start_page() {
@@ -28,12 +33,12 @@ pub fn start_page() {
 /// Entry point of the worker module.
 pub fn start_worker() {
     console_error_panic_hook::set_once();
-    worker::run();
+    decode::worker::run();
 }
 
 /// Entry point of the segmentation worker module.
 #[cfg(feature = "network")]
 pub fn start_segmenter() {
     console_error_panic_hook::set_once();
-    segmenter::run();
+    segment::worker::run();
 }

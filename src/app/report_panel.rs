@@ -7,12 +7,10 @@ use leptos::html::Canvas;
 use leptos::prelude::*;
 
 use super::body_panel::{fixed, Cite};
-use super::case::Case;
-use super::controller::{self, Ui};
 use super::download::{save_bytes, save_text};
 use super::render::{self, PRESETS};
+use super::workspace::Workspace;
 use crate::report::{seg, CaseReport, Severity};
-use crate::segment::TissueMask;
 
 fn file_stem(r: &CaseReport) -> String {
     let code: String = r
@@ -33,33 +31,38 @@ fn file_stem(r: &CaseReport) -> String {
 }
 
 /// The mask as DICOM SEG; the source is referenced only when identifiers are included.
-fn mask_seg(ui: Ui, identified: bool) -> Result<Vec<u8>, String> {
-    let s = ui
-        .segmentation
+fn mask_seg(ws: Workspace, identified: bool) -> Result<Vec<u8>, String> {
+    let loaded = ws
+        .scan
+        .loaded
         .get_untracked()
-        .ok_or("segment the slice first")?;
-    let mask = TissueMask::from_labels(s.columns, s.rows, s.labels.clone())
-        .ok_or("the mask does not fit its slice")?;
-    let source =
-        controller::slice_source(s.report.slice).ok_or("the slice's source image is not known")?;
-    let ctx = controller::with_volume(|v| {
-        seg::SegContext::of_slice(
-            &v.header.geometry,
+        .ok_or("load a series first")?;
+    ws.segmentation.result.with_untracked(|s| {
+        let s = s.as_ref().ok_or("segment the slice first")?;
+        let source = seg::source_of(
+            &loaded.files.series,
+            &loaded.files.instances,
+            s.report.slice,
+        )
+        .ok_or("the slice's source image is not known")?;
+        let ctx = seg::SegContext::of_slice(
+            &loaded.volume.header.geometry,
             source,
             identified,
             s.report.model.clone(),
             s.edited_pixels() > 0,
             (js_sys::Date::now() / 1000.0) as i64,
         )
+        .ok_or("the series' pixel spacing is not known")?;
+        seg::write(&s.mask, &ctx).map_err(|e| e.to_string())
     })
-    .flatten()
-    .ok_or("the series' pixel spacing is not known")?;
-    seg::write(&mask, &ctx).map_err(|e| e.to_string())
 }
 
-fn mask_png(ui: Ui) -> Option<Vec<u8>> {
-    let s = ui.segmentation.get_untracked()?;
-    Some(crate::png::grey8(s.columns, s.rows, &s.labels))
+fn mask_png(ws: Workspace) -> Option<Vec<u8>> {
+    ws.segmentation.result.with_untracked(|s| {
+        s.as_ref()
+            .map(|s| crate::png::grey8(s.mask.columns, s.mask.rows, s.mask.labels()))
+    })
 }
 
 fn body_rows(r: &CaseReport) -> impl IntoView {
@@ -79,31 +82,32 @@ fn body_rows(r: &CaseReport) -> impl IntoView {
 }
 
 #[component]
-pub fn ReportPanel(ui: Ui, case: Case, current: Memo<CaseReport>) -> impl IntoView {
+pub fn ReportPanel(ws: Workspace, current: Memo<CaseReport>) -> impl IntoView {
+    let case = ws.case;
     let image = NodeRef::<Canvas>::new();
     // The key image: the measured slice in the soft-tissue window with its mask.
     Effect::new(move |_| {
-        ui.volume_version.get();
-        let seg = ui.segmentation.get();
         let Some(canvas) = image.get() else { return };
-        let Some(slice) = ui.l3_choice.get().map(|c| c.slice) else {
+        let Some(slice) = ws.scan.l3_choice.get().map(|c| c.slice) else {
             return;
         };
-        controller::with_volume(|v| {
-            if let Some(plane) = v.axial(slice) {
-                let mask = seg
-                    .as_ref()
-                    .filter(|m| m.report.slice == slice)
-                    .map(|m| m.labels.as_slice());
-                render::draw(
-                    &canvas,
-                    plane,
-                    v.header.columns,
-                    v.header.rows,
-                    PRESETS[0].1,
-                    mask,
-                );
-            }
+        ws.segmentation.result.with(|seg| {
+            ws.scan.with_volume(|v| {
+                if let Some(plane) = v.axial(slice) {
+                    let mask = seg
+                        .as_ref()
+                        .filter(|m| m.report.slice == slice)
+                        .map(|m| m.mask.labels());
+                    render::draw(
+                        &canvas,
+                        plane,
+                        v.header.columns,
+                        v.header.rows,
+                        PRESETS[0].1,
+                        mask,
+                    );
+                }
+            })
         });
     });
     // When the sheet was printed (any way: the button or the browser's menu), on it.
@@ -127,14 +131,14 @@ pub fn ReportPanel(ui: Ui, case: Case, current: Memo<CaseReport>) -> impl IntoVi
     };
     let png = move |_| {
         let r = current.get_untracked();
-        if let Some(bytes) = mask_png(ui) {
+        if let Some(bytes) = mask_png(ws) {
             let _ = save_bytes(&format!("{}-mask.png", file_stem(&r)), "image/png", &bytes);
         }
     };
     let export_error = RwSignal::new(None::<String>);
     let dicom_seg = move |_| {
         let r = current.get_untracked();
-        match mask_seg(ui, case.include_identifiers.get_untracked()) {
+        match mask_seg(ws, case.include_identifiers.get_untracked()) {
             Ok(bytes) => {
                 export_error.set(None);
                 let _ = save_bytes(

@@ -2,8 +2,6 @@
 //! the corrected mask of each series, saved after every change and restored when the
 //! same series is opened again. Nothing leaves the browser; "Forget" deletes it.
 
-use std::cell::RefCell;
-
 use js_sys::{Object, Reflect, Uint8Array};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -11,12 +9,12 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
 use super::case::{Case, LabField};
-use super::controller::{self, Ui};
-use super::segmentation;
+use super::workspace::Workspace;
 use crate::body::{MyosteatosisCutoffs, SmiCutoffs};
 use crate::clinical::eligibility::Answers;
 use crate::clinical::{Lab, Units};
 use crate::l3::{L3Choice, L3Method};
+use crate::segment::TissueMask;
 
 #[wasm_bindgen(module = "/www/store.js")]
 extern "C" {
@@ -38,19 +36,6 @@ struct Saved {
     /// A level set by hand (an automatic one is found again the same way).
     #[serde(default)]
     level: Option<L3Choice>,
-}
-
-thread_local! {
-    /// A hand-set level read from the store for the series being opened, waiting for its
-    /// volume (the controller takes it instead of the automatic proposal).
-    static SAVED_LEVEL: RefCell<Option<L3Choice>> = const { RefCell::new(None) };
-}
-
-/// The hand-set level saved for the series just loaded, if it fits its `slices`.
-pub fn take_saved_level(slices: usize) -> Option<L3Choice> {
-    SAVED_LEVEL
-        .with(|l| l.borrow_mut().take())
-        .filter(|l| l.slice < slices)
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -83,11 +68,10 @@ pub struct SavedMask {
 
 const VERSION: u32 = 1;
 
-/// The series being read, as a storage key.
 /// The series being read, as a storage key; `None` without both UIDs, since such a
 /// series cannot be told apart from another patient's and nothing is kept for it.
-fn key() -> Option<String> {
-    let inst = controller::selected_instance()?;
+fn key(ws: Workspace) -> Option<String> {
+    let inst = ws.selected_instance()?;
     let (study, series) = (inst.study_uid.trim(), inst.series_uid.trim());
     (!study.is_empty() && !series.is_empty()).then(|| format!("{study}/{series}"))
 }
@@ -139,8 +123,9 @@ fn now() -> String {
 
 /// Wires saving and restoring into the page: restores when a series is opened, saves
 /// after every change once the restore for that series has finished.
-pub fn install(ui: Ui) {
-    let case = ui.case;
+pub fn install(ws: Workspace) {
+    let case = ws.case;
+    let scan = ws.scan;
     // The series whose record has been read; nothing is saved before that, so an
     // empty form never overwrites a saved one.
     let restored = StoredValue::new(None::<String>);
@@ -149,14 +134,13 @@ pub fn install(ui: Ui) {
     let note = StoredValue::new(String::new());
 
     Effect::new(move |_| {
-        ui.selected.get();
+        scan.selection.track();
         restored.set_value(None);
         pending.set_value(None);
         note.set_value(String::new());
-        SAVED_LEVEL.with(|l| l.borrow_mut().take());
-        let Some(key) = key() else {
-            if controller::selected_instance().is_some() {
-                ui.saved_state.set(
+        let Some(key) = key(ws) else {
+            if ws.selected_instance().is_some() {
+                ws.saved_state.set(
                     "This series has no study or series UID, so it cannot be told apart from another patient's: nothing about it is kept in this browser.".into(),
                 );
             }
@@ -165,7 +149,7 @@ pub fn install(ui: Ui) {
         spawn_local(async move {
             let loaded = load_case(&key).await;
             // Another series may have been opened while this one was read.
-            if self::key().as_deref() != Some(key.as_str()) {
+            if self::key(ws).as_deref() != Some(key.as_str()) {
                 return;
             }
             match loaded {
@@ -173,7 +157,7 @@ pub fn install(ui: Ui) {
                     match read(&value) {
                         Some(saved) => {
                             apply_form(case, saved.form);
-                            restore_level(ui, saved.level.clone());
+                            restore_level(ws, saved.level.clone());
                             let restored_note = format!(
                                 "Restored the form{} saved in this browser at {}.",
                                 if saved.mask.is_some() {
@@ -184,22 +168,22 @@ pub fn install(ui: Ui) {
                                 saved.saved_at
                             );
                             pending.set_value(saved.mask);
-                            ui.saved_state.set(restored_note.clone());
+                            ws.saved_state.set(restored_note.clone());
                             note.set_value(restored_note);
-                            apply_pending(ui, pending);
+                            apply_pending(ws, pending);
                         }
                         None => {
                             // Saving stays off, so the record is not overwritten.
-                            ui.saved_state.set(
+                            ws.saved_state.set(
                                 "A record saved for this series by another version could not be read; it is left as it was, and nothing is saved for this series in this session.".into(),
                             );
                             return;
                         }
                     }
                 }
-                Ok(_) => ui.saved_state.set(String::new()),
+                Ok(_) => ws.saved_state.set(String::new()),
                 Err(e) => {
-                    ui.saved_state.set(format!(
+                    ws.saved_state.set(format!(
                         "This browser's storage could not be read ({}); nothing is saved for this series, so corrections will not survive a reload.",
                         e.as_string().unwrap_or_else(|| "storage unavailable".into())
                     ));
@@ -212,39 +196,39 @@ pub fn install(ui: Ui) {
 
     // A fresh mask from the network: apply the saved corrections if they belong to it.
     Effect::new(move |_| {
-        ui.segmentation.with(|_| ());
-        apply_pending(ui, pending);
+        ws.segmentation.result.track();
+        apply_pending(ws, pending);
     });
 
     Effect::new(move |_| {
-        ui.correction.revision.get();
+        ws.correction.revision.get();
         let form = form_of(case);
         let reviewed = case.reviewed.get();
-        let Some(key) = key() else { return };
+        let Some(key) = key(ws) else { return };
         if restored.with_value(|r| r.as_deref() != Some(key.as_str())) {
             return;
         }
-        let mask = ui.segmentation.with_untracked(|s| {
+        let mask = ws.segmentation.result.with_untracked(|s| {
             s.as_ref()
                 .filter(|s| reviewed || s.edited_pixels() > 0)
                 .map(|s| SavedMask {
                     slice: s.report.slice,
-                    columns: s.columns,
-                    rows: s.rows,
+                    columns: s.mask.columns,
+                    rows: s.mask.rows,
                     model_sha256: s.report.model_sha256.clone(),
                     reviewed,
-                    labels: s.labels.clone(),
+                    labels: s.mask.labels().to_vec(),
                 })
         });
         // Corrections restored but not yet applied (their slice is not segmented now)
         // are kept, never overwritten by an untouched mask of another slice.
         let mask = mask.or_else(|| pending.get_value());
         // A restored level still waiting for its volume is kept as well.
-        let level = ui
+        let level = scan
             .l3_choice
             .get()
             .filter(|l| matches!(l.method, L3Method::Manual))
-            .or_else(|| SAVED_LEVEL.with(|l| l.borrow().clone()));
+            .or_else(|| scan.saved_level.get_untracked());
         let saved = Saved {
             version: VERSION,
             saved_at: now(),
@@ -263,65 +247,67 @@ pub fn install(ui: Ui) {
                 .to_string(),
                 Err(_) => "Could not save in this browser's storage; keep this tab open or export the CSV.".into(),
             };
-            ui.saved_state.set(state);
+            ws.saved_state.set(state);
         });
     });
 }
 
-/// A saved hand-set level: taken by the controller when the volume arrives, or applied
-/// at once when the volume is already there (then its slice is segmented again).
-fn restore_level(ui: Ui, level: Option<L3Choice>) {
+/// A saved hand-set level: kept in [`Scan::saved_level`](super::workspace::Scan) until
+/// the volume arrives, or applied at once when the volume is already there (then its
+/// slice is segmented again).
+fn restore_level(ws: Workspace, level: Option<L3Choice>) {
     let Some(level) = level else { return };
-    let slices = controller::with_volume(|v| v.header.slices);
-    match slices {
-        Some(slices) if ui.level.with_untracked(Option::is_some) => {
-            if level.slice < slices && ui.l3_choice.get_untracked().as_ref() != Some(&level) {
-                ui.slice.set(level.slice);
-                ui.l3_choice.set(Some(level.clone()));
-                segmentation::request(level.slice, false);
+    let scan = ws.scan;
+    match scan.with_volume_untracked(|v| v.header.slices) {
+        Some(slices) => {
+            if level.slice < slices && scan.l3_choice.get_untracked().as_ref() != Some(&level) {
+                scan.slice.set(level.slice);
+                scan.l3_choice.set(Some(level.clone()));
+                ws.segmenter.request(level.slice, false);
             }
         }
-        _ => SAVED_LEVEL.with(|l| *l.borrow_mut() = Some(level)),
+        None => scan.saved_level.set(Some(level)),
     }
 }
 
 /// Applies a pending saved mask when the network's output for its slice is on screen.
-fn apply_pending(ui: Ui, pending: StoredValue<Option<SavedMask>>) {
+fn apply_pending(ws: Workspace, pending: StoredValue<Option<SavedMask>>) {
     let Some(saved) = pending.get_value() else {
         return;
     };
-    let fits = ui.segmentation.with_untracked(|s| {
+    let fits = ws.segmentation.result.with_untracked(|s| {
         s.as_ref().is_some_and(|s| {
             s.report.slice == saved.slice
-                && s.columns == saved.columns
-                && s.rows == saved.rows
+                && s.mask.columns == saved.columns
+                && s.mask.rows == saved.rows
                 && s.report.model_sha256 == saved.model_sha256
-                && s.labels == s.model_labels
-                && saved.labels.len() == s.labels.len()
+                && s.mask == s.model_mask
         })
     });
-    if !fits {
+    let Some(mask) =
+        TissueMask::from_labels(saved.columns, saved.rows, saved.labels.clone()).filter(|_| fits)
+    else {
         return;
-    }
+    };
     pending.set_value(None);
-    ui.segmentation.update(|s| {
+    ws.segmentation.result.update(|s| {
         if let Some(s) = s.as_mut() {
-            s.labels = saved.labels.clone();
+            s.mask = mask;
         }
     });
-    ui.correction.reset();
-    ui.case.reviewed.set(saved.reviewed);
+    ws.correction.reset();
+    ws.case.reviewed.set(saved.reviewed);
 }
 
 /// Forgets what this browser holds for the open series.
-pub fn forget(ui: Ui) {
-    let Some(key) = key() else { return };
+pub fn forget(ws: Workspace) {
+    let Some(key) = key(ws) else { return };
     spawn_local(async move {
         let state = match forget_case(&key).await {
             Ok(_) => "Nothing about this series is kept in this browser any more (until the next change).",
             Err(_) => "This browser's storage could not be cleared.",
         };
-        ui.saved_state.set(state.into());
+        ws.saved_state.set(state.into());
     });
 }
 

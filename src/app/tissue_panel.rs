@@ -3,17 +3,18 @@
 
 use leptos::prelude::*;
 
-use super::controller::Ui;
-use super::protocol::Backend;
-use super::segmentation;
+use super::segment::messages::Backend;
+use super::workspace::Workspace;
 use crate::report::CaseReport;
 use crate::segment::{HuWindows, TissueClass};
 
 #[component]
-pub fn SegmentationPanel(ui: Ui, current: Memo<CaseReport>) -> impl IntoView {
+pub fn SegmentationPanel(ws: Workspace, current: Memo<CaseReport>) -> impl IntoView {
+    let seg = ws.segmentation;
+    let scan = ws.scan;
     let run = move |force_cpu: bool| {
-        let edited = ui
-            .segmentation
+        let edited = seg
+            .result
             .with_untracked(|s| s.as_ref().map_or(0, |s| s.edited_pixels()));
         if edited > 0 {
             let question = format!(
@@ -26,31 +27,26 @@ pub fn SegmentationPanel(ui: Ui, current: Memo<CaseReport>) -> impl IntoView {
                 return;
             }
         }
-        if let Some(choice) = ui.l3_choice.get_untracked() {
-            ui.slice.set(choice.slice);
-            segmentation::request(choice.slice, force_cpu);
+        if let Some(choice) = scan.l3_choice.get_untracked() {
+            scan.slice.set(choice.slice);
+            ws.segmenter.request(choice.slice, force_cpu);
         }
     };
-    let idle = move || ui.l3_choice.get().is_some() && ui.segmenting.get().is_none();
+    let idle = move || scan.l3_choice.get().is_some() && seg.running.get().is_none();
     let stale = move || {
-        let seg = ui.segmentation.get()?.report;
-        let choice = ui.l3_choice.get()?;
-        (seg.slice != choice.slice).then(|| {
+        let slice = seg.result.with(|s| s.as_ref().map(|s| s.report.slice))?;
+        let choice = scan.l3_choice.get()?;
+        (slice != choice.slice).then(|| {
             format!(
-                "This mask is of slice {}; the measurement slice is now {}. Segment again to measure it.",
-                seg.slice, choice.slice
+                "This mask is of slice {slice}; the measurement slice is now {}. Segment again to measure it.",
+                choice.slice
             )
         })
     };
     let path = move || {
-        let seg = ui.segmentation.get()?.report;
+        let seg = seg.result.with(|s| s.as_ref().map(|s| s.report.clone()))?;
         let ran = match (&seg.backend, &seg.why_cpu) {
-            (Backend::WebGpu, _) => format!(
-                "WebGPU ({})",
-                seg.adapter
-                    .as_deref()
-                    .unwrap_or("this computer's graphics processor")
-            ),
+            (Backend::WebGpu, _) => seg.path(),
             (Backend::Cpu, Some(why)) => format!("the CPU — {why}"),
             (Backend::Cpu, None) => "the CPU".to_owned(),
         };
@@ -68,9 +64,9 @@ pub fn SegmentationPanel(ui: Ui, current: Memo<CaseReport>) -> impl IntoView {
         ))
     };
     let backend_attr = move || {
-        ui.segmentation
-            .get()
-            .map_or("", |s| match s.report.backend {
+        seg.result
+            .with(|s| s.as_ref().map(|s| s.report.backend))
+            .map_or("", |backend| match backend {
                 Backend::WebGpu => "webgpu",
                 Backend::Cpu => "cpu",
             })
@@ -115,13 +111,13 @@ pub fn SegmentationPanel(ui: Ui, current: Memo<CaseReport>) -> impl IntoView {
                 <input
                     type="checkbox"
                     id="overlay"
-                    prop:checked=move || ui.overlay.get()
-                    on:change=move |ev| ui.overlay.set(event_target_checked(&ev))
+                    prop:checked=move || seg.overlay.get()
+                    on:change=move |ev| seg.overlay.set(event_target_checked(&ev))
                 />
                 "Show the mask on the image"
             </label>
-            <p id="segmentation-busy" class="busy">{move || ui.segmenting.get()}</p>
-            <p id="segmentation-error" class="error">{move || ui.segmentation_error.get()}</p>
+            <p id="segmentation-busy" class="busy">{move || seg.running.get()}</p>
+            <p id="segmentation-error" class="error">{move || seg.error.get()}</p>
             <p id="segmentation-stale" class="warning">{stale}</p>
             <table id="tissue-table" class="tissues">
                 <thead>

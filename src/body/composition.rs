@@ -10,9 +10,9 @@ use thiserror::Error;
 
 use super::cutoffs::{MyosteatosisCutoffs, Needs, SmiCutoffs};
 use super::metrics::{measure, TissueMeasure};
-use crate::clinical::Sex;
 use crate::provenance::Source;
 use crate::segment::{AxialSlice, TissueClass, TissueMask};
+use crate::sex::Sex;
 
 pub const AREA_SOURCE: Source = Source::verified(
     "Alberta protocol (tomovision.com Slice-O-Matic): area = pixels × row × column spacing; \

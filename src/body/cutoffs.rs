@@ -5,8 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::clinical::Sex;
 use crate::provenance::Source;
+use crate::sex::Sex;
 
 /// Bumped whenever a threshold or a set changes, and printed in exports.
 pub const CUTOFFS_VERSION: &str = "cutoffs/1 (CLINICAL.md 2026-11)";

@@ -4,7 +4,6 @@
 //! Values are held in the units the scores are defined in (MELD: mg/dL and g/dL;
 //! CLINICAL.md §1.1) and converted back for ALBI, which is defined in SI units.
 
-use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
@@ -266,42 +265,6 @@ impl Labs {
     }
 }
 
-/// Sex as the scores and cut-offs use it (MELD 3.0's female term, sex-specific SMI).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Sex {
-    Male,
-    Female,
-}
-
-impl Sex {
-    /// From a DICOM PatientSex or a form: "M"/"F" or the words. "O" and anything else
-    /// stay unknown, so no sex-specific number is computed from a guess.
-    pub fn parse(text: &str) -> Option<Sex> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "m" | "male" | "man" => Some(Sex::Male),
-            "f" | "female" | "woman" | "w" => Some(Sex::Female),
-            _ => None,
-        }
-    }
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Sex::Male => "M",
-            Sex::Female => "F",
-        }
-    }
-}
-
-impl fmt::Display for Sex {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Sex::Male => "male",
-            Sex::Female => "female",
-        })
-    }
-}
-
 /// Ascites as Child–Pugh grades it (Pugh 1973).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -422,8 +385,6 @@ mod tests {
         labs.enter(Lab::Inr, "  ", Units::Si).unwrap();
         assert_eq!(labs.inr, None);
         assert!(labs.enter(Lab::Inr, "1.4.2", Units::Si).is_err());
-        assert_eq!(Sex::parse("F"), Some(Sex::Female));
-        assert_eq!(Sex::parse("O"), None);
         assert_eq!(Ascites::parse("3").unwrap(), Some(Ascites::ModerateSevere));
         assert!(Encephalopathy::parse("5").is_err());
         assert_eq!(parse_dialysis("1").unwrap(), Some(true));

@@ -4,8 +4,8 @@
 
 use serde::Serialize;
 
-use super::labs::Sex;
 use crate::provenance::Source;
+use crate::sex::Sex;
 
 pub const MELD_SOURCE: Source = Source::verified(
     "OPTN/UNOS policy 9.1.D (MELD(i) = 0.957 ln Cr + 0.378 ln bili + 1.120 ln INR + 0.643; \

@@ -11,5 +11,6 @@ pub mod meld;
 pub mod scores;
 pub mod table;
 
-pub use labs::{Ascites, ClinicalError, Encephalopathy, Lab, Labs, Sex, Units};
+pub use crate::sex::Sex;
+pub use labs::{Ascites, ClinicalError, Encephalopathy, Lab, Labs, Units};
 pub use scores::{ClinicalInputs, Missing, ScoreSheet};

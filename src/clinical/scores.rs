@@ -6,8 +6,9 @@ use serde::Serialize;
 use super::albi::{albi, Albi};
 use super::child_pugh::{child_pugh, ChildPugh, ChildPughInputs};
 use super::fibrosis::{apri, fib4};
-use super::labs::{Ascites, Encephalopathy, Lab, Labs, Sex, Units};
+use super::labs::{Ascites, Encephalopathy, Lab, Labs, Units};
 use super::meld::{meld, meld3, meld_na, meld_sarcopenia, Meld, Meld3, MeldLabs};
+use crate::sex::Sex;
 
 /// What the clinician entered (or the DICOM header supplied) besides the laboratory.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]

@@ -5,9 +5,10 @@
 use thiserror::Error;
 
 use super::fibrosis::USUAL_AST_UPPER_LIMIT_U_L;
-use super::labs::{parse_dialysis, parse_number, Ascites, Encephalopathy, Lab, Sex, Units};
+use super::labs::{parse_dialysis, parse_number, Ascites, Encephalopathy, Lab, Units};
 use super::scores::{ClinicalInputs, ScoreSheet};
-use crate::report::csv::{self, CsvError};
+use crate::csv::{self, CsvError};
+use crate::sex::Sex;
 
 /// Columns every table needs.
 pub const REQUIRED: [&str; 7] = ["bili", "creat", "inr", "na", "alb", "sex", "dialysis"];

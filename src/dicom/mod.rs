@@ -7,8 +7,7 @@
 pub mod codec;
 mod error;
 mod file;
-#[cfg(not(target_arch = "wasm32"))]
-pub mod folder;
+
 pub mod instance;
 pub mod pixels;
 pub mod series;

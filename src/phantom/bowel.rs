@@ -5,8 +5,8 @@
 //! Gas sits on the anterior side of a lumen because the patient lies supine.
 
 use super::palette::Material;
-use super::rng::Rng;
 use super::shapes::Bounds;
+use crate::rng::Rng;
 
 /// What a tube's lumen holds, besides its gas.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -44,7 +44,6 @@ mod bowel;
 mod levels;
 mod palette;
 mod patient;
-pub(crate) mod rng;
 mod section;
 mod shapes;
 mod skeleton;
@@ -55,10 +54,10 @@ use serde::{Deserialize, Serialize};
 pub use levels::{Level, Vertebra, VertebraSpan};
 
 use crate::dicom::write::{self, AxialGeometry, SeriesFacts, WriteError};
+use crate::rng::{self, Rng};
 use crate::units::{Hu, Millimetres};
 use palette::Material;
 use patient::Patient;
-use rng::Rng;
 use section::Section;
 use shapes::Bounds;
 

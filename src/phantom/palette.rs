@@ -1,7 +1,7 @@
 //! What each voxel is made of, the tissue label it carries, and its attenuation.
 
-use super::rng::Rng;
 use super::Tissue;
+use crate::rng::Rng;
 
 /// A material of the phantom: finer than the tissue labels (bone marrow and cortex are
 /// both "bone"), because each has its own attenuation.

@@ -8,9 +8,9 @@
 use super::bowel::{self, Content, Room, Tube};
 use super::levels::{Column, Vertebra};
 use super::palette::{Palette, PaletteFacts};
-use super::rng::{Noise, Rng};
 use super::shapes::{lerp, smoothstep, Ellipse};
 use super::{PhantomParams, Sex};
+use crate::rng::{Noise, Rng};
 
 /// A value given at the centres of some vertebrae, interpolated linearly in between and
 /// held beyond the first and last.

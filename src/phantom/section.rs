@@ -13,10 +13,10 @@ use super::bowel::TubesAt;
 use super::levels::Vertebra;
 use super::palette::Material;
 use super::patient::{Outline, Patient};
-use super::rng::NoisePlane;
 use super::shapes::{lerp, smoothstep, Bounds, Ellipse};
 use super::skeleton::Skeleton;
 use super::viscera::Viscera;
+use crate::rng::NoisePlane;
 
 /// Skin thickness (mm).
 const SKIN: f64 = 1.8;

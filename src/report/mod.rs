@@ -2,7 +2,6 @@
 //! with its calls and cut-off source, prognosis scores, eligibility, QC flags — and the
 //! CSV row, de-identified unless the user opts in.
 
-pub mod csv;
 pub mod qc;
 pub mod seg;
 
@@ -14,6 +13,7 @@ use crate::body::{
 };
 use crate::clinical::eligibility::Eligibility;
 use crate::clinical::ScoreSheet;
+use crate::csv;
 use crate::dicom::series::SeriesGeometry;
 use crate::dicom::AcquisitionFacts;
 use crate::l3::{L3Choice, L3Method};

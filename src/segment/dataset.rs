@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use super::grid::{self, InputSpec, Placement};
 use super::{AxialSlice, HuWindows, TissueClass};
-use crate::phantom::rng::Rng;
 use crate::phantom::{Grid, Phantom, PhantomParams, Sex, Tissue};
+use crate::rng::Rng;
 use crate::units::{Hu, Millimetres};
 
 /// A target pixel that carries no label and does not count in the loss.

@@ -119,30 +119,34 @@ impl History {
         !self.undone.is_empty()
     }
 
-    pub fn undo(&mut self, labels: &mut [u8]) -> bool {
+    pub fn undo(&mut self, mask: &mut TissueMask) -> bool {
         let Some(stroke) = self.done.pop() else {
             return false;
         };
         for c in stroke.changes.iter().rev() {
-            if let Some(l) = labels.get_mut(c.index as usize) {
-                *l = c.before;
-            }
+            restore(mask, c.index, c.before);
         }
         self.undone.push(stroke);
         true
     }
 
-    pub fn redo(&mut self, labels: &mut [u8]) -> bool {
+    pub fn redo(&mut self, mask: &mut TissueMask) -> bool {
         let Some(stroke) = self.undone.pop() else {
             return false;
         };
         for c in &stroke.changes {
-            if let Some(l) = labels.get_mut(c.index as usize) {
-                *l = c.after;
-            }
+            restore(mask, c.index, c.after);
         }
         self.done.push(stroke);
         true
+    }
+}
+
+/// Puts a recorded label back; a label that is not a tissue class (a record of another
+/// mask) leaves the pixel as it is.
+fn restore(mask: &mut TissueMask, index: u32, label: u8) {
+    if let Some(class) = TissueClass::from_label(label) {
+        mask.set(index as usize, class);
     }
 }
 
@@ -231,12 +235,11 @@ mod tests {
         assert_eq!(mask.count(TissueClass::Vat), 100);
         history.record(stroke);
         let edited = mask.labels().to_vec();
-        let mut labels = edited.clone();
-        assert!(history.undo(&mut labels));
-        assert_eq!(labels, original);
-        assert!(!history.undo(&mut labels));
-        assert!(history.redo(&mut labels));
-        assert_eq!(labels, edited);
+        assert!(history.undo(&mut mask));
+        assert_eq!(mask.labels(), original);
+        assert!(!history.undo(&mut mask));
+        assert!(history.redo(&mut mask));
+        assert_eq!(mask.labels(), edited);
         history.record(Stroke::default());
         assert!(history.can_undo() && !history.can_redo());
     }

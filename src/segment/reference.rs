@@ -12,7 +12,7 @@
 use std::path::Path;
 
 use super::dataset::{class_from_reference, LabelledSlice};
-use crate::dicom::folder;
+use crate::ingest::folder;
 use crate::nifti::{self, AxialStack};
 use crate::units::{Millimetres, SliceIndex};
 use crate::volume::Volume;

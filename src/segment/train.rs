@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::dataset::{self, Augment, LabelledSlice, PhantomRange, Sample, IGNORE};
 use super::network::{Architecture, UNet};
 use super::{InputSpec, TissueClass};
-use crate::phantom::rng::Rng;
+use crate::rng::Rng;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use sarcoscope::dicom::folder::{self, LoadedCt};
+use sarcoscope::ingest::folder::{self, LoadedCt};
 use sarcoscope::l3::{self, L3Status};
 
 /// The folder's CT series as a volume; files left out are named on stderr.

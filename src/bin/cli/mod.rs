@@ -4,8 +4,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use sarcoscope::dicom::folder::list_files;
 use sarcoscope::dicom::{series, Instance};
+use sarcoscope::ingest::folder::list_files;
+use sarcoscope::ingest::Catalogue;
 use sarcoscope::inspect::{self, FileReport};
 use serde::Serialize;
 
@@ -182,8 +183,7 @@ struct InspectOutput {
 fn inspect_folder(folder: &Path, json: bool) -> Result<(), String> {
     let paths = list_files(folder).map_err(|e| format!("cannot read {}: {e}", folder.display()))?;
     let mut reports = Vec::with_capacity(paths.len());
-    let mut instances: Vec<Instance> = Vec::new();
-    let mut instance_files = Vec::new();
+    let mut headers: Vec<Option<Instance>> = Vec::with_capacity(paths.len());
     for path in &paths {
         let relative = match path.strip_prefix(folder) {
             Ok(r) if !r.as_os_str().is_empty() => r,
@@ -201,16 +201,12 @@ fn inspect_folder(folder: &Path, json: bool) -> Result<(), String> {
                 None,
             ),
         };
-        if let Some(instance) = instance {
-            instance_files.push(reports.len());
-            instances.push(instance);
-        }
+        headers.push(instance);
         reports.push(report);
     }
-    let mut studies = series::build(&instances);
-    let chosen = series::choose_ct(&studies, &instances);
-    // Series refer to instances; report them by their index in `files`.
-    series::renumber_files(&mut studies, &instance_files);
+    // Series refer to files by their index in `files`.
+    let Catalogue { studies, chosen } = Catalogue::build(&headers);
+    let chosen = chosen.map(|at| (at.study, at.series));
     if json {
         let output = InspectOutput {
             decoder: format!(

@@ -132,7 +132,7 @@ pub fn segment(
         std::fs::write(path, png).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     if let Some(path) = outputs.seg {
-        let source = seg::source_of(&loaded.series, &loaded.instances, index)
+        let source = seg::source_of(&loaded.files.series, &loaded.files.instances, index)
             .ok_or_else(|| format!("slice {index} has no source image to reference"))?;
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

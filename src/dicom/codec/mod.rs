@@ -4,5 +4,3 @@
 pub mod fragments;
 pub mod jpeg_extended;
 pub mod jpeg_ls;
-#[cfg(target_arch = "wasm32")]
-mod libc_shim;

@@ -1,13 +1,16 @@
 //! The decoding worker: reads files with `FileReaderSync` (synchronous, allowed in
 //! workers), parses headers, decodes series into HU volumes, and reports each step.
 
-use js_sys::{Array, Object, Reflect, Uint8Array};
+use js_sys::{Array, Int16Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Blob, DedicatedWorkerGlobalScope, File, FileReaderSync, MessageEvent};
 
-use super::protocol::{files_of, FromWorker, ToWorker};
+use crate::app::envelope::{pack, unpack, Attachments};
+use crate::dicom::series::Series;
 use crate::dicom::{self, DicomError, Instance};
+use crate::ingest::messages::{FromDecoder, RequestId, ToDecoder};
+use crate::ingest::LocalFile;
 use crate::inspect::{self, FileReport};
 use crate::l3;
 use crate::phantom::{Phantom, PhantomParams};
@@ -21,56 +24,68 @@ pub fn run() {
     });
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
-    post(&scope, &FromWorker::Ready, None);
+    Reply::new(&scope, None).send(FromDecoder::Ready);
+}
+
+/// Answers to one request: every one carries its id.
+struct Reply<'a> {
+    scope: &'a DedicatedWorkerGlobalScope,
+    request: Option<RequestId>,
+}
+
+impl<'a> Reply<'a> {
+    fn new(scope: &'a DedicatedWorkerGlobalScope, request: Option<RequestId>) -> Reply<'a> {
+        Reply { scope, request }
+    }
+
+    fn send(&self, message: FromDecoder) {
+        self.send_with(message, Attachments::default());
+    }
+
+    fn send_with(&self, message: FromDecoder, attachments: Attachments) {
+        let (value, transfer) = pack(self.request, message, attachments);
+        let _ = self.scope.post_message_with_transfer(&value, &transfer);
+    }
 }
 
 fn handle(scope: &DedicatedWorkerGlobalScope, data: &JsValue) {
-    let Some(json) = Reflect::get(data, &"json".into())
-        .ok()
-        .and_then(|v| v.as_string())
-    else {
-        return;
+    let (envelope, attachments) = match unpack::<ToDecoder>(data) {
+        Ok(received) => received,
+        Err(e) => {
+            web_sys::console::error_1(
+                &format!("decoding worker: unreadable request: {e:?}").into(),
+            );
+            Reply::new(scope, e.request).send(FromDecoder::Refused { detail: e.detail });
+            return;
+        }
     };
-    let files = files_of(data);
-    match serde_json::from_str::<ToWorker>(&json) {
-        Ok(ToWorker::Headers { first }) => read_headers(scope, &files, first),
-        Ok(ToWorker::Volume {
+    let reply = Reply::new(scope, envelope.request);
+    let files = &attachments.files;
+    match envelope.message {
+        ToDecoder::Headers => read_headers(&reply, files),
+        ToDecoder::Volume {
             series,
             instances,
             skip,
-        }) => decode_volume(scope, &files, &series, &instances, &skip),
-        Ok(ToWorker::Inspect { first, names }) => inspect_files(scope, &files, first, &names),
-        Ok(ToWorker::Demo) => make_demo(scope),
-        Err(e) => post(
-            scope,
-            &FromWorker::VolumeFailed {
-                message: format!("internal message error: {e}"),
-            },
-            None,
-        ),
+        } => decode_volume(&reply, files, &series, &instances, &skip),
+        ToDecoder::Inspect { names } => inspect_files(&reply, files, &names),
+        ToDecoder::Demo => make_demo(&reply),
     }
 }
 
-fn read_headers(scope: &DedicatedWorkerGlobalScope, files: &[File], first: usize) {
-    for (offset, file) in files.iter().enumerate() {
-        let index = first + offset;
-        post(scope, &FromWorker::Reading { index }, None);
+fn read_headers(reply: &Reply, files: &[File]) {
+    for (attached, file) in files.iter().enumerate() {
+        reply.send(FromDecoder::Reading { attached });
         let result = read_header(file).map(Box::new).map_err(|e| e.to_string());
-        post(scope, &FromWorker::Header { index, result }, None);
+        reply.send(FromDecoder::Header { attached, result });
     }
-    post(scope, &FromWorker::HeadersDone, None);
+    reply.send(FromDecoder::HeadersDone);
 }
 
-fn inspect_files(
-    scope: &DedicatedWorkerGlobalScope,
-    files: &[File],
-    first: usize,
-    names: &[String],
-) {
-    for (offset, file) in files.iter().enumerate() {
-        let index = first + offset;
-        post(scope, &FromWorker::Reading { index }, None);
-        let name = names.get(offset).cloned().unwrap_or_else(|| file.name());
+fn inspect_files(reply: &Reply, files: &[File], names: &[String]) {
+    for (attached, file) in files.iter().enumerate() {
+        reply.send(FromDecoder::Reading { attached });
+        let name = names.get(attached).cloned().unwrap_or_else(|| file.name());
         let report = match read_file(file) {
             Ok(bytes) => inspect::inspect_bytes(&name, &bytes).0,
             Err(e) => FileReport {
@@ -79,33 +94,29 @@ fn inspect_files(
                 ..Default::default()
             },
         };
-        post(
-            scope,
-            &FromWorker::Report {
-                index,
-                report: Box::new(report),
-            },
-            None,
-        );
+        reply.send(FromDecoder::Report {
+            attached,
+            report: Box::new(report),
+        });
     }
-    post(scope, &FromWorker::InspectDone, None);
+    reply.send(FromDecoder::InspectDone);
 }
 
 fn decode_volume(
-    scope: &DedicatedWorkerGlobalScope,
+    reply: &Reply,
     files: &[File],
-    series: &dicom::series::Series,
+    series: &Series,
     instances: &[Instance],
-    skip: &[usize],
+    skip: &[LocalFile],
 ) {
     let loaded = volume::load(
         series,
         instances,
         |i| {
-            if skip.contains(&i) {
+            if skip.contains(&LocalFile(i)) {
                 return Err(DicomError::DecoderFault);
             }
-            post(scope, &FromWorker::Reading { index: i }, None);
+            reply.send(FromDecoder::Reading { attached: i });
             files
                 .get(i)
                 .ok_or_else(|| {
@@ -115,36 +126,34 @@ fn decode_volume(
                 })
                 .and_then(|f| read_file(f))
         },
-        |done, total| post(scope, &FromWorker::Progress { done, total }, None),
+        |done, total| reply.send(FromDecoder::Progress { done, total }),
     );
     match loaded {
         Ok((vol, failures)) => {
             let started = js_sys::Date::now();
             let level = Box::new(l3::locate(&vol));
             let level_ms = js_sys::Date::now() - started;
-            let buffer = js_sys::Int16Array::from(vol.hu.as_slice()).buffer();
+            let hu = Int16Array::from(vol.hu.as_slice());
             let failures = failures
                 .into_iter()
-                .map(|f| (f.file, f.error.to_string()))
+                .map(|f| (LocalFile(f.file), f.error.to_string()))
                 .collect();
-            post(
-                scope,
-                &FromWorker::Volume {
+            reply.send_with(
+                FromDecoder::Volume {
                     header: Box::new(vol.header),
                     failures,
                     level,
                     level_ms,
                 },
-                Some(buffer.into()),
+                Attachments {
+                    hu: Some(hu),
+                    ..Attachments::default()
+                },
             );
         }
-        Err(error) => post(
-            scope,
-            &FromWorker::VolumeFailed {
-                message: error.to_string(),
-            },
-            None,
-        ),
+        Err(error) => reply.send(FromDecoder::VolumeFailed {
+            message: error.to_string(),
+        }),
     }
 }
 
@@ -176,51 +185,32 @@ fn read_file(file: &Blob) -> Result<Vec<u8>, DicomError> {
 
 /// The demo case: the default phantom (an average adult, see `phantom`) written as a
 /// DICOM series, handed to the page as files so it takes the same path as real ones.
-fn make_demo(scope: &DedicatedWorkerGlobalScope) {
+fn make_demo(reply: &Reply) {
     let phantom = Phantom::generate(&PhantomParams::default());
     let made = phantom
         .dicom_files()
         .map_err(|e| e.to_string())
         .and_then(|files| {
-            let array = Array::new();
+            let mut made = Vec::with_capacity(files.len());
             let mut names = Vec::with_capacity(files.len());
             for (k, bytes) in files.iter().enumerate() {
                 let name = format!("sarcoscope-demo/slice{k:04}.dcm");
                 let parts = Array::of1(&Uint8Array::from(bytes.as_slice()));
                 let file = File::new_with_u8_array_sequence(&parts, &name)
                     .map_err(|_| "the browser could not make the demo files".to_string())?;
-                array.push(&file);
+                made.push(file);
                 names.push(name);
             }
-            Ok((array, names))
+            Ok((made, names))
         });
     match made {
-        Ok((files, names)) => {
-            let Ok(json) = serde_json::to_string(&FromWorker::DemoFiles { names }) else {
-                return;
-            };
-            let object = Object::new();
-            let _ = Reflect::set(&object, &"json".into(), &json.into());
-            let _ = Reflect::set(&object, &"files".into(), &files);
-            let _ = scope.post_message(&object);
-        }
-        Err(message) => post(scope, &FromWorker::DemoFailed { message }, None),
-    }
-}
-
-fn post(scope: &DedicatedWorkerGlobalScope, message: &FromWorker, buffer: Option<JsValue>) {
-    let Ok(json) = serde_json::to_string(message) else {
-        return;
-    };
-    let object = Object::new();
-    let _ = Reflect::set(&object, &"json".into(), &json.into());
-    match buffer {
-        Some(buffer) => {
-            let _ = Reflect::set(&object, &"buffer".into(), &buffer);
-            let _ = scope.post_message_with_transfer(&object, &Array::of1(&buffer));
-        }
-        None => {
-            let _ = scope.post_message(&object);
-        }
+        Ok((files, names)) => reply.send_with(
+            FromDecoder::DemoFiles { names },
+            Attachments {
+                files,
+                ..Attachments::default()
+            },
+        ),
+        Err(message) => reply.send(FromDecoder::DemoFailed { message }),
     }
 }

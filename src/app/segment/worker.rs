@@ -8,13 +8,15 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use burn::prelude::Device;
-use js_sys::{Int16Array, Object, Reflect, Uint8Array};
+use js_sys::{Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, Response};
 
-use super::protocol::{Backend, FromSegmenter, SegmentationReport, ToSegmenter};
+use super::messages::{Backend, FromSegmenter, SegmentationReport, ToSegmenter};
+use crate::app::envelope::{pack, unpack, Attachments};
+use crate::ingest::messages::RequestId;
 use crate::segment::{AxialSlice, ModelCard, ModelError, PostProcess, Segmenter};
 use crate::units::Millimetres;
 
@@ -45,32 +47,31 @@ pub fn run() {
     });
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
-    post(&scope, &FromSegmenter::Ready, None);
+    post(&scope, None, FromSegmenter::Ready, Attachments::default());
 }
 
 async fn handle(scope: &DedicatedWorkerGlobalScope, data: &JsValue) {
-    let message = Reflect::get(data, &"json".into())
-        .ok()
-        .and_then(|v| v.as_string())
-        .and_then(|json| serde_json::from_str::<ToSegmenter>(&json).ok());
-    let Some(ToSegmenter::Segment {
-        request,
+    let (envelope, attachments) = match unpack::<ToSegmenter>(data) {
+        Ok(received) => received,
+        Err(e) => {
+            web_sys::console::error_1(
+                &format!("segmentation worker: unreadable request: {e:?}").into(),
+            );
+            let refused = FromSegmenter::Refused { detail: e.detail };
+            post(scope, e.request, refused, Attachments::default());
+            return;
+        }
+    };
+    let request = envelope.request;
+    let ToSegmenter::Segment {
         columns,
         rows,
         pixel_spacing,
         slice,
         force_cpu,
-    }) = message
-    else {
-        return;
-    };
-    let hu = Reflect::get(data, &"hu".into())
-        .ok()
-        .and_then(|v| v.dyn_into::<Int16Array>().ok())
-        .map(|a| a.to_vec())
-        .unwrap_or_default();
+    } = envelope.message;
+    let hu = attachments.hu.map(|a| a.to_vec()).unwrap_or_default();
     let input = Input {
-        request,
         slice,
         hu: &hu,
         columns,
@@ -80,16 +81,23 @@ async fn handle(scope: &DedicatedWorkerGlobalScope, data: &JsValue) {
     };
     match segment(scope, &input).await {
         Ok((labels, done)) => {
-            let buffer = Uint8Array::from(labels.as_slice());
-            post(scope, &done, Some(buffer.into()));
+            let labels = Attachments {
+                labels: Some(Uint8Array::from(labels.as_slice())),
+                ..Attachments::default()
+            };
+            post(scope, request, done, labels);
         }
-        Err(message) => post(scope, &FromSegmenter::Failed { request, message }, None),
+        Err(message) => post(
+            scope,
+            request,
+            FromSegmenter::Failed { message },
+            Attachments::default(),
+        ),
     }
 }
 
 /// One request, as received.
 struct Input<'a> {
-    request: u32,
     slice: usize,
     hu: &'a [i16],
     columns: usize,
@@ -136,7 +144,6 @@ async fn segment(
         )
     });
     let done = FromSegmenter::Done(Box::new(SegmentationReport {
-        request: input.request,
         slice: input.slice,
         backend,
         why_cpu: if backend == Backend::Cpu {
@@ -292,14 +299,12 @@ async fn response_bytes(response: &Response) -> Result<Vec<u8>, String> {
     Ok(Uint8Array::new(&buffer).to_vec())
 }
 
-fn post(scope: &DedicatedWorkerGlobalScope, message: &FromSegmenter, labels: Option<JsValue>) {
-    let Ok(json) = serde_json::to_string(message) else {
-        return;
-    };
-    let object = Object::new();
-    let _ = Reflect::set(&object, &"json".into(), &json.into());
-    if let Some(labels) = labels {
-        let _ = Reflect::set(&object, &"labels".into(), &labels);
-    }
-    let _ = scope.post_message(&object);
+fn post(
+    scope: &DedicatedWorkerGlobalScope,
+    request: Option<RequestId>,
+    message: FromSegmenter,
+    attachments: Attachments,
+) {
+    let (value, transfer) = pack(request, message, attachments);
+    let _ = scope.post_message_with_transfer(&value, &transfer);
 }

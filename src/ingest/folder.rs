@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::series::{self, Series};
-use super::{DicomError, Instance};
+use super::catalogue::{Catalogue, SeriesFiles};
+use crate::dicom::{self, DicomError, Instance};
 use crate::volume::{self, Volume};
 
 /// Every regular file under `folder`, recursively, in a stable (sorted) order.
@@ -42,12 +42,11 @@ pub fn list_files(folder: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// A folder's chosen CT series: the volume, the series and the headers it refers to,
+/// A folder's chosen CT series: the volume, the series with its own files' headers,
 /// and the files that were left out and why.
 pub struct LoadedCt {
     pub volume: Volume,
-    pub series: Series,
-    pub instances: Vec<Instance>,
+    pub files: SeriesFiles,
     pub failures: Vec<(PathBuf, DicomError)>,
 }
 
@@ -55,36 +54,37 @@ pub struct LoadedCt {
 /// (`inspect` lists them).
 pub fn load_ct(folder: &Path) -> Result<LoadedCt, String> {
     let paths = list_files(folder).map_err(|e| format!("cannot read {}: {e}", folder.display()))?;
-    let mut instances: Vec<Instance> = Vec::new();
-    let mut sources: Vec<PathBuf> = Vec::new();
-    for path in paths {
-        if let Ok(instance) = std::fs::read(&path)
-            .map_err(|e| DicomError::Unreadable(e.to_string()))
-            .and_then(|bytes| super::read_instance(&bytes))
-        {
-            instances.push(instance);
-            sources.push(path);
-        }
-    }
-    let studies = series::build(&instances);
-    let (study, chosen) = series::choose_ct(&studies, &instances)
-        .ok_or_else(|| format!("no CT image series was found in {}", folder.display()))?;
-    let ct = &studies[study].series[chosen];
+    let headers: Vec<Option<Instance>> = paths
+        .iter()
+        .map(|path| {
+            std::fs::read(path)
+                .map_err(|e| DicomError::Unreadable(e.to_string()))
+                .and_then(|bytes| dicom::read_instance(&bytes))
+                .ok()
+        })
+        .collect();
+    let catalogue = Catalogue::build(&headers);
+    let no_ct = || format!("no CT image series was found in {}", folder.display());
+    let ct = catalogue
+        .chosen
+        .and_then(|at| catalogue.series(at))
+        .ok_or_else(no_ct)?;
+    let files = SeriesFiles::of(ct, &headers).ok_or_else(no_ct)?;
+    let path_of = |local: usize| paths[files.files[local].0].clone();
     let (volume, failures) = volume::load(
-        ct,
-        &instances,
-        |i| std::fs::read(&sources[i]).map_err(|e| DicomError::Unreadable(e.to_string())),
+        &files.series,
+        &files.instances,
+        |i| std::fs::read(path_of(i)).map_err(|e| DicomError::Unreadable(e.to_string())),
         |_, _| {},
     )
     .map_err(|e| e.to_string())?;
     let failures = failures
         .into_iter()
-        .map(|f| (sources[f.file].clone(), f.error))
+        .map(|f| (path_of(f.file), f.error))
         .collect();
     Ok(LoadedCt {
         volume,
-        series: ct.clone(),
-        instances,
+        files,
         failures,
     })
 }

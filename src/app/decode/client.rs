@@ -1,0 +1,210 @@
+//! The page's side of decoding: hands each user action and each worker message to the
+//! [`Ingest`] state machine, then does what it says — posts requests with their files,
+//! restarts the worker after a crash — and shows what it reports.
+
+use std::rc::Rc;
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use wasm_bindgen::JsValue;
+use web_sys::File;
+
+use crate::app::envelope::{pack, unpack, Attachments};
+use crate::app::lazy_worker::{Handlers, LazyWorker};
+use crate::app::workspace::Workspace;
+use crate::ingest::messages::FromDecoder;
+use crate::ingest::{Command, Ingest, SeriesAt, Shown, Step};
+use crate::l3::L3Choice;
+
+struct Inner {
+    worker: LazyWorker,
+    ingest: Ingest,
+    /// The user's files, in the order [`Ingest`] numbers them.
+    files: Vec<File>,
+    ws: Option<Workspace>,
+}
+
+/// A handle on the decoding worker and the ingest state (`Copy`, like a signal).
+#[derive(Clone, Copy)]
+pub struct Decoder {
+    inner: StoredValue<Inner, LocalStorage>,
+}
+
+impl Decoder {
+    pub fn new() -> Decoder {
+        Decoder {
+            inner: StoredValue::new_local(Inner {
+                worker: LazyWorker::new("./sarcoscope-worker_loader.js"),
+                ingest: Ingest::new(),
+                files: Vec::new(),
+                ws: None,
+            }),
+        }
+    }
+
+    /// Sends the worker's messages and crashes to this decoder, which updates `ws`.
+    pub fn connect(&self, ws: Workspace) {
+        let this = *self;
+        let handlers = Handlers {
+            on_message: Rc::new(move |data| this.on_message(data)),
+            on_crash: Rc::new(move |detail| this.on_crash(detail)),
+        };
+        self.inner.update_value(|i| {
+            i.worker.connect(handlers);
+            i.ws = Some(ws);
+        });
+    }
+
+    /// Starts reading a new set of files (a drop or a picker), replacing what was loaded.
+    pub fn add_files(&self, files: Vec<File>, names: Vec<String>) {
+        let step = self.inner.try_update_value(|i| {
+            i.files = files;
+            i.ingest.add_files(names, false)
+        });
+        self.apply(step, None);
+    }
+
+    /// Asks the worker for the demo case; its files then load like dropped ones.
+    pub fn load_demo(&self) {
+        let step = self.inner.try_update_value(|i| i.ingest.load_demo());
+        self.apply(step, None);
+    }
+
+    /// Decodes every loaded file completely and reports on each, as `sarcoscope inspect`.
+    pub fn check_all(&self) {
+        let step = self.inner.try_update_value(|i| i.ingest.check_all());
+        self.apply(step, None);
+    }
+
+    /// Decodes series `at` of the current studies into the viewer.
+    pub fn load_series(&self, at: SeriesAt) {
+        let step = self.inner.try_update_value(|i| i.ingest.load_series(at));
+        self.apply(step, None);
+    }
+
+    fn on_message(&self, data: &JsValue) {
+        let (envelope, attachments) = match unpack::<FromDecoder>(data) {
+            Ok(received) => received,
+            Err(e) => {
+                web_sys::console::error_1(
+                    &format!("decoding worker: unreadable message: {e:?}").into(),
+                );
+                return;
+            }
+        };
+        let (request, message) = match (envelope.request, envelope.message) {
+            (_, FromDecoder::Ready) => {
+                self.inner.update_value(|i| i.worker.ready());
+                return;
+            }
+            (Some(request), message) => (request, message),
+            (None, message) => {
+                web_sys::console::error_1(
+                    &format!("decoding worker: an answer to no request: {message:?}").into(),
+                );
+                return;
+            }
+        };
+        let voxels = attachments.hu.map(|hu| hu.to_vec());
+        let step = self
+            .inner
+            .try_update_value(|i| i.ingest.on_reply(request, message, voxels));
+        self.apply(step, Some(attachments.files));
+    }
+
+    /// The worker died (a decoder aborted): the state machine blames the file it was
+    /// reading and goes on with the rest in a fresh worker.
+    fn on_crash(&self, detail: &str) {
+        web_sys::console::error_1(&format!("decoding worker stopped: {detail}").into());
+        let step = self.inner.try_update_value(|i| i.ingest.on_crash(detail));
+        self.apply(step, None);
+    }
+
+    /// Does what a step says, in order; `attached` are the files that came with the
+    /// worker's message being handled.
+    fn apply(&self, step: Option<Step>, mut attached: Option<Vec<File>>) {
+        let (Some(step), Some(ws)) = (step, self.inner.with_value(|i| i.ws)) else {
+            return;
+        };
+        for command in step.commands {
+            let started = self.inner.try_update_value(|i| match command {
+                Command::Replace => {
+                    i.worker.stop(true);
+                    true
+                }
+                Command::Restart => {
+                    i.worker.stop(false);
+                    true
+                }
+                Command::TakeAttachedFiles => {
+                    i.files = attached.take().unwrap_or_default();
+                    true
+                }
+                Command::Send(request) => {
+                    let files = request
+                        .files
+                        .iter()
+                        .filter_map(|f| i.files.get(f.0).cloned())
+                        .collect();
+                    let attachments = Attachments {
+                        files,
+                        ..Attachments::default()
+                    };
+                    let (value, transfer) = pack(Some(request.id), request.message, attachments);
+                    i.worker.post(value, transfer)
+                }
+            });
+            if started == Some(false) {
+                ws.scan.progress.set(None);
+                ws.scan.status.set(
+                    "This browser would not start the decoding worker, so nothing can be read."
+                        .into(),
+                );
+            }
+        }
+        for shown in step.shown {
+            show(ws, shown);
+        }
+    }
+}
+
+fn show(ws: Workspace, shown: Shown) {
+    let scan = ws.scan;
+    match shown {
+        Shown::Progress(p) => scan.progress.set(p),
+        Shown::Status(text) => scan.status.set(text),
+        Shown::Problems(p) => scan.problems.set(p),
+        Shown::Reports(r) => scan.reports.set(r),
+        Shown::Studies(s) => scan.studies.set(s),
+        Shown::Selected(selection) => {
+            // What belonged to the series before goes with it.
+            scan.loaded.set(None);
+            scan.l3_choice.set(None);
+            scan.saved_level.set(None);
+            ws.segmenter.clear();
+            if let Some(selection) = &selection {
+                ws.case.prefill(selection);
+            }
+            scan.selection.set(selection.map(|s| *s));
+        }
+        Shown::Loaded(loaded) => {
+            let slices = loaded.volume.header.slices;
+            // Open on a level the reader set by hand for this series before (kept in the
+            // browser), else on the proposed L3 slice, else mid-series.
+            let saved = scan
+                .saved_level
+                .get_untracked()
+                .filter(|l| l.slice < slices);
+            scan.saved_level.set(None);
+            let choice = saved.or_else(|| L3Choice::automatic(&loaded.level));
+            scan.slice
+                .set(choice.as_ref().map_or(slices / 2, |c| c.slice));
+            scan.l3_choice.set(choice.clone());
+            scan.loaded.set(Some(Arc::new(*loaded)));
+            // Segment the proposed L3 slice straight away; the reader checks it.
+            if let Some(choice) = choice {
+                ws.segmenter.request(choice.slice, false);
+            }
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! The page's state, handed to every view: what was read and is shown ([`Scan`]), the
+//! mask ([`Segmentation`]), the patient's form ([`Case`]), the brush ([`Correction`]),
+//! and the two workers' clients. All of it is `Copy` handles to signals, so a view or a
+//! worker callback captures the part it needs; nothing is reached through a global.
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+
+use super::case::Case;
+use super::correction::Correction;
+use super::decode::Decoder;
+use super::render::{Window, PRESETS};
+use super::segment::messages::SegmentationReport;
+use super::segment::Segmenter;
+use crate::dicom::series::Study;
+use crate::ingest::{Loaded, Problem, Progress, Selection};
+use crate::inspect::FileReport;
+use crate::l3::{L3Choice, L3Result};
+use crate::segment::TissueMask;
+use crate::volume::Volume;
+
+/// What was read, which series is open, and how it is looked at.
+#[derive(Clone, Copy)]
+pub struct Scan {
+    pub progress: RwSignal<Option<Progress>>,
+    pub status: RwSignal<String>,
+    pub problems: RwSignal<Vec<Problem>>,
+    /// Per-file decoding reports of the last "check every file" run.
+    pub reports: RwSignal<Vec<FileReport>>,
+    pub studies: RwSignal<Vec<Study>>,
+    pub selection: RwSignal<Option<Selection>>,
+    /// The decoded series. Whoever reads the volume reads this signal, so it is redrawn
+    /// or recomputed when another one arrives.
+    pub loaded: RwSignal<Option<Arc<Loaded>>>,
+    pub slice: RwSignal<usize>,
+    pub window: RwSignal<Window>,
+    /// The slice measurements use, and how it was chosen (kept for the report).
+    pub l3_choice: RwSignal<Option<L3Choice>>,
+    /// A level set by hand for this series in an earlier visit (kept in the browser),
+    /// waiting for the volume to arrive.
+    pub saved_level: RwSignal<Option<L3Choice>>,
+}
+
+impl Scan {
+    fn new() -> Scan {
+        Scan {
+            progress: RwSignal::new(None),
+            status: RwSignal::new(String::new()),
+            problems: RwSignal::new(Vec::new()),
+            reports: RwSignal::new(Vec::new()),
+            studies: RwSignal::new(Vec::new()),
+            selection: RwSignal::new(None),
+            loaded: RwSignal::new(None),
+            slice: RwSignal::new(0),
+            window: RwSignal::new(PRESETS[0].1),
+            l3_choice: RwSignal::new(None),
+            saved_level: RwSignal::new(None),
+        }
+    }
+
+    /// `f` of the volume, if one is loaded; tracked.
+    pub fn with_volume<R>(&self, f: impl FnOnce(&Volume) -> R) -> Option<R> {
+        self.loaded.with(|l| l.as_ref().map(|l| f(&l.volume)))
+    }
+
+    /// `f` of the volume, if one is loaded; not tracked (event handlers).
+    pub fn with_volume_untracked<R>(&self, f: impl FnOnce(&Volume) -> R) -> Option<R> {
+        self.loaded
+            .with_untracked(|l| l.as_ref().map(|l| f(&l.volume)))
+    }
+
+    /// The automatic L3 search on the loaded volume; tracked.
+    pub fn level(&self) -> Option<L3Result> {
+        self.loaded.with(|l| l.as_ref().map(|l| l.level.clone()))
+    }
+
+    pub fn slice_count_untracked(&self) -> usize {
+        self.with_volume_untracked(|v| v.header.slices).unwrap_or(0)
+    }
+
+    /// Moves the chosen L3 slice by `delta` slices (towards the head when positive),
+    /// which makes the choice manual, and shows that slice.
+    pub fn move_l3(&self, delta: i64) {
+        let slices = self.slice_count_untracked();
+        if slices == 0 {
+            return;
+        }
+        let from = self
+            .l3_choice
+            .get_untracked()
+            .map_or(self.slice.get_untracked(), |c| c.slice);
+        let slice = (from as i64 + delta).clamp(0, slices as i64 - 1) as usize;
+        self.l3_choice.set(Some(L3Choice {
+            slice,
+            method: crate::l3::L3Method::Manual,
+        }));
+        self.slice.set(slice);
+    }
+}
+
+/// A finished segmentation, as the page shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SegmentationView {
+    pub report: SegmentationReport,
+    /// The mask with the reader's corrections.
+    pub mask: TissueMask,
+    /// The network's output, before any correction.
+    pub model_mask: TissueMask,
+}
+
+impl SegmentationView {
+    /// Pixels whose class the reader changed.
+    pub fn edited_pixels(&self) -> usize {
+        self.mask
+            .labels()
+            .iter()
+            .zip(self.model_mask.labels())
+            .filter(|(a, b)| a != b)
+            .count()
+    }
+}
+
+/// The mask of the measurement slice and what the segmentation worker is doing.
+#[derive(Clone, Copy)]
+pub struct Segmentation {
+    pub result: RwSignal<Option<SegmentationView>>,
+    /// What the worker is doing, while it works.
+    pub running: RwSignal<Option<String>>,
+    pub error: RwSignal<Option<String>>,
+    /// Whether the mask is drawn over the image.
+    pub overlay: RwSignal<bool>,
+}
+
+impl Segmentation {
+    fn new() -> Segmentation {
+        Segmentation {
+            result: RwSignal::new(None),
+            running: RwSignal::new(None),
+            error: RwSignal::new(None),
+            overlay: RwSignal::new(true),
+        }
+    }
+
+    /// Whether a mask of volume slice `slice` is on screen (untracked).
+    pub fn is_of_slice(&self, slice: usize) -> bool {
+        self.result
+            .with_untracked(|s| s.as_ref().is_some_and(|s| s.report.slice == slice))
+    }
+}
+
+#[derive(Clone, Copy)]
+pub struct Workspace {
+    pub scan: Scan,
+    pub segmentation: Segmentation,
+    /// The patient's clinical data, cut-off choices and report options.
+    pub case: Case,
+    pub correction: Correction,
+    /// What the browser storage last did (saved, restored, failed), in words.
+    pub saved_state: RwSignal<String>,
+    pub decoder: Decoder,
+    pub segmenter: Segmenter,
+}
+
+impl Workspace {
+    /// A new workspace with its workers connected (they start on first use).
+    pub fn new() -> Workspace {
+        let ws = Workspace {
+            scan: Scan::new(),
+            segmentation: Segmentation::new(),
+            case: Case::new(),
+            correction: Correction::new(),
+            saved_state: RwSignal::new(String::new()),
+            decoder: Decoder::new(),
+            segmenter: Segmenter::new(),
+        };
+        ws.decoder.connect(ws);
+        ws.segmenter.connect(ws);
+        ws
+    }
+
+    /// The first header of the open series (patient and scan facts); untracked.
+    pub fn selected_instance(&self) -> Option<crate::dicom::Instance> {
+        self.scan
+            .selection
+            .with_untracked(|s| s.as_ref().and_then(|s| s.first.clone()))
+    }
+}

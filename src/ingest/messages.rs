@@ -1,0 +1,85 @@
+//! What the page and the decoding worker say to each other. The structured part is
+//! plain data (it travels as JSON); the files and voxels that go with a message travel
+//! beside it as attachments (`app::envelope`).
+
+use serde::{Deserialize, Serialize};
+
+use super::catalogue::LocalFile;
+use crate::dicom::series::Series;
+use crate::dicom::Instance;
+use crate::inspect::FileReport;
+use crate::l3::L3Result;
+use crate::volume::VolumeHeader;
+
+/// Names one request to the worker; every answer to it carries the same id, so an
+/// answer to a request that was replaced is recognised and ignored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestId(pub u32);
+
+/// A request, with the files it needs attached in order: an answer names a file by its
+/// place among those attachments (`attached`), whatever the request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ToDecoder {
+    /// Read the header of each attached file.
+    Headers,
+    /// Decode `series`, whose slices refer to the attached files ([`LocalFile`]) whose
+    /// headers are `instances`, leaving out `skip`: a decoder stopped on them before.
+    Volume {
+        series: Box<Series>,
+        instances: Vec<Instance>,
+        skip: Vec<LocalFile>,
+    },
+    /// Decode every attached file completely and report on each, as
+    /// `sarcoscope inspect --json` does; `names[k]` names attached file k.
+    Inspect { names: Vec<String> },
+    /// Make the demo case: a synthetic CT series written as DICOM files.
+    Demo,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum FromDecoder {
+    /// The worker's module has started; requests sent before this would be lost.
+    Ready,
+    /// The worker could not read the request (a page and a worker of different
+    /// versions, say); `detail` says why.
+    Refused {
+        detail: String,
+    },
+    /// The worker is about to read attached file `attached` (so a crash can be pinned
+    /// on it).
+    Reading {
+        attached: usize,
+    },
+    Header {
+        attached: usize,
+        result: Result<Box<Instance>, String>,
+    },
+    HeadersDone,
+    Progress {
+        done: usize,
+        total: usize,
+    },
+    /// The voxels (i16 HU) are attached; `failures` are the files that could not be
+    /// decoded; `level` is the automatic L3 search on the volume, which took `level_ms`.
+    Volume {
+        header: Box<VolumeHeader>,
+        failures: Vec<(LocalFile, String)>,
+        level: Box<L3Result>,
+        level_ms: f64,
+    },
+    VolumeFailed {
+        message: String,
+    },
+    Report {
+        attached: usize,
+        report: Box<FileReport>,
+    },
+    InspectDone,
+    /// The demo case's files are attached, named `names`.
+    DemoFiles {
+        names: Vec<String>,
+    },
+    DemoFailed {
+        message: String,
+    },
+}

@@ -1,0 +1,595 @@
+//! Ingest as a state machine: the files a user gave, what the decoding worker is doing
+//! with them, and what the page should show — with no browser types, so that every path
+//! a crashing decoder or a late answer can take is tested natively. The page's decoding
+//! client only carries messages and files; [`Ingest`] decides.
+//!
+//! Each call returns a [`Step`]: what to do with the worker ([`Command`]) and what
+//! changed on screen ([`Shown`]).
+
+mod catalogue;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod folder;
+pub mod messages;
+
+pub use catalogue::{Catalogue, FileIndex, LocalFile, SeriesAt, SeriesFiles};
+use messages::{FromDecoder, RequestId, ToDecoder};
+
+use crate::dicom::series::Study;
+use crate::dicom::Instance;
+use crate::inspect::FileReport;
+use crate::l3::L3Result;
+use crate::volume::Volume;
+
+/// What a long action has done so far.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Progress {
+    pub label: &'static str,
+    pub done: usize,
+    pub total: usize,
+}
+
+/// A file that could not be used, and why, in words.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Problem {
+    pub file: String,
+    pub message: String,
+}
+
+/// The series being opened, as the panels need it before its images arrive.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Selection {
+    pub at: SeriesAt,
+    /// The header of the series' first file: patient and scan facts, storage key.
+    pub first: Option<Instance>,
+    /// The synthetic demo case rather than a patient's files.
+    pub demo: bool,
+}
+
+/// A decoded series: its voxels, its files, and where the L3 search put the level.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Loaded {
+    pub volume: Volume,
+    pub files: SeriesFiles,
+    pub level: L3Result,
+    /// How long the L3 search took in the worker.
+    pub level_ms: f64,
+}
+
+/// What changed on screen.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Shown {
+    Progress(Option<Progress>),
+    Status(String),
+    /// The whole list of problems with the current files.
+    Problems(Vec<Problem>),
+    /// The whole list of decoding-check reports so far.
+    Reports(Vec<FileReport>),
+    Studies(Vec<Study>),
+    /// Another series (or none) is now the one being read: what belonged to the one
+    /// before (volume, level, mask) is gone.
+    Selected(Option<Box<Selection>>),
+    Loaded(Box<Loaded>),
+}
+
+/// A request ready to post, with the files to attach, in order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Request {
+    pub id: RequestId,
+    pub message: ToDecoder,
+    pub files: Vec<FileIndex>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// End the worker and drop what waits for it: a busy worker is replaced, so that no
+    /// answer of the old request can land on the new one.
+    Replace,
+    /// The worker died: start a fresh one; what waits goes to it.
+    Restart,
+    /// The files attached to the answer being handled (the demo case's) are now the
+    /// user's files; the step's requests attach from them.
+    TakeAttachedFiles,
+    Send(Request),
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Step {
+    pub commands: Vec<Command>,
+    pub shown: Vec<Shown>,
+}
+
+impl Step {
+    fn show(&mut self, shown: Shown) {
+        self.shown.push(shown);
+    }
+
+    fn status(&mut self, text: impl Into<String>) {
+        self.shown.push(Shown::Status(text.into()));
+    }
+
+    fn then(mut self, next: Step) -> Step {
+        self.commands.extend(next.commands);
+        self.shown.extend(next.shown);
+        self
+    }
+}
+
+/// What the worker is doing. The file it said it is reading is kept so that a crash can
+/// be blamed on that file alone.
+#[derive(Clone, Debug, PartialEq)]
+enum Job {
+    Idle,
+    Demo(RequestId),
+    Headers {
+        id: RequestId,
+        first: FileIndex,
+        reading: Option<FileIndex>,
+    },
+    Volume {
+        id: RequestId,
+        files: Box<SeriesFiles>,
+        skip: Vec<LocalFile>,
+        reading: Option<LocalFile>,
+    },
+    Check {
+        id: RequestId,
+        first: FileIndex,
+        reading: Option<FileIndex>,
+    },
+}
+
+impl Job {
+    fn id(&self) -> Option<RequestId> {
+        match self {
+            Job::Idle => None,
+            Job::Demo(id) => Some(*id),
+            Job::Headers { id, .. } | Job::Volume { id, .. } | Job::Check { id, .. } => Some(*id),
+        }
+    }
+}
+
+const CRASHED: &str = "the decoder stopped on this file (it is probably damaged)";
+
+#[derive(Debug)]
+pub struct Ingest {
+    names: Vec<String>,
+    headers: Vec<Option<Instance>>,
+    demo: bool,
+    catalogue: Catalogue,
+    problems: Vec<Problem>,
+    reports: Vec<FileReport>,
+    job: Job,
+    last_id: u32,
+}
+
+impl Default for Ingest {
+    fn default() -> Ingest {
+        Ingest::new()
+    }
+}
+
+impl Ingest {
+    pub fn new() -> Ingest {
+        Ingest {
+            names: Vec::new(),
+            headers: Vec::new(),
+            demo: false,
+            catalogue: Catalogue::default(),
+            problems: Vec::new(),
+            reports: Vec::new(),
+            job: Job::Idle,
+            last_id: 0,
+        }
+    }
+
+    /// The name (path) of file `file`, as the user's folder gave it.
+    pub fn name(&self, file: FileIndex) -> &str {
+        self.names.get(file.0).map_or("", String::as_str)
+    }
+
+    pub fn file_count(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_busy(&self) -> bool {
+        self.job != Job::Idle
+    }
+
+    fn next_id(&mut self) -> RequestId {
+        self.last_id = self.last_id.wrapping_add(1);
+        RequestId(self.last_id)
+    }
+
+    /// A new request replaces whatever the worker is doing.
+    fn abandon(&mut self) -> Step {
+        let mut step = Step::default();
+        if self.is_busy() {
+            step.commands.push(Command::Replace);
+        }
+        self.job = Job::Idle;
+        step
+    }
+
+    /// Starts reading a new set of files (a drop, a picker, the demo), replacing what
+    /// was loaded.
+    pub fn add_files(&mut self, names: Vec<String>, demo: bool) -> Step {
+        let mut step = self.abandon();
+        self.headers = vec![None; names.len()];
+        self.names = names;
+        self.demo = demo;
+        self.catalogue = Catalogue::default();
+        self.problems.clear();
+        step.show(Shown::Problems(Vec::new()));
+        step.show(Shown::Studies(Vec::new()));
+        step.show(Shown::Selected(None));
+        let total = self.names.len();
+        step.show(Shown::Progress(Some(Progress {
+            label: "Reading files",
+            done: 0,
+            total,
+        })));
+        step.status(format!("Reading {total} file(s) in this browser…"));
+        step.then(self.send_headers(FileIndex(0)))
+    }
+
+    /// Asks the worker for the demo case; its files then load like dropped ones.
+    pub fn load_demo(&mut self) -> Step {
+        let mut step = self.abandon();
+        let id = self.next_id();
+        self.job = Job::Demo(id);
+        step.status("Making the demo case (a synthetic CT, not a patient)…");
+        step.commands.push(Command::Send(Request {
+            id,
+            message: ToDecoder::Demo,
+            files: Vec::new(),
+        }));
+        step
+    }
+
+    /// Decodes every loaded file completely and reports on each.
+    pub fn check_all(&mut self) -> Step {
+        let mut step = self.abandon();
+        if self.names.is_empty() {
+            return step;
+        }
+        self.reports.clear();
+        step.show(Shown::Reports(Vec::new()));
+        step.show(Shown::Progress(Some(Progress {
+            label: "Checking files",
+            done: 0,
+            total: self.names.len(),
+        })));
+        step.then(self.send_check(FileIndex(0)))
+    }
+
+    /// Decodes series `at` of the current studies for the viewer.
+    pub fn load_series(&mut self, at: SeriesAt) -> Step {
+        let mut step = self.abandon();
+        let Some(series) = self.catalogue.series(at) else {
+            return step;
+        };
+        if series.slices.is_empty() {
+            step.status("This series has no images to show.");
+            return step;
+        }
+        let first = series
+            .files
+            .first()
+            .and_then(|&f| self.headers.get(f).cloned().flatten());
+        let Some(files) = SeriesFiles::of(series, &self.headers) else {
+            step.status("This series' files could not be found again; load the folder again.");
+            return step;
+        };
+        step.show(Shown::Selected(Some(Box::new(Selection {
+            at,
+            first,
+            demo: self.demo,
+        }))));
+        step.show(Shown::Progress(Some(Progress {
+            label: "Decoding images",
+            done: 0,
+            total: files.files.len(),
+        })));
+        let id = self.next_id();
+        self.job = Job::Volume {
+            id,
+            files: Box::new(files),
+            skip: Vec::new(),
+            reading: None,
+        };
+        step.then(self.send_volume())
+    }
+
+    fn send_headers(&mut self, first: FileIndex) -> Step {
+        let id = self.next_id();
+        self.job = Job::Headers {
+            id,
+            first,
+            reading: None,
+        };
+        let files = (first.0..self.names.len()).map(FileIndex).collect();
+        Step {
+            commands: vec![Command::Send(Request {
+                id,
+                message: ToDecoder::Headers,
+                files,
+            })],
+            shown: Vec::new(),
+        }
+    }
+
+    fn send_check(&mut self, first: FileIndex) -> Step {
+        let id = self.next_id();
+        self.job = Job::Check {
+            id,
+            first,
+            reading: None,
+        };
+        let files: Vec<FileIndex> = (first.0..self.names.len()).map(FileIndex).collect();
+        let names = files.iter().map(|&f| self.name(f).to_string()).collect();
+        Step {
+            commands: vec![Command::Send(Request {
+                id,
+                message: ToDecoder::Inspect { names },
+                files,
+            })],
+            shown: Vec::new(),
+        }
+    }
+
+    /// (Re)sends the volume request, under a new id, without the files to skip.
+    fn send_volume(&mut self) -> Step {
+        let id = self.next_id();
+        let Job::Volume {
+            id: job_id,
+            files,
+            skip,
+            reading,
+        } = &mut self.job
+        else {
+            return Step::default();
+        };
+        *job_id = id;
+        *reading = None;
+        Step {
+            commands: vec![Command::Send(Request {
+                id,
+                message: ToDecoder::Volume {
+                    series: Box::new(files.series.clone()),
+                    instances: files.instances.clone(),
+                    skip: skip.clone(),
+                },
+                files: files.files.clone(),
+            })],
+            shown: Vec::new(),
+        }
+    }
+
+    fn problem(&mut self, step: &mut Step, problem: Problem) {
+        // Loading the same series again must not list its problems twice.
+        if !self.problems.contains(&problem) {
+            self.problems.push(problem);
+        }
+        step.show(Shown::Problems(self.problems.clone()));
+    }
+
+    /// The worker died (a decoder aborted): blame the file it was reading, start a fresh
+    /// worker, and carry on with the rest.
+    pub fn on_crash(&mut self, detail: &str) -> Step {
+        let mut step = Step {
+            commands: vec![Command::Restart],
+            shown: Vec::new(),
+        };
+        match self.job.clone() {
+            Job::Headers {
+                reading: Some(file),
+                ..
+            } => {
+                let problem = Problem {
+                    file: self.name(file).to_string(),
+                    message: format!("{CRASHED}; it was skipped"),
+                };
+                self.problem(&mut step, problem);
+                step.then(self.send_headers(FileIndex(file.0 + 1)))
+            }
+            Job::Check {
+                reading: Some(file),
+                ..
+            } => {
+                self.reports.push(FileReport {
+                    file: self.name(file).to_string(),
+                    error: Some(CRASHED.into()),
+                    ..Default::default()
+                });
+                step.show(Shown::Reports(self.reports.clone()));
+                step.then(self.send_check(FileIndex(file.0 + 1)))
+            }
+            Job::Volume {
+                reading: Some(local),
+                files,
+                ..
+            } => {
+                if let Job::Volume { skip, .. } = &mut self.job {
+                    skip.push(local);
+                }
+                let file = files.file(local).map_or("", |f| self.name(f)).to_string();
+                let problem = Problem {
+                    file,
+                    message: format!("{CRASHED}; its slices are left empty"),
+                };
+                self.problem(&mut step, problem);
+                step.then(self.send_volume())
+            }
+            _ => {
+                self.job = Job::Idle;
+                step.show(Shown::Progress(None));
+                step.status(format!(
+                    "Decoding stopped unexpectedly ({detail}). Choose another series or load the files again."
+                ));
+                step
+            }
+        }
+    }
+
+    /// An answer of the worker to request `id`, with the voxels attached to it, if any.
+    /// An answer to a request that was replaced changes nothing.
+    pub fn on_reply(
+        &mut self,
+        id: RequestId,
+        reply: FromDecoder,
+        voxels: Option<Vec<i16>>,
+    ) -> Step {
+        if self.job.id() != Some(id) {
+            return Step::default();
+        }
+        let mut step = Step::default();
+        match reply {
+            // The worker's life cycle is its client's business.
+            FromDecoder::Ready => {}
+            FromDecoder::Refused { detail } => {
+                self.job = Job::Idle;
+                step.show(Shown::Progress(None));
+                step.status(format!(
+                    "Internal error: the decoding worker could not read the page's request ({detail}). Reload the page."
+                ));
+            }
+            FromDecoder::Reading { attached } => match &mut self.job {
+                Job::Headers { first, reading, .. } | Job::Check { first, reading, .. } => {
+                    *reading = Some(FileIndex(first.0 + attached));
+                }
+                Job::Volume { reading, .. } => *reading = Some(LocalFile(attached)),
+                Job::Idle | Job::Demo(_) => {}
+            },
+            FromDecoder::Header { attached, result } => {
+                let Job::Headers { first, .. } = self.job else {
+                    return step;
+                };
+                let file = FileIndex(first.0 + attached);
+                match result {
+                    Ok(instance) => {
+                        if let Some(slot) = self.headers.get_mut(file.0) {
+                            *slot = Some(*instance);
+                        }
+                    }
+                    Err(message) => {
+                        let problem = Problem {
+                            file: self.name(file).to_string(),
+                            message,
+                        };
+                        self.problem(&mut step, problem);
+                    }
+                }
+                step.show(Shown::Progress(Some(Progress {
+                    label: "Reading files",
+                    done: file.0 + 1,
+                    total: self.names.len(),
+                })));
+            }
+            FromDecoder::HeadersDone => return self.finish_headers(),
+            FromDecoder::Progress { done, total } => step.show(Shown::Progress(Some(Progress {
+                label: "Decoding images",
+                done,
+                total,
+            }))),
+            FromDecoder::Volume {
+                header,
+                failures,
+                level,
+                level_ms,
+            } => {
+                let Job::Volume { files, skip, .. } = std::mem::replace(&mut self.job, Job::Idle)
+                else {
+                    return step;
+                };
+                step.show(Shown::Progress(None));
+                let hu = voxels.unwrap_or_default();
+                let slices = header.slices;
+                if hu.len() != slices * header.rows * header.columns {
+                    step.status("The decoded images did not arrive whole; load the series again.");
+                    return step;
+                }
+                // Files skipped after a decoder stopped on them are already listed.
+                for (local, message) in failures.into_iter().filter(|(l, _)| !skip.contains(l)) {
+                    let file = files.file(local).map_or("", |f| self.name(f)).to_string();
+                    self.problem(&mut step, Problem { file, message });
+                }
+                step.status(format!("{slices} slice(s) loaded."));
+                step.show(Shown::Loaded(Box::new(Loaded {
+                    volume: Volume {
+                        header: *header,
+                        hu,
+                    },
+                    files: *files,
+                    level: *level,
+                    level_ms,
+                })));
+            }
+            FromDecoder::VolumeFailed { message } => {
+                self.job = Job::Idle;
+                step.show(Shown::Progress(None));
+                step.status(format!("This series could not be shown: {message}"));
+            }
+            FromDecoder::Report { attached, report } => {
+                let Job::Check { first, .. } = self.job else {
+                    return step;
+                };
+                self.reports.push(*report);
+                step.show(Shown::Reports(self.reports.clone()));
+                step.show(Shown::Progress(Some(Progress {
+                    label: "Checking files",
+                    done: first.0 + attached + 1,
+                    total: self.names.len(),
+                })));
+            }
+            FromDecoder::InspectDone => {
+                self.job = Job::Idle;
+                step.show(Shown::Progress(None));
+                let reports = &self.reports;
+                let decoded = reports.iter().filter(|r| r.stored.is_some()).count();
+                let no_image = reports
+                    .iter()
+                    .filter(|r| r.has_pixel_data == Some(false))
+                    .count();
+                step.status(format!(
+                    "Checked {} file(s): {decoded} image(s) decoded, {no_image} without an image, {} could not be used.",
+                    reports.len(),
+                    reports.len() - decoded - no_image
+                ));
+            }
+            FromDecoder::DemoFiles { names } => {
+                self.job = Job::Idle;
+                step.commands.push(Command::TakeAttachedFiles);
+                return step.then(self.add_files(names, true));
+            }
+            FromDecoder::DemoFailed { message } => {
+                self.job = Job::Idle;
+                step.status(format!("The demo case could not be made: {message}"));
+            }
+        }
+        step
+    }
+
+    fn finish_headers(&mut self) -> Step {
+        self.job = Job::Idle;
+        self.catalogue = Catalogue::build(&self.headers);
+        let read = self.headers.iter().flatten().count();
+        let mut step = Step::default();
+        step.show(Shown::Progress(None));
+        step.show(Shown::Studies(self.catalogue.studies.clone()));
+        match self.catalogue.chosen {
+            Some(at) => {
+                step.status(format!("{read} DICOM file(s) read. Loading the CT series…"));
+                step.then(self.load_series(at))
+            }
+            None => {
+                step.status(format!(
+                    "{read} DICOM file(s) read, but no CT image series was found. See the series list and problems below."
+                ));
+                step
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

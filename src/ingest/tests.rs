@@ -1,0 +1,407 @@
+//! The state machine driven by a stand-in for the decoding worker that runs the real
+//! decoding code on in-memory files and can be told to die on a chosen file, as a
+//! WebAssembly decoder that aborts does.
+
+use std::collections::VecDeque;
+
+use super::*;
+use crate::dicom::{self, DicomError};
+use crate::inspect;
+use crate::l3;
+use crate::phantom::{Grid, Phantom, PhantomParams};
+use crate::units::{Millimetres, SliceIndex};
+use crate::volume;
+
+/// Ten slices of a small phantom, as DICOM files; `notes.txt` (not DICOM) comes first,
+/// so that the files' indices differ from the readable headers'.
+fn files() -> (Vec<String>, Vec<Vec<u8>>) {
+    let params = PhantomParams {
+        grid: Grid {
+            columns: 48,
+            rows: 48,
+            slices: 10,
+            pixel_spacing: Millimetres(7.2),
+            slice_spacing: Millimetres(20.0),
+        },
+        ..PhantomParams::default()
+    };
+    let slices = Phantom::generate(&params)
+        .dicom_files()
+        .expect("phantom files");
+    let mut names = vec!["notes.txt".to_string()];
+    let mut bytes = vec![b"not an image".to_vec()];
+    for (k, b) in slices.into_iter().enumerate() {
+        names.push(format!("ct/slice{k:02}.dcm"));
+        bytes.push(b);
+    }
+    (names, bytes)
+}
+
+/// When the stand-in worker dies.
+#[derive(Clone, Copy, PartialEq)]
+enum Crash {
+    Never,
+    /// While reading headers, on this file.
+    Headers(FileIndex),
+    /// While decoding the volume, on this file.
+    Volume(FileIndex),
+    /// While checking every file, on this file.
+    Check(FileIndex),
+}
+
+type Answer = (FromDecoder, Option<Vec<i16>>);
+
+/// Runs `request` as the decoding worker does, and says whether it died on the way.
+fn work(request: &Request, bytes: &[Vec<u8>], crash: Crash) -> (Vec<Answer>, bool) {
+    let mut out = Vec::new();
+    let file = |k: usize| request.files[k];
+    match &request.message {
+        ToDecoder::Headers => {
+            for k in 0..request.files.len() {
+                out.push((FromDecoder::Reading { attached: k }, None));
+                if crash == Crash::Headers(file(k)) {
+                    return (out, true);
+                }
+                let result = dicom::read_instance(&bytes[file(k).0])
+                    .map(Box::new)
+                    .map_err(|e| e.to_string());
+                out.push((
+                    FromDecoder::Header {
+                        attached: k,
+                        result,
+                    },
+                    None,
+                ));
+            }
+            out.push((FromDecoder::HeadersDone, None));
+        }
+        ToDecoder::Volume {
+            series,
+            instances,
+            skip,
+        } => {
+            let mut died = false;
+            let loaded = volume::load(
+                series,
+                instances,
+                |k| {
+                    if died || skip.contains(&LocalFile(k)) {
+                        return Err(DicomError::DecoderFault);
+                    }
+                    out.push((FromDecoder::Reading { attached: k }, None));
+                    if crash == Crash::Volume(file(k)) {
+                        died = true;
+                        return Err(DicomError::DecoderFault);
+                    }
+                    Ok(bytes[file(k).0].clone())
+                },
+                |_, _| {},
+            );
+            if died {
+                return (out, true);
+            }
+            match loaded {
+                Ok((vol, failures)) => {
+                    let level = Box::new(l3::locate(&vol));
+                    let failures = failures
+                        .into_iter()
+                        .map(|f| (LocalFile(f.file), f.error.to_string()))
+                        .collect();
+                    out.push((
+                        FromDecoder::Volume {
+                            header: Box::new(vol.header),
+                            failures,
+                            level,
+                            level_ms: 1.0,
+                        },
+                        Some(vol.hu),
+                    ));
+                }
+                Err(e) => out.push((
+                    FromDecoder::VolumeFailed {
+                        message: e.to_string(),
+                    },
+                    None,
+                )),
+            }
+        }
+        ToDecoder::Inspect { names } => {
+            for k in 0..request.files.len() {
+                out.push((FromDecoder::Reading { attached: k }, None));
+                if crash == Crash::Check(file(k)) {
+                    return (out, true);
+                }
+                let (report, _) = inspect::inspect_bytes(&names[k], &bytes[file(k).0]);
+                out.push((
+                    FromDecoder::Report {
+                        attached: k,
+                        report: Box::new(report),
+                    },
+                    None,
+                ));
+            }
+            out.push((FromDecoder::InspectDone, None));
+        }
+        ToDecoder::Demo => unreachable!("not used here"),
+    }
+    (out, false)
+}
+
+/// Everything the page was told, and the commands, in order.
+#[derive(Default)]
+struct Log {
+    shown: Vec<Shown>,
+    commands: Vec<Command>,
+}
+
+impl Log {
+    fn problems(&self) -> Vec<Problem> {
+        self.shown
+            .iter()
+            .rev()
+            .find_map(|s| match s {
+                Shown::Problems(p) => Some(p.clone()),
+                _ => None,
+            })
+            .unwrap_or_default()
+    }
+
+    fn reports(&self) -> Vec<FileReport> {
+        self.shown
+            .iter()
+            .rev()
+            .find_map(|s| match s {
+                Shown::Reports(r) => Some(r.clone()),
+                _ => None,
+            })
+            .unwrap_or_default()
+    }
+
+    fn loaded(&self) -> Option<&Loaded> {
+        self.shown.iter().rev().find_map(|s| match s {
+            Shown::Loaded(l) => Some(&**l),
+            _ => None,
+        })
+    }
+
+    fn status(&self) -> String {
+        self.shown
+            .iter()
+            .rev()
+            .find_map(|s| match s {
+                Shown::Status(t) => Some(t.clone()),
+                _ => None,
+            })
+            .unwrap_or_default()
+    }
+
+    fn restarts(&self) -> usize {
+        self.commands
+            .iter()
+            .filter(|c| **c == Command::Restart)
+            .count()
+    }
+}
+
+/// Plays `step` against the stand-in worker until nothing more is sent.
+fn drive(ingest: &mut Ingest, step: Step, bytes: &[Vec<u8>], crash: Crash, log: &mut Log) {
+    let mut queue = VecDeque::new();
+    let take = |step: Step, queue: &mut VecDeque<Request>, log: &mut Log| {
+        for command in &step.commands {
+            match command {
+                Command::Replace => queue.clear(),
+                Command::Send(request) => queue.push_back(request.clone()),
+                Command::Restart | Command::TakeAttachedFiles => {}
+            }
+        }
+        log.commands.extend(step.commands);
+        log.shown.extend(step.shown);
+    };
+    take(step, &mut queue, log);
+    while let Some(request) = queue.pop_front() {
+        let (answers, died) = work(&request, bytes, crash);
+        for (answer, voxels) in answers {
+            let step = ingest.on_reply(request.id, answer, voxels);
+            take(step, &mut queue, log);
+        }
+        if died {
+            let step = ingest.on_crash("unreachable executed");
+            take(step, &mut queue, log);
+        }
+    }
+}
+
+fn load(crash: Crash) -> (Ingest, Log) {
+    let (names, bytes) = files();
+    let mut ingest = Ingest::new();
+    let mut log = Log::default();
+    let step = ingest.add_files(names, false);
+    drive(&mut ingest, step, &bytes, crash, &mut log);
+    (ingest, log)
+}
+
+#[test]
+fn a_drop_reads_headers_then_loads_the_ct_series() {
+    let (ingest, log) = load(Crash::Never);
+    let loaded = log.loaded().expect("the CT series loads");
+    assert_eq!(loaded.volume.header.slices, 10);
+    assert!(loaded.volume.header.missing_slices.is_empty());
+    // The series' own files are the user's files 1..=10 (notes.txt is file 0).
+    assert_eq!(
+        loaded.files.files,
+        (1..=10).map(FileIndex).collect::<Vec<_>>()
+    );
+    let problems = log.problems();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].file, "notes.txt");
+    assert_eq!(log.status(), "10 slice(s) loaded.");
+    assert!(!ingest.is_busy());
+    let selected = log.shown.iter().find_map(|s| match s {
+        Shown::Selected(Some(sel)) => Some(sel.clone()),
+        _ => None,
+    });
+    let selected = selected.expect("a series is selected");
+    assert!(!selected.demo);
+    assert!(selected.first.is_some_and(|i| !i.series_uid.is_empty()));
+}
+
+#[test]
+fn a_decoder_that_dies_on_file_3_while_decoding_loses_only_that_file() {
+    let (_, log) = load(Crash::Volume(FileIndex(3)));
+    assert_eq!(log.restarts(), 1);
+    let loaded = log.loaded().expect("the rest of the series loads");
+    // File 3 is the phantom's slice 2 (most inferior first).
+    assert_eq!(loaded.volume.header.missing_slices, vec![SliceIndex(2)]);
+    let problems = log.problems();
+    let about_3: Vec<_> = problems
+        .iter()
+        .filter(|p| p.file == "ct/slice02.dcm")
+        .collect();
+    assert_eq!(about_3.len(), 1, "listed once: {problems:?}");
+    assert!(about_3[0].message.contains("slices are left empty"));
+    // The request sent after the crash skips it.
+    let resent = log.commands.iter().rev().find_map(|c| match c {
+        Command::Send(Request {
+            message: ToDecoder::Volume { skip, .. },
+            ..
+        }) => Some(skip.clone()),
+        _ => None,
+    });
+    assert_eq!(resent, Some(vec![LocalFile(2)]));
+}
+
+#[test]
+fn a_decoder_that_dies_on_a_header_skips_that_file_and_reads_on() {
+    let (_, log) = load(Crash::Headers(FileIndex(5)));
+    assert_eq!(log.restarts(), 1);
+    let problems = log.problems();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.file == "ct/slice04.dcm" && p.message.contains("it was skipped")),
+        "{problems:?}"
+    );
+    let loaded = log.loaded().expect("the other nine slices load");
+    assert_eq!(loaded.volume.header.slices, 9);
+}
+
+#[test]
+fn a_crash_while_checking_is_reported_for_that_file_and_the_check_goes_on() {
+    let (mut ingest, mut log) = load(Crash::Never);
+    let (_, bytes) = files();
+    let step = ingest.check_all();
+    drive(
+        &mut ingest,
+        step,
+        &bytes,
+        Crash::Check(FileIndex(4)),
+        &mut log,
+    );
+    let reports = log.reports();
+    assert_eq!(reports.len(), 11, "every file has a report");
+    assert_eq!(reports[4].file, "ct/slice03.dcm");
+    assert_eq!(reports[4].error.as_deref(), Some(CRASHED));
+    assert_eq!(
+        log.status(),
+        "Checked 11 file(s): 9 image(s) decoded, 0 without an image, 2 could not be used."
+    );
+}
+
+#[test]
+fn an_answer_to_a_replaced_request_is_ignored() {
+    let (names, _) = files();
+    let mut ingest = Ingest::new();
+    let first = ingest.add_files(names.clone(), false);
+    let Some(Command::Send(old)) = first.commands.last().cloned() else {
+        panic!("headers are requested: {:?}", first.commands);
+    };
+    // A second drop while the first is still being read replaces the worker.
+    let second = ingest.add_files(names, false);
+    assert_eq!(second.commands.first(), Some(&Command::Replace));
+    let late = ingest.on_reply(old.id, FromDecoder::HeadersDone, None);
+    assert_eq!(late, Step::default());
+    let late = ingest.on_reply(
+        old.id,
+        FromDecoder::Header {
+            attached: 0,
+            result: Err("late".into()),
+        },
+        None,
+    );
+    assert_eq!(late, Step::default());
+    assert!(ingest.is_busy(), "the second drop is still being read");
+}
+
+#[test]
+fn a_crash_with_nothing_to_blame_stops_and_says_so() {
+    let mut ingest = Ingest::new();
+    let step = ingest.on_crash("out of memory");
+    assert_eq!(step.commands, vec![Command::Restart]);
+    assert!(step.shown.contains(&Shown::Progress(None)));
+    assert!(!ingest.is_busy());
+}
+
+#[test]
+fn the_demo_files_take_the_path_of_dropped_ones() {
+    let mut ingest = Ingest::new();
+    let step = ingest.load_demo();
+    let Some(Command::Send(request)) = step.commands.last().cloned() else {
+        panic!("the demo is requested");
+    };
+    assert_eq!(request.message, ToDecoder::Demo);
+    let names = vec!["sarcoscope-demo/slice0000.dcm".to_string()];
+    let step = ingest.on_reply(request.id, FromDecoder::DemoFiles { names }, None);
+    assert_eq!(step.commands.first(), Some(&Command::TakeAttachedFiles));
+    assert!(matches!(
+        step.commands.last(),
+        Some(Command::Send(Request {
+            message: ToDecoder::Headers,
+            ..
+        }))
+    ));
+    assert_eq!(ingest.file_count(), 1);
+}
+
+#[test]
+fn a_series_refers_to_the_users_files_and_decodes_from_its_own() {
+    let (_, bytes) = files();
+    let headers: Vec<Option<Instance>> =
+        bytes.iter().map(|b| dicom::read_instance(b).ok()).collect();
+    let catalogue = Catalogue::build(&headers);
+    let at = catalogue.chosen.expect("a CT series");
+    let series = catalogue.series(at).expect("series");
+    assert_eq!(series.files, (1..=10).collect::<Vec<_>>());
+    let own = SeriesFiles::of(series, &headers).expect("headers for every slice");
+    assert_eq!(own.instances.len(), 10);
+    for (k, slice) in own.series.slices.iter().enumerate() {
+        assert_eq!(
+            slice.file, k,
+            "local files in slice order for a one-frame series"
+        );
+        assert_eq!(own.file(LocalFile(slice.file)), Some(FileIndex(k + 1)));
+    }
+    // Headers that do not match the catalogue are refused, not misaligned.
+    let mut fewer = headers.clone();
+    fewer[4] = None;
+    assert!(SeriesFiles::of(series, &fewer).is_none());
+}
