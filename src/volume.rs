@@ -30,7 +30,7 @@ pub struct Volume {
 }
 
 /// Why a series cannot become a volume, in words for the person looking at it.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize, Deserialize)]
 pub enum VolumeError {
     #[error("this series has no image stack with a known geometry")]
     NoImageStack,

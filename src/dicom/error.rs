@@ -1,11 +1,15 @@
 //! What can go wrong with one file, worded for the person who dropped it.
 
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// Why a file could not be read or its image decoded. Every variant is shown to users
 /// as is, so each message says what happened in plain language and, where it helps,
 /// what to do about it.
-#[derive(Debug, Error, Clone, PartialEq)]
+/// Serialisable, so the decoding worker hands the page the error itself, not its words.
+#[derive(Debug, Error, Clone, PartialEq, Serialize, Deserialize)]
 pub enum DicomError {
     #[error("not a DICOM file (no DICOM header was found); it was skipped")]
     NotDicom,
@@ -26,7 +30,10 @@ pub enum DicomError {
     #[error("the image is incomplete: {have} bytes of pixel data where {need} are needed; the file was probably cut short during copying")]
     Truncated { have: usize, need: usize },
     #[error("the {codec} image could not be decoded ({detail}); the file may be damaged")]
-    Decode { codec: &'static str, detail: String },
+    Decode {
+        codec: Cow<'static, str>,
+        detail: String,
+    },
     #[error("the image layout is not supported: {0}")]
     UnsupportedLayout(String),
     #[error("the decoder failed unexpectedly on this file; the file is probably damaged")]

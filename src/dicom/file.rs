@@ -243,7 +243,7 @@ fn read_deflated(body: &[u8], until: Until) -> Result<ParsedFile, DicomError> {
         .take(MAX_INFLATED_BYTES + 1)
         .read_to_end(&mut inflated)
         .map_err(|e| DicomError::Decode {
-            codec: "deflate",
+            codec: "deflate".into(),
             detail: e.to_string(),
         })?;
     if inflated.len() as u64 > MAX_INFLATED_BYTES {

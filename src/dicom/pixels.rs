@@ -187,7 +187,7 @@ fn from_dicom_rs(parsed: &ParsedFile, layout: &Layout) -> Result<Vec<i32>, Dicom
         .obj
         .decode_pixel_data()
         .map_err(|e| DicomError::Decode {
-            codec: "image",
+            codec: "image".into(),
             detail: first_line(&e.to_string()),
         })?;
     let width = usize::from(layout.bits_allocated / 8);
@@ -272,7 +272,7 @@ fn from_fragments(
     }
     let value = element.value();
     let fragments = value.fragments().ok_or(DicomError::Decode {
-        codec,
+        codec: codec.into(),
         detail: "the pixel data is not encapsulated".into(),
     })?;
     let frames = fragments::split_frames(
@@ -281,7 +281,7 @@ fn from_fragments(
         layout.frames,
     )
     .ok_or(DicomError::Decode {
-        codec,
+        codec: codec.into(),
         detail: format!("its fragments do not split into {} frames", layout.frames),
     })?;
     let mut values = Vec::new();
@@ -297,12 +297,12 @@ fn from_fragments(
 
 fn decode_jpeg_extended(stream: &[u8], layout: &Layout) -> Result<Vec<u16>, DicomError> {
     let decoded = jpeg_extended::decode(stream).map_err(|e| DicomError::Decode {
-        codec: "JPEG",
+        codec: "JPEG".into(),
         detail: e.to_string(),
     })?;
     if usize::from(decoded.width) != layout.columns || usize::from(decoded.height) != layout.rows {
         return Err(DicomError::Decode {
-            codec: "JPEG",
+            codec: "JPEG".into(),
             detail: format!(
                 "the stream is {}×{}, the header says {}×{}",
                 decoded.width, decoded.height, layout.columns, layout.rows

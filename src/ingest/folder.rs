@@ -5,24 +5,57 @@ use std::path::{Path, PathBuf};
 
 use super::catalogue::{Catalogue, SeriesFiles};
 use crate::dicom::{self, DicomError, Instance};
-use crate::volume::{self, Volume};
+use crate::volume::{self, Volume, VolumeError};
+
+/// Why a folder gave no CT volume.
+#[derive(Debug, thiserror::Error)]
+pub enum FolderError {
+    #[error("cannot read {}", .folder.display())]
+    Unreadable {
+        folder: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("no CT image series was found in {}", .0.display())]
+    NoCtSeries(PathBuf),
+    #[error("the CT series of {} cannot be shown", .folder.display())]
+    Volume {
+        folder: PathBuf,
+        #[source]
+        source: VolumeError,
+    },
+}
+
+/// The files of a folder, and the subfolders that could not be read (the rest of the
+/// folder is still read; the caller says which were skipped).
+#[derive(Debug, Default)]
+pub struct FileList {
+    pub files: Vec<PathBuf>,
+    pub skipped: Vec<(PathBuf, std::io::Error)>,
+}
 
 /// Every regular file under `folder`, recursively, in a stable (sorted) order.
-/// Only the top folder must be readable: a subfolder that cannot be read is reported on
-/// stderr and skipped, and linked folders are not followed (no loops).
-pub fn list_files(folder: &Path) -> std::io::Result<Vec<PathBuf>> {
+/// Only the top folder must be readable: a subfolder that cannot be read is listed in
+/// [`FileList::skipped`], and linked folders are not followed (no loops).
+pub fn list_files(folder: &Path) -> Result<FileList, FolderError> {
+    let mut list = FileList::default();
     if folder.is_file() {
-        return Ok(vec![folder.to_path_buf()]);
+        list.files.push(folder.to_path_buf());
+        return Ok(list);
     }
-    let mut out = Vec::new();
     let mut pending = vec![folder.to_path_buf()];
     let mut top = true;
     while let Some(dir) = pending.pop() {
         let entries = match std::fs::read_dir(&dir) {
             Ok(entries) => entries,
-            Err(e) if top => return Err(e),
+            Err(source) if top => {
+                return Err(FolderError::Unreadable {
+                    folder: dir,
+                    source,
+                })
+            }
             Err(e) => {
-                eprintln!("sarcoscope: skipped {}: {e}", dir.display());
+                list.skipped.push((dir, e));
                 continue;
             }
         };
@@ -31,15 +64,15 @@ pub fn list_files(folder: &Path) -> std::io::Result<Vec<PathBuf>> {
             let path = entry.path();
             match entry.file_type() {
                 Ok(kind) if kind.is_dir() => pending.push(path),
-                Ok(kind) if kind.is_file() => out.push(path),
+                Ok(kind) if kind.is_file() => list.files.push(path),
                 // A link to a file is read; a link to a folder is not followed.
-                Ok(kind) if kind.is_symlink() && path.is_file() => out.push(path),
+                Ok(kind) if kind.is_symlink() && path.is_file() => list.files.push(path),
                 _ => {}
             }
         }
     }
-    out.sort();
-    Ok(out)
+    list.files.sort();
+    Ok(list)
 }
 
 /// A folder's chosen CT series: the volume, the series with its own files' headers,
@@ -48,12 +81,17 @@ pub struct LoadedCt {
     pub volume: Volume,
     pub files: SeriesFiles,
     pub failures: Vec<(PathBuf, DicomError)>,
+    /// Subfolders that could not be read.
+    pub skipped: Vec<(PathBuf, std::io::Error)>,
 }
 
 /// The chosen CT series of a folder. Files that are not readable DICOM are skipped
 /// (`inspect` lists them).
-pub fn load_ct(folder: &Path) -> Result<LoadedCt, String> {
-    let paths = list_files(folder).map_err(|e| format!("cannot read {}: {e}", folder.display()))?;
+pub fn load_ct(folder: &Path) -> Result<LoadedCt, FolderError> {
+    let FileList {
+        files: paths,
+        skipped,
+    } = list_files(folder)?;
     let headers: Vec<Option<Instance>> = paths
         .iter()
         .map(|path| {
@@ -64,7 +102,7 @@ pub fn load_ct(folder: &Path) -> Result<LoadedCt, String> {
         })
         .collect();
     let catalogue = Catalogue::build(&headers);
-    let no_ct = || format!("no CT image series was found in {}", folder.display());
+    let no_ct = || FolderError::NoCtSeries(folder.to_path_buf());
     let ct = catalogue
         .chosen
         .and_then(|at| catalogue.series(at))
@@ -77,7 +115,10 @@ pub fn load_ct(folder: &Path) -> Result<LoadedCt, String> {
         |i| std::fs::read(path_of(i)).map_err(|e| DicomError::Unreadable(e.to_string())),
         |_, _| {},
     )
-    .map_err(|e| e.to_string())?;
+    .map_err(|source| FolderError::Volume {
+        folder: folder.to_path_buf(),
+        source,
+    })?;
     let failures = failures
         .into_iter()
         .map(|f| (path_of(f.file), f.error))
@@ -86,5 +127,6 @@ pub fn load_ct(folder: &Path) -> Result<LoadedCt, String> {
         volume,
         files,
         failures,
+        skipped,
     })
 }

@@ -6,10 +6,10 @@ use serde::{Deserialize, Serialize};
 
 use super::catalogue::LocalFile;
 use crate::dicom::series::Series;
-use crate::dicom::Instance;
+use crate::dicom::{DicomError, Instance};
 use crate::inspect::FileReport;
 use crate::l3::L3Result;
-use crate::volume::VolumeHeader;
+use crate::volume::{VolumeError, VolumeHeader};
 
 /// Names one request to the worker; every answer to it carries the same id, so an
 /// answer to a request that was replaced is recognised and ignored.
@@ -52,7 +52,7 @@ pub enum FromDecoder {
     },
     Header {
         attached: usize,
-        result: Result<Box<Instance>, String>,
+        result: Result<Box<Instance>, DicomError>,
     },
     HeadersDone,
     Progress {
@@ -63,12 +63,12 @@ pub enum FromDecoder {
     /// decoded; `level` is the automatic L3 search on the volume, which took `level_ms`.
     Volume {
         header: Box<VolumeHeader>,
-        failures: Vec<(LocalFile, String)>,
+        failures: Vec<(LocalFile, DicomError)>,
         level: Box<L3Result>,
         level_ms: f64,
     },
     VolumeFailed {
-        message: String,
+        error: VolumeError,
     },
     Report {
         attached: usize,

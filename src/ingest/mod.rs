@@ -471,10 +471,10 @@ impl Ingest {
                             *slot = Some(*instance);
                         }
                     }
-                    Err(message) => {
+                    Err(error) => {
                         let problem = Problem {
                             file: self.name(file).to_string(),
-                            message,
+                            message: error.to_string(),
                         };
                         self.problem(&mut step, problem);
                     }
@@ -509,8 +509,9 @@ impl Ingest {
                     return step;
                 }
                 // Files skipped after a decoder stopped on them are already listed.
-                for (local, message) in failures.into_iter().filter(|(l, _)| !skip.contains(l)) {
+                for (local, error) in failures.into_iter().filter(|(l, _)| !skip.contains(l)) {
                     let file = files.file(local).map_or("", |f| self.name(f)).to_string();
+                    let message = error.to_string();
                     self.problem(&mut step, Problem { file, message });
                 }
                 step.status(format!("{slices} slice(s) loaded."));
@@ -524,10 +525,10 @@ impl Ingest {
                     level_ms,
                 })));
             }
-            FromDecoder::VolumeFailed { message } => {
+            FromDecoder::VolumeFailed { error } => {
                 self.job = Job::Idle;
                 step.show(Shown::Progress(None));
-                step.status(format!("This series could not be shown: {message}"));
+                step.status(format!("This series could not be shown: {error}"));
             }
             FromDecoder::Report { attached, report } => {
                 let Job::Check { first, .. } = self.job else {

@@ -62,9 +62,7 @@ fn work(request: &Request, bytes: &[Vec<u8>], crash: Crash) -> (Vec<Answer>, boo
                 if crash == Crash::Headers(file(k)) {
                     return (out, true);
                 }
-                let result = dicom::read_instance(&bytes[file(k).0])
-                    .map(Box::new)
-                    .map_err(|e| e.to_string());
+                let result = dicom::read_instance(&bytes[file(k).0]).map(Box::new);
                 out.push((
                     FromDecoder::Header {
                         attached: k,
@@ -105,7 +103,7 @@ fn work(request: &Request, bytes: &[Vec<u8>], crash: Crash) -> (Vec<Answer>, boo
                     let level = Box::new(l3::locate(&vol));
                     let failures = failures
                         .into_iter()
-                        .map(|f| (LocalFile(f.file), f.error.to_string()))
+                        .map(|f| (LocalFile(f.file), f.error))
                         .collect();
                     out.push((
                         FromDecoder::Volume {
@@ -117,12 +115,7 @@ fn work(request: &Request, bytes: &[Vec<u8>], crash: Crash) -> (Vec<Answer>, boo
                         Some(vol.hu),
                     ));
                 }
-                Err(e) => out.push((
-                    FromDecoder::VolumeFailed {
-                        message: e.to_string(),
-                    },
-                    None,
-                )),
+                Err(error) => out.push((FromDecoder::VolumeFailed { error }, None)),
             }
         }
         ToDecoder::Inspect { names } => {
@@ -344,7 +337,7 @@ fn an_answer_to_a_replaced_request_is_ignored() {
         old.id,
         FromDecoder::Header {
             attached: 0,
-            result: Err("late".into()),
+            result: Err(DicomError::NotDicom),
         },
         None,
     );

@@ -87,18 +87,37 @@ const PLAUSIBLE_PIXEL_MM: std::ops::RangeInclusive<f64> = 0.05..=20.0;
 pub fn locate(volume: &Volume) -> L3Result {
     match measure(volume) {
         Ok(trace) => labels::label(&trace),
-        Err(note) => not_found(L3Status::NotInScan, note),
+        Err(why) => not_found(L3Status::NotInScan, why.to_string()),
     }
 }
 
+/// Why a series cannot be measured for the level search, as the panel's note says it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+enum NotMeasured {
+    #[error("a single slice: detection skipped")]
+    SingleSlice,
+    #[error("only {0} slices: detection skipped")]
+    FewSlices(usize),
+    #[error("the slices are not axial: detection skipped")]
+    NotAxial,
+    #[error("the pixel spacing is implausible for a CT: detection skipped")]
+    ImplausibleSpacing,
+    #[error("the images are too small: detection skipped")]
+    TooSmall,
+    #[error("the slices have no usable positions along the body: detection skipped")]
+    NoPositions,
+    #[error("no vertebral body was found on this series")]
+    NoVertebra,
+}
+
 /// The measurements [`locate`] labels, or the reason there are none.
-fn measure(volume: &Volume) -> Result<Trace, String> {
+fn measure(volume: &Volume) -> Result<Trace, NotMeasured> {
     let h = &volume.header;
     if h.slices < MIN_SLICES {
         return Err(if h.slices <= 1 {
-            "a single slice: detection skipped".to_owned()
+            NotMeasured::SingleSlice
         } else {
-            format!("only {} slices: detection skipped", h.slices)
+            NotMeasured::FewSlices(h.slices)
         });
     }
     let normal = h.geometry.normal;
@@ -106,31 +125,28 @@ fn measure(volume: &Volume) -> Result<Trace, String> {
         .get(2)
         .is_none_or(|c| !c.is_finite() || c.abs() < 0.8)
     {
-        return Err("the slices are not axial: detection skipped".to_owned());
+        return Err(NotMeasured::NotAxial);
     }
     if let Some(spacing) = h.geometry.pixel_spacing {
         if !spacing.iter().all(|mm| PLAUSIBLE_PIXEL_MM.contains(mm)) {
-            return Err("the pixel spacing is implausible for a CT: detection skipped".to_owned());
+            return Err(NotMeasured::ImplausibleSpacing);
         }
     }
     let s = plane::Sampling::of(volume);
     if s.columns < 8 || s.rows < 8 {
-        return Err("the images are too small: detection skipped".to_owned());
+        return Err(NotMeasured::TooSmall);
     }
     // Positions must rise slice by slice; without them (a series with no positions)
     // distances along the spine are unknown and vertebrae cannot be measured.
     let z_mm = h.slice_positions_mm.clone();
     let rising = z_mm.len() == h.slices && z_mm.windows(2).all(|w| w[1] > w[0]);
     if !rising {
-        return Err(
-            "the slices have no usable positions along the body: detection skipped".to_owned(),
-        );
+        return Err(NotMeasured::NoPositions);
     }
     let found: Vec<spine::SliceSpine> = (0..h.slices)
         .map(|k| spine::find(&plane::Plane::read(volume, k, &s), &s))
         .collect();
-    let track = spine::track(&found, &z_mm, &s)
-        .ok_or_else(|| "no vertebral body was found on this series".to_owned())?;
+    let track = spine::track(&found, &z_mm, &s).ok_or(NotMeasured::NoVertebra)?;
     let mut profile = Vec::with_capacity(h.slices);
     let mut lateral = Vec::with_capacity(h.slices);
     for (k, t) in track.iter().enumerate() {

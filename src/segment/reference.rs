@@ -54,7 +54,7 @@ impl Reference {
 /// `total-labels.nii.gz`, `labels.json`). The images come through the same DICOM path
 /// as any user's; only the labels are read from NIfTI.
 pub fn load(dir: &Path) -> Result<Reference, String> {
-    let loaded = folder::load_ct(&dir.join("series-dicom"))?;
+    let loaded = folder::load_ct(&dir.join("series-dicom")).map_err(|e| e.to_string())?;
     let volume = loaded.volume;
     if let Some((path, error)) = loaded.failures.first() {
         return Err(format!("{}: {error}", path.display()));

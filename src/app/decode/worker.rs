@@ -76,7 +76,7 @@ fn handle(scope: &DedicatedWorkerGlobalScope, data: &JsValue) {
 fn read_headers(reply: &Reply, files: &[File]) {
     for (attached, file) in files.iter().enumerate() {
         reply.send(FromDecoder::Reading { attached });
-        let result = read_header(file).map(Box::new).map_err(|e| e.to_string());
+        let result = read_header(file).map(Box::new);
         reply.send(FromDecoder::Header { attached, result });
     }
     reply.send(FromDecoder::HeadersDone);
@@ -136,7 +136,7 @@ fn decode_volume(
             let hu = Int16Array::from(vol.hu.as_slice());
             let failures = failures
                 .into_iter()
-                .map(|f| (LocalFile(f.file), f.error.to_string()))
+                .map(|f| (LocalFile(f.file), f.error))
                 .collect();
             reply.send_with(
                 FromDecoder::Volume {
@@ -151,9 +151,7 @@ fn decode_volume(
                 },
             );
         }
-        Err(error) => reply.send(FromDecoder::VolumeFailed {
-            message: error.to_string(),
-        }),
+        Err(error) => reply.send(FromDecoder::VolumeFailed { error }),
     }
 }
 

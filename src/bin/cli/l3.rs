@@ -3,24 +3,25 @@
 
 use std::path::Path;
 
-use sarcoscope::ingest::folder::{self, LoadedCt};
+use sarcoscope::ingest::folder::{self, FolderError, LoadedCt};
 use sarcoscope::l3::{self, L3Status};
 
-/// The folder's CT series as a volume; files left out are named on stderr.
-pub fn load_reporting(folder: &Path) -> Result<LoadedCt, String> {
+/// The folder's CT series as a volume; files and folders left out are named on stderr.
+pub fn load_reporting(folder: &Path) -> Result<LoadedCt, FolderError> {
     let loaded = folder::load_ct(folder)?;
+    super::report_skipped(&loaded.skipped);
     for (path, error) in &loaded.failures {
         eprintln!("sarcoscope: {} was left out: {error}", path.display());
     }
     Ok(loaded)
 }
 
-pub fn l3(folder: &Path, json: bool) -> Result<(), String> {
+pub fn l3(folder: &Path, json: bool) -> Result<(), super::Failure> {
     let volume = load_reporting(folder)?.volume;
     let found = l3::locate(&volume);
     if json {
         let text = serde_json::to_string_pretty(&found).map_err(|e| e.to_string())?;
-        println!("{text}");
+        out!("{text}");
         return Ok(());
     }
     let status = match found.status {
@@ -29,20 +30,23 @@ pub fn l3(folder: &Path, json: bool) -> Result<(), String> {
         L3Status::NotInScan => "not in this scan",
     };
     match (found.slice_index, found.z_mm) {
-        (Some(slice), Some(z)) => println!(
+        (Some(slice), Some(z)) => out!(
             "L3: slice {slice} of {} (from the most inferior), {z:.1} mm — {status}, confidence {:.2}",
             volume.header.slices, found.confidence
         ),
-        _ => println!("L3: {status}"),
+        _ => out!("L3: {status}"),
     }
     for v in &found.vertebrae {
-        println!(
+        out!(
             "  {:<4} slices {}–{}, centre {:.1} mm",
-            v.name, v.slice_first, v.slice_last, v.z_mm_centre
+            v.name,
+            v.slice_first,
+            v.slice_last,
+            v.z_mm_centre
         );
     }
     for note in &found.evidence.notes {
-        println!("  · {note}");
+        out!("  · {note}");
     }
     Ok(())
 }

@@ -5,10 +5,21 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use sarcoscope::dicom::{series, Instance};
-use sarcoscope::ingest::folder::list_files;
+use sarcoscope::ingest::folder::{list_files, FileList};
 use sarcoscope::ingest::Catalogue;
 use sarcoscope::inspect::{self, FileReport};
 use serde::Serialize;
+
+/// `println!` that ends the program quietly once the reader of its output has gone
+/// (`sarcoscope inspect … | head`), instead of panicking on the closed pipe.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
+            $crate::cli::output_failed(e);
+        }
+    }};
+}
 
 mod l3;
 mod phantom;
@@ -160,10 +171,41 @@ pub fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("sarcoscope: {message}");
+        Err(failure) => {
+            eprintln!("sarcoscope: {}", chain(failure.as_ref()));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// What a command failed with: a library error (with its causes) or a message.
+pub type Failure = Box<dyn std::error::Error>;
+
+/// An error and every cause under it, on one line: "cannot read x: permission denied".
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
+
+/// Writing to standard output failed: a reader that has gone is no error of ours.
+pub fn output_failed(error: std::io::Error) -> ! {
+    if error.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+    eprintln!("sarcoscope: cannot write the output: {error}");
+    std::process::exit(1);
+}
+
+/// Names on stderr the subfolders a listing could not read.
+pub fn report_skipped(skipped: &[(PathBuf, std::io::Error)]) {
+    for (dir, error) in skipped {
+        eprintln!("sarcoscope: skipped {}: {error}", dir.display());
     }
 }
 
@@ -180,8 +222,12 @@ struct InspectOutput {
     chosen_ct_series: Option<(usize, usize)>,
 }
 
-fn inspect_folder(folder: &Path, json: bool) -> Result<(), String> {
-    let paths = list_files(folder).map_err(|e| format!("cannot read {}: {e}", folder.display()))?;
+fn inspect_folder(folder: &Path, json: bool) -> Result<(), Failure> {
+    let FileList {
+        files: paths,
+        skipped,
+    } = list_files(folder)?;
+    report_skipped(&skipped);
     let mut reports = Vec::with_capacity(paths.len());
     let mut headers: Vec<Option<Instance>> = Vec::with_capacity(paths.len());
     for path in &paths {
@@ -218,7 +264,7 @@ fn inspect_folder(folder: &Path, json: bool) -> Result<(), String> {
             chosen_ct_series: chosen,
         };
         let text = serde_json::to_string_pretty(&output).map_err(|e| e.to_string())?;
-        println!("{text}");
+        out!("{text}");
     } else {
         print_human(&reports, &studies, chosen);
     }
@@ -227,16 +273,16 @@ fn inspect_folder(folder: &Path, json: bool) -> Result<(), String> {
 
 fn print_human(reports: &[FileReport], studies: &[series::Study], chosen: Option<(usize, usize)>) {
     let failed = reports.iter().filter(|r| r.error.is_some()).count();
-    println!("{} file(s) read, {} with a problem", reports.len(), failed);
+    out!("{} file(s) read, {} with a problem", reports.len(), failed);
     for (si, study) in studies.iter().enumerate() {
-        println!(
+        out!(
             "\nStudy {} {}",
             study.description,
             study.date.as_deref().unwrap_or("")
         );
         for (ri, s) in study.series.iter().enumerate() {
             let mark = if chosen == Some((si, ri)) { "▶" } else { " " };
-            println!(
+            out!(
                 "{mark} series {} \"{}\" — {} — {} file(s), {} slice(s) {}×{}",
                 s.series_number
                     .map(|n| n.to_string())
@@ -255,18 +301,18 @@ fn print_human(reports: &[FileReport], studies: &[series::Study], chosen: Option
                 if let Some(spacing) = g.slice_spacing {
                     print!(", slice spacing {spacing:.2} mm");
                 }
-                println!();
+                out!();
             }
             for w in &s.warnings {
-                println!("    ⚠ {w}");
+                out!("    ⚠ {w}");
             }
         }
     }
     if failed > 0 {
-        println!("\nProblems:");
+        out!("\nProblems:");
         for r in reports {
             if let Some(e) = &r.error {
-                println!("  {}: {e}", r.file);
+                out!("  {}: {e}", r.file);
             }
         }
     }

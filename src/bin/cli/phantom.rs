@@ -24,7 +24,7 @@ pub struct Options {
     pub slice_mm: f64,
 }
 
-pub fn write(out: &Path, options: &Options) -> Result<(), String> {
+pub fn write(out: &Path, options: &Options) -> Result<(), super::Failure> {
     let size_ok = (1..=65_535).contains(&options.columns)
         && (1..=65_535).contains(&options.rows)
         && options.slices >= 1
@@ -66,7 +66,7 @@ pub fn write(out: &Path, options: &Options) -> Result<(), String> {
         .l3_slice()
         .map(|s| s.to_string())
         .unwrap_or_else(|| "outside the series".into());
-    println!(
+    out!(
         "{} slices of {}×{} written to {} (synthetic, not a patient); L3 centre: slice {l3}",
         files.len(),
         options.columns,

@@ -10,7 +10,7 @@ pub fn scores(
     units: Units,
     ast_upper_limit: Option<f64>,
     out: Option<&Path>,
-) -> Result<(), String> {
+) -> Result<(), super::Failure> {
     let text = std::fs::read_to_string(input)
         .map_err(|e| format!("cannot read {}: {e}", input.display()))?;
     let table = score_table(&text, units, ast_upper_limit)

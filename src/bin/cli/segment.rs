@@ -104,7 +104,7 @@ pub fn segment(
     outputs: &MaskOutputs,
     json: bool,
     options: &ModelOptions,
-) -> Result<(), String> {
+) -> Result<(), super::Failure> {
     let loaded = super::l3::load_reporting(folder)?;
     let volume = &loaded.volume;
     let (index, chosen_by) = match slice {
@@ -163,15 +163,19 @@ pub fn segment(
     };
     if json {
         let text = serde_json::to_string_pretty(&output).map_err(|e| e.to_string())?;
-        println!("{text}");
+        out!("{text}");
     } else {
-        println!(
+        out!(
             "slice {} ({}), {} on {} in {:.2} s",
-            output.slice_index, output.slice_chosen_by, output.model, output.device, seconds
+            output.slice_index,
+            output.slice_chosen_by,
+            output.model,
+            output.device,
+            seconds
         );
         for t in &output.tissues {
             let hu = t.mean_hu.map_or("—".into(), |m| format!("{m:.1} HU"));
-            println!(
+            out!(
                 "  {:<28} {:>7.1} cm²  mean {hu}",
                 t.tissue.name(),
                 t.area_cm2
@@ -208,7 +212,7 @@ pub struct TrainOptions {
     pub device: DeviceArg,
 }
 
-pub fn train_command(options: &TrainOptions) -> Result<(), String> {
+pub fn train_command(options: &TrainOptions) -> Result<(), super::Failure> {
     let mut config = TrainConfig {
         seed: options.seed,
         steps: options.steps,
@@ -300,13 +304,13 @@ pub fn eval_command(
     shared: Option<&Path>,
     phantoms: usize,
     json: bool,
-) -> Result<(), String> {
+) -> Result<(), super::Failure> {
     let (segmenter, _) = load_model(options)?;
     let reference = load_reference(shared)?;
     let evaluation = validation::evaluate(&segmenter, reference.as_ref(), phantoms);
     if json {
         let text = serde_json::to_string_pretty(&evaluation).map_err(|e| e.to_string())?;
-        println!("{text}");
+        out!("{text}");
     } else {
         print_evaluation(&evaluation);
     }

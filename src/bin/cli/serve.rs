@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
 
-pub fn serve(root: &Path, port: u16) -> Result<(), String> {
+pub fn serve(root: &Path, port: u16) -> Result<(), super::Failure> {
     let root = root
         .canonicalize()
         .map_err(|e| format!("cannot serve {}: {e}", root.display()))?;
@@ -14,9 +14,7 @@ pub fn serve(root: &Path, port: u16) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
     // Port 0 lets the system choose a free port; say which one was taken.
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(port);
-    println!(
-        "Sarcoscope is served at http://127.0.0.1:{port}/ (this computer only; Ctrl+C stops it)"
-    );
+    out!("Sarcoscope is served at http://127.0.0.1:{port}/ (this computer only; Ctrl+C stops it)");
     for stream in listener.incoming().flatten() {
         let root = root.clone();
         std::thread::spawn(move || {
