@@ -264,7 +264,7 @@ pub fn ReportPanel(ws: Workspace, current: Memo<CaseReport>) -> impl IntoView {
             <table class="metrics" id="report-scores">
                 {scores.into_iter().map(|(k, v)| view! { <tr><td>{k}</td><td class="num">{v.unwrap_or_else(|| "—".into())}</td></tr> }).collect_view()}
             </table>
-            <p>{format!("Study eligibility, laboratory route: {}", r.case.eligibility.laboratory_route.label())}</p>
+            <p>{format!("Study eligibility, laboratory route: {}; no exclusion criterion applies: {}", r.case.eligibility.laboratory_route.label(), r.case.eligibility.no_exclusion.label())}</p>
             <h3>"Quality control"</h3>
             <ul class="qc" id="report-qc">
                 {r.qc.iter().map(|f| {

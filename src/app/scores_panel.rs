@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use super::body_panel::Cite;
 use super::case::{Case, LabField};
-use crate::clinical::eligibility::{self, Answers, Criterion};
+use crate::clinical::eligibility::{self, Answers, Criterion, Exclusion};
 use crate::clinical::{albi, child_pugh, fibrosis, meld, Lab, Units};
 use crate::provenance::Source;
 use crate::report::CaseReport;
@@ -167,11 +167,11 @@ fn status_view(c: Criterion) -> impl IntoView {
 }
 
 fn answer(
-    id: &'static str,
+    id: String,
     label: &'static str,
     case: Case,
-    get: fn(&Answers) -> Option<bool>,
-    put: fn(&mut Answers, Option<bool>),
+    get: impl Fn(&Answers) -> Option<bool> + Copy + Send + Sync + 'static,
+    put: impl Fn(&mut Answers, Option<bool>) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let value = move || match get(&case.answers.get()) {
         Some(true) => "yes",
@@ -211,11 +211,27 @@ pub fn EligibilityPanel(case: Case, current: Memo<CaseReport>) -> impl IntoView 
                     {move || current.get().case.eligibility.checks.into_iter().map(status_view).collect_view()}
                 </tbody>
             </table>
-            {answer("answer-platelets", "Low platelets have no other explainable cause", case, |a| a.platelets_no_other_cause, |a, v| a.platelets_no_other_cause = v)}
-            {answer("answer-albumin", "Low albumin not due to malnutrition or kidney disease", case, |a| a.albumin_no_other_cause, |a, v| a.albumin_no_other_cause = v)}
-            {answer("answer-inr", "Anticoagulants/thrombolytics stopped > 7 days before the INR", case, |a| a.inr_off_anticoagulants, |a, v| a.inr_off_anticoagulants = v)}
-            {answer("answer-l3", "High-quality L3 CT (see the QC flags)", case, |a| a.l3_ct_high_quality, |a, v| a.l3_ct_high_quality = v)}
-            {answer("answer-sociodemographic", "Sociodemographic data complete", case, |a| a.sociodemographic_complete, |a, v| a.sociodemographic_complete = v)}
+            {answer("answer-platelets".into(), "Low platelets have no other explainable cause", case, |a| a.platelets_no_other_cause, |a, v| a.platelets_no_other_cause = v)}
+            {answer("answer-albumin".into(), "Low albumin not due to malnutrition or kidney disease", case, |a| a.albumin_no_other_cause, |a, v| a.albumin_no_other_cause = v)}
+            {answer("answer-inr".into(), "Anticoagulants/thrombolytics stopped > 7 days before the INR", case, |a| a.inr_off_anticoagulants, |a, v| a.inr_off_anticoagulants = v)}
+            {answer("answer-l3".into(), "High-quality L3 CT (see the QC flags)", case, |a| a.l3_ct_high_quality, |a, v| a.l3_ct_high_quality = v)}
+            <h3>"Exclusion criteria"</h3>
+            <p class="hint">"Does any of these apply? Each is the investigator's answer: none can be read from the CT or the laboratory values."</p>
+            <p>
+                "No exclusion criterion applies: "
+                <strong id="eligibility-exclusions" data-status=move || current.get().case.eligibility.no_exclusion.label()>
+                    {move || current.get().case.eligibility.no_exclusion.label()}
+                </strong>
+            </p>
+            <table class="criteria">
+                <tbody>
+                    {move || current.get().case.eligibility.exclusions.into_iter().map(status_view).collect_view()}
+                </tbody>
+            </table>
+            {Exclusion::ALL.into_iter().map(|which| view! {
+                {answer(format!("exclusion-{}", which.key()), which.text(), case, move |a| a.exclusion(which), move |a, v| a.set_exclusion(which, v))}
+                {which.prompt().map(|p| view! { <p class="hint prompt">{format!("Before answering: {p}.")}</p> })}
+            }).collect_view()}
             <Cite source=eligibility::SOURCE/>
             <Cite source=eligibility::EXCLUSION_SOURCE/>
         </section>

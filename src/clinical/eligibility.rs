@@ -1,8 +1,10 @@
 //! Study eligibility for NCT06531200 (Peking University): the laboratory route to a
-//! cirrhosis diagnosis and the checks around it, each met / not met / unknown.
+//! cirrhosis diagnosis, the checks around it, and the registry's eight exclusion
+//! criteria, each met / not met / unknown.
 //!
 //! The tool shows the criteria; the investigator decides. Nothing unknown is counted as
 //! met, and a criterion whose qualifier ("no other cause") is unanswered stays unknown.
+//! No exclusion can be read from the CT or the labs: each is the investigator's yes/no.
 
 use serde::{Deserialize, Serialize};
 
@@ -15,12 +17,84 @@ pub const SOURCE: Source = Source::verified(
      clinicaltrialcompass.org): inclusion by ≥ 2 of platelets < 100×10⁹/L, albumin < 35 g/L, \
      INR > 1.3, APRI > 2, with their qualifiers; age ≥ 18; a high-quality L3 CT",
 );
-/// Our copy of the registry's exclusion list breaks off after its first item
-/// ("incomplete sociodemographic …"), so that item is shown as recalled, not verified.
-pub const EXCLUSION_SOURCE: Source = Source::recalled(
-    "NCT06531200 exclusion criteria: only the first item (incomplete sociodemographic data) \
-     was retrievable; check the full list in the protocol",
+pub const EXCLUSION_SOURCE: Source = Source::verified(
+    "NCT06531200 registry entry (clinicaltrials.gov via ctv.veeva.com): exclusion criteria 1–8",
 );
+
+/// The registry's exclusion criteria, in its order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Exclusion {
+    IncompleteData,
+    Malignancy,
+    OrganFailure,
+    NeuromuscularDisease,
+    MetabolicDisease,
+    Malabsorption,
+    Immunosuppression,
+    PregnancyOrLactation,
+}
+
+impl Exclusion {
+    pub const ALL: [Exclusion; 8] = [
+        Exclusion::IncompleteData,
+        Exclusion::Malignancy,
+        Exclusion::OrganFailure,
+        Exclusion::NeuromuscularDisease,
+        Exclusion::MetabolicDisease,
+        Exclusion::Malabsorption,
+        Exclusion::Immunosuppression,
+        Exclusion::PregnancyOrLactation,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Exclusion::IncompleteData => "incomplete-data",
+            Exclusion::Malignancy => "malignancy",
+            Exclusion::OrganFailure => "organ-failure",
+            Exclusion::NeuromuscularDisease => "neuromuscular",
+            Exclusion::MetabolicDisease => "metabolic",
+            Exclusion::Malabsorption => "malabsorption",
+            Exclusion::Immunosuppression => "immunosuppression",
+            Exclusion::PregnancyOrLactation => "pregnancy",
+        }
+    }
+
+    /// The registry's words.
+    pub fn text(self) -> &'static str {
+        match self {
+            Exclusion::IncompleteData => "Incomplete sociodemographic, laboratory, or imaging data",
+            Exclusion::Malignancy => "Diagnosed or highly suspected malignancy",
+            Exclusion::OrganFailure => {
+                "Severe chronic kidney disease, respiratory insufficiency, cardiovascular diseases, etc."
+            }
+            Exclusion::NeuromuscularDisease => {
+                "Neurological diseases and muscular degenerative diseases"
+            }
+            Exclusion::MetabolicDisease => {
+                "Hyperthyroidism, hypothyroidism, tuberculosis, or any other disease that may affect basal metabolism"
+            }
+            Exclusion::Malabsorption => {
+                "Diseases or conditions causing malabsorption of intestinal nutrients, such as inflammatory bowel disease or gastrointestinal surgery"
+            }
+            Exclusion::Immunosuppression => "Treatment with glucocorticoids or immunosuppressants",
+            Exclusion::PregnancyOrLactation => "Pregnancy or lactation",
+        }
+    }
+
+    /// What the investigator should look at before answering, where the tool can help.
+    pub fn prompt(self) -> Option<&'static str> {
+        match self {
+            Exclusion::Malignancy => Some(
+                "a suspected malignancy can show on this CT: look at the liver and the rest of the scan before answering",
+            ),
+            Exclusion::IncompleteData => {
+                Some("the laboratory form and the QC flags show what is still missing")
+            }
+            _ => None,
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -68,8 +142,20 @@ pub struct Answers {
     pub inr_off_anticoagulants: Option<bool>,
     /// The L3 CT is of high quality (the panel's QC flags inform this).
     pub l3_ct_high_quality: Option<bool>,
-    /// Sociodemographic data are complete (the registry's first exclusion item).
-    pub sociodemographic_complete: Option<bool>,
+    /// Whether each [`Exclusion`] applies (`Some(true)` excludes), in [`Exclusion::ALL`]'s
+    /// order.
+    #[serde(default)]
+    pub exclusions: [Option<bool>; 8],
+}
+
+impl Answers {
+    pub fn exclusion(&self, which: Exclusion) -> Option<bool> {
+        self.exclusions[which as usize]
+    }
+
+    pub fn set_exclusion(&mut self, which: Exclusion, applies: Option<bool>) {
+        self.exclusions[which as usize] = applies;
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -87,8 +173,12 @@ pub struct Eligibility {
     pub signs: Vec<Criterion>,
     /// At least two of the four signs.
     pub laboratory_route: Status,
-    /// Age, imaging and the exclusion item.
+    /// Age and imaging.
     pub checks: Vec<Criterion>,
+    /// One per [`Exclusion`]: met when the investigator answered that it does not apply.
+    pub exclusions: Vec<Criterion>,
+    /// No exclusion applies: met only when all eight were answered "no".
+    pub no_exclusion: Status,
 }
 
 fn sign(
@@ -190,17 +280,32 @@ pub fn assess(labs: &Labs, age_years: Option<f64>, answers: &Answers) -> Eligibi
             status: Status::of(answers.l3_ct_high_quality),
             detail: "investigator's judgement, informed by the QC flags".into(),
         },
-        Criterion {
-            key: "sociodemographic",
-            text: "Sociodemographic data complete (exclusion if not)",
-            status: Status::of(answers.sociodemographic_complete),
-            detail: EXCLUSION_SOURCE.cite(),
-        },
     ];
+    let exclusions: Vec<Criterion> = Exclusion::ALL
+        .into_iter()
+        .map(|which| {
+            let applies = answers.exclusion(which);
+            Criterion {
+                key: which.key(),
+                text: which.text(),
+                status: Status::of(applies.map(|yes| !yes)),
+                detail: match applies {
+                    None => "not yet answered".into(),
+                    Some(true) => "applies: excluded".into(),
+                    Some(false) => "does not apply".into(),
+                },
+            }
+        })
+        .collect();
+    let no_exclusion = exclusions
+        .iter()
+        .fold(Status::Met, |all, c| all.and(c.status));
     Eligibility {
         signs,
         laboratory_route,
         checks,
+        exclusions,
+        no_exclusion,
     }
 }
 
@@ -271,5 +376,35 @@ mod tests {
             ..answered
         };
         assert_eq!(assess(&l, None, &explained).signs[0].status, Status::NotMet);
+    }
+
+    #[test]
+    fn all_eight_exclusions_must_be_answered_no_and_one_yes_excludes() {
+        let l = labs(&[]);
+        let mut answers = Answers::default();
+        let e = assess(&l, None, &answers);
+        assert_eq!(e.exclusions.len(), 8);
+        assert_eq!(e.no_exclusion, Status::Unknown, "unknown is never met");
+        for which in Exclusion::ALL {
+            answers.set_exclusion(which, Some(false));
+        }
+        assert_eq!(assess(&l, None, &answers).no_exclusion, Status::Met);
+        answers.set_exclusion(Exclusion::PregnancyOrLactation, None);
+        assert_eq!(assess(&l, None, &answers).no_exclusion, Status::Unknown);
+        answers.set_exclusion(Exclusion::Malignancy, Some(true));
+        let e = assess(&l, None, &answers);
+        assert_eq!(e.no_exclusion, Status::NotMet, "one that applies excludes");
+        assert_eq!(e.exclusions[1].status, Status::NotMet);
+        assert_eq!(
+            e.exclusions[1].text,
+            "Diagnosed or highly suspected malignancy"
+        );
+        // A record saved before the full list existed still reads, with nothing answered.
+        let old: Answers = serde_json::from_str(
+            r#"{"platelets_no_other_cause":true,"albumin_no_other_cause":null,"inr_off_anticoagulants":null,"l3_ct_high_quality":null,"sociodemographic_complete":true}"#,
+        )
+        .unwrap();
+        assert_eq!(old.exclusions, [None; 8]);
+        assert_eq!(old.platelets_no_other_cause, Some(true));
     }
 }

@@ -277,6 +277,10 @@ impl CaseReport {
                 self.case.eligibility.laboratory_route.label().to_string(),
             ),
             (
+                "eligibility_no_exclusion",
+                self.case.eligibility.no_exclusion.label().to_string(),
+            ),
+            (
                 "qc_flags",
                 self.qc
                     .iter()

@@ -17,8 +17,15 @@ pub enum Preference {
     Gpu,
 }
 
+/// A GPU was asked for and none could be used; `why` says what was found instead.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("no GPU could be used: {why}")]
+pub struct NoGpu {
+    pub why: String,
+}
+
 /// The device and a name for it, as reports show it.
-pub fn choose(preference: Preference) -> Result<(Device, String), String> {
+pub fn choose(preference: Preference) -> Result<(Device, String), NoGpu> {
     if preference == Preference::Cpu {
         return Ok((Device::flex(), "CPU (Burn flex)".into()));
     }
@@ -44,7 +51,7 @@ pub fn choose(preference: Preference) -> Result<(Device, String), String> {
         Err(_) => "the graphics driver failed".into(),
     };
     if preference == Preference::Gpu {
-        return Err(format!("no GPU could be used: {why}"));
+        return Err(NoGpu { why });
     }
     Ok((Device::flex(), format!("CPU (Burn flex; no GPU: {why})")))
 }

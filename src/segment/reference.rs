@@ -9,13 +9,42 @@
 //! All of it is one patient: held-out slices test generalisation along the body, not to
 //! other people.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::dataset::{class_from_reference, LabelledSlice};
-use crate::ingest::folder;
-use crate::nifti::{self, AxialStack};
+use crate::dicom::DicomError;
+use crate::ingest::folder::{self, FolderError};
+use crate::nifti::{self, AxialStack, NiftiError};
 use crate::units::{Millimetres, SliceIndex};
 use crate::volume::Volume;
+
+/// Why the reference could not be loaded; each keeps the error under it.
+#[derive(Debug, thiserror::Error)]
+pub enum ReferenceError {
+    #[error("the reference series could not be loaded")]
+    Series(#[from] FolderError),
+    #[error("{} could not be decoded", .0.display())]
+    Damaged(PathBuf, #[source] DicomError),
+    #[error("cannot read {}", .0.display())]
+    Unreadable(PathBuf, #[source] std::io::Error),
+    #[error("{} could not be read as labels", .0.display())]
+    Labels(PathBuf, #[source] NiftiError),
+    #[error("labels of {label_columns}×{label_rows} do not fit images of {columns}×{rows}")]
+    Grid {
+        label_columns: usize,
+        label_rows: usize,
+        columns: usize,
+        rows: usize,
+    },
+    #[error("labels.json is missing or unreadable")]
+    LabelsJson,
+    #[error("labels.json names no L3 slices")]
+    NoL3,
+    #[error("the reference labels do not line up with the series")]
+    Misaligned,
+    #[error("slice {0} is out of range or has no pixel spacing")]
+    Slice(usize),
+}
 
 pub const TRAIN_SLICES: std::ops::RangeInclusive<usize> = 100..=111;
 pub const HELD_OUT_SLICES: std::ops::RangeInclusive<usize> = 82..=96;
@@ -53,16 +82,19 @@ impl Reference {
 /// Loads the example from its folder (`series-dicom/`, `tissue-T11-L2/`,
 /// `total-labels.nii.gz`, `labels.json`). The images come through the same DICOM path
 /// as any user's; only the labels are read from NIfTI.
-pub fn load(dir: &Path) -> Result<Reference, String> {
-    let loaded = folder::load_ct(&dir.join("series-dicom")).map_err(|e| e.to_string())?;
+pub fn load(dir: &Path) -> Result<Reference, ReferenceError> {
+    let loaded = folder::load_ct(&dir.join("series-dicom"))?;
     let volume = loaded.volume;
-    if let Some((path, error)) = loaded.failures.first() {
-        return Err(format!("{}: {error}", path.display()));
+    if let Some((path, error)) = loaded.failures.into_iter().next() {
+        return Err(ReferenceError::Damaged(path, error));
     }
-    let read = |name: &str| -> Result<AxialStack, String> {
+    let read = |name: &str| -> Result<AxialStack, ReferenceError> {
         let path = dir.join(name);
-        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        nifti::read(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) => return Err(ReferenceError::Unreadable(path, e)),
+        };
+        nifti::read(&bytes).map_err(|e| ReferenceError::Labels(path, e))
     };
     let muscle = read("tissue-T11-L2/skeletal_muscle.nii.gz")?;
     let sat = read("tissue-T11-L2/subcutaneous_fat.nii.gz")?;
@@ -71,20 +103,22 @@ pub fn load(dir: &Path) -> Result<Reference, String> {
     let h = &volume.header;
     for stack in [&muscle, &sat, &torso, &total] {
         if (stack.columns, stack.rows) != (h.columns, h.rows) {
-            return Err(format!(
-                "labels of {}×{} do not fit images of {}×{}",
-                stack.columns, stack.rows, h.columns, h.rows
-            ));
+            return Err(ReferenceError::Grid {
+                label_columns: stack.columns,
+                label_rows: stack.rows,
+                columns: h.columns,
+                rows: h.rows,
+            });
         }
     }
     let labels_json: serde_json::Value = std::fs::read(dir.join("labels.json"))
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
-        .ok_or("labels.json is missing or unreadable")?;
+        .ok_or(ReferenceError::LabelsJson)?;
     let l3 = &labels_json["vertebrae"]["L3"];
     let (first, last) = match (l3["slice_first"].as_u64(), l3["slice_last"].as_u64()) {
         (Some(a), Some(b)) => (a as usize, b as usize),
-        _ => return Err("labels.json names no L3 slices".into()),
+        _ => return Err(ReferenceError::NoL3),
     };
     let mut tissue = Vec::new();
     for k in 0..volume.header.slices {
@@ -113,7 +147,7 @@ pub fn load(dir: &Path) -> Result<Reference, String> {
         l3_back_muscles.push((SliceIndex(k), labelled));
     }
     if tissue.is_empty() || l3_back_muscles.is_empty() {
-        return Err("the reference labels do not line up with the series".into());
+        return Err(ReferenceError::Misaligned);
     }
     Ok(Reference {
         tissue,
@@ -125,10 +159,10 @@ fn labelled(
     volume: &Volume,
     k: usize,
     label: impl Fn(usize, f64) -> u8,
-) -> Result<LabelledSlice, String> {
+) -> Result<LabelledSlice, ReferenceError> {
     let h = &volume.header;
-    let hu = volume.axial(k).ok_or("slice out of range")?.to_vec();
-    let [row, column] = h.geometry.pixel_spacing.ok_or("no pixel spacing")?;
+    let hu = volume.axial(k).ok_or(ReferenceError::Slice(k))?.to_vec();
+    let [row, column] = h.geometry.pixel_spacing.ok_or(ReferenceError::Slice(k))?;
     let labels = hu
         .iter()
         .enumerate()

@@ -64,6 +64,23 @@ pub struct TrainLog {
     pub real_slices: usize,
 }
 
+/// Why training could not run.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TrainError {
+    #[error("crop {crop} must be a multiple of {grain} and at most {size}")]
+    Crop {
+        crop: usize,
+        grain: usize,
+        size: usize,
+    },
+    #[error("batch and steps must be at least 1")]
+    Empty,
+    #[error("no training slices")]
+    NoSlices,
+    #[error("{0} cannot be resampled")]
+    Resample(String),
+}
+
 /// Trains from scratch. `real` are reference slices to mix in (already split: never
 /// pass held-out slices); `progress` hears (step, loss) after every step.
 pub fn train(
@@ -72,16 +89,17 @@ pub fn train(
     device: &Device,
     device_name: &str,
     mut progress: impl FnMut(usize, f64),
-) -> Result<(UNet, TrainLog), String> {
+) -> Result<(UNet, TrainLog), TrainError> {
     let grain = config.architecture.granularity();
     if config.crop == 0 || !config.crop.is_multiple_of(grain) || config.crop > config.input.size {
-        return Err(format!(
-            "crop {} must be a multiple of {grain} and at most {}",
-            config.crop, config.input.size
-        ));
+        return Err(TrainError::Crop {
+            crop: config.crop,
+            grain,
+            size: config.input.size,
+        });
     }
     if config.batch == 0 || config.steps == 0 {
-        return Err("batch and steps must be at least 1".into());
+        return Err(TrainError::Empty);
     }
     let started = Instant::now();
     let phantoms: Vec<LabelledSlice> = (0..config.phantoms as u64)
@@ -106,10 +124,10 @@ pub fn train(
             };
             let Some(source) = pool.get((rng.next_u64() % pool.len().max(1) as u64) as usize)
             else {
-                return Err("no training slices".into());
+                return Err(TrainError::NoSlices);
             };
             let sample = dataset::sample(source, &config.input, Augment::draw(&mut rng))
-                .ok_or_else(|| format!("{} cannot be resampled", source.name))?;
+                .ok_or_else(|| TrainError::Resample(source.name.clone()))?;
             let (input, target) = crop(&sample, config.input.size, config.crop, &mut rng);
             inputs.extend(input);
             targets.extend(target);

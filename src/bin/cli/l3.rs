@@ -20,7 +20,7 @@ pub fn l3(folder: &Path, json: bool) -> Result<(), super::Failure> {
     let volume = load_reporting(folder)?.volume;
     let found = l3::locate(&volume);
     if json {
-        let text = serde_json::to_string_pretty(&found).map_err(|e| e.to_string())?;
+        let text = serde_json::to_string_pretty(&found)?;
         out!("{text}");
         return Ok(());
     }

@@ -263,7 +263,7 @@ fn inspect_folder(folder: &Path, json: bool) -> Result<(), Failure> {
             studies,
             chosen_ct_series: chosen,
         };
-        let text = serde_json::to_string_pretty(&output).map_err(|e| e.to_string())?;
+        let text = serde_json::to_string_pretty(&output)?;
         out!("{text}");
     } else {
         print_human(&reports, &studies, chosen);

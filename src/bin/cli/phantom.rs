@@ -55,7 +55,7 @@ pub fn write(out: &Path, options: &Options) -> Result<(), super::Failure> {
         ..PhantomParams::default()
     };
     let phantom = Phantom::generate(&params);
-    let files = phantom.dicom_files().map_err(|e| e.to_string())?;
+    let files = phantom.dicom_files()?;
     std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     for (k, bytes) in files.iter().enumerate() {
         let path = out.join(format!("slice{k:04}.dcm"));

@@ -46,14 +46,14 @@ impl DeviceArg {
     }
 }
 
-fn load_model(options: &ModelOptions) -> Result<(Segmenter, String), String> {
+fn load_model(options: &ModelOptions) -> Result<(Segmenter, String), super::Failure> {
     let card_bytes = std::fs::read(&options.model).map_err(|e| {
         format!(
             "cannot read the model card {}: {e}",
             options.model.display()
         )
     })?;
-    let card = ModelCard::parse(&card_bytes).map_err(|e| e.to_string())?;
+    let card = ModelCard::parse(&card_bytes)?;
     let weights_path = options
         .model
         .parent()
@@ -66,12 +66,14 @@ fn load_model(options: &ModelOptions) -> Result<(Segmenter, String), String> {
         )
     })?;
     let (device, name) = device::choose(options.device.preference())?;
-    let segmenter = Segmenter::new(card, &weights, device).map_err(|e| e.to_string())?;
+    let segmenter = Segmenter::new(card, &weights, device)?;
     Ok((segmenter, name))
 }
 
 /// The real reference labels under the shared data folder, when one is given.
-fn load_reference(shared: Option<&Path>) -> Result<Option<reference::Reference>, String> {
+fn load_reference(
+    shared: Option<&Path>,
+) -> Result<Option<reference::Reference>, reference::ReferenceError> {
     shared
         .map(|shared| reference::load(&shared.join("data/ct/totalseg-example")))
         .transpose()
@@ -121,7 +123,7 @@ pub fn segment(
             (k, "automatic L3")
         }
     };
-    let axial = AxialSlice::of_volume(volume, index).map_err(|e| e.to_string())?;
+    let axial = AxialSlice::of_volume(volume, index)?;
     let (segmenter, device) = load_model(options)?;
     let started = std::time::Instant::now();
     let mask = segmenter.segment(&axial, &PostProcess::default());
@@ -147,7 +149,7 @@ pub fn segment(
             now,
         )
         .ok_or("the series has no pixel spacing")?;
-        let bytes = seg::write(&mask, &ctx).map_err(|e| e.to_string())?;
+        let bytes = seg::write(&mask, &ctx)?;
         std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     let output = SegmentOutput {
@@ -162,7 +164,7 @@ pub fn segment(
         hu_windows: sarcoscope::segment::HuWindows::CITATION,
     };
     if json {
-        let text = serde_json::to_string_pretty(&output).map_err(|e| e.to_string())?;
+        let text = serde_json::to_string_pretty(&output)?;
         out!("{text}");
     } else {
         out!(
@@ -279,14 +281,14 @@ pub fn train_command(options: &TrainOptions) -> Result<(), super::Failure> {
     let segmenter = Segmenter::from_network(card.clone(), network, device);
     eprintln!("evaluating…");
     let evaluation = validation::evaluate(&segmenter, reference.as_ref(), options.eval_phantoms);
-    card.validation = serde_json::to_value(&evaluation).map_err(|e| e.to_string())?;
+    card.validation = serde_json::to_value(&evaluation)?;
     std::fs::create_dir_all(&options.out)
         .map_err(|e| format!("cannot create {}: {e}", options.out.display()))?;
     let weights_path = options.out.join(&card.weights.file);
     std::fs::write(&weights_path, &weights)
         .map_err(|e| format!("cannot write {}: {e}", weights_path.display()))?;
     let card_path = options.out.join(format!("{}.json", options.name));
-    let text = serde_json::to_string_pretty(&card).map_err(|e| e.to_string())?;
+    let text = serde_json::to_string_pretty(&card)?;
     std::fs::write(&card_path, text + "\n")
         .map_err(|e| format!("cannot write {}: {e}", card_path.display()))?;
     eprintln!(
@@ -309,7 +311,7 @@ pub fn eval_command(
     let reference = load_reference(shared)?;
     let evaluation = validation::evaluate(&segmenter, reference.as_ref(), phantoms);
     if json {
-        let text = serde_json::to_string_pretty(&evaluation).map_err(|e| e.to_string())?;
+        let text = serde_json::to_string_pretty(&evaluation)?;
         out!("{text}");
     } else {
         print_evaluation(&evaluation);
