@@ -15,8 +15,10 @@ use super::download::save_text;
 use super::facts_panel::FactsPanel;
 use super::level_panel::LevelPanel;
 use super::report_panel::ReportPanel;
-use super::scores_panel::{EligibilityPanel, ScoresPanel};
+use super::scores_panel::{EligibilityPanel, LabsPanel, ScoresPanel};
+use super::shell::{route_signal, ComingView, Route, ShortcutSheet, TopBar};
 use super::store;
+use super::summary::SummaryStrip;
 use super::tissue_panel::SegmentationPanel;
 use super::viewer::Viewer;
 use super::workspace::Workspace;
@@ -28,6 +30,44 @@ extern "C" {
     async fn files_from_drop(data: DataTransfer) -> Result<JsValue, JsValue>;
 }
 
+/// The tabs of the patient view's right-hand column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tab {
+    Muscle,
+    PatientLabs,
+    Scores,
+    Eligibility,
+}
+
+impl Tab {
+    const ALL: [Tab; 4] = [Tab::Muscle, Tab::PatientLabs, Tab::Scores, Tab::Eligibility];
+
+    fn key(self) -> &'static str {
+        match self {
+            Tab::Muscle => "muscle",
+            Tab::PatientLabs => "patient",
+            Tab::Scores => "scores",
+            Tab::Eligibility => "eligibility",
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Tab::Muscle => "Muscle and fat",
+            Tab::PatientLabs => "Patient and labs",
+            Tab::Scores => "Scores",
+            Tab::Eligibility => "Eligibility",
+        }
+    }
+}
+
+/// Whether a key press belongs to a form field (then it is typing, not a shortcut).
+fn typing(ev: &web_sys::KeyboardEvent) -> bool {
+    ev.target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA"))
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     let ws = Workspace::new();
@@ -35,36 +75,131 @@ pub fn App() -> impl IntoView {
     let composition = Memo::new(move |_| case::composition(ws));
     // One report for every panel, the printout and the exports.
     let current = Memo::new(move |_| case::report(ws, composition));
+    let route = route_signal();
+    let drawer = RwSignal::new(false);
+    let shortcuts = RwSignal::new(false);
+    let tab = RwSignal::new(Tab::Muscle);
+    // Kept for the page's life (the handle only removes the listener when asked).
+    let _ = window_event_listener(leptos::ev::keydown, move |ev| match ev.key().as_str() {
+        "Escape" => {
+            shortcuts.set(false);
+            drawer.set(false);
+        }
+        "?" if !typing(&ev) => shortcuts.set(true),
+        digit if ev.alt_key() => {
+            let chosen = digit
+                .parse::<usize>()
+                .ok()
+                .and_then(|n| Tab::ALL.get(n.wrapping_sub(1)));
+            if let Some(&t) = chosen {
+                tab.set(t);
+                ev.prevent_default();
+            }
+        }
+        _ => {}
+    });
+    let on = move |r: Route| move || route.get() != r;
     view! {
-        <header class="top">
-            <h1>"Sarcoscope"</h1>
-            <p class="privacy" id="privacy-note">
-                "Your images stay in this browser: nothing is uploaded, nothing leaves this computer."
-            </p>
-        </header>
+        <TopBar ws=ws route=route drawer=drawer shortcuts=shortcuts/>
         <main>
-            <Loader ws=ws/>
-            <div class="workspace">
-                <SeriesList ws=ws/>
-                <div class="centre">
+            <div class="view patient" id="view-patient" hidden=on(Route::Patient)>
+                <aside class="left">
+                    <Loader ws=ws/>
+                    <SeriesList ws=ws/>
                     <LevelPanel ws=ws/>
+                </aside>
+                <div class="centre">
+                    <EmptyPatient ws=ws/>
                     <Viewer ws=ws/>
-                    <SegmentationPanel ws=ws current=current/>
-                    <CorrectionPanel ws=ws/>
-                    <BodyPanel case=ws.case current=current/>
                 </div>
-                <div class="side">
-                    <FactsPanel ws=ws/>
-                </div>
+                <aside class="right">
+                    <SummaryStrip current=current/>
+                    <div class="tabs" role="tablist">
+                        {Tab::ALL.into_iter().map(|t| view! {
+                            <button
+                                role="tab"
+                                id=format!("tab-{}", t.key())
+                                class:active=move || tab.get() == t
+                                aria-selected=move || (tab.get() == t).to_string()
+                                on:click=move |_| tab.set(t)
+                            >
+                                {t.title()}
+                            </button>
+                        }).collect_view()}
+                    </div>
+                    <div class="tab-body">
+                        <div class="tab-panel" id="tab-panel-muscle" hidden=move || tab.get() != Tab::Muscle>
+                            <SegmentationPanel ws=ws current=current/>
+                            <BodyPanel case=ws.case current=current/>
+                            <CorrectionPanel ws=ws/>
+                        </div>
+                        <div class="tab-panel" id="tab-panel-patient" hidden=move || tab.get() != Tab::PatientLabs>
+                            <FactsPanel ws=ws/>
+                            <LabsPanel case=ws.case/>
+                        </div>
+                        <div class="tab-panel" id="tab-panel-scores" hidden=move || tab.get() != Tab::Scores>
+                            <ScoresPanel current=current/>
+                        </div>
+                        <div class="tab-panel" id="tab-panel-eligibility" hidden=move || tab.get() != Tab::Eligibility>
+                            <EligibilityPanel case=ws.case current=current/>
+                        </div>
+                    </div>
+                </aside>
             </div>
-            <div class="clinical">
-                <ScoresPanel case=ws.case current=current/>
-                <EligibilityPanel case=ws.case current=current/>
+            <div class="view report-view" id="view-report" hidden=on(Route::Report)>
+                <ReportPanel ws=ws current=current/>
             </div>
-            <ReportPanel ws=ws current=current/>
+            <div class="view" id="view-cohort" hidden=on(Route::Cohort)>
+                <ComingView
+                    ws=ws
+                    route=Route::Cohort
+                    what="Batch measurement of a whole CT archive — every patient's L3 body composition, with quality control and an aggregate export — will run here. It is not in this version yet."
+                    first="Meanwhile, measure one patient at a time in the Patient view."
+                />
+            </div>
+            <div class="view" id="view-statistics" hidden=on(Route::Statistics)>
+                <ComingView
+                    ws=ws
+                    route=Route::Statistics
+                    what="Developing and externally validating the study's prognostic model (survival statistics equal to R's, aggregate-only validation reports) will be done here. It is not in this version yet."
+                    first="Meanwhile, each patient's scores are in the Patient view and its CSV export."
+                />
+            </div>
+            <div class="view" id="view-reader" hidden=on(Route::Reader)>
+                <ComingView
+                    ws=ws
+                    route=Route::Reader
+                    what="Expert readers' masks, and their agreement with the automatic measurement, will be compared here. It is not in this version yet."
+                    first="Meanwhile, a reader can check and correct each mask in the Patient view (Muscle and fat)."
+                />
+            </div>
+        </main>
+        <aside class="drawer" id="drawer" hidden=move || !drawer.get()>
+            <button class="close" id="close-drawer" on:click=move |_| drawer.set(false)>"Close"</button>
             <Problems ws=ws/>
             <DecodingCheck ws=ws/>
-        </main>
+        </aside>
+        <ShortcutSheet open=shortcuts/>
+    }
+}
+
+/// What to do first, while no series is open.
+#[component]
+fn EmptyPatient(ws: Workspace) -> impl IntoView {
+    let empty = move || ws.scan.loaded.with(Option::is_none);
+    view! {
+        <section class="empty" id="patient-empty" hidden=move || !empty()>
+            <h2>"No study open"</h2>
+            <p>
+                "Drop a patient's abdominal CT folder on the box at the left, or choose a folder or files there. "
+                "Everything is read in this browser; nothing is uploaded."
+            </p>
+            <p>
+                <button class="button" id="empty-demo" on:click=move |_| ws.decoder.load_demo()>"Load the demo case"</button>
+                " — a synthetic CT this page makes itself, read exactly like your own files."
+            </p>
+            <p class="hint">{move || ws.scan.status.get()}</p>
+        </section>
     }
 }
 
@@ -171,6 +306,7 @@ fn Loader(ws: Workspace) -> impl IntoView {
                             <div class="progress">
                                 <span>{format!("{} {}/{}", p.label, p.done, p.total)}</span>
                                 <progress max=p.total.max(1) value=p.done></progress>
+                                <button id="cancel-reading" on:click=move |_| ws.decoder.cancel()>"Cancel"</button>
                             </div>
                         }
                     })

@@ -106,9 +106,27 @@ fn score_row(
     }
 }
 
+/// The laboratory form: one field per value, its unit chosen per field.
 #[component]
-pub fn ScoresPanel(case: Case, current: Memo<CaseReport>) -> impl IntoView {
+pub fn LabsPanel(case: Case) -> impl IntoView {
     let errors = Memo::new(move |_| case.clinical().1);
+    view! {
+        <section class="labs" id="labs-panel">
+            <h2>"Laboratory"</h2>
+            <p class="hint">"Choose the unit per field. Values that cannot be right are refused, never scored. Scores use the sex and age above."</p>
+            <div class="lab-grid">
+                {Lab::ALL.into_iter().map(|lab| lab_field(case, lab, errors)).collect_view()}
+                {choice("dialysis", "Dialysis ≥ 2× or CVVHD 24 h in the past week", case.dialysis, &[("", "—"), ("0", "no"), ("1", "yes")])}
+                {choice("ascites", "Ascites", case.ascites, &[("", "—"), ("none", "none"), ("mild", "mild / easily controlled"), ("moderate", "moderate–severe / poorly controlled")])}
+                {choice("encephalopathy", "Encephalopathy (West Haven)", case.encephalopathy, &[("", "—"), ("0", "none"), ("1", "grade 1–2"), ("3", "grade 3–4")])}
+            </div>
+        </section>
+    }
+}
+
+/// The prognosis scores, each with its source, and what a missing one still needs.
+#[component]
+pub fn ScoresPanel(current: Memo<CaseReport>) -> impl IntoView {
     let rows = move || {
         let s = current.get().case.scores;
         view! {
@@ -138,14 +156,8 @@ pub fn ScoresPanel(case: Case, current: Memo<CaseReport>) -> impl IntoView {
     };
     view! {
         <section class="scores" id="scores-panel">
-            <h2>"Laboratory and prognosis scores"</h2>
-            <p class="hint">"Choose the unit per field. Values that cannot be right are refused, never scored. Scores use the sex and age of the Patient panel."</p>
-            <div class="lab-grid">
-                {Lab::ALL.into_iter().map(|lab| lab_field(case, lab, errors)).collect_view()}
-                {choice("dialysis", "Dialysis ≥ 2× or CVVHD 24 h in the past week", case.dialysis, &[("", "—"), ("0", "no"), ("1", "yes")])}
-                {choice("ascites", "Ascites", case.ascites, &[("", "—"), ("none", "none"), ("mild", "mild / easily controlled"), ("moderate", "moderate–severe / poorly controlled")])}
-                {choice("encephalopathy", "Encephalopathy (West Haven)", case.encephalopathy, &[("", "—"), ("0", "none"), ("1", "grade 1–2"), ("3", "grade 3–4")])}
-            </div>
+            <h2>"Prognosis scores"</h2>
+            <p class="hint">"From the Patient and labs tab; a score that lacks an input says which."</p>
             <table class="scores-table" id="scores-table">
                 <thead><tr><th>"Score"</th><th>"Value"</th><th>"Source"</th></tr></thead>
                 <tbody>{rows}</tbody>

@@ -117,6 +117,9 @@ pub fn SegmentationPanel(ws: Workspace, current: Memo<CaseReport>) -> impl IntoV
                 "Show the mask on the image"
             </label>
             <p id="segmentation-busy" class="busy">{move || seg.running.get()}</p>
+            <button id="cancel-segmentation" hidden=move || seg.running.with(Option::is_none) on:click=move |_| ws.segmenter.cancel()>
+                "Cancel"
+            </button>
             <p id="segmentation-error" class="error">{move || seg.error.get()}</p>
             <p id="segmentation-stale" class="warning">{stale}</p>
             <table id="tissue-table" class="tissues">

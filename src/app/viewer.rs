@@ -3,6 +3,7 @@
 //! mouse, and brush strokes when correcting.
 
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 use web_sys::{HtmlCanvasElement, KeyboardEvent, MouseEvent, WheelEvent};
 
 use super::render::{self, Window, PRESETS};
@@ -28,8 +29,24 @@ pub fn Viewer(ws: Workspace) -> impl IntoView {
     // The pixel under the mouse; the HU shown follows it and the slice.
     let pointer = RwSignal::new(None::<(usize, usize)>);
     let drag = RwSignal::new(None::<(i32, i32, Window)>);
+    // Bumped when the frames change size (window, zoom, the view shown again), so the
+    // images are fitted again.
+    let resized = RwSignal::new(0u32);
+    let planes = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
+        let Some(planes) = planes.get() else { return };
+        let observe = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
+            resized.update(|r| *r = r.wrapping_add(1));
+        });
+        if let Ok(observer) = web_sys::ResizeObserver::new(observe.as_ref().unchecked_ref()) {
+            observer.observe(&planes);
+        }
+        // The viewer lives as long as the page.
+        observe.forget();
+    });
 
     Effect::new(move |_| {
+        resized.track();
         let slice = scan.slice.get();
         let window = scan.window.get();
         let cross = crosshair.get();
@@ -208,9 +225,9 @@ pub fn Viewer(ws: Workspace) -> impl IntoView {
                     }}
                 </span>
             </div>
-            <div class="planes">
+            <div class="planes" class:empty=move || scan.loaded.with(Option::is_none) node_ref=planes>
                 <figure class="axial">
-                    <canvas
+                    <div class="frame"><canvas
                         id="axial"
                         tabindex="0"
                         node_ref=axial
@@ -220,15 +237,15 @@ pub fn Viewer(ws: Workspace) -> impl IntoView {
                         on:mousedown=on_down
                         on:mouseup=move |_| { drag.set(None); if painting.get_untracked() { painting.set(false); ws.correction.end(); } }
                         on:mouseleave=move |_| { drag.set(None); if painting.get_untracked() { painting.set(false); ws.correction.end(); } }
-                    ></canvas>
+                    ></canvas></div>
                     <figcaption id="slice-label">{slice_label}</figcaption>
                     <p class="readout" id="hu-readout">{readout}</p>
                     <p class="hint">"Wheel or ↑/↓: change slice · Shift+↑/↓: move the L3 slice · drag: window/level · click: move the sagittal and coronal planes"</p>
                 </figure>
                 <figure class="reformat">
-                    <canvas id="sagittal" node_ref=sagittal on:click=move |ev| pick_slice(sagittal.get(), ev)></canvas>
+                    <div class="frame"><canvas id="sagittal" node_ref=sagittal on:click=move |ev| pick_slice(sagittal.get(), ev)></canvas></div>
                     <figcaption>"Sagittal — yellow: slice shown; blue edge marks: L3"</figcaption>
-                    <canvas id="coronal" node_ref=coronal on:click=move |ev| pick_slice(coronal.get(), ev)></canvas>
+                    <div class="frame"><canvas id="coronal" node_ref=coronal on:click=move |ev| pick_slice(coronal.get(), ev)></canvas></div>
                     <figcaption>"Coronal"</figcaption>
                 </figure>
             </div>
@@ -236,7 +253,9 @@ pub fn Viewer(ws: Workspace) -> impl IntoView {
     }
 }
 
-/// Sizes the canvases in CSS so that one millimetre is as long across as it is down.
+/// Sizes each canvas to fill its frame with one millimetre as long across as down (CT
+/// pixels and slices are seldom square). A hidden frame (another view is shown) has no
+/// size: the canvas keeps the one it had until its frame is seen again.
 fn set_physical_size(
     axial: &HtmlCanvasElement,
     sagittal: &HtmlCanvasElement,
@@ -246,14 +265,26 @@ fn set_physical_size(
     let h = &v.header;
     let [row_mm, col_mm] = h.geometry.pixel_spacing.unwrap_or([1.0, 1.0]);
     let slice_mm = h.geometry.slice_spacing.unwrap_or(col_mm);
-    // Through the CSS object model: the page's CSP forbids inline style attributes.
-    let set = |canvas: &HtmlCanvasElement, width_mm: f64, height_mm: f64| {
-        let _ = web_sys::HtmlElement::style(canvas)
-            .set_property("aspect-ratio", &format!("{width_mm:.3} / {height_mm:.3}"));
+    let fit = |canvas: &HtmlCanvasElement, width_mm: f64, height_mm: f64| {
+        let Some(frame) = canvas.parent_element() else {
+            return;
+        };
+        let (w, h) = (
+            f64::from(frame.client_width()),
+            f64::from(frame.client_height()),
+        );
+        if w < 1.0 || h < 1.0 || width_mm <= 0.0 || height_mm <= 0.0 {
+            return;
+        }
+        let scale = (w / width_mm).min(h / height_mm);
+        // Through the CSS object model: the page's CSP forbids inline style attributes.
+        let style = web_sys::HtmlElement::style(canvas);
+        let _ = style.set_property("width", &format!("{:.1}px", width_mm * scale));
+        let _ = style.set_property("height", &format!("{:.1}px", height_mm * scale));
     };
-    set(axial, h.columns as f64 * col_mm, h.rows as f64 * row_mm);
-    set(sagittal, h.rows as f64 * row_mm, h.slices as f64 * slice_mm);
-    set(
+    fit(axial, h.columns as f64 * col_mm, h.rows as f64 * row_mm);
+    fit(sagittal, h.rows as f64 * row_mm, h.slices as f64 * slice_mm);
+    fit(
         coronal,
         h.columns as f64 * col_mm,
         h.slices as f64 * slice_mm,

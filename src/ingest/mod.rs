@@ -232,6 +232,17 @@ impl Ingest {
         step.then(self.send_headers(FileIndex(0)))
     }
 
+    /// Stops whatever the worker is doing, at the user's request; what was read before
+    /// stays (the studies found, a series already shown).
+    pub fn cancel(&mut self) -> Step {
+        let mut step = self.abandon();
+        if !step.commands.is_empty() {
+            step.show(Shown::Progress(None));
+            step.status("Stopped. Choose a series, or load the files again.");
+        }
+        step
+    }
+
     /// Asks the worker for the demo case; its files then load like dropped ones.
     pub fn load_demo(&mut self) -> Step {
         let mut step = self.abandon();

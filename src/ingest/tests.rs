@@ -346,6 +346,35 @@ fn an_answer_to_a_replaced_request_is_ignored() {
 }
 
 #[test]
+fn cancel_stops_the_worker_and_keeps_what_was_read() {
+    let (mut ingest, _) = load(Crash::Never);
+    assert_eq!(
+        ingest.cancel(),
+        Step::default(),
+        "nothing to cancel when idle"
+    );
+    let step = ingest.check_all();
+    assert!(ingest.is_busy());
+    assert!(matches!(step.commands.last(), Some(Command::Send(_))));
+    let step = ingest.cancel();
+    assert_eq!(step.commands, vec![Command::Replace]);
+    assert!(step.shown.contains(&Shown::Progress(None)));
+    assert!(!ingest.is_busy());
+    // The series read before can still be opened.
+    let step = ingest.load_series(SeriesAt {
+        study: 0,
+        series: 0,
+    });
+    assert!(matches!(
+        step.commands.last(),
+        Some(Command::Send(Request {
+            message: ToDecoder::Volume { .. },
+            ..
+        }))
+    ));
+}
+
+#[test]
 fn a_crash_with_nothing_to_blame_stops_and_says_so() {
     let mut ingest = Ingest::new();
     let step = ingest.on_crash("out of memory");

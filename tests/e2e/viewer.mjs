@@ -73,11 +73,69 @@ try {
   page.on("console", (m) => { if (/Content Security Policy|Refused to/i.test(m.text())) cspViolations.push(m.text()); });
   page.on("pageerror", (e) => cspViolations.push("page error: " + e.message));
 
-  await page.goto(base);
+  // The shell: a view per workflow behind a hash route, tabs in the patient view, the
+  // problems drawer. Elements of a view or tab that is not shown cannot be clicked.
+  const view = async (name) => {
+    await page.click(`#nav-${name}`);
+    await page.waitForSelector(`#view-${name}:not([hidden])`);
+  };
+  const tab = async (name) => {
+    if (!(await page.isVisible("#view-patient"))) await view("patient");
+    await page.click(`#tab-${name}`);
+  };
+  const drawer = async (open) => {
+    if ((await page.isVisible("#drawer")) !== open) await page.click(open ? "#open-problems" : "#close-drawer");
+  };
+  // Each view, at a laptop's and a desktop's size: screenshots, no sideways scrolling,
+  // and in the patient view the image and the SMI in sight without scrolling.
+  const views = ["patient", "report", "cohort", "statistics", "reader"];
+  const layout = async (state, { fits = false } = {}) => {
+    const shown = (await page.isVisible("#view-report")) ? "report" : "patient";
+    for (const [w, h] of [[1366, 768], [1920, 1080]]) {
+      await page.setViewportSize({ width: w, height: h });
+      for (const v of views) {
+        await view(v);
+        await page.waitForTimeout(150);
+        await page.screenshot({ path: join(artifacts, `shell-${state}-${v}-${w}x${h}.png`) });
+        const [sw, cw] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+        assert.ok(sw <= cw, `${state}, ${v} at ${w}×${h}: the page scrolls sideways (${sw} > ${cw})`);
+        if (v === "patient" && fits && w === 1366) {
+          const [sh, ih] = await page.evaluate(() => [document.documentElement.scrollHeight, innerHeight]);
+          assert.ok(sh <= ih, `the patient view scrolls at 1366×768 (${sh} > ${ih})`);
+          for (const sel of ["#axial", "#summary-smi"]) {
+            const b = await page.locator(sel).boundingBox();
+            assert.ok(b && b.width > 20 && b.height > 10 && b.x >= 0 && b.y >= 0 && b.x + b.width <= w + 1 && b.y + b.height <= h + 1,
+              `${sel} is not in sight at 1366×768: ${JSON.stringify(b)}`);
+          }
+        }
+      }
+    }
+    await page.setViewportSize({ width: 1400, height: 1000 });
+    await view(shown);
+  };
+
+  await page.goto(`${base}#/cohort`);
+  await check("a route works on its own and after a reload: the cohort view says what to do first", async () => {
+    assert.equal(await page.isVisible("#view-cohort"), true);
+    assert.equal(await page.isVisible("#view-patient"), false);
+    assert.match(await page.textContent("#cohort-empty"), /not in this version yet/);
+    await page.reload();
+    assert.equal(await page.isVisible("#view-cohort"), true);
+    await view("patient");
+    assert.match(await page.textContent("#patient-empty"), /No study open/);
+  });
   await check("privacy note is visible", async () => {
     const note = await page.textContent("#privacy-note");
     assert.match(note, /stay in this browser/);
   });
+  await check("? opens the keyboard shortcut sheet and Escape closes it", async () => {
+    await page.keyboard.press("?");
+    assert.equal(await page.isVisible("#shortcuts"), true);
+    assert.match(await page.textContent("#shortcuts"), /Shift \+ ↑ \/ ↓/);
+    await page.keyboard.press("Escape");
+    assert.equal(await page.isVisible("#shortcuts"), false);
+  });
+  await check("the empty state at both sizes, without sideways scrolling", async () => layout("empty"));
 
   // The embedded demo case: made in the page's worker, read through the same path.
   await page.click("#load-demo");
@@ -127,6 +185,7 @@ try {
     assert.match(await page.textContent("#report"), /De-identified\. Case code: DEMO/);
   });
   await page.screenshot({ path: join(artifacts, "e2e-demo.png"), fullPage: true });
+  await check("the demo at both sizes: the image and the SMI in sight, nothing scrolls sideways", async () => layout("demo", { fits: true }));
 
   const files = readdirSync(series).filter((f) => f.endsWith(".dcm")).sort().map((f) => join(series, f));
   assert.equal(files.length, 112);
@@ -201,8 +260,11 @@ try {
   });
   await page.screenshot({ path: join(artifacts, "e2e-segmentation.png"), fullPage: true });
 
+  await check("the real series at both sizes: the image and the SMI in sight, nothing scrolls sideways", async () => layout("real", { fits: true }));
+
   // From mask to decision on the real series: metrics, calls, scores, eligibility, report.
   await check("SMI waits for a height, then equals the command line's muscle area / height²", async () => {
+    await tab("patient");
     await page.fill("#height", "");
     assert.match(await page.textContent("#body-panel"), /Enter the height/);
     assert.equal(await page.getAttribute("#call-sarcopenia", "data-call"), "unknown");
@@ -218,7 +280,9 @@ try {
     assert.equal(call, smi < 50 ? "yes" : "no");
     assert.match(await page.textContent("#call-sarcopenia"), /threshold 50\.00 cm²\/m²/);
     assert.match(await page.textContent("#call-sarcopenia"), /Carey/);
+    assert.equal(await page.getAttribute("#summary-sarcopenia", "data-call"), call);
     // Another cut-off set changes the threshold and says where it comes from.
+    await tab("muscle");
     await page.selectOption("#smi-cutoffs", "zeng2021");
     assert.match(await page.textContent("#call-sarcopenia"), /threshold 44\.77 .*Zeng/s);
     await page.selectOption("#smi-cutoffs", "jsh2016");
@@ -229,6 +293,7 @@ try {
     assert.ok(lama >= 0 && lama <= 100, `LAMA ${lama}`);
   });
   await check("an impossible height is refused in words and nothing is indexed", async () => {
+    await tab("patient");
     await page.fill("#height", "1.72");
     assert.match(await page.textContent("#facts-errors"), /not an adult height/);
     assert.equal(await page.getAttribute("#call-sarcopenia", "data-call"), "unknown");
@@ -240,6 +305,7 @@ try {
   });
   await check("scores follow the published vectors, in SI or conventional units per field", async () => {
     // MELD(Cr 1.9, bili 4.2, INR 1.2) = 20; with Na 125, MELD-Na 28 (CLINICAL.md §1.2–1.3).
+    await tab("patient");
     await page.fill("#lab-bili", String(4.2 * 17.1));
     await page.fill("#lab-creat", String(1.9 * 88.4));
     await page.fill("#lab-inr", "1.2");
@@ -277,12 +343,36 @@ try {
     assert.match(await page.textContent("#scores-panel"), /Kim WR et al\., Gastroenterology 2021/);
   });
   await check("eligibility stays unknown until the qualifiers are answered, then is met", async () => {
+    await tab("eligibility");
     assert.equal(await page.getAttribute("#eligibility-route", "data-status"), "unknown");
     await page.selectOption("#answer-platelets", "yes");
     await page.selectOption("#answer-albumin", "yes");
     assert.equal(await page.getAttribute("#eligibility-route", "data-status"), "met");
     assert.equal(await page.getAttribute("#criterion-apri", "data-status"), "met");
     assert.equal(await page.getAttribute("#criterion-inr", "data-status"), "not met");
+  });
+  await check("all eight exclusion criteria are asked; one yes excludes, unknown is never met", async () => {
+    assert.equal(await page.locator("select[id^=exclusion-]").count(), 8);
+    assert.equal(await page.getAttribute("#eligibility-exclusions", "data-status"), "unknown");
+    assert.match(await page.textContent("#eligibility-panel"), /look at the liver and the rest of the scan/);
+    for (const id of await page.$$eval("select[id^=exclusion-]", (l) => l.map((e) => e.id))) await page.selectOption(`#${id}`, "no");
+    assert.equal(await page.getAttribute("#eligibility-exclusions", "data-status"), "met");
+    await page.selectOption("#exclusion-malignancy", "yes");
+    assert.equal(await page.getAttribute("#eligibility-exclusions", "data-status"), "not met");
+    assert.equal(await page.getAttribute("#criterion-malignancy", "data-status"), "not met");
+    await page.selectOption("#exclusion-malignancy", "no");
+    assert.doesNotMatch(await page.textContent("#eligibility-panel"), /only the first item/);
+  });
+  await check("moving Patient → Cohort → Patient keeps the study, its level, mask and form", async () => {
+    const before = await Promise.all(["#slice-label", "#level-choice", "#tissue-muscle"].map((s) => page.textContent(s)));
+    const height = await page.inputValue("#height");
+    await view("cohort");
+    assert.equal(await page.isVisible("#axial"), false);
+    await view("patient");
+    const after = await Promise.all(["#slice-label", "#level-choice", "#tissue-muscle"].map((s) => page.textContent(s)));
+    assert.deepEqual(after, before);
+    assert.equal(await page.inputValue("#height"), height);
+    assert.equal(await value("#score-meld-na"), "28");
   });
   await check("the report shows the numbers, their sources and the QC flags, de-identified", async () => {
     const report = await page.textContent("#report");
@@ -301,7 +391,9 @@ try {
     assert.equal(await page.isVisible("#report"), true);
     await page.pdf({ path: join(artifacts, "e2e-report.pdf") });
     await page.emulateMedia({ media: "screen" });
+    assert.equal((await page.textContent("#summary-meld-na .value")).trim(), "28");
   });
+  await view("report");
   const download = async (button) => {
     const [d] = await Promise.all([page.waitForEvent("download"), page.click(button)]);
     return { name: d.suggestedFilename(), bytes: readFileSync(await d.path()) };
@@ -353,6 +445,7 @@ try {
   await page.screenshot({ path: join(artifacts, "e2e-report.png"), fullPage: true });
 
   await check("a brush stroke changes the muscle area live; undo restores it exactly, redo repeats it", async () => {
+    await tab("muscle");
     const before = await value("#metric-sma");
     await page.check("#correct");
     await page.selectOption("#brush-tool", "paint");
@@ -497,8 +590,21 @@ try {
 
   // The whole shared corpus through the folder picker, then every file decoded in the
   // browser's WebAssembly and compared with the reference decoder (pydicom + pylibjpeg).
+  await check("the file problems at both sizes, the drawer open", async () => {
+    await drawer(true);
+    await layout("error");
+    assert.equal(await page.isVisible("#problems"), true);
+    await drawer(false);
+  });
   await page.setInputFiles("#folder-input", corpus);
   await page.waitForFunction(() => !document.querySelector(".progress") && /loaded|no CT image series/.test(document.querySelector("#status")?.textContent || ""), null, { timeout: 120000 });
+  await drawer(true);
+  await check("a long check can be cancelled, and run again", async () => {
+    await page.click("#check-all");
+    await page.click("#cancel-reading", { timeout: 30000 });
+    await page.waitForFunction(() => /^Stopped/.test(document.querySelector("#status")?.textContent || ""), null, { timeout: 30000 });
+    assert.equal(await page.locator(".progress").count(), 0);
+  });
   await page.click("#check-all");
   await page.waitForFunction(() => /^Checked/.test(document.querySelector("#status")?.textContent || ""), null, { timeout: 300000 });
   const decodingReport = await download("#download-report");

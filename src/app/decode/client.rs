@@ -70,6 +70,12 @@ impl Decoder {
         self.apply(step, None);
     }
 
+    /// Stops reading or decoding at the user's request.
+    pub fn cancel(&self) {
+        let step = self.inner.try_update_value(|i| i.ingest.cancel());
+        self.apply(step, None);
+    }
+
     /// Decodes every loaded file completely and reports on each, as `sarcoscope inspect`.
     pub fn check_all(&self) {
         let step = self.inner.try_update_value(|i| i.ingest.check_all());

@@ -116,6 +116,17 @@ impl Segmenter {
         }
     }
 
+    /// Stops a segmentation at the user's request; the mask on screen stays.
+    pub fn cancel(&self) {
+        self.inner.update_value(|i| {
+            i.worker.stop(true);
+            i.wanted = None;
+        });
+        if let Some(ws) = self.ws() {
+            ws.segmentation.running.set(None);
+        }
+    }
+
     /// Forgets any segmentation (another series was chosen).
     pub fn clear(&self) {
         self.inner.update_value(|i| i.wanted = None);
