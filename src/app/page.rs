@@ -101,6 +101,9 @@ pub fn App() -> impl IntoView {
     let on = move |r: Route| move || route.get() != r;
     view! {
         <TopBar ws=ws route=route drawer=drawer shortcuts=shortcuts/>
+        // The drawer opens over the views, never over the top bar (which wraps onto more
+        // lines in a narrow window): both sit in this stage, under the bar.
+        <div class="stage">
         <main>
             <div class="view patient" id="view-patient" hidden=on(Route::Patient)>
                 <aside class="left">
@@ -179,6 +182,7 @@ pub fn App() -> impl IntoView {
             <Problems ws=ws/>
             <DecodingCheck ws=ws/>
         </aside>
+        </div>
         <ShortcutSheet open=shortcuts/>
     }
 }

@@ -91,28 +91,32 @@ try {
   const views = ["patient", "report", "cohort", "statistics", "reader"];
   const layout = async (state, { fits = false } = {}) => {
     const shown = (await page.isVisible("#view-report")) ? "report" : "patient";
-    // 683×384 is the laptop's window at 200 % zoom: one column, but still no sideways scroll.
-    for (const [w, h] of [[1366, 768], [1920, 1080], [683, 384]]) {
-      await page.setViewportSize({ width: w, height: h });
-      for (const v of views) {
-        await view(v);
-        await page.waitForTimeout(150);
-        await page.screenshot({ path: join(artifacts, `shell-${state}-${v}-${w}x${h}.png`) });
-        const [sw, cw] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
-        assert.ok(sw <= cw, `${state}, ${v} at ${w}×${h}: the page scrolls sideways (${sw} > ${cw})`);
-        if (v === "patient" && fits && w === 1366) {
-          const [sh, ih] = await page.evaluate(() => [document.documentElement.scrollHeight, innerHeight]);
-          assert.ok(sh <= ih, `the patient view scrolls at 1366×768 (${sh} > ${ih})`);
-          for (const sel of ["#axial", "#summary-smi"]) {
-            const b = await page.locator(sel).boundingBox();
-            assert.ok(b && b.width > 20 && b.height > 10 && b.x >= 0 && b.y >= 0 && b.x + b.width <= w + 1 && b.y + b.height <= h + 1,
-              `${sel} is not in sight at 1366×768: ${JSON.stringify(b)}`);
+    // Whatever fails, the checks after this one start from the usual size and view.
+    try {
+      // 683×384 is the laptop's window at 200 % zoom: one column, but still no sideways scroll.
+      for (const [w, h] of [[1366, 768], [1920, 1080], [683, 384]]) {
+        await page.setViewportSize({ width: w, height: h });
+        for (const v of views) {
+          await view(v);
+          await page.waitForTimeout(150);
+          await page.screenshot({ path: join(artifacts, `shell-${state}-${v}-${w}x${h}.png`) });
+          const [sw, cw] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+          assert.ok(sw <= cw, `${state}, ${v} at ${w}×${h}: the page scrolls sideways (${sw} > ${cw})`);
+          if (v === "patient" && fits && w === 1366) {
+            const [sh, ih] = await page.evaluate(() => [document.documentElement.scrollHeight, innerHeight]);
+            assert.ok(sh <= ih, `the patient view scrolls at 1366×768 (${sh} > ${ih})`);
+            for (const sel of ["#axial", "#summary-smi"]) {
+              const b = await page.locator(sel).boundingBox();
+              assert.ok(b && b.width > 20 && b.height > 10 && b.x >= 0 && b.y >= 0 && b.x + b.width <= w + 1 && b.y + b.height <= h + 1,
+                `${sel} is not in sight at 1366×768: ${JSON.stringify(b)}`);
+            }
           }
         }
       }
+    } finally {
+      await page.setViewportSize({ width: 1400, height: 1000 });
+      await view(shown);
     }
-    await page.setViewportSize({ width: 1400, height: 1000 });
-    await view(shown);
   };
 
   await page.goto(`${base}#/cohort`);
