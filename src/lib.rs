@@ -16,7 +16,9 @@
 //! 6. [`body`]: areas, indices, attenuation, and the sarcopenia and myosteatosis calls
 //!    under cited cut-off sets.
 //! 7. [`clinical`]: the prognosis scores and the study's eligibility.
-//! 8. [`report`]: what a clinician reads and exports (QC flags, CSV, DICOM SEG).
+//! 8. [`survival`]: cohort statistics — Kaplan–Meier, log-rank, the Cox model and its
+//!    concordance, as R computes them — for developing and validating the study's model.
+//! 9. [`report`]: what a clinician reads and exports (QC flags, CSV, DICOM SEG).
 //!
 //! Leaves any layer may use: [`units`], [`sex`], [`provenance`], [`csv`], [`nifti`],
 //! [`png`]. Beside the path: [`phantom`] (synthetic CT for the demo, tests and
@@ -68,6 +70,7 @@ pub mod report;
 mod rng;
 pub mod segment;
 pub mod sex;
+pub mod survival;
 pub mod units;
 pub mod volume;
 #[cfg(target_arch = "wasm32")]

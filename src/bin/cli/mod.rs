@@ -21,6 +21,7 @@ macro_rules! out {
     }};
 }
 
+mod cohort;
 mod l3;
 mod phantom;
 mod scores;
@@ -114,6 +115,12 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Survival statistics on a cohort CSV, as R computes them: `cohort fit` (Cox
+    /// model) and `cohort km` (Kaplan–Meier and log-rank).
+    Cohort {
+        #[command(subcommand)]
+        command: cohort::CohortCommand,
+    },
     /// Write a synthetic abdominal CT series (a phantom, not a patient) as DICOM files.
     Phantom {
         out: PathBuf,
@@ -166,6 +173,7 @@ pub fn main() -> ExitCode {
             ast_uln,
             out,
         } => scores::scores(&csv, units, ast_uln, out.as_deref()),
+        Command::Cohort { command } => cohort::run(command),
         Command::Phantom { out, options } => phantom::write(&out, &options),
         Command::Serve { folder, port } => serve::serve(&folder, port),
     };

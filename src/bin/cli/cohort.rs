@@ -1,0 +1,495 @@
+//! `sarcoscope cohort fit|validate|km`: survival statistics on a cohort CSV, with the JSON keys
+//! the issue fixed so that others can script against them. The work is in
+//! `sarcoscope::survival`; this file reads arguments and prints.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Subcommand};
+use sarcoscope::survival::concordance::{concordance, TimeWeight};
+use sarcoscope::survival::cox::{self, Coefficient, CoxInput, Test, Ties};
+use sarcoscope::survival::design::{Design, Exclusion, Outcome, Roles, TermSpec};
+use sarcoscope::survival::ipcw::Censoring;
+use sarcoscope::survival::km::{ConfType, KaplanMeier, KmPoint, Median};
+use sarcoscope::survival::logrank::log_rank;
+use sarcoscope::survival::performance::auc;
+use sarcoscope::survival::table::CohortTable;
+use serde::Serialize;
+
+use super::Failure;
+
+#[derive(Subcommand)]
+pub enum CohortCommand {
+    /// Fit a Cox proportional-hazards model (as R's coxph): coefficients, hazard ratios,
+    /// tests and Harrell's C.
+    Fit {
+        #[command(flatten)]
+        outcome: OutcomeArgs,
+        /// Covariates as in R: age,log(bili),rcs(albumin,4),factor(edema).
+        #[arg(long)]
+        covariates: String,
+        /// How tied event times are handled.
+        #[arg(long, default_value = "efron", value_parser = parse_ties)]
+        ties: Ties,
+        /// A column whose levels get their own baseline hazard.
+        #[arg(long)]
+        strata: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// How well an existing risk score separates outcomes in this cohort: Harrell's and
+    /// Uno's C and the time-dependent AUC at each horizon.
+    Validate {
+        #[command(flatten)]
+        outcome: OutcomeArgs,
+        /// A column that already holds a risk score, higher meaning higher risk (MELD).
+        #[arg(long)]
+        score: String,
+        /// Horizons in the time column's unit: 365.25,1826.25. Uno's C is truncated at
+        /// the last one.
+        #[arg(long, value_delimiter = ',')]
+        horizons: Vec<f64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Kaplan–Meier survival at chosen times, by group, with the log-rank test.
+    Km {
+        #[command(flatten)]
+        outcome: OutcomeArgs,
+        /// A column to compare groups by.
+        #[arg(long)]
+        group: Option<String>,
+        /// Times to read the curves at, in the time column's unit: 365.25,1826.25.
+        #[arg(long, value_delimiter = ',', required = true)]
+        at: Vec<f64>,
+        /// The scale of the confidence interval: log (R's default), log-log or plain.
+        #[arg(long, default_value = "log", value_parser = parse_conf)]
+        conf: ConfType,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args)]
+pub struct OutcomeArgs {
+    /// The cohort table (CSV: commas or semicolons, decimal point or comma).
+    csv: PathBuf,
+    /// The follow-up time column.
+    #[arg(long)]
+    time: String,
+    /// The event indicator column.
+    #[arg(long)]
+    event: String,
+    /// The event indicator's value for the event studied; other values are censored.
+    #[arg(long, default_value = "1")]
+    event_value: String,
+}
+
+fn parse_ties(s: &str) -> Result<Ties, String> {
+    Ties::parse(s).ok_or_else(|| format!("'{s}': ties are efron or breslow"))
+}
+
+fn parse_conf(s: &str) -> Result<ConfType, String> {
+    ConfType::parse(s).ok_or_else(|| format!("'{s}': the interval is log, log-log or plain"))
+}
+
+pub fn run(command: CohortCommand) -> Result<(), Failure> {
+    match command {
+        CohortCommand::Fit {
+            outcome,
+            covariates,
+            ties,
+            strata,
+            json,
+        } => {
+            let roles = Roles {
+                covariates: TermSpec::parse_list(&covariates)?,
+                strata,
+                ..outcome.roles()
+            };
+            fit(&outcome.csv, &roles, ties, json)
+        }
+        CohortCommand::Validate {
+            outcome,
+            score,
+            horizons,
+            json,
+        } => {
+            let roles = Roles {
+                covariates: vec![TermSpec::parse(&score)?],
+                ..outcome.roles()
+            };
+            validate(&outcome.csv, &roles, &horizons, json)
+        }
+        CohortCommand::Km {
+            outcome,
+            group,
+            at,
+            conf,
+            json,
+        } => {
+            let roles = Roles {
+                group,
+                ..outcome.roles()
+            };
+            km(&outcome.csv, &roles, &at, conf, json)
+        }
+    }
+}
+
+impl OutcomeArgs {
+    fn roles(&self) -> Roles {
+        Roles {
+            outcome: Outcome {
+                time: self.time.clone(),
+                event: self.event.clone(),
+                event_value: self.event_value.clone(),
+                competing_value: None,
+                censored_values: None,
+            },
+            covariates: Vec::new(),
+            strata: None,
+            group: None,
+        }
+    }
+}
+
+fn design(path: &Path, roles: &Roles) -> Result<Design, Failure> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let table = CohortTable::from_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    let design = Design::build(&table, roles)?;
+    report_design(&design, roles);
+    Ok(design)
+}
+
+/// On stderr: the rows left out and the codes read as censored, so that nothing is
+/// dropped or recoded unseen.
+fn report_design(design: &Design, roles: &Roles) {
+    if !design.excluded.is_empty() {
+        eprintln!(
+            "{} row(s) left out ({} with a bad cell):",
+            design.excluded.len(),
+            design
+                .excluded
+                .iter()
+                .filter(|e| e.reason.is_bad_cell())
+                .count()
+        );
+        for e in &design.excluded {
+            eprintln!("  {e}");
+        }
+    }
+    let codes: Vec<String> = design
+        .censored_codes
+        .iter()
+        .map(|(c, n)| format!("'{c}' ({n})"))
+        .collect();
+    if !codes.is_empty() {
+        eprintln!(
+            "{}: event = '{}'; read as censored: {}",
+            roles.outcome.event,
+            roles.outcome.event_value,
+            codes.join(", ")
+        );
+    }
+}
+
+#[derive(Serialize)]
+struct FitOutput {
+    n: usize,
+    events: usize,
+    ties: Ties,
+    coefficients: Vec<Coefficient>,
+    loglik_null: f64,
+    loglik: f64,
+    lr_test: Test,
+    wald_test: Test,
+    score_test: Test,
+    iterations: usize,
+    concordance: ConcordanceOutput,
+    warnings: Vec<String>,
+    excluded: Vec<Exclusion>,
+}
+
+#[derive(Serialize)]
+struct ConcordanceOutput {
+    harrell: f64,
+    harrell_se: f64,
+}
+
+fn fit(path: &Path, roles: &Roles, ties: Ties, json: bool) -> Result<(), Failure> {
+    let design = design(path, roles)?;
+    let event = design.event_flags();
+    let model = cox::fit(
+        &CoxInput {
+            time: &design.time,
+            event: &event,
+            x: &design.x,
+            names: &design.names,
+            strata: &design.strata,
+        },
+        ties,
+    )?;
+    let lp: Vec<f64> = (0..design.rows())
+        .map(|i| model.linear_predictor(design.row(i)))
+        .collect();
+    let c = concordance(&design.time, &event, &lp, TimeWeight::Harrell, None)
+        .ok_or("no pair of patients can be compared (too few events)")?;
+    let output = FitOutput {
+        n: model.n,
+        events: model.events,
+        ties,
+        coefficients: model.coefficients(0.95),
+        loglik_null: model.loglik_null,
+        loglik: model.loglik,
+        lr_test: model.lr_test,
+        wald_test: model.wald_test,
+        score_test: model.score_test,
+        iterations: model.iterations,
+        concordance: ConcordanceOutput {
+            harrell: c.c,
+            harrell_se: c.se,
+        },
+        warnings: model.warnings(),
+        excluded: design.excluded.clone(),
+    };
+    for w in &output.warnings {
+        eprintln!("warning: {w}");
+    }
+    if json {
+        out!("{}", serde_json::to_string_pretty(&output)?);
+        return Ok(());
+    }
+    out!(
+        "n = {}, events = {}, ties: {:?}",
+        output.n,
+        output.events,
+        ties
+    );
+    out!(
+        "{:<24} {:>10} {:>9} {:>9} {:>8} {:>10} {:>9}  95% CI",
+        "",
+        "coef",
+        "se",
+        "robust",
+        "z",
+        "p",
+        "HR"
+    );
+    for c in &output.coefficients {
+        out!(
+            "{:<24} {:>10.5} {:>9.5} {:>9.5} {:>8.3} {:>10.3e} {:>9.4}  {:.4}–{:.4}",
+            c.name,
+            c.coef,
+            c.se,
+            c.robust_se,
+            c.z,
+            c.p,
+            c.hr,
+            c.hr_lower,
+            c.hr_upper
+        );
+    }
+    out!(
+        "log-likelihood {:.4} (null {:.4}); {} iterations",
+        model.loglik,
+        model.loglik_null,
+        model.iterations
+    );
+    for (name, t) in [
+        ("likelihood ratio", model.lr_test),
+        ("Wald", model.wald_test),
+        ("score", model.score_test),
+    ] {
+        out!(
+            "{name} test: {:.3} on {} df, p = {}",
+            t.chisq,
+            t.df,
+            p_text(t.p)
+        );
+    }
+    out!("Harrell's C {:.4} (se {:.4})", c.c, c.se);
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct ValidateOutput {
+    n: usize,
+    events: usize,
+    harrell_c: f64,
+    harrell_c_se: f64,
+    uno_c: Option<f64>,
+    uno_c_se: Option<f64>,
+    /// The truncation time of Uno's C (the last horizon), if any.
+    uno_tau: Option<f64>,
+    auc: Vec<AucAt>,
+    /// Brier, calibration and net benefit need predicted probabilities (a model file),
+    /// not a score: empty, with a warning, for `--score`.
+    brier: Vec<()>,
+    calibration: Vec<()>,
+    net_benefit: Vec<()>,
+    warnings: Vec<String>,
+    excluded: Vec<Exclusion>,
+}
+
+#[derive(Serialize)]
+struct AucAt {
+    time: f64,
+    auc: Option<f64>,
+}
+
+fn validate(path: &Path, roles: &Roles, horizons: &[f64], json: bool) -> Result<(), Failure> {
+    let design = design(path, roles)?;
+    let event = design.event_flags();
+    let score: Vec<f64> = (0..design.rows()).map(|i| design.row(i)[0]).collect();
+    let last = design.time.iter().copied().fold(f64::MIN, f64::max);
+    if let Some(&h) = horizons.iter().find(|&&h| h > last) {
+        return Err(format!(
+            "the horizon {h} lies beyond the longest follow-up ({last}): nothing can be said there"
+        )
+        .into());
+    }
+    let harrell = concordance(&design.time, &event, &score, TimeWeight::Harrell, None)
+        .ok_or("no pair of patients can be compared (too few events)")?;
+    let tau = horizons.iter().copied().reduce(f64::max);
+    let uno = concordance(&design.time, &event, &score, TimeWeight::Uno, tau);
+    let censoring = Censoring::fit(&design.time, &event);
+    let output = ValidateOutput {
+        n: design.rows(),
+        events: design.events(),
+        harrell_c: harrell.c,
+        harrell_c_se: harrell.se,
+        uno_c: uno.map(|c| c.c),
+        uno_c_se: uno.map(|c| c.se),
+        uno_tau: tau,
+        auc: horizons
+            .iter()
+            .map(|&t| AucAt {
+                time: t,
+                auc: auc(&design.time, &event, &score, t, &censoring),
+            })
+            .collect(),
+        brier: Vec::new(),
+        calibration: Vec::new(),
+        net_benefit: Vec::new(),
+        warnings: vec![
+            "a score is not a probability: Brier score, calibration and net benefit need a model file".into(),
+        ],
+        excluded: design.excluded.clone(),
+    };
+    if json {
+        out!("{}", serde_json::to_string_pretty(&output)?);
+        return Ok(());
+    }
+    out!("n = {}, events = {}", output.n, output.events);
+    out!(
+        "Harrell's C {:.4} (se {:.4})",
+        output.harrell_c,
+        output.harrell_c_se
+    );
+    if let (Some(c), Some(se)) = (output.uno_c, output.uno_c_se) {
+        let to = tau.map_or_else(String::new, |t| format!(" to {t}"));
+        out!("Uno's C{to} {c:.4} (se {se:.4})");
+    }
+    for a in &output.auc {
+        let value = a
+            .auc
+            .map_or_else(|| "– (no case or no control)".into(), |v| format!("{v:.4}"));
+        out!("AUC at {}: {value}", a.time);
+    }
+    for w in &output.warnings {
+        out!("note: {w}");
+    }
+    Ok(())
+}
+
+fn p_text(p: Option<f64>) -> String {
+    p.map_or_else(|| "not defined".into(), |p| format!("{p:.3e}"))
+}
+
+#[derive(Serialize)]
+struct KmOutput {
+    groups: Vec<KmGroup>,
+    logrank: Option<Test>,
+}
+
+#[derive(Serialize)]
+struct KmGroup {
+    group: String,
+    n: usize,
+    events: usize,
+    at: Vec<KmPoint>,
+    median: Median,
+}
+
+fn km(path: &Path, roles: &Roles, at: &[f64], conf: ConfType, json: bool) -> Result<(), Failure> {
+    let design = design(path, roles)?;
+    let event = design.event_flags();
+    let groups = design
+        .group_levels
+        .iter()
+        .enumerate()
+        .map(|(g, level)| {
+            let rows: Vec<usize> = (0..design.rows())
+                .filter(|&i| design.group[i] == g)
+                .collect();
+            let time: Vec<f64> = rows.iter().map(|&i| design.time[i]).collect();
+            let ev: Vec<bool> = rows.iter().map(|&i| event[i]).collect();
+            let curve = KaplanMeier::fit(&time, &ev);
+            KmGroup {
+                group: if roles.group.is_some() {
+                    level.clone()
+                } else {
+                    "all".into()
+                },
+                n: curve.n,
+                events: curve.events,
+                at: at.iter().map(|&t| curve.at(t, conf, 0.95)).collect(),
+                median: curve.median(conf, 0.95),
+            }
+        })
+        .collect();
+    let logrank = roles.group.as_ref().and_then(|_| {
+        log_rank(&design.time, &event, &design.group, &design.strata, 0.0).map(|t| Test {
+            chisq: t.chisq,
+            df: t.df,
+            p: t.p,
+        })
+    });
+    let output = KmOutput { groups, logrank };
+    if json {
+        out!("{}", serde_json::to_string_pretty(&output)?);
+        return Ok(());
+    }
+    let value = |v: Option<f64>| v.map_or_else(|| "–".into(), |v| format!("{v:.4}"));
+    for g in &output.groups {
+        out!(
+            "{}: n = {}, events = {}, median {} ({}–{})",
+            g.group,
+            g.n,
+            g.events,
+            value(g.median.time),
+            value(g.median.lower),
+            value(g.median.upper)
+        );
+        for p in &g.at {
+            out!(
+                "  t = {:<10} at risk {:>5}  S = {:.4}  se {}  95% CI {}–{}",
+                p.time,
+                p.n_risk,
+                p.surv,
+                value(p.std_err),
+                value(p.lower),
+                value(p.upper)
+            );
+        }
+    }
+    if let Some(t) = &output.logrank {
+        out!(
+            "log-rank: {:.3} on {} df, p = {}",
+            t.chisq,
+            t.df,
+            p_text(t.p)
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,133 @@
+//! Calibration of predicted risks by a horizon t: the decile table (mean predicted risk
+//! against 1 − Kaplan–Meier within each tenth, with log-log intervals), the calibration
+//! slope (the Cox coefficient of the linear predictor refitted on these patients; 1 is
+//! ideal), and the two observed-to-expected ratios, which differ and are both named:
+//! 1 − KM(t) over the mean predicted risk (McLernon et al., Ann Intern Med
+//! 2023;176:105), and events by t over the expected count Σ H0(min(Tᵢ, t))·exp(lpᵢ).
+
+use super::cox::{self, CoxError, CoxInput, Ties};
+use super::km::{ConfType, KaplanMeier};
+use super::table::quantile;
+
+/// One tenth of the patients, by predicted risk.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RiskGroup {
+    pub group: usize,
+    pub n: usize,
+    pub events_total: usize,
+    pub events_by_t: usize,
+    pub mean_predicted_risk: f64,
+    /// 1 − KM(t) in the group, its Greenwood SE, and the log-log interval (none where
+    /// nobody in the group had the event by t).
+    pub observed_risk_km: f64,
+    pub km_se: Option<f64>,
+    pub observed_lower: Option<f64>,
+    pub observed_upper: Option<f64>,
+}
+
+/// Groups of equal size by the quantiles of `risk` (`cut(risk, quantile(risk,
+/// 0:groups/groups), include.lowest = TRUE)`), each with its observed risk at `t`.
+pub fn risk_groups(
+    time: &[f64],
+    event: &[bool],
+    risk: &[f64],
+    t: f64,
+    groups: usize,
+) -> Vec<RiskGroup> {
+    let mut sorted = risk.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let breaks: Vec<f64> = (0..=groups)
+        .map(|k| quantile(&sorted, k as f64 / groups as f64))
+        .collect();
+    let group_of = |r: f64| {
+        // Intervals (b_k, b_k+1], the first closed on the left.
+        (1..=groups).find(|&k| r <= breaks[k]).unwrap_or(groups)
+    };
+    (1..=groups)
+        .filter_map(|g| {
+            let rows: Vec<usize> = (0..risk.len())
+                .filter(|&i| group_of(risk[i]) == g)
+                .collect();
+            if rows.is_empty() {
+                return None;
+            }
+            let gt: Vec<f64> = rows.iter().map(|&i| time[i]).collect();
+            let ge: Vec<bool> = rows.iter().map(|&i| event[i]).collect();
+            let point = KaplanMeier::fit(&gt, &ge).at(t, ConfType::LogLog, 0.95);
+            Some(RiskGroup {
+                group: g,
+                n: rows.len(),
+                events_total: ge.iter().filter(|e| **e).count(),
+                events_by_t: rows.iter().filter(|&&i| event[i] && time[i] <= t).count(),
+                mean_predicted_risk: rows.iter().map(|&i| risk[i]).sum::<f64>() / rows.len() as f64,
+                observed_risk_km: 1.0 - point.surv,
+                km_se: point.std_err,
+                observed_lower: point.upper.map(|u| 1.0 - u),
+                observed_upper: point.lower.map(|l| 1.0 - l),
+            })
+        })
+        .collect()
+}
+
+/// The calibration slope and its standard error.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Slope {
+    pub slope: f64,
+    pub se: f64,
+}
+
+/// `coxph(Surv(time, event) ~ lp)` on these patients (Efron ties).
+pub fn slope(time: &[f64], event: &[bool], lp: &[f64]) -> Result<Slope, CoxError> {
+    let names = ["lp".to_string()];
+    let fit = cox::fit(
+        &CoxInput {
+            time,
+            event,
+            x: lp,
+            names: &names,
+            strata: &vec![0; time.len()],
+        },
+        Ties::Efron,
+    )?;
+    Ok(Slope {
+        slope: fit.coef[0],
+        se: fit.se()[0],
+    })
+}
+
+/// Observed over expected at `t`, both ways.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct ObservedExpected {
+    pub observed_risk_km: f64,
+    pub mean_predicted_risk: f64,
+    /// (1 − KM(t)) / mean predicted risk.
+    pub oe_ratio_km: f64,
+    pub observed_events: usize,
+    pub expected_events: f64,
+    /// Events by t / Σ H0(min(Tᵢ, t))·exp(lpᵢ).
+    pub oe_ratio_counts: f64,
+}
+
+/// `cumhaz(i, s)` is row i's predicted cumulative hazard by time s.
+pub fn observed_expected(
+    time: &[f64],
+    event: &[bool],
+    risk: &[f64],
+    t: f64,
+    cumhaz: impl Fn(usize, f64) -> f64,
+) -> ObservedExpected {
+    let observed = 1.0 - KaplanMeier::fit(time, event).surv_at(t);
+    let mean = risk.iter().sum::<f64>() / risk.len() as f64;
+    let events = (0..time.len())
+        .filter(|&i| event[i] && time[i] <= t)
+        .count();
+    let expected: f64 = (0..time.len()).map(|i| cumhaz(i, time[i].min(t))).sum();
+    ObservedExpected {
+        observed_risk_km: observed,
+        mean_predicted_risk: mean,
+        oe_ratio_km: observed / mean,
+        observed_events: events,
+        expected_events: expected,
+        oe_ratio_counts: events as f64 / expected,
+    }
+}

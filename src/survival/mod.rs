@@ -1,0 +1,25 @@
+//! Cohort survival statistics for developing and validating a prognostic model, with
+//! the estimators and conventions of R (`survival`, `rms`, `riskRegression`) so that a
+//! statistician can check every figure against the package they know. Each module
+//! names the R function it follows; the tests hold the values R gave on the `pbc`
+//! cohort.
+//!
+//! The path: a cohort file ([`table`]) → columns given roles, incomplete rows listed
+//! ([`design`]) → curves and tests ([`km`], [`logrank`]) → the model ([`cox`]) → how
+//! well it ranks patients ([`concordance`]), how well its risks by a horizon match what
+//! happened ([`performance`], [`calibration`], with censoring weights from [`ipcw`]) and
+//! whether acting on them helps ([`decision`]); with a competing event, cumulative
+//! incidence and the Fine–Gray model ([`competing`]).
+
+pub mod calibration;
+pub mod competing;
+pub mod concordance;
+pub mod cox;
+pub mod decision;
+pub mod design;
+mod dist;
+pub mod ipcw;
+pub mod km;
+pub mod logrank;
+pub mod performance;
+pub mod table;

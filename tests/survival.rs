@@ -1,0 +1,1077 @@
+//! The survival statistics against R on the `pbc` cohort: every value comes from
+//! `../shared/data/stats/pbc-reference.json` or `pbc-extra-reference.json`, whose
+//! entries name the R call that made them (quoted beside each check).
+
+mod common;
+
+use common::shared_dir;
+use sarcoscope::survival::calibration::{observed_expected, risk_groups, slope};
+use sarcoscope::survival::competing::{aalen_johansen, fine_gray};
+use sarcoscope::survival::concordance::{concordance, TimeWeight};
+use sarcoscope::survival::cox::{self, CoxFit, CoxInput, Ties, TimeTransform};
+use sarcoscope::survival::decision::net_benefit;
+use sarcoscope::survival::design::{Design, Outcome, Roles, TermSpec};
+use sarcoscope::survival::ipcw::Censoring;
+use sarcoscope::survival::km::{ConfType, KaplanMeier};
+use sarcoscope::survival::logrank::log_rank;
+use sarcoscope::survival::performance::{auc, brier_with_null, integrated_brier};
+use sarcoscope::survival::table::CohortTable;
+use serde_json::Value;
+
+struct Pbc {
+    /// pbc.csv, and the randomised rows written as a file of their own (for the CLI).
+    path: std::path::PathBuf,
+    randomised_path: std::path::PathBuf,
+    all: CohortTable,
+    /// The 312 randomised patients (`trt` not missing), as the Cox references use.
+    randomised: CohortTable,
+    reference: Value,
+    extra: Value,
+}
+
+fn pbc() -> Option<Pbc> {
+    let dir = shared_dir("data/stats")?;
+    let text = std::fs::read_to_string(dir.join("pbc.csv")).expect("pbc.csv");
+    let all = CohortTable::from_bytes(text.as_bytes()).expect("pbc.csv reads");
+    let mut lines = text.lines();
+    let header = lines.next().unwrap_or_default();
+    let trt = header
+        .split(',')
+        .position(|c| c == "\"trt\"")
+        .expect("trt column");
+    let kept: Vec<&str> = lines
+        .filter(|l| !matches!(l.split(',').nth(trt), Some("" | "NA")))
+        .collect();
+    let randomised_text = format!("{header}\n{}\n", kept.join("\n"));
+    let randomised = CohortTable::from_bytes(randomised_text.as_bytes()).expect("randomised rows");
+    let randomised_path =
+        std::env::temp_dir().join(format!("sarcoscope-pbc-312-{}.csv", std::process::id()));
+    std::fs::write(&randomised_path, randomised_text).expect("temporary file");
+    let json = |name: &str| -> Value {
+        serde_json::from_slice(&std::fs::read(dir.join(name)).expect(name)).expect("JSON")
+    };
+    Some(Pbc {
+        path: dir.join("pbc.csv"),
+        randomised_path,
+        all,
+        randomised,
+        reference: json("pbc-reference.json"),
+        extra: json("pbc-extra-reference.json"),
+    })
+}
+
+fn num(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+fn nums(v: &Value) -> Vec<f64> {
+    v.as_array().expect("array").iter().map(num).collect()
+}
+
+#[track_caller]
+fn close(what: &str, ours: f64, r: f64, rel: f64) {
+    // Relative, except against an exact zero.
+    let scale = if r == 0.0 { 1.0 } else { r.abs() };
+    assert!(
+        (ours - r).abs() <= rel * scale,
+        "{what}: ours {ours}, R {r} (relative difference {:.2e})",
+        (ours - r).abs() / scale
+    );
+}
+
+fn death(covariates: &str) -> Roles {
+    Roles {
+        outcome: Outcome {
+            time: "time".into(),
+            event: "status".into(),
+            event_value: "2".into(),
+            competing_value: None,
+            censored_values: None,
+        },
+        covariates: TermSpec::parse_list(covariates).expect("covariates"),
+        strata: None,
+        group: None,
+    }
+}
+
+const MODEL: &str = "age, edema, log(bili), log(albumin), log(protime)";
+
+fn fit(design: &Design, ties: Ties) -> CoxFit {
+    let event = design.event_flags();
+    cox::fit(
+        &CoxInput {
+            time: &design.time,
+            event: &event,
+            x: &design.x,
+            names: &design.names,
+            strata: &design.strata,
+        },
+        ties,
+    )
+    .expect("fit")
+}
+
+#[test]
+fn cox_efron_and_breslow_equal_coxph() {
+    let Some(pbc) = pbc() else { return };
+    let design = Design::build(&pbc.randomised, &death(MODEL)).expect("design");
+    assert_eq!(design.rows(), 312);
+    for (ties, key) in [(Ties::Efron, "cox_efron"), (Ties::Breslow, "cox_breslow")] {
+        // coxph(Surv(time, status==2) ~ age + edema + log(bili) + log(albumin) + log(protime), ties=…)
+        let r = &pbc.reference[key];
+        let f = fit(&design, ties);
+        let se = f.se();
+        for (j, name) in f.names.iter().enumerate() {
+            close(
+                &format!("{key} coef {name}"),
+                f.coef[j],
+                num(&r["coef"][name]),
+                1e-6,
+            );
+            close(
+                &format!("{key} se {name}"),
+                se[j],
+                num(&r["se"][name]),
+                1e-6,
+            );
+        }
+        close("loglik_null", f.loglik_null, num(&r["loglik_null"]), 1e-9);
+        close("loglik", f.loglik, num(&r["loglik"]), 1e-9);
+        close(
+            "score test",
+            f.score_test.chisq,
+            num(&r["score_test"]),
+            1e-6,
+        );
+        close("wald test", f.wald_test.chisq, num(&r["wald_test"]), 1e-6);
+        close("LR test", f.lr_test.chisq, num(&r["lr_test"]), 1e-6);
+        assert_eq!(
+            f.iterations as f64,
+            num(&r["iterations"]),
+            "{key} iterations"
+        );
+        assert!(f.converged && f.infinite.is_empty());
+
+        // coxph(..., robust=TRUE): robust var = D'D, D = residuals(fit, 'dfbeta')
+        let rr = &pbc.extra["cox_robust"][key.trim_start_matches("cox_")];
+        for (j, r) in nums(&rr["robust_se"]).into_iter().enumerate() {
+            close(&format!("{key} robust se {j}"), f.robust_se()[j], r, 1e-6);
+        }
+        if ties == Ties::Efron {
+            close(
+                "robust score test",
+                f.robust_score_test.chisq,
+                num(&rr["robust_score_test"]),
+                1e-6,
+            );
+            close(
+                "robust Wald test",
+                f.robust_wald_test.chisq,
+                num(&rr["wald_test_robust"]),
+                1e-6,
+            );
+        }
+    }
+}
+
+#[test]
+fn proportional_hazards_tests_equal_cox_zph() {
+    let Some(pbc) = pbc() else { return };
+    let design = Design::build(&pbc.randomised, &death(MODEL)).expect("design");
+    let event = design.event_flags();
+    let input = CoxInput {
+        time: &design.time,
+        event: &event,
+        x: &design.x,
+        names: &design.names,
+        strata: &design.strata,
+    };
+    let f = cox::fit(&input, Ties::Efron).expect("fit");
+    let terms: Vec<Vec<usize>> = (0..f.coef.len()).map(|j| vec![j]).collect();
+    // cox.zph(fit_efron, transform=..., terms=TRUE, global=TRUE); last row GLOBAL
+    for (transform, key) in [
+        (TimeTransform::Km, "km"),
+        (TimeTransform::Rank, "rank"),
+        (TimeTransform::Identity, "identity"),
+    ] {
+        let r = &pbc.extra["cox_zph"][key];
+        for (k, t) in cox::zph(&input, &f, transform, &terms).iter().enumerate() {
+            close(
+                &format!("zph {key} {k} chisq"),
+                t.chisq,
+                num(&r["chisq"][k]),
+                1e-6,
+            );
+            assert_eq!(t.df as f64, num(&r["df"][k]));
+            close(
+                &format!("zph {key} {k} p"),
+                t.p.expect("p"),
+                num(&r["p"][k]),
+                1e-6,
+            );
+        }
+    }
+}
+
+#[test]
+fn baseline_hazard_and_predictions_equal_basehaz_and_survfit() {
+    let Some(pbc) = pbc() else { return };
+    let design = Design::build(&pbc.randomised, &death(MODEL)).expect("design");
+    let f = fit(&design, Ties::Efron);
+    // basehaz(fit_efron, centered=FALSE) at 1, 5 and 10 years
+    let r = &pbc.reference["cox_efron"]["baseline_cumhaz_uncentered"];
+    for (t, h) in nums(&r["times"]).into_iter().zip(nums(&r["cumhaz"])) {
+        close(&format!("H0({t})"), f.baseline[0].at(t), h, 1e-6);
+    }
+    // fit$means; basehaz(fit_efron, centered=TRUE)
+    let r = &pbc.extra["baseline_survival"];
+    for (j, name) in f.names.iter().enumerate() {
+        close(
+            &format!("mean {name}"),
+            f.means[j],
+            num(&r["means"][name]),
+            1e-12,
+        );
+    }
+    let mean_lp = f.linear_predictor(&f.means);
+    close("mean lp", mean_lp, num(&r["mean_lp_uncentered"]), 1e-12);
+    for (k, t) in nums(&r["times"]).into_iter().enumerate() {
+        let h = f.baseline[0].at(t);
+        close(
+            &format!("S0({t}) uncentred"),
+            (-h).exp(),
+            num(&r["S0_uncentered"][k]),
+            1e-9,
+        );
+        close(
+            &format!("S0({t}) at the means"),
+            (-h * mean_lp.exp()).exp(),
+            num(&r["S0_centered_at_means"][k]),
+            1e-9,
+        );
+    }
+    // summary(survfit(fit, newdata = pbc[1:5, ]), times = …)$surv
+    let r = &pbc.reference["cox_efron"]["predicted_survival_first5rows"];
+    for (k, t) in nums(&r["times"]).into_iter().enumerate() {
+        for (i, s) in nums(&r["surv"][k]).into_iter().enumerate() {
+            close(
+                &format!("S({t} | row {i})"),
+                f.survival(design.row(i), 0, t),
+                s,
+                1e-6,
+            );
+        }
+    }
+    // per-row linear predictor (uncentred)
+    for (i, lp) in nums(&pbc.extra["per_row"]["lp_uncentered"])
+        .into_iter()
+        .enumerate()
+    {
+        close(
+            &format!("lp row {i}"),
+            f.linear_predictor(design.row(i)),
+            lp,
+            1e-9,
+        );
+    }
+}
+
+#[test]
+fn concordance_equals_survival_concordance() {
+    let Some(pbc) = pbc() else { return };
+    let design = Design::build(&pbc.randomised, &death(MODEL)).expect("design");
+    let f = fit(&design, Ties::Efron);
+    let lp: Vec<f64> = (0..design.rows())
+        .map(|i| f.linear_predictor(design.row(i)))
+        .collect();
+    let event = design.event_flags();
+    let r = &pbc.reference["concordance"];
+    let c = |weight, ymax| concordance(&design.time, &event, &lp, weight, ymax).expect("pairs");
+    // concordance(fit_efron)
+    let harrell = c(TimeWeight::Harrell, None);
+    close("Harrell C", harrell.c, num(&r["harrell"]), 1e-6);
+    close("Harrell C se", harrell.se, num(&r["harrell_se"]), 1e-6);
+    // concordance(fit_efron, timewt="n/G2")
+    close(
+        "Uno C",
+        c(TimeWeight::Uno, None).c,
+        num(&r["uno_n_over_G2"]),
+        1e-6,
+    );
+    // concordance(fit_efron, ymax=1826.25)
+    close(
+        "Harrell C to 5 y",
+        c(TimeWeight::Harrell, Some(1826.25)).c,
+        num(&r["harrell_truncated_5y"]),
+        1e-6,
+    );
+    // concordance(Surv(time,ev) ~ lp, reverse=TRUE, timewt='n/G2', ymax=1826.25)
+    let r = &pbc.extra["concordance_extra"];
+    let uno5 = c(TimeWeight::Uno, Some(1826.25));
+    close("Uno C to 5 y", uno5.c, num(&r["uno_c_truncated_5y"]), 1e-6);
+    close(
+        "Uno C to 5 y se",
+        uno5.se,
+        num(&r["uno_c_truncated_5y_se"]),
+        1e-6,
+    );
+}
+
+#[test]
+fn kaplan_meier_equals_survfit() {
+    let Some(pbc) = pbc() else { return };
+    let design = Design::build(&pbc.all, &death("age")).expect("design");
+    assert_eq!(design.rows(), 418);
+    let km = KaplanMeier::fit(&design.time, &design.event_flags());
+    // survfit(Surv(time, status==2) ~ 1, data=pbc, conf.type=…); summary(times=c(1,5,10)*365.25)
+    for (key, conf) in [
+        ("km_all_418_transplant_censored", ConfType::Log),
+        ("km_all_418_transplant_censored_loglog", ConfType::LogLog),
+    ] {
+        let r = &pbc.reference[key];
+        for (k, t) in nums(&r["times"]).into_iter().enumerate() {
+            let p = km.at(t, conf, 0.95);
+            assert_eq!(
+                p.n_risk as f64,
+                num(&r["n_risk"][k]),
+                "{key} n at risk at {t}"
+            );
+            close(&format!("{key} S({t})"), p.surv, num(&r["surv"][k]), 1e-9);
+            close(
+                &format!("{key} se({t})"),
+                p.std_err.expect("se"),
+                num(&r["std_err"][k]),
+                1e-6,
+            );
+            close(
+                &format!("{key} lower({t})"),
+                p.lower.expect("lower"),
+                num(&r["lower"][k]),
+                1e-6,
+            );
+            close(
+                &format!("{key} upper({t})"),
+                p.upper.expect("upper"),
+                num(&r["upper"][k]),
+                1e-6,
+            );
+        }
+    }
+    // survfit(Surv(time, status==2) ~ edema, conf.type='log-log')
+    let by = Roles {
+        group: Some("edema".into()),
+        ..death("age")
+    };
+    let design = Design::build(&pbc.all, &by).expect("design");
+    let event = design.event_flags();
+    for (g, level) in design.group_levels.iter().enumerate() {
+        let rows: Vec<usize> = (0..design.rows())
+            .filter(|&i| design.group[i] == g)
+            .collect();
+        let km = KaplanMeier::fit(
+            &rows.iter().map(|&i| design.time[i]).collect::<Vec<_>>(),
+            &rows.iter().map(|&i| event[i]).collect::<Vec<_>>(),
+        );
+        let r = &pbc.extra["km_by_edema_loglog"][format!("edema={level}")];
+        for (k, t) in nums(&r["times"]).into_iter().enumerate() {
+            let p = km.at(t, ConfType::LogLog, 0.95);
+            assert_eq!(
+                p.n_risk as f64,
+                num(&r["n_risk"][k]),
+                "edema={level} n at risk at {t}"
+            );
+            close(
+                &format!("edema={level} S({t})"),
+                p.surv,
+                num(&r["surv"][k]),
+                1e-9,
+            );
+            // R gives NA where S has reached 0.
+            for (what, ours, r) in [
+                ("se", p.std_err, &r["std_err"][k]),
+                ("lower", p.lower, &r["lower"][k]),
+                ("upper", p.upper, &r["upper"][k]),
+            ] {
+                match (ours, r.as_f64()) {
+                    (Some(o), Some(r)) => close(&format!("edema={level} {what}({t})"), o, r, 1e-6),
+                    (o, r) => assert_eq!(o, r, "edema={level} {what}({t})"),
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn log_rank_equals_survdiff() {
+    let Some(pbc) = pbc() else { return };
+    let by = |group: &str, strata: Option<&str>| {
+        let roles = Roles {
+            group: Some(group.into()),
+            strata: strata.map(Into::into),
+            ..death("age")
+        };
+        let d = Design::build(&pbc.all, &roles).expect("design");
+        let event = d.event_flags();
+        (d, event)
+    };
+    // survdiff(Surv(time, status==2) ~ edema): groups 0, 0.5, 1
+    let (d, event) = by("edema", None);
+    let r = &pbc.extra["logrank_edema_3groups"];
+    let t = log_rank(&d.time, &event, &d.group, &d.strata, 0.0).expect("test");
+    close("3-group chisq", t.chisq, num(&r["chisq"]), 1e-6);
+    assert_eq!(t.df as f64, num(&r["df"]));
+    close("3-group p", t.p.expect("p"), num(&r["p"]), 1e-6);
+    for (k, (o, e)) in nums(&r["observed"])
+        .into_iter()
+        .zip(nums(&r["expected"]))
+        .enumerate()
+    {
+        close(&format!("observed {k}"), t.observed[k], o, 1e-12);
+        close(&format!("expected {k}"), t.expected[k], e, 1e-9);
+    }
+    // survdiff(Surv(time, status==2) ~ trt + strata(edema)) on the randomised
+    let roles = Roles {
+        group: Some("trt".into()),
+        strata: Some("edema".into()),
+        ..death("age")
+    };
+    let d = Design::build(&pbc.randomised, &roles).expect("design");
+    let r = &pbc.extra["logrank_trt_stratified_by_edema"];
+    let t = log_rank(&d.time, &d.event_flags(), &d.group, &d.strata, 0.0).expect("test");
+    close("stratified chisq", t.chisq, num(&r["chisq"]), 1e-6);
+    close("stratified p", t.p.expect("p"), num(&r["p"]), 1e-6);
+    // survdiff(Surv(time, status==2) ~ trt + strata(edema), rho=1)
+    let r = &pbc.extra["peto_trt_stratified_by_edema"];
+    let t = log_rank(&d.time, &d.event_flags(), &d.group, &d.strata, 1.0).expect("test");
+    close("Peto chisq", t.chisq, num(&r["chisq"]), 1e-6);
+    for (k, (o, e)) in nums(&r["observed"])
+        .into_iter()
+        .zip(nums(&r["expected"]))
+        .enumerate()
+    {
+        close(&format!("Peto observed {k}"), t.observed[k], o, 1e-9);
+        close(&format!("Peto expected {k}"), t.expected[k], e, 1e-9);
+    }
+    // survdiff(Surv(time, status==2) ~ edema > 0), all 418
+    let d = Design::build(&pbc.all, &death("edema")).expect("design");
+    let any: Vec<usize> = (0..d.rows())
+        .map(|i| usize::from(d.row(i)[0] > 0.0))
+        .collect();
+    let r = &pbc.reference["logrank_edema_any"];
+    let t = log_rank(&d.time, &d.event_flags(), &any, &d.strata, 0.0).expect("test");
+    close("edema > 0 chisq", t.chisq, num(&r["chisq"]), 1e-6);
+    close("edema > 0 p", t.p.expect("p"), num(&r["p"]), 1e-6);
+    for (k, e) in nums(&r["expected"]).into_iter().enumerate() {
+        close(&format!("edema > 0 expected {k}"), t.expected[k], e, 1e-9);
+    }
+}
+
+#[test]
+fn a_stratified_cox_model_equals_coxph_with_strata() {
+    let Some(pbc) = pbc() else { return };
+    // coxph(Surv(time, status==2) ~ age + edema + log(bili) + log(albumin) + log(protime) + strata(sex))
+    let roles = Roles {
+        strata: Some("sex".into()),
+        ..death(MODEL)
+    };
+    let design = Design::build(&pbc.randomised, &roles).expect("design");
+    assert_eq!(design.strata_levels, vec!["f", "m"]);
+    let f = fit(&design, Ties::Efron);
+    let r = &pbc.extra["cox_strata_sex"];
+    for (j, name) in f.names.iter().enumerate() {
+        close(
+            &format!("coef {name}"),
+            f.coef[j],
+            num(&r["coef"][name]),
+            1e-6,
+        );
+        close(&format!("se {name}"), f.se()[j], num(&r["se"][name]), 1e-6);
+    }
+    close("loglik_null", f.loglik_null, num(&r["loglik_null"]), 1e-9);
+    close("loglik", f.loglik, num(&r["loglik"]), 1e-9);
+    close(
+        "score test",
+        f.score_test.chisq,
+        num(&r["score_test"]),
+        1e-6,
+    );
+    close("wald test", f.wald_test.chisq, num(&r["wald_test"]), 1e-6);
+    close("LR test", f.lr_test.chisq, num(&r["lr_test"]), 1e-6);
+    assert_eq!(f.baseline.len(), 2);
+}
+
+#[test]
+fn competing_risks_equal_survfit_and_crr() {
+    let Some(pbc) = pbc() else { return };
+    let roles = Roles {
+        outcome: Outcome {
+            competing_value: Some("1".into()),
+            censored_values: Some(vec!["0".into()]),
+            ..death("age").outcome
+        },
+        ..death("log(bili), age")
+    };
+    let design = Design::build(&pbc.all, &roles).expect("design");
+    assert_eq!(design.rows(), 418);
+    // survfit(Surv(time, factor(status, 0:2, c('censor','transplant','death'))) ~ 1)
+    let r = &pbc.reference["aalen_johansen"];
+    let shares = aalen_johansen(&design.time, &design.status, &nums(&r["times"]));
+    for (k, s) in shares.iter().enumerate() {
+        let row = nums(&r["pstate"][k]);
+        close("event-free", s.event_free, row[0], 1e-9);
+        close("transplant", s.competing, row[1], 1e-9);
+        close("death", s.event, row[2], 1e-9);
+    }
+    // cmprsk::crr(time, status, cov1 = cbind(log(bili), age), failcode = 2, cencode = 0)
+    let r = &pbc.reference["fine_gray_death"];
+    let fg = fine_gray(&design.time, &design.status, &design.x, &design.names).expect("fit");
+    assert!(fg.converged);
+    close(
+        "Fine–Gray log(bili)",
+        fg.coef[0],
+        num(&r["coef"]["logbili"]),
+        1e-6,
+    );
+    close("Fine–Gray age", fg.coef[1], num(&r["coef"]["age"]), 1e-6);
+}
+
+/// Predicted event probabilities by `t` of every row of `design` under `model`.
+fn risks(model: &CoxFit, design: &Design, t: f64) -> Vec<f64> {
+    (0..design.rows())
+        .map(|i| 1.0 - model.survival(design.row(i), 0, t))
+        .collect()
+}
+
+#[test]
+fn apparent_performance_equals_riskregression_timeroc_and_dcurves() {
+    let Some(pbc) = pbc() else { return };
+    let design = Design::build(&pbc.randomised, &death(MODEL)).expect("design");
+    let f = fit(&design, Ties::Efron);
+    let (time, event) = (&design.time, design.event_flags());
+    let censoring = Censoring::fit(time, &event);
+    // timeROC(T, delta, marker=lp, cause=1, weighting='marginal', times) — the same AUC
+    // as Score(..., metrics='auc') on 1 − S(t|x)
+    let r = &pbc.extra["td_auc_timeROC"];
+    let lp: Vec<f64> = (0..design.rows())
+        .map(|i| f.linear_predictor(design.row(i)))
+        .collect();
+    for (k, t) in nums(&r["times"]).into_iter().enumerate() {
+        let ours = auc(time, &event, &lp, t, &censoring).expect("cases and controls");
+        close(&format!("AUC({t})"), ours, num(&r["auc"][k]), 1e-6);
+        let by_risk = auc(time, &event, &risks(&f, &design, t), t, &censoring).expect("auc");
+        close(
+            &format!("AUC of risks({t})"),
+            by_risk,
+            num(&pbc.extra["td_auc_riskRegression"]["auc"][k]),
+            1e-6,
+        );
+    }
+    // Score(list(cox=fit), Surv(time,ev)~1, times, metrics='brier', cens.model='km')
+    let r = &pbc.extra["brier_riskRegression"];
+    for (k, t) in nums(&r["times"]).into_iter().enumerate() {
+        let b = brier_with_null(time, &event, &risks(&f, &design, t), t, &censoring);
+        close(
+            &format!("Brier({t})"),
+            b.brier,
+            num(&r["brier_cox"][k]),
+            1e-6,
+        );
+        close(
+            &format!("null Brier({t})"),
+            b.brier_null,
+            num(&r["brier_null_km"][k]),
+            1e-6,
+        );
+        close(&format!("IPA({t})"), b.ipa, num(&r["ipa_cox"][k]), 1e-6);
+    }
+    // Score(..., times=grid, summary='ibs'): 147 grid times up to 5 years
+    let r = &pbc.extra["ibs_5y"];
+    let tau = num(&r["tau"]);
+    let km = KaplanMeier::fit(time, &event);
+    let ibs = integrated_brier(time, &event, tau, &censoring, |i, t| {
+        1.0 - f.survival(design.row(i), 0, t)
+    });
+    let ibs_null = integrated_brier(time, &event, tau, &censoring, |_, t| 1.0 - km.surv_at(t));
+    close("IBS", ibs, num(&r["ibs_cox"]), 1e-6);
+    close("null IBS", ibs_null, num(&r["ibs_null_km"]), 1e-6);
+    close(
+        "scaled IBS",
+        1.0 - ibs / ibs_null,
+        num(&r["scaled_ibs"]),
+        1e-6,
+    );
+
+    // Deciles of 5-year risk; coxph(Surv(time,ev) ~ lp); O/E = (1 − KM(5y)) / mean(risk5)
+    let r = &pbc.extra["calibration_5y_apparent"];
+    let t = 1826.25;
+    let risk5 = risks(&f, &design, t);
+    for (g, rg) in risk_groups(time, &event, &risk5, t, 10)
+        .iter()
+        .zip(r["groups"].as_array().expect("groups"))
+    {
+        for (key, ours) in [
+            ("n", g.n as f64),
+            ("events_total", g.events_total as f64),
+            ("events_by_t", g.events_by_t as f64),
+        ] {
+            assert_eq!(ours, num(&rg[key]), "decile {} {key}", g.group);
+        }
+        close(
+            "decile mean risk",
+            g.mean_predicted_risk,
+            num(&rg["mean_predicted_risk"]),
+            1e-9,
+        );
+        close(
+            "decile observed",
+            g.observed_risk_km,
+            num(&rg["observed_risk_km"]),
+            1e-9,
+        );
+        for (key, ours) in [
+            ("km_se", g.km_se),
+            ("observed_lower", g.observed_lower),
+            ("observed_upper", g.observed_upper),
+        ] {
+            match (ours, rg[key].as_f64()) {
+                (Some(o), Some(v)) if v != 0.0 => {
+                    close(&format!("decile {} {key}", g.group), o, v, 1e-6)
+                }
+                (Some(o), Some(_)) => assert!(o.abs() < 1e-12, "decile {} {key}", g.group),
+                (o, v) => assert_eq!(o, v, "decile {} {key}", g.group),
+            }
+        }
+    }
+    let s = slope(time, &event, &lp).expect("slope");
+    close(
+        "calibration slope",
+        s.slope,
+        num(&r["calibration_slope"]),
+        1e-6,
+    );
+    close(
+        "calibration slope se",
+        s.se,
+        num(&r["calibration_slope_se"]),
+        1e-6,
+    );
+    let oe = observed_expected(time, &event, &risk5, t, |i, u| {
+        -f.survival(design.row(i), 0, u).ln()
+    });
+    close(
+        "observed 5y",
+        oe.observed_risk_km,
+        num(&r["observed_risk_km_5y"]),
+        1e-9,
+    );
+    close(
+        "mean predicted 5y",
+        oe.mean_predicted_risk,
+        num(&r["mean_predicted_risk_5y"]),
+        1e-9,
+    );
+    close("O:E (KM)", oe.oe_ratio_km, num(&r["oe_ratio_5y"]), 1e-9);
+
+    // dcurves::dca(Surv(time,ev) ~ risk5, time=1826.25, thresholds=seq(0.05,0.5,0.05))
+    let r = &pbc.extra["decision_curve_5y"]["formula_implementation"];
+    let thresholds = nums(&r["threshold"]);
+    for (k, nb) in net_benefit(time, &event, &risk5, t, &thresholds)
+        .iter()
+        .enumerate()
+    {
+        close(
+            "positive rate",
+            nb.test_pos_rate,
+            num(&r["test_pos_rate"][k]),
+            1e-12,
+        );
+        close(
+            &format!("net benefit at {}", nb.threshold),
+            nb.model,
+            num(&r["net_benefit"][k]),
+            1e-9,
+        );
+        close(
+            "treat all",
+            nb.treat_all,
+            num(&r["net_benefit_treat_all"][k]),
+            1e-9,
+        );
+        close(
+            "dcurves",
+            nb.model,
+            num(&pbc.extra["decision_curve_5y"]["dcurves"]["model"][k]),
+            1e-9,
+        );
+    }
+}
+
+#[test]
+fn a_split_sample_external_validation_equals_r() {
+    let Some(pbc) = pbc() else { return };
+    let r = &pbc.extra["split_validation"];
+    let arm = |trt: &str| {
+        let text = std::fs::read_to_string(&pbc.randomised_path).expect("rows");
+        let mut lines = text.lines();
+        let header = lines.next().unwrap_or_default();
+        let kept: Vec<&str> = lines.filter(|l| l.split(',').nth(3) == Some(trt)).collect();
+        let table = CohortTable::from_bytes(format!("{header}\n{}\n", kept.join("\n")).as_bytes())
+            .expect("arm");
+        Design::build(&table, &death(MODEL)).expect("design")
+    };
+    // Develop on trt == 1 (158), validate on trt == 2 (154), carrying only β and H0.
+    let (dev, val) = (arm("1"), arm("2"));
+    let f = fit(&dev, Ties::Efron);
+    let d = &r["development"];
+    assert_eq!((f.n, f.events), (158, 65));
+    for (j, name) in f.names.iter().enumerate() {
+        close(
+            &format!("development {name}"),
+            f.coef[j],
+            num(&d["coef"][name]),
+            1e-6,
+        );
+        close(
+            &format!("development se {name}"),
+            f.se()[j],
+            num(&d["se"][name]),
+            1e-6,
+        );
+    }
+    for (t, s) in nums(&d["S0_uncentered"]["times"])
+        .into_iter()
+        .zip(nums(&d["S0_uncentered"]["surv"]))
+    {
+        close(&format!("S0({t})"), (-f.baseline[0].at(t)).exp(), s, 1e-9);
+    }
+    let v = &r["validation"];
+    let (time, event) = (&val.time, val.event_flags());
+    assert_eq!(
+        (val.rows(), event.iter().filter(|e| **e).count()),
+        (154, 60)
+    );
+    let lp: Vec<f64> = (0..val.rows())
+        .map(|i| f.linear_predictor(val.row(i)))
+        .collect();
+    let t = 1826.25;
+    let risk5 = risks(&f, &val, t);
+    for (k, l) in nums(&v["lp_uncentered_first5"]).into_iter().enumerate() {
+        close("validation lp", lp[k], l, 1e-9);
+        close(
+            "validation risk",
+            risk5[k],
+            num(&v["risk5_first5"][k]),
+            1e-9,
+        );
+    }
+    let c = |w, ymax| concordance(time, &event, &lp, w, ymax).expect("pairs");
+    let harrell = c(TimeWeight::Harrell, None);
+    close("validation C", harrell.c, num(&v["harrell_c"]), 1e-6);
+    close("validation C se", harrell.se, num(&v["harrell_c_se"]), 1e-6);
+    close(
+        "validation C 5y",
+        c(TimeWeight::Harrell, Some(t)).c,
+        num(&v["harrell_c_truncated_5y"]),
+        1e-6,
+    );
+    let uno = c(TimeWeight::Uno, Some(t));
+    close(
+        "validation Uno C",
+        uno.c,
+        num(&v["uno_c_truncated_5y"]),
+        1e-6,
+    );
+    close(
+        "validation Uno C se",
+        uno.se,
+        num(&v["uno_c_truncated_5y_se"]),
+        1e-6,
+    );
+    let s = slope(time, &event, &lp).expect("slope");
+    close(
+        "validation slope",
+        s.slope,
+        num(&v["calibration_slope"]),
+        1e-6,
+    );
+    close(
+        "validation slope se",
+        s.se,
+        num(&v["calibration_slope_se"]),
+        1e-6,
+    );
+    let oe = observed_expected(time, &event, &risk5, t, |i, u| {
+        -f.survival(val.row(i), 0, u).ln()
+    });
+    close(
+        "validation observed",
+        oe.observed_risk_km,
+        num(&v["observed_risk_km_5y"]),
+        1e-9,
+    );
+    close(
+        "validation mean risk",
+        oe.mean_predicted_risk,
+        num(&v["mean_predicted_risk_5y"]),
+        1e-9,
+    );
+    close(
+        "validation O:E (KM)",
+        oe.oe_ratio_km,
+        num(&v["oe_ratio_km_5y"]),
+        1e-9,
+    );
+    assert_eq!(oe.observed_events as f64, num(&v["observed_events_5y"]));
+    close(
+        "validation expected events",
+        oe.expected_events,
+        num(&v["expected_events_5y"]),
+        1e-9,
+    );
+    close(
+        "validation O:E (counts)",
+        oe.oe_ratio_counts,
+        num(&v["oe_ratio_counts_5y"]),
+        1e-9,
+    );
+    let censoring = Censoring::fit(time, &event);
+    close(
+        "validation AUC",
+        auc(time, &event, &risk5, t, &censoring).expect("auc"),
+        num(&v["auc_5y_timeROC"]),
+        1e-6,
+    );
+    let b = brier_with_null(time, &event, &risk5, t, &censoring);
+    close("validation Brier", b.brier, num(&v["brier_5y"]), 1e-6);
+    close(
+        "validation null Brier",
+        b.brier_null,
+        num(&v["brier_5y_null_km"]),
+        1e-6,
+    );
+    close("validation IPA", b.ipa, num(&v["ipa_5y"]), 1e-6);
+}
+
+fn cli(args: &[&str]) -> Value {
+    common::run_cli_json(env!("CARGO_BIN_EXE_sarcoscope"), args)
+}
+
+#[test]
+fn the_cli_prints_r_values_under_the_documented_keys() {
+    let Some(pbc) = pbc() else { return };
+    let csv = pbc.randomised_path.to_str().expect("path");
+    for (ties, key) in [("efron", "cox_efron"), ("breslow", "cox_breslow")] {
+        let fit = cli(&[
+            "cohort",
+            "fit",
+            csv,
+            "--time",
+            "time",
+            "--event",
+            "status",
+            "--event-value",
+            "2",
+            "--covariates",
+            "age, edema, log(bili), log(albumin), log(protime)",
+            "--ties",
+            ties,
+            "--json",
+        ]);
+        let r = &pbc.reference[key];
+        assert_eq!(fit["n"], 312);
+        assert_eq!(fit["events"], 125);
+        assert_eq!(fit["ties"], ties);
+        for c in fit["coefficients"].as_array().expect("coefficients") {
+            let name = c["name"].as_str().expect("name");
+            close(
+                &format!("CLI {key} {name}"),
+                num(&c["coef"]),
+                num(&r["coef"][name]),
+                1e-6,
+            );
+            close(
+                &format!("CLI {key} se {name}"),
+                num(&c["se"]),
+                num(&r["se"][name]),
+                1e-6,
+            );
+            close(
+                &format!("CLI {key} hr {name}"),
+                num(&c["hr"]),
+                num(&r["coef"][name]).exp(),
+                1e-6,
+            );
+            for k in ["robust_se", "z", "p", "hr_lower", "hr_upper"] {
+                assert!(c[k].is_number(), "{k}");
+            }
+        }
+        for k in ["loglik_null", "loglik"] {
+            close(&format!("CLI {key} {k}"), num(&fit[k]), num(&r[k]), 1e-9);
+        }
+        for k in ["lr_test", "wald_test", "score_test"] {
+            close(
+                &format!("CLI {key} {k}"),
+                num(&fit[k]["chisq"]),
+                num(&r[k]),
+                1e-6,
+            );
+        }
+        assert_eq!(fit["iterations"], r["iterations"]);
+        if ties == "efron" {
+            let c = &pbc.reference["concordance"];
+            close(
+                "CLI Harrell C",
+                num(&fit["concordance"]["harrell"]),
+                num(&c["harrell"]),
+                1e-6,
+            );
+            close(
+                "CLI Harrell C se",
+                num(&fit["concordance"]["harrell_se"]),
+                num(&c["harrell_se"]),
+                1e-6,
+            );
+        }
+    }
+    let km = cli(&[
+        "cohort",
+        "km",
+        pbc.path.to_str().expect("path"),
+        "--time",
+        "time",
+        "--event",
+        "status",
+        "--event-value",
+        "2",
+        "--group",
+        "edema",
+        "--at",
+        "365.25,1826.25,3652.5",
+        "--conf",
+        "log-log",
+        "--json",
+    ]);
+    let groups = km["groups"].as_array().expect("groups");
+    assert_eq!(groups.len(), 3);
+    for g in groups {
+        let r = &pbc.extra["km_by_edema_loglog"]
+            [format!("edema={}", g["group"].as_str().expect("group"))];
+        for (k, point) in g["at"].as_array().expect("at").iter().enumerate() {
+            assert_eq!(point["n_risk"], r["n_risk"][k]);
+            for key in ["surv", "std_err", "lower", "upper"] {
+                match r[key][k].as_f64() {
+                    Some(v) => close(&format!("CLI km {key}"), num(&point[key]), v, 1e-6),
+                    None => assert!(point[key].is_null(), "{key} is NA in R"),
+                }
+            }
+        }
+        assert!(g["median"].is_object() && g["n"].is_number() && g["events"].is_number());
+    }
+    let r = &pbc.extra["logrank_edema_3groups"];
+    close(
+        "CLI log-rank",
+        num(&km["logrank"]["chisq"]),
+        num(&r["chisq"]),
+        1e-6,
+    );
+    assert_eq!(km["logrank"]["df"], 2);
+    close(
+        "CLI log-rank p",
+        num(&km["logrank"]["p"]),
+        num(&r["p"]),
+        1e-6,
+    );
+}
+
+#[test]
+fn bad_cohort_files_get_a_plain_message_never_a_panic() {
+    let dir = std::env::temp_dir().join(format!("sarcoscope-cohort-fuzz-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temporary folder");
+    let many: String = (0..1_000_000)
+        .map(|i| {
+            format!(
+                "{},{},{}\n",
+                1 + i % 3650,
+                u8::from(i % 7 == 0),
+                (i % 97) as f64 / 10.0
+            )
+        })
+        .collect();
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("empty", String::new(), "the file is empty"),
+        ("header only", "time,status,x\n".into(), "no patients"),
+        (
+            "ragged",
+            "time,status,x\n1,1,2\n2,0\n".into(),
+            "line 3: 2 fields where the header names 3",
+        ),
+        (
+            "all censored",
+            "time,status,x\n1,0,2\n2,0,3\n3,0,1\n".into(),
+            "no patient had the event",
+        ),
+        (
+            "constant",
+            "time,status,x\n1,1,2\n2,0,2\n3,1,2\n".into(),
+            "x has the same value for every patient",
+        ),
+        (
+            "no column",
+            "time,status,y\n1,1,2\n".into(),
+            "there is no column 'x' in the file",
+        ),
+        (
+            "text",
+            "time,status,x\none,1,2\n".into(),
+            "'one' is not a number",
+        ),
+        (
+            "one event",
+            "time,status,x\n1,1,2\n2,0,3\n3,0,1\n4,0,5\n".into(),
+            "",
+        ),
+        (
+            "separating",
+            "time,status,x\n1,1,1\n2,1,1\n3,0,0\n4,0,0\n5,1,1\n6,0,0\n".into(),
+            "grows without bound",
+        ),
+        ("a million rows", format!("time,status,x\n{many}"), ""),
+    ];
+    for (name, text, message) in cases {
+        let path = dir.join(format!("{}.csv", name.replace(' ', "-")));
+        std::fs::write(&path, text).expect("write");
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sarcoscope"))
+            .args([
+                "cohort",
+                "fit",
+                path.to_str().expect("path"),
+                "--time",
+                "time",
+                "--event",
+                "status",
+                "--covariates",
+                "x",
+                "--json",
+            ])
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+        assert!(
+            stderr.contains(message),
+            "{name}: expected '{message}' in: {stderr}"
+        );
+        if out.status.success() {
+            let fit: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+            // Never NaN shown as a number: JSON has no NaN, so a NaN would be null.
+            assert!(fit["coefficients"][0]["coef"].is_number(), "{name}: {fit}");
+        } else {
+            let last = stderr.trim().lines().last().unwrap_or_default();
+            assert!(
+                common::plain_language_problem(last).is_none(),
+                "{name}: {stderr}"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
