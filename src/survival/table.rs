@@ -154,9 +154,10 @@ impl CohortTable {
             .flexible(true)
             .from_reader(text.as_bytes());
         let mut records = reader.records();
+        let mut counter = LineCounter::new(text);
         let header = match records.next() {
             Some(Ok(record)) => record,
-            Some(Err(source)) => return Err(csv_error(text, source)),
+            Some(Err(source)) => return Err(csv_error(&mut counter, source)),
             None => return Err(TableError::Empty),
         };
         let mut columns: Vec<Column> = Vec::with_capacity(header.len());
@@ -179,8 +180,8 @@ impl CohortTable {
         }
         let mut lines = Vec::new();
         for record in records {
-            let record = record.map_err(|e| csv_error(text, e))?;
-            let line = record.position().map_or(0, |p| line_at(text, p.byte()));
+            let record = record.map_err(|e| csv_error(&mut counter, e))?;
+            let line = record.position().map_or(0, |p| counter.line_at(p.byte()));
             if record.iter().all(|f| f.trim().is_empty()) {
                 continue;
             }
@@ -278,20 +279,41 @@ impl CohortTable {
     }
 }
 
-fn csv_error(text: &str, source: csv::Error) -> TableError {
-    let line = source.position().map_or(0, |p| line_at(text, p.byte()));
+fn csv_error(lines: &mut LineCounter<'_>, source: csv::Error) -> TableError {
+    let line = source.position().map_or(0, |p| lines.line_at(p.byte()));
     TableError::Csv { line, source }
 }
 
-/// The line (from 1) that byte `offset` is on. The reader's own count is off after a
-/// Windows line end, where a record's position is the `\n` that ends the line before
+/// Line numbers (from 1) of byte offsets met in increasing order, counted as the
+/// reader goes (once over the text, however long). The reader's own count is off after
+/// a Windows line end, where a record's position is the `\n` that ends the line before
 /// (hence the byte itself is counted too).
-fn line_at(text: &str, offset: u64) -> usize {
-    let end = (offset as usize + 1).min(text.len());
-    1 + text.as_bytes()[..end]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
+struct LineCounter<'a> {
+    text: &'a [u8],
+    counted_to: usize,
+    line: usize,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(text: &'a str) -> LineCounter<'a> {
+        LineCounter {
+            text: text.as_bytes(),
+            counted_to: 0,
+            line: 1,
+        }
+    }
+
+    fn line_at(&mut self, offset: u64) -> usize {
+        let end = (offset as usize + 1)
+            .min(self.text.len())
+            .max(self.counted_to);
+        self.line += self.text[self.counted_to..end]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        self.counted_to = end;
+        self.line
+    }
 }
 
 pub(crate) fn read_cell(text: &str, dialect: Dialect) -> Cell<'_> {
