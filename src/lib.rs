@@ -20,8 +20,8 @@
 //!    concordance, as R computes them — for developing and validating the study's model.
 //! 9. [`report`]: what a clinician reads and exports (QC flags, CSV, DICOM SEG).
 //!
-//! Leaves any layer may use: [`units`], [`sex`], [`provenance`], [`csv`], [`nifti`],
-//! [`png`]. Beside the path: [`phantom`] (synthetic CT for the demo, tests and
+//! Leaves any layer may use: [`units`], [`sex`], [`provenance`], [`csv`], [`digest`],
+//! [`nifti`], [`png`]. Beside the path: [`phantom`] (synthetic CT for the demo, tests and
 //! training) and [`inspect`] (per-file decoding reports). The browser app (`app`, wasm
 //! only) and the command line (`src/bin`) are thin layers over all of it. On wasm, a
 //! small module supplies the C allocation functions the JPEG 2000 decoder imports
@@ -59,6 +59,7 @@ pub mod body;
 pub mod clinical;
 pub mod csv;
 pub mod dicom;
+pub mod digest;
 pub mod ingest;
 pub mod inspect;
 pub mod l3;

@@ -45,12 +45,12 @@ fn shipped_model_is_verified_before_use() {
     // Weights that match their (edited) card but not the architecture are refused too.
     let mut other = card.clone();
     other.architecture.base_channels = 8;
-    other.weights.sha256 = model::sha256_hex(&weights);
+    other.weights.sha256 = sarcoscope::digest::sha256_hex(&weights);
     let error = Segmenter::new(other, &weights, Device::flex()).expect_err("mismatch");
     assert!(matches!(error, ModelError::Mismatch(_)), "{error}");
     let mut truncated_card = card.clone();
     let cut = &weights[..weights.len() - 4];
-    truncated_card.weights.sha256 = model::sha256_hex(cut);
+    truncated_card.weights.sha256 = sarcoscope::digest::sha256_hex(cut);
     let error = Segmenter::new(truncated_card, cut, Device::flex()).expect_err("cut");
     assert!(matches!(error, ModelError::Mismatch(_)), "{error}");
     assert!(ModelCard::parse(b"{}").is_err());

@@ -14,6 +14,7 @@ use sarcoscope::survival::design::{Design, Outcome, Roles, TermSpec};
 use sarcoscope::survival::ipcw::Censoring;
 use sarcoscope::survival::km::{ConfType, KaplanMeier};
 use sarcoscope::survival::logrank::log_rank;
+use sarcoscope::survival::model::ModelFile;
 use sarcoscope::survival::performance::{auc, brier_with_null, integrated_brier};
 use sarcoscope::survival::table::CohortTable;
 use serde_json::Value;
@@ -981,6 +982,141 @@ fn the_cli_prints_r_values_under_the_documented_keys() {
         num(&r["p"]),
         1e-6,
     );
+}
+
+#[test]
+fn a_model_file_carries_a_fit_to_another_centre_as_r_validates_it() {
+    let Some(pbc) = pbc() else { return };
+    let r = &pbc.extra["split_validation"];
+    // Develop on trt == 1, write the model file; validate it on trt == 2 (R: the
+    // development coefficients and baseline carried to the validation rows).
+    let text = std::fs::read_to_string(&pbc.randomised_path).expect("rows");
+    let mut lines = text.lines();
+    let header = lines.next().unwrap_or_default().to_string();
+    let rows: Vec<&str> = lines.collect();
+    let dir = std::env::temp_dir().join(format!("sarcoscope-model-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("folder");
+    let arm = |trt: &str| {
+        let path = dir.join(format!("arm{trt}.csv"));
+        let kept: Vec<&str> = rows
+            .iter()
+            .copied()
+            .filter(|l| l.split(',').nth(3) == Some(trt))
+            .collect();
+        std::fs::write(&path, format!("{header}\n{}\n", kept.join("\n"))).expect("write");
+        path
+    };
+    let (dev, val) = (arm("1"), arm("2"));
+    let model = dir.join("pbc.sarcoscope-model.json");
+    let outcome = ["--time", "time", "--event", "status", "--event-value", "2"];
+    let fit = cli(&[
+        &["cohort", "fit", dev.to_str().expect("path")][..],
+        &outcome,
+        &[
+            "--covariates",
+            MODEL,
+            "--model-out",
+            model.to_str().expect("path"),
+            "--horizons",
+            "365.25,1095.75,1826.25",
+            "--json",
+        ],
+    ]
+    .concat());
+    assert_eq!(fit["n"], 158);
+    let file = ModelFile::from_json(&std::fs::read_to_string(&model).expect("model file"))
+        .expect("reads back");
+    let d = &r["development"];
+    for (k, h) in file.content.horizons.iter().enumerate() {
+        close(
+            "published S0",
+            h.survival_uncentred,
+            num(&d["S0_uncentered"]["surv"][k]),
+            1e-9,
+        );
+    }
+    for (j, name) in file.content.names.iter().enumerate() {
+        close(
+            &format!("published {name}"),
+            file.content.coefficients[j],
+            num(&d["coef"][name]),
+            1e-6,
+        );
+        close(
+            &format!("published mean {name}"),
+            file.content.means[j],
+            num(&d["means"][name]),
+            1e-12,
+        );
+    }
+    let v = cli(&[
+        &["cohort", "validate", val.to_str().expect("path")][..],
+        &outcome,
+        &[
+            "--model",
+            model.to_str().expect("path"),
+            "--horizons",
+            "1826.25",
+            "--json",
+        ],
+    ]
+    .concat());
+    let r = &r["validation"];
+    assert_eq!(
+        (v["n"].as_u64(), v["events"].as_u64()),
+        (Some(154), Some(60))
+    );
+    for (ours, key) in [
+        (&v["harrell_c"], "harrell_c"),
+        (&v["harrell_c_se"], "harrell_c_se"),
+        (&v["uno_c"], "uno_c_truncated_5y"),
+        (&v["uno_c_se"], "uno_c_truncated_5y_se"),
+        (&v["calibration"][0]["slope"], "calibration_slope"),
+        (&v["calibration"][0]["slope_se"], "calibration_slope_se"),
+        (&v["calibration"][0]["oe"], "oe_ratio_km_5y"),
+        (&v["calibration"][0]["oe_counts"], "oe_ratio_counts_5y"),
+        (&v["auc"][0]["auc"], "auc_5y_timeROC"),
+        (&v["brier"][0]["brier"], "brier_5y"),
+        (&v["brier"][0]["brier_null"], "brier_5y_null_km"),
+        (&v["brier"][0]["ipa"], "ipa_5y"),
+    ] {
+        close(
+            &format!("external validation {key}"),
+            num(ours),
+            num(&r[key]),
+            1e-6,
+        );
+    }
+    assert_eq!(v["net_benefit"].as_array().map(Vec::len), Some(10));
+
+    // A damaged, cut-short or unknown file is refused in words.
+    let good = std::fs::read_to_string(&model).expect("model file");
+    let damaged = good.replacen("0.78223851", "0.78223852", 1);
+    assert_ne!(damaged, good, "the coefficient is in the file");
+    for (what, text, message) in [
+        ("damaged", damaged, "changed or damaged"),
+        ("cut short", good[..good.len() / 2].to_string(), "cut short"),
+        (
+            "another format",
+            good.replacen("sarcoscope-model/1", "sarcoscope-model/9", 1),
+            "cannot read",
+        ),
+    ] {
+        let error = ModelFile::from_json(&text).expect_err(what).to_string();
+        assert!(error.contains(message), "{what}: {error}");
+        assert!(
+            common::plain_language_problem(&error).is_none(),
+            "{what}: {error}"
+        );
+    }
+    // A horizon beyond the development follow-up is refused.
+    let beyond = file
+        .risk(&[50.0, 0.0, 0.0, 1.0, 2.3], 0, 1e6)
+        .expect_err("horizon");
+    assert!(beyond
+        .to_string()
+        .contains("beyond the development cohort's longest follow-up"));
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]

@@ -9,13 +9,13 @@
 //! values as little-endian f32, in the same order. Written here rather than taken from
 //! Burn's record formats so that files stay readable across Burn versions.
 
+use crate::digest::sha256_hex;
 #[cfg(not(target_arch = "wasm32"))]
 use burn::module::ModuleVisitor;
 use burn::module::{ModuleMapper, Param};
 use burn::prelude::*;
 use burn::tensor::TensorData;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::network::{Architecture, UNet};
 use super::InputSpec;
@@ -69,13 +69,6 @@ pub enum ModelError {
     Fetch(String),
     #[error("the graphics device failed while segmenting: {0}")]
     Device(String),
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 impl ModelCard {

@@ -9,7 +9,8 @@
 //! well it ranks patients ([`concordance`]), how well its risks by a horizon match what
 //! happened ([`performance`], [`calibration`], with censoring weights from [`ipcw`]) and
 //! whether acting on them helps ([`decision`]); with a competing event, cumulative
-//! incidence and the Fine–Gray model ([`competing`]).
+//! incidence and the Fine–Gray model ([`competing`]). A fitted model travels between
+//! centres as a sealed [`model`] file.
 
 pub mod calibration;
 pub mod competing;
@@ -21,5 +22,6 @@ mod dist;
 pub mod ipcw;
 pub mod km;
 pub mod logrank;
+pub mod model;
 pub mod performance;
 pub mod table;

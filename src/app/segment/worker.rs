@@ -252,7 +252,7 @@ async fn fetch_model(
         if let Ok(hit) = JsFuture::from(cache.match_with_str(&url)).await {
             if let Ok(response) = hit.dyn_into::<Response>() {
                 if let Ok(bytes) = response_bytes(&response).await {
-                    if crate::segment::model::sha256_hex(&bytes) == card.weights.sha256 {
+                    if crate::digest::sha256_hex(&bytes) == card.weights.sha256 {
                         return Ok((card, bytes));
                     }
                 }
@@ -260,7 +260,7 @@ async fn fetch_model(
         }
     }
     let weights = fetch_bytes(scope, &format!("models/{}", card.weights.file)).await?;
-    let actual = crate::segment::model::sha256_hex(&weights);
+    let actual = crate::digest::sha256_hex(&weights);
     if actual != card.weights.sha256 {
         return Err(ModelError::Checksum {
             expected: card.weights.sha256,

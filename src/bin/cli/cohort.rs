@@ -5,13 +5,16 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
+use sarcoscope::survival::calibration::{observed_expected, slope};
 use sarcoscope::survival::concordance::{concordance, TimeWeight};
 use sarcoscope::survival::cox::{self, Coefficient, CoxInput, Test, Ties};
+use sarcoscope::survival::decision::net_benefit;
 use sarcoscope::survival::design::{Design, Exclusion, Outcome, Roles, TermSpec};
 use sarcoscope::survival::ipcw::Censoring;
 use sarcoscope::survival::km::{ConfType, KaplanMeier, KmPoint, Median};
 use sarcoscope::survival::logrank::log_rank;
-use sarcoscope::survival::performance::auc;
+use sarcoscope::survival::model::{Describe, ModelFile};
+use sarcoscope::survival::performance::{auc, brier_with_null};
 use sarcoscope::survival::table::CohortTable;
 use serde::Serialize;
 
@@ -33,6 +36,15 @@ pub enum CohortCommand {
         /// A column whose levels get their own baseline hazard.
         #[arg(long)]
         strata: Option<String>,
+        /// Write the fitted model as a sealed model file (*.sarcoscope-model.json).
+        #[arg(long)]
+        model_out: Option<PathBuf>,
+        /// The horizons the model file publishes S0 at (time column's unit).
+        #[arg(long, value_delimiter = ',')]
+        horizons: Vec<f64>,
+        /// The model's name in its file.
+        #[arg(long, default_value = "Cox model")]
+        name: String,
         #[arg(long)]
         json: bool,
     },
@@ -42,8 +54,12 @@ pub enum CohortCommand {
         #[command(flatten)]
         outcome: OutcomeArgs,
         /// A column that already holds a risk score, higher meaning higher risk (MELD).
+        #[arg(long, conflicts_with = "model", required_unless_present = "model")]
+        score: Option<String>,
+        /// A model file: its predicted risks are rated (discrimination, Brier,
+        /// calibration, net benefit), its predictors read from columns of the same names.
         #[arg(long)]
-        score: String,
+        model: Option<PathBuf>,
         /// Horizons in the time column's unit: 365.25,1826.25. Uno's C is truncated at
         /// the last one.
         #[arg(long, value_delimiter = ',')]
@@ -99,6 +115,9 @@ pub fn run(command: CohortCommand) -> Result<(), Failure> {
             covariates,
             ties,
             strata,
+            model_out,
+            horizons,
+            name,
             json,
         } => {
             let roles = Roles {
@@ -106,20 +125,40 @@ pub fn run(command: CohortCommand) -> Result<(), Failure> {
                 strata,
                 ..outcome.roles()
             };
-            fit(&outcome.csv, &roles, ties, json)
+            let publish = model_out.map(|path| Publish {
+                path,
+                describe: Describe {
+                    name,
+                    description: format!(
+                        "coxph(Surv({}, {} == {}) ~ {covariates})",
+                        outcome.time, outcome.event, outcome.event_value
+                    ),
+                    time_unit: String::new(),
+                    outcome: format!("{} = {}", outcome.event, outcome.event_value),
+                    horizons,
+                    strata: roles.strata.clone(),
+                    ..Describe::default()
+                },
+            });
+            fit(&outcome.csv, &roles, ties, publish, json)
         }
         CohortCommand::Validate {
             outcome,
             score,
+            model,
             horizons,
             json,
-        } => {
-            let roles = Roles {
-                covariates: vec![TermSpec::parse(&score)?],
-                ..outcome.roles()
-            };
-            validate(&outcome.csv, &roles, &horizons, json)
-        }
+        } => match (score, model) {
+            (Some(score), _) => {
+                let roles = Roles {
+                    covariates: vec![TermSpec::parse(&score)?],
+                    ..outcome.roles()
+                };
+                validate(&outcome.csv, &roles, &horizons, json)
+            }
+            (None, Some(model)) => validate_model(&outcome, &model, &horizons, json),
+            (None, None) => Err("give --score COLUMN or --model FILE".into()),
+        },
         CohortCommand::Km {
             outcome,
             group,
@@ -216,7 +255,19 @@ struct ConcordanceOutput {
     harrell_se: f64,
 }
 
-fn fit(path: &Path, roles: &Roles, ties: Ties, json: bool) -> Result<(), Failure> {
+/// Where and how to write the model file of a fit.
+struct Publish {
+    path: PathBuf,
+    describe: Describe,
+}
+
+fn fit(
+    path: &Path,
+    roles: &Roles,
+    ties: Ties,
+    publish: Option<Publish>,
+    json: bool,
+) -> Result<(), Failure> {
     let design = design(path, roles)?;
     let event = design.event_flags();
     let model = cox::fit(
@@ -398,6 +449,214 @@ fn validate(path: &Path, roles: &Roles, horizons: &[f64], json: bool) -> Result<
     }
     for w in &output.warnings {
         out!("note: {w}");
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct ModelValidateOutput {
+    model: String,
+    n: usize,
+    events: usize,
+    harrell_c: f64,
+    harrell_c_se: f64,
+    uno_c: Option<f64>,
+    uno_c_se: Option<f64>,
+    uno_tau: Option<f64>,
+    auc: Vec<AucAt>,
+    brier: Vec<BrierAt>,
+    calibration: Vec<CalibrationAt>,
+    net_benefit: Vec<NetBenefitAt>,
+    warnings: Vec<String>,
+    excluded: Vec<Exclusion>,
+}
+
+#[derive(Serialize)]
+struct BrierAt {
+    time: f64,
+    brier: f64,
+    brier_null: f64,
+    ipa: f64,
+}
+
+#[derive(Serialize)]
+struct CalibrationAt {
+    time: f64,
+    slope: f64,
+    slope_se: f64,
+    /// (1 − KM(t)) / mean predicted risk.
+    oe: f64,
+    /// Events by t / expected events by t.
+    oe_counts: f64,
+    /// Not computed yet (smoothed calibration): null.
+    ici: Option<f64>,
+    e50: Option<f64>,
+    e90: Option<f64>,
+}
+
+#[derive(Serialize)]
+struct NetBenefitAt {
+    time: f64,
+    threshold: f64,
+    model: f64,
+    treat_all: f64,
+}
+
+/// Decision thresholds 5 %, 10 %, … 50 %.
+const THRESHOLDS: [f64; 10] = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5];
+
+fn validate_model(
+    outcome: &OutcomeArgs,
+    path: &Path,
+    horizons: &[f64],
+    json: bool,
+) -> Result<(), Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let model = ModelFile::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let terms = model.terms();
+    let roles = Roles {
+        covariates: terms.iter().map(|t| t.spec.clone()).collect(),
+        strata: model
+            .content
+            .strata
+            .as_ref()
+            .map(|(column, _)| column.clone()),
+        ..outcome.roles()
+    };
+    let bytes = std::fs::read(&outcome.csv)
+        .map_err(|e| format!("cannot read {}: {e}", outcome.csv.display()))?;
+    let table =
+        CohortTable::from_bytes(&bytes).map_err(|e| format!("{}: {e}", outcome.csv.display()))?;
+    let design = Design::with_terms(&table, &roles, &terms)?;
+    report_design(&design, &roles);
+    // A stratum of the validation cohort is matched to the model's by its level.
+    let strata: Vec<usize> = match &model.content.strata {
+        None => vec![0; design.rows()],
+        Some((_, levels)) => design
+            .strata
+            .iter()
+            .map(|&s| {
+                levels
+                    .iter()
+                    .position(|l| *l == design.strata_levels[s])
+                    .ok_or_else(|| {
+                        format!(
+                            "stratum '{}' is not one the model was fitted with",
+                            design.strata_levels[s]
+                        )
+                    })
+            })
+            .collect::<Result<_, _>>()?,
+    };
+    let event = design.event_flags();
+    let (time, n) = (&design.time, design.rows());
+    let lp: Vec<f64> = (0..n)
+        .map(|i| model.linear_predictor(design.row(i)))
+        .collect();
+    let harrell = concordance(time, &event, &lp, TimeWeight::Harrell, None)
+        .ok_or("no pair of patients can be compared (too few events)")?;
+    let tau = horizons.iter().copied().reduce(f64::max);
+    let uno = concordance(time, &event, &lp, TimeWeight::Uno, tau);
+    let censoring = Censoring::fit(time, &event);
+    let slope = slope(time, &event, &lp)?;
+    let last = time.iter().copied().fold(0.0, f64::max);
+    let (mut aucs, mut briers, mut calibration, mut nb) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for &t in horizons {
+        if t > last {
+            return Err(format!(
+                "the horizon {t} lies beyond this cohort's longest follow-up ({last})"
+            )
+            .into());
+        }
+        let risk: Vec<f64> = (0..n)
+            .map(|i| model.risk(design.row(i), strata[i], t))
+            .collect::<Result<_, _>>()?;
+        aucs.push(AucAt {
+            time: t,
+            auc: auc(time, &event, &risk, t, &censoring),
+        });
+        let b = brier_with_null(time, &event, &risk, t, &censoring);
+        briers.push(BrierAt {
+            time: t,
+            brier: b.brier,
+            brier_null: b.brier_null,
+            ipa: b.ipa,
+        });
+        let oe = observed_expected(time, &event, &risk, t, |i, s| {
+            model.cumulative_hazard(design.row(i), strata[i], s)
+        });
+        calibration.push(CalibrationAt {
+            time: t,
+            slope: slope.slope,
+            slope_se: slope.se,
+            oe: oe.oe_ratio_km,
+            oe_counts: oe.oe_ratio_counts,
+            ici: None,
+            e50: None,
+            e90: None,
+        });
+        nb.extend(
+            net_benefit(time, &event, &risk, t, &THRESHOLDS)
+                .into_iter()
+                .map(|x| NetBenefitAt {
+                    time: t,
+                    threshold: x.threshold,
+                    model: x.model,
+                    treat_all: x.treat_all,
+                }),
+        );
+    }
+    let output = ModelValidateOutput {
+        model: model.content.name.clone(),
+        n,
+        events: design.events(),
+        harrell_c: harrell.c,
+        harrell_c_se: harrell.se,
+        uno_c: uno.map(|c| c.c),
+        uno_c_se: uno.map(|c| c.se),
+        uno_tau: tau,
+        auc: aucs,
+        brier: briers,
+        calibration,
+        net_benefit: nb,
+        warnings: vec!["ICI, E50 and E90 (smoothed calibration) are not computed yet: null".into()],
+        excluded: design.excluded.clone(),
+    };
+    if json {
+        out!("{}", serde_json::to_string_pretty(&output)?);
+        return Ok(());
+    }
+    out!(
+        "{} on n = {}, events = {}",
+        output.model,
+        output.n,
+        output.events
+    );
+    out!(
+        "Harrell's C {:.4} (se {:.4}); calibration slope {:.3} (se {:.3})",
+        output.harrell_c,
+        output.harrell_c_se,
+        slope.slope,
+        slope.se
+    );
+    for ((a, b), c) in output
+        .auc
+        .iter()
+        .zip(&output.brier)
+        .zip(&output.calibration)
+    {
+        let auc = a.auc.map_or_else(|| "–".into(), |v| format!("{v:.4}"));
+        out!(
+            "t = {}: AUC {auc}, Brier {:.4} (null {:.4}, IPA {:.3}), O:E {:.3} (counts {:.3})",
+            a.time,
+            b.brier,
+            b.brier_null,
+            b.ipa,
+            c.oe,
+            c.oe_counts
+        );
     }
     Ok(())
 }

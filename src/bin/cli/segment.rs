@@ -274,7 +274,7 @@ pub fn train_command(options: &TrainOptions) -> Result<(), super::Failure> {
         weights: WeightsRef {
             file: format!("{}.weights", options.name),
             bytes: weights.len(),
-            sha256: model::sha256_hex(&weights),
+            sha256: sarcoscope::digest::sha256_hex(&weights),
             parameters,
         },
     };
