@@ -306,6 +306,12 @@ fn fit(
     for w in &output.warnings {
         eprintln!("warning: {w}");
     }
+    if let Some(publish) = publish {
+        let file = ModelFile::from_fit(&model, &design, publish.describe, (c.c, c.se))?;
+        std::fs::write(&publish.path, file.to_json())
+            .map_err(|e| format!("cannot write {}: {e}", publish.path.display()))?;
+        eprintln!("model file written: {}", publish.path.display());
+    }
     if json {
         out!("{}", serde_json::to_string_pretty(&output)?);
         return Ok(());
