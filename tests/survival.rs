@@ -5,7 +5,7 @@
 mod common;
 
 use common::shared_dir;
-use sarcoscope::survival::calibration::{observed_expected, risk_groups, slope};
+use sarcoscope::survival::calibration::{observed_expected, risk_groups, slope, smoothed};
 use sarcoscope::survival::competing::{aalen_johansen, fine_gray};
 use sarcoscope::survival::concordance::{concordance, TimeWeight};
 use sarcoscope::survival::cox::{self, CoxFit, CoxInput, Ties, TimeTransform};
@@ -77,6 +77,17 @@ fn close(what: &str, ours: f64, r: f64, rel: f64) {
         (ours - r).abs() <= rel * scale,
         "{what}: ours {ours}, R {r} (relative difference {:.2e})",
         (ours - r).abs() / scale
+    );
+}
+
+/// Absolute agreement, for smoothed risks (differences of a few 1e-6 remain: rms::cph
+/// stops iterating at a looser tolerance than coxph).
+#[track_caller]
+fn near(what: &str, ours: f64, r: f64, abs: f64) {
+    assert!(
+        (ours - r).abs() <= abs,
+        "{what}: ours {ours}, R {r} (difference {:.2e})",
+        (ours - r).abs()
     );
 }
 
@@ -673,6 +684,36 @@ fn apparent_performance_equals_riskregression_timeroc_and_dcurves() {
     );
     close("O:E (KM)", oe.oe_ratio_km, num(&r["oe_ratio_5y"]), 1e-9);
 
+    // ICI/E50/E90 (Austin et al. 2020): cph(Surv(time,ev) ~ rcs(cll,3)), observed =
+    // 1 − survest(times=1826.25); a smoother, so within 1e-4
+    let r = &pbc.extra["ici_5y_apparent"]["rcs3"];
+    let cll: Vec<f64> = (0..design.rows())
+        .map(|i| f.baseline[0].at(t).ln() + lp[i])
+        .collect();
+    let smooth = smoothed(time, &event, &cll, t).expect("smoothed calibration");
+    for (k, knot) in nums(&r["knots"]).into_iter().enumerate() {
+        close("rcs3 knot", smooth.knots[k], knot, 1e-9);
+    }
+    for (k, o) in nums(&r["smoothed_observed_first10"])
+        .into_iter()
+        .enumerate()
+    {
+        near(
+            &format!("smoothed observed {k}"),
+            smooth.observed[k],
+            o,
+            1e-5,
+        );
+    }
+    for (what, ours) in [
+        ("ICI", smooth.ici),
+        ("E50", smooth.e50),
+        ("E90", smooth.e90),
+        ("Emax", smooth.emax),
+    ] {
+        near(what, ours, num(&r[what]), 1e-5);
+    }
+
     // dcurves::dca(Surv(time,ev) ~ risk5, time=1826.25, thresholds=seq(0.05,0.5,0.05))
     let r = &pbc.extra["decision_curve_5y"]["formula_implementation"];
     let thresholds = nums(&r["threshold"]);
@@ -1088,6 +1129,11 @@ fn a_model_file_carries_a_fit_to_another_centre_as_r_validates_it() {
         );
     }
     assert_eq!(v["net_benefit"].as_array().map(Vec::len), Some(10));
+    // Smoothed calibration by rcs (R's reference here used hare, another smoother).
+    for key in ["ici", "e50", "e90"] {
+        let value = num(&v["calibration"][0][key]);
+        assert!((0.0..0.2).contains(&value), "{key} = {value}");
+    }
 
     // A damaged, cut-short or unknown file is refused in words.
     let good = std::fs::read_to_string(&model).expect("model file");

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
-use sarcoscope::survival::calibration::{observed_expected, slope};
+use sarcoscope::survival::calibration::{observed_expected, slope, smoothed};
 use sarcoscope::survival::concordance::{concordance, TimeWeight};
 use sarcoscope::survival::cox::{self, Coefficient, CoxInput, Test, Ties};
 use sarcoscope::survival::decision::net_benefit;
@@ -494,7 +494,9 @@ struct CalibrationAt {
     oe: f64,
     /// Events by t / expected events by t.
     oe_counts: f64,
-    /// Not computed yet (smoothed calibration): null.
+    /// Smoothed calibration (Austin et al. 2020, rcs of cll with 3 knots): mean, median
+    /// and 90th percentile of |predicted − smoothed observed|; null where it cannot be
+    /// fitted (a warning says why).
     ici: Option<f64>,
     e50: Option<f64>,
     e90: Option<f64>,
@@ -569,6 +571,7 @@ fn validate_model(
     let last = time.iter().copied().fold(0.0, f64::max);
     let (mut aucs, mut briers, mut calibration, mut nb) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut warnings = Vec::new();
     for &t in horizons {
         if t > last {
             return Err(format!(
@@ -590,6 +593,19 @@ fn validate_model(
             brier_null: b.brier_null,
             ipa: b.ipa,
         });
+        let cll: Vec<f64> = (0..n)
+            .map(|i| model.cumulative_hazard(design.row(i), strata[i], t).ln())
+            .collect();
+        let smooth = if cll.iter().all(|c| c.is_finite()) {
+            smoothed(time, &event, &cll, t)
+                .map_err(|e| warnings.push(format!("smoothed calibration at {t}: {e}")))
+                .ok()
+        } else {
+            warnings.push(format!(
+                "smoothed calibration at {t}: some predicted risks are 0"
+            ));
+            None
+        };
         let oe = observed_expected(time, &event, &risk, t, |i, s| {
             model.cumulative_hazard(design.row(i), strata[i], s)
         });
@@ -599,9 +615,9 @@ fn validate_model(
             slope_se: slope.se,
             oe: oe.oe_ratio_km,
             oe_counts: oe.oe_ratio_counts,
-            ici: None,
-            e50: None,
-            e90: None,
+            ici: smooth.as_ref().map(|s| s.ici),
+            e50: smooth.as_ref().map(|s| s.e50),
+            e90: smooth.as_ref().map(|s| s.e90),
         });
         nb.extend(
             net_benefit(time, &event, &risk, t, &THRESHOLDS)
@@ -627,7 +643,7 @@ fn validate_model(
         brier: briers,
         calibration,
         net_benefit: nb,
-        warnings: vec!["ICI, E50 and E90 (smoothed calibration) are not computed yet: null".into()],
+        warnings,
         excluded: design.excluded.clone(),
     };
     if json {
