@@ -975,6 +975,7 @@ fn the_cli_prints_r_values_under_the_documented_keys() {
             );
         }
     }
+    let svg_path = pbc.randomised_path.with_extension("km.svg");
     let km = cli(&[
         "cohort",
         "km",
@@ -992,7 +993,17 @@ fn the_cli_prints_r_values_under_the_documented_keys() {
         "--conf",
         "log-log",
         "--json",
+        "--svg",
+        svg_path.to_str().expect("path"),
     ]);
+    let svg = std::fs::read_to_string(&svg_path).expect("the plot is written");
+    let _ = std::fs::remove_file(&svg_path);
+    assert!(svg.starts_with("<svg") && svg.contains("Number at risk"));
+    assert_eq!(
+        svg.matches("stroke-width=\"2\"").count(),
+        3,
+        "one curve per edema group"
+    );
     let groups = km["groups"].as_array().expect("groups");
     assert_eq!(groups.len(), 3);
     for g in groups {

@@ -5,7 +5,7 @@
 //! cohort.
 //!
 //! The path: a cohort file ([`table`]) → columns given roles, incomplete rows listed
-//! ([`design`]) → curves and tests ([`km`], [`logrank`]) → the model ([`cox`]) → how
+//! ([`design`]) → curves and tests ([`km`], [`logrank`], drawn by [`plot`]) → the model ([`cox`]) → how
 //! well it ranks patients ([`concordance`]), how well its risks by a horizon match what
 //! happened ([`performance`], [`calibration`], with censoring weights from [`ipcw`]) and
 //! whether acting on them helps ([`decision`]); with a competing event, cumulative
@@ -24,4 +24,5 @@ pub mod km;
 pub mod logrank;
 pub mod model;
 pub mod performance;
+pub mod plot;
 pub mod table;

@@ -15,6 +15,7 @@ use sarcoscope::survival::km::{ConfType, KaplanMeier, KmPoint, Median};
 use sarcoscope::survival::logrank::log_rank;
 use sarcoscope::survival::model::{Describe, ModelFile};
 use sarcoscope::survival::performance::{auc, brier_with_null};
+use sarcoscope::survival::plot::KmPlot;
 use sarcoscope::survival::table::CohortTable;
 use serde::Serialize;
 
@@ -80,6 +81,9 @@ pub enum CohortCommand {
         /// The scale of the confidence interval: log (R's default), log-log or plain.
         #[arg(long, default_value = "log", value_parser = parse_conf)]
         conf: ConfType,
+        /// Also draw the curves, with the numbers at risk at --at, as an SVG file.
+        #[arg(long)]
+        svg: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -164,13 +168,22 @@ pub fn run(command: CohortCommand) -> Result<(), Failure> {
             group,
             at,
             conf,
+            svg,
             json,
         } => {
             let roles = Roles {
                 group,
                 ..outcome.roles()
             };
-            km(&outcome.csv, &roles, &at, conf, json)
+            let time_label = outcome.time.clone();
+            km(
+                &outcome.csv,
+                &roles,
+                &at,
+                conf,
+                svg.map(|path| (path, time_label)),
+                json,
+            )
         }
     }
 }
@@ -702,10 +715,24 @@ struct KmGroup {
     median: Median,
 }
 
-fn km(path: &Path, roles: &Roles, at: &[f64], conf: ConfType, json: bool) -> Result<(), Failure> {
+fn km(
+    path: &Path,
+    roles: &Roles,
+    at: &[f64],
+    conf: ConfType,
+    svg: Option<(PathBuf, String)>,
+    json: bool,
+) -> Result<(), Failure> {
     let design = design(path, roles)?;
     let event = design.event_flags();
-    let groups = design
+    let label = |level: &String| {
+        if roles.group.is_some() {
+            level.clone()
+        } else {
+            "all".into()
+        }
+    };
+    let curves: Vec<(String, KaplanMeier)> = design
         .group_levels
         .iter()
         .enumerate()
@@ -715,18 +742,27 @@ fn km(path: &Path, roles: &Roles, at: &[f64], conf: ConfType, json: bool) -> Res
                 .collect();
             let time: Vec<f64> = rows.iter().map(|&i| design.time[i]).collect();
             let ev: Vec<bool> = rows.iter().map(|&i| event[i]).collect();
-            let curve = KaplanMeier::fit(&time, &ev);
-            KmGroup {
-                group: if roles.group.is_some() {
-                    level.clone()
-                } else {
-                    "all".into()
-                },
-                n: curve.n,
-                events: curve.events,
-                at: at.iter().map(|&t| curve.at(t, conf, 0.95)).collect(),
-                median: curve.median(conf, 0.95),
-            }
+            (label(level), KaplanMeier::fit(&time, &ev))
+        })
+        .collect();
+    if let Some((file, time_label)) = svg {
+        let plot = KmPlot {
+            groups: curves.iter().map(|(l, c)| (l.clone(), c)).collect(),
+            ticks: at.to_vec(),
+            time_label,
+            interval: None,
+        };
+        std::fs::write(&file, plot.svg())
+            .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+    }
+    let groups = curves
+        .iter()
+        .map(|(group, curve)| KmGroup {
+            group: group.clone(),
+            n: curve.n,
+            events: curve.events,
+            at: at.iter().map(|&t| curve.at(t, conf, 0.95)).collect(),
+            median: curve.median(conf, 0.95),
         })
         .collect();
     let logrank = roles.group.as_ref().and_then(|_| {
