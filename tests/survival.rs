@@ -109,18 +109,7 @@ fn death(covariates: &str) -> Roles {
 const MODEL: &str = "age, edema, log(bili), log(albumin), log(protime)";
 
 fn fit(design: &Design, ties: Ties) -> CoxFit {
-    let event = design.event_flags();
-    cox::fit(
-        &CoxInput {
-            time: &design.time,
-            event: &event,
-            x: &design.x,
-            names: &design.names,
-            strata: &design.strata,
-        },
-        ties,
-    )
-    .expect("fit")
+    cox::fit_design(design, ties).expect("fit")
 }
 
 #[test]

@@ -365,6 +365,22 @@ fn check_rank(input: &CoxInput<'_>, prep: &Prepared) -> Result<(), CoxError> {
     Ok(())
 }
 
+/// Fits the model on a design's complete rows: the event studied against all else
+/// (a competing event counts as censored, as in a cause-specific model).
+pub fn fit_design(design: &super::design::Design, ties: Ties) -> Result<CoxFit, CoxError> {
+    let event = design.event_flags();
+    fit(
+        &CoxInput {
+            time: &design.time,
+            event: &event,
+            x: &design.x,
+            names: &design.names,
+            strata: &design.strata,
+        },
+        ties,
+    )
+}
+
 /// Fits the model.
 pub fn fit(input: &CoxInput<'_>, ties: Ties) -> Result<CoxFit, CoxError> {
     let p = input.p();

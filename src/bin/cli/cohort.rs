@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 use sarcoscope::survival::calibration::{observed_expected, slope, smoothed};
 use sarcoscope::survival::concordance::{concordance, TimeWeight};
-use sarcoscope::survival::cox::{self, Coefficient, CoxInput, Test, Ties};
+use sarcoscope::survival::cox::{self, Coefficient, Test, Ties};
 use sarcoscope::survival::decision::net_benefit;
 use sarcoscope::survival::design::{Design, Exclusion, Outcome, Roles, TermSpec};
 use sarcoscope::survival::ipcw::Censoring;
@@ -283,16 +283,7 @@ fn fit(
 ) -> Result<(), Failure> {
     let design = design(path, roles)?;
     let event = design.event_flags();
-    let model = cox::fit(
-        &CoxInput {
-            time: &design.time,
-            event: &event,
-            x: &design.x,
-            names: &design.names,
-            strata: &design.strata,
-        },
-        ties,
-    )?;
+    let model = cox::fit_design(&design, ties)?;
     let lp: Vec<f64> = (0..design.rows())
         .map(|i| model.linear_predictor(design.row(i)))
         .collect();
@@ -381,8 +372,13 @@ fn fit(
     Ok(())
 }
 
+/// `cohort validate`: the same keys for a score column and for a model file; with a
+/// score, which is not a probability, `brier`, `calibration` and `net_benefit` stay
+/// empty and a warning says why.
 #[derive(Serialize)]
 struct ValidateOutput {
+    /// The model file's name, or the score column.
+    rated: String,
     n: usize,
     events: usize,
     harrell_c: f64,
@@ -392,11 +388,9 @@ struct ValidateOutput {
     /// The truncation time of Uno's C (the last horizon), if any.
     uno_tau: Option<f64>,
     auc: Vec<AucAt>,
-    /// Brier, calibration and net benefit need predicted probabilities (a model file),
-    /// not a score: empty, with a warning, for `--score`.
-    brier: Vec<()>,
-    calibration: Vec<()>,
-    net_benefit: Vec<()>,
+    brier: Vec<BrierAt>,
+    calibration: Vec<CalibrationAt>,
+    net_benefit: Vec<NetBenefitAt>,
     warnings: Vec<String>,
     excluded: Vec<Exclusion>,
 }
@@ -405,89 +399,6 @@ struct ValidateOutput {
 struct AucAt {
     time: f64,
     auc: Option<f64>,
-}
-
-fn validate(path: &Path, roles: &Roles, horizons: &[f64], json: bool) -> Result<(), Failure> {
-    let design = design(path, roles)?;
-    let event = design.event_flags();
-    let score: Vec<f64> = (0..design.rows()).map(|i| design.row(i)[0]).collect();
-    let last = design.time.iter().copied().fold(f64::MIN, f64::max);
-    if let Some(&h) = horizons.iter().find(|&&h| h > last) {
-        return Err(format!(
-            "the horizon {h} lies beyond the longest follow-up ({last}): nothing can be said there"
-        )
-        .into());
-    }
-    let harrell = concordance(&design.time, &event, &score, TimeWeight::Harrell, None)
-        .ok_or("no pair of patients can be compared (too few events)")?;
-    let tau = horizons.iter().copied().reduce(f64::max);
-    let uno = concordance(&design.time, &event, &score, TimeWeight::Uno, tau);
-    let censoring = Censoring::fit(&design.time, &event);
-    let output = ValidateOutput {
-        n: design.rows(),
-        events: design.events(),
-        harrell_c: harrell.c,
-        harrell_c_se: harrell.se,
-        uno_c: uno.map(|c| c.c),
-        uno_c_se: uno.map(|c| c.se),
-        uno_tau: tau,
-        auc: horizons
-            .iter()
-            .map(|&t| AucAt {
-                time: t,
-                auc: auc(&design.time, &event, &score, t, &censoring),
-            })
-            .collect(),
-        brier: Vec::new(),
-        calibration: Vec::new(),
-        net_benefit: Vec::new(),
-        warnings: vec![
-            "a score is not a probability: Brier score, calibration and net benefit need a model file".into(),
-        ],
-        excluded: design.excluded.clone(),
-    };
-    if json {
-        out!("{}", serde_json::to_string_pretty(&output)?);
-        return Ok(());
-    }
-    out!("n = {}, events = {}", output.n, output.events);
-    out!(
-        "Harrell's C {:.4} (se {:.4})",
-        output.harrell_c,
-        output.harrell_c_se
-    );
-    if let (Some(c), Some(se)) = (output.uno_c, output.uno_c_se) {
-        let to = tau.map_or_else(String::new, |t| format!(" to {t}"));
-        out!("Uno's C{to} {c:.4} (se {se:.4})");
-    }
-    for a in &output.auc {
-        let value = a
-            .auc
-            .map_or_else(|| "– (no case or no control)".into(), |v| format!("{v:.4}"));
-        out!("AUC at {}: {value}", a.time);
-    }
-    for w in &output.warnings {
-        out!("note: {w}");
-    }
-    Ok(())
-}
-
-#[derive(Serialize)]
-struct ModelValidateOutput {
-    model: String,
-    n: usize,
-    events: usize,
-    harrell_c: f64,
-    harrell_c_se: f64,
-    uno_c: Option<f64>,
-    uno_c_se: Option<f64>,
-    uno_tau: Option<f64>,
-    auc: Vec<AucAt>,
-    brier: Vec<BrierAt>,
-    calibration: Vec<CalibrationAt>,
-    net_benefit: Vec<NetBenefitAt>,
-    warnings: Vec<String>,
-    excluded: Vec<Exclusion>,
 }
 
 #[derive(Serialize)]
@@ -525,6 +436,67 @@ struct NetBenefitAt {
 
 /// Decision thresholds 5 %, 10 %, … 50 %.
 const THRESHOLDS: [f64; 10] = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5];
+
+/// Discrimination of `score` (higher = sooner) and, per horizon, the AUC of what
+/// `marker_at(t)` gives (the score itself, or a model's risk by t).
+fn discrimination(
+    rated: String,
+    design: &Design,
+    score: &[f64],
+    horizons: &[f64],
+    marker_at: impl Fn(f64) -> Result<Vec<f64>, Failure>,
+) -> Result<ValidateOutput, Failure> {
+    let (time, event) = (&design.time, design.event_flags());
+    let last = time.iter().copied().fold(0.0, f64::max);
+    if let Some(&h) = horizons.iter().find(|&&h| h > last) {
+        return Err(format!(
+            "the horizon {h} lies beyond this cohort's longest follow-up ({last}): nothing can be said there"
+        )
+        .into());
+    }
+    let harrell = concordance(time, &event, score, TimeWeight::Harrell, None)
+        .ok_or("no pair of patients can be compared (too few events)")?;
+    let tau = horizons.iter().copied().reduce(f64::max);
+    let uno = concordance(time, &event, score, TimeWeight::Uno, tau);
+    let censoring = Censoring::fit(time, &event);
+    let auc = horizons
+        .iter()
+        .map(|&t| {
+            Ok(AucAt {
+                time: t,
+                auc: auc(time, &event, &marker_at(t)?, t, &censoring),
+            })
+        })
+        .collect::<Result<_, Failure>>()?;
+    Ok(ValidateOutput {
+        rated,
+        n: design.rows(),
+        events: design.events(),
+        harrell_c: harrell.c,
+        harrell_c_se: harrell.se,
+        uno_c: uno.map(|c| c.c),
+        uno_c_se: uno.map(|c| c.se),
+        uno_tau: tau,
+        auc,
+        brier: Vec::new(),
+        calibration: Vec::new(),
+        net_benefit: Vec::new(),
+        warnings: Vec::new(),
+        excluded: design.excluded.clone(),
+    })
+}
+
+fn validate(path: &Path, roles: &Roles, horizons: &[f64], json: bool) -> Result<(), Failure> {
+    let design = design(path, roles)?;
+    let score: Vec<f64> = (0..design.rows()).map(|i| design.row(i)[0]).collect();
+    let rated = roles.covariates[0].to_string();
+    let mut output = discrimination(rated, &design, &score, horizons, |_| Ok(score.clone()))?;
+    output.warnings.push(
+        "a score is not a probability: Brier score, calibration and net benefit need a model file"
+            .into(),
+    );
+    print_validation(&output, json)
+}
 
 fn validate_model(
     outcome: &OutcomeArgs,
@@ -570,37 +542,22 @@ fn validate_model(
             })
             .collect::<Result<_, _>>()?,
     };
-    let event = design.event_flags();
-    let (time, n) = (&design.time, design.rows());
+    let (time, event, n) = (&design.time, design.event_flags(), design.rows());
     let lp: Vec<f64> = (0..n)
         .map(|i| model.linear_predictor(design.row(i)))
         .collect();
-    let harrell = concordance(time, &event, &lp, TimeWeight::Harrell, None)
-        .ok_or("no pair of patients can be compared (too few events)")?;
-    let tau = horizons.iter().copied().reduce(f64::max);
-    let uno = concordance(time, &event, &lp, TimeWeight::Uno, tau);
+    let risk_at = |t: f64| -> Result<Vec<f64>, Failure> {
+        Ok((0..n)
+            .map(|i| model.risk(design.row(i), strata[i], t))
+            .collect::<Result<_, _>>()?)
+    };
+    let mut output = discrimination(model.content.name.clone(), &design, &lp, horizons, risk_at)?;
     let censoring = Censoring::fit(time, &event);
     let slope = slope(time, &event, &lp)?;
-    let last = time.iter().copied().fold(0.0, f64::max);
-    let (mut aucs, mut briers, mut calibration, mut nb) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let mut warnings = Vec::new();
     for &t in horizons {
-        if t > last {
-            return Err(format!(
-                "the horizon {t} lies beyond this cohort's longest follow-up ({last})"
-            )
-            .into());
-        }
-        let risk: Vec<f64> = (0..n)
-            .map(|i| model.risk(design.row(i), strata[i], t))
-            .collect::<Result<_, _>>()?;
-        aucs.push(AucAt {
-            time: t,
-            auc: auc(time, &event, &risk, t, &censoring),
-        });
+        let risk = risk_at(t)?;
         let b = brier_with_null(time, &event, &risk, t, &censoring);
-        briers.push(BrierAt {
+        output.brier.push(BrierAt {
             time: t,
             brier: b.brier,
             brier_null: b.brier_null,
@@ -611,10 +568,14 @@ fn validate_model(
             .collect();
         let smooth = if cll.iter().all(|c| c.is_finite()) {
             smoothed(time, &event, &cll, t)
-                .map_err(|e| warnings.push(format!("smoothed calibration at {t}: {e}")))
+                .map_err(|e| {
+                    output
+                        .warnings
+                        .push(format!("smoothed calibration at {t}: {e}"))
+                })
                 .ok()
         } else {
-            warnings.push(format!(
+            output.warnings.push(format!(
                 "smoothed calibration at {t}: some predicted risks are 0"
             ));
             None
@@ -622,7 +583,7 @@ fn validate_model(
         let oe = observed_expected(time, &event, &risk, t, |i, s| {
             model.cumulative_hazard(design.row(i), strata[i], s)
         });
-        calibration.push(CalibrationAt {
+        output.calibration.push(CalibrationAt {
             time: t,
             slope: slope.slope,
             slope_se: slope.se,
@@ -632,7 +593,7 @@ fn validate_model(
             e50: smooth.as_ref().map(|s| s.e50),
             e90: smooth.as_ref().map(|s| s.e90),
         });
-        nb.extend(
+        output.net_benefit.extend(
             net_benefit(time, &event, &risk, t, &THRESHOLDS)
                 .into_iter()
                 .map(|x| NetBenefitAt {
@@ -643,55 +604,45 @@ fn validate_model(
                 }),
         );
     }
-    let output = ModelValidateOutput {
-        model: model.content.name.clone(),
-        n,
-        events: design.events(),
-        harrell_c: harrell.c,
-        harrell_c_se: harrell.se,
-        uno_c: uno.map(|c| c.c),
-        uno_c_se: uno.map(|c| c.se),
-        uno_tau: tau,
-        auc: aucs,
-        brier: briers,
-        calibration,
-        net_benefit: nb,
-        warnings,
-        excluded: design.excluded.clone(),
-    };
+    print_validation(&output, json)
+}
+
+fn print_validation(output: &ValidateOutput, json: bool) -> Result<(), Failure> {
     if json {
-        out!("{}", serde_json::to_string_pretty(&output)?);
+        out!("{}", serde_json::to_string_pretty(output)?);
         return Ok(());
     }
     out!(
         "{} on n = {}, events = {}",
-        output.model,
+        output.rated,
         output.n,
         output.events
     );
     out!(
-        "Harrell's C {:.4} (se {:.4}); calibration slope {:.3} (se {:.3})",
+        "Harrell's C {:.4} (se {:.4})",
         output.harrell_c,
-        output.harrell_c_se,
-        slope.slope,
-        slope.se
+        output.harrell_c_se
     );
-    for ((a, b), c) in output
-        .auc
-        .iter()
-        .zip(&output.brier)
-        .zip(&output.calibration)
-    {
-        let auc = a.auc.map_or_else(|| "–".into(), |v| format!("{v:.4}"));
+    if let (Some(c), Some(se)) = (output.uno_c, output.uno_c_se) {
+        let to = output
+            .uno_tau
+            .map_or_else(String::new, |t| format!(" to {t}"));
+        out!("Uno's C{to} {c:.4} (se {se:.4})");
+    }
+    for a in &output.auc {
+        let value = a
+            .auc
+            .map_or_else(|| "– (no case or no control)".into(), |v| format!("{v:.4}"));
+        out!("AUC at {}: {value}", a.time);
+    }
+    for (b, c) in output.brier.iter().zip(&output.calibration) {
         out!(
-            "t = {}: AUC {auc}, Brier {:.4} (null {:.4}, IPA {:.3}), O:E {:.3} (counts {:.3})",
-            a.time,
-            b.brier,
-            b.brier_null,
-            b.ipa,
-            c.oe,
-            c.oe_counts
+            "t = {}: Brier {:.4} (null {:.4}, IPA {:.3}); slope {:.3} (se {:.3}); O:E {:.3} (counts {:.3})",
+            b.time, b.brier, b.brier_null, b.ipa, c.slope, c.slope_se, c.oe, c.oe_counts
         );
+    }
+    for w in &output.warnings {
+        out!("note: {w}");
     }
     Ok(())
 }
