@@ -86,12 +86,15 @@ pub fn LevelPanel(ws: Workspace) -> impl IntoView {
             <p id="level-choice" class="choice">{choice}</p>
             <p id="level-evidence" class="hint">{evidence}</p>
             <ul class="notes">{move || notes().into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}</ul>
-            <button id="goto-l3" on:click=go_to>"Go to the L3 slice"</button>
-            <button id="set-l3" on:click=set_here>"Use the current slice as L3"</button>
-            <button id="auto-l3" on:click=automatic>"Back to the automatic choice"</button>
-            <button id="l3-up" title="Shift+↑ on the image" on:click=move |_| scan.move_l3(1)>"L3 one slice up"</button>
-            <button id="l3-down" title="Shift+↓ on the image" on:click=move |_| scan.move_l3(-1)>"L3 one slice down"</button>
-            <p class="hint">"On the sagittal and coronal views: blue labels are the vertebrae found, blue edge marks the L3 slice, the yellow line the slice shown."</p>
+            // Nothing to move or choose before a series is open.
+            <div class="level-actions" hidden=move || scan.loaded.with(Option::is_none)>
+                <button id="goto-l3" on:click=go_to>"Go to the L3 slice"</button>
+                <button id="set-l3" on:click=set_here>"Use the current slice as L3"</button>
+                <button id="auto-l3" on:click=automatic>"Back to the automatic choice"</button>
+                <button id="l3-up" title="Shift+↑ on the image" on:click=move |_| scan.move_l3(1)>"L3 one slice up"</button>
+                <button id="l3-down" title="Shift+↓ on the image" on:click=move |_| scan.move_l3(-1)>"L3 one slice down"</button>
+                <p class="hint">"On the sagittal and coronal views: blue labels are the vertebrae found, blue edge marks the L3 slice, the yellow line the slice shown."</p>
+            </div>
         </section>
     }
 }
