@@ -5,6 +5,7 @@
 mod common;
 
 use common::shared_dir;
+use sarcoscope::survival::bootstrap::optimism;
 use sarcoscope::survival::calibration::{observed_expected, risk_groups, slope, smoothed};
 use sarcoscope::survival::competing::{aalen_johansen, fine_gray};
 use sarcoscope::survival::concordance::{concordance, TimeWeight};
@@ -534,6 +535,68 @@ fn competing_risks_equal_survfit_and_crr() {
         1e-6,
     );
     close("Fine–Gray age", fg.coef[1], num(&r["coef"]["age"]), 1e-6);
+}
+
+#[test]
+fn bootstrap_optimism_is_seeded_and_shrinks_the_apparent_figures() {
+    let Some(pbc) = pbc() else { return };
+    let design = Design::build(&pbc.randomised, &death(MODEL)).expect("design");
+    let run = |seed| {
+        let mut calls = 0;
+        let result = optimism(
+            &design,
+            Ties::Efron,
+            Some(1826.25),
+            200,
+            seed,
+            |done, total| {
+                calls += 1;
+                assert_eq!((done, total), (calls, 200));
+                true
+            },
+        )
+        .expect("fit")
+        .expect("not cancelled");
+        assert_eq!(calls, 200);
+        result
+    };
+    let (a, again, other) = (run(20261201), run(20261201), run(7));
+    assert_eq!(a, again, "the same seed gives the same result");
+    assert_ne!(a.optimism, other.optimism);
+    // Apparent figures are those of the fit itself (C as concordance(), slope 1).
+    close(
+        "apparent C",
+        a.apparent.c,
+        num(&pbc.reference["concordance"]["harrell"]),
+        1e-9,
+    );
+    close("apparent slope", a.apparent.slope, 1.0, 1e-6);
+    close(
+        "apparent Brier",
+        a.apparent.brier.expect("brier"),
+        num(&pbc.extra["brier_riskRegression"]["brier_cox"][2]),
+        1e-6,
+    );
+    // A model is more optimistic on its own sample: C and slope shrink, Brier grows, by
+    // amounts two seeds agree on within Monte-Carlo error.
+    for r in [&a, &other] {
+        assert!(
+            r.optimism.c > 0.0 && r.optimism.c < 0.03,
+            "C optimism {}",
+            r.optimism.c
+        );
+        assert!(
+            r.corrected.slope < 1.0 && r.corrected.slope > 0.8,
+            "slope {}",
+            r.corrected.slope
+        );
+        assert!(r.corrected.brier > r.apparent.brier);
+        assert_eq!(r.b, 200);
+    }
+    assert!((a.optimism.c - other.optimism.c).abs() < 0.005);
+    // Cancelled after three refits: no result.
+    let cancelled = optimism(&design, Ties::Efron, None, 200, 1, |done, _| done < 3).expect("fit");
+    assert!(cancelled.is_none());
 }
 
 /// Predicted event probabilities by `t` of every row of `design` under `model`.

@@ -378,6 +378,29 @@ pub struct Design {
 }
 
 impl Design {
+    /// The design of the given rows (repeats allowed: a bootstrap sample), with the
+    /// same terms, levels and strata labels.
+    pub fn subset(&self, rows: &[usize]) -> Design {
+        let p = self.columns();
+        Design {
+            terms: self.terms.clone(),
+            names: self.names.clone(),
+            time: rows.iter().map(|&i| self.time[i]).collect(),
+            status: rows.iter().map(|&i| self.status[i]).collect(),
+            x: rows
+                .iter()
+                .flat_map(|&i| self.x[i * p..(i + 1) * p].iter().copied())
+                .collect(),
+            strata: rows.iter().map(|&i| self.strata[i]).collect(),
+            strata_levels: self.strata_levels.clone(),
+            group: rows.iter().map(|&i| self.group[i]).collect(),
+            group_levels: self.group_levels.clone(),
+            lines: rows.iter().map(|&i| self.lines[i]).collect(),
+            excluded: Vec::new(),
+            censored_codes: Vec::new(),
+        }
+    }
+
     pub fn rows(&self) -> usize {
         self.time.len()
     }

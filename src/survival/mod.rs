@@ -5,13 +5,14 @@
 //! cohort.
 //!
 //! The path: a cohort file ([`table`]) → columns given roles, incomplete rows listed
-//! ([`design`]) → curves and tests ([`km`], [`logrank`], drawn by [`plot`]) → the model ([`cox`]) → how
-//! well it ranks patients ([`concordance`]), how well its risks by a horizon match what
-//! happened ([`performance`], [`calibration`], with censoring weights from [`ipcw`]) and
-//! whether acting on them helps ([`decision`]); with a competing event, cumulative
-//! incidence and the Fine–Gray model ([`competing`]). A fitted model travels between
-//! centres as a sealed [`model`] file.
+//! ([`design`]) → curves and tests ([`km`], [`logrank`], drawn by [`plot`]) → the model
+//! ([`cox`]) → how well it ranks patients ([`concordance`]), how well its risks by a
+//! horizon match what happened ([`performance`], [`calibration`], with censoring weights
+//! from [`ipcw`]) and whether acting on them helps ([`decision`]); with a competing event,
+//! cumulative incidence and the Fine–Gray model ([`competing`]); internal validation by
+//! the [`bootstrap`]. A fitted model travels between centres as a sealed [`model`] file.
 
+pub mod bootstrap;
 pub mod calibration;
 pub mod competing;
 pub mod concordance;
