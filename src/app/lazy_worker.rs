@@ -16,6 +16,18 @@ pub struct Handlers {
     pub on_crash: Rc<dyn Fn(&str)>,
 }
 
+impl Handlers {
+    pub fn new(
+        on_message: impl Fn(&JsValue) + 'static,
+        on_crash: impl Fn(&str) + 'static,
+    ) -> Handlers {
+        Handlers {
+            on_message: Rc::new(on_message),
+            on_crash: Rc::new(on_crash),
+        }
+    }
+}
+
 pub struct LazyWorker {
     script: &'static str,
     handlers: Option<Handlers>,

@@ -152,30 +152,27 @@ pub fn App() -> impl IntoView {
             <div class="view report-view" id="view-report" hidden=on(Route::Report)>
                 <ReportPanel ws=ws current=current/>
             </div>
-            <div class="view" id="view-cohort" hidden=on(Route::Cohort)>
-                <ComingView
-                    ws=ws
-                    route=Route::Cohort
-                    what="Batch measurement of a whole CT archive — every patient's L3 body composition, with quality control and an aggregate export — will run here. It is not in this version yet."
-                    first="Meanwhile, measure one patient at a time in the Patient view."
-                />
-            </div>
-            <div class="view" id="view-statistics" hidden=on(Route::Statistics)>
-                <ComingView
-                    ws=ws
-                    route=Route::Statistics
-                    what="Developing and externally validating the study's prognostic model (survival statistics equal to R's, aggregate-only validation reports) will be done here. It is not in this version yet."
-                    first="Meanwhile, each patient's scores are in the Patient view and its CSV export."
-                />
-            </div>
-            <div class="view" id="view-reader" hidden=on(Route::Reader)>
-                <ComingView
-                    ws=ws
-                    route=Route::Reader
-                    what="Expert readers' masks, and their agreement with the automatic measurement, will be compared here. It is not in this version yet."
-                    first="Meanwhile, a reader can check and correct each mask in the Patient view (Muscle and fat)."
-                />
-            </div>
+            <ComingView
+                ws=ws
+                route=Route::Cohort
+                shown=route
+                what="Batch measurement of a whole CT archive — every patient's L3 body composition, with quality control and an aggregate export — will run here. It is not in this version yet."
+                first="Meanwhile, measure one patient at a time in the Patient view."
+            />
+            <ComingView
+                ws=ws
+                route=Route::Statistics
+                shown=route
+                what="Developing and externally validating the study's prognostic model (survival statistics equal to R's, aggregate-only validation reports) will be done here. It is not in this version yet."
+                first="Meanwhile, each patient's scores are in the Patient view and its CSV export."
+            />
+            <ComingView
+                ws=ws
+                route=Route::Reader
+                shown=route
+                what="Expert readers' masks, and their agreement with the automatic measurement, will be compared here. It is not in this version yet."
+                first="Meanwhile, a reader can check and correct each mask in the Patient view (Muscle and fat)."
+            />
         </main>
         <aside class="drawer" id="drawer" hidden=move || !drawer.get()>
             <button class="close" id="close-drawer" on:click=move |_| drawer.set(false)>"Close"</button>

@@ -155,15 +155,18 @@ pub fn ShortcutSheet(open: RwSignal<bool>) -> impl IntoView {
     }
 }
 
-/// A view that is not built yet says so, and what to do meanwhile.
+/// A view that is not built yet, shown while `shown` is its route: it says so, and what
+/// to do meanwhile.
 #[component]
 pub fn ComingView(
     ws: Workspace,
     route: Route,
+    shown: RwSignal<Route>,
     what: &'static str,
     first: &'static str,
 ) -> impl IntoView {
     view! {
+        <div class="view" id=format!("view-{}", route.key()) hidden=move || shown.get() != route>
         <section class="coming" id=format!("{}-empty", route.key())>
             <h2>{route.title()}</h2>
             <p>{what}</p>
@@ -184,5 +187,6 @@ pub fn ComingView(
                 </button>
             </p>
         </section>
+        </div>
     }
 }

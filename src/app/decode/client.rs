@@ -2,7 +2,6 @@
 //! [`Ingest`] state machine, then does what it says — posts requests with their files,
 //! restarts the worker after a crash — and shows what it reports.
 
-use std::rc::Rc;
 use std::sync::Arc;
 
 use leptos::prelude::*;
@@ -45,10 +44,10 @@ impl Decoder {
     /// Sends the worker's messages and crashes to this decoder, which updates `ws`.
     pub fn connect(&self, ws: Workspace) {
         let this = *self;
-        let handlers = Handlers {
-            on_message: Rc::new(move |data| this.on_message(data)),
-            on_crash: Rc::new(move |detail| this.on_crash(detail)),
-        };
+        let handlers = Handlers::new(
+            move |data| this.on_message(data),
+            move |detail| this.on_crash(detail),
+        );
         self.inner.update_value(|i| {
             i.worker.connect(handlers);
             i.ws = Some(ws);

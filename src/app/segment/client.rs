@@ -1,8 +1,6 @@
 //! The page's side of segmentation: sends the chosen slice to the segmentation worker,
 //! keeps the newest answer, and restarts the worker if it ever dies.
 
-use std::rc::Rc;
-
 use js_sys::Int16Array;
 use leptos::prelude::*;
 use wasm_bindgen::JsValue;
@@ -50,10 +48,10 @@ impl Segmenter {
     /// Sends the worker's answers and crashes to this client, which updates `ws`.
     pub fn connect(&self, ws: Workspace) {
         let this = *self;
-        let handlers = Handlers {
-            on_message: Rc::new(move |data| this.on_message(data)),
-            on_crash: Rc::new(move |detail| this.on_crash(detail)),
-        };
+        let handlers = Handlers::new(
+            move |data| this.on_message(data),
+            move |detail| this.on_crash(detail),
+        );
         self.inner.update_value(|i| {
             i.worker.connect(handlers);
             i.ws = Some(ws);
