@@ -31,7 +31,15 @@ struct Pbc {
     extra: Value,
 }
 
-fn pbc() -> Option<Pbc> {
+/// Read once per test process: the tests run in parallel, and each writing the
+/// randomised rows to the same temporary file let one read it while another had just
+/// truncated it.
+fn pbc() -> Option<&'static Pbc> {
+    static PBC: std::sync::OnceLock<Option<Pbc>> = std::sync::OnceLock::new();
+    PBC.get_or_init(read_pbc).as_ref()
+}
+
+fn read_pbc() -> Option<Pbc> {
     let dir = shared_dir("data/stats")?;
     let text = std::fs::read_to_string(dir.join("pbc.csv")).expect("pbc.csv");
     let all = CohortTable::from_bytes(text.as_bytes()).expect("pbc.csv reads");
