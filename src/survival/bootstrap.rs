@@ -14,14 +14,14 @@ use crate::rng::Rng;
 
 /// The figures validated: Harrell's C, the calibration slope and, at a horizon, the
 /// Brier score (IPCW).
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Indices {
     pub c: f64,
     pub slope: f64,
     pub brier: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Optimism {
     pub apparent: Indices,
     /// Mean over the refits of (on their own sample − on the original cohort).

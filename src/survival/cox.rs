@@ -677,7 +677,7 @@ fn average_ranks(values: &[f64]) -> Vec<f64> {
 }
 
 /// One row of the coefficient table, as `summary(coxph)` prints it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Coefficient {
     pub name: String,
     pub coef: f64,

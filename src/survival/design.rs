@@ -250,7 +250,7 @@ pub fn spline_knots(values: &[f64], k: usize) -> Vec<f64> {
 }
 
 /// Why a row was left out of the analysis.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Reason {
     Missing,
@@ -306,7 +306,7 @@ impl fmt::Display for Reason {
 }
 
 /// A row left out, with the first column that made it so.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Exclusion {
     /// The file line of the row (1 is the header).
     pub line: usize,

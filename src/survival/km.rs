@@ -44,7 +44,7 @@ impl ConfType {
 }
 
 /// The curve read at one time, as `summary(fit, times = t, extend = TRUE)` gives it.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct KmPoint {
     pub time: f64,
     pub n_risk: usize,
@@ -57,7 +57,7 @@ pub struct KmPoint {
 
 /// A median (or other quantile) survival time and its interval; `None` where the curve
 /// (or its confidence limit) never falls that low.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Median {
     pub time: Option<f64>,
     pub lower: Option<f64>,

@@ -36,6 +36,10 @@ pub struct Development {
     pub harrell_c_se: f64,
     /// Rows left out for missing or bad values.
     pub excluded: usize,
+    /// Optimism-corrected C, slope and Brier score, when the model was validated by
+    /// the bootstrap before it was published.
+    #[serde(default)]
+    pub bootstrap: Option<super::bootstrap::Optimism>,
 }
 
 /// The baseline at one published horizon.
@@ -219,6 +223,7 @@ impl ModelFile {
                 harrell_c: c.0,
                 harrell_c_se: c.1,
                 excluded: design.excluded.len(),
+                bootstrap: None,
             },
         };
         Ok(ModelFile {
