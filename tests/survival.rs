@@ -1120,6 +1120,7 @@ fn a_model_file_carries_a_fit_to_another_centre_as_r_validates_it() {
     };
     let (dev, val) = (arm("1"), arm("2"));
     let model = dir.join("pbc.sarcoscope-model.json");
+    let report = dir.join("arm2.validation.json");
     let outcome = ["--time", "time", "--event", "status", "--event-value", "2"];
     let fit = cli(&[
         &["cohort", "fit", dev.to_str().expect("path")][..],
@@ -1169,10 +1170,31 @@ fn a_model_file_carries_a_fit_to_another_centre_as_r_validates_it() {
             model.to_str().expect("path"),
             "--horizons",
             "1826.25",
+            "--report",
+            report.to_str().expect("path"),
+            "--centre",
+            "arm 2",
             "--json",
         ],
     ]
     .concat());
+    // The aggregate report carries the same figures, and no row of any patient.
+    let sent: Value = serde_json::from_str(&std::fs::read_to_string(&report).expect("report"))
+        .expect("report JSON");
+    assert_eq!(sent["schema"], "sarcoscope-validation/1");
+    assert_eq!(sent["centre"], "arm 2");
+    assert_eq!(sent["figures"]["harrell_c"], v["harrell_c"]);
+    assert_eq!(sent["figures"]["calibration"], v["calibration"]);
+    assert_eq!(sent["figures"]["excluded"], serde_json::json!([]));
+    assert_eq!(sent["deciles"].as_array().map(Vec::len), Some(10));
+    // pbc's identifiers are row numbers (counts may equal them): its check is the
+    // covariate vectors; the synthetic cohort below checks text identifiers.
+    no_patient_row_in(
+        &sent,
+        &val,
+        &[],
+        &["age", "bili", "albumin", "protime", "edema"],
+    );
     let r = &r["validation"];
     assert_eq!(
         (v["n"].as_u64(), v["events"].as_u64()),
@@ -1233,6 +1255,141 @@ fn a_model_file_carries_a_fit_to_another_centre_as_r_validates_it() {
     assert!(beyond
         .to_string()
         .contains("beyond the development cohort's longest follow-up"));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Every number and text of a JSON value, as written.
+fn leaves(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Array(a) => a.iter().for_each(|v| leaves(v, out)),
+        Value::Object(o) => o.values().for_each(|v| leaves(v, out)),
+        Value::Number(n) => out.push(n.to_string()),
+        Value::String(s) => out.push(s.clone()),
+        _ => {}
+    }
+}
+
+/// Asserts that `export` holds no identifier of the cohort at `csv` (its `ids`
+/// columns, as text) and no patient's whole covariate vector (every value of the
+/// `covariates` columns of one row).
+fn no_patient_row_in(export: &Value, csv: &std::path::Path, ids: &[&str], covariates: &[&str]) {
+    let mut values = Vec::new();
+    leaves(export, &mut values);
+    let numbers: Vec<f64> = values.iter().filter_map(|v| v.parse().ok()).collect();
+    let table = CohortTable::from_bytes(&std::fs::read(csv).expect("cohort")).expect("table");
+    let column = |name: &str| {
+        table
+            .column(name)
+            .unwrap_or_else(|| panic!("column {name}"))
+    };
+    for row in 0..table.rows() {
+        for id in ids {
+            let cell = &column(id).cells[row];
+            assert!(
+                !values
+                    .iter()
+                    .any(|v| v == cell && v.parse::<f64>().is_err()),
+                "identifier {cell} is in the export"
+            );
+        }
+        let whole_vector = covariates.iter().all(|c| {
+            column(c).cells[row]
+                .parse::<f64>()
+                .is_ok_and(|x| numbers.iter().any(|n| *n == x))
+        });
+        assert!(
+            !whole_vector,
+            "the covariates of row {row} are all in the export"
+        );
+    }
+}
+
+#[test]
+fn an_aggregate_report_holds_no_patient_row_and_suppresses_small_counts() {
+    // A cohort with text identifiers and dates, and a factor with a rare level (3
+    // patients): identifiers and dates must not travel, the rare level's count must not
+    // be shown.
+    let dir = std::env::temp_dir().join(format!("sarcoscope-aggregate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("folder");
+    // A fixed linear congruential sequence: the same cohort on every run.
+    let mut state = 20_261_201_u64;
+    let mut below = |n: u64| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((state >> 33) % n) as usize
+    };
+    let mut lines = vec!["mrn,scan_date,time,status,meld,child".to_string()];
+    for i in 0..120 {
+        let meld = 8.0 + below(25) as f64 + below(100) as f64 / 100.0;
+        let child = if i < 3 {
+            "C"
+        } else if i % 2 == 0 {
+            "A"
+        } else {
+            "B"
+        };
+        let time = 30.0 + below(1800) as f64 * (30.0 / meld);
+        let status = u8::from(below(40) < meld as usize);
+        lines.push(format!(
+            "MRN-{:06},2019-{:02}-{:02},{time},{status},{meld},{child}",
+            4711 + i * 37,
+            1 + i % 12,
+            1 + i % 28
+        ));
+    }
+    let csv = dir.join("centre.csv");
+    std::fs::write(&csv, lines.join("\n") + "\n").expect("write");
+    let model = dir.join("m.sarcoscope-model.json");
+    let outcome = ["--time", "time", "--event", "status"];
+    cli(&[
+        &["cohort", "fit", csv.to_str().expect("path")][..],
+        &outcome,
+        &[
+            "--covariates",
+            "meld, factor(child)",
+            "--model-out",
+            model.to_str().expect("path"),
+            "--horizons",
+            "365",
+            "--json",
+        ],
+    ]
+    .concat());
+    let report = dir.join("report.json");
+    cli(&[
+        &["cohort", "validate", csv.to_str().expect("path")][..],
+        &outcome,
+        &[
+            "--model",
+            model.to_str().expect("path"),
+            "--horizons",
+            "180,365",
+            "--report",
+            report.to_str().expect("path"),
+            "--json",
+        ],
+    ]
+    .concat());
+    let text = std::fs::read_to_string(&report).expect("report");
+    for needle in ["MRN-", "2019-"] {
+        assert!(!text.contains(needle), "'{needle}' is in the export");
+    }
+    let sent: Value = serde_json::from_str(&text).expect("JSON");
+    no_patient_row_in(&sent, &csv, &["mrn", "scan_date"], &["meld", "time"]);
+    let child = sent["case_mix"]
+        .as_array()
+        .and_then(|c| c.iter().find(|p| p["predictor"] == "factor(child)"))
+        .expect("case mix of child");
+    let level = |l: &str| {
+        child["levels"]
+            .as_array()
+            .and_then(|ls| ls.iter().find(|x| x[0] == l))
+            .map(|x| x[1].clone())
+            .unwrap_or_else(|| panic!("level {l}"))
+    };
+    assert_eq!(level("C"), serde_json::json!("fewer_than_five"));
+    assert_eq!(level("A"), serde_json::json!({"shown": 58}));
     let _ = std::fs::remove_dir_all(dir);
 }
 

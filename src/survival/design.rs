@@ -418,6 +418,27 @@ impl Design {
         self.status.iter().filter(|s| **s == Status::Event).count()
     }
 
+    /// Each row's raw value of term `k`, undoing its transformation (the log, the
+    /// spline's extra columns, the dummies): what a development range or a case-mix
+    /// table describes.
+    pub fn raw(&self, k: usize) -> Vec<Value> {
+        let start: usize = self.terms[..k].iter().map(|t| t.names().len()).sum();
+        let term = &self.terms[k];
+        (0..self.rows())
+            .map(|i| {
+                let x = self.row(i);
+                match &term.basis {
+                    Basis::Log => Value::Number(x[start].exp()),
+                    Basis::Factor { reference, levels } => {
+                        let on = levels.iter().enumerate().find(|(j, _)| x[start + j] == 1.0);
+                        Value::Level(on.map_or(reference, |(_, l)| l).clone())
+                    }
+                    Basis::Linear | Basis::Spline { .. } => Value::Number(x[start]),
+                }
+            })
+            .collect()
+    }
+
     /// Event (true) or not, for the methods that treat a competing event as censoring.
     pub fn event_flags(&self) -> Vec<bool> {
         self.status.iter().map(|s| *s == Status::Event).collect()

@@ -12,6 +12,7 @@
 //! cumulative incidence and the Fine–Gray model ([`competing`]); internal validation by
 //! the [`bootstrap`]. A fitted model travels between centres as a sealed [`model`] file.
 
+pub mod aggregate;
 pub mod analysis;
 pub mod bootstrap;
 pub mod calibration;

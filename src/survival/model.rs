@@ -8,7 +8,7 @@
 //! rest, so that a damaged or edited file is refused instead of giving wrong risks.
 
 use super::cox::{Baseline, CoxFit, Ties};
-use super::design::{Basis, Design, Term, Value};
+use super::design::{Design, Term, Value};
 
 /// The format this version writes and reads.
 pub const SCHEMA: &str = "sarcoscope-model/1";
@@ -153,35 +153,18 @@ impl ModelFile {
                 max: max_time(design),
             });
         }
-        let mut col = 0;
         let predictors = design
             .terms
             .iter()
-            .map(|term| {
-                let width = term.names().len();
-                let range = match term.basis {
-                    Basis::Factor { .. } => None,
-                    // The raw value: the first column of a spline, exp of a log.
-                    _ => {
-                        let raw = |i: usize| match term.basis {
-                            Basis::Log => design.row(i)[col].exp(),
-                            _ => design.row(i)[col],
-                        };
-                        let values = (0..design.rows()).map(raw);
-                        let lo = values.clone().fold(f64::INFINITY, f64::min);
-                        Some((lo, values.fold(f64::NEG_INFINITY, f64::max)))
-                    }
-                };
-                col += width;
-                Predictor {
-                    term: term.clone(),
-                    unit: describe
-                        .units
-                        .get(&term.spec.column)
-                        .cloned()
-                        .unwrap_or_default(),
-                    range,
-                }
+            .enumerate()
+            .map(|(k, term)| Predictor {
+                term: term.clone(),
+                unit: describe
+                    .units
+                    .get(&term.spec.column)
+                    .cloned()
+                    .unwrap_or_default(),
+                range: number_range(&design.raw(k)),
             })
             .collect();
         let mean_lp = fit.linear_predictor(&fit.means);
@@ -333,6 +316,17 @@ impl ModelFile {
             })
             .collect()
     }
+}
+
+/// The smallest and largest of numeric values (none for a factor's levels).
+fn number_range(values: &[Value]) -> Option<(f64, f64)> {
+    let numbers = values.iter().filter_map(|v| match v {
+        Value::Number(x) => Some(*x),
+        Value::Level(_) => None,
+    });
+    let lo = numbers.clone().fold(f64::INFINITY, f64::min);
+    let hi = numbers.fold(f64::NEG_INFINITY, f64::max);
+    (lo <= hi).then_some((lo, hi))
 }
 
 fn max_time(design: &Design) -> f64 {

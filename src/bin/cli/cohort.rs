@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
+use sarcoscope::survival::aggregate::ValidationReport;
 use sarcoscope::survival::analysis::{
     self, km_curves, km_summary, Applied, BootstrapPlan, ValidateOutput,
 };
@@ -68,6 +69,13 @@ pub enum CohortCommand {
         /// the last one.
         #[arg(long, value_delimiter = ',')]
         horizons: Vec<f64>,
+        /// With --model: also write the aggregate-only validation report (JSON; no row
+        /// of any patient, counts under 5 suppressed) for the development centre.
+        #[arg(long, requires = "model")]
+        report: Option<PathBuf>,
+        /// The validating centre's name in the report.
+        #[arg(long, default_value = "")]
+        centre: String,
         #[arg(long)]
         json: bool,
     },
@@ -161,6 +169,8 @@ pub fn run(command: CohortCommand) -> Result<(), Failure> {
             score,
             model,
             horizons,
+            report,
+            centre,
             json,
         } => match (score, model) {
             (Some(score), _) => {
@@ -170,7 +180,10 @@ pub fn run(command: CohortCommand) -> Result<(), Failure> {
                 };
                 validate(&outcome.csv, &roles, &horizons, json)
             }
-            (None, Some(model)) => validate_model(&outcome, &model, &horizons, json),
+            (None, Some(model)) => {
+                let report = report.map(|path| (path, centre));
+                validate_model(&outcome, &model, &horizons, report, json)
+            }
             (None, None) => Err("give --score COLUMN or --model FILE".into()),
         },
         CohortCommand::Km {
@@ -363,6 +376,7 @@ fn validate_model(
     outcome: &OutcomeArgs,
     path: &Path,
     horizons: &[f64],
+    report: Option<(PathBuf, String)>,
     json: bool,
 ) -> Result<(), Failure> {
     let text = std::fs::read_to_string(path)
@@ -375,7 +389,16 @@ fn validate_model(
         CohortTable::from_bytes(&bytes).map_err(|e| format!("{}: {e}", outcome.csv.display()))?;
     let applied = Applied::new(&model, &table, roles.outcome.clone())?;
     report_design(&applied.design, &roles);
-    print_validation(&applied.validate(horizons)?, json)
+    let Some((file, centre)) = report else {
+        return print_validation(&applied.validate(horizons)?, json);
+    };
+    let report = ValidationReport::build(&applied, horizons, centre)?;
+    std::fs::write(&file, report.to_json())
+        .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+    eprintln!("aggregate report written: {}", file.display());
+    let mut figures = report.figures;
+    figures.excluded = applied.design.excluded.clone();
+    print_validation(&figures, json)
 }
 
 fn print_validation(output: &ValidateOutput, json: bool) -> Result<(), Failure> {
