@@ -1295,7 +1295,7 @@ fn no_patient_row_in(export: &Value, csv: &std::path::Path, ids: &[&str], covari
         let whole_vector = covariates.iter().all(|c| {
             column(c).cells[row]
                 .parse::<f64>()
-                .is_ok_and(|x| numbers.iter().any(|n| *n == x))
+                .is_ok_and(|x| numbers.contains(&x))
         });
         assert!(
             !whole_vector,
