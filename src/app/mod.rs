@@ -20,6 +20,7 @@ mod report_panel;
 mod scores_panel;
 mod segment;
 mod shell;
+mod statistics;
 mod store;
 mod summary;
 mod tissue_panel;
@@ -36,6 +37,12 @@ pub fn start_page() {
 pub fn start_worker() {
     console_error_panic_hook::set_once();
     decode::worker::run();
+}
+
+/// Entry point of the statistics worker module.
+pub fn start_statistics() {
+    console_error_panic_hook::set_once();
+    statistics::worker::run();
 }
 
 /// Entry point of the segmentation worker module.

@@ -17,6 +17,7 @@ use super::level_panel::LevelPanel;
 use super::report_panel::ReportPanel;
 use super::scores_panel::{EligibilityPanel, LabsPanel, ScoresPanel};
 use super::shell::{route_signal, ComingView, Route, ShortcutSheet, TopBar};
+use super::statistics::{Statistics, StatisticsView};
 use super::store;
 use super::summary::SummaryStrip;
 use super::tissue_panel::SegmentationPanel;
@@ -159,13 +160,7 @@ pub fn App() -> impl IntoView {
                 what="Batch measurement of a whole CT archive — every patient's L3 body composition, with quality control and an aggregate export — will run here. It is not in this version yet."
                 first="Meanwhile, measure one patient at a time in the Patient view."
             />
-            <ComingView
-                ws=ws
-                route=Route::Statistics
-                shown=route
-                what="Developing and externally validating the study's prognostic model (survival statistics equal to R's, aggregate-only validation reports) will be done here. It is not in this version yet."
-                first="Meanwhile, each patient's scores are in the Patient view and its CSV export."
-            />
+            <StatisticsView stats=Statistics::new() shown=route/>
             <ComingView
                 ws=ws
                 route=Route::Reader

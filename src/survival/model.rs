@@ -8,7 +8,7 @@
 //! rest, so that a damaged or edited file is refused instead of giving wrong risks.
 
 use super::cox::{Baseline, CoxFit, Ties};
-use super::design::{Design, Term, Value};
+use super::design::{Design, Roles, Term, Value};
 
 /// The format this version writes and reads.
 pub const SCHEMA: &str = "sarcoscope-model/1";
@@ -343,4 +343,30 @@ pub struct Describe {
     pub units: std::collections::HashMap<String, String>,
     pub horizons: Vec<f64>,
     pub strata: Option<String>,
+}
+
+impl Describe {
+    /// A Cox model fitted with `roles`, described as the R call that fits it.
+    pub fn cox(roles: &Roles, name: String, time_unit: String, horizons: Vec<f64>) -> Describe {
+        let o = &roles.outcome;
+        let mut terms: Vec<String> = roles.covariates.iter().map(|c| c.to_string()).collect();
+        if let Some(s) = &roles.strata {
+            terms.push(format!("strata({s})"));
+        }
+        Describe {
+            name,
+            description: format!(
+                "coxph(Surv({}, {} == {}) ~ {})",
+                o.time,
+                o.event,
+                o.event_value,
+                terms.join(" + ")
+            ),
+            time_unit,
+            outcome: format!("{} = {}", o.event, o.event_value),
+            horizons,
+            strata: roles.strata.clone(),
+            ..Describe::default()
+        }
+    }
 }

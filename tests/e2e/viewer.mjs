@@ -7,7 +7,7 @@
 // agree with each other and with the command line's `sarcoscope segment --json`.
 //
 // Usage: node tests/e2e/viewer.mjs <base-url> <shared-dir> <artifacts-dir> <cli-segment.json>
-import { chromium } from "playwright-core";
+import { start } from "./harness.mjs";
 import { readFileSync, readdirSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
@@ -45,34 +45,8 @@ function referenceHu(file, column, row) {
   return stored * slope + intercept;
 }
 
-const origin = new URL(base).origin;
-const offOrigin = [];
-const cspViolations = [];
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  // WebGPU on SwiftShader: a correctness check of the GPU path, not a speed figure.
-  args: ["--no-sandbox", "--enable-unsafe-webgpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run", "--disable-quic"],
-});
-let failed = 0;
-let passed = 0;
-async function check(name, fn) {
-  try { await fn(); passed++; console.log(`ok - ${name}`); }
-  catch (e) { failed++; console.log(`FAILED - ${name}\n  ${String(e.stack || e).split("\n").slice(0, 12).join("\n  ")}`); }
-}
+const { browser, page, check, requested, finish } = await start(base);
 try {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-  const page = await context.newPage();
-  // Every request the page or its worker makes, seen by the DevTools protocol.
-  const cdp = await context.newCDPSession(page);
-  await cdp.send("Network.enable");
-  cdp.on("Network.requestWillBeSent", (e) => { if (!e.request.url.startsWith(origin) && !/^(data|blob):/.test(e.request.url)) offOrigin.push(e.request.url); });
-  context.on("request", (r) => { if (!r.url().startsWith(origin) && !/^(data|blob):/.test(r.url())) offOrigin.push(r.url()); });
-  const requested = [];
-  context.on("request", (r) => requested.push(r.url()));
-  page.on("console", (m) => { if (/Content Security Policy|Refused to/i.test(m.text())) cspViolations.push(m.text()); });
-  page.on("pageerror", (e) => cspViolations.push("page error: " + e.message));
-
   // The shell: a view per workflow behind a hash route, tabs in the patient view, the
   // problems drawer. Elements of a view or tab that is not shown cannot be clicked.
   const view = async (name) => {
@@ -688,10 +662,6 @@ try {
     }
   });
 
-  await check("no request left the origin", async () => assert.deepEqual(offOrigin, []));
-  await check("no CSP violation or page error", async () => assert.deepEqual(cspViolations, []));
 } finally {
-  await browser.close();
+  await finish("e2e");
 }
-console.log(`e2e: ${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);

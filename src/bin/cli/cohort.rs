@@ -43,6 +43,9 @@ pub enum CohortCommand {
         /// The model's name in its file.
         #[arg(long, default_value = "Cox model")]
         name: String,
+        /// The time column's unit, as the model file states it (days, months).
+        #[arg(long, default_value = "")]
+        time_unit: String,
         /// Bootstrap refits for optimism-corrected C, slope and (with --horizons) the
         /// Brier score at the last horizon, as rms::validate (0: none).
         #[arg(long, default_value_t = 0)]
@@ -133,6 +136,7 @@ pub fn run(command: CohortCommand) -> Result<(), Failure> {
             model_out,
             horizons,
             name,
+            time_unit,
             bootstrap,
             seed,
             json,
@@ -149,18 +153,7 @@ pub fn run(command: CohortCommand) -> Result<(), Failure> {
             };
             let publish = model_out.map(|path| Publish {
                 path,
-                describe: Describe {
-                    name,
-                    description: format!(
-                        "coxph(Surv({}, {} == {}) ~ {covariates})",
-                        outcome.time, outcome.event, outcome.event_value
-                    ),
-                    time_unit: String::new(),
-                    outcome: format!("{} = {}", outcome.event, outcome.event_value),
-                    horizons,
-                    strata: roles.strata.clone(),
-                    ..Describe::default()
-                },
+                describe: Describe::cox(&roles, name, time_unit, horizons),
             });
             fit(&outcome.csv, &roles, ties, publish, validation, json)
         }

@@ -1,0 +1,12 @@
+//! Cohort statistics in a Web Worker of its own (a bootstrap of a Cox model runs for
+//! minutes and must never freeze the page): the view, its client, the messages, and
+//! the worker, all over `crate::survival`.
+
+mod client;
+pub mod messages;
+mod validation;
+mod view;
+pub mod worker;
+
+pub use client::Statistics;
+pub use view::StatisticsView;

@@ -1,0 +1,246 @@
+//! External validation: a model file (from a development centre, or one shipped as a
+//! published score) applied to this centre's cohort, giving a printable report and an
+//! export of aggregate figures only (`survival::aggregate`).
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::HtmlInputElement;
+
+use super::client::Statistics;
+use super::messages::ToStatistics;
+use super::view::{figure, maybe, Form, LeftOut};
+use crate::app::download::save_text;
+use crate::survival::aggregate::{Count, ValidationReport};
+use crate::survival::model::ModelFile;
+
+/// A model file read on the page: its text (sent to the worker) and what it says.
+#[derive(Clone, PartialEq)]
+struct Loaded {
+    file: String,
+    text: String,
+    model: ModelFile,
+}
+
+#[component]
+pub fn ValidationSection(stats: Statistics, form: Form) -> impl IntoView {
+    let s = stats.state;
+    let loaded = RwSignal::new(None::<Result<Loaded, String>>);
+    let centre = RwSignal::new(String::new());
+    let on_model = move |ev: leptos::ev::Event| {
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(file) = input.files().and_then(|l| l.get(0)) else {
+            return;
+        };
+        input.set_value("");
+        spawn_local(async move {
+            let name = file.name();
+            let text = JsFuture::from(file.text())
+                .await
+                .ok()
+                .and_then(|t| t.as_string());
+            loaded.set(Some(match text {
+                None => Err(format!("{name}: the browser could not read the file")),
+                Some(text) => ModelFile::from_json(&text)
+                    .map(|model| {
+                        let horizons: Vec<String> = model
+                            .content
+                            .horizons
+                            .iter()
+                            .map(|h| h.time.to_string())
+                            .collect();
+                        if !horizons.is_empty() {
+                            form.horizons.set(horizons.join(", "));
+                        }
+                        Loaded {
+                            file: name.clone(),
+                            text,
+                            model,
+                        }
+                    })
+                    .map_err(|e| format!("{name}: {e}")),
+            }));
+        });
+    };
+    let validate = move |_| {
+        let Some(Ok(model)) = loaded.get_untracked() else {
+            return s.error.set(Some("Choose a model file first.".into()));
+        };
+        match (form.outcome(), form.horizon_list()) {
+            (Ok(outcome), Ok(horizons)) => stats.send(
+                ToStatistics::Validate {
+                    outcome,
+                    model: model.text,
+                    horizons,
+                    centre: centre.get_untracked(),
+                },
+                "Validating the model on this cohort",
+            ),
+            (Err(e), _) | (_, Err(e)) => s.error.set(Some(e)),
+        }
+    };
+    view! {
+        <section class="stats-validation" id="stats-validation" hidden=move || s.table.with(Option::is_none)>
+            <h2>"External validation of a model file"</h2>
+            <p>
+                "Load a model file ("<code>"*.sarcoscope-model.json"</code>") and validate it on the cohort above: "
+                "its predictors are read from the columns of the same names, the outcome from the columns chosen above."
+            </p>
+            <label class="button">
+                "Choose a model file…"
+                <input id="stats-model-file" type="file" accept=".json,application/json" on:change=on_model/>
+            </label>
+            {move || loaded.get().map(|l| match l {
+                Err(e) => view! { <p class="error" id="stats-model-error">{e}</p> }.into_any(),
+                Ok(l) => {
+                    let c = &l.model.content;
+                    let d = &c.development;
+                    view! {
+                        <div id="stats-model">
+                            <p><strong>{c.name.clone()}</strong>{format!(" — {} ({})", c.description, l.file)}</p>
+                            <p class="warning" hidden=!c.published_elsewhere>"A published score, shipped for comparison: not this study's model."</p>
+                            <p class="hint">{format!(
+                                "Developed on {} patients with {} events (longest follow-up {} {}); Harrell's C {} there. Seal {}… verified.",
+                                d.n, d.events, figure(d.max_follow_up, 1), c.time_unit, figure(d.harrell_c, 3), &l.model.sha256[..12.min(l.model.sha256.len())]
+                            )}</p>
+                        </div>
+                    }.into_any()
+                }
+            })}
+            <label class="field">
+                <span>"This centre"</span>
+                <input id="stats-centre" prop:value=move || centre.get() on:input=move |ev| centre.set(event_target_value(&ev))/>
+                <small>"Named in the report, so that the development centre can tell reports apart."</small>
+            </label>
+            <button class="action" id="stats-validate" on:click=validate disabled=move || s.running.with(Option::is_some) || !matches!(loaded.get(), Some(Ok(_)))>
+                "Validate on this cohort"
+            </button>
+            <Report stats=stats/>
+        </section>
+    }
+}
+
+fn count(c: Count) -> String {
+    c.to_string()
+}
+
+/// The aggregate report as it prints, with its exports.
+#[component]
+fn Report(stats: Statistics) -> impl IntoView {
+    let report = stats.state.report;
+    let stem = move |r: &ValidationReport| {
+        let safe: String = r
+            .model
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        format!("validation-{safe}")
+    };
+    let download_json = move |_| {
+        if let Some(r) = report.get_untracked() {
+            let _ = save_text(
+                &format!("{}.json", stem(&r.report)),
+                "application/json",
+                &r.report.to_json(),
+            );
+        }
+    };
+    let download_csv = move |_| {
+        if let Some(r) = report.get_untracked() {
+            let _ = save_text(
+                &format!("{}.csv", stem(&r.report)),
+                "text/csv",
+                &r.report.to_csv(),
+            );
+        }
+    };
+    let print = move |_| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.print();
+        }
+    };
+    view! {
+        {move || report.get().map(|v| {
+            let r = v.report;
+            let f = &r.figures;
+            let unit = r.time_unit.clone();
+            let at = move |t: f64| format!("{} {}", figure(t, 2), unit);
+            view! {
+                <p class="report-tools">
+                    <button id="stats-print" on:click=print>"Print the report (or save as PDF)"</button>
+                    <button id="stats-download-report" on:click=download_json>"Download aggregate figures (JSON)"</button>
+                    <button id="stats-download-report-csv" on:click=download_csv>"Download headline figures (CSV)"</button>
+                </p>
+                <article class="report" id="stats-report">
+                    <h2>{format!("External validation of {}", r.model)}</h2>
+                    <p class="hint">{format!(
+                        "Centre: {}. Model file seal {}. Aggregate figures only: no row of any patient; counts of 1 to 4 patients are suppressed.",
+                        if r.centre.is_empty() { "(not named)" } else { &r.centre }, r.model_sha256
+                    )}</p>
+                    <p class="warning" hidden=!r.published_elsewhere>"A published score, not this study's model."</p>
+                    <table class="metrics" id="stats-report-figures">
+                        <tbody>
+                            <tr><td>"Patients, events"</td><td class="num">{format!("{}, {}", f.n, f.events)}</td><td class="cite-cell"></td></tr>
+                            <tr><td>"Median follow-up"</td><td class="num">{at(r.median_follow_up)}</td><td></td></tr>
+                            <tr><td>"Harrell's C (se)"</td><td class="num" id="stats-report-c">{format!("{} ({})", figure(f.harrell_c, 4), figure(f.harrell_c_se, 4))}</td><td class="cite">"survival::concordance"</td></tr>
+                            <tr><td>{format!("Uno's C to {}", maybe(f.uno_tau, 1))}</td><td class="num">{format!("{} ({})", maybe(f.uno_c, 4), maybe(f.uno_c_se, 4))}</td><td class="cite">"concordance(timewt = \"n/G2\", ymax = τ)"</td></tr>
+                            {f.auc.iter().map(|a| view! { <tr><td>{format!("AUC at {}", at(a.time))}</td><td class="num">{maybe(a.auc, 4)}</td><td class="cite">"cumulative/dynamic, IPCW (timeROC)"</td></tr> }).collect_view()}
+                            {f.brier.iter().map(|b| view! { <tr><td>{format!("Brier score at {} (null model; IPA)", at(b.time))}</td><td class="num">{format!("{} ({}; {})", figure(b.brier, 4), figure(b.brier_null, 4), figure(b.ipa, 3))}</td><td class="cite">"IPCW, as riskRegression::Score"</td></tr> }).collect_view()}
+                            {f.calibration.iter().map(|c| view! {
+                                <tr><td>{format!("Calibration at {}: slope (se)", at(c.time))}</td><td class="num">{format!("{} ({})", figure(c.slope, 3), figure(c.slope_se, 3))}</td><td class="cite">"coxph on the linear predictor"</td></tr>
+                                <tr><td>"O:E, Kaplan–Meier observed ÷ mean predicted risk"</td><td class="num">{figure(c.oe, 3)}</td><td class="cite">"McLernon et al. 2023"</td></tr>
+                                <tr><td>"O:E, events ÷ expected events"</td><td class="num">{figure(c.oe_counts, 3)}</td><td class="cite">"Σ H(min(T, t))"</td></tr>
+                                <tr><td>"ICI / E50 / E90"</td><td class="num">{format!("{} / {} / {}", maybe(c.ici, 4), maybe(c.e50, 4), maybe(c.e90, 4))}</td><td class="cite">"Austin, Harrell & van Klaveren 2020, rcs (3 knots) smoother"</td></tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                    <h3>"Calibration by tenth of predicted risk"</h3>
+                    <table class="metrics" id="stats-report-deciles">
+                        <thead><tr><th>"Horizon"</th><th>"Tenth"</th><th>"Patients"</th><th>"Predicted"</th><th>"Observed (95% CI)"</th></tr></thead>
+                        <tbody>
+                            {r.deciles.iter().map(|d| view! {
+                                <tr><td class="num">{figure(d.time, 2)}</td><td class="num">{d.group}</td><td class="num">{count(d.n)}</td><td class="num">{maybe(d.predicted, 3)}</td>
+                                <td class="num">{format!("{} ({}–{})", maybe(d.observed, 3), maybe(d.observed_lower, 3), maybe(d.observed_upper, 3))}</td></tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                    <h3>"Survival by third of predicted risk (Kaplan–Meier)"</h3>
+                    <table class="metrics" id="stats-report-groups">
+                        <thead><tr><th>"Group"</th><th>"Patients"</th><th>"Events"</th>{r.horizons.iter().map(|h| view! { <th>{format!("S({})", figure(*h, 1))}</th> }).collect_view()}</tr></thead>
+                        <tbody>
+                            {r.risk_groups.iter().map(|g| view! {
+                                <tr><td>{g.group.clone()}</td><td class="num">{count(g.n)}</td><td class="num">{count(g.events)}</td>{g.survival.iter().map(|s| view! { <td class="num">{maybe(*s, 3)}</td> }).collect_view()}</tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                    <h3>"Case-mix: this cohort beside the development range"</h3>
+                    <table class="metrics" id="stats-report-casemix">
+                        <thead><tr><th>"Predictor"</th><th>"Development range"</th><th>"Mean"</th><th>"Quartiles"</th><th>"Outside the range"</th><th>"Levels"</th></tr></thead>
+                        <tbody>
+                            {r.case_mix.iter().map(|c| view! {
+                                <tr><td><code>{c.predictor.clone()}</code>{format!(" {}", c.unit)}</td>
+                                <td class="num">{c.development_range.map(|(lo, hi)| format!("{}–{}", figure(lo, 2), figure(hi, 2))).unwrap_or_default()}</td>
+                                <td class="num">{maybe(c.mean, 2)}</td>
+                                <td class="num">{c.quartiles.map(|q| format!("{} / {} / {}", figure(q[0], 2), figure(q[1], 2), figure(q[2], 2))).unwrap_or_default()}</td>
+                                <td class="num">{c.outside_range.map(count).unwrap_or_default()}</td>
+                                <td>{c.levels.iter().map(|(l, n)| format!("{l}: {}", count(*n))).collect::<Vec<_>>().join(", ")}</td></tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                    <h3>"Rows left out"</h3>
+                    <ul id="stats-report-excluded">
+                        {r.excluded_by_reason.iter().map(|(k, n)| view! { <li>{format!("{k}: {}", count(*n))}</li> }).collect_view()}
+                    </ul>
+                    <ul class="warnings">{f.warnings.iter().map(|w| view! { <li>{w.clone()}</li> }).collect_view()}</ul>
+                </article>
+                <LeftOut left=v.left id="stats-validation-left"/>
+            }
+        })}
+    }
+}

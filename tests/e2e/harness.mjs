@@ -1,0 +1,43 @@
+// What every end-to-end script shares: headless Chromium (Debian's, driven by
+// playwright-core) with WebGPU on SwiftShader, a page whose every request is seen by
+// the DevTools protocol, named checks that go on after a failure, and the closing
+// audit — no request off the serving origin, no CSP violation, no page error.
+import { chromium } from "playwright-core";
+import assert from "node:assert/strict";
+
+export async function start(base) {
+  const origin = new URL(base).origin;
+  const offOrigin = [];
+  const cspViolations = [];
+  const requested = [];
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    // WebGPU on SwiftShader: a correctness check of the GPU path, not a speed figure.
+    args: ["--no-sandbox", "--enable-unsafe-webgpu", "--disable-background-networking", "--disable-component-update",
+           "--disable-sync", "--no-first-run", "--disable-quic"],
+  });
+  let failed = 0;
+  let passed = 0;
+  const check = async (name, fn) => {
+    try { await fn(); passed++; console.log(`ok - ${name}`); }
+    catch (e) { failed++; console.log(`FAILED - ${name}\n  ${String(e.stack || e).split("\n").slice(0, 12).join("\n  ")}`); }
+  };
+  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Network.enable");
+  const offsite = (url) => !url.startsWith(origin) && !/^(data|blob):/.test(url);
+  cdp.on("Network.requestWillBeSent", (e) => { if (offsite(e.request.url)) offOrigin.push(e.request.url); });
+  context.on("request", (r) => { requested.push(r.url()); if (offsite(r.url())) offOrigin.push(r.url()); });
+  page.on("console", (m) => { if (/Content Security Policy|Refused to/i.test(m.text())) cspViolations.push(m.text()); });
+  page.on("pageerror", (e) => cspViolations.push("page error: " + e.message));
+  // The audit, the browser closed, and the exit status: call once, at the end.
+  const finish = async (label) => {
+    await check("no request left the origin", async () => assert.deepEqual(offOrigin, []));
+    await check("no CSP violation or page error", async () => assert.deepEqual(cspViolations, []));
+    await browser.close();
+    console.log(`${label}: ${passed} passed, ${failed} failed`);
+    process.exit(failed === 0 ? 0 : 1);
+  };
+  return { browser, context, page, check, requested, finish };
+}

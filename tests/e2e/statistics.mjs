@@ -1,0 +1,250 @@
+// End-to-end test of the Cohort statistics view in headless Chromium: R's `pbc`
+// cohort goes in through the file input; the curves, the Cox model and an external
+// validation computed in the page's statistics worker must equal R's values
+// (../shared/data/stats, each value with the R call that made it); the bootstrap runs
+// while the page stays responsive and can be cancelled; the model file goes out and
+// comes back as an "external centre"'s; the aggregate report prints to PDF and holds
+// no patient's row; and no request leaves the origin.
+//
+// Usage: node tests/e2e/statistics.mjs <base-url> <shared-dir> <artifacts-dir>
+import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import assert from "node:assert/strict";
+import { start } from "./harness.mjs";
+
+const [base, shared, artifacts] = process.argv.slice(2);
+const stats = join(shared, "data/stats");
+const ref = JSON.parse(readFileSync(join(stats, "pbc-reference.json"), "utf8"));
+const extra = JSON.parse(readFileSync(join(stats, "pbc-extra-reference.json"), "utf8"));
+mkdirSync(artifacts, { recursive: true });
+
+// The randomised patients (trt not missing), and the two arms: the cohorts the R
+// references were computed on.
+const text = readFileSync(join(stats, "pbc.csv"), "utf8").trim().split("\n");
+const header = text[0];
+const trt = header.split(",").indexOf('"trt"');
+const rows = text.slice(1);
+const write = (name, kept) => {
+  const path = join(artifacts, name);
+  writeFileSync(path, [header, ...kept].join("\n") + "\n");
+  return path;
+};
+const randomised = write("pbc-312.csv", rows.filter((l) => !["", "NA"].includes(l.split(",")[trt])));
+const arm1 = write("pbc-arm1.csv", rows.filter((l) => l.split(",")[trt] === "1"));
+const arm2 = write("pbc-arm2.csv", rows.filter((l) => l.split(",")[trt] === "2"));
+
+// R's NA (null in its JSON) must be ours too: not defined, never a number.
+const close = (what, ours, theirs, tol, relative = false) => {
+  if (theirs === null) return assert.equal(ours, null, `${what}: ${ours} where R has NA`);
+  const scale = relative ? Math.max(Math.abs(theirs), 1e-300) : 1;
+  assert.ok(Number.isFinite(ours) && Math.abs(ours - theirs) / scale <= tol,
+    `${what}: ${ours} vs R ${theirs} (tolerance ${tol}${relative ? " relative" : ""})`);
+};
+
+const { page, check, finish } = await start(base);
+try {
+  // A download's text, from the button that makes it.
+  const download = async (selector) => {
+    const [d] = await Promise.all([page.waitForEvent("download"), page.click(selector)]);
+    const path = join(artifacts, d.suggestedFilename());
+    await d.saveAs(path);
+    return { path, text: readFileSync(path, "utf8") };
+  };
+  const idle = () => page.waitForFunction(() => !document.querySelector("#stats-progress"), null, { timeout: 300000 });
+  const open = async (file) => {
+    await page.setInputFiles("#stats-file", file);
+    await page.waitForSelector("#stats-columns:not([hidden]) table", { timeout: 60000 });
+    await idle();
+  };
+  const fill = async (fields) => {
+    for (const [id, value] of Object.entries(fields)) {
+      if (await page.locator(`#${id}`).evaluate((e) => e.tagName === "SELECT")) await page.selectOption(`#${id}`, value);
+      else await page.fill(`#${id}`, value);
+    }
+  };
+  const noError = async () => assert.equal((await page.textContent("#stats-error")).trim(), "");
+
+  await page.goto(`${base}#/statistics`);
+  await check("the statistics view asks for a cohort file first", async () => {
+    assert.ok(await page.isVisible("#view-statistics"));
+    assert.ok(await page.isHidden("#stats-roles"));
+  });
+
+  await open(join(stats, "pbc.csv"));
+  await check("the cohort file's columns are summarised: type, missing, range, levels", async () => {
+    assert.match(await page.textContent("#stats-columns h2"), /pbc\.csv — 418 patients, 20 columns/);
+    const trtRow = await page.locator("#stats-columns tr", { hasText: /^trt/ }).textContent();
+    assert.match(trtRow, /number\s*106/, trtRow);
+    const sexRow = await page.locator("#stats-columns tr", { hasText: /^sex/ }).textContent();
+    assert.match(sexRow, /text.*f \(374\), m \(44\)/, sexRow);
+    // Guessed from the names.
+    assert.equal(await page.inputValue("#stats-time"), "time");
+    assert.equal(await page.inputValue("#stats-event"), "status");
+  });
+
+  await fill({ "stats-event-value": "2", "stats-group": "edema", "stats-conf": "log-log", "stats-horizons": "365.25, 1826.25, 3652.5" });
+  await page.click("#stats-km");
+  await idle();
+  await check("Kaplan–Meier by edema equals survfit (log-log CI) and the log-rank test survdiff", async () => {
+    await noError();
+    assert.ok(await page.isVisible("#stats-km-plot svg"));
+    const km = JSON.parse((await download("#stats-download-km")).text);
+    const r = extra.km_by_edema_loglog;
+    assert.deepEqual(km.groups.map((g) => g.group), ["0", "0.5", "1"]);
+    for (const g of km.groups) {
+      const want = r[`edema=${g.group}`];
+      g.at.forEach((p, k) => {
+        assert.equal(p.n_risk, want.n_risk[k], `n at risk, edema ${g.group}`);
+        for (const key of ["surv", "std_err", "lower", "upper"]) close(`${key}, edema ${g.group}, t ${p.time}`, p[key], want[key][k], 1e-6);
+      });
+    }
+    const lr = extra.logrank_edema_3groups;
+    close("log-rank chi-square", km.logrank.chisq, lr.chisq, 1e-6);
+    assert.equal(km.logrank.df, lr.df);
+    assert.match(await page.textContent("#stats-logrank"), /on 2 df, p = < 0\.001/);
+    assert.match(await page.textContent("#stats-km-left"), /row\(s\) left out/);
+  });
+  await page.screenshot({ path: join(artifacts, "e2e-statistics-km.png"), fullPage: true });
+
+  await open(randomised);
+  await fill({ "stats-event-value": "2", "stats-group": "", "stats-covariates": "age, edema, log(bili), log(albumin), log(protime)", "stats-bootstrap": "100000" });
+  await check("a long bootstrap runs in the worker: the page stays responsive, shows progress and time left, and Cancel stops it", async () => {
+    await page.click("#stats-fit");
+    await page.waitForFunction(() => /of 100000, about \d+ s left/.test(document.querySelector("#stats-progress")?.textContent || ""), null, { timeout: 120000 });
+    // The main thread answers at once while the refits run.
+    const started = Date.now();
+    for (let i = 0; i < 5; i++) await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r())));
+    assert.ok(Date.now() - started < 2000, `the page took ${Date.now() - started} ms for five frames`);
+    await page.click("#nav-patient");
+    assert.ok(await page.isVisible("#view-patient"));
+    await page.click("#nav-statistics");
+    assert.ok(await page.isVisible("#stats-progress"), "the bootstrap goes on while another view is shown");
+    await page.click("#stats-cancel");
+    await idle();
+    assert.match(await page.textContent("#stats-note"), /stopped\. Nothing else was lost/);
+    assert.ok(await page.isVisible("#stats-columns table"), "the cohort is still there");
+  });
+
+  await fill({ "stats-bootstrap": "200" });
+  await page.click("#stats-fit");
+  await idle();
+  await check("the Cox model equals coxph (Efron) on the 312 randomised patients, C equals concordance()", async () => {
+    await noError();
+    const fit = JSON.parse((await download("#stats-download-fit")).text);
+    const r = ref.cox_efron;
+    assert.equal(fit.n, 312);
+    for (const c of fit.coefficients) {
+      close(`coef ${c.name}`, c.coef, r.coef[c.name], 1e-6, true);
+      close(`se ${c.name}`, c.se, r.se[c.name], 1e-6, true);
+    }
+    close("loglik", fit.loglik, r.loglik, 1e-6, true);
+    close("loglik null", fit.loglik_null, r.loglik_null, 1e-6, true);
+    close("LR test", fit.lr_test.chisq, r.lr_test, 1e-6, true);
+    close("Wald test", fit.wald_test.chisq, r.wald_test, 1e-6, true);
+    close("score test", fit.score_test.chisq, r.score_test, 1e-6, true);
+    close("Harrell's C", fit.concordance.harrell, ref.concordance.harrell, 1e-6);
+    close("Harrell's C se", fit.concordance.harrell_se, ref.concordance.harrell_se, 1e-6);
+    assert.equal(fit.bootstrap.b, 200);
+    assert.ok(fit.bootstrap.optimism.c > 0 && fit.bootstrap.optimism.c < 0.03, `optimism of C ${fit.bootstrap.optimism.c}`);
+    assert.match(await page.textContent("#stats-bootstrap-table"), /Harrell's C/);
+  });
+
+  await open(arm1);
+  await fill({ "stats-event-value": "2", "stats-covariates": "age, edema, log(bili), log(albumin), log(protime)", "stats-bootstrap": "0",
+    "stats-horizons": "365.25, 1095.75, 1826.25", "stats-name": "pbc arm 1" });
+  await page.click("#stats-fit");
+  await idle();
+  let modelPath;
+  await check("the development centre's model file carries R's coefficients and baseline survival", async () => {
+    await noError();
+    const model = await download("#stats-download-model");
+    modelPath = model.path;
+    const m = JSON.parse(model.text);
+    const d = extra.split_validation.development;
+    assert.equal(m.development.n, d.n);
+    m.names.forEach((name, j) => close(`published ${name}`, m.coefficients[j], d.coef[name], 1e-6, true));
+    m.horizons.forEach((h, k) => close(`S0(${h.time})`, h.survival_uncentred, d.S0_uncentered.surv[k], 1e-9));
+    assert.match(m.sha256, /^[0-9a-f]{64}$/);
+  });
+
+  // The external centre: another cohort, the model file loaded back.
+  await open(arm2);
+  await fill({ "stats-event-value": "2", "stats-centre": "arm 2 (external)" });
+  await page.setInputFiles("#stats-model-file", modelPath);
+  await page.waitForSelector("#stats-model");
+  await fill({ "stats-horizons": "1826.25" });
+  await page.click("#stats-validate");
+  await idle();
+  let reportText;
+  await check("the external validation equals R's split-sample validation", async () => {
+    await noError();
+    reportText = (await download("#stats-download-report")).text;
+    const report = JSON.parse(reportText);
+    const f = report.figures;
+    const v = extra.split_validation.validation;
+    assert.equal(f.n, v.n);
+    assert.equal(f.events, v.events);
+    for (const [ours, key] of [
+      [f.harrell_c, "harrell_c"], [f.harrell_c_se, "harrell_c_se"],
+      [f.uno_c, "uno_c_truncated_5y"], [f.uno_c_se, "uno_c_truncated_5y_se"],
+      [f.calibration[0].slope, "calibration_slope"], [f.calibration[0].slope_se, "calibration_slope_se"],
+      [f.calibration[0].oe, "oe_ratio_km_5y"], [f.calibration[0].oe_counts, "oe_ratio_counts_5y"],
+      [f.auc[0].auc, "auc_5y_timeROC"], [f.brier[0].brier, "brier_5y"], [f.brier[0].brier_null, "brier_5y_null_km"], [f.brier[0].ipa, "ipa_5y"],
+    ]) close(`validation ${key}`, ours, v[key], 1e-6);
+    assert.equal(report.centre, "arm 2 (external)");
+    assert.match(await page.textContent("#stats-report-c"), /^0\.8583 \(0\.0234\)$/);
+  });
+
+  await check("the aggregate export holds no patient's row: no covariate vector, no excluded line", async () => {
+    const report = JSON.parse(reportText);
+    assert.deepEqual(report.figures.excluded, []);
+    const numbers = new Set();
+    const walk = (v) => { if (Array.isArray(v)) v.forEach(walk); else if (v && typeof v === "object") Object.values(v).forEach(walk); else if (typeof v === "number") numbers.add(v); };
+    walk(report);
+    const cols = header.split(",").map((c) => c.replaceAll('"', ""));
+    const at = (name) => cols.indexOf(name);
+    for (const line of readFileSync(arm2, "utf8").trim().split("\n").slice(1)) {
+      const cells = line.split(",");
+      const vector = ["age", "edema", "bili", "albumin", "protime"].map((c) => Number(cells[at(c)]));
+      assert.ok(!vector.every((x) => numbers.has(x)), `patient ${cells[0]}'s covariates are all in the export`);
+    }
+  });
+
+  await check("the report prints alone, to PDF", async () => {
+    await page.emulateMedia({ media: "print" });
+    try {
+      assert.ok(await page.isVisible("#stats-report"));
+      for (const hidden of ["#stats-cox-table", "#stats-columns", "header.top", "#stats-validate"]) {
+        assert.ok(!(await page.isVisible(hidden)), `${hidden} prints`);
+      }
+    } finally {
+      await page.emulateMedia({ media: "screen" });
+    }
+    const pdf = join(artifacts, "e2e-validation-report.pdf");
+    await page.pdf({ path: pdf });
+    assert.ok(readFileSync(pdf).length > 5000);
+  });
+
+  await check("a damaged model file is refused in words", async () => {
+    const good = readFileSync(modelPath, "utf8");
+    const damaged = join(artifacts, "damaged.sarcoscope-model.json");
+    writeFileSync(damaged, good.replace(/"n": 158/, '"n": 159'));
+    await page.setInputFiles("#stats-model-file", damaged);
+    await page.waitForSelector("#stats-model-error");
+    assert.match(await page.textContent("#stats-model-error"), /changed or damaged since it was made/);
+    assert.ok(await page.isDisabled("#stats-validate"));
+  });
+  await page.screenshot({ path: join(artifacts, "e2e-statistics.png"), fullPage: true });
+
+  await check("the statistics view never scrolls sideways, down to 683×384", async () => {
+    for (const [w, h] of [[1366, 768], [683, 384]]) {
+      await page.setViewportSize({ width: w, height: h });
+      await page.waitForTimeout(150);
+      const [sw, cw] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+      assert.ok(sw <= cw, `at ${w}×${h} the page scrolls sideways (${sw} > ${cw})`);
+    }
+    await page.setViewportSize({ width: 1400, height: 1000 });
+  });
+} finally {
+  await finish("statistics e2e");
+}
