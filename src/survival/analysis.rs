@@ -172,6 +172,8 @@ pub struct CalibrationAt {
     pub slope_se: f64,
     /// (1 − KM(t)) / mean predicted risk.
     pub oe: f64,
+    /// The standard error of log(oe) (Greenwood), for pooling centres.
+    pub oe_log_se: Option<f64>,
     /// Events by t / expected events by t.
     pub oe_counts: f64,
     /// Smoothed calibration (Austin et al. 2020, rcs of cll with 3 knots): mean, median
@@ -357,6 +359,7 @@ impl<'a> Applied<'a> {
                 slope: slope.slope,
                 slope_se: slope.se,
                 oe: oe.oe_ratio_km,
+                oe_log_se: oe.oe_log_se,
                 oe_counts: oe.oe_ratio_counts,
                 ici: smooth.as_ref().map(|s| s.ici),
                 e50: smooth.as_ref().map(|s| s.e50),

@@ -102,6 +102,10 @@ pub struct ObservedExpected {
     pub mean_predicted_risk: f64,
     /// (1 − KM(t)) / mean predicted risk.
     pub oe_ratio_km: f64,
+    /// The standard error of log(oe_ratio_km), from Greenwood's SE of KM(t) with the
+    /// mean predicted risk held fixed (as `metamisc::oecalc` from Po and its SE); `None`
+    /// where nobody had the event by t.
+    pub oe_log_se: Option<f64>,
     pub observed_events: usize,
     pub expected_events: f64,
     /// Events by t / Σ H0(min(Tᵢ, t))·exp(lpᵢ).
@@ -116,7 +120,13 @@ pub fn observed_expected(
     t: f64,
     cumhaz: impl Fn(usize, f64) -> f64,
 ) -> ObservedExpected {
-    let observed = 1.0 - KaplanMeier::fit(time, event).surv_at(t);
+    let km = KaplanMeier::fit(time, event);
+    let observed = 1.0 - km.surv_at(t);
+    let oe_log_se = km
+        .at(t, ConfType::Log, 0.95)
+        .std_err
+        .filter(|_| observed > 0.0)
+        .map(|se| se / observed);
     let mean = risk.iter().sum::<f64>() / risk.len() as f64;
     let events = (0..time.len())
         .filter(|&i| event[i] && time[i] <= t)
@@ -126,6 +136,7 @@ pub fn observed_expected(
         observed_risk_km: observed,
         mean_predicted_risk: mean,
         oe_ratio_km: observed / mean,
+        oe_log_se,
         observed_events: events,
         expected_events: expected,
         oe_ratio_counts: events as f64 / expected,

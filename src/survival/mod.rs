@@ -28,4 +28,6 @@ pub mod logrank;
 pub mod model;
 pub mod performance;
 pub mod plot;
+pub mod pooling;
+pub mod synthetic;
 pub mod table;

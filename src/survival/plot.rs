@@ -171,6 +171,173 @@ impl KmPlot<'_> {
     }
 }
 
+/// One group of a calibration plot: mean predicted risk against observed risk with
+/// its interval (where the group may be shown).
+pub struct CalibrationPoint {
+    pub predicted: f64,
+    pub observed: f64,
+    pub lower: Option<f64>,
+    pub upper: Option<f64>,
+}
+
+/// The calibration plot of groups by predicted risk at one horizon (observed 1 − KM
+/// with its interval against mean predicted risk; the diagonal is perfect
+/// calibration), as TRIPOD's explanation (Collins et al., BMJ 2015) asks reports to show.
+pub fn calibration_svg(points: &[CalibrationPoint], title: &str) -> String {
+    const SIZE: f64 = 320.0;
+    let top = points
+        .iter()
+        .flat_map(|p| [p.predicted, p.observed, p.upper.unwrap_or(0.0)])
+        .fold(0.1_f64, f64::max);
+    // The axes end at the next tenth above every point, the same on both.
+    let end = ((top * 10.0).ceil() / 10.0).min(1.0);
+    let at = |v: f64| SIZE * (v / end).clamp(0.0, 1.0);
+    let (x, y) = (|v: f64| LEFT + at(v), |v: f64| TOP + SIZE - at(v));
+    let (width, height) = (LEFT + SIZE + RIGHT, TOP + SIZE + 44.0);
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" font-family="sans-serif" font-size="12" role="img" aria-label="{}"><title>{0}</title>"##,
+        escape(title)
+    );
+    let _ = write!(
+        out,
+        r##"<path d="M{LEFT} {TOP}V{0}H{1}" fill="none" stroke="#444"/><line x1="{LEFT}" y1="{0}" x2="{1}" y2="{TOP}" stroke="#999" stroke-dasharray="4 3"/>"##,
+        TOP + SIZE,
+        LEFT + SIZE
+    );
+    for k in 0..=4 {
+        let v = end * f64::from(k) / 4.0;
+        let _ = write!(
+            out,
+            r##"<text x="{:.1}" y="{:.1}" text-anchor="end">{v:.2}</text><text x="{:.1}" y="{:.1}" text-anchor="middle">{v:.2}</text>"##,
+            LEFT - 6.0,
+            y(v) + 4.0,
+            x(v),
+            TOP + SIZE + 16.0
+        );
+    }
+    let _ = write!(
+        out,
+        r##"<text x="{:.1}" y="{:.1}" text-anchor="middle">Predicted risk</text><text x="12" y="{:.1}" text-anchor="middle" transform="rotate(-90 12 {2:.1})">Observed risk (1 − Kaplan–Meier)</text>"##,
+        LEFT + SIZE / 2.0,
+        TOP + SIZE + 34.0,
+        TOP + SIZE / 2.0
+    );
+    for p in points {
+        let (cx, cy) = (x(p.predicted), y(p.observed));
+        if let (Some(lo), Some(hi)) = (p.lower, p.upper) {
+            let _ = write!(
+                out,
+                r##"<line x1="{cx:.1}" x2="{cx:.1}" y1="{:.1}" y2="{:.1}" stroke="{}"/>"##,
+                y(lo),
+                y(hi),
+                COLOURS[0]
+            );
+        }
+        let _ = write!(
+            out,
+            r##"<circle cx="{cx:.1}" cy="{cy:.1}" r="4" fill="{}"/>"##,
+            COLOURS[0]
+        );
+    }
+    out.push_str("</svg>");
+    out
+}
+
+/// A forest plot of a pooled figure: each centre's estimate and 95 % interval, the
+/// pooled estimate as a diamond over its interval, the prediction interval as a line
+/// under it, and `reference` (no effect, or perfect calibration) dashed.
+pub fn forest_svg(p: &super::pooling::Pooled, title: &str, reference: f64) -> String {
+    const LABELS: f64 = 150.0;
+    const PLOT: f64 = 320.0;
+    let rows = p.centres.len() as f64 + 2.0;
+    let (width, height) = (LABELS + PLOT + 140.0, TOP + ROW * rows + 40.0);
+    let values = p
+        .centres
+        .iter()
+        .flat_map(|c| [c.lower, c.upper])
+        .chain([p.lower, p.upper, reference])
+        .chain(p.prediction.iter().flat_map(|&(lo, hi)| [lo, hi]))
+        .filter(|v| v.is_finite());
+    let lo = values.clone().fold(f64::INFINITY, f64::min);
+    let hi = values.fold(f64::NEG_INFINITY, f64::max);
+    let pad = ((hi - lo) * 0.05).max(1e-6);
+    let (lo, hi) = (lo - pad, hi + pad);
+    let x = |v: f64| LABELS + PLOT * ((v - lo) / (hi - lo)).clamp(0.0, 1.0);
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" font-family="sans-serif" font-size="12" role="img" aria-label="{0}"><title>{0}</title>"##,
+        escape(title)
+    );
+    let bottom = TOP + ROW * rows;
+    let _ = write!(
+        out,
+        r##"<line x1="{0:.1}" x2="{0:.1}" y1="{TOP}" y2="{bottom}" stroke="#999" stroke-dasharray="4 3"/><line x1="{LABELS}" x2="{1}" y1="{bottom}" y2="{bottom}" stroke="#444"/>"##,
+        x(reference),
+        LABELS + PLOT
+    );
+    for k in 0..=4 {
+        let v = lo + (hi - lo) * f64::from(k) / 4.0;
+        let _ = write!(
+            out,
+            r##"<text x="{:.1}" y="{:.1}" text-anchor="middle">{v:.2}</text>"##,
+            x(v),
+            bottom + 16.0
+        );
+    }
+    let figure = |e: f64, l: f64, u: f64| format!("{e:.3} ({l:.3}–{u:.3})");
+    for (i, c) in p.centres.iter().enumerate() {
+        let y = TOP + ROW * (i as f64 + 0.5);
+        let _ = write!(
+            out,
+            r##"<text x="4" y="{:.1}">{}</text><line x1="{:.1}" x2="{:.1}" y1="{y:.1}" y2="{y:.1}" stroke="#444"/><rect x="{:.1}" y="{:.1}" width="8" height="8" fill="{}"/><text x="{:.1}" y="{:.1}">{}</text>"##,
+            y + 4.0,
+            escape(&c.label),
+            x(c.lower),
+            x(c.upper),
+            x(c.estimate) - 4.0,
+            y - 4.0,
+            COLOURS[0],
+            LABELS + PLOT + 8.0,
+            y + 4.0,
+            figure(c.estimate, c.lower, c.upper)
+        );
+    }
+    let y = TOP + ROW * (p.centres.len() as f64 + 0.8);
+    let _ = write!(
+        out,
+        r##"<text x="4" y="{:.1}" font-weight="bold">Pooled (REML, HKSJ)</text><path d="M{:.1} {y:.1}L{:.1} {:.1}L{:.1} {y:.1}L{:.1} {:.1}Z" fill="{}"/><text x="{:.1}" y="{:.1}" font-weight="bold">{}</text>"##,
+        y + 4.0,
+        x(p.lower),
+        x(p.estimate),
+        y - 6.0,
+        x(p.upper),
+        x(p.estimate),
+        y + 6.0,
+        COLOURS[1],
+        LABELS + PLOT + 8.0,
+        y + 4.0,
+        figure(p.estimate, p.lower, p.upper)
+    );
+    if let Some((lo, hi)) = p.prediction {
+        let y = y + ROW;
+        let _ = write!(
+            out,
+            r##"<text x="4" y="{:.1}">Prediction interval</text><line x1="{:.1}" x2="{:.1}" y1="{y:.1}" y2="{y:.1}" stroke="{}" stroke-width="2"/><text x="{:.1}" y="{:.1}">{lo:.3}–{hi:.3}</text>"##,
+            y + 4.0,
+            x(lo),
+            x(hi),
+            COLOURS[1],
+            LABELS + PLOT + 8.0,
+            y + 4.0
+        );
+    }
+    out.push_str("</svg>");
+    out
+}
+
 /// A group label short enough for the table's first column.
 fn shorten(label: &str) -> String {
     if label.chars().count() <= 8 {
@@ -192,6 +359,27 @@ fn number(t: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_calibration_plot_puts_perfect_calibration_on_the_diagonal() {
+        let point = |v: f64| CalibrationPoint {
+            predicted: v,
+            observed: v,
+            lower: Some(v / 2.0),
+            upper: Some(v * 1.5),
+        };
+        let svg = calibration_svg(&[point(0.1), point(0.3)], "At <5 years>");
+        assert!(svg.contains("At &lt;5 years&gt;"));
+        // Axes end at 0.5 (the highest upper limit, 0.45, rounded up): a point at 0.3 sits
+        // 3/5 of the way along both axes, i.e. on the diagonal.
+        let x = LEFT + 320.0 * 0.6;
+        let y = TOP + 320.0 * 0.4;
+        assert!(
+            svg.contains(&format!(r#"cx="{x:.1}" cy="{y:.1}""#)),
+            "{svg}"
+        );
+        assert_eq!(svg.matches("<circle").count(), 2);
+    }
 
     #[test]
     fn draws_each_group_with_its_numbers_at_risk() {

@@ -6,13 +6,14 @@
 // comes back as an "external centre"'s; the aggregate report prints to PDF and holds
 // no patient's row; and no request leaves the origin.
 //
-// Usage: node tests/e2e/statistics.mjs <base-url> <shared-dir> <artifacts-dir>
+// Usage: node tests/e2e/statistics.mjs <base-url> <shared-dir> <artifacts-dir> <sarcoscope-cli>
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { execFileSync } from "node:child_process";
 import assert from "node:assert/strict";
 import { start } from "./harness.mjs";
 
-const [base, shared, artifacts] = process.argv.slice(2);
+const [base, shared, artifacts, sarcoscope] = process.argv.slice(2);
 const stats = join(shared, "data/stats");
 const ref = JSON.parse(readFileSync(join(stats, "pbc-reference.json"), "utf8"));
 const extra = JSON.parse(readFileSync(join(stats, "pbc-extra-reference.json"), "utf8"));
@@ -44,9 +45,9 @@ const close = (what, ours, theirs, tol, relative = false) => {
 const { page, check, finish } = await start(base);
 try {
   // A download's text, from the button that makes it.
-  const download = async (selector) => {
+  const download = async (selector, name) => {
     const [d] = await Promise.all([page.waitForEvent("download"), page.click(selector)]);
-    const path = join(artifacts, d.suggestedFilename());
+    const path = join(artifacts, name || d.suggestedFilename());
     await d.saveAs(path);
     return { path, text: readFileSync(path, "utf8") };
   };
@@ -68,6 +69,23 @@ try {
   await check("the statistics view asks for a cohort file first", async () => {
     assert.ok(await page.isVisible("#view-statistics"));
     assert.ok(await page.isHidden("#stats-roles"));
+  });
+
+  await page.click("#stats-demo");
+  await page.waitForSelector("#stats-columns:not([hidden]) table", { timeout: 60000 });
+  await idle();
+  await check("the invented cohort opens like a file, with the same figures as the command line's", async () => {
+    assert.match(await page.textContent("#stats-columns h2"), /invented-cirrhosis-cohort\.csv — 1000 patients, 13 columns/);
+    await fill({ "stats-event-value": "1", "stats-covariates": "meld, sarcopenia, age", "stats-bootstrap": "0", "stats-horizons": "365" });
+    await page.click("#stats-fit");
+    await idle();
+    await noError();
+    const fit = JSON.parse((await download("#stats-download-fit")).text);
+    const csv = join(artifacts, "invented.csv");
+    execFileSync(sarcoscope, ["cohort", "synth", "--n", "1000", "--seed", "1", "--out", csv]);
+    const cli = JSON.parse(execFileSync(sarcoscope, ["cohort", "fit", csv, "--time", "time", "--event", "status", "--covariates", "meld, sarcopenia, age", "--json"], { encoding: "utf8" }));
+    fit.coefficients.forEach((c, j) => close(`invented cohort ${c.name}`, c.coef, cli.coefficients[j].coef, 1e-12, true));
+    assert.ok(fit.coefficients[0].hr > 1, "death rises with MELD, as the generator made it");
   });
 
   await open(join(stats, "pbc.csv"));
@@ -185,9 +203,12 @@ try {
   await page.click("#stats-validate");
   await idle();
   let reportText;
+  const reports = [];
   await check("the external validation equals R's split-sample validation", async () => {
     await noError();
-    reportText = (await download("#stats-download-report")).text;
+    const sent = await download("#stats-download-report", "report-arm2.json");
+    reportText = sent.text;
+    reports.push(sent.path);
     const report = JSON.parse(reportText);
     const f = report.figures;
     const v = extra.split_validation.validation;
@@ -202,6 +223,8 @@ try {
     ]) close(`validation ${key}`, ours, v[key], 1e-6);
     assert.equal(report.centre, "arm 2 (external)");
     assert.match(await page.textContent("#stats-report-c"), /^0\.8583 \(0\.0234\)$/);
+    // The calibration plot: one point per tenth at the horizon (none suppressed: 15–16 patients each).
+    assert.equal(await page.locator("#stats-calibration-plot circle").count(), 10);
   });
 
   await check("the aggregate export holds no patient's row: no covariate vector, no excluded line", async () => {
@@ -232,6 +255,34 @@ try {
     const pdf = join(artifacts, "e2e-validation-report.pdf");
     await page.pdf({ path: pdf });
     assert.ok(readFileSync(pdf).length > 5000);
+  });
+
+  // Two more centres validate the same model file; the development centre pools all three.
+  for (const [file, centre, name] of [[arm1, "arm 1 (development)", "report-arm1.json"], [randomised, "both arms", "report-312.json"]]) {
+    await open(file);
+    await fill({ "stats-centre": centre });
+    await page.click("#stats-validate");
+    await idle();
+    reports.push((await download("#stats-download-report", name)).path);
+  }
+  await check("reports from three centres pool as the command line pools them; a file that is not a report is named", async () => {
+    await page.setInputFiles("#stats-reports", [...reports, randomised]);
+    await page.waitForSelector("#stats-synthesis");
+    await page.waitForFunction(() => document.querySelectorAll("#stats-report-problems li").length === 1);
+    assert.match(await page.textContent("#stats-report-problems"), /pbc-312\.csv: not a JSON file/);
+    assert.equal(await page.locator("#stats-pooling-centres tbody tr").count(), 3);
+    for (const id of ["#stats-pooled-c", "#stats-pooled-oe", "#stats-pooled-slope"]) {
+      assert.equal(await page.locator(`${id} svg rect`).count(), 3, `${id}: one square per centre`);
+    }
+    const page_ = JSON.parse((await download("#stats-download-synthesis")).text);
+    const cli = JSON.parse(execFileSync(sarcoscope, ["cohort", "pool", ...reports, "--json"], { encoding: "utf8" }));
+    for (const key of ["c", "oe", "slope"]) {
+      for (const f of ["estimate", "lower", "upper", "tau2"]) close(`pooled ${key} ${f}`, page_[key].Ok[f], cli[key].Ok[f], 1e-12);
+      assert.equal(page_[key].Ok.k, 3);
+    }
+    const cs = page_.c.Ok.centres.map((c) => c.estimate);
+    assert.ok(page_.c.Ok.estimate > Math.min(...cs) && page_.c.Ok.estimate < Math.max(...cs));
+    assert.ok(page_.c.Ok.prediction[0] <= page_.c.Ok.lower, "the prediction interval is wider than the CI");
   });
 
   await check("a damaged model file is refused in words", async () => {

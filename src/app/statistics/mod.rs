@@ -4,6 +4,7 @@
 
 mod client;
 pub mod messages;
+mod pooling;
 mod validation;
 mod view;
 pub mod worker;

@@ -14,6 +14,7 @@ use super::view::{figure, maybe, Form, LeftOut};
 use crate::app::download::save_text;
 use crate::survival::aggregate::{Count, ValidationReport};
 use crate::survival::model::ModelFile;
+use crate::survival::plot::{calibration_svg, CalibrationPoint};
 
 /// A model file read on the page: its text (sent to the worker) and what it says.
 #[derive(Clone, PartialEq)]
@@ -126,6 +127,34 @@ pub fn ValidationSection(stats: Statistics, form: Form) -> impl IntoView {
     }
 }
 
+/// The calibration plot at the report's last horizon, from its (unsuppressed) tenths.
+fn calibration_plot(r: &ValidationReport) -> String {
+    let Some(&t) = r.horizons.last() else {
+        return String::new();
+    };
+    let points: Vec<CalibrationPoint> = r
+        .deciles
+        .iter()
+        .filter(|d| d.time == t)
+        .filter_map(|d| {
+            Some(CalibrationPoint {
+                predicted: d.predicted?,
+                observed: d.observed?,
+                lower: d.observed_lower,
+                upper: d.observed_upper,
+            })
+        })
+        .collect();
+    calibration_svg(
+        &points,
+        &format!(
+            "Calibration at {} {} (tenths of predicted risk, 95% CI)",
+            figure(t, 2),
+            r.time_unit
+        ),
+    )
+}
+
 fn count(c: Count) -> String {
     c.to_string()
 }
@@ -210,6 +239,7 @@ fn Report(stats: Statistics) -> impl IntoView {
                             }).collect_view()}
                         </tbody>
                     </table>
+                    <div class="calibration-plot" id="stats-calibration-plot" inner_html=calibration_plot(&r)></div>
                     <h3>"Survival by third of predicted risk (Kaplan–Meier)"</h3>
                     <table class="metrics" id="stats-report-groups">
                         <thead><tr><th>"Group"</th><th>"Patients"</th><th>"Events"</th>{r.horizons.iter().map(|h| view! { <th>{format!("S({})", figure(*h, 1))}</th> }).collect_view()}</tr></thead>

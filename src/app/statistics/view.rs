@@ -8,6 +8,7 @@ use web_sys::HtmlInputElement;
 
 use super::client::Statistics;
 use super::messages::{Left, Publish, ToStatistics};
+use super::pooling::PoolingSection;
 use super::validation::ValidationSection;
 use crate::app::download::save_text;
 use crate::app::shell::Route;
@@ -51,6 +52,24 @@ pub fn numbers(text: &str, what: &str) -> Result<Vec<f64>, String> {
                 .ok_or_else(|| format!("{what}: '{}' is not a positive number", t.trim()))
         })
         .collect()
+}
+
+/// Opens the invented cirrhosis cohort (`survival::synthetic`) as if it were a file.
+fn open_synthetic(stats: Statistics) {
+    let text = crate::survival::synthetic::cohort_csv(1000, 1);
+    let parts = js_sys::Array::of1(&text.into());
+    let options = web_sys::FilePropertyBag::new();
+    options.set_type("text/csv");
+    match web_sys::File::new_with_str_sequence_and_options(
+        &parts,
+        "invented-cirrhosis-cohort.csv",
+        &options,
+    ) {
+        Ok(file) => stats.open(file),
+        Err(_) => stats.state.error.set(Some(
+            "The browser could not make the invented cohort's file.".into(),
+        )),
+    }
 }
 
 /// The form: which column plays which part, and the analysis' settings.
@@ -296,6 +315,9 @@ pub fn StatisticsView(stats: Statistics, shown: RwSignal<Route>) -> impl IntoVie
                     "Choose a cohort file (CSV)…"
                     <input id="stats-file" type="file" accept=".csv,.txt,.tsv,text/csv" on:change=on_file/>
                 </label>
+                <button class="action" id="stats-demo" on:click=move |_| open_synthetic(stats)>
+                    "Or try an invented cohort (1,000 patients; nobody in it exists)"
+                </button>
                 <p class="hint">"One line per patient with a header line; commas or semicolons, decimal point or comma; missing values empty or NA."</p>
                 <Status stats=stats/>
             </section>
@@ -338,6 +360,7 @@ pub fn StatisticsView(stats: Statistics, shown: RwSignal<Route>) -> impl IntoVie
             <KmSection stats=stats/>
             <FitSection stats=stats/>
             <ValidationSection stats=stats form=form/>
+            <PoolingSection/>
         </div>
     }
 }

@@ -14,6 +14,7 @@ use sarcoscope::survival::design::{Design, Outcome, Roles, TermSpec};
 use sarcoscope::survival::km::ConfType;
 use sarcoscope::survival::model::{Describe, ModelFile};
 use sarcoscope::survival::plot::KmPlot;
+use sarcoscope::survival::pooling::synthesise;
 use sarcoscope::survival::table::CohortTable;
 
 use super::Failure;
@@ -81,6 +82,26 @@ pub enum CohortCommand {
         centre: String,
         #[arg(long)]
         json: bool,
+    },
+    /// Pool centres' validation reports (written by `validate --report` or the app):
+    /// C, O:E and the calibration slope by random-effects meta-analysis (REML, HKSJ).
+    Pool {
+        /// The reports, one per centre, all of the same model file.
+        reports: Vec<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write an invented cirrhosis cohort (nobody in it exists), the same for a seed
+    /// everywhere: for benchmarks and trying the statistics without patient data.
+    Synth {
+        /// How many invented patients.
+        #[arg(long, default_value_t = 1000)]
+        n: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The CSV file to write (standard output without).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Kaplan–Meier survival at chosen times, by group, with the log-rank test.
     Km {
@@ -179,6 +200,18 @@ pub fn run(command: CohortCommand) -> Result<(), Failure> {
             }
             (None, None) => Err("give --score COLUMN or --model FILE".into()),
         },
+        CohortCommand::Pool { reports, json } => pool(&reports, json),
+        CohortCommand::Synth { n, seed, out } => {
+            let text = sarcoscope::survival::synthetic::cohort_csv(n, seed);
+            match out {
+                Some(path) => std::fs::write(&path, text)
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()).into()),
+                None => {
+                    out!("{}", text.trim_end());
+                    Ok(())
+                }
+            }
+        }
         CohortCommand::Km {
             outcome,
             group,
@@ -430,6 +463,51 @@ fn print_validation(output: &ValidateOutput, json: bool) -> Result<(), Failure> 
     }
     for w in &output.warnings {
         out!("note: {w}");
+    }
+    Ok(())
+}
+
+fn pool(paths: &[PathBuf], json: bool) -> Result<(), Failure> {
+    let reports = paths
+        .iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            serde_json::from_str::<ValidationReport>(&text)
+                .map_err(|e| format!("{}: not a validation report ({e})", path.display()).into())
+        })
+        .collect::<Result<Vec<_>, Failure>>()?;
+    let synthesis = synthesise(&reports)?;
+    if json {
+        out!("{}", serde_json::to_string_pretty(&synthesis)?);
+        return Ok(());
+    }
+    out!(
+        "{} over {} centres: {}",
+        synthesis.model,
+        synthesis.centres.len(),
+        synthesis.centres.join(", ")
+    );
+    for (name, result) in [
+        ("Harrell's C", &synthesis.c),
+        ("O:E (Kaplan–Meier)", &synthesis.oe),
+        ("calibration slope", &synthesis.slope),
+    ] {
+        match result {
+            Ok(p) => {
+                let prediction = p.prediction.map_or_else(String::new, |(lo, hi)| {
+                    format!("; prediction interval {lo:.3}–{hi:.3}")
+                });
+                out!(
+                    "{name}: {:.3} (95% CI {:.3}–{:.3}){prediction}; tau² {:.4}",
+                    p.estimate,
+                    p.lower,
+                    p.upper,
+                    p.tau2
+                );
+            }
+            Err(why) => out!("{name}: not pooled — {why}"),
+        }
     }
     Ok(())
 }
