@@ -1198,22 +1198,26 @@ fn a_model_file_carries_a_fit_to_another_centre_as_r_validates_it() {
             1e-12,
         );
     }
-    let v = cli(&[
-        &["cohort", "validate", val.to_str().expect("path")][..],
-        &outcome,
-        &[
-            "--model",
-            model.to_str().expect("path"),
-            "--horizons",
-            "1826.25",
-            "--report",
-            report.to_str().expect("path"),
-            "--centre",
-            "arm 2",
-            "--json",
-        ],
-    ]
-    .concat());
+    // A centre validates the model file on its cohort and writes its aggregate report.
+    let validate = |csv: &std::path::Path, report: &std::path::Path, centre: &str| {
+        cli(&[
+            &["cohort", "validate", csv.to_str().expect("path")][..],
+            &outcome,
+            &[
+                "--model",
+                model.to_str().expect("path"),
+                "--horizons",
+                "1826.25",
+                "--report",
+                report.to_str().expect("path"),
+                "--centre",
+                centre,
+                "--json",
+            ],
+        ]
+        .concat())
+    };
+    let v = validate(&val, &report, "arm 2");
     // The aggregate report carries the same figures, and no row of any patient.
     let sent: Value = serde_json::from_str(&std::fs::read_to_string(&report).expect("report"))
         .expect("report JSON");
@@ -1233,20 +1237,7 @@ fn a_model_file_carries_a_fit_to_another_centre_as_r_validates_it() {
     );
     // The development centre pools two centres' reports (the same model file).
     let own = dir.join("arm1.validation.json");
-    let apparent = cli(&[
-        &["cohort", "validate", dev.to_str().expect("path")][..],
-        &outcome,
-        &[
-            "--model",
-            model.to_str().expect("path"),
-            "--horizons",
-            "1826.25",
-            "--report",
-            own.to_str().expect("path"),
-            "--json",
-        ],
-    ]
-    .concat());
+    let apparent = validate(&dev, &own, "");
     let pooled = cli(&[
         "cohort",
         "pool",

@@ -252,7 +252,7 @@ pub fn forest_svg(p: &super::pooling::Pooled, title: &str, reference: f64) -> St
     const LABELS: f64 = 150.0;
     const PLOT: f64 = 320.0;
     let rows = p.centres.len() as f64 + 2.0;
-    let (width, height) = (LABELS + PLOT + 140.0, TOP + ROW * rows + 40.0);
+    let (width, height) = (LABELS + PLOT + 180.0, TOP + ROW * rows + 40.0);
     let values = p
         .centres
         .iter()

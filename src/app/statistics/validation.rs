@@ -10,7 +10,7 @@ use web_sys::HtmlInputElement;
 
 use super::client::Statistics;
 use super::messages::ToStatistics;
-use super::view::{figure, maybe, Form, LeftOut};
+use super::view::{figure, interval, maybe, Form, LeftOut};
 use crate::app::download::save_text;
 use crate::survival::aggregate::{Count, ValidationReport};
 use crate::survival::model::ModelFile;
@@ -235,7 +235,7 @@ fn Report(stats: Statistics) -> impl IntoView {
                         <tbody>
                             {r.deciles.iter().map(|d| view! {
                                 <tr><td class="num">{figure(d.time, 2)}</td><td class="num">{d.group}</td><td class="num">{count(d.n)}</td><td class="num">{maybe(d.predicted, 3)}</td>
-                                <td class="num">{format!("{} ({}–{})", maybe(d.observed, 3), maybe(d.observed_lower, 3), maybe(d.observed_upper, 3))}</td></tr>
+                                <td class="num">{format!("{} ({})", maybe(d.observed, 3), interval(d.observed_lower, d.observed_upper, 3, "not defined"))}</td></tr>
                             }).collect_view()}
                         </tbody>
                     </table>

@@ -31,12 +31,33 @@ pub fn maybe(v: Option<f64>, digits: usize) -> String {
     v.map_or_else(|| "–".into(), |v| figure(v, digits))
 }
 
-/// A p-value as papers print it.
-pub fn p_value(p: Option<f64>) -> String {
+/// A p-value for a table cell: "< 0.001", "0.042".
+pub fn p_figure(p: Option<f64>) -> String {
     match p {
         Some(p) if p < 0.001 => "< 0.001".into(),
         Some(p) => figure(p, 3),
-        None => "–".into(),
+        None => "not defined".into(),
+    }
+}
+
+/// A p-value in a sentence, with its relation: "p < 0.001", "p = 0.042".
+pub fn p_value(p: Option<f64>) -> String {
+    match p {
+        Some(p) if p >= 0.001 => format!("p = {}", p_figure(Some(p))),
+        _ => format!("p {}", p_figure(p)),
+    }
+}
+
+/// An interval "lo–hi"; a limit that does not exist is named (`missing`: "not
+/// reached" for a median whose limit the curve never crosses).
+pub fn interval(lower: Option<f64>, upper: Option<f64>, digits: usize, missing: &str) -> String {
+    match (lower, upper) {
+        (None, None) => "not defined".into(),
+        _ => format!(
+            "{}–{}",
+            lower.map_or_else(|| missing.to_owned(), |v| figure(v, digits)),
+            upper.map_or_else(|| missing.to_owned(), |v| figure(v, digits))
+        ),
     }
 }
 
@@ -455,7 +476,7 @@ fn KmSection(stats: Statistics) -> impl IntoView {
     view! {
         <section class="stats-km" id="stats-km-section" hidden=move || km.with(Option::is_none)>
             {move || km.get().map(|k| {
-                let logrank = k.output.logrank.map(|t| format!("Log-rank test: χ² = {} on {} df, p = {} (survival::survdiff).", figure(t.chisq, 3), t.df, p_value(t.p))).unwrap_or_default();
+                let logrank = k.output.logrank.map(|t| format!("Log-rank test: χ² = {} on {} df, {} (survival::survdiff).", figure(t.chisq, 3), t.df, p_value(t.p))).unwrap_or_default();
                 view! {
                     <h2>"Kaplan–Meier survival"</h2>
                     <div class="km-plot" id="stats-km-plot" inner_html=k.svg></div>
@@ -463,13 +484,13 @@ fn KmSection(stats: Statistics) -> impl IntoView {
                         <thead><tr><th>"Group"</th><th>"Time"</th><th>"At risk"</th><th>"Survival"</th><th>"95% CI"</th></tr></thead>
                         <tbody>
                             {k.output.groups.iter().flat_map(|g| g.at.iter().map(|p| {
-                                view! { <tr><td>{g.group.clone()}</td><td class="num">{figure(p.time, 2)}</td><td class="num">{p.n_risk}</td><td class="num">{figure(p.surv, 4)}</td><td class="num">{format!("{}–{}", maybe(p.lower, 4), maybe(p.upper, 4))}</td></tr> }
+                                view! { <tr><td>{g.group.clone()}</td><td class="num">{figure(p.time, 2)}</td><td class="num">{p.n_risk}</td><td class="num">{figure(p.surv, 4)}</td><td class="num">{interval(p.lower, p.upper, 4, "not defined")}</td></tr> }
                             }).collect::<Vec<_>>()).collect_view()}
                         </tbody>
                     </table>
                     <ul>
                         {k.output.groups.iter().map(|g| view! {
-                            <li>{format!("{}: {} patients, {} events, median survival {} (95% CI {}–{})", g.group, g.n, g.events, maybe(g.median.time, 1), maybe(g.median.lower, 1), maybe(g.median.upper, 1))}</li>
+                            <li>{format!("{}: {} patients, {} events, median survival {} (95% CI {})", g.group, g.n, g.events, g.median.time.map_or_else(|| "not reached".into(), |t| figure(t, 1)), interval(g.median.lower, g.median.upper, 1, "not reached"))}</li>
                         }).collect_view()}
                     </ul>
                     <p id="stats-logrank">{logrank}</p>
@@ -500,7 +521,7 @@ fn FitSection(stats: Statistics) -> impl IntoView {
         <section class="stats-fit" id="stats-fit-section" hidden=move || fit.with(Option::is_none)>
             {move || fit.get().map(|f| {
                 let o = f.output;
-                let test = |name: &str, t: crate::survival::cox::Test| format!("{name}: χ² = {} on {} df, p = {}", figure(t.chisq, 2), t.df, p_value(t.p));
+                let test = |name: &str, t: crate::survival::cox::Test| format!("{name}: χ² = {} on {} df, {}", figure(t.chisq, 2), t.df, p_value(t.p));
                 view! {
                     <h2>{format!("Cox model — {} patients, {} events ({:?} ties)", o.n, o.events, o.ties)}</h2>
                     <div class="scroll">
@@ -508,7 +529,7 @@ fn FitSection(stats: Statistics) -> impl IntoView {
                         <thead><tr><th>"Term"</th><th>"coef"</th><th>"se"</th><th>"robust se"</th><th>"z"</th><th>"p"</th><th>"HR (95% CI)"</th></tr></thead>
                         <tbody>
                             {o.coefficients.iter().map(|c| view! {
-                                <tr><td><code>{c.name.clone()}</code></td><td class="num">{figure(c.coef, 4)}</td><td class="num">{figure(c.se, 4)}</td><td class="num">{figure(c.robust_se, 4)}</td><td class="num">{figure(c.z, 2)}</td><td class="num">{p_value(Some(c.p))}</td>
+                                <tr><td><code>{c.name.clone()}</code></td><td class="num">{figure(c.coef, 4)}</td><td class="num">{figure(c.se, 4)}</td><td class="num">{figure(c.robust_se, 4)}</td><td class="num">{figure(c.z, 2)}</td><td class="num">{p_figure(Some(c.p))}</td>
                                 <td class="num">{format!("{} ({}–{})", figure(c.hr, 3), figure(c.hr_lower, 3), figure(c.hr_upper, 3))}</td></tr>
                             }).collect_view()}
                         </tbody>
