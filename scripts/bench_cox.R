@@ -9,9 +9,9 @@ timed <- function(runs, expr) median(replicate(runs, system.time(eval.parent(sub
 cat(sprintf("R %s, survival %s, rms %s\n", getRversion(), packageVersion("survival"), packageVersion("rms")))
 for (n in c(1000, 10000)) {
   d <- read.csv(file.path(dir, sprintf("cohort-%d.csv", n)))
-  fit <- timed(5, coxph(Surv(time, status == 1) ~ meld + sarcopenia + age + albumin, data = d))
+  fit <- timed(5, coxph(Surv(time, status == 1) ~ meld + sarcopenia + age_years + albumin, data = d))
   boot <- timed(1, {
-    g <- cph(Surv(time, status == 1) ~ meld + sarcopenia + age + albumin, data = d, x = TRUE, y = TRUE)
+    g <- cph(Surv(time, status == 1) ~ meld + sarcopenia + age_years + albumin, data = d, x = TRUE, y = TRUE)
     set.seed(1)
     validate(g, B = 200)
   })

@@ -14,6 +14,7 @@ use super::correction::CorrectionPanel;
 use super::download::save_text;
 use super::facts_panel::FactsPanel;
 use super::level_panel::LevelPanel;
+use super::prediction_panel::PredictionPanel;
 use super::report_panel::ReportPanel;
 use super::scores_panel::{EligibilityPanel, LabsPanel, ScoresPanel};
 use super::shell::{route_signal, ComingView, Route, ShortcutSheet, TopBar};
@@ -77,6 +78,7 @@ pub fn App() -> impl IntoView {
     // One report for every panel, the printout and the exports.
     let current = Memo::new(move |_| case::report(ws, composition));
     let route = route_signal();
+    let stats = Statistics::new();
     let drawer = RwSignal::new(false);
     let shortcuts = RwSignal::new(false);
     let tab = RwSignal::new(Tab::Muscle);
@@ -143,6 +145,7 @@ pub fn App() -> impl IntoView {
                         </div>
                         <div class="tab-panel" id="tab-panel-scores" hidden=move || tab.get() != Tab::Scores>
                             <ScoresPanel current=current/>
+                            <PredictionPanel current=current models=stats.state.models/>
                         </div>
                         <div class="tab-panel" id="tab-panel-eligibility" hidden=move || tab.get() != Tab::Eligibility>
                             <EligibilityPanel case=ws.case current=current/>
@@ -160,7 +163,7 @@ pub fn App() -> impl IntoView {
                 what="Batch measurement of a whole CT archive — every patient's L3 body composition, with quality control and an aggregate export — will run here. It is not in this version yet."
                 first="Meanwhile, measure one patient at a time in the Patient view."
             />
-            <StatisticsView stats=Statistics::new() shown=route/>
+            <StatisticsView stats=stats shown=route/>
             <ComingView
                 ws=ws
                 route=Route::Reader

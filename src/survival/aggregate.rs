@@ -225,7 +225,7 @@ impl ValidationReport {
         for c in &f.calibration {
             push("calibration_slope", Some(c.time), Some(c.slope));
             push("oe_km", Some(c.time), Some(c.oe));
-            push("oe_counts", Some(c.time), Some(c.oe_counts));
+            push("oe_counts", Some(c.time), c.oe_counts);
             push("ici", Some(c.time), c.ici);
             push("e50", Some(c.time), c.e50);
             push("e90", Some(c.time), c.e90);

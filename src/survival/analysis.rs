@@ -174,8 +174,9 @@ pub struct CalibrationAt {
     pub oe: f64,
     /// The standard error of log(oe) (Greenwood), for pooling centres.
     pub oe_log_se: Option<f64>,
-    /// Events by t / expected events by t.
-    pub oe_counts: f64,
+    /// Events by t / expected events by t; `None` for a score published at its horizon
+    /// only, whose expected count before the horizon is not known.
+    pub oe_counts: Option<f64>,
     /// Smoothed calibration (Austin et al. 2020, rcs of cll with 3 knots): mean, median
     /// and 90th percentile of |predicted − smoothed observed|; null where it cannot be
     /// fitted (a warning says why).
@@ -360,7 +361,7 @@ impl<'a> Applied<'a> {
                 slope_se: slope.se,
                 oe: oe.oe_ratio_km,
                 oe_log_se: oe.oe_log_se,
-                oe_counts: oe.oe_ratio_counts,
+                oe_counts: (!self.model.horizons_only()).then_some(oe.oe_ratio_counts),
                 ici: smooth.as_ref().map(|s| s.ici),
                 e50: smooth.as_ref().map(|s| s.e50),
                 e90: smooth.as_ref().map(|s| s.e90),

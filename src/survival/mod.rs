@@ -29,5 +29,7 @@ pub mod model;
 pub mod performance;
 pub mod plot;
 pub mod pooling;
+pub mod prediction;
+pub mod published;
 pub mod synthetic;
 pub mod table;

@@ -74,6 +74,19 @@ pub struct ModelContent {
     pub baseline: Vec<Baseline>,
     pub horizons: Vec<HorizonBaseline>,
     pub development: Development,
+    /// For a score published elsewhere: where, and on whom it was developed.
+    #[serde(default)]
+    pub publication: Option<Publication>,
+}
+
+/// A published score's source.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Publication {
+    pub citation: String,
+    /// The development cohort, in the publication's words.
+    pub development: String,
+    /// Survival was published at the horizons only: no risk anywhere else.
+    pub horizons_only: bool,
 }
 
 /// A model file: its content, sealed when written.
@@ -123,6 +136,8 @@ pub enum ModelError {
     NotPublishable(String),
     #[error("the horizon {horizon} lies beyond the development cohort's longest follow-up ({max}): the model says nothing there")]
     Horizon { horizon: f64, max: f64 },
+    #[error("this published score gives risks only at {published}, not at {horizon}")]
+    NotPublishedAt { horizon: f64, published: String },
 }
 
 impl ModelFile {
@@ -198,6 +213,7 @@ impl ModelFile {
             strata: describe.strata.map(|s| (s, design.strata_levels.clone())),
             baseline: fit.baseline.clone(),
             horizons,
+            publication: None,
             development: Development {
                 n: fit.n,
                 events: fit.events,
@@ -280,7 +296,27 @@ impl ModelFile {
         if t > max {
             return Err(ModelError::Horizon { horizon: t, max });
         }
+        if self.horizons_only() && !self.content.horizons.iter().any(|h| h.time == t) {
+            let published: Vec<String> = self
+                .content
+                .horizons
+                .iter()
+                .map(|h| format!("{} {}", h.time, self.content.time_unit))
+                .collect();
+            return Err(ModelError::NotPublishedAt {
+                horizon: t,
+                published: published.join(", "),
+            });
+        }
         Ok(1.0 - (-self.cumulative_hazard(x, stratum, t)).exp())
+    }
+
+    /// Whether risks exist only at the published horizons (a published score).
+    pub fn horizons_only(&self) -> bool {
+        self.content
+            .publication
+            .as_ref()
+            .is_some_and(|p| p.horizons_only)
     }
 
     /// H(t | x) = H0(t)·exp(lp), computed as exp(log H0 + lp) so that a very high

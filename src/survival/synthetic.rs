@@ -6,14 +6,19 @@
 //! (`clinical::meld`), and death follows a Weibull hazard rising with MELD, sarcopenia
 //! and age; transplant competes with death and follow-up ends between one and five
 //! years — so that the fitted hazard ratios have known signs, not published values.
+//! Columns the single-patient export also has carry its names and codes (`age_years`,
+//! `sex` M/F, `smi_cm2_m2`, `sarcopenia` yes/no, `meld`, `meld3`), so that a model
+//! fitted on it can predict for the patient on the page.
 
 use std::fmt::Write as _;
 
-use crate::clinical::meld::{meld, MeldLabs};
+use crate::clinical::meld::{meld, meld3, MeldLabs};
 use crate::rng::Rng;
+use crate::sex::Sex;
 
 /// The file's header: one line per invented patient follows.
-pub const HEADER: &str = "id,age,sex,bili,inr,creat,sodium,albumin,smi,sarcopenia,meld,time,status";
+pub const HEADER: &str =
+    "id,age_years,sex,bili,inr,creat,sodium,albumin,smi_cm2_m2,sarcopenia,meld,meld3,time,status";
 
 /// `n` invented patients as a cohort CSV (status 0 censored, 1 death, 2 transplant;
 /// time in days).
@@ -38,13 +43,15 @@ pub fn cohort_csv(n: usize, seed: u64) -> String {
         let smi = (if male { 48.0 } else { 40.0 } + 8.0 * normal(&mut rng)).max(20.0);
         // Carey et al. 2017 cirrhosis cut-offs: < 50 (men), < 39 (women) cm²/m².
         let sarcopenia = smi < if male { 50.0 } else { 39.0 };
-        let score = meld(MeldLabs {
+        let labs = MeldLabs {
             bilirubin_mg_dl: bili,
             creatinine_mg_dl: creat,
             inr,
             dialysis: false,
-        })
-        .score;
+        };
+        let score = meld(labs).score;
+        let sex = if male { Sex::Male } else { Sex::Female };
+        let score3 = meld3(labs, sex, sodium, albumin).score;
         let lp = 0.09 * (f64::from(score) - 12.0)
             + 0.6 * f64::from(u8::from(sarcopenia))
             + 0.03 * (age - 57.0);
@@ -62,10 +69,10 @@ pub fn cohort_csv(n: usize, seed: u64) -> String {
         };
         let _ = writeln!(
             out,
-            "SYN-{:06},{age:.1},{},{bili:.2},{inr:.2},{creat:.2},{sodium:.0},{albumin:.1},{smi:.1},{},{score},{:.0},{status}",
+            "SYN-{:06},{age:.0},{},{bili:.2},{inr:.2},{creat:.2},{sodium:.0},{albumin:.1},{smi:.1},{},{score},{score3},{:.0},{status}",
             i + 1,
-            if male { "m" } else { "f" },
-            u8::from(sarcopenia),
+            sex.code(),
+            if sarcopenia { "yes" } else { "no" },
             time.max(1.0)
         );
     }
@@ -94,7 +101,7 @@ mod tests {
                 competing_value: None,
                 censored_values: None,
             },
-            covariates: TermSpec::parse_list("meld, sarcopenia, age").unwrap(),
+            covariates: TermSpec::parse_list("meld, factor(sarcopenia), age_years").unwrap(),
             strata: None,
             group: None,
         };

@@ -16,7 +16,7 @@ try {
     await page.waitForSelector("#stats-columns:not([hidden]) table", { timeout: 60000 });
     await idle();
     await page.fill("#stats-event-value", "1");
-    await page.fill("#stats-covariates", "meld, sarcopenia, age, albumin");
+    await page.fill("#stats-covariates", "meld, factor(sarcopenia), age_years, albumin");
     await page.fill("#stats-horizons", "365");
     const times = {};
     for (const b of [0, 200]) {

@@ -75,17 +75,38 @@ try {
   await page.waitForSelector("#stats-columns:not([hidden]) table", { timeout: 60000 });
   await idle();
   await check("the invented cohort opens like a file, with the same figures as the command line's", async () => {
-    assert.match(await page.textContent("#stats-columns h2"), /invented-cirrhosis-cohort\.csv — 1000 patients, 13 columns/);
-    await fill({ "stats-event-value": "1", "stats-covariates": "meld, sarcopenia, age", "stats-bootstrap": "0", "stats-horizons": "365" });
+    assert.match(await page.textContent("#stats-columns h2"), /invented-cirrhosis-cohort\.csv — 1000 patients, 14 columns/);
+    await fill({ "stats-event-value": "1", "stats-covariates": "meld, factor(sarcopenia), age_years", "stats-bootstrap": "0", "stats-horizons": "365" });
     await page.click("#stats-fit");
     await idle();
     await noError();
     const fit = JSON.parse((await download("#stats-download-fit")).text);
     const csv = join(artifacts, "invented.csv");
     execFileSync(sarcoscope, ["cohort", "synth", "--n", "1000", "--seed", "1", "--out", csv]);
-    const cli = JSON.parse(execFileSync(sarcoscope, ["cohort", "fit", csv, "--time", "time", "--event", "status", "--covariates", "meld, sarcopenia, age", "--json"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }));
+    const cli = JSON.parse(execFileSync(sarcoscope, ["cohort", "fit", csv, "--time", "time", "--event", "status", "--covariates", "meld, factor(sarcopenia), age_years", "--json"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }));
     fit.coefficients.forEach((c, j) => close(`invented cohort ${c.name}`, c.coef, cli.coefficients[j].coef, 1e-12, true));
     assert.ok(fit.coefficients[0].hr > 1, "death rises with MELD, as the generator made it");
+  });
+
+  await check("a published score (MELD, 3-month survival) validates as the command line validates its shipped file", async () => {
+    const csv = join(artifacts, "invented.csv");
+    await page.click("#stats-published-meld");
+    await page.waitForSelector("#stats-model");
+    assert.match(await page.textContent("#stats-model"), /Wiesner R et al\..*Risks only at 90 days/);
+    assert.equal(await page.inputValue("#stats-horizons"), "90");
+    await page.click("#stats-validate");
+    await idle();
+    await noError();
+    const report = JSON.parse((await download("#stats-download-report", "report-meld.json")).text);
+    assert.equal(report.published_elsewhere, true);
+    const file = join(artifacts, "meld.sarcoscope-model.json");
+    execFileSync(sarcoscope, ["cohort", "published", "meld", "--out", file]);
+    const cli = JSON.parse(execFileSync(sarcoscope, ["cohort", "validate", csv, "--time", "time", "--event", "status", "--model", file, "--horizons", "90", "--json"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }));
+    for (const key of ["harrell_c", "uno_c"]) close(`MELD ${key}`, report.figures[key], cli[key], 1e-12);
+    close("MELD Brier at 90 days", report.figures.brier[0].brier, cli.brier[0].brier, 1e-12);
+    close("MELD O:E at 90 days", report.figures.calibration[0].oe, cli.calibration[0].oe, 1e-12);
+    assert.equal(report.figures.calibration[0].oe_counts, null, "no expected count before the only published horizon");
+    assert.match(await page.textContent("#stats-report"), /A published score, not this study's model/);
   });
 
   await open(join(stats, "pbc.csv"));
@@ -295,6 +316,25 @@ try {
     assert.ok(await page.isDisabled("#stats-validate"));
   });
   await page.screenshot({ path: join(artifacts, "e2e-statistics.png"), fullPage: true });
+
+  await check("the Patient view gives the demo patient's risk under the shipped scores, and says what the study's model file needs", async () => {
+    await page.click("#nav-patient");
+    await page.waitForSelector("#view-patient:not([hidden])");
+    await page.click("#empty-demo");
+    await page.waitForFunction(() => /slice\(s\) loaded/.test(document.querySelector("#status")?.textContent || ""), null, { timeout: 180000 });
+    await page.click("#tab-scores");
+    const survival = Number((await page.textContent("#score-meld-survival")).match(/(\d+\.\d) %/)[1]);
+    const meld = await page.textContent('#prediction-panel li[data-model^="MELD, 3-month"]');
+    const risk = Number(meld.match(/risk of death by 90 days: (\d+\.\d) %/)[1]);
+    assert.ok(Math.abs(risk - (100 - survival)) <= 0.11, `MELD risk ${risk} % vs the score panel's survival ${survival} %`);
+    assert.match(meld, /no interval: the model carries no covariance/);
+    assert.match(meld, /Published score, not this study's model: Wiesner R et al\./);
+    const model = await page.textContent('#prediction-panel li[data-model="pbc arm 1"]');
+    assert.match(model, /Not computed: needs age, edema, bili, albumin, protime\./);
+    await page.screenshot({ path: join(artifacts, "e2e-patient-predictions.png") });
+    await page.click("#nav-statistics");
+    await page.waitForSelector("#view-statistics:not([hidden])");
+  });
 
   await check("the statistics view never scrolls sideways, down to 683×384", async () => {
     for (const [w, h] of [[1366, 768], [683, 384]]) {

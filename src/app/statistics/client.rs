@@ -13,6 +13,7 @@ use crate::app::lazy_worker::{Handlers, LazyWorker};
 use crate::ingest::messages::RequestId;
 use crate::survival::aggregate::ValidationReport;
 use crate::survival::analysis::{FitOutput, KmOutput};
+use crate::survival::model::ModelFile;
 use crate::survival::table::ColumnSummary;
 
 /// The cohort file as read: its size and its columns.
@@ -64,6 +65,8 @@ pub struct StatisticsState {
     pub error: RwSignal<Option<String>>,
     /// What the last Cancel did, in words.
     pub note: RwSignal<Option<String>>,
+    /// Model files fitted or loaded here, offered to the Patient view's predictions.
+    pub models: RwSignal<Vec<ModelFile>>,
 }
 
 impl StatisticsState {
@@ -76,7 +79,17 @@ impl StatisticsState {
             running: RwSignal::new(None),
             error: RwSignal::new(None),
             note: RwSignal::new(None),
+            models: RwSignal::new(Vec::new()),
         }
+    }
+
+    /// Offers a model file to the Patient view (once per seal).
+    pub fn offer(&self, model: ModelFile) {
+        self.models.update(|m| {
+            if !m.iter().any(|x| x.sha256 == model.sha256) {
+                m.push(model);
+            }
+        });
     }
 }
 
@@ -238,11 +251,16 @@ impl Statistics {
                 output,
                 model,
                 left,
-            } => s.fit.set(Some(FitView {
-                output: *output,
-                model,
-                left,
-            })),
+            } => {
+                if let Some(file) = model.as_ref().ok().and_then(|t| ModelFile::from_json(t).ok()) {
+                    s.offer(file);
+                }
+                s.fit.set(Some(FitView {
+                    output: *output,
+                    model,
+                    left,
+                }));
+            }
             FromStatistics::Validated { report, left } => s.report.set(Some(ReportView {
                 report: *report,
                 left,

@@ -9,8 +9,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::HtmlInputElement;
 
-use super::view::figure;
 use crate::app::download::save_text;
+use crate::app::figures::figure;
 use crate::survival::aggregate::{ValidationReport, SCHEMA};
 use crate::survival::plot::forest_svg;
 use crate::survival::pooling::{synthesise, Pooled};

@@ -10,11 +10,13 @@ use web_sys::HtmlInputElement;
 
 use super::client::Statistics;
 use super::messages::ToStatistics;
-use super::view::{figure, interval, maybe, Form, LeftOut};
+use super::view::{Form, LeftOut};
 use crate::app::download::save_text;
+use crate::app::figures::{figure, interval, maybe};
 use crate::survival::aggregate::{Count, ValidationReport};
 use crate::survival::model::ModelFile;
 use crate::survival::plot::{calibration_svg, CalibrationPoint};
+use crate::survival::published::{self, AVAILABLE};
 
 /// A model file read on the page: its text (sent to the worker) and what it says.
 #[derive(Clone, PartialEq)]
@@ -50,6 +52,7 @@ pub fn ValidationSection(stats: Statistics, form: Form) -> impl IntoView {
                 None => Err(format!("{name}: the browser could not read the file")),
                 Some(text) => ModelFile::from_json(&text)
                     .map(|model| {
+                        s.offer(model.clone());
                         let horizons: Vec<String> = model
                             .content
                             .horizons
@@ -97,6 +100,20 @@ pub fn ValidationSection(stats: Statistics, form: Form) -> impl IntoView {
                 "Choose a model file…"
                 <input id="stats-model-file" type="file" accept=".json,application/json" on:change=on_model/>
             </label>
+            <span class="hint">" or a published score: "</span>
+            {AVAILABLE.into_iter().map(|(key, name)| view! {
+                <button class="action" id=format!("stats-published-{key}") on:click=move |_| {
+                    if let Some(model) = published::model(key) {
+                        form.horizons.set(model.content.horizons.iter().map(|h| h.time.to_string()).collect::<Vec<_>>().join(", "));
+                        loaded.set(Some(Ok(Loaded { file: "shipped with Sarcoscope".into(), text: model.to_json(), model })));
+                    }
+                }>{name}</button>
+            }).collect_view()}
+            <p class="hint">
+                "A published score needs its column in the cohort ("<code>"meld"</code>", "<code>"meld3"</code>
+                ", as Sarcoscope's CSV export names them) and time in days. MELD-Na and MELD-Sarcopenia were published without a baseline survival: "
+                "they can be rated as scores only (discrimination), with "<code>"sarcoscope cohort validate --score meld_na"</code>"."
+            </p>
             {move || loaded.get().map(|l| match l {
                 Err(e) => view! { <p class="error" id="stats-model-error">{e}</p> }.into_any(),
                 Ok(l) => {
@@ -106,10 +123,13 @@ pub fn ValidationSection(stats: Statistics, form: Form) -> impl IntoView {
                         <div id="stats-model">
                             <p><strong>{c.name.clone()}</strong>{format!(" — {} ({})", c.description, l.file)}</p>
                             <p class="warning" hidden=!c.published_elsewhere>"A published score, shipped for comparison: not this study's model."</p>
-                            <p class="hint">{format!(
-                                "Developed on {} patients with {} events (longest follow-up {} {}); Harrell's C {} there. Seal {}… verified.",
-                                d.n, d.events, figure(d.max_follow_up, 1), c.time_unit, figure(d.harrell_c, 3), &l.model.sha256[..12.min(l.model.sha256.len())]
-                            )}</p>
+                            <p class="hint">{match &c.publication {
+                                Some(p) => format!("{} {} Risks only at {} {}.", p.citation, p.development, figure(d.max_follow_up, 0), c.time_unit),
+                                None => format!(
+                                    "Developed on {} patients with {} events (longest follow-up {} {}); Harrell's C {} there. Seal {}… verified.",
+                                    d.n, d.events, figure(d.max_follow_up, 1), c.time_unit, figure(d.harrell_c, 3), &l.model.sha256[..12.min(l.model.sha256.len())]
+                                ),
+                            }}</p>
                         </div>
                     }.into_any()
                 }
@@ -224,7 +244,7 @@ fn Report(stats: Statistics) -> impl IntoView {
                             {f.calibration.iter().map(|c| view! {
                                 <tr><td>{format!("Calibration at {}: slope (se)", at(c.time))}</td><td class="num">{format!("{} ({})", figure(c.slope, 3), figure(c.slope_se, 3))}</td><td class="cite">"coxph on the linear predictor"</td></tr>
                                 <tr><td>"O:E, Kaplan–Meier observed ÷ mean predicted risk"</td><td class="num">{figure(c.oe, 3)}</td><td class="cite">"McLernon et al. 2023"</td></tr>
-                                <tr><td>"O:E, events ÷ expected events"</td><td class="num">{figure(c.oe_counts, 3)}</td><td class="cite">"Σ H(min(T, t))"</td></tr>
+                                <tr><td>"O:E, events ÷ expected events"</td><td class="num">{maybe(c.oe_counts, 3)}</td><td class="cite">"Σ H(min(T, t))"</td></tr>
                                 <tr><td>"ICI / E50 / E90"</td><td class="num">{format!("{} / {} / {}", maybe(c.ici, 4), maybe(c.e50, 4), maybe(c.e90, 4))}</td><td class="cite">"Austin, Harrell & van Klaveren 2020, rcs (3 knots) smoother"</td></tr>
                             }).collect_view()}
                         </tbody>

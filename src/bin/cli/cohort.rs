@@ -91,6 +91,14 @@ pub enum CohortCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The published scores shipped as model files (MELD, MELD 3.0): list them, or
+    /// write one (to validate it with `validate --model`).
+    Published {
+        /// meld or meld3; without it, the list.
+        key: Option<String>,
+        #[arg(long, requires = "key")]
+        out: Option<PathBuf>,
+    },
     /// Write an invented cirrhosis cohort (nobody in it exists), the same for a seed
     /// everywhere: for benchmarks and trying the statistics without patient data.
     Synth {
@@ -201,6 +209,7 @@ pub fn run(command: CohortCommand) -> Result<(), Failure> {
             (None, None) => Err("give --score COLUMN or --model FILE".into()),
         },
         CohortCommand::Pool { reports, json } => pool(&reports, json),
+        CohortCommand::Published { key, out } => published(key.as_deref(), out),
         CohortCommand::Synth { n, seed, out } => {
             let text = sarcoscope::survival::synthetic::cohort_csv(n, seed);
             match out {
@@ -457,14 +466,35 @@ fn print_validation(output: &ValidateOutput, json: bool) -> Result<(), Failure> 
     }
     for (b, c) in output.brier.iter().zip(&output.calibration) {
         out!(
-            "t = {}: Brier {:.4} (null {:.4}, IPA {:.3}); slope {:.3} (se {:.3}); O:E {:.3} (counts {:.3})",
-            b.time, b.brier, b.brier_null, b.ipa, c.slope, c.slope_se, c.oe, c.oe_counts
+            "t = {}: Brier {:.4} (null {:.4}, IPA {:.3}); slope {:.3} (se {:.3}); O:E {:.3} (counts {})",
+            b.time, b.brier, b.brier_null, b.ipa, c.slope, c.slope_se, c.oe,
+            c.oe_counts.map_or_else(|| "not known".into(), |v| format!("{v:.3}"))
         );
     }
     for w in &output.warnings {
         out!("note: {w}");
     }
     Ok(())
+}
+
+fn published(key: Option<&str>, out: Option<PathBuf>) -> Result<(), Failure> {
+    let Some(key) = key else {
+        for (key, name) in sarcoscope::survival::published::AVAILABLE {
+            out!("{key:8} {name}");
+        }
+        return Ok(());
+    };
+    let model = sarcoscope::survival::published::model(key).ok_or_else(|| {
+        format!("'{key}' is not a shipped model (see `sarcoscope cohort published`)")
+    })?;
+    match out {
+        Some(path) => std::fs::write(&path, model.to_json())
+            .map_err(|e| format!("cannot write {}: {e}", path.display()).into()),
+        None => {
+            out!("{}", model.to_json());
+            Ok(())
+        }
+    }
 }
 
 fn pool(paths: &[PathBuf], json: bool) -> Result<(), Failure> {
