@@ -101,18 +101,11 @@ fn near(what: &str, ours: f64, r: f64, abs: f64) {
 }
 
 fn death(covariates: &str) -> Roles {
-    Roles {
-        outcome: Outcome {
-            time: "time".into(),
-            event: "status".into(),
-            event_value: "2".into(),
-            competing_value: None,
-            censored_values: None,
-        },
-        covariates: TermSpec::parse_list(covariates).expect("covariates"),
-        strata: None,
-        group: None,
-    }
+    let outcome = Outcome::new("time", "status", "2");
+    Roles::new(
+        outcome,
+        TermSpec::parse_list(covariates).expect("covariates"),
+    )
 }
 
 const MODEL: &str = "age, edema, log(bili), log(albumin), log(protime)";

@@ -333,6 +333,32 @@ pub struct Roles {
     pub group: Option<String>,
 }
 
+impl Outcome {
+    /// The event studied is `event == event_value`; every other code is censored (and
+    /// counted, so that a forgotten code is seen); no competing event.
+    pub fn new(time: &str, event: &str, event_value: &str) -> Outcome {
+        Outcome {
+            time: time.into(),
+            event: event.into(),
+            event_value: event_value.into(),
+            competing_value: None,
+            censored_values: None,
+        }
+    }
+}
+
+impl Roles {
+    /// Covariates for `outcome`, without strata or groups.
+    pub fn new(outcome: Outcome, covariates: Vec<TermSpec>) -> Roles {
+        Roles {
+            outcome,
+            covariates,
+            strata: None,
+            group: None,
+        }
+    }
+}
+
 /// Why the roles cannot be applied to this table.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DesignError {
@@ -754,18 +780,8 @@ mod tests {
     use super::*;
 
     fn roles(covariates: &str) -> Roles {
-        Roles {
-            outcome: Outcome {
-                time: "time".into(),
-                event: "status".into(),
-                event_value: "2".into(),
-                competing_value: None,
-                censored_values: None,
-            },
-            covariates: TermSpec::parse_list(covariates).unwrap(),
-            strata: None,
-            group: None,
-        }
+        let outcome = Outcome::new("time", "status", "2");
+        Roles::new(outcome, TermSpec::parse_list(covariates).unwrap())
     }
 
     #[test]

@@ -158,18 +158,11 @@ mod tests {
     fn fitted() -> ModelFile {
         let text = crate::survival::synthetic::cohort_csv(600, 3);
         let table = CohortTable::from_bytes(text.as_bytes()).unwrap();
-        let roles = Roles {
-            outcome: Outcome {
-                time: "time".into(),
-                event: "status".into(),
-                event_value: "1".into(),
-                competing_value: None,
-                censored_values: None,
-            },
-            covariates: TermSpec::parse_list("meld, factor(sex), log(albumin)").unwrap(),
-            strata: None,
-            group: None,
-        };
+        let outcome = Outcome::new("time", "status", "1");
+        let roles = Roles::new(
+            outcome,
+            TermSpec::parse_list("meld, factor(sex), log(albumin)").unwrap(),
+        );
         let design = Design::build(&table, &roles).unwrap();
         let fit = fit_design(&design, Ties::Efron).unwrap();
         let describe = Describe::cox(&roles, "m".into(), "days".into(), vec![365.0]);

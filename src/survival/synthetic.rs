@@ -93,18 +93,11 @@ mod tests {
         assert_ne!(text, cohort_csv(2000, 2));
         let table = CohortTable::from_bytes(text.as_bytes()).unwrap();
         assert_eq!(table.rows(), 2000);
-        let roles = Roles {
-            outcome: Outcome {
-                time: "time".into(),
-                event: "status".into(),
-                event_value: "1".into(),
-                competing_value: None,
-                censored_values: None,
-            },
-            covariates: TermSpec::parse_list("meld, factor(sarcopenia), age_years").unwrap(),
-            strata: None,
-            group: None,
-        };
+        let outcome = Outcome::new("time", "status", "1");
+        let roles = Roles::new(
+            outcome,
+            TermSpec::parse_list("meld, factor(sarcopenia), age_years").unwrap(),
+        );
         let design = Design::build(&table, &roles).unwrap();
         let events = design.events();
         assert!((200..1200).contains(&events), "{events} deaths");

@@ -93,13 +93,11 @@ impl Form {
         if time.is_empty() || event.is_empty() {
             return Err("Choose the follow-up time and the event columns.".into());
         }
-        Ok(Outcome {
-            time,
-            event,
-            event_value: self.event_value.get_untracked().trim().to_owned(),
-            competing_value: None,
-            censored_values: None,
-        })
+        Ok(Outcome::new(
+            &time,
+            &event,
+            self.event_value.get_untracked().trim(),
+        ))
     }
 
     fn optional(signal: RwSignal<String>) -> Option<String> {

@@ -248,18 +248,10 @@ pub fn run(command: CohortCommand) -> Result<(), Failure> {
 
 impl OutcomeArgs {
     fn roles(&self) -> Roles {
-        Roles {
-            outcome: Outcome {
-                time: self.time.clone(),
-                event: self.event.clone(),
-                event_value: self.event_value.clone(),
-                competing_value: None,
-                censored_values: None,
-            },
-            covariates: Vec::new(),
-            strata: None,
-            group: None,
-        }
+        Roles::new(
+            Outcome::new(&self.time, &self.event, &self.event_value),
+            Vec::new(),
+        )
     }
 }
 
