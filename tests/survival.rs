@@ -5,6 +5,7 @@
 mod common;
 
 use common::shared_dir;
+use sarcoscope::survival::analysis::FitOutput;
 use sarcoscope::survival::bootstrap::optimism;
 use sarcoscope::survival::calibration::{observed_expected, risk_groups, slope, smoothed};
 use sarcoscope::survival::competing::{aalen_johansen, fine_gray};
@@ -1531,6 +1532,10 @@ fn bad_cohort_files_get_a_plain_message_never_a_panic() {
             let fit: Value = serde_json::from_slice(&out.stdout).expect("JSON");
             // Never NaN shown as a number: JSON has no NaN, so a NaN would be null.
             assert!(fit["coefficients"][0]["coef"].is_number(), "{name}: {fit}");
+            // And the page reads what the worker sends: a null where a number belongs
+            // would make the result unreadable there.
+            let typed = serde_json::from_slice::<FitOutput>(&out.stdout);
+            assert!(typed.is_ok(), "{name}: {typed:?}\n{fit}");
         } else {
             let last = stderr.trim().lines().last().unwrap_or_default();
             assert!(

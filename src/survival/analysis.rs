@@ -57,7 +57,9 @@ pub struct FitOutput {
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct ConcordanceOutput {
+    #[serde(deserialize_with = "crate::survival::json::nan_if_null")]
     pub harrell: f64,
+    #[serde(deserialize_with = "crate::survival::json::nan_if_null")]
     pub harrell_se: f64,
 }
 
@@ -137,7 +139,9 @@ pub struct ValidateOutput {
     pub rated: String,
     pub n: usize,
     pub events: usize,
+    #[serde(deserialize_with = "crate::survival::json::nan_if_null")]
     pub harrell_c: f64,
+    #[serde(deserialize_with = "crate::survival::json::nan_if_null")]
     pub harrell_c_se: f64,
     pub uno_c: Option<f64>,
     pub uno_c_se: Option<f64>,
@@ -160,17 +164,23 @@ pub struct AucAt {
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct BrierAt {
     pub time: f64,
+    #[serde(deserialize_with = "crate::survival::json::nan_if_null")]
     pub brier: f64,
+    #[serde(deserialize_with = "crate::survival::json::nan_if_null")]
     pub brier_null: f64,
+    #[serde(deserialize_with = "crate::survival::json::nan_if_null")]
     pub ipa: f64,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct CalibrationAt {
     pub time: f64,
+    #[serde(deserialize_with = "crate::survival::json::nan_if_null")]
     pub slope: f64,
+    #[serde(deserialize_with = "crate::survival::json::nan_if_null")]
     pub slope_se: f64,
     /// (1 − KM(t)) / mean predicted risk.
+    #[serde(deserialize_with = "crate::survival::json::nan_if_null")]
     pub oe: f64,
     /// The standard error of log(oe) (Greenwood), for pooling centres.
     pub oe_log_se: Option<f64>,
@@ -189,7 +199,9 @@ pub struct CalibrationAt {
 pub struct NetBenefitAt {
     pub time: f64,
     pub threshold: f64,
+    #[serde(deserialize_with = "crate::survival::json::nan_if_null")]
     pub model: f64,
+    #[serde(deserialize_with = "crate::survival::json::nan_if_null")]
     pub treat_all: f64,
 }
 

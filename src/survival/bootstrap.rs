@@ -16,7 +16,9 @@ use crate::rng::Rng;
 /// Brier score (IPCW).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Indices {
+    #[serde(deserialize_with = "crate::survival::json::nan_if_null")]
     pub c: f64,
+    #[serde(deserialize_with = "crate::survival::json::nan_if_null")]
     pub slope: f64,
     pub brier: Option<f64>,
 }

@@ -73,6 +73,7 @@ pub enum CoxError {
 /// A chi-square test with its degrees of freedom and p-value.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Test {
+    #[serde(deserialize_with = "crate::survival::json::nan_if_null")]
     pub chisq: f64,
     pub df: usize,
     pub p: Option<f64>,
@@ -680,15 +681,23 @@ fn average_ranks(values: &[f64]) -> Vec<f64> {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Coefficient {
     pub name: String,
+    #[serde(deserialize_with = "crate::survival::json::nan_if_null")]
     pub coef: f64,
+    #[serde(deserialize_with = "crate::survival::json::nan_if_null")]
     pub se: f64,
+    #[serde(deserialize_with = "crate::survival::json::nan_if_null")]
     pub robust_se: f64,
     /// Wald z = coef/se and its two-sided p-value.
+    #[serde(deserialize_with = "crate::survival::json::nan_if_null")]
     pub z: f64,
+    #[serde(deserialize_with = "crate::survival::json::nan_if_null")]
     pub p: f64,
     /// The hazard ratio exp(coef) and its interval exp(coef ± z·se).
+    #[serde(deserialize_with = "crate::survival::json::nan_if_null")]
     pub hr: f64,
+    #[serde(deserialize_with = "crate::survival::json::nan_if_null")]
     pub hr_lower: f64,
+    #[serde(deserialize_with = "crate::survival::json::nan_if_null")]
     pub hr_upper: f64,
 }
 

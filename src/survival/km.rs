@@ -48,6 +48,7 @@ impl ConfType {
 pub struct KmPoint {
     pub time: f64,
     pub n_risk: usize,
+    #[serde(deserialize_with = "crate::survival::json::nan_if_null")]
     pub surv: f64,
     /// Greenwood standard error of S (not of log S); `None` once S is 0.
     pub std_err: Option<f64>,

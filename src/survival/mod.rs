@@ -23,6 +23,7 @@ pub mod decision;
 pub mod design;
 mod dist;
 pub mod ipcw;
+mod json;
 pub mod km;
 pub mod logrank;
 pub mod model;

@@ -109,6 +109,20 @@ try {
     assert.match(await page.textContent("#stats-report"), /A published score, not this study's model/);
   });
 
+  await check("a covariate that separates events is fitted with a warning in words, and an infinite limit is not shown as a number", async () => {
+    const file = join(artifacts, "separating.csv");
+    writeFileSync(file, "time,status,x\n1,1,1\n2,1,1\n3,0,0\n4,0,0\n5,1,1\n6,0,0\n");
+    await open(file);
+    await fill({ "stats-event-value": "1", "stats-covariates": "x", "stats-bootstrap": "0", "stats-horizons": "3" });
+    await page.click("#stats-fit");
+    await idle();
+    await noError();
+    assert.match(await page.textContent("#stats-fit-section"), /grows without bound — x separates the patients with events/);
+    const row = await page.textContent("#stats-cox-table tbody tr");
+    assert.doesNotMatch(row, /NaN|inf/i);
+    assert.match(row, /–\)/, `the HR's upper limit is shown as not defined: ${row}`);
+  });
+
   await open(join(stats, "pbc.csv"));
   await check("the cohort file's columns are summarised: type, missing, range, levels", async () => {
     assert.match(await page.textContent("#stats-columns h2"), /pbc\.csv — 418 patients, 20 columns/);
