@@ -1013,6 +1013,22 @@ fn the_cli_prints_r_values_under_the_documented_keys() {
         assert_eq!(fit["n"], 312);
         assert_eq!(fit["events"], 125);
         assert_eq!(fit["ties"], ties);
+        if ties == "efron" {
+            // cox.zph(fit_efron) (transform "km"), term by term and GLOBAL.
+            let zph = &pbc.extra["cox_zph"]["km"];
+            let rows = fit["proportional_hazards"].as_array().expect("PH tests");
+            assert_eq!(rows.len(), 6);
+            for (k, row) in rows.iter().enumerate() {
+                assert_eq!(row["term"], zph["terms"][k]);
+                close(
+                    "CLI zph chisq",
+                    num(&row["test"]["chisq"]),
+                    num(&zph["chisq"][k]),
+                    1e-6,
+                );
+                close("CLI zph p", num(&row["test"]["p"]), num(&zph["p"][k]), 1e-6);
+            }
+        }
         for c in fit["coefficients"].as_array().expect("coefficients") {
             let name = c["name"].as_str().expect("name");
             close(

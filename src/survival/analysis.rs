@@ -49,6 +49,9 @@ pub struct FitOutput {
     pub score_test: Test,
     pub iterations: usize,
     pub concordance: ConcordanceOutput,
+    /// The proportional-hazards test of each term, then the global one (`cox.zph`, KM
+    /// time transform).
+    pub proportional_hazards: Vec<PhTest>,
     /// Optimism-corrected figures, when a bootstrap was asked for.
     pub bootstrap: Option<Optimism>,
     pub warnings: Vec<String>,
@@ -61,6 +64,13 @@ pub struct ConcordanceOutput {
     pub harrell: f64,
     #[serde(deserialize_with = "crate::survival::json::nan_if_null")]
     pub harrell_se: f64,
+}
+
+/// One row of `cox.zph`'s table: a term (or "GLOBAL") and its test.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PhTest {
+    pub term: String,
+    pub test: Test,
 }
 
 /// How many bootstrap refits, from which seed, and the Brier score's horizon.
@@ -92,6 +102,34 @@ pub fn fit(
         .collect();
     let c = concordance(&design.time, &event, &lp, TimeWeight::Harrell, None)
         .ok_or(AnalysisError::NoComparablePairs)?;
+    let input = cox::CoxInput {
+        time: &design.time,
+        event: &event,
+        x: &design.x,
+        names: &design.names,
+        strata: &design.strata,
+    };
+    let mut first = 0;
+    let columns: Vec<Vec<usize>> = design
+        .terms
+        .iter()
+        .map(|t| {
+            let width = t.names().len();
+            first += width;
+            (first - width..first).collect()
+        })
+        .collect();
+    let proportional_hazards = cox::zph(&input, &model, cox::TimeTransform::Km, &columns)
+        .into_iter()
+        .zip(
+            design
+                .terms
+                .iter()
+                .map(|t| t.spec.to_string())
+                .chain(["GLOBAL".to_string()]),
+        )
+        .map(|(test, term)| PhTest { term, test })
+        .collect();
     let bootstrap = match plan {
         None => None,
         Some(p) => optimism(design, ties, p.horizon, p.b, p.seed, progress)?,
@@ -111,6 +149,7 @@ pub fn fit(
             harrell: c.c,
             harrell_se: c.se,
         },
+        proportional_hazards,
         bootstrap,
         warnings: model.warnings(),
         excluded: design.excluded.clone(),

@@ -206,6 +206,13 @@ try {
     close("score test", fit.score_test.chisq, r.score_test, 1e-6, true);
     close("Harrell's C", fit.concordance.harrell, ref.concordance.harrell, 1e-6);
     close("Harrell's C se", fit.concordance.harrell_se, ref.concordance.harrell_se, 1e-6);
+    const zph = extra.cox_zph.km;
+    assert.deepEqual(fit.proportional_hazards.map((t) => t.term), zph.terms);
+    fit.proportional_hazards.forEach((t, k) => {
+      close(`cox.zph ${t.term} chisq`, t.test.chisq, zph.chisq[k], 1e-6);
+      close(`cox.zph ${t.term} p`, t.test.p, zph.p[k], 1e-6);
+    });
+    assert.match(await page.textContent("#stats-zph"), /GLOBAL/);
     assert.equal(fit.bootstrap.b, 200);
     assert.ok(fit.bootstrap.optimism.c > 0 && fit.bootstrap.optimism.c < 0.03, `optimism of C ${fit.bootstrap.optimism.c}`);
     assert.match(await page.textContent("#stats-bootstrap-table"), /Harrell's C/);

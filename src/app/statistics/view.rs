@@ -498,6 +498,16 @@ fn FitSection(stats: Statistics) -> impl IntoView {
                         <li>{test("Score (log-rank) test", o.score_test)}</li>
                         <li id="stats-harrell">{format!("Harrell's C {} (se {})", figure(o.concordance.harrell, 4), figure(o.concordance.harrell_se, 4))}</li>
                     </ul>
+                    <h3>"Proportional hazards (cox.zph, Kaplan–Meier time scale)"</h3>
+                    <table class="metrics" id="stats-zph">
+                        <thead><tr><th>"Term"</th><th>"χ²"</th><th>"df"</th><th>"p"</th></tr></thead>
+                        <tbody>
+                            {o.proportional_hazards.iter().map(|t| view! {
+                                <tr><td><code>{t.term.clone()}</code></td><td class="num">{figure(t.test.chisq, 3)}</td><td class="num">{t.test.df}</td><td class="num">{p_figure(t.test.p)}</td></tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                    <p class="cite">"A small p says the term's hazard ratio changes over follow-up (Grambsch & Therneau 1994, the score test of survival ≥ 3.0)."</p>
                     {o.bootstrap.map(|b| {
                         let brier = |v: Option<f64>| maybe(v, 4);
                         view! {
