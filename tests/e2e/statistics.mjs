@@ -109,6 +109,18 @@ try {
     assert.match(await page.textContent("#stats-report"), /A published score, not this study's model/);
   });
 
+  await check("a score column without a model file is rated as the command line rates it", async () => {
+    await fill({ "stats-score": "meld3" });
+    await page.click("#stats-rate");
+    await idle();
+    await noError();
+    const rated = JSON.parse((await download("#stats-download-rated")).text);
+    const cli = JSON.parse(execFileSync(sarcoscope, ["cohort", "validate", join(artifacts, "invented.csv"), "--time", "time", "--event", "status", "--score", "meld3", "--horizons", "90", "--json"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }));
+    for (const key of ["harrell_c", "harrell_c_se", "uno_c", "uno_c_se"]) close(`meld3 ${key}`, rated[key], cli[key], 1e-12);
+    close("meld3 AUC at 90 days", rated.auc[0].auc, cli.auc[0].auc, 1e-12);
+    assert.match(await page.textContent("#stats-rated"), /meld3: patients, events\s*1000, 386/);
+  });
+
   await check("a covariate that separates events is fitted with a warning in words, and an infinite limit is not shown as a number", async () => {
     const file = join(artifacts, "separating.csv");
     writeFileSync(file, "time,status,x\n1,1,1\n2,1,1\n3,0,0\n4,0,0\n5,1,1\n6,0,0\n");

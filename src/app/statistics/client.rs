@@ -12,7 +12,7 @@ use crate::app::envelope::{pack, unpack, Attachments};
 use crate::app::lazy_worker::{Handlers, LazyWorker};
 use crate::ingest::messages::RequestId;
 use crate::survival::aggregate::ValidationReport;
-use crate::survival::analysis::{FitOutput, KmOutput};
+use crate::survival::analysis::{FitOutput, KmOutput, ValidateOutput};
 use crate::survival::model::ModelFile;
 use crate::survival::table::ColumnSummary;
 
@@ -61,6 +61,8 @@ pub struct StatisticsState {
     pub km: RwSignal<Option<KmView>>,
     pub fit: RwSignal<Option<FitView>>,
     pub report: RwSignal<Option<ReportView>>,
+    /// A score column rated (discrimination only).
+    pub rated: RwSignal<Option<(ValidateOutput, Left)>>,
     pub running: RwSignal<Option<Running>>,
     pub error: RwSignal<Option<String>>,
     /// What the last Cancel did, in words.
@@ -76,6 +78,7 @@ impl StatisticsState {
             km: RwSignal::new(None),
             fit: RwSignal::new(None),
             report: RwSignal::new(None),
+            rated: RwSignal::new(None),
             running: RwSignal::new(None),
             error: RwSignal::new(None),
             note: RwSignal::new(None),
@@ -133,6 +136,7 @@ impl Statistics {
         s.km.set(None);
         s.fit.set(None);
         s.report.set(None);
+        s.rated.set(None);
         self.inner.update_value(|i| i.file = Some(file));
         self.send(ToStatistics::Read, "Reading the cohort file");
     }
@@ -265,6 +269,7 @@ impl Statistics {
                 report: *report,
                 left,
             })),
+            FromStatistics::Rated { output, left } => s.rated.set(Some((*output, left))),
             FromStatistics::Failed { message } => s.error.set(Some(message)),
             FromStatistics::Refused { detail } => s.error.set(Some(format!(
                 "Internal error: the statistics worker could not read the page's request ({detail}). Reload the page."

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::survival::aggregate::ValidationReport;
-use crate::survival::analysis::{BootstrapPlan, FitOutput, KmOutput};
+use crate::survival::analysis::{BootstrapPlan, FitOutput, KmOutput, ValidateOutput};
 use crate::survival::cox::Ties;
 use crate::survival::design::{Exclusion, Outcome, Roles};
 use crate::survival::km::ConfType;
@@ -28,6 +28,8 @@ pub enum ToStatistics {
         bootstrap: Option<BootstrapPlan>,
         publish: Publish,
     },
+    /// How well an existing score column (higher = higher risk) separates outcomes.
+    RateScore { roles: Roles, horizons: Vec<f64> },
     /// A model file (its text) validated on the attached cohort: an aggregate report.
     Validate {
         outcome: Outcome,
@@ -79,6 +81,10 @@ pub enum FromStatistics {
     },
     Validated {
         report: Box<ValidationReport>,
+        left: Left,
+    },
+    Rated {
+        output: Box<ValidateOutput>,
         left: Left,
     },
     Failed {

@@ -10,10 +10,11 @@ use web_sys::HtmlInputElement;
 
 use super::client::Statistics;
 use super::messages::ToStatistics;
-use super::view::{Form, LeftOut};
+use super::view::{ColumnChoice, Form, LeftOut};
 use crate::app::download::save_text;
 use crate::app::figures::{figure, interval, maybe};
 use crate::survival::aggregate::{Count, ValidationReport};
+use crate::survival::design::{Roles, TermSpec};
 use crate::survival::model::ModelFile;
 use crate::survival::plot::{calibration_svg, CalibrationPoint};
 use crate::survival::published::{self, AVAILABLE};
@@ -112,7 +113,7 @@ pub fn ValidationSection(stats: Statistics, form: Form) -> impl IntoView {
             <p class="hint">
                 "A published score needs its column in the cohort ("<code>"meld"</code>", "<code>"meld3"</code>
                 ", as Sarcoscope's CSV export names them) and time in days. MELD-Na and MELD-Sarcopenia were published without a baseline survival: "
-                "they can be rated as scores only (discrimination), with "<code>"sarcoscope cohort validate --score meld_na"</code>"."
+                "they can be rated as scores only (discrimination), below or with "<code>"sarcoscope cohort validate --score meld_na"</code>"."
             </p>
             {move || loaded.get().map(|l| match l {
                 Err(e) => view! { <p class="error" id="stats-model-error">{e}</p> }.into_any(),
@@ -143,7 +144,65 @@ pub fn ValidationSection(stats: Statistics, form: Form) -> impl IntoView {
                 "Validate on this cohort"
             </button>
             <Report stats=stats/>
+            <ScoreRating stats=stats form=form/>
         </section>
+    }
+}
+
+/// A score column without a model file (MELD-Na, MELD-Sarcopenia): how well it ranks
+/// patients — C, Uno's C and the AUC at each horizon. No risk, so no calibration.
+#[component]
+fn ScoreRating(stats: Statistics, form: Form) -> impl IntoView {
+    let s = stats.state;
+    let column = RwSignal::new(String::new());
+    let rate = move |_| {
+        let score = column.get_untracked();
+        if score.is_empty() {
+            return s.error.set(Some("Choose the score column to rate.".into()));
+        }
+        let spec = match TermSpec::parse(&score) {
+            Ok(spec) => spec,
+            Err(e) => return s.error.set(Some(e.to_string())),
+        };
+        match (form.outcome(), form.horizon_list()) {
+            (Ok(outcome), Ok(horizons)) => stats.send(
+                ToStatistics::RateScore {
+                    roles: Roles::new(outcome, vec![spec]),
+                    horizons,
+                },
+                "Rating the score",
+            ),
+            (Err(e), _) | (_, Err(e)) => s.error.set(Some(e)),
+        }
+    };
+    let download = move |_| {
+        if let Some((output, _)) = s.rated.get_untracked() {
+            let text = serde_json::to_string_pretty(&output).unwrap_or_default();
+            let _ = save_text(
+                &format!("score-{}.json", output.rated),
+                "application/json",
+                &text,
+            );
+        }
+    };
+    view! {
+        <h3>"Or rate a score column"</h3>
+        <p class="hint">"A score without a baseline survival (MELD-Na, MELD-Sarcopenia; higher = higher risk) can be rated for discrimination only."</p>
+        <ColumnChoice stats=stats label="Score column" id="stats-score" signal=column optional=false/>
+        <button class="action" id="stats-rate" on:click=rate disabled=move || s.running.with(Option::is_some)>"Rate the score"</button>
+        {move || s.rated.get().map(|(o, left)| view! {
+            <table class="metrics" id="stats-rated">
+                <tbody>
+                    <tr><td>{format!("{}: patients, events", o.rated)}</td><td class="num">{format!("{}, {}", o.n, o.events)}</td></tr>
+                    <tr><td>"Harrell's C (se)"</td><td class="num">{format!("{} ({})", figure(o.harrell_c, 4), figure(o.harrell_c_se, 4))}</td></tr>
+                    <tr><td>{format!("Uno's C to {}", maybe(o.uno_tau, 1))}</td><td class="num">{format!("{} ({})", maybe(o.uno_c, 4), maybe(o.uno_c_se, 4))}</td></tr>
+                    {o.auc.iter().map(|a| view! { <tr><td>{format!("AUC at {}", figure(a.time, 2))}</td><td class="num">{maybe(a.auc, 4)}</td></tr> }).collect_view()}
+                </tbody>
+            </table>
+            <p class="cite">"C as survival::concordance (Uno's with timewt = \"n/G2\"); AUC cumulative/dynamic with IPCW, as timeROC."</p>
+            <button class="action" id="stats-download-rated" on:click=download>"Download (JSON, as sarcoscope cohort validate --score)"</button>
+            <LeftOut left=left id="stats-rated-left"/>
+        })}
     }
 }
 

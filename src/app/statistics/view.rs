@@ -166,7 +166,7 @@ fn Field(
 
 /// A choice of the table's columns (or none, when `optional`).
 #[component]
-fn ColumnChoice(
+pub fn ColumnChoice(
     stats: Statistics,
     label: &'static str,
     id: &'static str,

@@ -152,6 +152,18 @@ fn answer(
                 left: left(&design),
             }
         }
+        ToStatistics::RateScore { roles, horizons } => {
+            let design = Design::build(table, &roles)?;
+            let rated = roles
+                .covariates
+                .first()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            FromStatistics::Rated {
+                output: Box::new(analysis::validate_score(&design, rated, &horizons)?),
+                left: left(&design),
+            }
+        }
         ToStatistics::Validate {
             outcome,
             model,
