@@ -5,12 +5,12 @@
 # Usage: Rscript scripts/bench_cox.R <folder with cohort-1000.csv, cohort-10000.csv>
 suppressMessages({library(survival); library(rms)})
 dir <- commandArgs(TRUE)[1]
-timed <- function(runs, expr) median(replicate(runs, system.time(eval.parent(substitute(expr)))["elapsed"]))
+timed <- function(runs, f) median(sapply(seq_len(runs), function(i) system.time(f())[["elapsed"]]))
 cat(sprintf("R %s, survival %s, rms %s\n", getRversion(), packageVersion("survival"), packageVersion("rms")))
 for (n in c(1000, 10000)) {
   d <- read.csv(file.path(dir, sprintf("cohort-%d.csv", n)))
-  fit <- timed(5, coxph(Surv(time, status == 1) ~ meld + sarcopenia + age_years + albumin, data = d))
-  boot <- timed(1, {
+  fit <- timed(5, function() coxph(Surv(time, status == 1) ~ meld + sarcopenia + age_years + albumin, data = d))
+  boot <- timed(1, function() {
     g <- cph(Surv(time, status == 1) ~ meld + sarcopenia + age_years + albumin, data = d, x = TRUE, y = TRUE)
     set.seed(1)
     validate(g, B = 200)

@@ -23,9 +23,10 @@ try {
       await page.fill("#stats-bootstrap", String(b));
       const runs = [];
       for (let run = 0; run < (b === 0 ? 5 : 1); run++) {
+        const before = Number(await page.getAttribute("#view-statistics", "data-answers"));
         const t0 = Date.now();
         await page.click("#stats-fit");
-        await page.waitForFunction(() => !document.querySelector("#stats-progress") && document.querySelector("#stats-cox-table"), null, { timeout: 600000 });
+        await page.waitForFunction((n) => Number(document.querySelector("#view-statistics").dataset.answers) > n, before, { timeout: 600000 });
         runs.push((Date.now() - t0) / 1000);
         const error = (await page.textContent("#stats-error")).trim();
         if (error) throw new Error(`n = ${n}, B = ${b}: ${error}`);

@@ -67,6 +67,8 @@ pub struct StatisticsState {
     pub error: RwSignal<Option<String>>,
     /// What the last Cancel did, in words.
     pub note: RwSignal<Option<String>>,
+    /// How many answers have arrived: a script (the benchmark) waits for the next one.
+    pub answers: RwSignal<u32>,
     /// Model files fitted or loaded here, offered to the Patient view's predictions.
     pub models: RwSignal<Vec<ModelFile>>,
 }
@@ -82,6 +84,7 @@ impl StatisticsState {
             running: RwSignal::new(None),
             error: RwSignal::new(None),
             note: RwSignal::new(None),
+            answers: RwSignal::new(0),
             models: RwSignal::new(Vec::new()),
         }
     }
@@ -232,6 +235,7 @@ impl Statistics {
             return;
         }
         s.running.set(None);
+        s.answers.update(|n| *n += 1);
         match envelope.message {
             FromStatistics::Ready | FromStatistics::Progress { .. } => {}
             FromStatistics::Read {

@@ -280,7 +280,7 @@ pub fn StatisticsView(stats: Statistics, shown: RwSignal<Route>) -> impl IntoVie
         }
     };
     view! {
-        <div class="view statistics" id="view-statistics" hidden=move || shown.get() != Route::Statistics>
+        <div class="view statistics" id="view-statistics" data-answers=move || s.answers.get() hidden=move || shown.get() != Route::Statistics>
             <section class="stats-file">
                 <h2>"Cohort statistics"</h2>
                 <p>
