@@ -1210,22 +1210,7 @@ fn a_model_file_carries_a_fit_to_another_centre_as_r_validates_it() {
     }
     // A centre validates the model file on its cohort and writes its aggregate report.
     let validate = |csv: &std::path::Path, report: &std::path::Path, centre: &str| {
-        cli(&[
-            &["cohort", "validate", csv.to_str().expect("path")][..],
-            &outcome,
-            &[
-                "--model",
-                model.to_str().expect("path"),
-                "--horizons",
-                "1826.25",
-                "--report",
-                report.to_str().expect("path"),
-                "--centre",
-                centre,
-                "--json",
-            ],
-        ]
-        .concat())
+        validate_with_report(csv, &outcome, &model, "1826.25", report, centre)
     };
     let v = validate(&val, &report, "arm 2");
     // The aggregate report carries the same figures, and no row of any patient.
@@ -1331,6 +1316,33 @@ fn a_model_file_carries_a_fit_to_another_centre_as_r_validates_it() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// `cohort validate` of `model` on `csv` at `horizons`, writing the aggregate report.
+fn validate_with_report(
+    csv: &std::path::Path,
+    outcome: &[&str],
+    model: &std::path::Path,
+    horizons: &str,
+    report: &std::path::Path,
+    centre: &str,
+) -> Value {
+    cli(&[
+        &["cohort", "validate", csv.to_str().expect("path")][..],
+        outcome,
+        &[
+            "--model",
+            model.to_str().expect("path"),
+            "--horizons",
+            horizons,
+            "--report",
+            report.to_str().expect("path"),
+            "--centre",
+            centre,
+            "--json",
+        ],
+    ]
+    .concat())
+}
+
 /// Every number and text of a JSON value, as written.
 fn leaves(value: &Value, out: &mut Vec<String>) {
     match value {
@@ -1430,20 +1442,7 @@ fn an_aggregate_report_holds_no_patient_row_and_suppresses_small_counts() {
     ]
     .concat());
     let report = dir.join("report.json");
-    cli(&[
-        &["cohort", "validate", csv.to_str().expect("path")][..],
-        &outcome,
-        &[
-            "--model",
-            model.to_str().expect("path"),
-            "--horizons",
-            "180,365",
-            "--report",
-            report.to_str().expect("path"),
-            "--json",
-        ],
-    ]
-    .concat());
+    validate_with_report(&csv, &outcome, &model, "180,365", &report, "");
     let text = std::fs::read_to_string(&report).expect("report");
     for needle in ["MRN-", "2019-"] {
         assert!(!text.contains(needle), "'{needle}' is in the export");
