@@ -16,6 +16,7 @@ mod figures;
 mod lazy_worker;
 mod level_panel;
 mod page;
+mod picked;
 mod prediction_panel;
 mod render;
 mod report_panel;

@@ -5,12 +5,10 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
-use web_sys::HtmlInputElement;
 
 use crate::app::download::save_text;
 use crate::app::figures::figure;
+use crate::app::picked::{picked_files, text_of};
 use crate::survival::aggregate::{ValidationReport, SCHEMA};
 use crate::survival::plot::forest_svg;
 use crate::survival::pooling::{synthesise, Pooled};
@@ -34,27 +32,12 @@ pub fn PoolingSection() -> impl IntoView {
     let reports = RwSignal::new(Vec::<ValidationReport>::new());
     let problems = RwSignal::new(Vec::<String>::new());
     let on_files = move |ev: leptos::ev::Event| {
-        let Some(input) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
-        else {
-            return;
-        };
-        let files: Vec<web_sys::File> = input
-            .files()
-            .map(|list| (0..list.length()).filter_map(|i| list.get(i)).collect())
-            .unwrap_or_default();
-        input.set_value("");
+        let files = picked_files(&ev);
         spawn_local(async move {
             for file in files {
-                let name = file.name();
-                let text = JsFuture::from(file.text())
+                match text_of(&file)
                     .await
-                    .ok()
-                    .and_then(|t| t.as_string());
-                match text
-                    .ok_or_else(|| format!("{name}: the browser could not read the file"))
-                    .and_then(|t| read_report(&name, &t))
+                    .and_then(|t| read_report(&file.name(), &t))
                 {
                     Ok(report) => reports.update(|r| r.push(report)),
                     Err(problem) => problems.update(|p| p.push(problem)),

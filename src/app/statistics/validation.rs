@@ -4,15 +4,13 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
-use web_sys::HtmlInputElement;
 
 use super::client::Statistics;
 use super::messages::ToStatistics;
 use super::view::{ColumnChoice, Form, LeftOut};
 use crate::app::download::save_text;
 use crate::app::figures::{figure, interval, maybe};
+use crate::app::picked::{picked_files, text_of};
 use crate::survival::aggregate::{Count, ValidationReport};
 use crate::survival::design::{Roles, TermSpec};
 use crate::survival::model::ModelFile;
@@ -33,25 +31,14 @@ pub fn ValidationSection(stats: Statistics, form: Form) -> impl IntoView {
     let loaded = RwSignal::new(None::<Result<Loaded, String>>);
     let centre = RwSignal::new(String::new());
     let on_model = move |ev: leptos::ev::Event| {
-        let Some(input) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
-        else {
+        let Some(file) = picked_files(&ev).into_iter().next() else {
             return;
         };
-        let Some(file) = input.files().and_then(|l| l.get(0)) else {
-            return;
-        };
-        input.set_value("");
         spawn_local(async move {
             let name = file.name();
-            let text = JsFuture::from(file.text())
-                .await
-                .ok()
-                .and_then(|t| t.as_string());
-            loaded.set(Some(match text {
-                None => Err(format!("{name}: the browser could not read the file")),
-                Some(text) => ModelFile::from_json(&text)
+            loaded.set(Some(match text_of(&file).await {
+                Err(e) => Err(e),
+                Ok(text) => ModelFile::from_json(&text)
                     .map(|model| {
                         s.offer(model.clone());
                         let horizons: Vec<String> = model

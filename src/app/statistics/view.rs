@@ -12,6 +12,7 @@ use super::pooling::PoolingSection;
 use super::validation::ValidationSection;
 use crate::app::download::save_text;
 use crate::app::figures::{figure, interval, maybe, p_figure, p_value};
+use crate::app::picked::picked_files;
 use crate::app::shell::Route;
 use crate::survival::analysis::BootstrapPlan;
 use crate::survival::cox::Ties;
@@ -211,14 +212,8 @@ pub fn StatisticsView(stats: Statistics, shown: RwSignal<Route>) -> impl IntoVie
         }
     });
     let on_file = move |ev: leptos::ev::Event| {
-        if let Some(input) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
-        {
-            if let Some(file) = input.files().and_then(|l| l.get(0)) {
-                stats.open(file);
-            }
-            input.set_value("");
+        if let Some(file) = picked_files(&ev).into_iter().next() {
+            stats.open(file);
         }
     };
     let fail = move |message: String| s.error.set(Some(message));
