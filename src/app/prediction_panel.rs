@@ -17,10 +17,15 @@ pub fn PredictionPanel(
     current: Memo<CaseReport>,
     models: RwSignal<Vec<ModelFile>>,
 ) -> impl IntoView {
+    // Built and sealed once: the list below is redrawn at every keystroke in the form.
+    let shipped: Vec<ModelFile> = published::AVAILABLE
+        .iter()
+        .filter_map(|(key, _)| published::model(key))
+        .collect();
     let all = move || {
-        published::AVAILABLE
+        shipped
             .iter()
-            .filter_map(|(key, _)| published::model(key))
+            .cloned()
             .chain(models.get())
             .collect::<Vec<_>>()
     };
