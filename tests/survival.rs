@@ -8,17 +8,18 @@ use common::shared_dir;
 use sarcoscope::survival::analysis::FitOutput;
 use sarcoscope::survival::bootstrap::optimism;
 use sarcoscope::survival::calibration::{observed_expected, risk_groups, slope, smoothed};
-use sarcoscope::survival::competing::{aalen_johansen, fine_gray};
+use sarcoscope::survival::competing::{aalen_johansen, fine_gray, gray_test, Incidence};
 use sarcoscope::survival::concordance::{concordance, TimeWeight};
-use sarcoscope::survival::cox::{self, CoxFit, CoxInput, Ties, TimeTransform};
+use sarcoscope::survival::cox::{self, CoxFit, CoxInput, Ties};
 use sarcoscope::survival::decision::net_benefit;
-use sarcoscope::survival::design::{Design, Outcome, Roles, TermSpec};
+use sarcoscope::survival::design::{Design, Outcome, Roles, Status, TermSpec};
 use sarcoscope::survival::ipcw::Censoring;
 use sarcoscope::survival::km::{ConfType, KaplanMeier};
 use sarcoscope::survival::logrank::log_rank;
 use sarcoscope::survival::model::ModelFile;
 use sarcoscope::survival::performance::{auc, brier_with_null, integrated_brier};
 use sarcoscope::survival::table::CohortTable;
+use sarcoscope::survival::zph::{self, TimeTransform};
 use serde_json::Value;
 
 struct Pbc {
@@ -199,7 +200,7 @@ fn proportional_hazards_tests_equal_cox_zph() {
         (TimeTransform::Identity, "identity"),
     ] {
         let r = &pbc.extra["cox_zph"][key];
-        for (k, t) in cox::zph(&input, &f, transform, &terms).iter().enumerate() {
+        for (k, t) in zph::zph(&input, &f, transform, &terms).iter().enumerate() {
             close(
                 &format!("zph {key} {k} chisq"),
                 t.chisq,
@@ -213,6 +214,41 @@ fn proportional_hazards_tests_equal_cox_zph() {
                 num(&r["p"][k]),
                 1e-6,
             );
+        }
+    }
+    // survival 3.5-3: z <- cox.zph(fit_efron); z$y, z$x (scaled Schoenfeld residuals
+    // against 1 − KM(t−)); the smooth and band as plot(z) draws them:
+    // lmat <- ns(c(seq(min(z$x), max(z$x), length = 40), z$x), df = 4, intercept = TRUE);
+    // yhat <- pmat %*% qr.coef(qr(xmat), z$y[, i]); 2 * sqrt(z$var[i, i] * seval).
+    let s = zph::schoenfeld(&input, &f, TimeTransform::Km);
+    assert_eq!((s.g.len(), s.scaled.len()), (125, 125));
+    close("zph y[1, log(bili)]", s.scaled[0][2], 1.1668005146099, 1e-7);
+    close(
+        "zph y[125, log(bili)]",
+        s.scaled[124][2],
+        1.04850740324491,
+        1e-7,
+    );
+    assert_eq!(s.g[0], 0.0);
+    close("zph x[60]", s.g[59], 0.191412370918273, 1e-9);
+    close("zph x[125]", s.g[124], 0.630995540004556, 1e-9);
+    for (column, fit, band) in [
+        (
+            2,
+            [0.24006718201205, 0.856578556305652, 1.58043497272653],
+            [0.620079522344309, 0.352031936529656, 0.980302383417318],
+        ),
+        (
+            4,
+            [10.2848517291781, 0.126449288726442, 4.14558585469078],
+            [6.43014070379471, 3.65052352568758, 10.1656030081551],
+        ),
+    ] {
+        let y: Vec<f64> = s.scaled.iter().map(|r| r[column]).collect();
+        let smooth = zph::smooth(&s.g, &y, s.var[column][column]).expect("smooth");
+        for (k, at) in [0, 19, 39].into_iter().enumerate() {
+            close("zph smooth", smooth.fit[at], fit[k], 1e-7);
+            close("zph band", smooth.band[at], band[k], 1e-7);
         }
     }
 }
@@ -537,6 +573,79 @@ fn competing_risks_equal_survfit_and_crr() {
         1e-6,
     );
     close("Fine–Gray age", fg.coef[1], num(&r["coef"]["age"]), 1e-6);
+}
+
+/// Death with transplant competing, all 418 rows, grouped by `group` and stratified by
+/// `strata` where given.
+fn competing(pbc: &Pbc, group: Option<&str>, strata: Option<&str>) -> Design {
+    let mut roles = Roles::new(Outcome::new("time", "status", "2"), Vec::new());
+    roles.outcome.competing_value = Some("1".into());
+    roles.outcome.censored_values = Some(vec!["0".into()]);
+    roles.group = group.map(Into::into);
+    roles.strata = strata.map(Into::into);
+    Design::build(&pbc.all, &roles).expect("design")
+}
+
+#[test]
+fn cumulative_incidence_and_grays_test_equal_cuminc() {
+    let Some(pbc) = pbc() else { return };
+    // cmprsk 2.2-11: ci <- cuminc(time, status, cencode = 0);
+    // timepoints(ci, c(365.25, 1826.25, 3652.5)) — $est and $var, death (2) and transplant (1)
+    let d = competing(pbc, None, None);
+    let death = Incidence::fit(&d.time, &d.status, Status::Event);
+    let transplant = Incidence::fit(&d.time, &d.status, Status::Competing);
+    let times = [365.25, 1826.25, 3652.5];
+    let want_death = [
+        (0.0717703349282297, 0.00015977289660657),
+        (0.291714830373591, 0.000540283668566916),
+        (0.526953778753249, 0.00135013691518975),
+    ];
+    let want_transplant = [
+        (0.0445739262910085, 0.000113411923738209),
+        (0.0838297692801466, 0.000301789336371379),
+    ];
+    for (t, (f, v)) in times.iter().zip(want_death) {
+        let at = death.at(*t, 0.95);
+        close("cuminc death", at.incidence, f, 1e-9);
+        close("cuminc death var", at.std_err.expect("se").powi(2), v, 1e-9);
+        let (lo, hi) = (at.lower.expect("lower"), at.upper.expect("upper"));
+        assert!(lo < f && f < hi && hi < 1.0, "{lo} < {f} < {hi}");
+    }
+    assert_eq!(transplant.at(365.25, 0.95).incidence, 0.0);
+    for (t, (f, v)) in times[1..].iter().zip(want_transplant) {
+        let at = transplant.at(*t, 0.95);
+        close("cuminc transplant", at.incidence, f, 1e-9);
+        close(
+            "cuminc transplant var",
+            at.std_err.expect("se").powi(2),
+            v,
+            1e-9,
+        );
+    }
+    // cuminc(time, status, group = edema, cencode = 0)$Tests (transplant, death);
+    // the same with strata = sex, and with rho = 1.
+    let cases: [(Option<&str>, f64, [f64; 2]); 3] = [
+        (None, 0.0, [1.13186061138206, 69.24712630802]),
+        (Some("sex"), 0.0, [1.11527552750851, 97.735481908278]),
+        (None, 1.0, [1.14648247207664, 108.735118739718]),
+    ];
+    for (strata, rho, want) in cases {
+        let d = competing(pbc, Some("edema"), strata);
+        assert_eq!(d.group_levels.len(), 3);
+        for (cause, want) in [Status::Competing, Status::Event].into_iter().zip(want) {
+            let test = gray_test(&d.time, &d.status, &d.group, &d.strata, cause, rho)
+                .expect("Gray's test");
+            close(
+                &format!("Gray {cause:?} {strata:?} rho {rho}"),
+                test.chisq,
+                want,
+                1e-7,
+            );
+            assert_eq!(test.df, 2);
+        }
+    }
+    let test = gray_test(&d.time, &d.status, &d.group, &d.strata, Status::Event, 0.0);
+    assert!(test.is_none(), "one group: nothing to compare");
 }
 
 #[test]

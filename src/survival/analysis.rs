@@ -17,6 +17,7 @@ use super::logrank::log_rank;
 use super::model::{Describe, ModelError, ModelFile};
 use super::performance::{auc, brier_with_null};
 use super::table::CohortTable;
+use super::zph::{zph, TimeTransform};
 
 /// Why an analysis gave no result, in words for the person who asked.
 #[derive(Debug, thiserror::Error)]
@@ -119,7 +120,7 @@ pub fn fit(
             (first - width..first).collect()
         })
         .collect();
-    let proportional_hazards = cox::zph(&input, &model, cox::TimeTransform::Km, &columns)
+    let proportional_hazards = zph(&input, &model, TimeTransform::Km, &columns)
         .into_iter()
         .zip(
             design

@@ -48,11 +48,11 @@ pub struct CoxInput<'a> {
 }
 
 impl CoxInput<'_> {
-    fn p(&self) -> usize {
+    pub(super) fn p(&self) -> usize {
         self.names.len()
     }
 
-    fn rows(&self) -> usize {
+    pub(super) fn rows(&self) -> usize {
         self.time.len()
     }
 }
@@ -80,7 +80,7 @@ pub struct Test {
 }
 
 impl Test {
-    fn new(chisq: f64, df: usize) -> Test {
+    pub(super) fn new(chisq: f64, df: usize) -> Test {
         Test {
             chisq,
             df,
@@ -145,17 +145,17 @@ const MAX_ITERATIONS: usize = 20;
 const TOLER_INF: f64 = 3.162_277_660_168_379_5e-5; // sqrt(EPS)
 
 /// Rows sorted by stratum then time, covariates centred.
-struct Prepared {
-    order: Vec<usize>,
+pub(super) struct Prepared {
+    pub(super) order: Vec<usize>,
     /// Each stratum's range in `order`.
-    blocks: Vec<std::ops::Range<usize>>,
+    pub(super) blocks: Vec<std::ops::Range<usize>>,
     xc: Vec<f64>,
     means: Vec<f64>,
-    p: usize,
+    pub(super) p: usize,
 }
 
 impl Prepared {
-    fn new(input: &CoxInput<'_>) -> Prepared {
+    pub(super) fn new(input: &CoxInput<'_>) -> Prepared {
         let (n, p) = (input.rows(), input.p());
         let mut order: Vec<usize> = (0..n).collect();
         order.sort_by(|&a, &b| {
@@ -189,7 +189,7 @@ impl Prepared {
         }
     }
 
-    fn row(&self, i: usize) -> &[f64] {
+    pub(super) fn row(&self, i: usize) -> &[f64] {
         &self.xc[i * self.p..(i + 1) * self.p]
     }
 
@@ -199,29 +199,35 @@ impl Prepared {
 }
 
 /// The risk-set sums at one event time and the d pseudo-events Efron makes of it.
-struct EventTime {
+pub(super) struct EventTime {
     /// Index range in `order` of the rows with this time.
-    rows: std::ops::Range<usize>,
-    deaths: usize,
+    pub(super) rows: std::ops::Range<usize>,
+    pub(super) deaths: usize,
     /// Per pseudo-event q: s0 and s1 (the risk set's sums, down-weighted for Efron).
-    s0: Vec<f64>,
-    s1: Vec<Vec<f64>>,
+    pub(super) s0: Vec<f64>,
+    pub(super) s1: Vec<Vec<f64>>,
     /// This time's share of the score and of the information (p × p), for the
     /// proportional-hazards test.
-    score: Vec<f64>,
-    info: Vec<f64>,
+    pub(super) score: Vec<f64>,
+    pub(super) info: Vec<f64>,
 }
 
 /// One pass over the risk sets at `beta`: log partial likelihood, score, information
 /// and, when asked, each event time's sums (for residuals and the baseline).
-struct Pass {
+pub(super) struct Pass {
     loglik: f64,
     score: DVector<f64>,
     info: DMatrix<f64>,
-    times: Vec<Vec<EventTime>>,
+    pub(super) times: Vec<Vec<EventTime>>,
 }
 
-fn pass(input: &CoxInput<'_>, prep: &Prepared, beta: &[f64], ties: Ties, keep: bool) -> Pass {
+pub(super) fn pass(
+    input: &CoxInput<'_>,
+    prep: &Prepared,
+    beta: &[f64],
+    ties: Ties,
+    keep: bool,
+) -> Pass {
     let p = prep.p;
     let mut loglik = 0.0;
     let mut score = DVector::zeros(p);
@@ -582,99 +588,6 @@ fn score_residuals(
         }
     }
     out
-}
-
-/// The time scale on which the proportional-hazards test looks for a trend.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TimeTransform {
-    /// 1 − KM(t−), R's default: spreads the events evenly.
-    #[default]
-    Km,
-    Rank,
-    Identity,
-}
-
-/// The test of proportional hazards of each term and of all together (`cox.zph(fit,
-/// transform)` of survival ≥ 3.0: Grambsch & Therneau, Biometrika 1994;81:515, as a
-/// score test of adding β·g(t) terms, not the old approximation). `terms` lists each
-/// term's columns; the last test is the global one.
-pub fn zph(
-    input: &CoxInput<'_>,
-    model: &CoxFit,
-    transform: TimeTransform,
-    terms: &[Vec<usize>],
-) -> Vec<Test> {
-    let p = input.p();
-    let n = input.rows();
-    let g_of_row: Vec<f64> = match transform {
-        TimeTransform::Identity => input.time.to_vec(),
-        TimeTransform::Rank => average_ranks(input.time),
-        TimeTransform::Km => {
-            let km = super::km::KaplanMeier::fit(input.time, input.event);
-            input
-                .time
-                .iter()
-                .map(|&t| 1.0 - km.surv_before(t))
-                .collect()
-        }
-    };
-    let events: Vec<usize> = (0..n).filter(|&i| input.event[i]).collect();
-    let mean_g = events.iter().map(|&i| g_of_row[i]).sum::<f64>() / events.len() as f64;
-    let prep = Prepared::new(input);
-    let at = pass(input, &prep, &model.coef, model.ties, true);
-    // Score and information of (β, γ) at (β̂, 0), the γ terms being x·g(t).
-    let mut u = DVector::<f64>::zeros(2 * p);
-    let mut imat = DMatrix::<f64>::zeros(2 * p, 2 * p);
-    for e in at.times.iter().flatten() {
-        let g = g_of_row[prep.order[e.rows.start]] - mean_g;
-        for a in 0..p {
-            u[p + a] += g * e.score[a];
-            for b in 0..p {
-                let v = e.info[a * p + b];
-                imat[(a, b)] += v;
-                imat[(a, p + b)] += g * v;
-                imat[(p + a, b)] += g * v;
-                imat[(p + a, p + b)] += g * g * v;
-            }
-        }
-    }
-    let test = |keep: &[usize]| {
-        let m = DMatrix::from_fn(keep.len(), keep.len(), |a, b| imat[(keep[a], keep[b])]);
-        let v = DVector::from_iterator(keep.len(), keep.iter().map(|&k| u[k]));
-        let df = keep.len() - p;
-        let chisq = m.lu().solve(&v).map_or(f64::NAN, |s| s.dot(&v));
-        Test::new(chisq, df)
-    };
-    let mut out: Vec<Test> = terms
-        .iter()
-        .map(|cols| {
-            let keep: Vec<usize> = (0..p).chain(cols.iter().map(|c| p + c)).collect();
-            test(&keep)
-        })
-        .collect();
-    out.push(test(&(0..2 * p).collect::<Vec<_>>()));
-    out
-}
-
-/// Ranks with ties given their average rank (R's `rank`).
-fn average_ranks(values: &[f64]) -> Vec<f64> {
-    let mut order: Vec<usize> = (0..values.len()).collect();
-    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
-    let mut ranks = vec![0.0; values.len()];
-    let mut k = 0;
-    while k < order.len() {
-        let end = k + order[k..]
-            .iter()
-            .take_while(|&&i| values[i] == values[order[k]])
-            .count();
-        let rank = (k + 1 + end) as f64 / 2.0;
-        for &i in &order[k..end] {
-            ranks[i] = rank;
-        }
-        k = end;
-    }
-    ranks
 }
 
 /// One row of the coefficient table, as `summary(coxph)` prints it.

@@ -34,3 +34,4 @@ pub mod prediction;
 pub mod published;
 pub mod synthetic;
 pub mod table;
+pub mod zph;
