@@ -18,6 +18,7 @@ use sarcoscope::survival::km::{ConfType, KaplanMeier};
 use sarcoscope::survival::logrank::log_rank;
 use sarcoscope::survival::model::ModelFile;
 use sarcoscope::survival::performance::{auc, brier_with_null, integrated_brier};
+use sarcoscope::survival::plot::schoenfeld_svg;
 use sarcoscope::survival::table::CohortTable;
 use sarcoscope::survival::zph::{self, TimeTransform};
 use serde_json::Value;
@@ -250,6 +251,13 @@ fn proportional_hazards_tests_equal_cox_zph() {
             close("zph smooth", smooth.fit[at], fit[k], 1e-7);
             close("zph band", smooth.band[at], band[k], 1e-7);
         }
+        let svg = schoenfeld_svg(&s.names[column], &s.g, &s.time, &y, f.coef[column], &smooth);
+        assert_eq!(
+            svg.matches(r#"class="residual""#).count(),
+            125,
+            "a dot per death"
+        );
+        assert!(!svg.contains("style="), "the CSP forbids inline styles");
     }
 }
 
@@ -646,6 +654,102 @@ fn cumulative_incidence_and_grays_test_equal_cuminc() {
     }
     let test = gray_test(&d.time, &d.status, &d.group, &d.strata, Status::Event, 0.0);
     assert!(test.is_none(), "one group: nothing to compare");
+}
+
+#[test]
+fn the_cli_prints_competing_risks_as_cmprsk_gives_them() {
+    let Some(pbc) = pbc() else { return };
+    let csv = pbc.path.to_str().expect("path");
+    let svg = std::env::temp_dir().join(format!("sarcoscope-cif-{}.svg", std::process::id()));
+    let args = |group: bool| {
+        let mut a = vec![
+            "cohort",
+            "competing",
+            csv,
+            "--time",
+            "time",
+            "--event",
+            "status",
+            "--event-value",
+            "2",
+            "--competing-value",
+            "1",
+            "--at",
+            "1826.25,3652.5",
+            "--json",
+        ];
+        if group {
+            a.extend(["--group", "edema", "--covariates", "log(bili), age"]);
+        } else {
+            a.extend(["--svg", svg.to_str().expect("path")]);
+        }
+        a
+    };
+    // survfit(Surv(time, factor(status, 0:2, c('censor','transplant','death'))) ~ 1)
+    let out = cli(&args(false));
+    let r = &pbc.reference["aalen_johansen"];
+    let all = &out["groups"][0];
+    assert_eq!(
+        (all["group"].as_str(), all["n"].as_u64()),
+        (Some("all"), Some(418))
+    );
+    assert_eq!(
+        (all["events"].as_u64(), all["competing"].as_u64()),
+        (Some(161), Some(25))
+    );
+    for k in 0..2 {
+        let row = nums(&r["pstate"][k]);
+        close(
+            "CLI AJ death",
+            num(&all["at"][k]["event"]["incidence"]),
+            row[2],
+            1e-9,
+        );
+        close(
+            "CLI AJ transplant",
+            num(&all["at"][k]["competing"]["incidence"]),
+            row[1],
+            1e-9,
+        );
+    }
+    assert!(out["gray_event"].is_null(), "one group: no test");
+    let drawn = std::fs::read_to_string(&svg).expect("SVG written");
+    assert_eq!(
+        drawn.matches("stroke-width=\"2\"").count(),
+        2,
+        "event and competing curves"
+    );
+    let _ = std::fs::remove_file(&svg);
+    // cuminc(time, status, group = edema, cencode = 0)$Tests;
+    // crr(time, status, cov1 = cbind(log(bili), age), failcode = 2, cencode = 0)
+    let out = cli(&args(true));
+    assert_eq!(out["groups"].as_array().map(Vec::len), Some(3));
+    close(
+        "CLI Gray death",
+        num(&out["gray_event"]["chisq"]),
+        69.24712630802,
+        1e-7,
+    );
+    close(
+        "CLI Gray transplant",
+        num(&out["gray_competing"]["chisq"]),
+        1.13186061138206,
+        1e-7,
+    );
+    let r = &pbc.reference["fine_gray_death"];
+    let fg = &out["fine_gray"];
+    close(
+        "CLI Fine–Gray log(bili)",
+        num(&fg["coef"][0]),
+        num(&r["coef"]["logbili"]),
+        1e-6,
+    );
+    close(
+        "CLI Fine–Gray age",
+        num(&fg["coef"][1]),
+        num(&r["coef"]["age"]),
+        1e-6,
+    );
 }
 
 #[test]

@@ -7,17 +7,19 @@ use serde::{Deserialize, Serialize};
 
 use super::bootstrap::{optimism, Optimism};
 use super::calibration::{observed_expected, slope, smoothed};
+use super::competing::{fine_gray, gray_test, FineGray, GrayTest, Incidence, IncidencePoint};
 use super::concordance::{concordance, TimeWeight};
 use super::cox::{self, Coefficient, CoxError, CoxFit, Test, Ties};
 use super::decision::net_benefit;
-use super::design::{Design, DesignError, Exclusion, Outcome, Roles};
+use super::design::{Design, DesignError, Exclusion, Outcome, Roles, Status};
 use super::ipcw::Censoring;
 use super::km::{ConfType, KaplanMeier, KmPoint, Median};
 use super::logrank::log_rank;
 use super::model::{Describe, ModelError, ModelFile};
 use super::performance::{auc, brier_with_null};
+use super::plot::{at_risk, schoenfeld_svg, StepPlot, Steps};
 use super::table::CohortTable;
-use super::zph::{zph, TimeTransform};
+use super::zph::{schoenfeld, smooth, zph, TimeTransform};
 
 /// Why an analysis gave no result, in words for the person who asked.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +36,8 @@ pub enum AnalysisError {
     BeyondFollowUp { horizon: f64, last: f64 },
     #[error("stratum '{0}' is not one the model was fitted with")]
     UnknownStratum(String),
+    #[error("name the value of the event column that means the competing event (a transplant, for example)")]
+    NoCompetingEvent,
 }
 
 /// `cohort fit`: the Cox model as `summary(coxph)` reports it.
@@ -103,13 +107,7 @@ pub fn fit(
         .collect();
     let c = concordance(&design.time, &event, &lp, TimeWeight::Harrell, None)
         .ok_or(AnalysisError::NoComparablePairs)?;
-    let input = cox::CoxInput {
-        time: &design.time,
-        event: &event,
-        x: &design.x,
-        names: &design.names,
-        strata: &design.strata,
-    };
+    let input = cox::CoxInput::of(design, &event);
     let mut first = 0;
     let columns: Vec<Vec<usize>> = design
         .terms
@@ -167,6 +165,40 @@ impl Fitted {
             ModelFile::from_fit(&self.model, design, describe, (c.harrell, c.harrell_se))?;
         file.content.development.bootstrap = self.output.bootstrap.clone();
         Ok(file)
+    }
+}
+
+/// One design column's β(t): its scaled Schoenfeld residuals over follow-up, smoothed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ResidualPlot {
+    pub name: String,
+    pub svg: String,
+}
+
+impl Fitted {
+    /// `plot(cox.zph(fit))`, one panel per design column; a column whose smooth cannot
+    /// be fitted (fewer than four distinct event times) has no panel.
+    pub fn schoenfeld_plots(&self, design: &Design) -> Vec<ResidualPlot> {
+        let event = design.event_flags();
+        let input = cox::CoxInput::of(design, &event);
+        let s = schoenfeld(&input, &self.model, TimeTransform::Km);
+        (0..design.columns())
+            .filter_map(|j| {
+                let y: Vec<f64> = s.scaled.iter().map(|r| r[j]).collect();
+                let smooth = smooth(&s.g, &y, s.var[j][j])?;
+                Some(ResidualPlot {
+                    name: s.names[j].clone(),
+                    svg: schoenfeld_svg(
+                        &s.names[j],
+                        &s.g,
+                        &s.time,
+                        &y,
+                        self.model.coef[j],
+                        &smooth,
+                    ),
+                })
+            })
+            .collect()
     }
 }
 
@@ -503,4 +535,163 @@ pub fn km_summary(
             p: t.p,
         });
     KmOutput { groups, logrank }
+}
+
+/// `cohort competing`: per group, the cumulative incidence of the event and of the
+/// competing event at chosen times; Gray's test of each across groups; and, with
+/// covariates, the Fine–Gray model of the event.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CompetingOutput {
+    pub groups: Vec<IncidenceGroup>,
+    /// Gray's test across groups of the event's incidence, and of the competing one's.
+    pub gray_event: Option<GrayTest>,
+    pub gray_competing: Option<GrayTest>,
+    pub fine_gray: Option<FineGray>,
+    pub warnings: Vec<String>,
+    pub excluded: Vec<Exclusion>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IncidenceGroup {
+    pub group: String,
+    pub n: usize,
+    pub events: usize,
+    pub competing: usize,
+    pub at: Vec<IncidenceAt>,
+}
+
+/// Both incidences at one time, and how many are still free of both and followed.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct IncidenceAt {
+    pub time: f64,
+    pub n_risk: usize,
+    pub event: IncidencePoint,
+    pub competing: IncidencePoint,
+}
+
+/// The competing-risks analysis of `design` and its plot (one colour per group: the
+/// event solid, the competing event dashed; the event's 95 % limits dotted when there
+/// is one group — with several they would hide the curves).
+pub fn competing(
+    design: &Design,
+    outcome: &Outcome,
+    grouped: bool,
+    at: &[f64],
+) -> Result<(CompetingOutput, String), AnalysisError> {
+    let Some(code) = &outcome.competing_value else {
+        return Err(AnalysisError::NoCompetingEvent);
+    };
+    let mut warnings = Vec::new();
+    if design.status.iter().all(|s| *s != Status::Competing) {
+        warnings.push(format!(
+            "no patient had the competing event ('{code}' in column {}): its incidence is zero throughout",
+            outcome.event
+        ));
+    }
+    let (mut groups, mut curves, mut at_risk_rows) = (Vec::new(), Vec::new(), Vec::new());
+    for (g, level) in design.group_levels.iter().enumerate() {
+        let rows: Vec<usize> = (0..design.rows())
+            .filter(|&i| design.group[i] == g)
+            .collect();
+        let time: Vec<f64> = rows.iter().map(|&i| design.time[i]).collect();
+        let status: Vec<Status> = rows.iter().map(|&i| design.status[i]).collect();
+        let count = |want: Status| status.iter().filter(|s| **s == want).count();
+        let event = Incidence::fit(&time, &status, Status::Event);
+        let other = Incidence::fit(&time, &status, Status::Competing);
+        let free: Vec<bool> = status.iter().map(|s| *s != Status::Censored).collect();
+        let free = KaplanMeier::fit(&time, &free);
+        let label = if grouped { level.clone() } else { "all".into() };
+        groups.push(IncidenceGroup {
+            group: label.clone(),
+            n: rows.len(),
+            events: count(Status::Event),
+            competing: count(Status::Competing),
+            at: at
+                .iter()
+                .map(|&t| IncidenceAt {
+                    time: t,
+                    n_risk: free.at(t, ConfType::Log, 0.95).n_risk,
+                    event: event.at(t, 0.95),
+                    competing: other.at(t, 0.95),
+                })
+                .collect(),
+        });
+        at_risk_rows.push(at_risk(&label, &free, at));
+        let limits = (0..event.times.len())
+            .map(|k| {
+                let p = event.at(event.times[k], 0.95);
+                (p.lower, p.upper)
+            })
+            .unzip();
+        curves.push(Steps {
+            label: format!("{label}: event"),
+            colour: g,
+            dashed: false,
+            start: 0.0,
+            times: event.times.clone(),
+            values: event.value.clone(),
+            limits: (!grouped).then_some(limits),
+            censored: Vec::new(),
+        });
+        curves.push(Steps {
+            label: format!("{label}: competing event"),
+            colour: g,
+            dashed: true,
+            start: 0.0,
+            times: other.times,
+            values: other.value,
+            limits: None,
+            censored: Vec::new(),
+        });
+    }
+    let gray = |cause| {
+        grouped
+            .then(|| {
+                gray_test(
+                    &design.time,
+                    &design.status,
+                    &design.group,
+                    &design.strata,
+                    cause,
+                    0.0,
+                )
+            })
+            .flatten()
+    };
+    let fine_gray = (design.columns() > 0)
+        .then(|| fine_gray(&design.time, &design.status, &design.x, &design.names))
+        .flatten();
+    if design.columns() > 0 {
+        match &fine_gray {
+            None => warnings.push(
+                "the Fine–Gray model could not be estimated (no event, or covariates that are collinear)".into(),
+            ),
+            Some(f) if !f.converged => warnings.push(
+                "the Fine–Gray model did not converge in 25 iterations: its coefficients are not to be trusted".into(),
+            ),
+            Some(_) => {}
+        }
+        if design.strata_levels.len() > 1 {
+            warnings.push(
+                "the Fine–Gray model is fitted without strata (as cmprsk::crr); the strata apply to Gray's test".into(),
+            );
+        }
+    }
+    let svg = StepPlot {
+        curves,
+        ticks: at.to_vec(),
+        time_label: outcome.time.clone(),
+        title: "Cumulative incidence of the event and of the competing event",
+        at_risk: at_risk_rows,
+    }
+    .svg();
+    let output = CompetingOutput {
+        groups,
+        gray_event: gray(Status::Event),
+        gray_competing: gray(Status::Competing),
+        fine_gray,
+        warnings,
+        excluded: design.excluded.clone(),
+    };
+    Ok((output, svg))
 }

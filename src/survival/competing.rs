@@ -156,7 +156,9 @@ impl Incidence {
         };
         let (f, var) = (self.value[k], self.variance[k]);
         let se = var.max(0.0).sqrt();
-        let (lower, upper) = if f > 0.0 && f < 1.0 && se.is_finite() {
+        // At F = 1 (everyone has had this event; rounding may leave 1 − 1e-16) the
+        // log(−log) scale has no interval, as at F = 0.
+        let (lower, upper) = if f > 0.0 && f < 1.0 - 1e-12 && se.is_finite() {
             let z = normal_quantile(1.0 - (1.0 - level) / 2.0);
             let spread = (z * se / (f * f.ln())).exp();
             // f·ln f < 0, so `spread` < 1 and f^spread > f.
@@ -354,7 +356,7 @@ fn gray_stratum(
 }
 
 /// A fitted Fine–Gray model: coefficients of the subdistribution hazard.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FineGray {
     pub names: Vec<String>,
     pub coef: Vec<f64>,

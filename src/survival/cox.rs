@@ -376,16 +376,20 @@ fn check_rank(input: &CoxInput<'_>, prep: &Prepared) -> Result<(), CoxError> {
 /// (a competing event counts as censored, as in a cause-specific model).
 pub fn fit_design(design: &super::design::Design, ties: Ties) -> Result<CoxFit, CoxError> {
     let event = design.event_flags();
-    fit(
-        &CoxInput {
+    fit(&CoxInput::of(design, &event), ties)
+}
+
+impl<'a> CoxInput<'a> {
+    /// A design's rows with `event` (its event flags) as the outcome.
+    pub fn of(design: &'a super::design::Design, event: &'a [bool]) -> CoxInput<'a> {
+        CoxInput {
             time: &design.time,
-            event: &event,
+            event,
             x: &design.x,
             names: &design.names,
             strata: &design.strata,
-        },
-        ties,
-    )
+        }
+    }
 }
 
 /// Fits the model.

@@ -1,8 +1,10 @@
-//! The Kaplan–Meier plot as a standalone SVG with the numbers at risk under it, the way
-//! survival papers print it (one step line per group, censoring ticks, optional dashed
-//! confidence limits). Written by hand rather than with `plotters`: its text needs a
-//! font engine (and, in WebAssembly, a shipped font) even for SVG, and this plot is a
-//! few lines and labels. Presentation attributes only, no `style`: the page's
+//! The figures of the statistics view as standalone SVG: step curves (Kaplan–Meier
+//! survival, cumulative incidence) with the numbers at risk under them, the way
+//! survival papers print them (one step line per group, censoring ticks, optional dashed
+//! confidence limits); calibration, forest and Schoenfeld-residual plots. Written by
+//! hand rather than with `plotters`: its text needs a font engine (and, in
+//! WebAssembly, a shipped font) even for SVG, and each of these plots is a few lines
+//! and labels. Presentation attributes only, no `style`: the page's
 //! Content-Security-Policy forbids inline styles.
 
 use std::fmt::Write as _;
@@ -39,15 +41,92 @@ fn escape(text: &str) -> String {
 
 impl KmPlot<'_> {
     pub fn svg(&self) -> String {
+        let curves = self
+            .groups
+            .iter()
+            .enumerate()
+            .map(|(g, (label, km))| {
+                let limits = self.interval.map(|(conf, level)| {
+                    (0..km.times.len())
+                        .map(|k| super::km::interval(km.surv[k], km.greenwood[k], conf, level))
+                        .unzip()
+                });
+                Steps {
+                    label: label.clone(),
+                    colour: g,
+                    dashed: false,
+                    start: 1.0,
+                    times: km.times.clone(),
+                    values: km.surv.clone(),
+                    limits,
+                    censored: (0..km.times.len())
+                        .filter(|&k| km.n_censor[k] > 0)
+                        .map(|k| (km.times[k], km.surv[k]))
+                        .collect(),
+                }
+            })
+            .collect();
+        StepPlot {
+            curves,
+            at_risk: self
+                .groups
+                .iter()
+                .map(|(label, km)| at_risk(label, km, &self.ticks))
+                .collect(),
+            ticks: self.ticks.clone(),
+            time_label: self.time_label.clone(),
+            title: "Kaplan–Meier survival curves",
+        }
+        .svg()
+    }
+}
+
+/// A group's row of the numbers at risk under a plot: those followed to each tick.
+pub fn at_risk(label: &str, km: &KaplanMeier, ticks: &[f64]) -> (String, Vec<usize>) {
+    let counts = ticks
+        .iter()
+        .map(|&t| km.at(t, ConfType::Log, 0.95).n_risk)
+        .collect();
+    (label.to_owned(), counts)
+}
+
+/// A curve's lower and upper confidence limits after each step (`None`: not defined
+/// there, and the dashed line stops).
+pub type Limits = (Vec<Option<f64>>, Vec<Option<f64>>);
+
+/// One step line: its value after each time, its limits and its censoring ticks.
+pub struct Steps {
+    pub label: String,
+    /// Index into the Okabe–Ito colours.
+    pub colour: usize,
+    pub dashed: bool,
+    /// The value before the first step (1 for survival, 0 for an incidence).
+    pub start: f64,
+    pub times: Vec<f64>,
+    pub values: Vec<f64>,
+    /// Lower and upper limits after each step, drawn dashed and thin.
+    pub limits: Option<Limits>,
+    /// Where to draw a censoring tick (time, value).
+    pub censored: Vec<(f64, f64)>,
+}
+
+/// Step curves on a 0–1 scale over time, with the numbers at risk under them.
+pub struct StepPlot {
+    pub curves: Vec<Steps>,
+    pub ticks: Vec<f64>,
+    pub time_label: String,
+    pub title: &'static str,
+    /// Rows under the plot: a label and the number at risk at each tick.
+    pub at_risk: Vec<(String, Vec<usize>)>,
+}
+
+impl StepPlot {
+    pub fn svg(&self) -> String {
         let t_max = self
             .ticks
             .iter()
             .copied()
-            .chain(
-                self.groups
-                    .iter()
-                    .filter_map(|(_, km)| km.times.last().copied()),
-            )
+            .chain(self.curves.iter().filter_map(|c| c.times.last().copied()))
             .fold(0.0, f64::max)
             .max(f64::MIN_POSITIVE);
         let inner = WIDTH - LEFT - RIGHT;
@@ -55,11 +134,12 @@ impl KmPlot<'_> {
         let y = |s: f64| TOP + PLOT_HEIGHT * (1.0 - s.clamp(0.0, 1.0));
         let axis_y = TOP + PLOT_HEIGHT;
         let table_top = axis_y + 44.0;
-        let height = table_top + ROW * (self.groups.len() as f64 + 1.0) + 8.0;
+        let height = table_top + ROW * (self.at_risk.len() as f64 + 1.0) + 8.0;
         let mut out = String::new();
         let _ = write!(
             out,
-            r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" font-family="sans-serif" font-size="12" role="img" aria-label="Kaplan–Meier survival curves">"#
+            r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" font-family="sans-serif" font-size="12" role="img" aria-label="{}">"#,
+            self.title
         );
         // Axes, gridlines and tick labels.
         let _ = write!(
@@ -95,47 +175,42 @@ impl KmPlot<'_> {
             axis_y + 34.0,
             escape(&self.time_label)
         );
-        // One step line per group, with a tick at each censoring.
-        for (g, (label, km)) in self.groups.iter().enumerate() {
-            let colour = COLOURS[g % COLOURS.len()];
+        for curve in &self.curves {
+            let colour = COLOURS[curve.colour % COLOURS.len()];
             let steps = |values: &dyn Fn(usize) -> Option<f64>| {
-                let mut d = format!("M{:.1} {:.1}", x(0.0), y(1.0));
-                for k in 0..km.times.len() {
+                let mut d = format!("M{:.1} {:.1}", x(0.0), y(curve.start));
+                for (k, &t) in curve.times.iter().enumerate() {
                     match values(k) {
                         Some(v) => {
-                            let _ = write!(d, "H{:.1}V{:.1}", x(km.times[k]), y(v));
+                            let _ = write!(d, "H{:.1}V{:.1}", x(t), y(v));
                         }
                         None => break,
                     }
                 }
                 d
             };
+            let dash = if curve.dashed {
+                r#" stroke-dasharray="8 4""#
+            } else {
+                ""
+            };
             let _ = write!(
                 out,
-                r#"<path d="{}" fill="none" stroke="{colour}" stroke-width="2"><title>{}</title></path>"#,
-                steps(&|k| Some(km.surv[k])),
-                escape(label)
+                r#"<path d="{}" fill="none" stroke="{colour}" stroke-width="2"{dash}><title>{}</title></path>"#,
+                steps(&|k| Some(curve.values[k])),
+                escape(&curve.label)
             );
-            if let Some((conf, level)) = self.interval {
-                for pick in [0, 1] {
-                    let limit = |k: usize| {
-                        let (lo, hi) =
-                            super::km::interval(km.surv[k], km.greenwood[k], conf, level);
-                        if pick == 0 {
-                            lo
-                        } else {
-                            hi
-                        }
-                    };
+            if let Some((lower, upper)) = &curve.limits {
+                for limit in [lower, upper] {
                     let _ = write!(
                         out,
                         r#"<path d="{}" fill="none" stroke="{colour}" stroke-dasharray="4 3"/>"#,
-                        steps(&limit)
+                        steps(&|k| limit[k])
                     );
                 }
             }
-            for k in (0..km.times.len()).filter(|&k| km.n_censor[k] > 0) {
-                let (cx, cy) = (x(km.times[k]), y(km.surv[k]));
+            for &(t, v) in &curve.censored {
+                let (cx, cy) = (x(t), y(v));
                 let _ = write!(
                     out,
                     r#"<line x1="{cx:.1}" x2="{cx:.1}" y1="{:.1}" y2="{:.1}" stroke="{colour}"/>"#,
@@ -144,12 +219,11 @@ impl KmPlot<'_> {
                 );
             }
         }
-        // Numbers at risk.
         let _ = write!(
             out,
             r#"<text x="4" y="{table_top}" font-weight="bold">Number at risk</text>"#
         );
-        for (g, (label, km)) in self.groups.iter().enumerate() {
+        for (g, (label, counts)) in self.at_risk.iter().enumerate() {
             let row_y = table_top + ROW * (g as f64 + 1.0);
             let _ = write!(
                 out,
@@ -157,8 +231,7 @@ impl KmPlot<'_> {
                 COLOURS[g % COLOURS.len()],
                 escape(&shorten(label))
             );
-            for &t in &self.ticks {
-                let n = km.at(t, ConfType::Log, 0.95).n_risk;
+            for (&t, n) in self.ticks.iter().zip(counts) {
                 let _ = write!(
                     out,
                     r#"<text x="{:.1}" y="{row_y}" text-anchor="middle" class="at-risk">{n}</text>"#,
@@ -169,6 +242,129 @@ impl KmPlot<'_> {
         out.push_str("</svg>");
         out
     }
+}
+
+/// One coefficient's scaled Schoenfeld residuals against the time scale, with the
+/// smooth and its ±2 SE band dashed, the fitted coefficient dotted and zero in grey,
+/// as `plot(cox.zph(fit))`: a flat smooth along the dotted line means a constant effect.
+/// `times` labels the axis (the follow-up time at each tick of g).
+pub fn schoenfeld_svg(
+    name: &str,
+    g: &[f64],
+    times: &[f64],
+    residuals: &[f64],
+    coef: f64,
+    smooth: &super::zph::Smooth,
+) -> String {
+    const SIZE: f64 = 240.0;
+    let inner = WIDTH - LEFT - RIGHT;
+    let lower = smooth.fit.iter().zip(&smooth.band).map(|(f, b)| f - b);
+    let upper = smooth.fit.iter().zip(&smooth.band).map(|(f, b)| f + b);
+    let (lo, hi) = residuals
+        .iter()
+        .copied()
+        .chain(lower)
+        .chain(upper)
+        .chain([0.0, coef])
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+    let span = (hi - lo).max(f64::MIN_POSITIVE);
+    let g_max = g.iter().copied().fold(f64::MIN_POSITIVE, f64::max);
+    let x = |v: f64| LEFT + inner * (v / g_max).clamp(0.0, 1.0);
+    let y = |v: f64| TOP + SIZE * (1.0 - (v - lo) / span);
+    let height = TOP + SIZE + 44.0;
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" font-family="sans-serif" font-size="12" role="img" aria-label="Scaled Schoenfeld residuals of {0}"><title>β(t) of {0}</title><path d="M{LEFT} {TOP}V{1}H{2}" fill="none" stroke="#444"/>"##,
+        escape(name),
+        TOP + SIZE,
+        WIDTH - RIGHT
+    );
+    // Enough decimals to tell the gridlines apart.
+    let decimals = (1.0 - (span / 4.0).log10().floor()).clamp(0.0, 6.0) as usize;
+    for k in 0..=4 {
+        let v = lo + span * f64::from(k) / 4.0;
+        let _ = write!(
+            out,
+            r##"<text x="{:.1}" y="{:.1}" text-anchor="end">{v:.decimals$}</text>"##,
+            LEFT - 6.0,
+            y(v) + 4.0,
+        );
+        // The follow-up time where g first reaches this share of its range.
+        let at = g_max * f64::from(k) / 4.0;
+        if let Some(t) = g.iter().position(|&v| v >= at).map(|i| times[i]) {
+            let _ = write!(
+                out,
+                r##"<text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"##,
+                x(at),
+                TOP + SIZE + 16.0,
+                number(t)
+            );
+        }
+    }
+    let _ = write!(
+        out,
+        r##"<text x="{:.1}" y="{:.1}" text-anchor="middle">Follow-up (spaced as the events accrue: 1 − KM)</text>"##,
+        LEFT + inner / 2.0,
+        TOP + SIZE + 34.0
+    );
+    for (v, colour, dash) in [
+        (0.0, "#bbb", ""),
+        (coef, "#444", r#" stroke-dasharray="2 3""#),
+    ] {
+        let _ = write!(
+            out,
+            r##"<line x1="{LEFT}" x2="{}" y1="{1:.1}" y2="{1:.1}" stroke="{colour}"{dash}/>"##,
+            WIDTH - RIGHT,
+            y(v)
+        );
+    }
+    for (gv, r) in g.iter().zip(residuals).filter(|(_, r)| r.is_finite()) {
+        let _ = write!(
+            out,
+            r##"<circle cx="{:.1}" cy="{:.1}" r="2" fill="#999" class="residual"/>"##,
+            x(*gv),
+            y(*r)
+        );
+    }
+    let line = |values: &mut dyn Iterator<Item = f64>| {
+        let mut d = String::new();
+        for (k, (gv, v)) in smooth.x.iter().zip(values).enumerate() {
+            let _ = write!(
+                d,
+                "{}{:.1} {:.1}",
+                if k == 0 { "M" } else { "L" },
+                x(*gv),
+                y(v)
+            );
+        }
+        d
+    };
+    let _ = write!(
+        out,
+        r##"<path d="{}" fill="none" stroke="{}" stroke-width="2"/>"##,
+        line(&mut smooth.fit.iter().copied()),
+        COLOURS[0]
+    );
+    for sign in [-1.0, 1.0] {
+        let _ = write!(
+            out,
+            r##"<path d="{}" fill="none" stroke="{}" stroke-dasharray="4 3"/>"##,
+            line(
+                &mut smooth
+                    .fit
+                    .iter()
+                    .zip(&smooth.band)
+                    .map(|(f, b)| f + sign * b)
+            ),
+            COLOURS[0]
+        );
+    }
+    out.push_str("</svg>");
+    out
 }
 
 /// One group of a calibration plot: mean predicted risk against observed risk with

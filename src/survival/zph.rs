@@ -113,7 +113,8 @@ fn time_scale(input: &CoxInput<'_>, transform: TimeTransform) -> Vec<f64> {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Schoenfeld {
     pub names: Vec<String>,
-    /// g(t) of each death.
+    /// Each death's follow-up time, and g(t) there.
+    pub time: Vec<f64>,
     pub g: Vec<f64>,
     /// Per death, one value per column.
     pub scaled: Vec<Vec<f64>>,
@@ -161,6 +162,7 @@ pub fn schoenfeld(input: &CoxInput<'_>, model: &CoxFit, transform: TimeTransform
         .collect();
     Schoenfeld {
         names: input.names.to_vec(),
+        time: events.iter().map(|e| e.0).collect(),
         g: events.iter().map(|e| e.1).collect(),
         scaled,
         var,

@@ -12,7 +12,9 @@ use crate::app::envelope::{pack, unpack, Attachments};
 use crate::app::lazy_worker::{Handlers, LazyWorker};
 use crate::ingest::messages::RequestId;
 use crate::survival::aggregate::ValidationReport;
-use crate::survival::analysis::{FitOutput, KmOutput, ValidateOutput};
+use crate::survival::analysis::{
+    CompetingOutput, FitOutput, KmOutput, ResidualPlot, ValidateOutput,
+};
 use crate::survival::model::ModelFile;
 use crate::survival::table::ColumnSummary;
 
@@ -33,9 +35,17 @@ pub struct KmView {
 }
 
 #[derive(Debug, Clone)]
+pub struct CompetingView {
+    pub output: CompetingOutput,
+    pub svg: String,
+    pub left: Left,
+}
+
+#[derive(Debug, Clone)]
 pub struct FitView {
     pub output: FitOutput,
     pub model: Result<String, String>,
+    pub residuals: Vec<ResidualPlot>,
     pub left: Left,
 }
 
@@ -59,6 +69,7 @@ pub struct Running {
 pub struct StatisticsState {
     pub table: RwSignal<Option<TableView>>,
     pub km: RwSignal<Option<KmView>>,
+    pub competing: RwSignal<Option<CompetingView>>,
     pub fit: RwSignal<Option<FitView>>,
     pub report: RwSignal<Option<ReportView>>,
     /// A score column rated (discrimination only).
@@ -78,6 +89,7 @@ impl StatisticsState {
         StatisticsState {
             table: RwSignal::new(None),
             km: RwSignal::new(None),
+            competing: RwSignal::new(None),
             fit: RwSignal::new(None),
             report: RwSignal::new(None),
             rated: RwSignal::new(None),
@@ -137,6 +149,7 @@ impl Statistics {
         let s = self.state;
         s.table.set(None);
         s.km.set(None);
+        s.competing.set(None);
         s.fit.set(None);
         s.report.set(None);
         s.rated.set(None);
@@ -255,9 +268,17 @@ impl Statistics {
                 }));
             }
             FromStatistics::Km { output, svg, left } => s.km.set(Some(KmView { output, svg, left })),
+            FromStatistics::Competing { output, svg, left } => {
+                s.competing.set(Some(CompetingView {
+                    output: *output,
+                    svg,
+                    left,
+                }))
+            }
             FromStatistics::Fitted {
                 output,
                 model,
+                residuals,
                 left,
             } => {
                 if let Some(file) = model.as_ref().ok().and_then(|t| ModelFile::from_json(t).ok()) {
@@ -266,6 +287,7 @@ impl Statistics {
                 s.fit.set(Some(FitView {
                     output: *output,
                     model,
+                    residuals,
                     left,
                 }));
             }

@@ -5,7 +5,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::survival::aggregate::ValidationReport;
-use crate::survival::analysis::{BootstrapPlan, FitOutput, KmOutput, ValidateOutput};
+use crate::survival::analysis::{
+    BootstrapPlan, CompetingOutput, FitOutput, KmOutput, ResidualPlot, ValidateOutput,
+};
 use crate::survival::cox::Ties;
 use crate::survival::design::{Exclusion, Outcome, Roles};
 use crate::survival::km::ConfType;
@@ -21,6 +23,9 @@ pub enum ToStatistics {
         at: Vec<f64>,
         conf: ConfType,
     },
+    /// Cumulative incidence of the event and the competing event by `roles.group`,
+    /// Gray's test, and the Fine–Gray model when covariates are written.
+    Competing { roles: Roles, at: Vec<f64> },
     /// The Cox model, validated by the bootstrap when asked, and its model file.
     Fit {
         roles: Roles,
@@ -68,6 +73,11 @@ pub enum FromStatistics {
         svg: String,
         left: Left,
     },
+    Competing {
+        output: Box<CompetingOutput>,
+        svg: String,
+        left: Left,
+    },
     /// `done` of `total` bootstrap refits.
     Progress {
         done: usize,
@@ -77,6 +87,8 @@ pub enum FromStatistics {
         output: Box<FitOutput>,
         /// The sealed model file, or why it cannot be published.
         model: Result<String, String>,
+        /// β(t) of each design column, for the proportional-hazards check.
+        residuals: Vec<ResidualPlot>,
         left: Left,
     },
     Validated {

@@ -3,6 +3,7 @@
 //! the worker, all over `crate::survival`.
 
 mod client;
+mod competing;
 pub mod messages;
 mod pooling;
 mod validation;

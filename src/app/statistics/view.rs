@@ -1,12 +1,14 @@
 //! The Cohort statistics view: a cohort file in, its columns summarised, roles chosen,
 //! Kaplan–Meier curves, the Cox model with its bootstrap validation, and the model file
-//! to publish. The external validation of a model file is in [`super::validation`].
+//! to publish. Competing risks are in [`super::competing`], the external validation of
+//! a model file in [`super::validation`].
 
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::HtmlInputElement;
 
 use super::client::Statistics;
+use super::competing::CompetingSection;
 use super::messages::{Left, Publish, ToStatistics};
 use super::pooling::PoolingSection;
 use super::validation::ValidationSection;
@@ -58,6 +60,7 @@ pub struct Form {
     pub time: RwSignal<String>,
     pub event: RwSignal<String>,
     pub event_value: RwSignal<String>,
+    competing_value: RwSignal<String>,
     covariates: RwSignal<String>,
     strata: RwSignal<String>,
     group: RwSignal<String>,
@@ -76,6 +79,7 @@ impl Form {
             time: RwSignal::new(String::new()),
             event: RwSignal::new(String::new()),
             event_value: RwSignal::new("1".into()),
+            competing_value: RwSignal::new(String::new()),
             covariates: RwSignal::new(String::new()),
             strata: RwSignal::new(String::new()),
             group: RwSignal::new(String::new()),
@@ -227,6 +231,21 @@ pub fn StatisticsView(stats: Statistics, shown: RwSignal<Route>) -> impl IntoVie
             (Err(e), _) | (_, Err(e)) => fail(e),
         }
     };
+    let competing = move |_| {
+        let with_covariates = !form.covariates.get_untracked().trim().is_empty();
+        match (form.roles(with_covariates), form.horizon_list()) {
+            (Ok(mut roles), Ok(at)) => {
+                roles.outcome.competing_value = Form::optional(form.competing_value);
+                let what = if with_covariates {
+                    "Cumulative incidence, Gray's test and the Fine–Gray model"
+                } else {
+                    "Cumulative incidence and Gray's test"
+                };
+                stats.send(ToStatistics::Competing { roles, at }, what);
+            }
+            (Err(e), _) | (_, Err(e)) => fail(e),
+        }
+    };
     let fit = move |_| {
         let ties = Ties::parse(&form.ties.get_untracked()).unwrap_or(Ties::Efron);
         let plan = || -> Result<Option<BootstrapPlan>, String> {
@@ -314,6 +333,10 @@ pub fn StatisticsView(stats: Statistics, shown: RwSignal<Route>) -> impl IntoVie
                 </div>
                 <button class="action" id="stats-km" on:click=draw disabled=move || s.running.with(Option::is_some)>"Draw survival curves"</button>
                 <div class="form-grid">
+                    <Field label="Competing event value" id="stats-competing-value" signal=form.competing_value hint="The value of the event column for an event that prevents the one studied (a transplant before death). Leave empty if there is none."/>
+                </div>
+                <button class="action" id="stats-competing" on:click=competing disabled=move || s.running.with(Option::is_some)>"Competing risks: cumulative incidence"</button>
+                <div class="form-grid">
                     <Field label="Covariates" id="stats-covariates" signal=form.covariates hint="As in R: age, log(bili), rcs(albumin, 4), factor(edema, ref=0)."/>
                     <ColumnChoice stats=stats label="Strata" id="stats-strata" signal=form.strata optional=true/>
                     <label class="field">
@@ -330,6 +353,7 @@ pub fn StatisticsView(stats: Statistics, shown: RwSignal<Route>) -> impl IntoVie
                 <button class="action" id="stats-fit" on:click=fit disabled=move || s.running.with(Option::is_some)>"Fit the Cox model"</button>
             </section>
             <KmSection stats=stats/>
+            <CompetingSection stats=stats/>
             <FitSection stats=stats/>
             <ValidationSection stats=stats form=form/>
             <PoolingSection/>
@@ -503,6 +527,16 @@ fn FitSection(stats: Statistics) -> impl IntoView {
                         </tbody>
                     </table>
                     <p class="cite">"A small p says the term's hazard ratio changes over follow-up (Grambsch & Therneau 1994, the score test of survival ≥ 3.0)."</p>
+                    <details class="zph-plots" id="stats-zph-plots" open=true hidden=f.residuals.is_empty()>
+                        <summary>"β(t) of each term: scaled Schoenfeld residuals over follow-up"</summary>
+                        <p class="hint">"Each dot is a death; the line is a smooth with ±2 SE (dashed), as plot(cox.zph(fit)) draws it. A smooth that stays near the dotted line (the fitted coefficient) means the hazard ratio holds over follow-up; a trend means it changes."</p>
+                        {f.residuals.iter().map(|r| view! {
+                            <figure class="zph-plot">
+                                <figcaption><code>{r.name.clone()}</code></figcaption>
+                                <div inner_html=r.svg.clone()></div>
+                            </figure>
+                        }).collect_view()}
+                    </details>
                     {o.bootstrap.map(|b| {
                         let brier = |v: Option<f64>| maybe(v, 4);
                         view! {

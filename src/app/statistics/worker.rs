@@ -127,6 +127,16 @@ fn answer(
                 left: left(&design),
             }
         }
+        ToStatistics::Competing { roles, at } => {
+            let design = Design::build(table, &roles)?;
+            let grouped = roles.group.is_some();
+            let (output, svg) = analysis::competing(&design, &roles.outcome, grouped, &at)?;
+            FromStatistics::Competing {
+                output: Box::new(output),
+                svg,
+                left: left(&design),
+            }
+        }
         ToStatistics::Fit {
             roles,
             ties,
@@ -147,6 +157,7 @@ fn answer(
                 .map(|file| file.to_json())
                 .map_err(|e| e.to_string());
             FromStatistics::Fitted {
+                residuals: fitted.schoenfeld_plots(&design),
                 output: Box::new(fitted.output),
                 model,
                 left: left(&design),

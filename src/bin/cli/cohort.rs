@@ -54,6 +54,10 @@ pub enum CohortCommand {
         /// The bootstrap's seed: the same seed gives the same figures everywhere.
         #[arg(long, default_value_t = 20261201)]
         seed: u64,
+        /// Write each column's β(t) plot (scaled Schoenfeld residuals with the smooth of
+        /// plot(cox.zph(fit))) as an SVG file in this folder.
+        #[arg(long)]
+        zph_plots: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -110,6 +114,33 @@ pub enum CohortCommand {
         /// The CSV file to write (standard output without).
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Competing risks (as cmprsk): the cumulative incidence of the event and of the
+    /// competing event at chosen times, by group, with Gray's test; with --covariates,
+    /// the Fine–Gray model of the event.
+    Competing {
+        #[command(flatten)]
+        outcome: OutcomeArgs,
+        /// The event indicator's value for the competing event (a transplant).
+        #[arg(long)]
+        competing_value: String,
+        /// A column to compare groups by (Gray's test).
+        #[arg(long)]
+        group: Option<String>,
+        /// A column whose levels stratify Gray's test.
+        #[arg(long)]
+        strata: Option<String>,
+        /// Covariates of the Fine–Gray model, as in R: log(bili),age.
+        #[arg(long)]
+        covariates: Option<String>,
+        /// Times to read the incidences at, in the time column's unit.
+        #[arg(long, value_delimiter = ',', required = true)]
+        at: Vec<f64>,
+        /// Also draw the incidences, with the numbers at risk at --at, as an SVG file.
+        #[arg(long)]
+        svg: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
     },
     /// Kaplan–Meier survival at chosen times, by group, with the log-rank test.
     Km {
@@ -168,6 +199,7 @@ pub fn run(command: CohortCommand) -> Result<(), Failure> {
             time_unit,
             bootstrap,
             seed,
+            zph_plots,
             json,
         } => {
             let validation = (bootstrap > 0).then(|| BootstrapPlan {
@@ -184,7 +216,11 @@ pub fn run(command: CohortCommand) -> Result<(), Failure> {
                 path,
                 describe: Describe::cox(&roles, name, time_unit, horizons),
             });
-            fit(&outcome.csv, &roles, ties, publish, validation, json)
+            let written = Written {
+                model: publish,
+                zph_plots,
+            };
+            fit(&outcome.csv, &roles, ties, written, validation, json)
         }
         CohortCommand::Validate {
             outcome,
@@ -220,6 +256,28 @@ pub fn run(command: CohortCommand) -> Result<(), Failure> {
                     Ok(())
                 }
             }
+        }
+        CohortCommand::Competing {
+            outcome,
+            competing_value,
+            group,
+            strata,
+            covariates,
+            at,
+            svg,
+            json,
+        } => {
+            let mut roles = Roles {
+                group,
+                strata,
+                covariates: match covariates {
+                    Some(text) => TermSpec::parse_list(&text)?,
+                    None => Vec::new(),
+                },
+                ..outcome.roles()
+            };
+            roles.outcome.competing_value = Some(competing_value);
+            competing(&outcome.csv, &roles, &at, svg, json)
         }
         CohortCommand::Km {
             outcome,
@@ -295,6 +353,12 @@ fn report_design(design: &Design, roles: &Roles) {
     }
 }
 
+/// What a fit writes besides its figures.
+struct Written {
+    model: Option<Publish>,
+    zph_plots: Option<PathBuf>,
+}
+
 /// Where and how to write the model file of a fit.
 struct Publish {
     path: PathBuf,
@@ -305,7 +369,7 @@ fn fit(
     path: &Path,
     roles: &Roles,
     ties: Ties,
-    publish: Option<Publish>,
+    written: Written,
     validation: Option<BootstrapPlan>,
     json: bool,
 ) -> Result<(), Failure> {
@@ -320,7 +384,17 @@ fn fit(
     for w in &output.warnings {
         eprintln!("warning: {w}");
     }
-    if let Some(publish) = publish {
+    if let Some(folder) = written.zph_plots {
+        std::fs::create_dir_all(&folder)
+            .map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
+        for (k, plot) in fitted.schoenfeld_plots(&design).iter().enumerate() {
+            let file = folder.join(format!("zph-{}.svg", k + 1));
+            std::fs::write(&file, &plot.svg)
+                .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+            eprintln!("β(t) of {}: {}", plot.name, file.display());
+        }
+    }
+    if let Some(publish) = written.model {
         let file = fitted.model_file(&design, publish.describe)?;
         std::fs::write(&publish.path, file.to_json())
             .map_err(|e| format!("cannot write {}: {e}", publish.path.display()))?;
@@ -536,6 +610,74 @@ fn pool(paths: &[PathBuf], json: bool) -> Result<(), Failure> {
 
 fn p_text(p: Option<f64>) -> String {
     p.map_or_else(|| "not defined".into(), |p| format!("{p:.3e}"))
+}
+
+fn competing(
+    path: &Path,
+    roles: &Roles,
+    at: &[f64],
+    svg: Option<PathBuf>,
+    json: bool,
+) -> Result<(), Failure> {
+    let design = design(path, roles)?;
+    let grouped = roles.group.is_some();
+    let (output, plot) = analysis::competing(&design, &roles.outcome, grouped, at)?;
+    if let Some(file) = svg {
+        std::fs::write(&file, plot).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+    }
+    for w in &output.warnings {
+        eprintln!("warning: {w}");
+    }
+    if json {
+        out!("{}", serde_json::to_string_pretty(&output)?);
+        return Ok(());
+    }
+    let value = |v: Option<f64>| v.map_or_else(|| "–".into(), |v| format!("{v:.4}"));
+    for g in &output.groups {
+        out!(
+            "{}: n = {}, events = {}, competing events = {}",
+            g.group,
+            g.n,
+            g.events,
+            g.competing
+        );
+        for a in &g.at {
+            out!(
+                "  t = {:<10} at risk {:>5}  event {:.4} ({}–{})  competing {:.4} ({}–{})",
+                a.time,
+                a.n_risk,
+                a.event.incidence,
+                value(a.event.lower),
+                value(a.event.upper),
+                a.competing.incidence,
+                value(a.competing.lower),
+                value(a.competing.upper)
+            );
+        }
+    }
+    for (what, test) in [
+        ("event", &output.gray_event),
+        ("competing event", &output.gray_competing),
+    ] {
+        if let Some(t) = test {
+            out!(
+                "Gray's test, {what}: {:.3} on {} df, p = {}",
+                t.chisq,
+                t.df,
+                p_text(t.p)
+            );
+        }
+    }
+    if let Some(f) = &output.fine_gray {
+        out!(
+            "Fine–Gray model of the event ({} iterations):",
+            f.iterations
+        );
+        for (name, b) in f.names.iter().zip(&f.coef) {
+            out!("  {name:<20} coef {b:>9.5}  sHR {:.4}", b.exp());
+        }
+    }
+    Ok(())
 }
 
 fn km(
