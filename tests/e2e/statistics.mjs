@@ -171,6 +171,44 @@ try {
   });
   await page.screenshot({ path: join(artifacts, "e2e-statistics-km.png"), fullPage: true });
 
+  await fill({ "stats-competing-value": "1", "stats-covariates": "log(bili), age" });
+  await page.click("#stats-competing");
+  await idle();
+  await check("competing risks by edema: Gray's test equals cmprsk::cuminc, the Fine–Gray model cmprsk::crr", async () => {
+    await noError();
+    assert.ok(await page.isVisible("#stats-competing-plot svg"));
+    const c = JSON.parse((await download("#stats-download-competing")).text);
+    assert.deepEqual(c.groups.map((g) => [g.group, g.n, g.events, g.competing]), [["0", 354, 116, 22], ["0.5", 44, 26, 3], ["1", 20, 19, 0]]);
+    // cuminc(time, status, group = edema, cencode = 0)$Tests (cmprsk 2.2-11)
+    close("Gray's test, death", c.gray_event.chisq, 69.24712630802, 1e-7, true);
+    close("Gray's test, transplant", c.gray_competing.chisq, 1.13186061138206, 1e-7, true);
+    assert.match(await page.textContent("#stats-gray"), /Gray's test, the event: χ² = 69\.247 on 2 df, p < 0\.001/);
+    // crr(time, status, cov1 = cbind(log(bili), age), failcode = 2, cencode = 0)
+    const fg = ref.fine_gray_death;
+    close("Fine–Gray log(bili)", c.fine_gray.coef[0], fg.coef.logbili, 1e-6, true);
+    close("Fine–Gray age", c.fine_gray.coef[1], fg.coef.age, 1e-6, true);
+    assert.match(await page.textContent("#stats-fine-gray"), /log\(bili\)/);
+  });
+  await fill({ "stats-group": "", "stats-covariates": "" });
+  await page.click("#stats-competing");
+  await idle();
+  await check("the cumulative incidence of death and of transplant equals survfit's Aalen–Johansen and cuminc's variance", async () => {
+    await noError();
+    const c = JSON.parse((await download("#stats-download-competing")).text);
+    const r = ref.aalen_johansen;
+    const all = c.groups[0];
+    assert.equal(all.group, "all");
+    // times 365.25, 1826.25, 3652.5; R's at 1826.25 and 3652.5
+    [1, 2].forEach((k, j) => {
+      close(`AJ death at ${r.times[j]}`, all.at[k].event.incidence, r.pstate[j][2], 1e-9);
+      close(`AJ transplant at ${r.times[j]}`, all.at[k].competing.incidence, r.pstate[j][1], 1e-9);
+    });
+    // timepoints(cuminc(time, status, cencode = 0), 1826.25)$var
+    close("cuminc var, death at 5 years", all.at[1].event.std_err ** 2, 0.000540283668566916, 1e-9, true);
+    assert.equal(c.fine_gray, null, "no covariates, no Fine–Gray model");
+    assert.match(await page.textContent("#stats-competing-table"), /0\.2917 \(0\.\d{4}–0\.\d{4}\)/);
+  });
+
   await open(randomised);
   await fill({ "stats-event-value": "2", "stats-group": "", "stats-covariates": "age, edema, log(bili), log(albumin), log(protime)", "stats-bootstrap": "100000" });
   await check("a long bootstrap runs in the worker: the page stays responsive, shows progress and time left, and Cancel stops it", async () => {
@@ -225,6 +263,10 @@ try {
       close(`cox.zph ${t.term} p`, t.test.p, zph.p[k], 1e-6);
     });
     assert.match(await page.textContent("#stats-zph"), /GLOBAL/);
+    // plot(cox.zph(fit)): a panel per term, a dot per death.
+    assert.equal(await page.locator("#stats-zph-plots figure").count(), 5);
+    assert.equal(await page.locator("#stats-zph-plots figure").nth(2).locator("circle.residual").count(), 125);
+    assert.match(await page.textContent("#stats-zph-plots figure >> nth=2"), /log\(bili\)/);
     assert.equal(fit.bootstrap.b, 200);
     assert.ok(fit.bootstrap.optimism.c > 0 && fit.bootstrap.optimism.c < 0.03, `optimism of C ${fit.bootstrap.optimism.c}`);
     assert.match(await page.textContent("#stats-bootstrap-table"), /Harrell's C/);
