@@ -718,15 +718,31 @@ fn apparent_performance_equals_riskregression_timeroc_and_dcurves() {
     let lp: Vec<f64> = (0..design.rows())
         .map(|i| f.linear_predictor(design.row(i)))
         .collect();
+    // Their SEs: timeROC(..., iid = TRUE)$inference$vect_sd_1 and Score(..., se.fit = TRUE).
+    // timeROC takes tied times row by row in input order; at 5 years its SE lies 8e-7
+    // (relative) from Score's, which counts a tied death and censoring together as here.
+    let rr = &pbc.extra["td_auc_riskRegression"];
     for (k, t) in nums(&r["times"]).into_iter().enumerate() {
         let ours = auc(time, &event, &lp, t, &censoring).expect("cases and controls");
-        close(&format!("AUC({t})"), ours, num(&r["auc"][k]), 1e-6);
+        close(&format!("AUC({t})"), ours.auc, num(&r["auc"][k]), 1e-6);
+        close(
+            &format!("AUC({t}) se, timeROC"),
+            ours.se,
+            num(&r["se"][k]),
+            1e-6,
+        );
         let by_risk = auc(time, &event, &risks(&f, &design, t), t, &censoring).expect("auc");
         close(
             &format!("AUC of risks({t})"),
-            by_risk,
-            num(&pbc.extra["td_auc_riskRegression"]["auc"][k]),
+            by_risk.auc,
+            num(&rr["auc"][k]),
             1e-6,
+        );
+        close(
+            &format!("AUC of risks({t}) se, Score"),
+            by_risk.se,
+            num(&rr["se"][k]),
+            1e-9,
         );
     }
     // Score(list(cox=fit), Surv(time,ev)~1, times, metrics='brier', cens.model='km')
@@ -746,6 +762,7 @@ fn apparent_performance_equals_riskregression_timeroc_and_dcurves() {
             1e-6,
         );
         close(&format!("IPA({t})"), b.ipa, num(&r["ipa_cox"][k]), 1e-6);
+        close(&format!("Brier({t}) se"), b.se, num(&r["se_cox"][k]), 1e-6);
     }
     // Score(..., times=grid, summary='ibs'): 147 grid times up to 5 years
     let r = &pbc.extra["ibs_5y"];
@@ -1028,11 +1045,19 @@ fn a_split_sample_external_validation_equals_r() {
         1e-9,
     );
     let censoring = Censoring::fit(time, &event);
+    let a = auc(time, &event, &risk5, t, &censoring).expect("auc");
+    close("validation AUC", a.auc, num(&v["auc_5y_timeROC"]), 1e-6);
     close(
-        "validation AUC",
-        auc(time, &event, &risk5, t, &censoring).expect("auc"),
-        num(&v["auc_5y_timeROC"]),
+        "validation AUC se, timeROC",
+        a.se,
+        num(&v["auc_5y_timeROC_se"]),
         1e-6,
+    );
+    close(
+        "validation AUC se, Score",
+        a.se,
+        num(&v["auc_5y_riskRegression_se"]),
+        1e-9,
     );
     let b = brier_with_null(time, &event, &risk5, t, &censoring);
     close("validation Brier", b.brier, num(&v["brier_5y"]), 1e-6);
@@ -1204,6 +1229,65 @@ fn the_cli_prints_r_values_under_the_documented_keys() {
 }
 
 #[test]
+fn cli_validate_prints_the_auc_and_brier_standard_errors_of_r() {
+    let Some(pbc) = pbc() else { return };
+    // The 312 randomised patients' own model rated on them: the apparent figures of
+    // Score(list(cox=fit), Surv(time,ev)~1, data=p, times, metrics=c('auc','brier'),
+    // cens.model='km', se.fit=TRUE) and timeROC(..., iid=TRUE).
+    let csv = pbc.randomised_path.to_str().expect("path");
+    let model = pbc
+        .randomised_path
+        .with_extension("se.sarcoscope-model.json");
+    let outcome = ["--time", "time", "--event", "status", "--event-value", "2"];
+    // 30 days: no death yet, so no AUC and no SE (null).
+    let horizons = "30,365.25,1095.75,1826.25";
+    let model_path = model.to_str().expect("path");
+    cli(&[
+        &["cohort", "fit", csv][..],
+        &outcome,
+        &[
+            "--covariates",
+            MODEL,
+            "--model-out",
+            model_path,
+            "--horizons",
+            horizons,
+            "--json",
+        ],
+    ]
+    .concat());
+    let v = cli(&[
+        &["cohort", "validate", csv][..],
+        &outcome,
+        &["--model", model_path, "--horizons", horizons, "--json"],
+    ]
+    .concat());
+    let _ = std::fs::remove_file(&model);
+    assert!(v["auc"][0]["auc"].is_null() && v["auc"][0]["se"].is_null());
+    let (auc, brier) = (
+        &pbc.extra["td_auc_timeROC"],
+        &pbc.extra["brier_riskRegression"],
+    );
+    for k in 0..3 {
+        let (a, b) = (&v["auc"][k + 1], &v["brier"][k + 1]);
+        close("CLI AUC", num(&a["auc"]), num(&auc["auc"][k]), 1e-6);
+        close("CLI AUC se", num(&a["se"]), num(&auc["se"][k]), 1e-6);
+        close(
+            "CLI Brier",
+            num(&b["brier"]),
+            num(&brier["brier_cox"][k]),
+            1e-6,
+        );
+        close(
+            "CLI Brier se",
+            num(&b["se"]),
+            num(&brier["se_cox"][k]),
+            1e-6,
+        );
+    }
+}
+
+#[test]
 fn a_model_file_carries_a_fit_to_another_centre_as_r_validates_it() {
     let Some(pbc) = pbc() else { return };
     let r = &pbc.extra["split_validation"];
@@ -1329,6 +1413,7 @@ fn a_model_file_carries_a_fit_to_another_centre_as_r_validates_it() {
         (&v["calibration"][0]["oe"], "oe_ratio_km_5y"),
         (&v["calibration"][0]["oe_counts"], "oe_ratio_counts_5y"),
         (&v["auc"][0]["auc"], "auc_5y_timeROC"),
+        (&v["auc"][0]["se"], "auc_5y_timeROC_se"),
         (&v["brier"][0]["brier"], "brier_5y"),
         (&v["brier"][0]["brier_null"], "brier_5y_null_km"),
         (&v["brier"][0]["ipa"], "ipa_5y"),
