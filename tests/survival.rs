@@ -581,6 +581,67 @@ fn competing_risks_equal_survfit_and_crr() {
         1e-6,
     );
     close("Fine–Gray age", fg.coef[1], num(&r["coef"]["age"]), 1e-6);
+    // sqrt(diag(crr(...)$var)): the sandwich that counts the estimated censoring weights.
+    for (j, name) in ["log(bili)", "age"].iter().enumerate() {
+        close(
+            &format!("Fine–Gray se {name}"),
+            fg.se[j],
+            num(&r["se"][j]),
+            1e-6,
+        );
+    }
+    // crr stops at gtol = 1e-6, 2.6e-7 (relative) short of the maximum, and its SEs
+    // move by as much. Run to the maximum — R 4.2.2, cmprsk 2.2-11:
+    //   f <- crr(pbc$time, pbc$status, cov1 = cbind(log(pbc$bili), pbc$age),
+    //            failcode = 2, cencode = 0, gtol = 1e-12, maxiter = 50)
+    // f$coef, sqrt(diag(f$var)), f$var[1, 2], and from summary(f): z,
+    // 2 * pnorm(-abs(z)), and the 95 % interval of exp(coef) — to 1e-9 here.
+    let at_maximum = [
+        (0.9494975605943878, 0.0921764141909864),
+        (0.0489416071919325, 0.008919701532928051),
+    ];
+    for (j, (coef, se)) in at_maximum.into_iter().enumerate() {
+        close("Fine–Gray coef, gtol 1e-12", fg.coef[j], coef, 1e-9);
+        close("Fine–Gray se, gtol 1e-12", fg.se[j], se, 1e-9);
+    }
+    close(
+        "Fine–Gray covariance, gtol 1e-12",
+        fg.covariance[0][1],
+        1.497816068747688e-4,
+        1e-9,
+    );
+    assert_eq!(fg.covariance[0][1], fg.covariance[1][0]);
+    let summary_crr = [
+        (
+            10.300873264901162,
+            6.982453021530749e-25,
+            2.157251825357273,
+            3.096151883904215,
+        ),
+        (
+            5.486910858088605,
+            4.090234050382545e-08,
+            1.031959387858304,
+            1.068679635474955,
+        ),
+    ];
+    for (c, (z, p, lower, upper)) in fg.coefficients(0.95).iter().zip(summary_crr) {
+        close(&format!("Fine–Gray z {}", c.name), c.z, z, 1e-9);
+        close(&format!("Fine–Gray p {}", c.name), c.p, p, 1e-9);
+        close(
+            &format!("Fine–Gray sHR lower {}", c.name),
+            c.hr_lower,
+            lower,
+            1e-9,
+        );
+        close(
+            &format!("Fine–Gray sHR upper {}", c.name),
+            c.hr_upper,
+            upper,
+            1e-9,
+        );
+        assert_eq!(c.robust_se, c.se, "crr has only the sandwich SE");
+    }
 }
 
 /// Death with transplant competing, all 418 rows, grouped by `group` and stratified by
@@ -870,15 +931,31 @@ fn apparent_performance_equals_riskregression_timeroc_and_dcurves() {
     let lp: Vec<f64> = (0..design.rows())
         .map(|i| f.linear_predictor(design.row(i)))
         .collect();
+    // Their SEs: timeROC(..., iid = TRUE)$inference$vect_sd_1 and Score(..., se.fit = TRUE).
+    // timeROC takes tied times row by row in input order; at 5 years its SE lies 8e-7
+    // (relative) from Score's, which counts a tied death and censoring together as here.
+    let rr = &pbc.extra["td_auc_riskRegression"];
     for (k, t) in nums(&r["times"]).into_iter().enumerate() {
         let ours = auc(time, &event, &lp, t, &censoring).expect("cases and controls");
-        close(&format!("AUC({t})"), ours, num(&r["auc"][k]), 1e-6);
+        close(&format!("AUC({t})"), ours.auc, num(&r["auc"][k]), 1e-6);
+        close(
+            &format!("AUC({t}) se, timeROC"),
+            ours.se,
+            num(&r["se"][k]),
+            1e-6,
+        );
         let by_risk = auc(time, &event, &risks(&f, &design, t), t, &censoring).expect("auc");
         close(
             &format!("AUC of risks({t})"),
-            by_risk,
-            num(&pbc.extra["td_auc_riskRegression"]["auc"][k]),
+            by_risk.auc,
+            num(&rr["auc"][k]),
             1e-6,
+        );
+        close(
+            &format!("AUC of risks({t}) se, Score"),
+            by_risk.se,
+            num(&rr["se"][k]),
+            1e-9,
         );
     }
     // Score(list(cox=fit), Surv(time,ev)~1, times, metrics='brier', cens.model='km')
@@ -898,6 +975,7 @@ fn apparent_performance_equals_riskregression_timeroc_and_dcurves() {
             1e-6,
         );
         close(&format!("IPA({t})"), b.ipa, num(&r["ipa_cox"][k]), 1e-6);
+        close(&format!("Brier({t}) se"), b.se, num(&r["se_cox"][k]), 1e-6);
     }
     // Score(..., times=grid, summary='ibs'): 147 grid times up to 5 years
     let r = &pbc.extra["ibs_5y"];
@@ -1180,11 +1258,19 @@ fn a_split_sample_external_validation_equals_r() {
         1e-9,
     );
     let censoring = Censoring::fit(time, &event);
+    let a = auc(time, &event, &risk5, t, &censoring).expect("auc");
+    close("validation AUC", a.auc, num(&v["auc_5y_timeROC"]), 1e-6);
     close(
-        "validation AUC",
-        auc(time, &event, &risk5, t, &censoring).expect("auc"),
-        num(&v["auc_5y_timeROC"]),
+        "validation AUC se, timeROC",
+        a.se,
+        num(&v["auc_5y_timeROC_se"]),
         1e-6,
+    );
+    close(
+        "validation AUC se, Score",
+        a.se,
+        num(&v["auc_5y_riskRegression_se"]),
+        1e-9,
     );
     let b = brier_with_null(time, &event, &risk5, t, &censoring);
     close("validation Brier", b.brier, num(&v["brier_5y"]), 1e-6);
@@ -1356,6 +1442,65 @@ fn the_cli_prints_r_values_under_the_documented_keys() {
 }
 
 #[test]
+fn cli_validate_prints_the_auc_and_brier_standard_errors_of_r() {
+    let Some(pbc) = pbc() else { return };
+    // The 312 randomised patients' own model rated on them: the apparent figures of
+    // Score(list(cox=fit), Surv(time,ev)~1, data=p, times, metrics=c('auc','brier'),
+    // cens.model='km', se.fit=TRUE) and timeROC(..., iid=TRUE).
+    let csv = pbc.randomised_path.to_str().expect("path");
+    let model = pbc
+        .randomised_path
+        .with_extension("se.sarcoscope-model.json");
+    let outcome = ["--time", "time", "--event", "status", "--event-value", "2"];
+    // 30 days: no death yet, so no AUC and no SE (null).
+    let horizons = "30,365.25,1095.75,1826.25";
+    let model_path = model.to_str().expect("path");
+    cli(&[
+        &["cohort", "fit", csv][..],
+        &outcome,
+        &[
+            "--covariates",
+            MODEL,
+            "--model-out",
+            model_path,
+            "--horizons",
+            horizons,
+            "--json",
+        ],
+    ]
+    .concat());
+    let v = cli(&[
+        &["cohort", "validate", csv][..],
+        &outcome,
+        &["--model", model_path, "--horizons", horizons, "--json"],
+    ]
+    .concat());
+    let _ = std::fs::remove_file(&model);
+    assert!(v["auc"][0]["auc"].is_null() && v["auc"][0]["se"].is_null());
+    let (auc, brier) = (
+        &pbc.extra["td_auc_timeROC"],
+        &pbc.extra["brier_riskRegression"],
+    );
+    for k in 0..3 {
+        let (a, b) = (&v["auc"][k + 1], &v["brier"][k + 1]);
+        close("CLI AUC", num(&a["auc"]), num(&auc["auc"][k]), 1e-6);
+        close("CLI AUC se", num(&a["se"]), num(&auc["se"][k]), 1e-6);
+        close(
+            "CLI Brier",
+            num(&b["brier"]),
+            num(&brier["brier_cox"][k]),
+            1e-6,
+        );
+        close(
+            "CLI Brier se",
+            num(&b["se"]),
+            num(&brier["se_cox"][k]),
+            1e-6,
+        );
+    }
+}
+
+#[test]
 fn a_model_file_carries_a_fit_to_another_centre_as_r_validates_it() {
     let Some(pbc) = pbc() else { return };
     let r = &pbc.extra["split_validation"];
@@ -1481,6 +1626,7 @@ fn a_model_file_carries_a_fit_to_another_centre_as_r_validates_it() {
         (&v["calibration"][0]["oe"], "oe_ratio_km_5y"),
         (&v["calibration"][0]["oe_counts"], "oe_ratio_counts_5y"),
         (&v["auc"][0]["auc"], "auc_5y_timeROC"),
+        (&v["auc"][0]["se"], "auc_5y_timeROC_se"),
         (&v["brier"][0]["brier"], "brier_5y"),
         (&v["brier"][0]["brier_null"], "brier_5y_null_km"),
         (&v["brier"][0]["ipa"], "ipa_5y"),

@@ -231,6 +231,9 @@ pub struct ValidateOutput {
 pub struct AucAt {
     pub time: f64,
     pub auc: Option<f64>,
+    /// The standard error that counts the estimated censoring weights (as `timeROC`'s
+    /// iid and `riskRegression::Score`'s); absent from reports of earlier versions.
+    pub se: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
@@ -242,6 +245,9 @@ pub struct BrierAt {
     pub brier_null: f64,
     #[serde(deserialize_with = "crate::survival::json::nan_if_null")]
     pub ipa: f64,
+    /// The standard error of `brier`, as `Score(…, cens.model = "km", se.fit = TRUE)`;
+    /// absent from reports of earlier versions.
+    pub se: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
@@ -302,9 +308,11 @@ fn discrimination(
     let auc = horizons
         .iter()
         .map(|&t| {
+            let a = auc(time, &event, &marker_at(t)?, t, &censoring);
             Ok(AucAt {
                 time: t,
-                auc: auc(time, &event, &marker_at(t)?, t, &censoring),
+                auc: a.map(|a| a.auc),
+                se: a.map(|a| a.se).filter(|se| se.is_finite()),
             })
         })
         .collect::<Result<_, AnalysisError>>()?;
@@ -422,6 +430,7 @@ impl<'a> Applied<'a> {
                 brier: b.brier,
                 brier_null: b.brier_null,
                 ipa: b.ipa,
+                se: Some(b.se).filter(|se| se.is_finite()),
             });
             let cll: Vec<f64> = (0..n).map(|i| self.cumulative_hazard(i, t).ln()).collect();
             let smooth = if cll.iter().all(|c| c.is_finite()) {

@@ -618,25 +618,32 @@ pub struct Coefficient {
     pub hr_upper: f64,
 }
 
+impl Coefficient {
+    /// The row of coefficient `coef` with standard error `se`: Wald z = coef/se, its
+    /// two-sided p, and exp(coef) with the interval exp(coef ± z₁₋α/₂·se) at `level`.
+    pub fn wald(name: String, coef: f64, se: f64, robust_se: f64, level: f64) -> Coefficient {
+        let q = normal_quantile(1.0 - (1.0 - level) / 2.0);
+        Coefficient {
+            name,
+            coef,
+            se,
+            robust_se,
+            z: coef / se,
+            p: 2.0 * normal_upper((coef / se).abs()),
+            hr: coef.exp(),
+            hr_lower: (coef - q * se).exp(),
+            hr_upper: (coef + q * se).exp(),
+        }
+    }
+}
+
 impl CoxFit {
     /// The coefficient table with intervals at `level` (0.95 for 95 %).
     pub fn coefficients(&self, level: f64) -> Vec<Coefficient> {
-        let q = normal_quantile(1.0 - (1.0 - level) / 2.0);
         let (se, robust) = (self.se(), self.robust_se());
         (0..self.coef.len())
             .map(|j| {
-                let (b, s) = (self.coef[j], se[j]);
-                Coefficient {
-                    name: self.names[j].clone(),
-                    coef: b,
-                    se: s,
-                    robust_se: robust[j],
-                    z: b / s,
-                    p: 2.0 * normal_upper((b / s).abs()),
-                    hr: b.exp(),
-                    hr_lower: (b - q * s).exp(),
-                    hr_upper: (b + q * s).exp(),
-                }
+                Coefficient::wald(self.names[j].clone(), self.coef[j], se[j], robust[j], level)
             })
             .collect()
     }

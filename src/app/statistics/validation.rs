@@ -183,7 +183,7 @@ fn ScoreRating(stats: Statistics, form: Form) -> impl IntoView {
                     <tr><td>{format!("{}: patients, events", o.rated)}</td><td class="num">{format!("{}, {}", o.n, o.events)}</td></tr>
                     <tr><td>"Harrell's C (se)"</td><td class="num">{format!("{} ({})", figure(o.harrell_c, 4), figure(o.harrell_c_se, 4))}</td></tr>
                     <tr><td>{format!("Uno's C to {}", maybe(o.uno_tau, 1))}</td><td class="num">{format!("{} ({})", maybe(o.uno_c, 4), maybe(o.uno_c_se, 4))}</td></tr>
-                    {o.auc.iter().map(|a| view! { <tr><td>{format!("AUC at {}", figure(a.time, 2))}</td><td class="num">{maybe(a.auc, 4)}</td></tr> }).collect_view()}
+                    {o.auc.iter().map(|a| view! { <tr><td>{format!("AUC at {} (se)", figure(a.time, 2))}</td><td class="num">{format!("{} ({})", maybe(a.auc, 4), maybe(a.se, 4))}</td></tr> }).collect_view()}
                 </tbody>
             </table>
             <p class="cite">"C as survival::concordance (Uno's with timewt = \"n/G2\"); AUC cumulative/dynamic with IPCW, as timeROC."</p>
@@ -285,8 +285,8 @@ fn Report(stats: Statistics) -> impl IntoView {
                             <tr><td>"Median follow-up"</td><td class="num">{at(r.median_follow_up)}</td><td></td></tr>
                             <tr><td>"Harrell's C (se)"</td><td class="num" id="stats-report-c">{format!("{} ({})", figure(f.harrell_c, 4), figure(f.harrell_c_se, 4))}</td><td class="cite">"survival::concordance"</td></tr>
                             <tr><td>{format!("Uno's C to {}", maybe(f.uno_tau, 1))}</td><td class="num">{format!("{} ({})", maybe(f.uno_c, 4), maybe(f.uno_c_se, 4))}</td><td class="cite">"concordance(timewt = \"n/G2\", ymax = τ)"</td></tr>
-                            {f.auc.iter().map(|a| view! { <tr><td>{format!("AUC at {}", at(a.time))}</td><td class="num">{maybe(a.auc, 4)}</td><td class="cite">"cumulative/dynamic, IPCW (timeROC)"</td></tr> }).collect_view()}
-                            {f.brier.iter().map(|b| view! { <tr><td>{format!("Brier score at {} (null model; IPA)", at(b.time))}</td><td class="num">{format!("{} ({}; {})", figure(b.brier, 4), figure(b.brier_null, 4), figure(b.ipa, 3))}</td><td class="cite">"IPCW, as riskRegression::Score"</td></tr> }).collect_view()}
+                            {f.auc.iter().map(|a| view! { <tr><td>{format!("AUC at {} (se)", at(a.time))}</td><td class="num">{format!("{} ({})", maybe(a.auc, 4), maybe(a.se, 4))}</td><td class="cite">"cumulative/dynamic, IPCW (timeROC)"</td></tr> }).collect_view()}
+                            {f.brier.iter().map(|b| view! { <tr><td>{format!("Brier score at {} ± se (null model; IPA)", at(b.time))}</td><td class="num">{format!("{} ± {} ({}; {})", figure(b.brier, 4), maybe(b.se, 4), figure(b.brier_null, 4), figure(b.ipa, 3))}</td><td class="cite">"IPCW, as riskRegression::Score"</td></tr> }).collect_view()}
                             {f.calibration.iter().map(|c| view! {
                                 <tr><td>{format!("Calibration at {}: slope (se)", at(c.time))}</td><td class="num">{format!("{} ({})", figure(c.slope, 3), figure(c.slope_se, 3))}</td><td class="cite">"coxph on the linear predictor"</td></tr>
                                 <tr><td>"O:E, Kaplan–Meier observed ÷ mean predicted risk"</td><td class="num">{figure(c.oe, 3)}</td><td class="cite">"McLernon et al. 2023"</td></tr>

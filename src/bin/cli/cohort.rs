@@ -524,16 +524,18 @@ fn print_validation(output: &ValidateOutput, json: bool) -> Result<(), Failure> 
             .map_or_else(String::new, |t| format!(" to {t}"));
         out!("Uno's C{to} {c:.4} (se {se:.4})");
     }
+    let se = |v: Option<f64>| v.map_or_else(|| "–".into(), |v| format!("{v:.4}"));
     for a in &output.auc {
-        let value = a
-            .auc
-            .map_or_else(|| "– (no case or no control)".into(), |v| format!("{v:.4}"));
+        let value = a.auc.map_or_else(
+            || "– (no case or no control)".into(),
+            |v| format!("{v:.4} (se {})", se(a.se)),
+        );
         out!("AUC at {}: {value}", a.time);
     }
     for (b, c) in output.brier.iter().zip(&output.calibration) {
         out!(
-            "t = {}: Brier {:.4} (null {:.4}, IPA {:.3}); slope {:.3} (se {:.3}); O:E {:.3} (counts {})",
-            b.time, b.brier, b.brier_null, b.ipa, c.slope, c.slope_se, c.oe,
+            "t = {}: Brier {:.4} (se {}, null {:.4}, IPA {:.3}); slope {:.3} (se {:.3}); O:E {:.3} (counts {})",
+            b.time, b.brier, se(b.se), b.brier_null, b.ipa, c.slope, c.slope_se, c.oe,
             c.oe_counts.map_or_else(|| "not known".into(), |v| format!("{v:.3}"))
         );
     }
