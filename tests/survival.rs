@@ -801,16 +801,19 @@ fn the_cli_prints_competing_risks_as_cmprsk_gives_them() {
     let fg = &out["fine_gray"];
     close(
         "CLI Fine–Gray log(bili)",
-        num(&fg["coef"][0]),
+        num(&fg["coefficients"][0]["coef"]),
         num(&r["coef"]["logbili"]),
         1e-6,
     );
     close(
         "CLI Fine–Gray age",
-        num(&fg["coef"][1]),
+        num(&fg["coefficients"][1]["coef"]),
         num(&r["coef"]["age"]),
         1e-6,
     );
+    for (k, se) in nums(&r["se"]).into_iter().enumerate() {
+        close("CLI Fine–Gray se", num(&fg["coefficients"][k]["se"]), se, 1e-6);
+    }
 }
 
 #[test]

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::bootstrap::{optimism, Optimism};
 use super::calibration::{observed_expected, slope, smoothed};
-use super::competing::{fine_gray, gray_test, FineGray, GrayTest, Incidence, IncidencePoint};
+use super::competing::{fine_gray, gray_test, GrayTest, Incidence, IncidencePoint};
 use super::concordance::{concordance, TimeWeight};
 use super::cox::{self, Coefficient, CoxError, CoxFit, Test, Ties};
 use super::decision::net_benefit;
@@ -555,9 +555,18 @@ pub struct CompetingOutput {
     /// Gray's test across groups of the event's incidence, and of the competing one's.
     pub gray_event: Option<GrayTest>,
     pub gray_competing: Option<GrayTest>,
-    pub fine_gray: Option<FineGray>,
+    pub fine_gray: Option<FineGrayOutput>,
     pub warnings: Vec<String>,
     pub excluded: Vec<Exclusion>,
+}
+
+/// The Fine–Gray model as `summary(crr)` prints it: `hr` is the subdistribution hazard
+/// ratio, `se` (and `robust_se`) crr's sandwich standard error.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FineGrayOutput {
+    pub coefficients: Vec<Coefficient>,
+    pub iterations: usize,
+    pub converged: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -698,7 +707,11 @@ pub fn competing(
         groups,
         gray_event: gray(Status::Event),
         gray_competing: gray(Status::Competing),
-        fine_gray,
+        fine_gray: fine_gray.map(|f| FineGrayOutput {
+            coefficients: f.coefficients(0.95),
+            iterations: f.iterations,
+            converged: f.converged,
+        }),
         warnings,
         excluded: design.excluded.clone(),
     };

@@ -356,7 +356,7 @@ fn gray_stratum(
 }
 
 /// A fitted Fine–Gray model: coefficients of the subdistribution hazard.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct FineGray {
     pub names: Vec<String>,
     pub coef: Vec<f64>,

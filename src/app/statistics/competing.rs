@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use super::client::Statistics;
 use super::view::LeftOut;
 use crate::app::download::save_text;
-use crate::app::figures::{figure, interval, p_value};
+use crate::app::figures::{figure, interval, p_figure, p_value};
 use crate::survival::competing::{GrayTest, IncidencePoint};
 
 #[component]
@@ -65,14 +65,17 @@ pub fn CompetingSection(stats: Statistics) -> impl IntoView {
                     </ul>
                     {o.fine_gray.map(|f| view! {
                         <h3>{format!("Fine–Gray model of the event ({} iterations)", f.iterations)}</h3>
+                        <div class="scroll">
                         <table class="metrics" id="stats-fine-gray">
-                            <thead><tr><th>"Term"</th><th>"coef"</th><th>"Subdistribution HR"</th></tr></thead>
+                            <thead><tr><th>"Term"</th><th>"coef"</th><th>"se"</th><th>"z"</th><th>"p"</th><th>"Subdistribution HR (95% CI)"</th></tr></thead>
                             <tbody>
-                                {f.names.iter().zip(&f.coef).map(|(n, b)| view! {
-                                    <tr><td><code>{n.clone()}</code></td><td class="num">{figure(*b, 4)}</td><td class="num">{figure(b.exp(), 3)}</td></tr>
+                                {f.coefficients.iter().map(|c| view! {
+                                    <tr><td><code>{c.name.clone()}</code></td><td class="num">{figure(c.coef, 4)}</td><td class="num">{figure(c.se, 4)}</td><td class="num">{figure(c.z, 2)}</td><td class="num">{p_figure(Some(c.p))}</td>
+                                    <td class="num">{format!("{} ({}–{})", figure(c.hr, 3), figure(c.hr_lower, 3), figure(c.hr_upper, 3))}</td></tr>
                                 }).collect_view()}
                             </tbody>
                         </table>
+                        </div>
                     })}
                     <ul class="warnings">{o.warnings.iter().map(|w| view! { <li>{w.clone()}</li> }).collect_view()}</ul>
                     <p class="cite">"Cumulative incidence and its variance as cmprsk::cuminc (Gray 1988), intervals on the log(−log) scale; Gray's test as cuminc(…, group); Fine–Gray as cmprsk::crr (Fine & Gray, JASA 1999)."</p>

@@ -675,8 +675,17 @@ fn competing(
             "Fine–Gray model of the event ({} iterations):",
             f.iterations
         );
-        for (name, b) in f.names.iter().zip(&f.coef) {
-            out!("  {name:<20} coef {b:>9.5}  sHR {:.4}", b.exp());
+        for c in &f.coefficients {
+            out!(
+                "  {:<20} coef {:>9.5}  se {:>8.5}  p {:>10.3e}  sHR {:.4} ({:.4}–{:.4})",
+                c.name,
+                c.coef,
+                c.se,
+                c.p,
+                c.hr,
+                c.hr_lower,
+                c.hr_upper
+            );
         }
     }
     Ok(())
