@@ -7,8 +7,9 @@
 //! line give identical results for the same seed.
 
 use super::concordance::{concordance, TimeWeight};
-use super::cox::{self, CoxError, CoxFit, Ties};
+use super::cox::{self, CoxError, CoxFit, Extent, Ties};
 use super::design::Design;
+use super::ipcw::Censoring;
 use super::performance::brier;
 use crate::rng::Rng;
 
@@ -46,33 +47,41 @@ pub fn optimism(
     seed: u64,
     mut progress: impl FnMut(usize, usize) -> bool,
 ) -> Result<Option<Optimism>, CoxError> {
+    // The cohort in time order, and each sample's draws sorted: every sort after that
+    // (the fit's risk sets, the censoring weights, the concordance) meets sorted data
+    // and finishes in one pass — a fifth of a refit's time at 10,000 patients.
+    let mut order: Vec<usize> = (0..design.rows()).collect();
+    order.sort_by(|&a, &b| design.time[a].total_cmp(&design.time[b]));
+    let design = &design.subset(&order);
     let fit = cox::fit_design(design, ties)?;
-    let apparent = indices(&fit, design, horizon, Slope::Fit);
+    let original = Judged::new(design, horizon);
+    let apparent = original.indices(&fit, Slope::Fit);
     let mut rng = Rng::stream(seed, 0xB007);
     let (mut sum, mut done, mut failed) = ([0.0; 3], 0, 0);
     // A sample may fail to fit; draw another, but not forever.
     while done < b && failed <= 10 * b {
-        let rows: Vec<usize> = (0..design.rows())
+        let mut rows: Vec<usize> = (0..design.rows())
             .map(|_| rng.below(design.rows()))
             .collect();
+        rows.sort_unstable();
         let sample = design.subset(&rows);
         // Each stratum's baseline is indexed by its level: a sample missing one is drawn
         // again, as is one the model cannot be fitted on.
         let all_strata = (0..design.strata_levels.len()).all(|s| sample.strata.contains(&s));
-        let refit = match cox::fit_design(&sample, ties) {
+        let refit = match cox::fit_design_to(&sample, ties, Extent::Refit) {
             Ok(refit) if all_strata => refit,
             _ => {
                 failed += 1;
                 continue;
             }
         };
-        let (own, original) = (
-            indices(&refit, &sample, horizon, Slope::One),
-            indices(&refit, design, horizon, Slope::Fit),
+        let (own, there) = (
+            Judged::new(&sample, horizon).indices(&refit, Slope::One),
+            original.indices(&refit, Slope::Fit),
         );
-        sum[0] += own.c - original.c;
-        sum[1] += own.slope - original.slope;
-        sum[2] += own.brier.unwrap_or(0.0) - original.brier.unwrap_or(0.0);
+        sum[0] += own.c - there.c;
+        sum[1] += own.slope - there.slope;
+        sum[2] += own.brier.unwrap_or(0.0) - there.brier.unwrap_or(0.0);
         done += 1;
         if !progress(done, b) {
             return Ok(None);
@@ -107,27 +116,49 @@ enum Slope {
     One,
 }
 
-/// C, slope and Brier of `fit`'s predictions on `design`'s rows; on the original cohort
-/// the slope measures shrinkage.
-fn indices(fit: &CoxFit, design: &Design, horizon: Option<f64>, slope: Slope) -> Indices {
-    let event = design.event_flags();
-    let lp: Vec<f64> = (0..design.rows())
-        .map(|i| fit.linear_predictor(design.row(i)))
-        .collect();
-    let c =
-        concordance(&design.time, &event, &lp, TimeWeight::Harrell, None).map_or(f64::NAN, |c| c.c);
-    let slope = match slope {
-        Slope::One => 1.0,
-        Slope::Fit => {
-            super::calibration::slope(&design.time, &event, &lp).map_or(f64::NAN, |s| s.slope)
+/// A cohort models are judged on, with what does not depend on the model worked out
+/// once (the original cohort is judged at every refit).
+struct Judged<'a> {
+    design: &'a Design,
+    event: Vec<bool>,
+    /// The horizon of the Brier score and the censoring weights there.
+    brier: Option<(f64, Censoring)>,
+}
+
+impl<'a> Judged<'a> {
+    fn new(design: &'a Design, horizon: Option<f64>) -> Judged<'a> {
+        let event = design.event_flags();
+        let brier = horizon.map(|t| (t, Censoring::fit(&design.time, &event)));
+        Judged {
+            design,
+            event,
+            brier,
         }
-    };
-    let brier = horizon.map(|t| {
-        let risk: Vec<f64> = (0..design.rows())
-            .map(|i| 1.0 - fit.survival(design.row(i), design.strata[i], t))
+    }
+
+    /// C, slope and Brier of `fit`'s predictions; on the original cohort the slope
+    /// measures shrinkage.
+    fn indices(&self, fit: &CoxFit, slope: Slope) -> Indices {
+        let (design, event) = (self.design, &self.event);
+        let lp: Vec<f64> = (0..design.rows())
+            .map(|i| fit.linear_predictor(design.row(i)))
             .collect();
-        let censoring = super::ipcw::Censoring::fit(&design.time, &event);
-        brier(&design.time, &event, &risk, t, &censoring)
-    });
-    Indices { c, slope, brier }
+        let c = concordance(&design.time, event, &lp, TimeWeight::Harrell, None)
+            .map_or(f64::NAN, |c| c.c);
+        let slope = match slope {
+            Slope::One => 1.0,
+            Slope::Fit => {
+                super::calibration::slope(&design.time, event, &lp).map_or(f64::NAN, |s| s.slope)
+            }
+        };
+        let brier = self.brier.as_ref().map(|(t, censoring)| {
+            // H0(t) once per stratum, then each row's risk from its linear predictor.
+            let h: Vec<f64> = fit.baseline.iter().map(|b| b.at(*t)).collect();
+            let risk: Vec<f64> = (0..design.rows())
+                .map(|i| 1.0 - (-h[design.strata[i]] * lp[i].exp()).exp())
+                .collect();
+            brier(&design.time, event, &risk, *t, censoring)
+        });
+        Indices { c, slope, brier }
+    }
 }

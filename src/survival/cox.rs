@@ -117,9 +117,8 @@ pub struct CoxFit {
     pub coef: Vec<f64>,
     /// Model-based covariance (inverse information), row by row.
     pub var: Vec<Vec<f64>>,
-    /// Robust (sandwich) covariance D'D with D the dfbeta residuals, each row its own
-    /// cluster (`coxph(…, robust = TRUE)`).
-    pub robust_var: Vec<Vec<f64>>,
+    /// The robust variance and its tests; not computed for a bootstrap refit.
+    pub robust: Option<Robust>,
     /// The covariate means the fit centred on (R's `fit$means`).
     pub means: Vec<f64>,
     pub loglik_null: f64,
@@ -127,8 +126,6 @@ pub struct CoxFit {
     pub lr_test: Test,
     pub wald_test: Test,
     pub score_test: Test,
-    pub robust_wald_test: Test,
-    pub robust_score_test: Test,
     pub iterations: usize,
     pub converged: bool,
     /// Coefficients that may be infinite (the log-likelihood converged while they still
@@ -137,6 +134,26 @@ pub struct CoxFit {
     /// One baseline per stratum.
     pub baseline: Vec<Baseline>,
     pub strata: usize,
+}
+
+/// The robust (sandwich) covariance D'D, D the dfbeta residuals, each row its own
+/// cluster, and the Wald and score tests on it (`coxph(…, robust = TRUE)`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Robust {
+    pub var: Vec<Vec<f64>>,
+    pub wald_test: Test,
+    pub score_test: Test,
+}
+
+/// What a fit computes beyond the coefficients, their model-based covariance and the
+/// baseline hazard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Extent {
+    /// Everything `summary(coxph)` reports, the robust variance included.
+    Full,
+    /// What a bootstrap refit is judged on: the robust variance (two more passes over
+    /// the data and their residuals, a third of a refit's time) is skipped.
+    Refit,
 }
 
 /// `coxph.control()`'s defaults.
@@ -234,6 +251,10 @@ pub(super) fn pass(
     let mut info = DMatrix::zeros(p, p);
     let mut all_times = Vec::new();
     let risk: Vec<f64> = (0..input.rows()).map(|i| prep.lp(i, beta).exp()).collect();
+    // The dying rows' sums at one time, and one pseudo-event's mean: reused from time to
+    // time (allocating them at each time was a quarter of a bootstrap's run).
+    let (mut a1, mut a2, mut dead_x) = (vec![0.0; p], vec![0.0; p * p], vec![0.0; p]);
+    let (mut e1, mut mean) = (vec![0.0; p], vec![0.0; p]);
     for block in &prep.blocks {
         let mut times = Vec::new();
         let (mut s0, mut s1, mut s2) = (0.0, vec![0.0; p], vec![0.0; p * p]);
@@ -244,8 +265,10 @@ pub(super) fn pass(
             while j > block.start && input.time[prep.order[j - 1]] == t {
                 j -= 1;
             }
-            let (mut d, mut a0, mut a1, mut a2) = (0usize, 0.0, vec![0.0; p], vec![0.0; p * p]);
-            let mut dead_x = vec![0.0; p];
+            let (mut d, mut a0) = (0usize, 0.0);
+            a1.fill(0.0);
+            a2.fill(0.0);
+            dead_x.fill(0.0);
             for &i in &prep.order[j..k] {
                 let (r, x) = (risk[i], prep.row(i));
                 s0 += r;
@@ -270,42 +293,50 @@ pub(super) fn pass(
                 }
             }
             if d > 0 {
-                let mut event = EventTime {
+                // This time's own shares, kept for residuals, the baseline and the
+                // proportional-hazards test.
+                let mut event = keep.then(|| EventTime {
                     rows: j..k,
                     deaths: d,
                     s0: Vec::with_capacity(d),
                     s1: Vec::with_capacity(d),
-                    score: dead_x,
+                    score: dead_x.clone(),
                     info: vec![0.0; p * p],
-                };
+                });
                 for q in 0..d {
                     let f = down_weight(ties, q, d);
                     let e0 = s0 - f * a0;
-                    let e1: Vec<f64> = (0..p).map(|a| s1[a] - f * a1[a]).collect();
+                    for a in 0..p {
+                        e1[a] = s1[a] - f * a1[a];
+                        mean[a] = e1[a] / e0;
+                    }
                     loglik -= e0.ln();
                     for a in 0..p {
-                        let mean_a = e1[a] / e0;
-                        score[a] -= mean_a;
-                        event.score[a] -= mean_a;
+                        score[a] -= mean[a];
                         for b in 0..=a {
                             let e2 = s2[a * p + b] - f * a2[a * p + b];
-                            let v = e2 / e0 - mean_a * e1[b] / e0;
+                            let v = e2 / e0 - mean[a] * mean[b];
                             info[(a, b)] += v;
-                            event.info[a * p + b] += v;
                             if a != b {
                                 info[(b, a)] += v;
-                                event.info[b * p + a] += v;
+                            }
+                            if let Some(event) = event.as_mut() {
+                                event.info[a * p + b] += v;
+                                if a != b {
+                                    event.info[b * p + a] += v;
+                                }
                             }
                         }
                     }
-                    if keep {
+                    if let Some(event) = event.as_mut() {
+                        for (s, m) in event.score.iter_mut().zip(&mean) {
+                            *s -= m;
+                        }
                         event.s0.push(e0);
-                        event.s1.push(e1);
+                        event.s1.push(e1.clone());
                     }
                 }
-                if keep {
-                    times.push(event);
-                }
+                times.extend(event);
             }
             k = j;
         }
@@ -375,8 +406,16 @@ fn check_rank(input: &CoxInput<'_>, prep: &Prepared) -> Result<(), CoxError> {
 /// Fits the model on a design's complete rows: the event studied against all else
 /// (a competing event counts as censored, as in a cause-specific model).
 pub fn fit_design(design: &super::design::Design, ties: Ties) -> Result<CoxFit, CoxError> {
+    fit_design_to(design, ties, Extent::Full)
+}
+
+pub fn fit_design_to(
+    design: &super::design::Design,
+    ties: Ties,
+    extent: Extent,
+) -> Result<CoxFit, CoxError> {
     let event = design.event_flags();
-    fit(&CoxInput::of(design, &event), ties)
+    fit_to(&CoxInput::of(design, &event), ties, extent)
 }
 
 impl<'a> CoxInput<'a> {
@@ -394,6 +433,10 @@ impl<'a> CoxInput<'a> {
 
 /// Fits the model.
 pub fn fit(input: &CoxInput<'_>, ties: Ties) -> Result<CoxFit, CoxError> {
+    fit_to(input, ties, Extent::Full)
+}
+
+pub fn fit_to(input: &CoxInput<'_>, ties: Ties, extent: Extent) -> Result<CoxFit, CoxError> {
     let p = input.p();
     if p == 0 {
         return Err(CoxError::NoCovariates);
@@ -464,15 +507,23 @@ pub fn fit(input: &CoxInput<'_>, ties: Ties) -> Result<CoxFit, CoxError> {
     let wald = solve(&var, &b).map_or(f64::NAN, |a| b.dot(&a));
 
     let final_pass = pass(input, &prep, &beta, ties, true);
-    let dfbeta = score_residuals(input, &prep, &beta, ties, &final_pass) * &var;
-    let robust = dfbeta.transpose() * &dfbeta;
-    let robust_wald = solve(&robust, &b).map_or(f64::NAN, |a| b.dot(&a));
-    let zero = vec![0.0; p];
-    let at_zero = pass(input, &prep, &zero, ties, true);
-    let residuals0 = score_residuals(input, &prep, &zero, ties, &at_zero);
-    let u0: DVector<f64> = residuals0.row_sum().transpose();
-    let robust_score =
-        solve(&(residuals0.transpose() * &residuals0), &u0).map_or(f64::NAN, |a| u0.dot(&a));
+    let rows = |m: &DMatrix<f64>| (0..p).map(|i| m.row(i).iter().copied().collect()).collect();
+    let robust = (extent == Extent::Full).then(|| {
+        let dfbeta = score_residuals(input, &prep, &beta, ties, &final_pass) * &var;
+        let robust = dfbeta.transpose() * &dfbeta;
+        let robust_wald = solve(&robust, &b).map_or(f64::NAN, |a| b.dot(&a));
+        let zero = vec![0.0; p];
+        let at_zero = pass(input, &prep, &zero, ties, true);
+        let residuals0 = score_residuals(input, &prep, &zero, ties, &at_zero);
+        let u0: DVector<f64> = residuals0.row_sum().transpose();
+        let robust_score =
+            solve(&(residuals0.transpose() * &residuals0), &u0).map_or(f64::NAN, |a| u0.dot(&a));
+        Robust {
+            var: rows(&robust),
+            wald_test: Test::new(robust_wald, p),
+            score_test: Test::new(robust_score, p),
+        }
+    });
 
     let shift: f64 = prep
         .means
@@ -498,7 +549,6 @@ pub fn fit(input: &CoxInput<'_>, ties: Ties) -> Result<CoxFit, CoxError> {
             out
         })
         .collect();
-    let rows = |m: &DMatrix<f64>| (0..p).map(|i| m.row(i).iter().copied().collect()).collect();
     Ok(CoxFit {
         names: input.names.to_vec(),
         ties,
@@ -506,15 +556,13 @@ pub fn fit(input: &CoxInput<'_>, ties: Ties) -> Result<CoxFit, CoxError> {
         events,
         coef: beta,
         var: rows(&var),
-        robust_var: rows(&robust),
+        robust,
         means: prep.means.clone(),
         loglik_null,
         loglik,
         lr_test: Test::new(2.0 * (loglik - loglik_null), p),
         wald_test: Test::new(wald, p),
         score_test: Test::new(score_chisq, p),
-        robust_wald_test: Test::new(robust_wald, p),
-        robust_score_test: Test::new(robust_score, p),
         iterations,
         converged,
         infinite,
@@ -673,9 +721,14 @@ impl CoxFit {
             .collect()
     }
 
+    /// Robust standard errors; not defined (NaN, shown as such) for a refit.
     pub fn robust_se(&self) -> Vec<f64> {
         (0..self.coef.len())
-            .map(|j| self.robust_var[j][j].sqrt())
+            .map(|j| {
+                self.robust
+                    .as_ref()
+                    .map_or(f64::NAN, |r| r.var[j][j].sqrt())
+            })
             .collect()
     }
 

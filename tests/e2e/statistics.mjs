@@ -67,7 +67,8 @@ try {
 
   await page.goto(`${base}#/statistics`);
   await check("the statistics view asks for a cohort file first", async () => {
-    assert.ok(await page.isVisible("#view-statistics"));
+    // The app mounts after the wasm is compiled: seconds on a busy 2-core machine.
+    await page.waitForSelector("#view-statistics", { state: "visible", timeout: 60000 });
     assert.ok(await page.isHidden("#stats-roles"));
   });
 
@@ -192,6 +193,7 @@ try {
     close("Fine–Gray se log(bili)", bili.se, fg.se[0], 1e-6, true);
     close("Fine–Gray se age", age.se, fg.se[1], 1e-6, true);
     assert.match(await page.textContent("#stats-fine-gray"), /log\(bili\)/);
+    await page.locator("#stats-competing-section").screenshot({ path: join(artifacts, "e2e-statistics-competing.png") });
   });
   await fill({ "stats-group": "", "stats-covariates": "" });
   await page.click("#stats-competing");
@@ -271,6 +273,7 @@ try {
     assert.equal(await page.locator("#stats-zph-plots figure").count(), 5);
     assert.equal(await page.locator("#stats-zph-plots figure").nth(2).locator("circle.residual").count(), 125);
     assert.match(await page.textContent("#stats-zph-plots figure >> nth=2"), /log\(bili\)/);
+    await page.locator("#stats-zph-plots figure >> nth=2").screenshot({ path: join(artifacts, "e2e-statistics-zph.png") });
     assert.equal(fit.bootstrap.b, 200);
     assert.ok(fit.bootstrap.optimism.c > 0 && fit.bootstrap.optimism.c < 0.03, `optimism of C ${fit.bootstrap.optimism.c}`);
     assert.match(await page.textContent("#stats-bootstrap-table"), /Harrell's C/);
