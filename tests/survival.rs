@@ -1928,3 +1928,58 @@ fn bad_cohort_files_get_a_plain_message_never_a_panic() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn published_scores_without_a_baseline_rank_patients_as_a_score_column_does() {
+    let dir = std::env::temp_dir().join(format!("sarcoscope-ranks-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("folder");
+    let csv = dir.join("invented.csv");
+    let path = |p: &std::path::Path| p.to_str().expect("path").to_owned();
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_sarcoscope"))
+        .args([
+            "cohort",
+            "synth",
+            "--n",
+            "600",
+            "--seed",
+            "3",
+            "--out",
+            &path(&csv),
+        ])
+        .status()
+        .expect("synth");
+    assert!(status.success());
+    let outcome = ["--time", "time", "--event", "status"];
+    for key in ["meld_na", "meld_sarcopenia"] {
+        let model = dir.join(format!("{key}.sarcoscope-model.json"));
+        let status = std::process::Command::new(env!("CARGO_BIN_EXE_sarcoscope"))
+            .args(["cohort", "published", key, "--out", &path(&model)])
+            .status()
+            .expect("published");
+        assert!(status.success());
+        let report = dir.join(format!("{key}.validation.json"));
+        let v = validate_with_report(&csv, &outcome, &model, "90,365", &report, "invented");
+        let score = cli(&[
+            &["cohort", "validate", &path(&csv)][..],
+            &outcome,
+            &["--score", key, "--horizons", "90,365", "--json"],
+        ]
+        .concat());
+        for k in ["harrell_c", "harrell_c_se", "uno_c", "auc"] {
+            assert_eq!(
+                v[k], score[k],
+                "{key} {k}: the file ranks as the column does"
+            );
+        }
+        for k in ["brier", "calibration", "net_benefit"] {
+            assert_eq!(v[k], serde_json::json!([]), "{key}: no probability, no {k}");
+        }
+        let warning = v["warnings"].to_string();
+        assert!(warning.contains("no baseline survival"), "{warning}");
+        let sent: Value =
+            serde_json::from_slice(&std::fs::read(&report).expect("report")).expect("JSON");
+        assert_eq!(sent["deciles"], serde_json::json!([]));
+        assert_eq!(sent["risk_groups"].as_array().map(Vec::len), Some(3));
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -18,9 +18,12 @@ pub fn PredictionPanel(
     models: RwSignal<Vec<ModelFile>>,
 ) -> impl IntoView {
     // Built and sealed once: the list below is redrawn at every keystroke in the form.
+    // Scores that only rank (MELD-Na, MELD-Sarcopenia) give no probability: the Scores
+    // tab shows their values.
     let shipped: Vec<ModelFile> = published::AVAILABLE
         .iter()
         .filter_map(|(key, _)| published::model(key))
+        .filter(|m| !m.ranks_only())
         .collect();
     let all = move || {
         shipped

@@ -146,7 +146,9 @@ impl ValidationReport {
         figures.excluded.clear();
         let (time, event) = (&design.time, design.event_flags());
         let mut deciles = Vec::new();
-        for &t in horizons {
+        // A score that only ranks has no predicted risk to put beside the observed one.
+        let ranks_only = applied.model.ranks_only();
+        for &t in horizons.iter().filter(|_| !ranks_only) {
             let risk = applied.risks(t)?;
             for g in risk_groups(time, &event, &risk, t, 10) {
                 let n = Count::of(g.n);
@@ -163,6 +165,7 @@ impl ValidationReport {
             }
         }
         let risk_groups = match horizons.last() {
+            Some(_) if ranks_only => thirds(applied, &applied.linear_predictors(), horizons),
             Some(&last) => thirds(applied, &applied.risks(last)?, horizons),
             None => Vec::new(),
         };
@@ -234,7 +237,8 @@ impl ValidationReport {
     }
 }
 
-/// KM survival at each horizon in each third of predicted risk.
+/// KM survival at each horizon in each third of predicted risk (of the score, for one
+/// that only ranks).
 fn thirds(applied: &Applied<'_>, risk: &[f64], horizons: &[f64]) -> Vec<RiskGroupCurve> {
     let design = &applied.design;
     let event = design.event_flags();

@@ -419,6 +419,13 @@ impl<'a> Applied<'a> {
         let (time, event, n) = (&design.time, design.event_flags(), design.rows());
         let lp = self.linear_predictors();
         let name = self.model.content.name.clone();
+        if self.model.ranks_only() {
+            let mut output = discrimination(name, design, &lp, horizons, |_| Ok(lp.clone()))?;
+            output.warnings.push(
+                "this published score ranks patients only (its authors published no baseline survival): Brier score, calibration and net benefit cannot be computed".into(),
+            );
+            return Ok(output);
+        }
         let mut output = discrimination(name, design, &lp, horizons, |t| self.risks(t))?;
         let censoring = Censoring::fit(time, &event);
         let slope = slope(time, &event, &lp)?;

@@ -138,6 +138,8 @@ pub enum ModelError {
     Horizon { horizon: f64, max: f64 },
     #[error("this published score gives risks only at {published}, not at {horizon}")]
     NotPublishedAt { horizon: f64, published: String },
+    #[error("this published score ranks patients but gives no probability: its authors published no baseline survival")]
+    RanksOnly,
 }
 
 impl ModelFile {
@@ -296,6 +298,9 @@ impl ModelFile {
         if t > max {
             return Err(ModelError::Horizon { horizon: t, max });
         }
+        if self.ranks_only() {
+            return Err(ModelError::RanksOnly);
+        }
         if self.horizons_only() && !self.content.horizons.iter().any(|h| h.time == t) {
             let published: Vec<String> = self
                 .content
@@ -309,6 +314,12 @@ impl ModelFile {
             });
         }
         Ok(1.0 - (-self.cumulative_hazard(x, stratum, t)).exp())
+    }
+
+    /// A published score without a published baseline survival (MELD-Na,
+    /// MELD-Sarcopenia): it orders patients by risk, and that is all it can be judged on.
+    pub fn ranks_only(&self) -> bool {
+        self.horizons_only() && self.content.horizons.is_empty()
     }
 
     /// Whether risks exist only at the published horizons (a published score).

@@ -7,18 +7,20 @@
 //! and age; transplant competes with death and follow-up ends between one and five
 //! years — so that the fitted hazard ratios have known signs, not published values.
 //! Columns the single-patient export also has carry its names and codes (`age_years`,
-//! `sex` M/F, `smi_cm2_m2`, `sarcopenia` yes/no, `meld`, `meld3`), so that a model
-//! fitted on it can predict for the patient on the page.
+//! `sex` M/F, `smi_cm2_m2`, `sarcopenia` yes/no, `meld`, `meld_na`, `meld3`,
+//! `meld_sarcopenia`), so that a model fitted on it can predict for the patient on the
+//! page and the shipped published scores can be validated on it (MELD-Sarcopenia here
+//! from the cohort's own sarcopenia call, Carey's cut-offs).
 
 use std::fmt::Write as _;
 
-use crate::clinical::meld::{meld, meld3, MeldLabs};
+use crate::clinical::meld::{meld, meld3, meld_na, meld_sarcopenia, MeldLabs};
 use crate::rng::Rng;
 use crate::sex::Sex;
 
 /// The file's header: one line per invented patient follows.
 pub const HEADER: &str =
-    "id,age_years,sex,bili,inr,creat,sodium,albumin,smi_cm2_m2,sarcopenia,meld,meld3,time,status";
+    "id,age_years,sex,bili,inr,creat,sodium,albumin,smi_cm2_m2,sarcopenia,meld,meld_na,meld3,meld_sarcopenia,time,status";
 
 /// `n` invented patients as a cohort CSV (status 0 censored, 1 death, 2 transplant;
 /// time in days).
@@ -49,7 +51,10 @@ pub fn cohort_csv(n: usize, seed: u64) -> String {
             inr,
             dialysis: false,
         };
-        let score = meld(labs).score;
+        let scored = meld(labs);
+        let score = scored.score;
+        let score_na = meld_na(&scored, sodium);
+        let score_sarcopenia = meld_sarcopenia(&scored, sarcopenia);
         let sex = if male { Sex::Male } else { Sex::Female };
         let score3 = meld3(labs, sex, sodium, albumin).score;
         let lp = 0.09 * (f64::from(score) - 12.0)
@@ -69,7 +74,7 @@ pub fn cohort_csv(n: usize, seed: u64) -> String {
         };
         let _ = writeln!(
             out,
-            "SYN-{:06},{age:.0},{},{bili:.2},{inr:.2},{creat:.2},{sodium:.0},{albumin:.1},{smi:.1},{},{score},{score3},{:.0},{status}",
+            "SYN-{:06},{age:.0},{},{bili:.2},{inr:.2},{creat:.2},{sodium:.0},{albumin:.1},{smi:.1},{},{score},{score_na},{score3},{score_sarcopenia:.2},{:.0},{status}",
             i + 1,
             sex.code(),
             if sarcopenia { "yes" } else { "no" },

@@ -76,7 +76,7 @@ try {
   await page.waitForSelector("#stats-columns:not([hidden]) table", { timeout: 60000 });
   await idle();
   await check("the invented cohort opens like a file, with the same figures as the command line's", async () => {
-    assert.match(await page.textContent("#stats-columns h2"), /invented-cirrhosis-cohort\.csv — 1000 patients, 14 columns/);
+    assert.match(await page.textContent("#stats-columns h2"), /invented-cirrhosis-cohort\.csv — 1000 patients, 16 columns/);
     await fill({ "stats-event-value": "1", "stats-covariates": "meld, factor(sarcopenia), age_years", "stats-bootstrap": "0", "stats-horizons": "365" });
     await page.click("#stats-fit");
     await idle();
@@ -108,6 +108,21 @@ try {
     close("MELD O:E at 90 days", report.figures.calibration[0].oe, cli.calibration[0].oe, 1e-12);
     assert.equal(report.figures.calibration[0].oe_counts, null, "no expected count before the only published horizon");
     assert.match(await page.textContent("#stats-report"), /A published score, not this study's model/);
+  });
+
+  await check("MELD-Sarcopenia, published without a baseline, ranks patients as its column does and claims no probability", async () => {
+    await page.click("#stats-published-meld_sarcopenia");
+    await page.waitForFunction(() => /Ranks patients only/.test(document.querySelector("#stats-model")?.textContent || ""));
+    assert.equal(await page.inputValue("#stats-horizons"), "90");
+    await page.click("#stats-validate");
+    await idle();
+    await noError();
+    const report = JSON.parse((await download("#stats-download-report", "report-meld-sarcopenia.json")).text);
+    const cli = JSON.parse(execFileSync(sarcoscope, ["cohort", "validate", join(artifacts, "invented.csv"), "--time", "time", "--event", "status", "--score", "meld_sarcopenia", "--horizons", "90", "--json"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }));
+    for (const key of ["harrell_c", "uno_c"]) close(`MELD-Sarcopenia ${key}`, report.figures[key], cli[key], 1e-12);
+    assert.deepEqual(report.figures.calibration, []);
+    assert.deepEqual(report.deciles, []);
+    assert.match(await page.textContent("#stats-report"), /no baseline survival/);
   });
 
   await check("a score column without a model file is rated as the command line rates it", async () => {

@@ -92,15 +92,20 @@ pub fn ValidationSection(stats: Statistics, form: Form) -> impl IntoView {
             {AVAILABLE.into_iter().map(|(key, name)| view! {
                 <button class="action" id=format!("stats-published-{key}") on:click=move |_| {
                     if let Some(model) = published::model(key) {
-                        form.horizons.set(model.content.horizons.iter().map(|h| h.time.to_string()).collect::<Vec<_>>().join(", "));
+                        // A score that only ranks is read at its publication's outcome horizon.
+                        let horizons: Vec<String> = match model.content.horizons.as_slice() {
+                            [] => vec![model.content.development.max_follow_up.to_string()],
+                            published => published.iter().map(|h| h.time.to_string()).collect(),
+                        };
+                        form.horizons.set(horizons.join(", "));
                         loaded.set(Some(Ok(Loaded { file: "shipped with Sarcoscope".into(), text: model.to_json(), model })));
                     }
                 }>{name}</button>
             }).collect_view()}
             <p class="hint">
-                "A published score needs its column in the cohort ("<code>"meld"</code>", "<code>"meld3"</code>
+                "A published score needs its column in the cohort ("<code>"meld"</code>", "<code>"meld_na"</code>", "<code>"meld3"</code>", "<code>"meld_sarcopenia"</code>
                 ", as Sarcoscope's CSV export names them) and time in days. MELD-Na and MELD-Sarcopenia were published without a baseline survival: "
-                "they can be rated as scores only (discrimination), below or with "<code>"sarcoscope cohort validate --score meld_na"</code>"."
+                "they rank patients (C, Uno's C, AUC) and give no probability, so no calibration or Brier score."
             </p>
             {move || loaded.get().map(|l| match l {
                 Err(e) => view! { <p class="error" id="stats-model-error">{e}</p> }.into_any(),
@@ -112,6 +117,7 @@ pub fn ValidationSection(stats: Statistics, form: Form) -> impl IntoView {
                             <p><strong>{c.name.clone()}</strong>{format!(" — {} ({})", c.description, l.file)}</p>
                             <p class="warning" hidden=!c.published_elsewhere>"A published score, shipped for comparison: not this study's model."</p>
                             <p class="hint">{match &c.publication {
+                                Some(p) if l.model.ranks_only() => format!("{} {} Ranks patients only: no probability.", p.citation, p.development),
                                 Some(p) => format!("{} {} Risks only at {} {}.", p.citation, p.development, figure(d.max_follow_up, 0), c.time_unit),
                                 None => format!(
                                     "Developed on {} patients with {} events (longest follow-up {} {}); Harrell's C {} there. Seal {}… verified.",
@@ -295,6 +301,8 @@ fn Report(stats: Statistics) -> impl IntoView {
                             }).collect_view()}
                         </tbody>
                     </table>
+                    // A score that only ranks has no predicted risk to calibrate.
+                    <div hidden=r.deciles.is_empty()>
                     <h3>"Calibration by tenth of predicted risk"</h3>
                     <table class="metrics" id="stats-report-deciles">
                         <thead><tr><th>"Horizon"</th><th>"Tenth"</th><th>"Patients"</th><th>"Predicted"</th><th>"Observed (95% CI)"</th></tr></thead>
@@ -306,7 +314,8 @@ fn Report(stats: Statistics) -> impl IntoView {
                         </tbody>
                     </table>
                     <div class="calibration-plot" id="stats-calibration-plot" inner_html=calibration_plot(&r)></div>
-                    <h3>"Survival by third of predicted risk (Kaplan–Meier)"</h3>
+                    </div>
+                    <h3>{if r.deciles.is_empty() { "Survival by third of the score (Kaplan–Meier)" } else { "Survival by third of predicted risk (Kaplan–Meier)" }}</h3>
                     <table class="metrics" id="stats-report-groups">
                         <thead><tr><th>"Group"</th><th>"Patients"</th><th>"Events"</th>{r.horizons.iter().map(|h| view! { <th>{format!("S({})", figure(*h, 1))}</th> }).collect_view()}</tr></thead>
                         <tbody>

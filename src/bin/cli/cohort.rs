@@ -95,10 +95,10 @@ pub enum CohortCommand {
         #[arg(long)]
         json: bool,
     },
-    /// The published scores shipped as model files (MELD, MELD 3.0): list them, or
-    /// write one (to validate it with `validate --model`).
+    /// The published scores shipped as model files (MELD, MELD-Na, MELD 3.0,
+    /// MELD-Sarcopenia): list them, or write one (to validate it with `validate --model`).
     Published {
-        /// meld or meld3; without it, the list.
+        /// meld, meld_na, meld3 or meld_sarcopenia; without it, the list.
         key: Option<String>,
         #[arg(long, requires = "key")]
         out: Option<PathBuf>,
