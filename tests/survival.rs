@@ -1094,6 +1094,29 @@ fn apparent_performance_equals_riskregression_timeroc_and_dcurves() {
             1e-5,
         );
     }
+    // The drawn curve is the same smoother: at the first patients' own predicted risks it
+    // gives R's smoothed observed risks (the curve's grid avoids patients' values).
+    for (k, o) in nums(&r["smoothed_observed_first10"])
+        .into_iter()
+        .enumerate()
+        .filter(|(k, _)| (0.01..0.99).contains(&(1.0 - (-cll[*k].exp()).exp())))
+    {
+        let risk = 1.0 - (-cll[k].exp()).exp();
+        near(
+            &format!("curve at row {k}"),
+            smooth.observed_at(risk),
+            o,
+            1e-5,
+        );
+    }
+    let risks: Vec<f64> = cll.iter().map(|c| 1.0 - (-c.exp()).exp()).collect();
+    let curve = smooth.curve(&risks, 40);
+    assert_eq!(curve.len(), 40);
+    // Its ends are whole hundredths, and it runs across the 5th–95th percentiles.
+    for end in [curve[0].predicted, curve[39].predicted] {
+        assert!(((end * 100.0).round() - end * 100.0).abs() < 1e-9, "{end}");
+    }
+    assert!(curve.windows(2).all(|w| w[1].predicted > w[0].predicted));
     for (what, ours) in [
         ("ICI", smooth.ici),
         ("E50", smooth.e50),

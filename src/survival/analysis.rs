@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::bootstrap::{optimism, Optimism};
-use super::calibration::{observed_expected, slope, smoothed};
+use super::calibration::{observed_expected, slope, smoothed, CurvePoint};
 use super::competing::{fine_gray, gray_test, GrayTest, Incidence, IncidencePoint};
 use super::concordance::{concordance, TimeWeight};
 use super::cox::{self, Coefficient, CoxError, CoxFit, Test, Ties};
@@ -250,7 +250,7 @@ pub struct BrierAt {
     pub se: Option<f64>,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CalibrationAt {
     pub time: f64,
     #[serde(deserialize_with = "crate::survival::json::nan_if_null")]
@@ -271,6 +271,11 @@ pub struct CalibrationAt {
     pub ici: Option<f64>,
     pub e50: Option<f64>,
     pub e90: Option<f64>,
+    /// The smooth calibration curve (predicted against smoothed observed risk) on a
+    /// grid across the 5th–95th percentiles of predicted risk: aggregate, no
+    /// patient's own prediction (empty where the smoother could not be fitted).
+    #[serde(default)]
+    pub smooth: Vec<CurvePoint>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
@@ -282,6 +287,9 @@ pub struct NetBenefitAt {
     #[serde(deserialize_with = "crate::survival::json::nan_if_null")]
     pub treat_all: f64,
 }
+
+/// Points on a drawn smooth calibration curve.
+const SMOOTH_POINTS: usize = 40;
 
 /// Decision thresholds 5 %, 10 %, … 50 %.
 pub const THRESHOLDS: [f64; 10] = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5];
@@ -465,6 +473,9 @@ impl<'a> Applied<'a> {
                 ici: smooth.as_ref().map(|s| s.ici),
                 e50: smooth.as_ref().map(|s| s.e50),
                 e90: smooth.as_ref().map(|s| s.e90),
+                smooth: smooth
+                    .as_ref()
+                    .map_or_else(Vec::new, |s| s.curve(&risk, SMOOTH_POINTS)),
             });
             output.net_benefit.extend(
                 net_benefit(time, &event, &risk, t, &THRESHOLDS)

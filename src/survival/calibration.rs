@@ -158,6 +158,52 @@ pub struct SmoothCalibration {
     pub knots: Vec<f64>,
     /// The smoothed observed risk of each row.
     pub observed: Vec<f64>,
+    /// The smoother: its two coefficients and H0(t).
+    coef: [f64; 2],
+    baseline: f64,
+}
+
+impl SmoothCalibration {
+    /// The smoothed observed risk of a patient predicted `risk` (in (0, 1)).
+    pub fn observed_at(&self, risk: f64) -> f64 {
+        let cll = (-(1.0 - risk).ln()).ln();
+        let x = super::design::spline_basis(cll, &self.knots);
+        let lp = self.coef[0] * x[0] + self.coef[1] * x[1];
+        1.0 - (-self.baseline * lp.exp()).exp()
+    }
+
+    /// The smooth curve over the bulk of the predicted risks: `points` predicted risks
+    /// evenly spaced from the 5th to the 95th percentile, rounded outwards to the
+    /// hundredth (so that no point is a patient's own prediction), with the smoothed
+    /// observed risk at each.
+    pub fn curve(&self, risk: &[f64], points: usize) -> Vec<CurvePoint> {
+        let mut sorted: Vec<f64> = risk.iter().copied().filter(|r| r.is_finite()).collect();
+        if sorted.is_empty() || points < 2 {
+            return Vec::new();
+        }
+        sorted.sort_by(f64::total_cmp);
+        let lo = ((quantile(&sorted, 0.05) * 100.0).floor() / 100.0).max(0.01);
+        let hi = ((quantile(&sorted, 0.95) * 100.0).ceil() / 100.0).min(0.99);
+        if hi <= lo {
+            return Vec::new();
+        }
+        (0..points)
+            .map(|k| {
+                let predicted = lo + (hi - lo) * k as f64 / (points - 1) as f64;
+                CurvePoint {
+                    predicted,
+                    observed: self.observed_at(predicted),
+                }
+            })
+            .collect()
+    }
+}
+
+/// One point of a smooth calibration curve.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CurvePoint {
+    pub predicted: f64,
+    pub observed: f64,
 }
 
 /// `cll[i]` is log H(t | xᵢ), i.e. log H0(t) + lpᵢ (finite even where the risk rounds to
@@ -201,5 +247,7 @@ pub fn smoothed(
         emax: gaps[gaps.len() - 1],
         knots,
         observed,
+        coef: [fit.coef[0], fit.coef[1]],
+        baseline: fit.baseline[0].at(t),
     })
 }

@@ -379,11 +379,16 @@ pub struct CalibrationPoint {
 /// The calibration plot of groups by predicted risk at one horizon (observed 1 − KM
 /// with its interval against mean predicted risk; the diagonal is perfect
 /// calibration), as TRIPOD's explanation (Collins et al., BMJ 2015) asks reports to show.
-pub fn calibration_svg(points: &[CalibrationPoint], title: &str) -> String {
+pub fn calibration_svg(
+    points: &[CalibrationPoint],
+    smooth: &[super::calibration::CurvePoint],
+    title: &str,
+) -> String {
     const SIZE: f64 = 320.0;
     let top = points
         .iter()
         .flat_map(|p| [p.predicted, p.observed, p.upper.unwrap_or(0.0)])
+        .chain(smooth.iter().flat_map(|p| [p.predicted, p.observed]))
         .fold(0.1_f64, f64::max);
     // The axes end at the next tenth above every point, the same on both.
     let end = ((top * 10.0).ceil() / 10.0).min(1.0);
@@ -420,6 +425,23 @@ pub fn calibration_svg(points: &[CalibrationPoint], title: &str) -> String {
         TOP + SIZE + 34.0,
         TOP + SIZE / 2.0
     );
+    if !smooth.is_empty() {
+        let mut d = String::new();
+        for (k, p) in smooth.iter().enumerate() {
+            let _ = write!(
+                d,
+                "{}{:.1} {:.1}",
+                if k == 0 { "M" } else { "L" },
+                x(p.predicted),
+                y(p.observed)
+            );
+        }
+        let _ = write!(
+            out,
+            r##"<path d="{d}" fill="none" stroke="{}" stroke-width="2" class="smooth"><title>Smoothed calibration (Austin et al. 2020)</title></path>"##,
+            COLOURS[1]
+        );
+    }
     for p in points {
         let (cx, cy) = (x(p.predicted), y(p.observed));
         if let (Some(lo), Some(hi)) = (p.lower, p.upper) {
@@ -564,7 +586,7 @@ mod tests {
             lower: Some(v / 2.0),
             upper: Some(v * 1.5),
         };
-        let svg = calibration_svg(&[point(0.1), point(0.3)], "At <5 years>");
+        let svg = calibration_svg(&[point(0.1), point(0.3)], &[], "At <5 years>");
         assert!(svg.contains("At &lt;5 years&gt;"));
         // Axes end at 0.5 (the highest upper limit, 0.45, rounded up): a point at 0.3 sits
         // 3/5 of the way along both axes, i.e. on the diagonal.

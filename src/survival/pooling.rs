@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use super::aggregate::ValidationReport;
+use super::analysis::CalibrationAt;
 
 /// The scale a figure is pooled on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -270,7 +271,9 @@ pub fn synthesise(reports: &[ValidationReport]) -> Result<Synthesis, SynthesisEr
             .collect(),
         Scale::Logit,
     );
-    let last = |r: &ValidationReport| r.figures.calibration.last().copied();
+    fn last(r: &ValidationReport) -> Option<&CalibrationAt> {
+        r.figures.calibration.last()
+    }
     let oe_time = last(first).map(|c| c.time);
     let oe = match oe_time {
         Some(t) if reports.iter().all(|r| last(r).is_some_and(|c| c.time == t)) => reports

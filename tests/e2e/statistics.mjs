@@ -343,6 +343,9 @@ try {
     assert.match(await page.textContent("#stats-report-c"), /^0\.8583 \(0\.0234\)$/);
     // The calibration plot: one point per tenth at the horizon (none suppressed: 15–16 patients each).
     assert.equal(await page.locator("#stats-calibration-plot circle").count(), 10);
+    // and the smoothed calibration curve (Austin et al. 2020) across them.
+    assert.equal(await page.locator("#stats-calibration-plot path.smooth").count(), 1);
+    assert.equal(f.calibration[0].smooth.length, 40);
   });
 
   await check("the aggregate export holds no patient's row: no covariate vector, no excluded line", async () => {

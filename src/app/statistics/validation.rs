@@ -217,10 +217,17 @@ fn calibration_plot(r: &ValidationReport) -> String {
             })
         })
         .collect();
+    let smooth = r
+        .figures
+        .calibration
+        .iter()
+        .find(|c| c.time == t)
+        .map_or(&[][..], |c| &c.smooth[..]);
     calibration_svg(
         &points,
+        smooth,
         &format!(
-            "Calibration at {} {} (tenths of predicted risk, 95% CI)",
+            "Calibration at {} {} (tenths of predicted risk, 95% CI; the line: smoothed, Austin et al. 2020)",
             figure(t, 2),
             r.time_unit
         ),
