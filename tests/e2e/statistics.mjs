@@ -230,6 +230,42 @@ try {
     assert.match(await page.textContent("#stats-competing-table"), /0\.2917 \(0\.\d{4}–0\.\d{4}\)/);
   });
 
+  for (const conf of ["log", "log-log"]) {
+    await fill({ "stats-conf": conf });
+    await page.click("#stats-km");
+    await idle();
+    await check(`Kaplan–Meier of all 418 (transplant censored) equals survfit, ${conf} interval`, async () => {
+      await noError();
+      const km = JSON.parse((await download("#stats-download-km", `km-all-${conf}.json`)).text);
+      const r = ref[conf === "log" ? "km_all_418_transplant_censored" : "km_all_418_transplant_censored_loglog"];
+      const all = km.groups[0];
+      assert.equal(all.n, 418);
+      all.at.forEach((p, k) => {
+        assert.equal(p.n_risk, r.n_risk[k]);
+        for (const key of ["surv", "std_err", "lower", "upper"]) close(`${key} at ${p.time}`, p[key], r[key][k], 1e-6);
+      });
+    });
+  }
+
+  // survdiff(Surv(time, status == 2) ~ edema > 0): a grouping column made from edema.
+  const cells = (l) => l.split(",");
+  const edema = header.split(",").indexOf('"edema"');
+  const edemaAny = join(artifacts, "pbc-edema-any.csv");
+  writeFileSync(edemaAny, [header + ',"edema_any"', ...rows.map((l) => `${l},${Number(cells(l)[edema]) > 0 ? 1 : 0}`)].join("\n") + "\n");
+  await open(edemaAny);
+  await fill({ "stats-event-value": "2", "stats-group": "edema_any", "stats-conf": "log" });
+  await page.click("#stats-km");
+  await idle();
+  await check("the log-rank test of any edema equals survdiff", async () => {
+    await noError();
+    const km = JSON.parse((await download("#stats-download-km", "km-edema-any.json")).text);
+    const r = ref.logrank_edema_any;
+    close("log-rank, edema any", km.logrank.chisq, r.chisq, 1e-6, true);
+    assert.equal(km.logrank.df, r.df);
+    close("log-rank p", km.logrank.p, r.p, 1e-6, true);
+    assert.deepEqual(km.groups.map((g) => g.events), r.observed);
+  });
+
   await open(randomised);
   await fill({ "stats-event-value": "2", "stats-group": "", "stats-covariates": "age, edema, log(bili), log(albumin), log(protime)", "stats-bootstrap": "100000" });
   await check("a long bootstrap runs in the worker: the page stays responsive, shows progress and time left, and Cancel stops it", async () => {
@@ -292,6 +328,40 @@ try {
     assert.equal(fit.bootstrap.b, 200);
     assert.ok(fit.bootstrap.optimism.c > 0 && fit.bootstrap.optimism.c < 0.03, `optimism of C ${fit.bootstrap.optimism.c}`);
     assert.match(await page.textContent("#stats-bootstrap-table"), /Harrell's C/);
+  });
+
+  const efronModel = await download("#stats-download-model", "efron-312.sarcoscope-model.json");
+  await fill({ "stats-ties": "breslow", "stats-bootstrap": "0" });
+  await page.click("#stats-fit");
+  await idle();
+  await check("Breslow ties equal coxph(ties = \"breslow\")", async () => {
+    await noError();
+    const fit = JSON.parse((await download("#stats-download-fit", "cox-breslow.json")).text);
+    const r = ref.cox_breslow;
+    assert.equal(fit.ties, "breslow");
+    for (const c of fit.coefficients) {
+      close(`Breslow coef ${c.name}`, c.coef, r.coef[c.name], 1e-6, true);
+      close(`Breslow se ${c.name}`, c.se, r.se[c.name], 1e-6, true);
+    }
+    for (const k of ["loglik_null", "loglik"]) close(`Breslow ${k}`, fit[k], r[k], 1e-6, true);
+    for (const k of ["lr_test", "wald_test", "score_test"]) close(`Breslow ${k}`, fit[k].chisq, r[k], 1e-6, true);
+    assert.equal(fit.iterations, r.iterations);
+  });
+  await fill({ "stats-ties": "efron" });
+
+  await page.setInputFiles("#stats-model-file", efronModel.path);
+  await page.waitForSelector("#stats-model");
+  await fill({ "stats-horizons": "1826.25", "stats-centre": "apparent" });
+  await page.click("#stats-validate");
+  await idle();
+  await check("the Efron model validated on its own cohort gives riskRegression::Score's apparent AUC and Brier at 5 years", async () => {
+    await noError();
+    const f = JSON.parse((await download("#stats-download-report", "report-apparent.json")).text).figures;
+    const r = ref.apparent_5y;
+    close("apparent AUC", f.auc[0].auc, r.auc_ipcw, 1e-6);
+    close("apparent Brier", f.brier[0].brier, r.brier_cox, 1e-6);
+    close("apparent Brier, null model", f.brier[0].brier_null, r.brier_null, 1e-6);
+    close("apparent Harrell's C", f.harrell_c, ref.concordance.harrell, 1e-6);
   });
 
   await open(arm1);
