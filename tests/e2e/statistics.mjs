@@ -313,6 +313,8 @@ try {
     close("score test", fit.score_test.chisq, r.score_test, 1e-6, true);
     close("Harrell's C", fit.concordance.harrell, ref.concordance.harrell, 1e-6);
     close("Harrell's C se", fit.concordance.harrell_se, ref.concordance.harrell_se, 1e-6);
+    // coxph(…, robust = TRUE)
+    fit.coefficients.forEach((c, j) => close(`robust se ${c.name}`, c.robust_se, extra.cox_robust.efron.robust_se[j], 1e-6, true));
     const zph = extra.cox_zph.km;
     assert.deepEqual(fit.proportional_hazards.map((t) => t.term), zph.terms);
     fit.proportional_hazards.forEach((t, k) => {
@@ -356,12 +358,35 @@ try {
   await idle();
   await check("the Efron model validated on its own cohort gives riskRegression::Score's apparent AUC and Brier at 5 years", async () => {
     await noError();
-    const f = JSON.parse((await download("#stats-download-report", "report-apparent.json")).text).figures;
+    const report = JSON.parse((await download("#stats-download-report", "report-apparent.json")).text);
+    const f = report.figures;
     const r = ref.apparent_5y;
     close("apparent AUC", f.auc[0].auc, r.auc_ipcw, 1e-6);
     close("apparent Brier", f.brier[0].brier, r.brier_cox, 1e-6);
     close("apparent Brier, null model", f.brier[0].brier_null, r.brier_null, 1e-6);
     close("apparent Harrell's C", f.harrell_c, ref.concordance.harrell, 1e-6);
+    // timeROC(iid = TRUE) and Score(se.fit = TRUE) at 5 years
+    close("apparent AUC se", f.auc[0].se, extra.td_auc_timeROC.se[2], 1e-6, true);
+    close("apparent Brier se", f.brier[0].se, extra.brier_riskRegression.se_cox[2], 1e-6, true);
+    // Deciles of predicted risk (log-log KM intervals), O:E, ICI (rcs3 smoother: 1e-4)
+    const cal = extra.calibration_5y_apparent;
+    cal.groups.forEach((g, k) => {
+      const d = report.deciles[k];
+      assert.equal(d.n.shown, g.n, `decile ${k + 1} size`);
+      close(`decile ${k + 1} predicted`, d.predicted, g.mean_predicted_risk, 1e-6);
+      close(`decile ${k + 1} observed`, d.observed, g.observed_risk_km, 1e-6);
+      close(`decile ${k + 1} lower`, d.observed_lower, g.observed_lower, 1e-6);
+      close(`decile ${k + 1} upper`, d.observed_upper, g.observed_upper, 1e-6);
+    });
+    close("apparent O:E", f.calibration[0].oe, cal.oe_ratio_5y, 1e-6);
+    const ici = extra.ici_5y_apparent.rcs3;
+    for (const [ours, key] of [[f.calibration[0].ici, "ICI"], [f.calibration[0].e50, "E50"], [f.calibration[0].e90, "E90"]]) close(`apparent ${key}`, ours, ici[key], 1e-4);
+    // dcurves::dca(Surv(time, ev) ~ risk5, time = 1826.25, thresholds = seq(0.05, 0.5, 0.05))
+    const dca = extra.decision_curve_5y.dcurves;
+    f.net_benefit.forEach((nb, k) => {
+      close(`net benefit at ${nb.threshold}`, nb.model, dca.model[k], 1e-6);
+      close(`treat all at ${nb.threshold}`, nb.treat_all, dca.treat_all[k], 1e-6);
+    });
   });
 
   await open(arm1);
