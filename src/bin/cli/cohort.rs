@@ -17,7 +17,7 @@ use sarcoscope::survival::plot::KmPlot;
 use sarcoscope::survival::pooling::synthesise;
 use sarcoscope::survival::table::CohortTable;
 
-use super::Failure;
+use super::{write_file, Failure};
 
 #[derive(Subcommand)]
 pub enum CohortCommand {
@@ -249,8 +249,7 @@ pub fn run(command: CohortCommand) -> Result<(), Failure> {
         CohortCommand::Synth { n, seed, out } => {
             let text = sarcoscope::survival::synthetic::cohort_csv(n, seed);
             match out {
-                Some(path) => std::fs::write(&path, text)
-                    .map_err(|e| format!("cannot write {}: {e}", path.display()).into()),
+                Some(path) => write_file(&path, text),
                 None => {
                     out!("{}", text.trim_end());
                     Ok(())
@@ -389,15 +388,13 @@ fn fit(
             .map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
         for (k, plot) in fitted.schoenfeld_plots(&design).iter().enumerate() {
             let file = folder.join(format!("zph-{}.svg", k + 1));
-            std::fs::write(&file, &plot.svg)
-                .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+            write_file(&file, &plot.svg)?;
             eprintln!("β(t) of {}: {}", plot.name, file.display());
         }
     }
     if let Some(publish) = written.model {
         let file = fitted.model_file(&design, publish.describe)?;
-        std::fs::write(&publish.path, file.to_json())
-            .map_err(|e| format!("cannot write {}: {e}", publish.path.display()))?;
+        write_file(&publish.path, file.to_json())?;
         eprintln!("model file written: {}", publish.path.display());
     }
     if json {
@@ -494,8 +491,7 @@ fn validate_model(
         return print_validation(&applied.validate(horizons)?, json);
     };
     let report = ValidationReport::build(&applied, horizons, centre)?;
-    std::fs::write(&file, report.to_json())
-        .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+    write_file(&file, report.to_json())?;
     eprintln!("aggregate report written: {}", file.display());
     let mut figures = report.figures;
     figures.excluded = applied.design.excluded.clone();
@@ -556,8 +552,7 @@ fn published(key: Option<&str>, out: Option<PathBuf>) -> Result<(), Failure> {
         format!("'{key}' is not a shipped model (see `sarcoscope cohort published`)")
     })?;
     match out {
-        Some(path) => std::fs::write(&path, model.to_json())
-            .map_err(|e| format!("cannot write {}: {e}", path.display()).into()),
+        Some(path) => write_file(&path, model.to_json()),
         None => {
             out!("{}", model.to_json());
             Ok(())
@@ -610,6 +605,11 @@ fn pool(paths: &[PathBuf], json: bool) -> Result<(), Failure> {
     Ok(())
 }
 
+/// A figure to four decimals, or a dash where it is not defined.
+fn dash(v: Option<f64>) -> String {
+    v.map_or_else(|| "–".into(), |v| format!("{v:.4}"))
+}
+
 fn p_text(p: Option<f64>) -> String {
     p.map_or_else(|| "not defined".into(), |p| format!("{p:.3e}"))
 }
@@ -625,7 +625,7 @@ fn competing(
     let grouped = roles.group.is_some();
     let (output, plot) = analysis::competing(&design, &roles.outcome, grouped, at)?;
     if let Some(file) = svg {
-        std::fs::write(&file, plot).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+        write_file(&file, plot)?;
     }
     for w in &output.warnings {
         eprintln!("warning: {w}");
@@ -634,7 +634,6 @@ fn competing(
         out!("{}", serde_json::to_string_pretty(&output)?);
         return Ok(());
     }
-    let value = |v: Option<f64>| v.map_or_else(|| "–".into(), |v| format!("{v:.4}"));
     for g in &output.groups {
         out!(
             "{}: n = {}, events = {}, competing events = {}",
@@ -649,11 +648,11 @@ fn competing(
                 a.time,
                 a.n_risk,
                 a.event.incidence,
-                value(a.event.lower),
-                value(a.event.upper),
+                dash(a.event.lower),
+                dash(a.event.upper),
                 a.competing.incidence,
-                value(a.competing.lower),
-                value(a.competing.upper)
+                dash(a.competing.lower),
+                dash(a.competing.upper)
             );
         }
     }
@@ -709,24 +708,22 @@ fn km(
             time_label,
             interval: None,
         };
-        std::fs::write(&file, plot.svg())
-            .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+        write_file(&file, plot.svg())?;
     }
     let output = km_summary(&design, &curves, grouped, at, conf);
     if json {
         out!("{}", serde_json::to_string_pretty(&output)?);
         return Ok(());
     }
-    let value = |v: Option<f64>| v.map_or_else(|| "–".into(), |v| format!("{v:.4}"));
     for g in &output.groups {
         out!(
             "{}: n = {}, events = {}, median {} ({}–{})",
             g.group,
             g.n,
             g.events,
-            value(g.median.time),
-            value(g.median.lower),
-            value(g.median.upper)
+            dash(g.median.time),
+            dash(g.median.lower),
+            dash(g.median.upper)
         );
         for p in &g.at {
             out!(
@@ -734,9 +731,9 @@ fn km(
                 p.time,
                 p.n_risk,
                 p.surv,
-                value(p.std_err),
-                value(p.lower),
-                value(p.upper)
+                dash(p.std_err),
+                dash(p.lower),
+                dash(p.upper)
             );
         }
     }

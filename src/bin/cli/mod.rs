@@ -189,6 +189,12 @@ pub fn main() -> ExitCode {
 /// What a command failed with: a library error (with its causes) or a message.
 pub type Failure = Box<dyn std::error::Error>;
 
+/// Writes a file, naming it when that fails.
+pub fn write_file(path: &Path, contents: impl AsRef<[u8]>) -> Result<(), Failure> {
+    std::fs::write(path, contents)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()).into())
+}
+
 /// An error and every cause under it, on one line: "cannot read x: permission denied".
 fn chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();

@@ -6,6 +6,8 @@ use std::path::Path;
 use sarcoscope::phantom::{Grid, Phantom, PhantomParams};
 use sarcoscope::units::Millimetres;
 
+use super::write_file;
+
 #[derive(clap::Args)]
 pub struct Options {
     #[arg(long, default_value_t = 1)]
@@ -59,8 +61,7 @@ pub fn write(out: &Path, options: &Options) -> Result<(), super::Failure> {
     std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     for (k, bytes) in files.iter().enumerate() {
         let path = out.join(format!("slice{k:04}.dcm"));
-        std::fs::write(&path, bytes)
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        write_file(&path, bytes)?;
     }
     let l3 = phantom
         .l3_slice()

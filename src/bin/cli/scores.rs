@@ -5,6 +5,8 @@ use std::path::Path;
 use sarcoscope::clinical::table::score_table;
 use sarcoscope::clinical::Units;
 
+use super::write_file;
+
 pub fn scores(
     input: &Path,
     units: Units,
@@ -16,8 +18,7 @@ pub fn scores(
     let table = score_table(&text, units, ast_upper_limit)
         .map_err(|e| format!("{}: {e}", input.display()))?;
     match out {
-        Some(path) => std::fs::write(path, &table.csv)
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?,
+        Some(path) => write_file(path, &table.csv)?,
         None => print!("{}", table.csv),
     }
     eprintln!(

@@ -12,6 +12,8 @@ use sarcoscope::segment::validation::{self, Evaluation};
 use sarcoscope::segment::{reference, AxialSlice, PostProcess, Segmenter, TissueClass};
 use serde::Serialize;
 
+use super::write_file;
+
 /// The model shipped in this repository.
 pub fn default_model() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -131,7 +133,7 @@ pub fn segment(
     let model = format!("{} {}", segmenter.card.name, segmenter.card.version);
     if let Some(path) = outputs.png {
         let png = sarcoscope::png::grey8(mask.columns, mask.rows, mask.labels());
-        std::fs::write(path, png).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        write_file(path, png)?;
     }
     if let Some(path) = outputs.seg {
         let source = seg::source_of(&loaded.files.series, &loaded.files.instances, index)
@@ -150,7 +152,7 @@ pub fn segment(
         )
         .ok_or("the series has no pixel spacing")?;
         let bytes = seg::write(&mask, &ctx)?;
-        std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        write_file(path, bytes)?;
     }
     let output = SegmentOutput {
         slice_index: index,
@@ -285,12 +287,10 @@ pub fn train_command(options: &TrainOptions) -> Result<(), super::Failure> {
     std::fs::create_dir_all(&options.out)
         .map_err(|e| format!("cannot create {}: {e}", options.out.display()))?;
     let weights_path = options.out.join(&card.weights.file);
-    std::fs::write(&weights_path, &weights)
-        .map_err(|e| format!("cannot write {}: {e}", weights_path.display()))?;
+    write_file(&weights_path, &weights)?;
     let card_path = options.out.join(format!("{}.json", options.name));
     let text = serde_json::to_string_pretty(&card)?;
-    std::fs::write(&card_path, text + "\n")
-        .map_err(|e| format!("cannot write {}: {e}", card_path.display()))?;
+    write_file(&card_path, text + "\n")?;
     eprintln!(
         "wrote {} and {} in {:.0} s",
         card_path.display(),
