@@ -55,6 +55,7 @@
 //! assert!(level.confidence >= 0.0);
 //! ```
 
+pub mod batch;
 pub mod body;
 pub mod clinical;
 pub mod csv;

@@ -36,6 +36,10 @@ pub fn LevelPanel(ws: Workspace) -> impl IntoView {
                 format!("Measurement slice: {} (automatic)", choice.slice)
             }
             L3Method::Manual => format!("Measurement slice: {} (set by hand)", choice.slice),
+            L3Method::Given => format!(
+                "Measurement slice: {} (as the archive gives it)",
+                choice.slice
+            ),
         })
     };
     let notes = move || scan.level().map(|l| l.evidence.notes).unwrap_or_default();

@@ -8,8 +8,14 @@ use super::{L3Result, L3Status};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "method", rename_all = "snake_case")]
 pub enum L3Method {
-    Automatic { confidence: f64, status: L3Status },
+    Automatic {
+        confidence: f64,
+        status: L3Status,
+    },
     Manual,
+    /// The study holds only this slice or a few around it (a body-composition archive
+    /// often keeps just L3): measured where it is, not searched for.
+    Given,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -45,6 +51,10 @@ impl L3Choice {
                 confidence
             ),
             L3Method::Manual => format!("slice {} set by hand", self.slice),
+            L3Method::Given => format!(
+                "slice {} as the archive gives it (too few slices to search for L3)",
+                self.slice
+            ),
         }
     }
 }

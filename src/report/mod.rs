@@ -148,6 +148,7 @@ impl CaseReport {
             match self.case.scan.level.as_ref().map(|l| &l.method) {
                 Some(L3Method::Automatic { confidence, .. }) => ("automatic", Some(*confidence)),
                 Some(L3Method::Manual) => ("manual", None),
+                Some(L3Method::Given) => ("given", None),
                 None => ("", None),
             };
         let seg = self.case.segmentation.as_ref();

@@ -102,7 +102,7 @@ pub fn flags(
             None,
         ),
         Some(choice) => match &choice.method {
-            L3Method::Manual => flag(
+            L3Method::Manual | L3Method::Given => flag(
                 "level",
                 Severity::Info,
                 format!("Level: {}.", choice.describe()),

@@ -21,6 +21,7 @@ macro_rules! out {
     }};
 }
 
+mod batch;
 mod cohort;
 mod l3;
 mod phantom;
@@ -115,6 +116,10 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Every CT study under a folder measured unattended (series choice, L3, segmentation,
+    /// body composition and calls), one de-identified row per study in a cohort CSV —
+    /// failed studies with their reason — resumable with --keys and --resume.
+    Batch(batch::BatchOptions),
     /// Survival statistics on a cohort CSV, as R computes them: `cohort fit` (Cox
     /// model) and `cohort km` (Kaplan–Meier and log-rank).
     Cohort {
@@ -173,6 +178,7 @@ pub fn main() -> ExitCode {
             ast_uln,
             out,
         } => scores::scores(&csv, units, ast_uln, out.as_deref()),
+        Command::Batch(options) => batch::run(options),
         Command::Cohort { command } => cohort::run(command),
         Command::Phantom { out, options } => phantom::write(&out, &options),
         Command::Serve { folder, port } => serve::serve(&folder, port),

@@ -48,7 +48,7 @@ impl DeviceArg {
     }
 }
 
-fn load_model(options: &ModelOptions) -> Result<(Segmenter, String), super::Failure> {
+pub fn load_model(options: &ModelOptions) -> Result<(Segmenter, String), super::Failure> {
     let card_bytes = std::fs::read(&options.model).map_err(|e| {
         format!(
             "cannot read the model card {}: {e}",

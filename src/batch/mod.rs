@@ -1,0 +1,209 @@
+//! A whole centre's CT archive measured unattended: every study under a root folder
+//! grouped ([`studies`]), its abdominal CT chosen as the single-patient view chooses
+//! it, L3 found — or taken as given when the study holds only a slice or a few, as
+//! body-composition archives often do — segmented and measured, and one row per study
+//! ([`row`]): measured, or failed with a plain reason; nothing skipped unseen.
+//!
+//! A study goes through [`prepare`] (reading comes in as a closure, so the command line
+//! and, later, the browser's workers run the same code), the segmentation (the caller's:
+//! natively at once, in the browser in its worker), then [`finish`], which makes the
+//! same [`CaseReport`] the single-patient view makes.
+
+pub mod row;
+pub mod studies;
+
+pub use studies::{group, unreadable_folders, Study};
+
+use crate::body::{
+    Anthropometry, Composition, Height, HeightSource, MyosteatosisCutoffs, SmiCutoffs,
+};
+use crate::clinical::eligibility::{self, Answers};
+use crate::clinical::{ClinicalInputs, ScoreSheet};
+use crate::dicom::{DicomError, PatientFacts};
+use crate::ingest::FileIndex;
+use crate::l3::{self, L3Choice, L3Method, L3Status};
+use crate::report::{CaseInputs, CaseReport, ScanFacts, SegmentationFacts};
+use crate::segment::{AxialSlice, SliceError, TissueMask};
+use crate::sex::Sex;
+use crate::volume::{self, Volume, VolumeError};
+
+/// Why a study has no measurement, in words for the coordinator's table.
+#[derive(Debug, thiserror::Error)]
+pub enum StudyError {
+    #[error("no DICOM file in this folder could be read")]
+    Unreadable,
+    #[error("no CT image series in this study (it holds {0})")]
+    NoCt(String),
+    #[error("the CT series could not be read")]
+    Volume(#[source] VolumeError),
+    #[error("L3 was not found in the scanned range ({0})")]
+    NoL3(String),
+    #[error("the measurement slice cannot be segmented")]
+    Slice(#[source] SliceError),
+    #[error("the segmentation failed: {0}")]
+    Segmentation(String),
+}
+
+impl StudyError {
+    /// The message with its causes, as one line for the table.
+    pub fn reason(&self) -> String {
+        let mut text = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        text
+    }
+}
+
+/// How the measured slice was placed, as the cohort table's `l3_status` says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LevelStatus {
+    Found,
+    Uncertain,
+    NotInScan,
+    Given,
+}
+
+impl LevelStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LevelStatus::Found => "found",
+            LevelStatus::Uncertain => "uncertain",
+            LevelStatus::NotInScan => "not_in_scan",
+            LevelStatus::Given => "given",
+        }
+    }
+}
+
+/// A study made ready to segment.
+pub struct Prepared {
+    pub volume: Volume,
+    pub level: L3Choice,
+    pub level_status: LevelStatus,
+    pub patient: PatientFacts,
+    pub scan: ScanFacts,
+    pub series_description: String,
+    /// Files of the series that could not be decoded (their slices stay empty).
+    pub failed_files: usize,
+}
+
+impl Prepared {
+    pub fn slice(&self) -> Result<AxialSlice<'_>, SliceError> {
+        AxialSlice::of_volume(&self.volume, self.level.slice)
+    }
+}
+
+/// Reads a study's CT series and places the measurement slice. `read(file)` gives a
+/// file's bytes.
+pub fn prepare(
+    study: &Study,
+    mut read: impl FnMut(FileIndex) -> Result<Vec<u8>, DicomError>,
+) -> Result<Prepared, StudyError> {
+    let files = study.ct.as_ref().map_err(|m| StudyError::NoCt(m.clone()))?;
+    let (volume, failures) = volume::load(
+        &files.series,
+        &files.instances,
+        |local| read(files.files[local]),
+        |_, _| {},
+    )
+    .map_err(StudyError::Volume)?;
+    let slices = volume.header.slices;
+    let (level, level_status) = if slices < l3::MIN_SLICES {
+        let given = L3Choice {
+            slice: slices / 2,
+            method: L3Method::Given,
+        };
+        (given, LevelStatus::Given)
+    } else {
+        let found = l3::locate(&volume);
+        let status = match found.status {
+            L3Status::Found => LevelStatus::Found,
+            L3Status::Uncertain => LevelStatus::Uncertain,
+            L3Status::NotInScan => LevelStatus::NotInScan,
+        };
+        match L3Choice::automatic(&found) {
+            Some(choice) if status != LevelStatus::NotInScan => (choice, status),
+            _ => return Err(StudyError::NoL3(found.evidence.notes.join("; "))),
+        }
+    };
+    AxialSlice::of_volume(&volume, level.slice).map_err(StudyError::Slice)?;
+    let first = files.instances.first();
+    let acquisition = first.map(|i| i.acquisition.clone()).unwrap_or_default();
+    let z = volume.header.slice_positions_mm.get(level.slice).copied();
+    let scan = ScanFacts::new(
+        &acquisition,
+        &volume.header.geometry,
+        Some(level.clone()),
+        z,
+    );
+    Ok(Prepared {
+        level,
+        level_status,
+        patient: first.map(|i| i.patient.clone()).unwrap_or_default(),
+        scan,
+        series_description: files.series.description.clone(),
+        failed_files: failures.len(),
+        volume,
+    })
+}
+
+/// The cut-off sets a run applies to every study.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Settings {
+    pub smi_cutoffs: SmiCutoffs,
+    pub myosteatosis_cutoffs: MyosteatosisCutoffs,
+}
+
+/// Sex, height and weight as the DICOM header records them (height to a tenth of a
+/// centimetre, as the single-patient form shows it); an implausible value is left out,
+/// as the form would refuse it.
+pub fn anthropometry(patient: &PatientFacts) -> Anthropometry {
+    Anthropometry {
+        sex: patient.sex.as_deref().and_then(Sex::parse),
+        height: patient
+            .height_m
+            .and_then(|m| Height::new((m * 1000.0).round() / 1000.0, HeightSource::Recorded).ok()),
+        weight_kg: patient
+            .weight_kg
+            .and_then(|kg| Anthropometry::checked_weight(kg).ok()),
+    }
+}
+
+/// The study's report from its mask: what the single-patient view shows for the same
+/// slice, mask and header (no laboratory values yet: scores stay empty until a
+/// clinical table is joined).
+pub fn finish(
+    prepared: &Prepared,
+    mask: &TissueMask,
+    segmentation: SegmentationFacts,
+    case_code: &str,
+    settings: Settings,
+) -> Result<CaseReport, StudyError> {
+    let slice = prepared.slice().map_err(StudyError::Slice)?;
+    let body = anthropometry(&prepared.patient);
+    let composition = Composition::of(mask, &slice, &body);
+    let age_years = prepared.patient.age_years();
+    let clinical = ClinicalInputs {
+        sex: body.sex,
+        age_years,
+        ..ClinicalInputs::default()
+    };
+    // MELD-Sarcopenia's call uses Martin 2013's cut-offs, as in the single-patient view.
+    let sarcopenic = crate::body::sarcopenia(&composition, &body, SmiCutoffs::Martin2013).present;
+    Ok(CaseReport::new(CaseInputs {
+        case_code: Some(case_code.to_owned()),
+        identifiers: None,
+        age_years,
+        scan: prepared.scan.clone(),
+        segmentation: Some(segmentation),
+        body,
+        composition: Some(composition),
+        smi_cutoffs: settings.smi_cutoffs,
+        myosteatosis_cutoffs: settings.myosteatosis_cutoffs,
+        scores: ScoreSheet::compute(&clinical, sarcopenic),
+        eligibility: eligibility::assess(&clinical.labs, age_years, &Answers::default()),
+    }))
+}

@@ -1,0 +1,131 @@
+//! The cohort table: one row per study, the single-patient export's columns (case code,
+//! tool, measurements, calls with their cut-off set and version, QC flags — no
+//! identifier) followed by the batch's own: where the study was, whether it was
+//! measured and if not why, how its slice was placed, the series and the time it took.
+//! The statistics view and R read it as they read the single-patient export.
+
+use super::{LevelStatus, Settings, StudyError};
+use crate::body::Anthropometry;
+use crate::clinical::eligibility::{self, Answers};
+use crate::clinical::{ClinicalInputs, ScoreSheet};
+use crate::csv;
+use crate::report::{CaseInputs, CaseReport, ScanFacts};
+
+/// What the batch adds after the single-patient columns.
+pub const BATCH_COLUMNS: [&str; 6] = [
+    "source_folder",
+    "status",
+    "reason",
+    "l3_status",
+    "series",
+    "seconds",
+];
+
+/// The single-patient columns a failed study still fills: who it is and under which
+/// cut-offs the run was made.
+const KEPT_WHEN_FAILED: [&str; 5] = [
+    "case",
+    "tool",
+    "smi_cutoffs",
+    "myosteatosis_cutoffs",
+    "cutoffs_version",
+];
+
+/// One study's row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub columns: Vec<(&'static str, String)>,
+}
+
+/// Where a study was and how far it got.
+pub struct Outcome<'a> {
+    pub folder: &'a str,
+    pub level: Option<LevelStatus>,
+    pub series: &'a str,
+    pub seconds: f64,
+}
+
+impl Row {
+    pub fn measured(report: &CaseReport, outcome: &Outcome<'_>) -> Row {
+        let mut columns = report.columns();
+        columns.extend(batch(outcome, "measured", String::new()));
+        Row { columns }
+    }
+
+    /// A study that was not measured: the reason in words and its causes.
+    pub fn failed(
+        case_code: &str,
+        settings: Settings,
+        error: &StudyError,
+        outcome: &Outcome<'_>,
+    ) -> Row {
+        let mut columns: Vec<(&'static str, String)> = empty_report(case_code, settings)
+            .columns()
+            .into_iter()
+            .map(|(name, value)| {
+                let kept = KEPT_WHEN_FAILED.contains(&name);
+                (name, if kept { value } else { String::new() })
+            })
+            .collect();
+        columns.extend(batch(outcome, "failed", error.reason()));
+        Row { columns }
+    }
+
+    pub fn value(&self, name: &str) -> Option<&str> {
+        self.columns
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn batch(outcome: &Outcome<'_>, status: &str, reason: String) -> [(&'static str, String); 6] {
+    [
+        ("source_folder", outcome.folder.to_owned()),
+        ("status", status.to_owned()),
+        ("reason", reason),
+        (
+            "l3_status",
+            outcome.level.map_or("", LevelStatus::as_str).to_owned(),
+        ),
+        ("series", outcome.series.to_owned()),
+        ("seconds", format!("{:.1}", outcome.seconds)),
+    ]
+}
+
+/// A report with nothing measured: the names of every column, and the run's settings.
+fn empty_report(case_code: &str, settings: Settings) -> CaseReport {
+    let clinical = ClinicalInputs::default();
+    CaseReport::new(CaseInputs {
+        case_code: Some(case_code.to_owned()),
+        identifiers: None,
+        age_years: None,
+        scan: ScanFacts::default(),
+        segmentation: None,
+        body: Anthropometry::default(),
+        composition: None,
+        smi_cutoffs: settings.smi_cutoffs,
+        myosteatosis_cutoffs: settings.myosteatosis_cutoffs,
+        scores: ScoreSheet::compute(&clinical, None),
+        eligibility: eligibility::assess(&clinical.labs, None, &Answers::default()),
+    })
+}
+
+/// The header line of the cohort table (every row has these columns, in this order).
+pub fn header(settings: Settings) -> String {
+    let names: Vec<&str> = empty_report("", settings)
+        .columns()
+        .into_iter()
+        .map(|(n, _)| n)
+        .chain(BATCH_COLUMNS)
+        .collect();
+    csv::line(&names)
+}
+
+impl Row {
+    /// The row as one CSV line, in the header's order.
+    pub fn line(&self) -> String {
+        let values: Vec<&str> = self.columns.iter().map(|(_, v)| v.as_str()).collect();
+        csv::line(&values)
+    }
+}

@@ -1,0 +1,165 @@
+//! From every file under a root folder to the studies a cohort is made of: the
+//! readable headers grouped by StudyInstanceUID, each study's CT series chosen with the
+//! single-patient view's rules, and each study placed in the folder that holds it.
+
+use crate::dicom::Instance;
+use crate::ingest::{Catalogue, FileIndex, SeriesFiles};
+
+/// One study of the archive.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Study {
+    pub study_uid: String,
+    /// The folder holding all of its files, relative to the root ("" for the root).
+    pub folder: String,
+    /// Its readable files.
+    pub files: Vec<FileIndex>,
+    /// The CT series measured, or what the study holds instead (its modalities).
+    pub ct: Result<SeriesFiles, String>,
+}
+
+/// The studies of an archive whose files are `names` (paths relative to the root, `/`
+/// between folders) with headers `headers` (`None`: not readable DICOM), ordered by
+/// folder then UID so that a run over the same archive meets them in the same order.
+pub fn group(names: &[String], headers: &[Option<Instance>]) -> Vec<Study> {
+    let mut uids: Vec<&str> = headers
+        .iter()
+        .flatten()
+        .map(|h| h.study_uid.as_str())
+        .collect();
+    uids.sort_unstable();
+    uids.dedup();
+    let mut studies: Vec<Study> = uids
+        .into_iter()
+        .map(|uid| {
+            // The study's files alone, so that the CT choice is made within the study.
+            let own: Vec<Option<Instance>> = headers
+                .iter()
+                .map(|h| h.clone().filter(|h| h.study_uid == uid))
+                .collect();
+            let files: Vec<FileIndex> = (0..own.len())
+                .filter(|&i| own[i].is_some())
+                .map(FileIndex)
+                .collect();
+            let catalogue = Catalogue::build(&own);
+            let ct = catalogue
+                .chosen
+                .and_then(|at| catalogue.series(at))
+                .and_then(|series| SeriesFiles::of(series, &own))
+                .ok_or_else(|| modalities(&own));
+            Study {
+                study_uid: uid.to_owned(),
+                folder: common_folder(files.iter().map(|f| names[f.0].as_str())),
+                files,
+                ct,
+            }
+        })
+        .collect();
+    studies.sort_by(|a, b| {
+        (a.folder.as_str(), a.study_uid.as_str()).cmp(&(b.folder.as_str(), b.study_uid.as_str()))
+    });
+    studies
+}
+
+/// What a study without a CT series holds, for its row's reason.
+fn modalities(headers: &[Option<Instance>]) -> String {
+    let mut found: Vec<&str> = headers
+        .iter()
+        .flatten()
+        .map(|h| h.modality.as_str())
+        .filter(|m| !m.is_empty())
+        .collect();
+    found.sort_unstable();
+    found.dedup();
+    if found.is_empty() {
+        "files without a modality".into()
+    } else {
+        found.join(", ")
+    }
+}
+
+/// The folders under the root that hold files of which none is readable DICOM (and
+/// no readable file either): each becomes a failed row rather than vanishing.
+pub fn unreadable_folders(names: &[String], headers: &[Option<Instance>]) -> Vec<String> {
+    let folder = |name: &str| parent(name).to_owned();
+    let mut readable: Vec<String> = (0..names.len())
+        .filter(|&i| headers[i].is_some())
+        .map(|i| folder(&names[i]))
+        .collect();
+    readable.sort_unstable();
+    readable.dedup();
+    let mut out: Vec<String> = (0..names.len())
+        .filter(|&i| headers[i].is_none())
+        .map(|i| folder(&names[i]))
+        .filter(|f| readable.binary_search(f).is_err())
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+fn parent(name: &str) -> &str {
+    name.rfind('/').map_or("", |k| &name[..k])
+}
+
+/// The deepest folder that holds all of `names`.
+fn common_folder<'a>(mut names: impl Iterator<Item = &'a str>) -> String {
+    let Some(first) = names.next() else {
+        return String::new();
+    };
+    let mut common: Vec<&str> = parent(first).split('/').collect();
+    for name in names {
+        let parts: Vec<&str> = parent(name).split('/').collect();
+        let same = common
+            .iter()
+            .zip(&parts)
+            .take_while(|(a, b)| a == b)
+            .count();
+        common.truncate(same);
+    }
+    common.join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(study: &str, series: &str, modality: &str) -> Option<Instance> {
+        Some(Instance {
+            study_uid: study.into(),
+            series_uid: series.into(),
+            modality: modality.into(),
+            ..Instance::default()
+        })
+    }
+
+    #[test]
+    fn studies_are_grouped_placed_and_ordered_and_unreadable_folders_are_kept() {
+        let names: Vec<String> = [
+            "b/s1/1.dcm",
+            "b/s1/2.dcm",
+            "a/x/1.dcm",
+            "a/y/2.dcm",
+            "broken/1.dcm",
+            "b/s1/notes.txt",
+        ]
+        .map(String::from)
+        .to_vec();
+        let headers = vec![
+            header("2.1", "2.1.1", "MR"),
+            header("2.1", "2.1.1", "MR"),
+            header("1.1", "1.1.1", "SR"),
+            header("1.1", "1.1.1", "SR"),
+            None,
+            None,
+        ];
+        let studies = group(&names, &headers);
+        let placed: Vec<(&str, &str)> = studies
+            .iter()
+            .map(|s| (s.folder.as_str(), s.study_uid.as_str()))
+            .collect();
+        assert_eq!(placed, [("a", "1.1"), ("b/s1", "2.1")]);
+        assert_eq!(studies[1].files, [FileIndex(0), FileIndex(1)]);
+        assert_eq!(studies[0].ct, Err("SR".to_string()));
+        assert_eq!(unreadable_folders(&names, &headers), ["broken"]);
+    }
+}

@@ -1,0 +1,204 @@
+//! `sarcoscope batch` on an archive of mixed studies: phantoms (a whole series, a slab,
+//! a single slice), the real example CT, an MR study and a folder without DICOM. Each
+//! study is one row — measured with the single-patient command's figures, or failed
+//! with a plain reason — the table carries no identifier, and a resumed run measures
+//! only what the key table does not list.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{run_cli_json, shared_dir};
+
+const SARCOSCOPE: &str = env!("CARGO_BIN_EXE_sarcoscope");
+
+fn run(args: &[&str]) -> serde_json::Value {
+    run_cli_json(SARCOSCOPE, args)
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("UTF-8 path")
+}
+
+/// The cohort table as (column → value) rows.
+fn table(file: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    let text = std::fs::read_to_string(file).expect("cohort table");
+    let rows = sarcoscope::csv::parse(&text).expect("CSV");
+    let (header, rows) = rows.split_first().expect("a header");
+    rows.iter()
+        .map(|r| {
+            assert_eq!(r.len(), header.len(), "every row has every column");
+            header.iter().cloned().zip(r.iter().cloned()).collect()
+        })
+        .collect()
+}
+
+fn phantom(root: &Path, folder: &str, seed: &str, slices: &str) {
+    let status = std::process::Command::new(SARCOSCOPE)
+        .args([
+            "phantom",
+            path(&root.join(folder)),
+            "--seed",
+            seed,
+            "--slices",
+            slices,
+        ])
+        .output()
+        .expect("phantom");
+    assert!(status.status.success());
+}
+
+#[test]
+fn an_archive_is_measured_study_by_study_and_a_resumed_run_adds_only_new_studies() {
+    let (Some(ct), Some(mr)) = (
+        shared_dir(common::SERIES_DIR),
+        shared_dir("data/dicom/pydicom/MR_small.dcm"),
+    ) else {
+        return;
+    };
+    let root = std::env::temp_dir().join(format!("sarcoscope-batch-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).expect("root");
+    phantom(&root, "p01", "1", "64");
+    phantom(&root, "p02/study/ct", "2", "48");
+    phantom(&root, "single", "3", "1");
+    let real = root.join("real");
+    std::fs::create_dir_all(&real).expect("folder");
+    for entry in std::fs::read_dir(&ct).expect("CT").flatten() {
+        std::fs::copy(entry.path(), real.join(entry.file_name())).expect("copy");
+    }
+    std::fs::create_dir_all(root.join("mr")).expect("folder");
+    std::fs::copy(&mr, root.join("mr/MR_small.dcm")).expect("copy");
+    std::fs::create_dir_all(root.join("notes")).expect("folder");
+    std::fs::write(root.join("notes/readme.txt"), "not an image").expect("write");
+
+    let out = root.join("cohort.csv");
+    let keys = root.join("keys.csv");
+    let args = |resume: bool| {
+        let mut a = vec![
+            "batch",
+            path(&root),
+            "--out",
+            path(&out),
+            "--keys",
+            path(&keys),
+        ];
+        a.extend(["--device", "cpu", "--json"]);
+        if resume {
+            a.push("--resume");
+        }
+        a
+    };
+    let summary = run(&args(false));
+    assert_eq!(summary["studies"], 6);
+    assert_eq!(
+        (summary["measured"].as_u64(), summary["failed"].as_u64()),
+        (Some(4), Some(2))
+    );
+    let rows = table(&out);
+    let by_folder = |folder: &str| {
+        rows.iter()
+            .find(|r| r["source_folder"] == folder)
+            .unwrap_or_else(|| panic!("a row for {folder}"))
+    };
+    for (folder, l3) in [("p01", "found"), ("single", "given"), ("real", "found")] {
+        let row = by_folder(folder);
+        assert_eq!(
+            (row["status"].as_str(), row["l3_status"].as_str()),
+            ("measured", l3),
+            "{folder}"
+        );
+    }
+    assert_eq!(by_folder("p02/study/ct")["status"], "measured");
+    assert_eq!(by_folder("single")["level_method"], "given");
+    assert_eq!(
+        by_folder("mr")["reason"],
+        "no CT image series in this study (it holds MR)"
+    );
+    assert_eq!(
+        by_folder("notes")["reason"],
+        "no DICOM file in this folder could be read"
+    );
+    assert_eq!(by_folder("notes")["smi_cutoffs"], "carey2017");
+    // The same slice and mask as the single-patient command.
+    for folder in ["p01", "real"] {
+        let one = run(&[
+            "segment",
+            path(&root.join(folder)),
+            "--device",
+            "cpu",
+            "--json",
+        ]);
+        let row = by_folder(folder);
+        assert_eq!(
+            row["level_slice"],
+            one["slice_index"].to_string(),
+            "{folder}"
+        );
+        let muscle = one["tissues"][0]["area_cm2"].as_f64().expect("area");
+        assert_eq!(row["sma_cm2"], format!("{muscle:.2}"), "{folder}");
+    }
+    // De-identified: no UID, no date, no name from the headers in the cohort table.
+    let text = std::fs::read_to_string(&out).expect("table");
+    let key_rows =
+        sarcoscope::csv::parse(&std::fs::read_to_string(&keys).expect("keys")).expect("CSV");
+    assert_eq!(
+        key_rows[0],
+        ["case", "study_uid", "study_date", "source_folder"]
+    );
+    for key in &key_rows[1..] {
+        for identifier in [&key[1], &key[2]].into_iter().filter(|v| !v.is_empty()) {
+            assert!(
+                !text.contains(identifier.as_str()),
+                "{identifier} is in the cohort table"
+            );
+        }
+    }
+
+    // Resumed: nothing new, nothing measured twice (the tables written inside the
+    // archive are not taken for a study); a new study gets the next code.
+    let again = run(&args(true));
+    assert_eq!(
+        (
+            again["skipped"].as_u64(),
+            again["measured"].as_u64(),
+            again["failed"].as_u64()
+        ),
+        (Some(6), Some(0), Some(0))
+    );
+    phantom(&root, "p03", "4", "64");
+    let more = run(&args(true));
+    assert_eq!(
+        (more["skipped"].as_u64(), more["measured"].as_u64()),
+        (Some(6), Some(1))
+    );
+    let rows = table(&out);
+    assert_eq!(rows.len(), 7);
+    let mut cases: Vec<&str> = rows.iter().map(|r| r["case"].as_str()).collect();
+    cases.sort_unstable();
+    cases.dedup();
+    assert_eq!(cases.len(), 7, "no case code twice");
+    assert_eq!(rows[6]["case"], "S0007");
+    assert_eq!(rows[6]["source_folder"], "p03");
+    let _ = std::fs::remove_dir_all(root);
+}
+
+#[test]
+fn a_root_that_cannot_be_read_is_refused_in_words() {
+    let missing: PathBuf = std::env::temp_dir().join("sarcoscope-no-such-archive");
+    let out = std::env::temp_dir().join(format!("sarcoscope-batch-out-{}.csv", std::process::id()));
+    let output = std::process::Command::new(SARCOSCOPE)
+        .args([
+            "batch",
+            path(&missing),
+            "--out",
+            path(&out),
+            "--device",
+            "cpu",
+        ])
+        .output()
+        .expect("runs");
+    assert!(!output.status.success());
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(error.contains("cannot read"), "{error}");
+}
