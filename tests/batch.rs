@@ -72,8 +72,11 @@ fn an_archive_is_measured_study_by_study_and_a_resumed_run_adds_only_new_studies
     std::fs::create_dir_all(root.join("notes")).expect("folder");
     std::fs::write(root.join("notes/readme.txt"), "not an image").expect("write");
 
+    // The table, the key table and the masks inside the archive, as a user may put
+    // them: none of them is taken for a study.
     let out = root.join("cohort.csv");
     let keys = root.join("keys.csv");
+    let masks = root.join("masks");
     let args = |resume: bool| {
         let mut a = vec![
             "batch",
@@ -83,13 +86,16 @@ fn an_archive_is_measured_study_by_study_and_a_resumed_run_adds_only_new_studies
             "--keys",
             path(&keys),
         ];
-        a.extend(["--device", "cpu", "--json"]);
+        a.extend(["--seg-dir", path(&masks), "--device", "cpu", "--json"]);
         if resume {
             a.push("--resume");
         }
         a
     };
-    let summary = run(&args(false));
+    // Two workers the first time.
+    let mut first = args(false);
+    first.extend(["--jobs", "2"]);
+    let summary = run(&first);
     assert_eq!(summary["studies"], 6);
     assert_eq!(
         (summary["measured"].as_u64(), summary["failed"].as_u64()),
@@ -138,6 +144,13 @@ fn an_archive_is_measured_study_by_study_and_a_resumed_run_adds_only_new_studies
         let muscle = one["tissues"][0]["area_cm2"].as_f64().expect("area");
         assert_eq!(row["sma_cm2"], format!("{muscle:.2}"), "{folder}");
     }
+    // Each measured study's mask, as DICOM SEG and PNG under its case code.
+    for row in rows.iter().filter(|r| r["status"] == "measured") {
+        for ext in ["seg.dcm", "png"] {
+            let file = masks.join(format!("{}.{ext}", row["case"]));
+            assert!(file.is_file(), "{}", file.display());
+        }
+    }
     // De-identified: no UID, no date, no name from the headers in the cohort table.
     let text = std::fs::read_to_string(&out).expect("table");
     let key_rows =
@@ -155,8 +168,7 @@ fn an_archive_is_measured_study_by_study_and_a_resumed_run_adds_only_new_studies
         }
     }
 
-    // Resumed: nothing new, nothing measured twice (the tables written inside the
-    // archive are not taken for a study); a new study gets the next code.
+    // Resumed: nothing new, nothing measured twice; a new study gets the next code.
     let again = run(&args(true));
     assert_eq!(
         (

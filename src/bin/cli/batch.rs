@@ -4,19 +4,21 @@
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
 
 use sarcoscope::batch::row::{self, Outcome, Row};
-use sarcoscope::batch::{self, Settings, Study, StudyError};
+use sarcoscope::batch::{self, LevelStatus, Settings, Study, StudyError};
 use sarcoscope::body::{MyosteatosisCutoffs, SmiCutoffs};
 use sarcoscope::dicom::{self, DicomError, Instance};
 use sarcoscope::ingest::folder::list_files;
 use sarcoscope::ingest::FileIndex;
-use sarcoscope::report::SegmentationFacts;
-use sarcoscope::segment::PostProcess;
+use sarcoscope::report::{CaseReport, SegmentationFacts};
+use sarcoscope::segment::{PostProcess, Segmenter};
 use serde::Serialize;
 
-use super::segment::{load_model, ModelOptions};
-use super::Failure;
+use super::segment::{load_model, seg_bytes, ModelOptions};
+use super::{write_file, Failure};
 
 #[derive(clap::Args)]
 pub struct BatchOptions {
@@ -40,6 +42,14 @@ pub struct BatchOptions {
     /// The muscle-attenuation cut-off set of the myosteatosis call.
     #[arg(long, default_value = "ebadi2022", value_parser = parse_myosteatosis)]
     myosteatosis_cutoffs: MyosteatosisCutoffs,
+    /// Studies measured at once, each by its own worker with its own copy of the
+    /// network (memory grows with it: one study's volume per worker).
+    #[arg(long, default_value_t = 1)]
+    jobs: usize,
+    /// Write each measured study's mask here as `CASE.seg.dcm` (DICOM SEG,
+    /// de-identified) and `CASE.png` (labels 0–4).
+    #[arg(long)]
+    seg_dir: Option<PathBuf>,
     #[command(flatten)]
     model: ModelOptions,
     /// Print a summary of this run as JSON.
@@ -80,6 +90,19 @@ struct Summary {
 
 const KEYS_HEADER: &str = "case,study_uid,study_date,source_folder";
 
+/// One study (or folder of unreadable files) of this run, with its case code.
+struct Job<'a> {
+    code: String,
+    study: Option<&'a Study>,
+    folder: &'a str,
+}
+
+/// What came of a job: the row, and its mask as SEG and PNG when asked for.
+struct Done {
+    row: Row,
+    masks: Option<(Vec<u8>, Vec<u8>)>,
+}
+
 pub fn run(options: BatchOptions) -> Result<(), Failure> {
     let started = std::time::Instant::now();
     let settings = Settings {
@@ -87,14 +110,20 @@ pub fn run(options: BatchOptions) -> Result<(), Failure> {
         myosteatosis_cutoffs: options.myosteatosis_cutoffs,
     };
     let mut list = list_files(&options.root)?;
-    // The run's own table and key table may lie inside the archive: not studies.
-    let own: Vec<PathBuf> = [Some(&options.out), options.keys.as_ref()]
-        .into_iter()
-        .flatten()
-        .filter_map(|p| p.canonicalize().ok())
-        .collect();
-    list.files
-        .retain(|f| f.canonicalize().map_or(true, |c| !own.contains(&c)));
+    // The run's own table, key table and masks may lie inside the archive: not studies.
+    let own: Vec<PathBuf> = [
+        Some(&options.out),
+        options.keys.as_ref(),
+        options.seg_dir.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(|p| p.canonicalize().ok())
+    .collect();
+    list.files.retain(|f| {
+        f.canonicalize()
+            .map_or(true, |c| !own.iter().any(|o| c.starts_with(o)))
+    });
     for (folder, e) in &list.skipped {
         eprintln!(
             "{}: cannot be read ({e}); its files are not in the run",
@@ -118,104 +147,96 @@ pub fn run(options: BatchOptions) -> Result<(), Failure> {
         (Some(keys), true) => read_keys(keys)?,
         _ => HashMap::new(),
     };
+    // Case codes in archive order, continuing the resumed table's numbering.
     let mut next = done.values().filter_map(|c| number(c)).max().unwrap_or(0) + 1;
+    let everything = studies
+        .iter()
+        .map(|s| (s.study_uid.clone(), Some(s), s.folder.as_str()))
+        .chain(
+            unreadable
+                .iter()
+                .map(|f| (format!("folder:{f}"), None, f.as_str())),
+        );
+    let mut jobs = Vec::new();
+    for (key, study, folder) in everything {
+        if !done.contains_key(&key) {
+            jobs.push(Job {
+                code: format!("S{next:04}"),
+                study,
+                folder,
+            });
+            next += 1;
+        }
+    }
+    let mut summary = Summary {
+        studies: studies.len() + unreadable.len(),
+        measured: 0,
+        failed: 0,
+        skipped: studies.len() + unreadable.len() - jobs.len(),
+        seconds: 0.0,
+    };
+    // The model is loaded here first, so that a missing one stops the run before it
+    // starts; each worker then loads its own copy.
+    load_model(&options.model)?;
+    if let Some(dir) = &options.seg_dir {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
     let mut out = open(&options.out, options.resume, &row::header(settings))?;
     let mut keys = match &options.keys {
         Some(path) => Some(open(path, options.resume, KEYS_HEADER)?),
         None => None,
     };
-    let (segmenter, device) = load_model(&options.model)?;
-    let model = format!("{} {}", segmenter.card.name, segmenter.card.version);
-    let mut summary = Summary {
-        studies: studies.len() + unreadable.len(),
-        measured: 0,
-        failed: 0,
-        skipped: 0,
-        seconds: 0.0,
-    };
     let files = &list.files;
-    let read_file = |f: FileIndex| read(&files[f.0]);
-    // A study's key: its UID; a folder of unreadable files, its path.
-    let mut work: Vec<(String, Option<&Study>, &str)> = studies
-        .iter()
-        .map(|s| (s.study_uid.clone(), Some(s), s.folder.as_str()))
-        .collect();
-    work.extend(
-        unreadable
-            .iter()
-            .map(|f| (format!("folder:{f}"), None, f.as_str())),
-    );
-    for (key, study, folder) in work {
-        if done.contains_key(&key) {
-            summary.skipped += 1;
-            continue;
+    let taken = AtomicUsize::new(0);
+    let (sender, results) = mpsc::channel::<(usize, Done)>();
+    let masks = options.seg_dir.is_some();
+    std::thread::scope(|scope| -> Result<(), Failure> {
+        for _ in 0..options.jobs.max(1).min(jobs.len().max(1)) {
+            let (sender, taken, jobs) = (sender.clone(), &taken, &jobs);
+            let model = &options.model;
+            scope.spawn(move || {
+                let Ok((segmenter, device)) = load_model(model) else {
+                    return;
+                };
+                let read_file = |f: FileIndex| read(&files[f.0]);
+                loop {
+                    let k = taken.fetch_add(1, Ordering::Relaxed);
+                    let Some(job) = jobs.get(k) else { break };
+                    let done = run_job(job, &read_file, &segmenter, &device, settings, masks);
+                    if sender.send((k, done)).is_err() {
+                        break;
+                    }
+                }
+            });
         }
-        let code = format!("S{next:04}");
-        next += 1;
-        let begun = std::time::Instant::now();
-        let measured = match study {
-            None => Err((StudyError::Unreadable, None, String::new())),
-            Some(study) => {
-                // One study's failure, a panic included, costs its row, not the run.
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    measure(
-                        study,
-                        &read_file,
-                        &segmenter,
-                        (&model, &device),
-                        &code,
-                        settings,
-                    )
-                }))
-                .unwrap_or_else(|_| {
-                    Err((
-                        StudyError::Segmentation("the program stopped on this study".into()),
-                        None,
-                        String::new(),
-                    ))
-                })
-            }
-        };
-        let seconds = begun.elapsed().as_secs_f64();
-        let row = match measured {
-            Ok((report, level, series)) => {
+        drop(sender);
+        for (k, done) in results {
+            let job = &jobs[k];
+            if done.row.value("status") == Some("measured") {
                 summary.measured += 1;
-                let outcome = Outcome {
-                    folder,
-                    level: Some(level),
-                    series: &series,
-                    seconds,
-                };
-                Row::measured(&report, &outcome)
-            }
-            Err((error, level, series)) => {
+            } else {
                 summary.failed += 1;
-                eprintln!("{code} ({folder}): {}", error.reason());
-                let outcome = Outcome {
-                    folder,
-                    level,
-                    series: &series,
-                    seconds,
-                };
-                Row::failed(&code, settings, &error, &outcome)
+                eprintln!(
+                    "{} ({}): {}",
+                    job.code,
+                    job.folder,
+                    done.row.value("reason").unwrap_or_default()
+                );
             }
-        };
-        // Written after every study: an interrupted run loses at most the one it was on.
-        append(&mut out, &options.out, &row.line())?;
-        if let (Some(file), Some(path)) = (keys.as_mut(), options.keys.as_ref()) {
-            let date = study
-                .and_then(|s| s.ct.as_ref().ok())
-                .and_then(|ct| ct.instances.first())
-                .and_then(|i| i.acquisition.study_date.clone())
-                .unwrap_or_default();
-            let uid = study.map_or("", |s| s.study_uid.as_str());
-            append(
-                file,
-                path,
-                &sarcoscope::csv::line(&[code.as_str(), uid, &date, folder]),
-            )?;
+            // Written after every study: an interrupted run loses only the studies
+            // under way.
+            append(&mut out, &options.out, &done.row.line())?;
+            if let (Some(file), Some(path)) = (keys.as_mut(), options.keys.as_ref()) {
+                append(file, path, &key_line(job))?;
+            }
+            if let (Some((seg, png)), Some(dir)) = (done.masks, &options.seg_dir) {
+                write_file(&dir.join(format!("{}.seg.dcm", job.code)), seg)?;
+                write_file(&dir.join(format!("{}.png", job.code)), png)?;
+            }
         }
-    }
+        Ok(())
+    })?;
     summary.seconds = started.elapsed().as_secs_f64();
     if options.json {
         out!("{}", serde_json::to_string_pretty(&summary)?);
@@ -233,38 +254,138 @@ pub fn run(options: BatchOptions) -> Result<(), Failure> {
     Ok(())
 }
 
-type Measured = (sarcoscope::report::CaseReport, batch::LevelStatus, String);
-type Unmeasured = (StudyError, Option<batch::LevelStatus>, String);
+/// The key table's line of a job: case code, UID and date, folder.
+fn key_line(job: &Job<'_>) -> String {
+    let date = job
+        .study
+        .and_then(|s| s.ct.as_ref().ok())
+        .and_then(|ct| ct.instances.first())
+        .and_then(|i| i.acquisition.study_date.clone())
+        .unwrap_or_default();
+    let uid = job.study.map_or("", |s| s.study_uid.as_str());
+    sarcoscope::csv::line(&[job.code.as_str(), uid, &date, job.folder])
+}
+
+/// Measures one job; a failure, a panic included, becomes its row and nothing more.
+fn run_job(
+    job: &Job<'_>,
+    read: &impl Fn(FileIndex) -> Result<Vec<u8>, DicomError>,
+    segmenter: &Segmenter,
+    device: &str,
+    settings: Settings,
+    masks: bool,
+) -> Done {
+    let begun = std::time::Instant::now();
+    let measured = match job.study {
+        None => Err(Unmeasured {
+            error: StudyError::Unreadable,
+            level: None,
+            series: String::new(),
+        }),
+        Some(study) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            measure(study, read, segmenter, device, &job.code, settings, masks)
+        }))
+        .unwrap_or_else(|_| {
+            Err(Unmeasured {
+                error: StudyError::Segmentation("the program stopped on this study".into()),
+                level: None,
+                series: String::new(),
+            })
+        }),
+    };
+    let seconds = begun.elapsed().as_secs_f64();
+    match measured {
+        Ok(m) => {
+            let outcome = Outcome {
+                folder: job.folder,
+                level: Some(m.level),
+                series: &m.series,
+                seconds,
+            };
+            Done {
+                row: Row::measured(&m.report, &outcome),
+                masks: m.masks,
+            }
+        }
+        Err(u) => {
+            let outcome = Outcome {
+                folder: job.folder,
+                level: u.level,
+                series: &u.series,
+                seconds,
+            };
+            Done {
+                row: Row::failed(&job.code, settings, &u.error, &outcome),
+                masks: None,
+            }
+        }
+    }
+}
+
+struct Measured {
+    report: CaseReport,
+    level: LevelStatus,
+    series: String,
+    masks: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+struct Unmeasured {
+    error: StudyError,
+    level: Option<LevelStatus>,
+    series: String,
+}
 
 fn measure(
     study: &Study,
     read: &impl Fn(FileIndex) -> Result<Vec<u8>, DicomError>,
-    segmenter: &sarcoscope::segment::Segmenter,
-    (model, device): (&str, &str),
+    segmenter: &Segmenter,
+    device: &str,
     code: &str,
     settings: Settings,
+    masks: bool,
 ) -> Result<Measured, Unmeasured> {
     let series = study
         .ct
         .as_ref()
         .map(|ct| ct.series.description.clone())
         .unwrap_or_default();
-    let prepared = batch::prepare(study, read).map_err(|e| {
-        let level = matches!(e, StudyError::NoL3(_)).then_some(batch::LevelStatus::NotInScan);
-        (e, level, series.clone())
+    let prepared = batch::prepare(study, read).map_err(|error| Unmeasured {
+        level: matches!(error, StudyError::NoL3(_)).then_some(LevelStatus::NotInScan),
+        error,
+        series: series.clone(),
     })?;
-    let fail = |e: StudyError| (e, Some(prepared.level_status), series.clone());
+    let fail = |error: StudyError| Unmeasured {
+        error,
+        level: Some(prepared.level_status),
+        series: series.clone(),
+    };
     let slice = prepared.slice().map_err(|e| fail(StudyError::Slice(e)))?;
     let mask = segmenter.segment(&slice, &PostProcess::default());
+    let model = format!("{} {}", segmenter.card.name, segmenter.card.version);
+    let masks = match (masks, study.ct.as_ref()) {
+        (true, Ok(files)) => {
+            let geometry = &prepared.volume.header.geometry;
+            let seg = seg_bytes(files, geometry, prepared.level.slice, &mask, &model, false)
+                .map_err(|e| fail(StudyError::Segmentation(e.to_string())))?;
+            let png = sarcoscope::png::grey8(mask.columns, mask.rows, mask.labels());
+            Some((seg, png))
+        }
+        _ => None,
+    };
     let facts = SegmentationFacts {
-        model: model.to_owned(),
+        model,
         model_sha256: segmenter.card.weights.sha256.clone(),
         path: device.to_owned(),
         reviewed: false,
         edited_pixels: 0,
     };
     let report = batch::finish(&prepared, &mask, facts, code, settings).map_err(fail)?;
-    Ok((report, prepared.level_status, series))
+    Ok(Measured {
+        report,
+        level: prepared.level_status,
+        series,
+        masks,
+    })
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, DicomError> {

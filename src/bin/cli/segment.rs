@@ -3,13 +3,15 @@
 use std::path::{Path, PathBuf};
 
 use sarcoscope::body;
+use sarcoscope::dicom::series::SeriesGeometry;
+use sarcoscope::ingest::SeriesFiles;
 use sarcoscope::l3;
 use sarcoscope::report::seg;
 use sarcoscope::segment::device::{self, Preference};
 use sarcoscope::segment::model::{self, ModelCard, WeightsRef, CARD_FORMAT};
 use sarcoscope::segment::train::{self, TrainConfig};
 use sarcoscope::segment::validation::{self, Evaluation};
-use sarcoscope::segment::{reference, AxialSlice, PostProcess, Segmenter, TissueClass};
+use sarcoscope::segment::{reference, AxialSlice, PostProcess, Segmenter, TissueClass, TissueMask};
 use serde::Serialize;
 
 use super::write_file;
@@ -102,6 +104,27 @@ pub struct MaskOutputs<'a> {
     pub identified: bool,
 }
 
+/// The mask of slice `index` of `files` as a DICOM Segmentation, referencing its source
+/// only when `identified`.
+pub fn seg_bytes(
+    files: &SeriesFiles,
+    geometry: &SeriesGeometry,
+    index: usize,
+    mask: &TissueMask,
+    model: &str,
+    identified: bool,
+) -> Result<Vec<u8>, super::Failure> {
+    let source = seg::source_of(&files.series, &files.instances, index)
+        .ok_or_else(|| format!("slice {index} has no source image to reference"))?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    // The slice was segmented, so the series has a pixel spacing.
+    let ctx = seg::SegContext::of_slice(geometry, source, identified, model.to_owned(), false, now)
+        .ok_or("the series has no pixel spacing")?;
+    Ok(seg::write(mask, &ctx)?)
+}
+
 pub fn segment(
     folder: &Path,
     slice: Option<usize>,
@@ -136,22 +159,14 @@ pub fn segment(
         write_file(path, png)?;
     }
     if let Some(path) = outputs.seg {
-        let source = seg::source_of(&loaded.files.series, &loaded.files.instances, index)
-            .ok_or_else(|| format!("slice {index} has no source image to reference"))?;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
-        // The slice was segmented, so the series has a pixel spacing.
-        let ctx = seg::SegContext::of_slice(
+        let bytes = seg_bytes(
+            &loaded.files,
             &volume.header.geometry,
-            source,
+            index,
+            &mask,
+            &model,
             outputs.identified,
-            model.clone(),
-            false,
-            now,
-        )
-        .ok_or("the series has no pixel spacing")?;
-        let bytes = seg::write(&mask, &ctx)?;
+        )?;
         write_file(path, bytes)?;
     }
     let output = SegmentOutput {
