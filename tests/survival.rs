@@ -1473,7 +1473,7 @@ fn the_cli_prints_r_values_under_the_documented_keys() {
 }
 
 #[test]
-fn cli_validate_prints_the_auc_and_brier_standard_errors_of_r() {
+fn cli_validate_prints_the_auc_and_brier_standard_errors_and_the_ibs_of_r() {
     let Some(pbc) = pbc() else { return };
     // The 312 randomised patients' own model rated on them: the apparent figures of
     // Score(list(cox=fit), Surv(time,ev)~1, data=p, times, metrics=c('auc','brier'),
@@ -1529,6 +1529,24 @@ fn cli_validate_prints_the_auc_and_brier_standard_errors_of_r() {
             1e-6,
         );
     }
+    // Score(..., times = all observed times up to 5 years, summary = "ibs"): to the
+    // last horizon.
+    let r = &pbc.extra["ibs_5y"];
+    let ibs = &v["ibs"];
+    close("CLI IBS tau", num(&ibs["tau"]), num(&r["tau"]), 1e-12);
+    close("CLI IBS", num(&ibs["ibs"]), num(&r["ibs_cox"]), 1e-6);
+    close(
+        "CLI IBS, null",
+        num(&ibs["ibs_null"]),
+        num(&r["ibs_null_km"]),
+        1e-6,
+    );
+    close(
+        "CLI scaled IBS",
+        num(&ibs["scaled"]),
+        num(&r["scaled_ibs"]),
+        1e-6,
+    );
 }
 
 #[test]

@@ -225,6 +225,11 @@ impl ValidationReport {
             push("brier_null", Some(b.time), Some(b.brier_null));
             push("ipa", Some(b.time), Some(b.ipa));
         }
+        if let Some(i) = &f.ibs {
+            push("ibs", Some(i.tau), Some(i.ibs));
+            push("ibs_null", Some(i.tau), Some(i.ibs_null));
+            push("ibs_scaled", Some(i.tau), Some(i.scaled));
+        }
         for c in &f.calibration {
             push("calibration_slope", Some(c.time), Some(c.slope));
             push("oe_km", Some(c.time), Some(c.oe));

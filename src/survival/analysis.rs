@@ -16,7 +16,7 @@ use super::ipcw::Censoring;
 use super::km::{ConfType, KaplanMeier, KmPoint, Median};
 use super::logrank::log_rank;
 use super::model::{Describe, ModelError, ModelFile};
-use super::performance::{auc, brier_with_null};
+use super::performance::{auc, brier_with_null, integrated_brier};
 use super::plot::{at_risk, schoenfeld_svg, StepPlot, Steps};
 use super::table::CohortTable;
 use super::zph::{schoenfeld, smooth, zph, TimeTransform};
@@ -223,8 +223,26 @@ pub struct ValidateOutput {
     pub brier: Vec<BrierAt>,
     pub calibration: Vec<CalibrationAt>,
     pub net_benefit: Vec<NetBenefitAt>,
+    /// The integrated Brier score up to the last horizon, for a model whose risks exist
+    /// at every time (not a score, nor a score published at its horizon only).
+    #[serde(default)]
+    pub ibs: Option<IbsTo>,
     pub warnings: Vec<String>,
     pub excluded: Vec<Exclusion>,
+}
+
+/// The integrated Brier score over (0, τ], beside the null model's (everyone given the
+/// cohort's 1 − KM), and the scaled score 1 − IBS / IBS_null (riskRegression's
+/// `summary = "ibs"`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct IbsTo {
+    pub tau: f64,
+    #[serde(deserialize_with = "crate::survival::json::nan_if_null")]
+    pub ibs: f64,
+    #[serde(deserialize_with = "crate::survival::json::nan_if_null")]
+    pub ibs_null: f64,
+    #[serde(deserialize_with = "crate::survival::json::nan_if_null")]
+    pub scaled: f64,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
@@ -337,6 +355,7 @@ fn discrimination(
         brier: Vec::new(),
         calibration: Vec::new(),
         net_benefit: Vec::new(),
+        ibs: None,
         warnings: Vec::new(),
         excluded: design.excluded.clone(),
     })
@@ -421,7 +440,8 @@ impl<'a> Applied<'a> {
             .cumulative_hazard(self.design.row(i), self.strata[i], t)
     }
 
-    /// Discrimination, Brier score, calibration and net benefit at each horizon.
+    /// Discrimination, Brier score, calibration and net benefit at each horizon, and the
+    /// integrated Brier score up to the last.
     pub fn validate(&self, horizons: &[f64]) -> Result<ValidateOutput, AnalysisError> {
         let design = &self.design;
         let (time, event, n) = (&design.time, design.event_flags(), design.rows());
@@ -488,6 +508,23 @@ impl<'a> Applied<'a> {
                     }),
             );
         }
+        output.ibs = match horizons.iter().copied().reduce(f64::max) {
+            Some(tau) if !self.model.horizons_only() => {
+                let km = KaplanMeier::fit(time, &event);
+                let ibs = integrated_brier(time, &event, tau, &censoring, |i, t| {
+                    1.0 - (-self.cumulative_hazard(i, t)).exp()
+                });
+                let ibs_null =
+                    integrated_brier(time, &event, tau, &censoring, |_, t| 1.0 - km.surv_at(t));
+                Some(IbsTo {
+                    tau,
+                    ibs,
+                    ibs_null,
+                    scaled: 1.0 - ibs / ibs_null,
+                })
+            }
+            _ => None,
+        };
         Ok(output)
     }
 }

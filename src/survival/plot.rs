@@ -463,6 +463,87 @@ pub fn calibration_svg(
     out
 }
 
+/// One threshold of a decision curve.
+pub struct NetBenefitPoint {
+    pub threshold: f64,
+    pub model: f64,
+    pub treat_all: f64,
+}
+
+/// The decision curve (Vickers & Elkin, Med Decis Making 2006; the survival version of
+/// `dcurves::dca`): net benefit of treating by the model against the risk threshold,
+/// beside treating everyone (dashed) and no one (grey, zero). The axis stops at −0.05,
+/// as dcurves' plot does, so that treat-all's steep fall does not flatten the rest.
+pub fn decision_curve_svg(points: &[NetBenefitPoint], title: &str) -> String {
+    const W: f64 = 420.0;
+    const H: f64 = 260.0;
+    const FLOOR: f64 = -0.05;
+    let (Some(first), Some(last)) = (points.first(), points.last()) else {
+        return String::new();
+    };
+    let (t0, t1) = (first.threshold, last.threshold.max(first.threshold + 1e-9));
+    let top = points
+        .iter()
+        .flat_map(|p| [p.model, p.treat_all])
+        .filter(|v| v.is_finite())
+        .fold(0.05_f64, f64::max);
+    let x = |t: f64| LEFT + W * (t - t0) / (t1 - t0);
+    let y = |v: f64| TOP + H * (1.0 - (v.clamp(FLOOR, top) - FLOOR) / (top - FLOOR));
+    let (width, height) = (LEFT + W + RIGHT, TOP + H + 44.0);
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" font-family="sans-serif" font-size="12" role="img" aria-label="{0}"><title>{0}</title><path d="M{LEFT} {TOP}V{1}H{2}" fill="none" stroke="#444"/>"##,
+        escape(title),
+        TOP + H,
+        LEFT + W
+    );
+    for k in 0..=4 {
+        let v = FLOOR + (top - FLOOR) * f64::from(k) / 4.0;
+        let t = t0 + (t1 - t0) * f64::from(k) / 4.0;
+        let _ = write!(
+            out,
+            r##"<text x="{:.1}" y="{:.1}" text-anchor="end">{v:.2}</text><text x="{:.1}" y="{:.1}" text-anchor="middle">{:.0} %</text>"##,
+            LEFT - 6.0,
+            y(v) + 4.0,
+            x(t),
+            TOP + H + 16.0,
+            100.0 * t
+        );
+    }
+    let _ = write!(
+        out,
+        r##"<text x="{:.1}" y="{:.1}" text-anchor="middle">Risk threshold</text><text x="12" y="{:.1}" text-anchor="middle" transform="rotate(-90 12 {2:.1})">Net benefit</text><line x1="{LEFT}" x2="{3}" y1="{4:.1}" y2="{4:.1}" stroke="#bbb"><title>Treat none</title></line>"##,
+        LEFT + W / 2.0,
+        TOP + H + 34.0,
+        TOP + H / 2.0,
+        LEFT + W,
+        y(0.0)
+    );
+    let line = |value: &dyn Fn(&NetBenefitPoint) -> f64| {
+        let mut d = String::new();
+        for (k, p) in points.iter().filter(|p| value(p).is_finite()).enumerate() {
+            let _ = write!(
+                d,
+                "{}{:.1} {:.1}",
+                if k == 0 { "M" } else { "L" },
+                x(p.threshold),
+                y(value(p))
+            );
+        }
+        d
+    };
+    let _ = write!(
+        out,
+        r##"<path d="{}" fill="none" stroke="#444" stroke-dasharray="6 4" class="treat-all"><title>Treat all</title></path><path d="{}" fill="none" stroke="{}" stroke-width="2" class="model"><title>The model</title></path>"##,
+        line(&|p| p.treat_all),
+        line(&|p| p.model),
+        COLOURS[0]
+    );
+    out.push_str("</svg>");
+    out
+}
+
 /// A forest plot of a pooled figure: each centre's estimate and 95 % interval, the
 /// pooled estimate as a diamond over its interval, the prediction interval as a line
 /// under it, and `reference` (no effect, or perfect calibration) dashed.
@@ -597,6 +678,36 @@ mod tests {
             "{svg}"
         );
         assert_eq!(svg.matches("<circle").count(), 2);
+    }
+
+    #[test]
+    fn a_decision_curve_draws_the_model_and_treat_all_within_its_frame() {
+        let points: Vec<NetBenefitPoint> = [0.05, 0.25, 0.5]
+            .into_iter()
+            .map(|t| NetBenefitPoint {
+                threshold: t,
+                model: 0.2 - t / 4.0,
+                treat_all: 0.25 - 1.5 * t,
+            })
+            .collect();
+        let svg = decision_curve_svg(&points, "At <5 years>");
+        assert!(svg.contains("At &lt;5 years&gt;") && !svg.contains("style="));
+        assert_eq!(svg.matches(r#"class="model""#).count(), 1);
+        // Treat all falls to −0.5, drawn at the −0.05 floor: no point below the frame.
+        let bottom = TOP + 260.0;
+        let treat_all = svg.split(r#"class="treat-all""#).next().unwrap_or("");
+        let d = treat_all
+            .rsplit("d=\"")
+            .next()
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or("");
+        let ys: Vec<f64> = d
+            .split(['M', 'L'])
+            .filter_map(|p| p.split_whitespace().nth(1)?.parse().ok())
+            .collect();
+        assert_eq!(ys.len(), 3);
+        assert!(ys.iter().all(|&y| y <= bottom + 1e-9), "{ys:?}");
+        assert!(decision_curve_svg(&[], "none").is_empty());
     }
 
     #[test]

@@ -368,6 +368,10 @@ try {
     // timeROC(iid = TRUE) and Score(se.fit = TRUE) at 5 years
     close("apparent AUC se", f.auc[0].se, extra.td_auc_timeROC.se[2], 1e-6, true);
     close("apparent Brier se", f.brier[0].se, extra.brier_riskRegression.se_cox[2], 1e-6, true);
+    // Score(..., summary = "ibs") to 5 years
+    close("apparent IBS", f.ibs.ibs, extra.ibs_5y.ibs_cox, 1e-6);
+    close("apparent IBS, null", f.ibs.ibs_null, extra.ibs_5y.ibs_null_km, 1e-6);
+    assert.match(await page.textContent("#stats-report-ibs"), /^0\.0679 \(0\.1209; 0\.438\)$/);
     // Deciles of predicted risk (log-log KM intervals), O:E, ICI (rcs3 smoother: 1e-4)
     const cal = extra.calibration_5y_apparent;
     cal.groups.forEach((g, k) => {
@@ -387,6 +391,10 @@ try {
       close(`net benefit at ${nb.threshold}`, nb.model, dca.model[k], 1e-6);
       close(`treat all at ${nb.threshold}`, nb.treat_all, dca.treat_all[k], 1e-6);
     });
+    // and drawn: the model's curve and treat-all's, a row per threshold.
+    assert.equal(await page.locator("#stats-decision-curve path.model").count(), 1);
+    assert.equal(await page.locator("#stats-decision-curve path.treat-all").count(), 1);
+    assert.equal(await page.locator("#stats-report-net-benefit tbody tr").count(), 10);
   });
 
   await open(arm1);

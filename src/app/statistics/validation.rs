@@ -14,7 +14,9 @@ use crate::app::picked::{picked_files, text_of};
 use crate::survival::aggregate::{Count, ValidationReport};
 use crate::survival::design::{Roles, TermSpec};
 use crate::survival::model::ModelFile;
-use crate::survival::plot::{calibration_svg, CalibrationPoint};
+use crate::survival::plot::{
+    calibration_svg, decision_curve_svg, CalibrationPoint, NetBenefitPoint,
+};
 use crate::survival::published::{self, AVAILABLE};
 
 /// A model file read on the page: its text (sent to the worker) and what it says.
@@ -199,6 +201,36 @@ fn ScoreRating(stats: Statistics, form: Form) -> impl IntoView {
     }
 }
 
+fn last_horizon(r: &ValidationReport) -> Option<f64> {
+    r.horizons.last().copied()
+}
+
+/// The decision curve at the report's last horizon.
+fn decision_curve(r: &ValidationReport) -> String {
+    let Some(t) = last_horizon(r) else {
+        return String::new();
+    };
+    let points: Vec<NetBenefitPoint> = r
+        .figures
+        .net_benefit
+        .iter()
+        .filter(|n| n.time == t)
+        .map(|n| NetBenefitPoint {
+            threshold: n.threshold,
+            model: n.model,
+            treat_all: n.treat_all,
+        })
+        .collect();
+    decision_curve_svg(
+        &points,
+        &format!(
+            "Decision curve at {} {}: the model (solid), treat all (dashed), treat none (grey)",
+            figure(t, 2),
+            r.time_unit
+        ),
+    )
+}
+
 /// The calibration plot at the report's last horizon, from its (unsuppressed) tenths.
 fn calibration_plot(r: &ValidationReport) -> String {
     let Some(&t) = r.horizons.last() else {
@@ -300,6 +332,7 @@ fn Report(stats: Statistics) -> impl IntoView {
                             <tr><td>{format!("Uno's C to {}", maybe(f.uno_tau, 1))}</td><td class="num">{format!("{} ({})", maybe(f.uno_c, 4), maybe(f.uno_c_se, 4))}</td><td class="cite">"concordance(timewt = \"n/G2\", ymax = τ)"</td></tr>
                             {f.auc.iter().map(|a| view! { <tr><td>{format!("AUC at {} (se)", at(a.time))}</td><td class="num">{format!("{} ({})", maybe(a.auc, 4), maybe(a.se, 4))}</td><td class="cite">"cumulative/dynamic, IPCW (timeROC)"</td></tr> }).collect_view()}
                             {f.brier.iter().map(|b| view! { <tr><td>{format!("Brier score at {} ± se (null model; IPA)", at(b.time))}</td><td class="num">{format!("{} ± {} ({}; {})", figure(b.brier, 4), maybe(b.se, 4), figure(b.brier_null, 4), figure(b.ipa, 3))}</td><td class="cite">"IPCW, as riskRegression::Score"</td></tr> }).collect_view()}
+                            {f.ibs.map(|i| view! { <tr><td>{format!("Integrated Brier score to {} (null model; scaled)", at(i.tau))}</td><td class="num" id="stats-report-ibs">{format!("{} ({}; {})", figure(i.ibs, 4), figure(i.ibs_null, 4), figure(i.scaled, 3))}</td><td class="cite">"∫ Brier(t) dt / τ, as riskRegression::Score(summary = \"ibs\")"</td></tr> })}
                             {f.calibration.iter().map(|c| view! {
                                 <tr><td>{format!("Calibration at {}: slope (se)", at(c.time))}</td><td class="num">{format!("{} ({})", figure(c.slope, 3), figure(c.slope_se, 3))}</td><td class="cite">"coxph on the linear predictor"</td></tr>
                                 <tr><td>"O:E, Kaplan–Meier observed ÷ mean predicted risk"</td><td class="num">{figure(c.oe, 3)}</td><td class="cite">"McLernon et al. 2023"</td></tr>
@@ -321,6 +354,19 @@ fn Report(stats: Statistics) -> impl IntoView {
                         </tbody>
                     </table>
                     <div class="calibration-plot" id="stats-calibration-plot" inner_html=calibration_plot(&r)></div>
+                    </div>
+                    <div hidden=f.net_benefit.is_empty()>
+                    <h3>{format!("Decision curve at {}", r.horizons.last().map(|t| at(*t)).unwrap_or_default())}</h3>
+                    <div class="calibration-plot" id="stats-decision-curve" inner_html=decision_curve(&r)></div>
+                    <table class="metrics" id="stats-report-net-benefit">
+                        <thead><tr><th>"Threshold"</th><th>"Net benefit, model"</th><th>"Treat all"</th></tr></thead>
+                        <tbody>
+                            {last_horizon(&r).map(|t| f.net_benefit.iter().filter(|n| n.time == t).map(|n| view! {
+                                <tr><td class="num">{format!("{:.0} %", 100.0 * n.threshold)}</td><td class="num">{figure(n.model, 4)}</td><td class="num">{figure(n.treat_all, 4)}</td></tr>
+                            }).collect_view())}
+                        </tbody>
+                    </table>
+                    <p class="cite">"Net benefit = true positives − false positives × pₜ/(1 − pₜ), per patient, with observed risk by Kaplan–Meier (Vickers et al. 2008; as dcurves::dca). Treat none is zero."</p>
                     </div>
                     <h3>{if r.deciles.is_empty() { "Survival by third of the score (Kaplan–Meier)" } else { "Survival by third of predicted risk (Kaplan–Meier)" }}</h3>
                     <table class="metrics" id="stats-report-groups">

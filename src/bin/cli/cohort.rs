@@ -535,6 +535,15 @@ fn print_validation(output: &ValidateOutput, json: bool) -> Result<(), Failure> 
             c.oe_counts.map_or_else(|| "not known".into(), |v| format!("{v:.3}"))
         );
     }
+    if let Some(i) = &output.ibs {
+        out!(
+            "integrated Brier to {}: {:.4} (null {:.4}; scaled {:.3})",
+            i.tau,
+            i.ibs,
+            i.ibs_null,
+            i.scaled
+        );
+    }
     for w in &output.warnings {
         out!("note: {w}");
     }
