@@ -7,6 +7,7 @@
 
 mod body_panel;
 mod case;
+mod cohort;
 mod correction;
 mod decode;
 mod download;

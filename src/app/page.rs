@@ -10,6 +10,7 @@ use web_sys::{DataTransfer, DragEvent, File, HtmlInputElement};
 
 use super::body_panel::BodyPanel;
 use super::case;
+use super::cohort::{Cohort, CohortView};
 use super::correction::CorrectionPanel;
 use super::download::save_text;
 use super::facts_panel::FactsPanel;
@@ -79,6 +80,7 @@ pub fn App() -> impl IntoView {
     let current = Memo::new(move |_| case::report(ws, composition));
     let route = route_signal();
     let stats = Statistics::new();
+    let cohort = Cohort::new();
     let drawer = RwSignal::new(false);
     let shortcuts = RwSignal::new(false);
     let tab = RwSignal::new(Tab::Muscle);
@@ -156,13 +158,7 @@ pub fn App() -> impl IntoView {
             <div class="view report-view" id="view-report" hidden=on(Route::Report)>
                 <ReportPanel ws=ws current=current/>
             </div>
-            <ComingView
-                ws=ws
-                route=Route::Cohort
-                shown=route
-                what="Batch measurement of a whole CT archive — every patient's L3 body composition, with quality control and an aggregate export — will run here. It is not in this version yet."
-                first="Meanwhile, measure one patient at a time in the Patient view."
-            />
+            <CohortView cohort=cohort shown=route/>
             <StatisticsView stats=stats shown=route/>
             <ComingView
                 ws=ws

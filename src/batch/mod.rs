@@ -10,6 +10,7 @@
 //! same [`CaseReport`] the single-patient view makes.
 
 pub mod row;
+pub mod run;
 pub mod studies;
 
 pub use studies::{group, unreadable_folders, Study};
@@ -20,8 +21,8 @@ use crate::body::{
 use crate::clinical::eligibility::{self, Answers};
 use crate::clinical::{ClinicalInputs, ScoreSheet};
 use crate::dicom::{DicomError, PatientFacts};
-use crate::ingest::FileIndex;
-use crate::l3::{self, L3Choice, L3Method, L3Status};
+use crate::ingest::{FileIndex, SeriesFiles};
+use crate::l3::{self, L3Choice, L3Method, L3Result, L3Status};
 use crate::report::{CaseInputs, CaseReport, ScanFacts, SegmentationFacts};
 use crate::segment::{AxialSlice, SliceError, TissueMask};
 use crate::sex::Sex;
@@ -90,12 +91,6 @@ pub struct Prepared {
     pub failed_files: usize,
 }
 
-impl Prepared {
-    pub fn slice(&self) -> Result<AxialSlice<'_>, SliceError> {
-        AxialSlice::of_volume(&self.volume, self.level.slice)
-    }
-}
-
 /// Reads a study's CT series and places the measurement slice. `read(file)` gives a
 /// file's bytes.
 pub fn prepare(
@@ -110,44 +105,66 @@ pub fn prepare(
         |_, _| {},
     )
     .map_err(StudyError::Volume)?;
-    let slices = volume.header.slices;
-    let (level, level_status) = if slices < l3::MIN_SLICES {
-        let given = L3Choice {
-            slice: slices / 2,
-            method: L3Method::Given,
+    let found = (volume.header.slices >= l3::MIN_SLICES).then(|| l3::locate(&volume));
+    Prepared::new(volume, found.as_ref(), files, failures.len())
+}
+
+impl Prepared {
+    /// A decoded study with its slice placed: the automatic L3 (`found`, searched on
+    /// the volume) or, for a study of fewer than [`l3::MIN_SLICES`] slices, the middle
+    /// one as given.
+    pub fn new(
+        volume: Volume,
+        found: Option<&L3Result>,
+        files: &SeriesFiles,
+        failed_files: usize,
+    ) -> Result<Prepared, StudyError> {
+        let slices = volume.header.slices;
+        let (level, level_status) = match found {
+            _ if slices < l3::MIN_SLICES => {
+                let given = L3Choice {
+                    slice: slices / 2,
+                    method: L3Method::Given,
+                };
+                (given, LevelStatus::Given)
+            }
+            None => return Err(StudyError::NoL3("it was not searched for".into())),
+            Some(found) => {
+                let status = match found.status {
+                    L3Status::Found => LevelStatus::Found,
+                    L3Status::Uncertain => LevelStatus::Uncertain,
+                    L3Status::NotInScan => LevelStatus::NotInScan,
+                };
+                match L3Choice::automatic(found) {
+                    Some(choice) if status != LevelStatus::NotInScan => (choice, status),
+                    _ => return Err(StudyError::NoL3(found.evidence.notes.join("; "))),
+                }
+            }
         };
-        (given, LevelStatus::Given)
-    } else {
-        let found = l3::locate(&volume);
-        let status = match found.status {
-            L3Status::Found => LevelStatus::Found,
-            L3Status::Uncertain => LevelStatus::Uncertain,
-            L3Status::NotInScan => LevelStatus::NotInScan,
-        };
-        match L3Choice::automatic(&found) {
-            Some(choice) if status != LevelStatus::NotInScan => (choice, status),
-            _ => return Err(StudyError::NoL3(found.evidence.notes.join("; "))),
-        }
-    };
-    AxialSlice::of_volume(&volume, level.slice).map_err(StudyError::Slice)?;
-    let first = files.instances.first();
-    let acquisition = first.map(|i| i.acquisition.clone()).unwrap_or_default();
-    let z = volume.header.slice_positions_mm.get(level.slice).copied();
-    let scan = ScanFacts::new(
-        &acquisition,
-        &volume.header.geometry,
-        Some(level.clone()),
-        z,
-    );
-    Ok(Prepared {
-        level,
-        level_status,
-        patient: first.map(|i| i.patient.clone()).unwrap_or_default(),
-        scan,
-        series_description: files.series.description.clone(),
-        failed_files: failures.len(),
-        volume,
-    })
+        AxialSlice::of_volume(&volume, level.slice).map_err(StudyError::Slice)?;
+        let first = files.instances.first();
+        let acquisition = first.map(|i| i.acquisition.clone()).unwrap_or_default();
+        let z = volume.header.slice_positions_mm.get(level.slice).copied();
+        let scan = ScanFacts::new(
+            &acquisition,
+            &volume.header.geometry,
+            Some(level.clone()),
+            z,
+        );
+        Ok(Prepared {
+            level,
+            level_status,
+            patient: first.map(|i| i.patient.clone()).unwrap_or_default(),
+            scan,
+            series_description: files.series.description.clone(),
+            failed_files,
+            volume,
+        })
+    }
+
+    pub fn slice(&self) -> Result<AxialSlice<'_>, SliceError> {
+        AxialSlice::of_volume(&self.volume, self.level.slice)
+    }
 }
 
 /// The cut-off sets a run applies to every study.

@@ -97,7 +97,7 @@ try {
   await check("a route works on its own and after a reload: the cohort view says what to do first", async () => {
     await page.waitForSelector("#view-cohort:not([hidden])", { timeout: 30000 });
     assert.equal(await page.isVisible("#view-patient"), false);
-    assert.match(await page.textContent("#cohort-empty"), /not in this version yet/);
+    assert.match(await page.textContent("#cohort-empty"), /Choose the folder that holds the patients' CT studies/);
     await page.reload();
     await page.waitForSelector("#view-cohort:not([hidden])", { timeout: 30000 });
     await view("patient");

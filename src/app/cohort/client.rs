@@ -1,0 +1,356 @@
+//! The page's side of a cohort run: hands each worker answer to the [`Run`] state
+//! machine and posts what it asks next — headers and volumes to a decoding worker,
+//! slices to a segmentation worker, each its own, so the Patient view's are untouched.
+//! One study's volume is in the page at a time.
+
+use js_sys::Int16Array;
+use leptos::prelude::*;
+use wasm_bindgen::JsValue;
+use web_sys::File;
+
+use crate::app::envelope::{pack, unpack, Attachments};
+use crate::app::lazy_worker::{Handlers, LazyWorker};
+use crate::app::segment::messages::{FromSegmenter, ToSegmenter};
+use crate::batch::row::Row;
+use crate::batch::run::{Next, Run};
+use crate::batch::{Settings, StudyError};
+use crate::ingest::messages::{FromDecoder, RequestId, ToDecoder};
+use crate::ingest::FileIndex;
+use crate::report::SegmentationFacts;
+use crate::segment::TissueMask;
+use crate::volume::Volume;
+
+/// What the Cohort view shows (`Copy`, like a signal).
+#[derive(Clone, Copy)]
+pub struct CohortState {
+    pub rows: RwSignal<Vec<Row>>,
+    /// Studies with a row, of all; `None` while no run has started.
+    pub progress: RwSignal<Option<(usize, usize)>>,
+    pub running: RwSignal<bool>,
+    pub status: RwSignal<String>,
+    /// The cohort table as `sarcoscope batch` writes it.
+    pub table: RwSignal<String>,
+}
+
+struct Inner {
+    decoder: LazyWorker,
+    segmenter: LazyWorker,
+    run: Option<Run>,
+    files: Vec<File>,
+    /// Every request names the run it belongs to: an answer to a cancelled run is
+    /// ignored.
+    generation: u32,
+    /// The size of the slice sent to be segmented, to read its mask back.
+    slice: Option<(usize, usize)>,
+}
+
+#[derive(Clone, Copy)]
+pub struct Cohort {
+    pub state: CohortState,
+    inner: StoredValue<Inner, LocalStorage>,
+}
+
+impl Cohort {
+    pub fn new() -> Cohort {
+        let this = Cohort {
+            state: CohortState {
+                rows: RwSignal::new(Vec::new()),
+                progress: RwSignal::new(None),
+                running: RwSignal::new(false),
+                status: RwSignal::new(String::new()),
+                table: RwSignal::new(String::new()),
+            },
+            inner: StoredValue::new_local(Inner {
+                decoder: LazyWorker::new("./sarcoscope-worker_loader.js"),
+                segmenter: LazyWorker::new("./sarcoscope-segmenter_loader.js"),
+                run: None,
+                files: Vec::new(),
+                generation: 0,
+                slice: None,
+            }),
+        };
+        let decoder = Handlers::new(
+            move |data| this.on_decoder(data),
+            move |detail| this.crashed("the decoder", detail),
+        );
+        let segmenter = Handlers::new(
+            move |data| this.on_segmenter(data),
+            move |detail| this.crashed("the segmentation", detail),
+        );
+        this.inner.update_value(|i| {
+            i.decoder.connect(decoder);
+            i.segmenter.connect(segmenter);
+        });
+        this
+    }
+
+    /// Measures every study among `files` (named by their path in the chosen folder).
+    pub fn start(&self, files: Vec<File>, names: Vec<String>, settings: Settings) {
+        let s = self.state;
+        s.rows.set(Vec::new());
+        s.table.set(String::new());
+        s.running.set(true);
+        s.progress.set(Some((0, 0)));
+        s.status
+            .set(format!("Reading the headers of {} files…", files.len()));
+        let (run, next) = Run::new(names, settings);
+        self.inner.update_value(|i| {
+            i.generation = i.generation.wrapping_add(1);
+            i.decoder.stop(true);
+            i.segmenter.stop(true);
+            i.run = Some(run);
+            i.files = files;
+        });
+        self.apply(next);
+    }
+
+    /// Stops the run; the rows so far stay and can be downloaded.
+    pub fn cancel(&self) {
+        self.inner.update_value(|i| {
+            i.generation = i.generation.wrapping_add(1);
+            i.decoder.stop(true);
+            i.segmenter.stop(true);
+            i.run = None;
+        });
+        self.state.running.set(false);
+        self.state
+            .status
+            .set("Stopped. The rows above are kept; download them or start again.".into());
+    }
+
+    fn now() -> f64 {
+        js_sys::Date::now()
+    }
+
+    /// Posts what the run asks next, and shows where it stands.
+    fn apply(&self, next: Next) {
+        let s = self.state;
+        let posted = self.inner.try_update_value(|i| {
+            let id = Some(RequestId(i.generation));
+            match next {
+                Next::Headers => {
+                    let attachments = Attachments {
+                        files: i.files.clone(),
+                        ..Attachments::default()
+                    };
+                    let (value, transfer) = pack(id, ToDecoder::Headers, attachments);
+                    Some(i.decoder.post(value, transfer))
+                }
+                Next::Volume {
+                    series,
+                    instances,
+                    files,
+                } => {
+                    let attached = files
+                        .iter()
+                        .filter_map(|f| i.files.get(f.0).cloned())
+                        .collect();
+                    let message = ToDecoder::Volume {
+                        series,
+                        instances,
+                        skip: Vec::new(),
+                    };
+                    let attachments = Attachments {
+                        files: attached,
+                        ..Attachments::default()
+                    };
+                    let (value, transfer) = pack(id, message, attachments);
+                    Some(i.decoder.post(value, transfer))
+                }
+                Next::Segment {
+                    slice,
+                    columns,
+                    rows,
+                    pixel_spacing,
+                    hu,
+                } => {
+                    i.slice = Some((columns, rows));
+                    let message = ToSegmenter::Segment {
+                        slice,
+                        columns,
+                        rows,
+                        pixel_spacing,
+                        force_cpu: false,
+                    };
+                    let attachments = Attachments {
+                        hu: Some(Int16Array::from(hu.as_slice())),
+                        ..Attachments::default()
+                    };
+                    let (value, transfer) = pack(id, message, attachments);
+                    Some(i.segmenter.post(value, transfer))
+                }
+                Next::Done => None,
+            }
+        });
+        self.show();
+        match posted.flatten() {
+            Some(true) => {}
+            Some(false) => {
+                s.running.set(false);
+                s.status
+                    .set("This browser would not start a worker, so the run cannot go on.".into());
+            }
+            None => {
+                s.running.set(false);
+                let (done, total) = s.progress.get_untracked().unwrap_or_default();
+                s.status.set(format!(
+                    "Done: {done} of {total} studies have a row. Download the cohort table below."
+                ));
+            }
+        }
+    }
+
+    fn show(&self) {
+        let s = self.state;
+        self.inner.with_value(|i| {
+            if let Some(run) = &i.run {
+                s.rows.set(run.rows().to_vec());
+                s.progress.set(Some(run.progress()));
+                s.table.set(run.table());
+                let (done, total) = run.progress();
+                if total > 0 && done < total {
+                    s.status
+                        .set(format!("Measuring study {} of {total}…", done + 1));
+                }
+            }
+        });
+    }
+
+    /// Whether an answer belongs to the run under way.
+    fn current(&self, request: Option<RequestId>) -> bool {
+        self.inner
+            .with_value(|i| i.run.is_some() && request == Some(RequestId(i.generation)))
+    }
+
+    fn on_decoder(&self, data: &JsValue) {
+        let Ok((envelope, attachments)) = unpack::<FromDecoder>(data) else {
+            return;
+        };
+        if let FromDecoder::Ready = envelope.message {
+            self.inner.update_value(|i| i.decoder.ready());
+            return;
+        }
+        if !self.current(envelope.request) {
+            return;
+        }
+        let now = Cohort::now();
+        let next = self.inner.try_update_value(|i| {
+            let run = i.run.as_mut()?;
+            match envelope.message {
+                FromDecoder::Header { attached, result } => {
+                    run.on_header(FileIndex(attached), result.ok().map(|h| *h));
+                    None
+                }
+                FromDecoder::HeadersDone => Some(run.on_headers_done(now)),
+                FromDecoder::Volume {
+                    header,
+                    failures,
+                    level,
+                    ..
+                } => {
+                    let hu = attachments.hu.map(|a| a.to_vec()).unwrap_or_default();
+                    let whole = hu.len() == header.slices * header.rows * header.columns;
+                    Some(if whole {
+                        let volume = Volume {
+                            header: *header,
+                            hu,
+                        };
+                        run.on_volume(volume, failures.len(), &level, now)
+                    } else {
+                        let error = StudyError::Segmentation(
+                            "the decoded images did not arrive whole".into(),
+                        );
+                        run.on_failure(error, now)
+                    })
+                }
+                FromDecoder::VolumeFailed { error } => {
+                    Some(run.on_failure(StudyError::Volume(error), now))
+                }
+                FromDecoder::Refused { detail } => Some(run.on_failure(
+                    StudyError::Segmentation(format!("the decoder refused it: {detail}")),
+                    now,
+                )),
+                _ => None,
+            }
+        });
+        if let Some(next) = next.flatten() {
+            self.apply(next);
+        }
+    }
+
+    fn on_segmenter(&self, data: &JsValue) {
+        let Ok((envelope, attachments)) = unpack::<FromSegmenter>(data) else {
+            return;
+        };
+        if let FromSegmenter::Ready = envelope.message {
+            self.inner.update_value(|i| i.segmenter.ready());
+            return;
+        }
+        if !self.current(envelope.request) {
+            return;
+        }
+        let now = Cohort::now();
+        let next = self.inner.try_update_value(|i| {
+            let run = i.run.as_mut()?;
+            let (columns, rows) = i.slice.take()?;
+            Some(match envelope.message {
+                FromSegmenter::Done(report) => {
+                    let labels = attachments.labels.map(|a| a.to_vec()).unwrap_or_default();
+                    match TissueMask::from_labels(columns, rows, labels) {
+                        Some(mask) => {
+                            let facts = SegmentationFacts {
+                                model: report.model.clone(),
+                                model_sha256: report.model_sha256.clone(),
+                                path: report.path(),
+                                reviewed: false,
+                                edited_pixels: 0,
+                            };
+                            run.on_mask(&mask, facts, now)
+                        }
+                        None => run.on_failure(
+                            StudyError::Segmentation("the mask did not arrive whole".into()),
+                            now,
+                        ),
+                    }
+                }
+                FromSegmenter::Failed { message } | FromSegmenter::Refused { detail: message } => {
+                    run.on_failure(StudyError::Segmentation(message), now)
+                }
+                FromSegmenter::Ready => return None,
+            })
+        });
+        if let Some(next) = next.flatten() {
+            self.apply(next);
+        }
+    }
+
+    /// A worker died on the study under way: that study's row says so, a fresh worker
+    /// takes the next.
+    fn crashed(&self, which: &str, detail: &str) {
+        let now = Cohort::now();
+        let next = self.inner.try_update_value(|i| {
+            i.decoder.stop(false);
+            i.segmenter.stop(false);
+            i.slice = None;
+            let run = i.run.as_mut()?;
+            if run.progress().1 == 0 {
+                // Still reading headers: nothing can be grouped without them.
+                i.run = None;
+                return Some(None);
+            }
+            let error =
+                StudyError::Segmentation(format!("{which} stopped on this study ({detail})"));
+            Some(Some(run.on_failure(error, now)))
+        });
+        match next.flatten() {
+            Some(Some(next)) => self.apply(next),
+            Some(None) => {
+                self.state.running.set(false);
+                self.state.status.set(format!(
+                    "{which} stopped while reading the headers ({detail}); try a smaller folder."
+                ));
+            }
+            None => {}
+        }
+    }
+}

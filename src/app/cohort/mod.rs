@@ -1,0 +1,9 @@
+//! Cohort mode: a whole archive measured study by study in the browser, on the same
+//! core as `sarcoscope batch` (`crate::batch::run` decides, the page's workers decode
+//! and segment).
+
+mod client;
+mod view;
+
+pub use client::Cohort;
+pub use view::CohortView;

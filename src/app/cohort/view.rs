@@ -1,0 +1,119 @@
+//! The Cohort view: a folder of many patients' studies chosen, each study measured in
+//! turn with progress and Stop, one row per study in a table — measured, or failed with
+//! its reason — and the de-identified cohort table to download (the columns of
+//! `sarcoscope batch`, so the Statistics view and R read it alike).
+
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::HtmlInputElement;
+
+use super::client::Cohort;
+use crate::app::download::save_text;
+use crate::app::shell::Route;
+use crate::batch::Settings;
+use crate::body::{MyosteatosisCutoffs, SmiCutoffs};
+
+/// The columns the table on the page shows (the download has them all).
+const SHOWN: [(&str, &str); 10] = [
+    ("case", "Case"),
+    ("source_folder", "Folder"),
+    ("status", "Status"),
+    ("l3_status", "L3"),
+    ("level_slice", "Slice"),
+    ("sma_cm2", "SMA (cm²)"),
+    ("smi_cm2_m2", "SMI (cm²/m²)"),
+    ("muscle_hu", "Muscle HU"),
+    ("sarcopenia", "Sarcopenia"),
+    ("reason", "Reason / QC"),
+];
+
+#[component]
+pub fn CohortView(cohort: Cohort, shown: RwSignal<Route>) -> impl IntoView {
+    let s = cohort.state;
+    let folder = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if let Some(input) = folder.get() {
+            let _ = input.set_attribute("webkitdirectory", "");
+        }
+    });
+    let on_pick = move |ev: leptos::ev::Event| {
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let (mut files, mut names) = (Vec::new(), Vec::new());
+        if let Some(list) = input.files() {
+            for f in (0..list.length()).filter_map(|k| list.get(k)) {
+                let path = js_sys::Reflect::get(&f, &"webkitRelativePath".into())
+                    .ok()
+                    .and_then(|p| p.as_string())
+                    .filter(|p| !p.is_empty())
+                    .unwrap_or_else(|| f.name());
+                // Paths below the chosen folder, as `sarcoscope batch` names them.
+                names.push(
+                    path.split_once('/')
+                        .map_or(path.clone(), |(_, rest)| rest.to_owned()),
+                );
+                files.push(f);
+            }
+        }
+        input.set_value("");
+        if !files.is_empty() {
+            let settings = Settings {
+                smi_cutoffs: SmiCutoffs::Carey2017,
+                myosteatosis_cutoffs: MyosteatosisCutoffs::Ebadi2022,
+            };
+            cohort.start(files, names, settings);
+        }
+    };
+    let download = move |_| {
+        let _ = save_text("cohort.csv", "text/csv", &s.table.get_untracked());
+    };
+    let value =
+        |row: &crate::batch::row::Row, name: &str| row.value(name).unwrap_or_default().to_owned();
+    view! {
+        <div class="view cohort" id="view-cohort" hidden=move || shown.get() != Route::Cohort>
+            <section class="cohort-start" id="cohort-empty">
+                <h2>"Cohort: a whole archive, study by study"</h2>
+                <p>
+                    "Choose the folder that holds the patients' CT studies (any layout). Each study's abdominal CT is chosen, "
+                    "L3 found (a study of a few slices is measured where it is), segmented and measured in this browser; "
+                    "nothing is uploaded. A study that cannot be measured gets a row with the reason, and the run goes on."
+                </p>
+                <label class="button">
+                    "Choose the archive folder…"
+                    <input id="cohort-folder" type="file" multiple node_ref=folder on:change=on_pick/>
+                </label>
+                <button class="action" id="cohort-stop" hidden=move || !s.running.get() on:click=move |_| cohort.cancel()>"Stop"</button>
+                <p class="hint">"Cut-offs: sarcopenia Carey 2017, myosteatosis Ebadi 2022 (the cirrhosis defaults). The table carries no name, identifier or date; the same columns as "<code>"sarcoscope batch"</code>"."</p>
+                <p id="cohort-status" aria-live="polite">{move || s.status.get()}</p>
+                {move || s.progress.get().filter(|(_, total)| *total > 0).map(|(done, total)| view! {
+                    <progress id="cohort-progress" max=total value=done>{format!("{done} of {total}")}</progress>
+                })}
+            </section>
+            <section class="cohort-results" hidden=move || s.rows.with(Vec::is_empty)>
+                <div class="scroll">
+                <table class="metrics" id="cohort-table">
+                    <thead><tr>{SHOWN.iter().map(|(_, title)| view! { <th>{*title}</th> }).collect_view()}</tr></thead>
+                    <tbody>
+                        {move || s.rows.get().into_iter().map(|row| {
+                            let failed = value(&row, "status") == "failed";
+                            view! {
+                                <tr class:failed=failed data-status=value(&row, "status")>
+                                    {SHOWN.iter().map(|(name, _)| {
+                                        let text = if *name == "reason" && !failed { value(&row, "qc_flags") } else { value(&row, name) };
+                                        view! { <td>{text}</td> }
+                                    }).collect_view()}
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+                </div>
+                <button class="action" id="cohort-download" on:click=download>"Download the cohort table (CSV)"</button>
+            </section>
+        </div>
+    }
+}

@@ -1,0 +1,381 @@
+//! A cohort run as the browser drives it: a state machine without browser types (as
+//! [`crate::ingest::Ingest`] is for one study), so that its order — every header, then
+//! each study's volume, then its slice's mask — and every failure on the way are
+//! tested natively. The page sends what each [`Next`] asks of its workers and hands
+//! their answers back; each study ends as one [`Row`], measured or failed.
+
+use super::row::{self, Outcome, Row};
+use super::studies::{group, unreadable_folders, Study};
+use super::{finish, LevelStatus, Prepared, Settings, StudyError};
+use crate::dicom::series::Series;
+use crate::dicom::Instance;
+use crate::ingest::FileIndex;
+use crate::l3::L3Result;
+use crate::report::SegmentationFacts;
+use crate::segment::TissueMask;
+use crate::volume::Volume;
+
+/// What the page should ask its workers next.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Next {
+    /// Read the header of every file (the decoding worker).
+    Headers,
+    /// Decode a CT series whose slices refer to `files` in this order.
+    Volume {
+        series: Box<Series>,
+        instances: Vec<Instance>,
+        files: Vec<FileIndex>,
+    },
+    /// Segment this slice (the segmentation worker).
+    Segment {
+        slice: usize,
+        columns: usize,
+        rows: usize,
+        pixel_spacing: [f64; 2],
+        hu: Vec<i16>,
+    },
+    /// Every study has its row.
+    Done,
+}
+
+/// A study of the run, or a folder of files none of which was readable.
+enum Work {
+    Study(Box<Study>),
+    Unreadable(String),
+}
+
+impl Work {
+    fn folder(&self) -> &str {
+        match self {
+            Work::Study(s) => &s.folder,
+            Work::Unreadable(folder) => folder,
+        }
+    }
+}
+
+pub struct Run {
+    names: Vec<String>,
+    headers: Vec<Option<Instance>>,
+    settings: Settings,
+    work: Vec<Work>,
+    /// The study under way (an index into `work`), when did it start, and its volume
+    /// once decoded.
+    at: usize,
+    started_ms: f64,
+    prepared: Option<Prepared>,
+    rows: Vec<Row>,
+}
+
+impl Run {
+    /// A run over files named `names` (paths below the chosen folder).
+    pub fn new(names: Vec<String>, settings: Settings) -> (Run, Next) {
+        let headers = vec![None; names.len()];
+        let run = Run {
+            names,
+            headers,
+            settings,
+            work: Vec::new(),
+            at: 0,
+            started_ms: 0.0,
+            prepared: None,
+            rows: Vec::new(),
+        };
+        (run, Next::Headers)
+    }
+
+    pub fn on_header(&mut self, file: FileIndex, header: Option<Instance>) {
+        if let Some(slot) = self.headers.get_mut(file.0) {
+            *slot = header;
+        }
+    }
+
+    /// Every header is in: the studies are known, the first is asked for.
+    pub fn on_headers_done(&mut self, now_ms: f64) -> Next {
+        let studies = group(&self.names, &self.headers);
+        let unreadable = unreadable_folders(&self.names, &self.headers);
+        self.work = studies
+            .into_iter()
+            .map(|s| Work::Study(Box::new(s)))
+            .chain(unreadable.into_iter().map(Work::Unreadable))
+            .collect();
+        self.at = 0;
+        self.begin(now_ms)
+    }
+
+    /// Asks for the study at `self.at`, writing the rows of those that need no worker.
+    fn begin(&mut self, now_ms: f64) -> Next {
+        self.prepared = None;
+        self.started_ms = now_ms;
+        while let Some(work) = self.work.get(self.at) {
+            let error = match work {
+                Work::Unreadable(_) => StudyError::Unreadable,
+                Work::Study(study) => match &study.ct {
+                    Ok(files) => {
+                        return Next::Volume {
+                            series: Box::new(files.series.clone()),
+                            instances: files.instances.clone(),
+                            files: files.files.clone(),
+                        }
+                    }
+                    Err(holds) => StudyError::NoCt(holds.clone()),
+                },
+            };
+            self.fail(error, None, now_ms);
+        }
+        Next::Done
+    }
+
+    fn code(&self) -> String {
+        format!("S{:04}", self.at + 1)
+    }
+
+    fn series(&self) -> String {
+        match self.work.get(self.at) {
+            Some(Work::Study(s)) => {
+                s.ct.as_ref()
+                    .map_or(String::new(), |c| c.series.description.clone())
+            }
+            _ => String::new(),
+        }
+    }
+
+    /// The study under way gets a failed row; the run moves on.
+    fn fail(&mut self, error: StudyError, level: Option<LevelStatus>, now_ms: f64) {
+        let series = self.series();
+        let folder = self.work.get(self.at).map_or("", Work::folder);
+        let outcome = Outcome {
+            folder,
+            level,
+            series: &series,
+            seconds: (now_ms - self.started_ms) / 1000.0,
+        };
+        let row = Row::failed(&self.code(), self.settings, &error, &outcome);
+        self.rows.push(row);
+        self.at += 1;
+    }
+
+    /// The decoding worker's volume of the study under way, with its L3 search.
+    pub fn on_volume(
+        &mut self,
+        volume: Volume,
+        failed_files: usize,
+        found: &L3Result,
+        now_ms: f64,
+    ) -> Next {
+        let Some(Work::Study(study)) = self.work.get(self.at) else {
+            return Next::Done;
+        };
+        let Ok(files) = study.ct.as_ref() else {
+            return Next::Done;
+        };
+        match Prepared::new(volume, Some(found), files, failed_files) {
+            Err(error) => {
+                let level = matches!(error, StudyError::NoL3(_)).then_some(LevelStatus::NotInScan);
+                self.fail(error, level, now_ms);
+                self.begin(now_ms)
+            }
+            Ok(prepared) => {
+                let header = &prepared.volume.header;
+                let slice = prepared.level.slice;
+                let next = match (prepared.volume.axial(slice), header.geometry.pixel_spacing) {
+                    (Some(hu), Some(pixel_spacing)) => Next::Segment {
+                        slice,
+                        columns: header.columns,
+                        rows: header.rows,
+                        pixel_spacing,
+                        hu: hu.to_vec(),
+                    },
+                    _ => {
+                        let error = StudyError::Segmentation(
+                            "the series has no pixel spacing, so areas cannot be measured".into(),
+                        );
+                        self.fail(error, Some(prepared.level_status), now_ms);
+                        return self.begin(now_ms);
+                    }
+                };
+                self.prepared = Some(prepared);
+                next
+            }
+        }
+    }
+
+    /// A worker could not do its part for the study under way (the decoder refused the
+    /// series or stopped on it, the segmentation failed): its row says why.
+    pub fn on_failure(&mut self, error: StudyError, now_ms: f64) -> Next {
+        let level = self.prepared.as_ref().map(|p| p.level_status);
+        self.fail(error, level, now_ms);
+        self.begin(now_ms)
+    }
+
+    /// The segmentation worker's mask of the study under way.
+    pub fn on_mask(&mut self, mask: &TissueMask, facts: SegmentationFacts, now_ms: f64) -> Next {
+        let Some(prepared) = self.prepared.take() else {
+            return Next::Done;
+        };
+        let code = self.code();
+        match finish(&prepared, mask, facts, &code, self.settings) {
+            Err(error) => self.fail(error, Some(prepared.level_status), now_ms),
+            Ok(report) => {
+                let series = self.series();
+                let folder = self.work.get(self.at).map_or("", Work::folder);
+                let outcome = Outcome {
+                    folder,
+                    level: Some(prepared.level_status),
+                    series: &series,
+                    seconds: (now_ms - self.started_ms) / 1000.0,
+                };
+                let row = Row::measured(&report, &outcome);
+                self.rows.push(row);
+                self.at += 1;
+            }
+        }
+        self.begin(now_ms)
+    }
+
+    pub fn rows(&self) -> &[Row] {
+        &self.rows
+    }
+
+    /// Studies with a row, of all studies (0 of 0 while headers are read).
+    pub fn progress(&self) -> (usize, usize) {
+        (self.rows.len(), self.work.len())
+    }
+
+    /// The cohort table so far, header first (the same as `sarcoscope batch` writes).
+    pub fn table(&self) -> String {
+        let mut lines = vec![row::header(self.settings)];
+        lines.extend(self.rows.iter().map(Row::line));
+        lines.join("\r\n") + "\r\n"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::body::{MyosteatosisCutoffs, SmiCutoffs};
+    use crate::phantom::{Phantom, PhantomParams};
+
+    const SETTINGS: Settings = Settings {
+        smi_cutoffs: SmiCutoffs::Carey2017,
+        myosteatosis_cutoffs: MyosteatosisCutoffs::Ebadi2022,
+    };
+
+    fn facts() -> SegmentationFacts {
+        SegmentationFacts {
+            model: "the phantom's own labels".into(),
+            ..SegmentationFacts::default()
+        }
+    }
+
+    /// A phantom study with its DICOM files, then the names and headers of an archive
+    /// holding it, an MR study and a text file.
+    struct Archive(Phantom, Vec<Vec<u8>>, Vec<String>, Vec<Option<Instance>>);
+
+    fn archive() -> Archive {
+        let phantom = Phantom::generate(&PhantomParams::default());
+        let bytes = phantom.dicom_files().expect("phantom files");
+        let mut names: Vec<String> = (0..bytes.len())
+            .map(|k| format!("a01/{k:03}.dcm"))
+            .collect();
+        let mut headers: Vec<Option<Instance>> = bytes
+            .iter()
+            .map(|b| crate::dicom::read_instance(b).ok())
+            .collect();
+        names.push("mr/1.dcm".into());
+        headers.push(Some(Instance {
+            study_uid: "9.9".into(),
+            series_uid: "9.9.1".into(),
+            modality: "MR".into(),
+            ..Instance::default()
+        }));
+        names.push("notes/readme.txt".into());
+        headers.push(None);
+        Archive(phantom, bytes, names, headers)
+    }
+
+    #[test]
+    fn each_study_ends_as_one_row_measured_or_failed_with_its_reason() {
+        let Archive(phantom, bytes, names, headers) = archive();
+        let (mut run, next) = Run::new(names, SETTINGS);
+        assert_eq!(next, Next::Headers);
+        for (k, h) in headers.into_iter().enumerate() {
+            run.on_header(FileIndex(k), h);
+        }
+        let Next::Volume {
+            series,
+            instances,
+            files,
+        } = run.on_headers_done(0.0)
+        else {
+            panic!("the phantom's series is asked for first");
+        };
+        let (volume, failures) = crate::volume::load(
+            &series,
+            &instances,
+            |local| Ok(bytes[files[local].0].clone()),
+            |_, _| {},
+        )
+        .expect("volume");
+        let found = crate::l3::locate(&volume);
+        let Next::Segment {
+            slice,
+            columns,
+            rows,
+            hu,
+            ..
+        } = run.on_volume(volume, failures.len(), &found, 1000.0)
+        else {
+            panic!("the L3 slice is sent to be segmented");
+        };
+        assert_eq!(Some(slice), found.slice_index);
+        assert_eq!(hu.len(), columns * rows);
+        // Muscle, IMAT, VAT and SAT keep their numbers; bone and organs are background.
+        let labels = phantom.labels[slice * columns * rows..(slice + 1) * columns * rows]
+            .iter()
+            .map(|&l| if l <= 4 { l } else { 0 })
+            .collect();
+        let mask = TissueMask::from_labels(columns, rows, labels).expect("mask");
+        // The MR study and the text folder need no worker: the run is done.
+        assert_eq!(run.on_mask(&mask, facts(), 3000.0), Next::Done);
+        assert_eq!(run.progress(), (3, 3));
+        let rows = run.rows();
+        let value = |k: usize, name: &str| rows[k].value(name).unwrap_or_default().to_owned();
+        assert_eq!(
+            (value(0, "case"), value(0, "status")),
+            ("S0001".into(), "measured".into())
+        );
+        assert_eq!(
+            (value(0, "l3_status"), value(0, "seconds")),
+            ("found".into(), "3.0".into())
+        );
+        assert!(value(0, "sma_cm2").parse::<f64>().is_ok_and(|a| a > 50.0));
+        assert_eq!(
+            value(1, "reason"),
+            "no CT image series in this study (it holds MR)"
+        );
+        assert_eq!(
+            value(2, "reason"),
+            "no DICOM file in this folder could be read"
+        );
+        let table = run.table();
+        assert_eq!(table.lines().count(), 4, "a header and a row per study");
+    }
+
+    #[test]
+    fn a_decoder_that_stops_costs_its_study_only() {
+        let Archive(_, _, names, headers) = archive();
+        let (mut run, _) = Run::new(names, SETTINGS);
+        for (k, h) in headers.into_iter().enumerate() {
+            run.on_header(FileIndex(k), h);
+        }
+        assert!(matches!(run.on_headers_done(0.0), Next::Volume { .. }));
+        let stopped = StudyError::Segmentation("the decoder stopped on this study".into());
+        assert_eq!(run.on_failure(stopped, 10.0), Next::Done);
+        assert_eq!(run.progress(), (3, 3));
+        assert_eq!(run.rows()[0].value("status"), Some("failed"));
+        assert_eq!(
+            run.rows()[0].value("reason"),
+            Some("the segmentation failed: the decoder stopped on this study")
+        );
+    }
+}

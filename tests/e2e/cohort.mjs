@@ -1,0 +1,98 @@
+// End-to-end test of the Cohort view in headless Chromium: an archive of mixed studies
+// (a phantom series, a single-slice phantom, the real example CT, an MR study, a folder
+// without DICOM) chosen through the folder input is measured study by study in the
+// page's workers (WebGPU on SwiftShader), each study one row — measured or failed with
+// its reason — and the downloaded cohort table equals `sarcoscope batch` on the same
+// folder (slice, L3 status, reasons; areas within the WebGPU/CPU difference); no
+// request leaves the origin.
+//
+// Usage: node tests/e2e/cohort.mjs <base-url> <shared-dir> <artifacts-dir> <sarcoscope-cli>
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { execFileSync } from "node:child_process";
+import assert from "node:assert/strict";
+import { start } from "./harness.mjs";
+
+const [base, shared, artifacts, sarcoscope] = process.argv.slice(2);
+const archive = join(artifacts, "cohort-archive");
+rmSync(archive, { recursive: true, force: true });
+mkdirSync(archive, { recursive: true });
+const cli = (...args) => execFileSync(sarcoscope, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+cli("phantom", join(archive, "p01"), "--seed", "1");
+cli("phantom", join(archive, "single"), "--seed", "3", "--slices", "1");
+cpSync(join(shared, "data/ct/totalseg-example/series-dicom"), join(archive, "real"), { recursive: true });
+mkdirSync(join(archive, "mr"));
+cpSync(join(shared, "data/dicom/pydicom/MR_small.dcm"), join(archive, "mr/MR_small.dcm"));
+mkdirSync(join(archive, "notes"));
+writeFileSync(join(archive, "notes/readme.txt"), "not an image");
+
+// The same table from the command line (outside the archive, on the CPU).
+const cliTable = join(artifacts, "cohort-cli.csv");
+cli("batch", archive, "--out", cliTable, "--device", "cpu");
+
+// RFC 4180 rows, enough for these tables (quoted fields may hold commas).
+const parse = (text) => text.trim().split(/\r?\n/).map((line) => {
+  const out = [];
+  let cur = "", quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') { cur += '"'; i++; } else if (c === '"') quoted = false; else cur += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ",") { out.push(cur); cur = ""; } else cur += c;
+  }
+  out.push(cur);
+  return out;
+});
+const rowsOf = (text) => {
+  const [header, ...rows] = parse(text);
+  return Object.fromEntries(rows.map((r) => {
+    const row = Object.fromEntries(header.map((h, k) => [h, r[k]]));
+    return [row.source_folder, row];
+  }));
+};
+
+const { page, check, finish } = await start(base);
+try {
+  await page.goto(`${base}#/cohort`);
+  await page.waitForSelector("#view-cohort", { state: "visible", timeout: 60000 });
+  await page.setInputFiles("#cohort-folder", archive);
+  await check("the archive is measured study by study, each study one row", async () => {
+    await page.waitForFunction(() => /^Done:/.test(document.querySelector("#cohort-status")?.textContent || ""), null, { timeout: 480000 });
+    assert.match(await page.textContent("#cohort-status"), /Done: 5 of 5 studies have a row/);
+    assert.equal(await page.locator("#cohort-table tbody tr").count(), 5);
+    assert.equal(await page.locator('#cohort-table tbody tr[data-status="failed"]').count(), 2);
+  });
+  await page.screenshot({ path: join(artifacts, "e2e-cohort.png"), fullPage: true });
+  await check("the cohort table equals sarcoscope batch on the same folder", async () => {
+    const [d] = await Promise.all([page.waitForEvent("download"), page.click("#cohort-download")]);
+    const path = join(artifacts, "cohort-browser.csv");
+    await d.saveAs(path);
+    const browser = rowsOf(readFileSync(path, "utf8"));
+    const native = rowsOf(readFileSync(cliTable, "utf8"));
+    assert.deepEqual(Object.keys(browser).sort(), Object.keys(native).sort());
+    assert.equal(readFileSync(path, "utf8").split(/\r?\n/)[0], readFileSync(cliTable, "utf8").split(/\r?\n/)[0], "the same columns");
+    for (const [folder, want] of Object.entries(native)) {
+      const got = browser[folder];
+      for (const key of ["case", "status", "reason", "l3_status", "level_slice", "level_method", "series", "sex", "height_m", "smi_cutoffs", "cutoffs_version"]) {
+        assert.equal(got[key], want[key], `${folder}: ${key}`);
+      }
+      if (want.status === "measured") {
+        // The page segments on WebGPU (SwiftShader), the command line on the CPU: masks
+        // agree to 99.9 % (tests/webgpu.rs), so the areas do within 0.5 %.
+        const [a, b] = [Number(got.sma_cm2), Number(want.sma_cm2)];
+        assert.ok(Math.abs(a - b) <= 0.005 * b + 0.1, `${folder}: SMA ${a} vs ${b}`);
+        assert.match(got.segmentation_path, /WebGPU|CPU/);
+      }
+    }
+    assert.equal(native.mr.reason, "no CT image series in this study (it holds MR)");
+    assert.equal(native.single.l3_status, "given");
+  });
+  await check("the table on the page shows the reason of each failed study", async () => {
+    const text = await page.textContent("#cohort-table");
+    assert.match(text, /no CT image series in this study \(it holds MR\)/);
+    assert.match(text, /no DICOM file in this folder could be read/);
+  });
+} finally {
+  await finish("cohort e2e");
+}
