@@ -17,25 +17,48 @@ pub struct Study {
     pub ct: Result<SeriesFiles, String>,
 }
 
+impl Study {
+    /// What tells the study apart in a run: its UID, or, for files without one, the
+    /// folder they are in (files of different folders without a UID are not merged).
+    pub fn key(&self) -> String {
+        if self.study_uid.is_empty() {
+            format!("folder:{}", self.folder)
+        } else {
+            self.study_uid.clone()
+        }
+    }
+}
+
 /// The studies of an archive whose files are `names` (paths relative to the root, `/`
 /// between folders) with headers `headers` (`None`: not readable DICOM), ordered by
 /// folder then UID so that a run over the same archive meets them in the same order.
 pub fn group(names: &[String], headers: &[Option<Instance>]) -> Vec<Study> {
-    let mut uids: Vec<&str> = headers
-        .iter()
-        .flatten()
-        .map(|h| h.study_uid.as_str())
-        .collect();
-    uids.sort_unstable();
-    uids.dedup();
-    let mut studies: Vec<Study> = uids
+    // A file's study: its UID, or its folder when it has none.
+    let key = |i: usize| {
+        headers[i].as_ref().map(|h| {
+            if h.study_uid.is_empty() {
+                format!("folder:{}", parent(&names[i]))
+            } else {
+                h.study_uid.clone()
+            }
+        })
+    };
+    let mut keys: Vec<String> = (0..headers.len()).filter_map(key).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let mut studies: Vec<Study> = keys
         .into_iter()
-        .map(|uid| {
+        .map(|k| {
             // The study's files alone, so that the CT choice is made within the study.
-            let own: Vec<Option<Instance>> = headers
-                .iter()
-                .map(|h| h.clone().filter(|h| h.study_uid == uid))
+            let own: Vec<Option<Instance>> = (0..headers.len())
+                .map(|i| headers[i].clone().filter(|_| key(i).as_ref() == Some(&k)))
                 .collect();
+            let uid = own
+                .iter()
+                .flatten()
+                .next()
+                .map(|h| h.study_uid.clone())
+                .unwrap_or_default();
             let files: Vec<FileIndex> = (0..own.len())
                 .filter(|&i| own[i].is_some())
                 .map(FileIndex)
@@ -47,7 +70,7 @@ pub fn group(names: &[String], headers: &[Option<Instance>]) -> Vec<Study> {
                 .and_then(|series| SeriesFiles::of(series, &own))
                 .ok_or_else(|| modalities(&own));
             Study {
-                study_uid: uid.to_owned(),
+                study_uid: uid,
                 folder: common_folder(files.iter().map(|f| names[f.0].as_str())),
                 files,
                 ct,
@@ -161,5 +184,19 @@ mod tests {
         assert_eq!(studies[1].files, [FileIndex(0), FileIndex(1)]);
         assert_eq!(studies[0].ct, Err("SR".to_string()));
         assert_eq!(unreadable_folders(&names, &headers), ["broken"]);
+    }
+
+    #[test]
+    fn files_without_a_study_uid_are_grouped_by_folder_not_merged() {
+        let names: Vec<String> = ["x/1.dcm", "x/2.dcm", "y/1.dcm"].map(String::from).to_vec();
+        let headers = vec![
+            header("", "s1", "CT"),
+            header("", "s1", "CT"),
+            header("", "s2", "CT"),
+        ];
+        let studies = group(&names, &headers);
+        let keys: Vec<String> = studies.iter().map(Study::key).collect();
+        assert_eq!(keys, ["folder:x", "folder:y"]);
+        assert_eq!(studies[0].files.len(), 2);
     }
 }

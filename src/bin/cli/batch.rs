@@ -151,7 +151,7 @@ pub fn run(options: BatchOptions) -> Result<(), Failure> {
     let mut next = done.values().filter_map(|c| number(c)).max().unwrap_or(0) + 1;
     let everything = studies
         .iter()
-        .map(|s| (s.study_uid.clone(), Some(s), s.folder.as_str()))
+        .map(|s| (s.key(), Some(s), s.folder.as_str()))
         .chain(
             unreadable
                 .iter()
