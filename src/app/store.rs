@@ -343,3 +343,21 @@ fn read(value: &JsValue) -> Option<Saved> {
     }
     Some(saved)
 }
+
+/// Another view's work in progress as JSON under `key` (the same database; the key
+/// keeps it apart from the series' records).
+pub async fn save_json(key: &str, json: &str) -> Result<(), JsValue> {
+    let value = Object::new();
+    let _ = Reflect::set(&value, &"json".into(), &json.into());
+    let _ = Reflect::set(&value, &"labels".into(), &JsValue::NULL);
+    save_case(key, value.into()).await.map(|_| ())
+}
+
+pub async fn load_json(key: &str) -> Option<String> {
+    let value = load_case(key).await.ok()?;
+    Reflect::get(&value, &"json".into()).ok()?.as_string()
+}
+
+pub async fn forget_json(key: &str) -> Result<(), JsValue> {
+    forget_case(key).await.map(|_| ())
+}

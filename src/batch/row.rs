@@ -111,21 +111,35 @@ fn empty_report(case_code: &str, settings: Settings) -> CaseReport {
     })
 }
 
-/// The header line of the cohort table (every row has these columns, in this order).
-pub fn header(settings: Settings) -> String {
-    let names: Vec<&str> = empty_report("", settings)
+/// The columns of the cohort table, in order (every row has them all).
+pub fn names(settings: Settings) -> Vec<&'static str> {
+    empty_report("", settings)
         .columns()
         .into_iter()
         .map(|(n, _)| n)
         .chain(BATCH_COLUMNS)
-        .collect();
-    csv::line(&names)
+        .collect()
+}
+
+/// The header line of the cohort table.
+pub fn header(settings: Settings) -> String {
+    csv::line(&names(settings))
 }
 
 impl Row {
     /// The row as one CSV line, in the header's order.
     pub fn line(&self) -> String {
-        let values: Vec<&str> = self.columns.iter().map(|(_, v)| v.as_str()).collect();
-        csv::line(&values)
+        csv::line(&self.values())
+    }
+
+    pub fn values(&self) -> Vec<&str> {
+        self.columns.iter().map(|(_, v)| v.as_str()).collect()
+    }
+
+    /// A row read back (a saved run): `None` unless it has every column.
+    pub fn from_values(names: &[&'static str], values: &[String]) -> Option<Row> {
+        (names.len() == values.len()).then(|| Row {
+            columns: names.iter().copied().zip(values.iter().cloned()).collect(),
+        })
     }
 }

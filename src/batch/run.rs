@@ -45,12 +45,49 @@ enum Work {
 }
 
 impl Work {
+    fn key(&self) -> String {
+        match self {
+            Work::Study(s) => s.key(),
+            Work::Unreadable(folder) => format!("folder:{folder}"),
+        }
+    }
+
     fn folder(&self) -> &str {
         match self {
             Work::Study(s) => &s.folder,
             Work::Unreadable(folder) => folder,
         }
     }
+}
+
+/// A run's progress as the browser keeps it (IndexedDB) after every study, so that a
+/// reload, or a crash of the tab, resumes where it stopped: which archive (a digest of
+/// its file names), under which cut-offs, the studies that have their row, and the rows.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Saved {
+    pub archive: String,
+    pub cutoffs: (String, String),
+    pub finished: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Saved {
+    /// Whether this is the saved progress of a run over `names` under `settings`.
+    pub fn belongs_to(&self, names: &[String], settings: Settings) -> bool {
+        self.archive == archive_digest(names) && self.cutoffs == cutoff_keys(settings)
+    }
+}
+
+/// A digest of an archive's file names: the same folder chosen again gives the same.
+pub fn archive_digest(names: &[String]) -> String {
+    crate::digest::sha256_hex(names.join("\n").as_bytes())
+}
+
+fn cutoff_keys(settings: Settings) -> (String, String) {
+    (
+        settings.smi_cutoffs.key().to_owned(),
+        settings.myosteatosis_cutoffs.key().to_owned(),
+    )
 }
 
 pub struct Run {
@@ -64,12 +101,33 @@ pub struct Run {
     started_ms: f64,
     prepared: Option<Prepared>,
     rows: Vec<Row>,
+    /// The keys of the studies that have their row ([`Study::key`]).
+    finished: Vec<String>,
+    restored: usize,
 }
 
 impl Run {
-    /// A run over files named `names` (paths below the chosen folder).
-    pub fn new(names: Vec<String>, settings: Settings) -> (Run, Next) {
+    /// A run over files named `names` (paths below the chosen folder), going on from
+    /// `saved` when that is this archive's progress under the same cut-offs.
+    pub fn new(names: Vec<String>, settings: Settings, saved: Option<&Saved>) -> (Run, Next) {
         let headers = vec![None; names.len()];
+        let (rows, finished) = match saved.filter(|s| s.belongs_to(&names, settings)) {
+            Some(saved) => {
+                let columns = row::names(settings);
+                let rows: Option<Vec<Row>> = saved
+                    .rows
+                    .iter()
+                    .map(|values| Row::from_values(&columns, values))
+                    .collect();
+                match rows {
+                    Some(rows) if rows.len() == saved.finished.len() => {
+                        (rows, saved.finished.clone())
+                    }
+                    _ => (Vec::new(), Vec::new()),
+                }
+            }
+            None => (Vec::new(), Vec::new()),
+        };
         let run = Run {
             names,
             headers,
@@ -78,9 +136,30 @@ impl Run {
             at: 0,
             started_ms: 0.0,
             prepared: None,
-            rows: Vec::new(),
+            restored: rows.len(),
+            rows,
+            finished,
         };
         (run, Next::Headers)
+    }
+
+    /// What to keep so that the run can go on after a reload.
+    pub fn saved(&self) -> Saved {
+        Saved {
+            archive: archive_digest(&self.names),
+            cutoffs: cutoff_keys(self.settings),
+            finished: self.finished.clone(),
+            rows: self
+                .rows
+                .iter()
+                .map(|r| r.values().into_iter().map(str::to_owned).collect())
+                .collect(),
+        }
+    }
+
+    /// Rows restored from a saved run (studies not measured again).
+    pub fn restored(&self) -> usize {
+        self.restored
     }
 
     pub fn on_header(&mut self, file: FileIndex, header: Option<Instance>) {
@@ -107,6 +186,11 @@ impl Run {
         self.prepared = None;
         self.started_ms = now_ms;
         while let Some(work) = self.work.get(self.at) {
+            if self.finished.contains(&work.key()) {
+                // Measured before a reload: its row is kept, not made again.
+                self.at += 1;
+                continue;
+            }
             let error = match work {
                 Work::Unreadable(_) => StudyError::Unreadable,
                 Work::Study(study) => match &study.ct {
@@ -151,7 +235,7 @@ impl Run {
         };
         let row = Row::failed(&self.code(), self.settings, &error, &outcome);
         self.rows.push(row);
-        self.at += 1;
+        self.finish_study();
     }
 
     /// The decoding worker's volume of the study under way, with its L3 search.
@@ -226,10 +310,17 @@ impl Run {
                 };
                 let row = Row::measured(&report, &outcome);
                 self.rows.push(row);
-                self.at += 1;
+                self.finish_study();
             }
         }
         self.begin(now_ms)
+    }
+
+    fn finish_study(&mut self) {
+        if let Some(work) = self.work.get(self.at) {
+            self.finished.push(work.key());
+        }
+        self.at += 1;
     }
 
     pub fn rows(&self) -> &[Row] {
@@ -296,7 +387,7 @@ mod tests {
     #[test]
     fn each_study_ends_as_one_row_measured_or_failed_with_its_reason() {
         let Archive(phantom, bytes, names, headers) = archive();
-        let (mut run, next) = Run::new(names, SETTINGS);
+        let (mut run, next) = Run::new(names.clone(), SETTINGS, None);
         assert_eq!(next, Next::Headers);
         for (k, h) in headers.into_iter().enumerate() {
             run.on_header(FileIndex(k), h);
@@ -359,12 +450,63 @@ mod tests {
         );
         let table = run.table();
         assert_eq!(table.lines().count(), 4, "a header and a row per study");
+
+        // Reloaded after the run: the same archive goes on from what was kept, and no
+        // study is measured again; another archive, or other cut-offs, start afresh.
+        let saved = run.saved();
+        let (mut again, _) = Run::new(names.clone(), SETTINGS, Some(&saved));
+        assert_eq!(again.restored(), 3);
+        let Archive(_, _, _, headers) = archive();
+        for (k, h) in headers.into_iter().enumerate() {
+            again.on_header(FileIndex(k), h);
+        }
+        assert_eq!(again.on_headers_done(0.0), Next::Done);
+        assert_eq!(again.table(), table);
+        let other = Settings {
+            smi_cutoffs: SmiCutoffs::Martin2013,
+            ..SETTINGS
+        };
+        assert_eq!(Run::new(names.clone(), other, Some(&saved)).0.restored(), 0);
+        let fewer = names[1..].to_vec();
+        assert_eq!(Run::new(fewer, SETTINGS, Some(&saved)).0.restored(), 0);
+    }
+
+    #[test]
+    fn a_run_stopped_after_its_first_study_goes_on_with_the_next() {
+        let Archive(_, _, names, headers) = archive();
+        let (mut run, _) = Run::new(names.clone(), SETTINGS, None);
+        for (k, h) in headers.iter().cloned().enumerate() {
+            run.on_header(FileIndex(k), h);
+        }
+        assert!(matches!(run.on_headers_done(0.0), Next::Volume { .. }));
+        let stopped = StudyError::Segmentation("the decoder stopped on this study".into());
+        run.on_failure(stopped, 10.0);
+        // Saved after the first study (the page saves after each): reloaded, the MR
+        // and text folders are next, with their own codes.
+        let mut saved = run.saved();
+        saved.finished.truncate(1);
+        saved.rows.truncate(1);
+        let (mut again, _) = Run::new(names, SETTINGS, Some(&saved));
+        for (k, h) in headers.into_iter().enumerate() {
+            again.on_header(FileIndex(k), h);
+        }
+        assert_eq!(again.on_headers_done(20.0), Next::Done);
+        let codes: Vec<&str> = again
+            .rows()
+            .iter()
+            .filter_map(|r| r.value("case"))
+            .collect();
+        assert_eq!(codes, ["S0001", "S0002", "S0003"]);
+        assert_eq!(
+            again.rows()[0].value("reason"),
+            run.rows()[0].value("reason")
+        );
     }
 
     #[test]
     fn a_decoder_that_stops_costs_its_study_only() {
         let Archive(_, _, names, headers) = archive();
-        let (mut run, _) = Run::new(names, SETTINGS);
+        let (mut run, _) = Run::new(names, SETTINGS, None);
         for (k, h) in headers.into_iter().enumerate() {
             run.on_header(FileIndex(k), h);
         }

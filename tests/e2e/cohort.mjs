@@ -4,7 +4,9 @@
 // page's workers (WebGPU on SwiftShader), each study one row — measured or failed with
 // its reason — and the downloaded cohort table equals `sarcoscope batch` on the same
 // folder (slice, L3 status, reasons; areas within the WebGPU/CPU difference); no
-// request leaves the origin.
+// request leaves the origin. The page is reloaded in the middle of the run: the rows
+// made before stay, and choosing the folder again goes on without measuring any study
+// twice.
 //
 // Usage: node tests/e2e/cohort.mjs <base-url> <shared-dir> <artifacts-dir> <sarcoscope-cli>
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -57,10 +59,31 @@ try {
   await page.goto(`${base}#/cohort`);
   await page.waitForSelector("#view-cohort", { state: "visible", timeout: 60000 });
   await page.setInputFiles("#cohort-folder", archive);
-  await check("the archive is measured study by study, each study one row", async () => {
+  let before;
+  await check("reloaded in the middle of the run, the rows made before are still there", async () => {
+    // mr fails at once (no CT); p01 is measured next; reload while the real CT is under way.
+    await page.waitForFunction(() => Number(document.querySelector("#view-cohort").dataset.stored) >= 2, null, { timeout: 240000 });
+    const stored = Number(await page.getAttribute("#view-cohort", "data-stored"));
+    before = (await page.locator("#cohort-table tbody tr").allTextContents()).slice(0, stored);
+    await page.reload();
+    await page.waitForSelector("#view-cohort", { state: "visible", timeout: 60000 });
+    await page.waitForFunction((n) => document.querySelectorAll("#cohort-table tbody tr").length >= n, before.length, { timeout: 30000 });
+    assert.match(await page.textContent("#cohort-status"), /kept in this browser/);
+    const after = await page.locator("#cohort-table tbody tr").allTextContents();
+    assert.deepEqual(after.slice(0, before.length), before);
+    assert.ok(await page.isVisible("#cohort-forget"));
+  });
+  await page.setInputFiles("#cohort-folder", archive);
+  await check("chosen again, the run goes on: every study one row, none measured twice", async () => {
     await page.waitForFunction(() => /^Done:/.test(document.querySelector("#cohort-status")?.textContent || ""), null, { timeout: 480000 });
     assert.match(await page.textContent("#cohort-status"), /Done: 5 of 5 studies have a row/);
     assert.equal(await page.locator("#cohort-table tbody tr").count(), 5);
+    const rows = await page.locator("#cohort-table tbody tr").allTextContents();
+    // The rows made before the reload, unchanged (a study measured again would differ in
+    // nothing but would be made twice: the count above and the codes below say not).
+    assert.deepEqual(rows.slice(0, before.length), before);
+    const codes = rows.map((r) => r.slice(0, 5));
+    assert.deepEqual(codes, ["S0001", "S0002", "S0003", "S0004", "S0005"]);
     assert.equal(await page.locator('#cohort-table tbody tr[data-status="failed"]').count(), 2);
   });
   await page.screenshot({ path: join(artifacts, "e2e-cohort.png"), fullPage: true });

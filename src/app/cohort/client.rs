@@ -1,19 +1,24 @@
 //! The page's side of a cohort run: hands each worker answer to the [`Run`] state
 //! machine and posts what it asks next — headers and volumes to a decoding worker,
 //! slices to a segmentation worker, each its own, so the Patient view's are untouched.
-//! One study's volume is in the page at a time.
+//! One study's volume is in the page at a time. After every study the run's progress
+//! is kept in this browser (IndexedDB), so that a reload, or a crash of the tab, goes on
+//! where it stopped when the same folder is chosen again.
 
 use js_sys::Int16Array;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use wasm_bindgen::JsValue;
 use web_sys::File;
 
 use crate::app::envelope::{pack, unpack, Attachments};
 use crate::app::lazy_worker::{Handlers, LazyWorker};
 use crate::app::segment::messages::{FromSegmenter, ToSegmenter};
-use crate::batch::row::Row;
-use crate::batch::run::{Next, Run};
+use crate::app::store;
+use crate::batch::row::{self, Row};
+use crate::batch::run::{Next, Run, Saved};
 use crate::batch::{Settings, StudyError};
+use crate::body::{MyosteatosisCutoffs, SmiCutoffs};
 use crate::ingest::messages::{FromDecoder, RequestId, ToDecoder};
 use crate::ingest::FileIndex;
 use crate::report::SegmentationFacts;
@@ -30,7 +35,21 @@ pub struct CohortState {
     pub status: RwSignal<String>,
     /// The cohort table as `sarcoscope batch` writes it.
     pub table: RwSignal<String>,
+    /// A run kept in this browser from before (a reload): its progress, until the same
+    /// folder is chosen again or it is forgotten.
+    pub kept: RwSignal<Option<Saved>>,
+    /// How many rows the browser's database holds now (set once a save is written).
+    pub stored: RwSignal<usize>,
 }
+
+/// The cut-offs the view measures with (the cirrhosis defaults).
+pub const DEFAULT_SETTINGS: Settings = Settings {
+    smi_cutoffs: SmiCutoffs::Carey2017,
+    myosteatosis_cutoffs: MyosteatosisCutoffs::Ebadi2022,
+};
+
+/// The record's key in the browser's database.
+const KEPT: &str = "cohort-run";
 
 struct Inner {
     decoder: LazyWorker,
@@ -59,6 +78,8 @@ impl Cohort {
                 running: RwSignal::new(false),
                 status: RwSignal::new(String::new()),
                 table: RwSignal::new(String::new()),
+                kept: RwSignal::new(None),
+                stored: RwSignal::new(0),
             },
             inner: StoredValue::new_local(Inner {
                 decoder: LazyWorker::new("./sarcoscope-worker_loader.js"),
@@ -81,7 +102,46 @@ impl Cohort {
             i.decoder.connect(decoder);
             i.segmenter.connect(segmenter);
         });
+        let s = this.state;
+        spawn_local(async move {
+            let Some(saved) = store::load_json(KEPT)
+                .await
+                .and_then(|json| serde_json::from_str::<Saved>(&json).ok())
+            else {
+                return;
+            };
+            // Shown at once: what was measured before the reload is not lost.
+            let names = row::names(DEFAULT_SETTINGS);
+            let rows: Vec<Row> = saved
+                .rows
+                .iter()
+                .filter_map(|values| Row::from_values(&names, values))
+                .collect();
+            let mut lines = vec![row::header(DEFAULT_SETTINGS)];
+            lines.extend(rows.iter().map(Row::line));
+            s.table.set(lines.join("\r\n") + "\r\n");
+            s.status.set(format!(
+                "A run is kept in this browser with {} studies measured: choose the same folder to go on (another folder starts afresh and replaces it).",
+                rows.len()
+            ));
+            s.stored.set(rows.len());
+            s.rows.set(rows);
+            s.kept.set(Some(saved));
+        });
         this
+    }
+
+    /// Deletes the kept run from this browser.
+    pub fn forget(&self) {
+        let s = self.state;
+        s.kept.set(None);
+        s.rows.set(Vec::new());
+        s.table.set(String::new());
+        s.progress.set(None);
+        s.status.set("The kept run is forgotten.".into());
+        spawn_local(async move {
+            let _ = store::forget_json(KEPT).await;
+        });
     }
 
     /// Measures every study among `files` (named by their path in the chosen folder).
@@ -93,7 +153,14 @@ impl Cohort {
         s.progress.set(Some((0, 0)));
         s.status
             .set(format!("Reading the headers of {} files…", files.len()));
-        let (run, next) = Run::new(names, settings);
+        let kept = s.kept.get_untracked();
+        let (run, next) = Run::new(names, settings, kept.as_ref());
+        if run.restored() > 0 {
+            s.status.set(format!(
+                "Going on from the run kept in this browser: {} studies already have their row. Reading the headers…",
+                run.restored()
+            ));
+        }
         self.inner.update_value(|i| {
             i.generation = i.generation.wrapping_add(1);
             i.decoder.stop(true);
@@ -204,6 +271,19 @@ impl Cohort {
         let s = self.state;
         self.inner.with_value(|i| {
             if let Some(run) = &i.run {
+                // Kept after every study that got its row.
+                if run.rows().len() != s.rows.with_untracked(Vec::len) {
+                    let saved = run.saved();
+                    let count = saved.rows.len();
+                    s.kept.set(Some(saved.clone()));
+                    if let Ok(json) = serde_json::to_string(&saved) {
+                        spawn_local(async move {
+                            if store::save_json(KEPT, &json).await.is_ok() {
+                                s.stored.set(count);
+                            }
+                        });
+                    }
+                }
                 s.rows.set(run.rows().to_vec());
                 s.progress.set(Some(run.progress()));
                 s.table.set(run.table());

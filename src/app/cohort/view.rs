@@ -7,11 +7,9 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::HtmlInputElement;
 
-use super::client::Cohort;
+use super::client::{Cohort, DEFAULT_SETTINGS};
 use crate::app::download::save_text;
 use crate::app::shell::Route;
-use crate::batch::Settings;
-use crate::body::{MyosteatosisCutoffs, SmiCutoffs};
 
 /// The columns the table on the page shows (the download has them all).
 const SHOWN: [(&str, &str); 10] = [
@@ -61,11 +59,7 @@ pub fn CohortView(cohort: Cohort, shown: RwSignal<Route>) -> impl IntoView {
         }
         input.set_value("");
         if !files.is_empty() {
-            let settings = Settings {
-                smi_cutoffs: SmiCutoffs::Carey2017,
-                myosteatosis_cutoffs: MyosteatosisCutoffs::Ebadi2022,
-            };
-            cohort.start(files, names, settings);
+            cohort.start(files, names, DEFAULT_SETTINGS);
         }
     };
     let download = move |_| {
@@ -74,7 +68,7 @@ pub fn CohortView(cohort: Cohort, shown: RwSignal<Route>) -> impl IntoView {
     let value =
         |row: &crate::batch::row::Row, name: &str| row.value(name).unwrap_or_default().to_owned();
     view! {
-        <div class="view cohort" id="view-cohort" hidden=move || shown.get() != Route::Cohort>
+        <div class="view cohort" id="view-cohort" data-stored=move || s.stored.get() hidden=move || shown.get() != Route::Cohort>
             <section class="cohort-start" id="cohort-empty">
                 <h2>"Cohort: a whole archive, study by study"</h2>
                 <p>
@@ -87,7 +81,9 @@ pub fn CohortView(cohort: Cohort, shown: RwSignal<Route>) -> impl IntoView {
                     <input id="cohort-folder" type="file" multiple node_ref=folder on:change=on_pick/>
                 </label>
                 <button class="action" id="cohort-stop" hidden=move || !s.running.get() on:click=move |_| cohort.cancel()>"Stop"</button>
-                <p class="hint">"Cut-offs: sarcopenia Carey 2017, myosteatosis Ebadi 2022 (the cirrhosis defaults). The table carries no name, identifier or date; the same columns as "<code>"sarcoscope batch"</code>"."</p>
+                <button class="action" id="cohort-forget" hidden=move || s.running.get() || s.kept.with(Option::is_none) on:click=move |_| cohort.forget()>"Forget the kept run"</button>
+                <p class="hint">"Cut-offs: sarcopenia Carey 2017, myosteatosis Ebadi 2022 (the cirrhosis defaults). The table carries no name, identifier or date; the same columns as "<code>"sarcoscope batch"</code>". "
+                "After every study the run is kept in this browser (never sent anywhere): after a reload, choose the same folder and it goes on where it stopped."</p>
                 <p id="cohort-status" aria-live="polite">{move || s.status.get()}</p>
                 {move || s.progress.get().filter(|(_, total)| *total > 0).map(|(done, total)| view! {
                     <progress id="cohort-progress" max=total value=done>{format!("{done} of {total}")}</progress>
