@@ -302,21 +302,35 @@ impl Cohort {
             .with_value(|i| i.run.is_some() && request == Some(RequestId(i.generation)))
     }
 
+    /// A worker's message, when it answers the run under way; its `Ready` is handed to
+    /// `ready` (the worker it came from) instead.
+    fn answer<M: serde::de::DeserializeOwned>(
+        &self,
+        data: &JsValue,
+        is_ready: fn(&M) -> bool,
+        ready: fn(&mut Inner),
+    ) -> Option<(M, Attachments)> {
+        let (envelope, attachments) = unpack::<M>(data).ok()?;
+        if is_ready(&envelope.message) {
+            self.inner.update_value(ready);
+            return None;
+        }
+        self.current(envelope.request)
+            .then_some((envelope.message, attachments))
+    }
+
     fn on_decoder(&self, data: &JsValue) {
-        let Ok((envelope, attachments)) = unpack::<FromDecoder>(data) else {
+        let Some((message, attachments)) = self.answer(
+            data,
+            |m| matches!(m, FromDecoder::Ready),
+            |i| i.decoder.ready(),
+        ) else {
             return;
         };
-        if let FromDecoder::Ready = envelope.message {
-            self.inner.update_value(|i| i.decoder.ready());
-            return;
-        }
-        if !self.current(envelope.request) {
-            return;
-        }
         let now = Cohort::now();
         let next = self.inner.try_update_value(|i| {
             let run = i.run.as_mut()?;
-            match envelope.message {
+            match message {
                 FromDecoder::Header { attached, result } => {
                     run.on_header(FileIndex(attached), result.ok().map(|h| *h));
                     None
@@ -359,21 +373,18 @@ impl Cohort {
     }
 
     fn on_segmenter(&self, data: &JsValue) {
-        let Ok((envelope, attachments)) = unpack::<FromSegmenter>(data) else {
+        let Some((message, attachments)) = self.answer(
+            data,
+            |m| matches!(m, FromSegmenter::Ready),
+            |i| i.segmenter.ready(),
+        ) else {
             return;
         };
-        if let FromSegmenter::Ready = envelope.message {
-            self.inner.update_value(|i| i.segmenter.ready());
-            return;
-        }
-        if !self.current(envelope.request) {
-            return;
-        }
         let now = Cohort::now();
         let next = self.inner.try_update_value(|i| {
             let run = i.run.as_mut()?;
             let (columns, rows) = i.slice.take()?;
-            Some(match envelope.message {
+            Some(match message {
                 FromSegmenter::Done(report) => {
                     let labels = attachments.labels.map(|a| a.to_vec()).unwrap_or_default();
                     match TissueMask::from_labels(columns, rows, labels) {
