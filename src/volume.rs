@@ -121,7 +121,11 @@ impl Volume {
         }
     }
 
+    /// The slice's HU, `None` for a slice not in the volume (any index: a user's).
     pub fn axial(&self, slice: usize) -> Option<&[i16]> {
+        if slice >= self.header.slices {
+            return None;
+        }
         let len = self.slice_len();
         self.hu.get(slice * len..(slice + 1) * len)
     }

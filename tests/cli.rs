@@ -78,3 +78,33 @@ fn l3_json_has_the_documented_fields_and_finds_l3() {
     }
     assert!(found["evidence"]["sacrum_seen"].is_boolean());
 }
+
+#[test]
+fn a_slice_beyond_any_series_is_refused_in_words_not_a_panic() {
+    // Mutation testing found `--slice 18446744073709551615` overflowing in Volume::axial.
+    let dir = std::env::temp_dir().join(format!("sarcoscope-slice-{}", std::process::id()));
+    let bin = env!("CARGO_BIN_EXE_sarcoscope");
+    let made = std::process::Command::new(bin)
+        .args(["phantom", dir.to_str().expect("path"), "--slices", "8"])
+        .output()
+        .expect("phantom");
+    assert!(made.status.success());
+    for slice in ["8", "18446744073709551615"] {
+        let out = std::process::Command::new(bin)
+            .args([
+                "segment",
+                dir.to_str().expect("path"),
+                "--slice",
+                slice,
+                "--device",
+                "cpu",
+            ])
+            .output()
+            .expect("segment");
+        let error = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "slice {slice}");
+        assert!(!error.contains("panicked"), "{error}");
+        assert!(error.contains(&format!("slice {slice}")), "{error}");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
