@@ -220,3 +220,36 @@ fn huge_length_fails_fast() {
         }
     }
 }
+
+#[test]
+fn a_frame_count_beyond_the_compressed_frames_is_refused_not_filled_with_zeros() {
+    // Mutation testing found JPEG baseline and lossless files with NumberOfFrames raised
+    // to 1,000 reported as decoded: 998 invented empty frames (2.5 GB, 9 s).
+    for name in [
+        "CTImage.dcm_JPEGProcess1TransferSyntax_1.2.840.10008.1.2.4.50.dcm",
+        "CTImage.dcm_JPEGProcess14SV1TransferSyntax_1.2.840.10008.1.2.4.70.dcm",
+    ] {
+        let Some(path) = common::shared_dir(&format!("data/dicom/cornerstone3d/{name}")) else {
+            return;
+        };
+        let original = common::read(&path);
+        // NumberOfFrames (0028,0008) IS "1000", put before Rows (0028,0010) in the
+        // explicit little-endian data set (elements stay in tag order).
+        let rows: [u8; 6] = [0x28, 0, 0x10, 0, b'U', b'S'];
+        let at = original
+            .windows(rows.len())
+            .position(|w| w == rows)
+            .expect("Rows in the file");
+        let frames = [0x28, 0, 0x08, 0, b'I', b'S', 4, 0, b'1', b'0', b'0', b'0'];
+        let bytes = [&original[..at], &frames[..], &original[at..]].concat();
+        let started = Instant::now();
+        let (report, _) = inspect_bytes(name, &bytes);
+        assert!(report.stored.is_none(), "{name}: frames were invented");
+        let error = report.error.expect("an error");
+        assert!(error.contains("1000 frames"), "{name}: {error}");
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "{name}: before decoding"
+        );
+    }
+}

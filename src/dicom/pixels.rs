@@ -59,6 +59,21 @@ fn decode_impl(parsed: &ParsedFile, inst: &Instance) -> Result<StoredFrames, Dic
             "compressed 1-bit images (bit-packed data must be uncompressed)".into(),
         ));
     }
+    // Each compressed frame is one fragment or more: a header that declares more frames
+    // than the file holds fragments would have the rest invented (dicom-rs fills them
+    // with zeros), so it is refused before anything is decoded.
+    if let Some(fragments) = element.value().fragments() {
+        if layout.frames > fragments.len() {
+            return Err(DicomError::Decode {
+                codec: info.name.into(),
+                detail: format!(
+                    "the header declares {} frames but the file holds only {} compressed fragment(s)",
+                    layout.frames,
+                    fragments.len()
+                ),
+            });
+        }
+    }
     let values = match info.decoder {
         Decoder::Native if layout.bits_allocated == 1 => unpack_bits(element, &layout)?,
         Decoder::Native => from_native(element, &layout)?,
