@@ -253,3 +253,41 @@ fn a_frame_count_beyond_the_compressed_frames_is_refused_not_filled_with_zeros()
         );
     }
 }
+
+#[test]
+fn an_rle_header_claiming_impossible_segments_is_refused_before_allocating() {
+    // Mutation testing: 0xFFFFFFFF segments made the decoder ask for 17 GB and abort.
+    let Some(path) = common::shared_dir("data/dicom/pydicom/MR_small_RLE.dcm") else {
+        return;
+    };
+    let original = common::read(&path);
+    let pixel_data = original
+        .windows(4)
+        .rposition(|w| w == [0xE0, 0x7F, 0x10, 0x00])
+        .expect("pixel data");
+    // After the tag, VR OB, two reserved bytes and an undefined length: the offset
+    // table item, then the first fragment, whose data begins with the segment count.
+    let item = |at: usize| {
+        assert_eq!(
+            &original[at..at + 4],
+            &[0xFE, 0xFF, 0x00, 0xE0],
+            "an item at {at}"
+        );
+        u32::from_le_bytes(original[at + 4..at + 8].try_into().expect("4 bytes")) as usize
+    };
+    let table = pixel_data + 12;
+    let fragment = table + 8 + item(table);
+    item(fragment);
+    let count = fragment + 8;
+    assert_eq!(
+        &original[count..count + 4],
+        &[2, 0, 0, 0],
+        "two segments (a 16-bit MR)"
+    );
+    for claim in [[0xFF; 4], [16, 0, 0, 0], [3, 0, 0, 0], [0, 0, 0, 0]] {
+        let mut bytes = original.clone();
+        bytes[count..count + 4].copy_from_slice(&claim);
+        let error = error_of(&bytes);
+        assert!(error.contains("segments"), "{claim:?}: {error}");
+    }
+}

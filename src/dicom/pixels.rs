@@ -63,6 +63,9 @@ fn decode_impl(parsed: &ParsedFile, inst: &Instance) -> Result<StoredFrames, Dic
     // than the file holds fragments would have the rest invented (dicom-rs fills them
     // with zeros), so it is refused before anything is decoded.
     if let Some(fragments) = element.value().fragments() {
+        if uid == RLE_LOSSLESS {
+            check_rle_headers(fragments, &layout)?;
+        }
         if layout.frames > fragments.len() {
             return Err(DicomError::Decode {
                 codec: info.name.into(),
@@ -94,6 +97,37 @@ fn decode_impl(parsed: &ParsedFile, inst: &Instance) -> Result<StoredFrames, Dic
         frames: layout.frames,
         values,
     })
+}
+
+const RLE_LOSSLESS: &str = "1.2.840.10008.1.2.5";
+
+/// An RLE frame starts with a 64-byte header whose first value is its segment count:
+/// one per byte of each sample, at most 15 (PS3.5 G.3.1). A larger claim would have the
+/// decoder allocate for it (17 GB for 0xFFFFFFFF, an abort under any memory cap), so
+/// it is refused here. Each frame's first fragment begins with its header; with as
+/// many fragments as frames every fragment does, else the first is checked.
+fn check_rle_headers(fragments: &[Vec<u8>], layout: &Layout) -> Result<(), DicomError> {
+    let most = layout.samples * usize::from(layout.bits_allocated / 8).max(1);
+    let starts = if fragments.len() == layout.frames {
+        fragments.len()
+    } else {
+        1
+    };
+    for fragment in &fragments[..starts.min(fragments.len())] {
+        let claimed = fragment
+            .get(..4)
+            .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize);
+        if claimed == 0 || claimed > most.min(15) {
+            return Err(DicomError::Decode {
+                codec: "RLE".into(),
+                detail: format!(
+                    "its header claims {claimed} segments; a frame of this image has {}",
+                    most.min(15)
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The pixel layout the header declares, validated before any decoding.
