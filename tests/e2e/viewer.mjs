@@ -615,10 +615,11 @@ try {
 
   // A file that makes a third-party decoder abort (WebAssembly cannot catch a panic):
   // the page must restart its worker, name the file, and keep everything else. The
-  // corruption (one byte of the RLE header's image size) panics dicom-rs's RLE decoder.
+  // corruption (one byte of the RLE header's second segment offset) panics dicom-rs's
+  // RLE decoder. (A corrupt segment count, used before, is now refused before decoding.)
   const rle = join(corpus, "cornerstone3d/CTImage.dcm_RLELosslessTransferSyntax_1.2.840.10008.1.2.5.dcm");
   const broken = Buffer.from(readFileSync(rle));
-  broken[7057] ^= 0xff;
+  broken[7065] ^= 0xff;
   await page.setInputFiles("#file-input", [
     { name: "broken-rle.dcm", mimeType: "application/dicom", buffer: broken },
     { name: "MR_small.dcm", mimeType: "application/dicom", buffer: readFileSync(join(corpus, "pydicom/MR_small.dcm")) },
