@@ -116,6 +116,15 @@ try {
     assert.match(text, /no CT image series in this study \(it holds MR\)/);
     assert.match(text, /no DICOM file in this folder could be read/);
   });
+  await check("ordered to look at first: the failed studies, then the doubtful ones with why", async () => {
+    await page.selectOption("#cohort-order", "review");
+    const rows = await page.locator("#cohort-table tbody tr").allTextContents();
+    assert.deepEqual(rows.map((r) => r.slice(0, 5)).slice(0, 2).sort(), ["S0001", "S0005"]);
+    const single = rows.find((r) => r.includes("single"));
+    assert.match(single, /level as given, not searched for/);
+    // The phantom series found at L3 with no QC warning comes last.
+    assert.match(rows[rows.length - 1], /^S0002/);
+  });
 } finally {
   await finish("cohort e2e");
 }

@@ -10,9 +10,10 @@ use web_sys::HtmlInputElement;
 use super::client::{Cohort, DEFAULT_SETTINGS};
 use crate::app::download::save_text;
 use crate::app::shell::Route;
+use crate::batch::review::{doubts, review_order};
 
 /// The columns the table on the page shows (the download has them all).
-const SHOWN: [(&str, &str); 10] = [
+const SHOWN: [(&str, &str); 9] = [
     ("case", "Case"),
     ("source_folder", "Folder"),
     ("status", "Status"),
@@ -22,7 +23,6 @@ const SHOWN: [(&str, &str); 10] = [
     ("smi_cm2_m2", "SMI (cm²/m²)"),
     ("muscle_hu", "Muscle HU"),
     ("sarcopenia", "Sarcopenia"),
-    ("reason", "Reason / QC"),
 ];
 
 #[component]
@@ -62,6 +62,21 @@ pub fn CohortView(cohort: Cohort, shown: RwSignal<Route>) -> impl IntoView {
             cohort.start(files, names, DEFAULT_SETTINGS);
         }
     };
+    // The table in the archive's order, or the studies to look at first first.
+    let review_first = RwSignal::new(false);
+    let ordered = move || {
+        let rows = s.rows.get();
+        let doubts = doubts(&rows);
+        let order: Vec<usize> = if review_first.get() {
+            review_order(&doubts)
+        } else {
+            (0..rows.len()).collect()
+        };
+        order
+            .into_iter()
+            .map(|k| (rows[k].clone(), doubts[k].reasons.join("; ")))
+            .collect::<Vec<_>>()
+    };
     let download = move |_| {
         let _ = save_text("cohort.csv", "text/csv", &s.table.get_untracked());
     };
@@ -90,24 +105,31 @@ pub fn CohortView(cohort: Cohort, shown: RwSignal<Route>) -> impl IntoView {
                 })}
             </section>
             <section class="cohort-results" hidden=move || s.rows.with(Vec::is_empty)>
+                <label class="field">
+                    <span>"Order"</span>
+                    <select id="cohort-order" on:change=move |ev| review_first.set(event_target_value(&ev) == "review")>
+                        <option value="archive" selected=true>"As in the archive"</option>
+                        <option value="review">"To look at first: failed, uncertain level, QC warnings, outliers"</option>
+                    </select>
+                </label>
                 <div class="scroll">
                 <table class="metrics" id="cohort-table">
-                    <thead><tr>{SHOWN.iter().map(|(_, title)| view! { <th>{*title}</th> }).collect_view()}</tr></thead>
+                    <thead><tr>{SHOWN.iter().map(|(_, title)| view! { <th>{*title}</th> }).collect_view()}<th>"Reason / why look"</th></tr></thead>
                     <tbody>
-                        {move || s.rows.get().into_iter().map(|row| {
+                        {move || ordered().into_iter().map(|(row, why)| {
                             let failed = value(&row, "status") == "failed";
+                            let why = if failed { value(&row, "reason") } else { why };
                             view! {
                                 <tr class:failed=failed data-status=value(&row, "status")>
-                                    {SHOWN.iter().map(|(name, _)| {
-                                        let text = if *name == "reason" && !failed { value(&row, "qc_flags") } else { value(&row, name) };
-                                        view! { <td>{text}</td> }
-                                    }).collect_view()}
+                                    {SHOWN.iter().map(|(name, _)| view! { <td>{value(&row, name)}</td> }).collect_view()}
+                                    <td class="why">{why}</td>
                                 </tr>
                             }
                         }).collect_view()}
                     </tbody>
                 </table>
                 </div>
+                <p class="cite">"An outlier is an SMI or muscle HU beyond 3 scaled median absolute deviations from this cohort's median (robust to the outliers it looks for)."</p>
                 <button class="action" id="cohort-download" on:click=download>"Download the cohort table (CSV)"</button>
             </section>
         </div>
