@@ -2,6 +2,8 @@
 //! readable headers grouped by StudyInstanceUID, each study's CT series chosen with the
 //! single-patient view's rules, and each study placed in the folder that holds it.
 
+use std::collections::BTreeMap;
+
 use crate::dicom::Instance;
 use crate::ingest::{Catalogue, FileIndex, SeriesFiles};
 
@@ -33,46 +35,48 @@ impl Study {
 /// between folders) with headers `headers` (`None`: not readable DICOM), ordered by
 /// folder then UID so that a run over the same archive meets them in the same order.
 pub fn group(names: &[String], headers: &[Option<Instance>]) -> Vec<Study> {
-    // A file's study: its UID, or its folder when it has none.
-    let key = |i: usize| {
-        headers[i].as_ref().map(|h| {
-            if h.study_uid.is_empty() {
+    // Each study's files, once: by UID, or by folder for files without one.
+    let mut members: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, h) in headers.iter().enumerate() {
+        if let Some(h) = h {
+            let key = if h.study_uid.is_empty() {
                 format!("folder:{}", parent(&names[i]))
             } else {
                 h.study_uid.clone()
-            }
-        })
-    };
-    let mut keys: Vec<String> = (0..headers.len()).filter_map(key).collect();
-    keys.sort_unstable();
-    keys.dedup();
-    let mut studies: Vec<Study> = keys
-        .into_iter()
-        .map(|k| {
-            // The study's files alone, so that the CT choice is made within the study.
-            let own: Vec<Option<Instance>> = (0..headers.len())
-                .map(|i| headers[i].clone().filter(|_| key(i).as_ref() == Some(&k)))
-                .collect();
-            let uid = own
-                .iter()
-                .flatten()
-                .next()
-                .map(|h| h.study_uid.clone())
-                .unwrap_or_default();
-            let files: Vec<FileIndex> = (0..own.len())
-                .filter(|&i| own[i].is_some())
-                .map(FileIndex)
-                .collect();
+            };
+            members.entry(key).or_default().push(i);
+        }
+    }
+    let mut studies: Vec<Study> = members
+        .into_values()
+        .map(|files| {
+            // The study's headers alone, so that the CT choice is made within the
+            // study; the catalogue numbers them 0.., mapped back to the archive's files.
+            let own: Vec<Option<Instance>> = files.iter().map(|&i| headers[i].clone()).collect();
             let catalogue = Catalogue::build(&own);
             let ct = catalogue
                 .chosen
                 .and_then(|at| catalogue.series(at))
                 .and_then(|series| SeriesFiles::of(series, &own))
+                .map(|mut ct| {
+                    for f in &mut ct.files {
+                        *f = FileIndex(files[f.0]);
+                    }
+                    for f in &mut ct.series.files {
+                        *f = files[*f];
+                    }
+                    ct
+                })
                 .ok_or_else(|| modalities(&own));
             Study {
-                study_uid: uid,
-                folder: common_folder(files.iter().map(|f| names[f.0].as_str())),
-                files,
+                study_uid: own
+                    .iter()
+                    .flatten()
+                    .next()
+                    .map(|h| h.study_uid.clone())
+                    .unwrap_or_default(),
+                folder: common_folder(files.iter().map(|&i| names[i].as_str())),
+                files: files.into_iter().map(FileIndex).collect(),
                 ct,
             }
         })
