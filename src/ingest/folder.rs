@@ -75,6 +75,30 @@ pub fn list_files(folder: &Path) -> Result<FileList, FolderError> {
     Ok(list)
 }
 
+/// A file's header, read from its first bytes when it is large (as the browser's
+/// decoding worker does): the images are read once, when their series is decoded.
+/// Small files, and headers that do not fit, are read whole (which also catches a
+/// file cut short).
+pub fn read_header(path: &Path) -> Result<Instance, DicomError> {
+    use std::io::Read as _;
+    let unreadable = |e: std::io::Error| DicomError::Unreadable(e.to_string());
+    let mut file = std::fs::File::open(path).map_err(unreadable)?;
+    let size = file.metadata().map_err(unreadable)?.len();
+    if size > dicom::HEADER_PREFIX_BYTES as u64 {
+        let mut prefix = Vec::with_capacity(dicom::HEADER_PREFIX_BYTES);
+        (&mut file)
+            .take(dicom::HEADER_PREFIX_BYTES as u64)
+            .read_to_end(&mut prefix)
+            .map_err(unreadable)?;
+        if let Some(instance) = dicom::read_instance_from_prefix(&prefix) {
+            return Ok(instance);
+        }
+    }
+    std::fs::read(path)
+        .map_err(unreadable)
+        .and_then(|bytes| dicom::read_instance(&bytes))
+}
+
 /// A folder's chosen CT series: the volume, the series with its own files' headers,
 /// and the files that were left out and why.
 pub struct LoadedCt {
@@ -92,15 +116,7 @@ pub fn load_ct(folder: &Path) -> Result<LoadedCt, FolderError> {
         files: paths,
         skipped,
     } = list_files(folder)?;
-    let headers: Vec<Option<Instance>> = paths
-        .iter()
-        .map(|path| {
-            std::fs::read(path)
-                .map_err(|e| DicomError::Unreadable(e.to_string()))
-                .and_then(|bytes| dicom::read_instance(&bytes))
-                .ok()
-        })
-        .collect();
+    let headers: Vec<Option<Instance>> = paths.iter().map(|p| read_header(p).ok()).collect();
     let catalogue = Catalogue::build(&headers);
     let no_ct = || FolderError::NoCtSeries(folder.to_path_buf());
     let ct = catalogue

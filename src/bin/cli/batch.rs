@@ -10,8 +10,8 @@ use std::sync::mpsc;
 use sarcoscope::batch::row::{self, Outcome, Row};
 use sarcoscope::batch::{self, LevelStatus, Settings, Study, StudyError};
 use sarcoscope::body::{MyosteatosisCutoffs, SmiCutoffs};
-use sarcoscope::dicom::{self, DicomError, Instance};
-use sarcoscope::ingest::folder::list_files;
+use sarcoscope::dicom::{DicomError, Instance};
+use sarcoscope::ingest::folder::{list_files, read_header};
 use sarcoscope::ingest::FileIndex;
 use sarcoscope::report::{CaseReport, SegmentationFacts};
 use sarcoscope::segment::{PostProcess, Segmenter};
@@ -135,11 +135,7 @@ pub fn run(options: BatchOptions) -> Result<(), Failure> {
         .iter()
         .map(|p| relative(&options.root, p))
         .collect();
-    let headers: Vec<Option<Instance>> = list
-        .files
-        .iter()
-        .map(|p| read(p).and_then(|bytes| dicom::read_instance(&bytes)).ok())
-        .collect();
+    let headers: Vec<Option<Instance>> = list.files.iter().map(|p| read_header(p).ok()).collect();
     let studies = batch::group(&names, &headers);
     let unreadable = batch::unreadable_folders(&names, &headers);
 
