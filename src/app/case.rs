@@ -14,7 +14,7 @@ use crate::clinical::eligibility::{self, Answers};
 use crate::clinical::labs::{parse_dialysis, parse_number};
 use crate::clinical::{Ascites, ClinicalInputs, Encephalopathy, Lab, Labs, ScoreSheet, Sex, Units};
 use crate::ingest::Selection;
-use crate::report::{CaseInputs, CaseReport, Identifiers, ScanFacts, SegmentationFacts};
+use crate::report::{CaseInputs, CaseReport, Identifiers, ScanFacts};
 use crate::segment::AxialSlice;
 
 /// One laboratory field: the text as typed and the unit it was typed in.
@@ -332,13 +332,7 @@ pub fn report(ws: Workspace, composition: Memo<Option<Composition>>) -> CaseRepo
     let segmentation = ws.segmentation.result.with(|s| {
         s.as_ref()
             .filter(|s| level.as_ref().is_some_and(|l| l.slice == s.report.slice))
-            .map(|s| SegmentationFacts {
-                model: s.report.model.clone(),
-                model_sha256: s.report.model_sha256.clone(),
-                path: s.report.path(),
-                reviewed: case.reviewed.get(),
-                edited_pixels: s.edited_pixels(),
-            })
+            .map(|s| s.report.facts(case.reviewed.get(), s.edited_pixels()))
     });
     let code = case.case_code.get();
     CaseReport::new(CaseInputs {

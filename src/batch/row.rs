@@ -126,6 +126,13 @@ pub fn header(settings: Settings) -> String {
     csv::line(&names(settings))
 }
 
+/// The whole cohort table: the header, then a line per row.
+pub fn table(settings: Settings, rows: &[Row]) -> String {
+    let mut lines = vec![header(settings)];
+    lines.extend(rows.iter().map(Row::line));
+    lines.join("\r\n") + "\r\n"
+}
+
 impl Row {
     /// The row as one CSV line, in the header's order.
     pub fn line(&self) -> String {

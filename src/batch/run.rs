@@ -72,6 +72,15 @@ pub struct Saved {
 }
 
 impl Saved {
+    /// The kept rows, `None` unless every one has every column of `settings`' table.
+    pub fn rows(&self, settings: Settings) -> Option<Vec<Row>> {
+        let columns = row::names(settings);
+        self.rows
+            .iter()
+            .map(|values| Row::from_values(&columns, values))
+            .collect()
+    }
+
     /// Whether this is the saved progress of a run over `names` under `settings`.
     pub fn belongs_to(&self, names: &[String], settings: Settings) -> bool {
         self.archive == archive_digest(names) && self.cutoffs == cutoff_keys(settings)
@@ -112,20 +121,10 @@ impl Run {
     pub fn new(names: Vec<String>, settings: Settings, saved: Option<&Saved>) -> (Run, Next) {
         let headers = vec![None; names.len()];
         let (rows, finished) = match saved.filter(|s| s.belongs_to(&names, settings)) {
-            Some(saved) => {
-                let columns = row::names(settings);
-                let rows: Option<Vec<Row>> = saved
-                    .rows
-                    .iter()
-                    .map(|values| Row::from_values(&columns, values))
-                    .collect();
-                match rows {
-                    Some(rows) if rows.len() == saved.finished.len() => {
-                        (rows, saved.finished.clone())
-                    }
-                    _ => (Vec::new(), Vec::new()),
-                }
-            }
+            Some(saved) => match saved.rows(settings) {
+                Some(rows) if rows.len() == saved.finished.len() => (rows, saved.finished.clone()),
+                _ => (Vec::new(), Vec::new()),
+            },
             None => (Vec::new(), Vec::new()),
         };
         let run = Run {
@@ -334,9 +333,7 @@ impl Run {
 
     /// The cohort table so far, header first (the same as `sarcoscope batch` writes).
     pub fn table(&self) -> String {
-        let mut lines = vec![row::header(self.settings)];
-        lines.extend(self.rows.iter().map(Row::line));
-        lines.join("\r\n") + "\r\n"
+        row::table(self.settings, &self.rows)
     }
 }
 

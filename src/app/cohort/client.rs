@@ -15,13 +15,12 @@ use crate::app::envelope::{pack, unpack, Attachments};
 use crate::app::lazy_worker::{Handlers, LazyWorker};
 use crate::app::segment::messages::{FromSegmenter, ToSegmenter};
 use crate::app::store;
-use crate::batch::row::{self, Row};
+use crate::batch::row::Row;
 use crate::batch::run::{Next, Run, Saved};
 use crate::batch::{Settings, StudyError};
 use crate::body::{MyosteatosisCutoffs, SmiCutoffs};
 use crate::ingest::messages::{FromDecoder, RequestId, ToDecoder};
 use crate::ingest::FileIndex;
-use crate::report::SegmentationFacts;
 use crate::segment::TissueMask;
 use crate::volume::Volume;
 
@@ -33,8 +32,6 @@ pub struct CohortState {
     pub progress: RwSignal<Option<(usize, usize)>>,
     pub running: RwSignal<bool>,
     pub status: RwSignal<String>,
-    /// The cohort table as `sarcoscope batch` writes it.
-    pub table: RwSignal<String>,
     /// A run kept in this browser from before (a reload): its progress, until the same
     /// folder is chosen again or it is forgotten.
     pub kept: RwSignal<Option<Saved>>,
@@ -77,7 +74,6 @@ impl Cohort {
                 progress: RwSignal::new(None),
                 running: RwSignal::new(false),
                 status: RwSignal::new(String::new()),
-                table: RwSignal::new(String::new()),
                 kept: RwSignal::new(None),
                 stored: RwSignal::new(0),
             },
@@ -111,15 +107,7 @@ impl Cohort {
                 return;
             };
             // Shown at once: what was measured before the reload is not lost.
-            let names = row::names(DEFAULT_SETTINGS);
-            let rows: Vec<Row> = saved
-                .rows
-                .iter()
-                .filter_map(|values| Row::from_values(&names, values))
-                .collect();
-            let mut lines = vec![row::header(DEFAULT_SETTINGS)];
-            lines.extend(rows.iter().map(Row::line));
-            s.table.set(lines.join("\r\n") + "\r\n");
+            let rows = saved.rows(DEFAULT_SETTINGS).unwrap_or_default();
             s.status.set(format!(
                 "A run is kept in this browser with {} studies measured: choose the same folder to go on (another folder starts afresh and replaces it).",
                 rows.len()
@@ -136,7 +124,6 @@ impl Cohort {
         let s = self.state;
         s.kept.set(None);
         s.rows.set(Vec::new());
-        s.table.set(String::new());
         s.progress.set(None);
         s.status.set("The kept run is forgotten.".into());
         spawn_local(async move {
@@ -148,7 +135,6 @@ impl Cohort {
     pub fn start(&self, files: Vec<File>, names: Vec<String>, settings: Settings) {
         let s = self.state;
         s.rows.set(Vec::new());
-        s.table.set(String::new());
         s.running.set(true);
         s.progress.set(Some((0, 0)));
         s.status
@@ -286,7 +272,6 @@ impl Cohort {
                 }
                 s.rows.set(run.rows().to_vec());
                 s.progress.set(Some(run.progress()));
-                s.table.set(run.table());
                 let (done, total) = run.progress();
                 if total > 0 && done < total {
                     s.status
@@ -388,16 +373,7 @@ impl Cohort {
                 FromSegmenter::Done(report) => {
                     let labels = attachments.labels.map(|a| a.to_vec()).unwrap_or_default();
                     match TissueMask::from_labels(columns, rows, labels) {
-                        Some(mask) => {
-                            let facts = SegmentationFacts {
-                                model: report.model.clone(),
-                                model_sha256: report.model_sha256.clone(),
-                                path: report.path(),
-                                reviewed: false,
-                                edited_pixels: 0,
-                            };
-                            run.on_mask(&mask, facts, now)
-                        }
+                        Some(mask) => run.on_mask(&mask, report.facts(false, 0), now),
                         None => run.on_failure(
                             StudyError::Segmentation("the mask did not arrive whole".into()),
                             now,

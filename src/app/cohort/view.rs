@@ -11,6 +11,7 @@ use super::client::{Cohort, DEFAULT_SETTINGS};
 use crate::app::download::save_text;
 use crate::app::shell::Route;
 use crate::batch::review::{doubts, review_order};
+use crate::batch::row;
 
 /// The columns the table on the page shows (the download has them all).
 const SHOWN: [(&str, &str); 9] = [
@@ -78,7 +79,10 @@ pub fn CohortView(cohort: Cohort, shown: RwSignal<Route>) -> impl IntoView {
             .collect::<Vec<_>>()
     };
     let download = move |_| {
-        let _ = save_text("cohort.csv", "text/csv", &s.table.get_untracked());
+        let table = s
+            .rows
+            .with_untracked(|rows| row::table(DEFAULT_SETTINGS, rows));
+        let _ = save_text("cohort.csv", "text/csv", &table);
     };
     let value =
         |row: &crate::batch::row::Row, name: &str| row.value(name).unwrap_or_default().to_owned();

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::report::SegmentationFacts;
+
 /// Which path ran the network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Backend {
@@ -52,6 +54,18 @@ impl SegmentationReport {
                     .unwrap_or("this computer's graphics processor")
             ),
             Backend::Cpu => "CPU".into(),
+        }
+    }
+
+    /// What a report (and a cohort row) says of the mask: the model, its weights' seal
+    /// and the path that ran, and whether and how much a person changed it.
+    pub fn facts(&self, reviewed: bool, edited_pixels: usize) -> SegmentationFacts {
+        SegmentationFacts {
+            model: self.model.clone(),
+            model_sha256: self.model_sha256.clone(),
+            path: self.path(),
+            reviewed,
+            edited_pixels,
         }
     }
 }
