@@ -67,15 +67,30 @@ pub enum LevelStatus {
     Uncertain,
     NotInScan,
     Given,
+    Manual,
 }
 
 impl LevelStatus {
+    /// How `choice` was made.
+    pub fn of(choice: &L3Choice) -> LevelStatus {
+        match &choice.method {
+            L3Method::Automatic { status, .. } => match status {
+                L3Status::Found => LevelStatus::Found,
+                L3Status::Uncertain => LevelStatus::Uncertain,
+                L3Status::NotInScan => LevelStatus::NotInScan,
+            },
+            L3Method::Given => LevelStatus::Given,
+            L3Method::Manual => LevelStatus::Manual,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             LevelStatus::Found => "found",
             LevelStatus::Uncertain => "uncertain",
             LevelStatus::NotInScan => "not_in_scan",
             LevelStatus::Given => "given",
+            LevelStatus::Manual => "manual",
         }
     }
 }
@@ -84,7 +99,6 @@ impl LevelStatus {
 pub struct Prepared {
     pub volume: Volume,
     pub level: L3Choice,
-    pub level_status: LevelStatus,
     pub patient: PatientFacts,
     pub scan: ScanFacts,
     pub series_description: String,
@@ -121,26 +135,15 @@ impl Prepared {
         failed_files: usize,
     ) -> Result<Prepared, StudyError> {
         let slices = volume.header.slices;
-        let (level, level_status) = match found {
-            _ if slices < l3::MIN_SLICES => {
-                let given = L3Choice {
-                    slice: slices / 2,
-                    method: L3Method::Given,
-                };
-                (given, LevelStatus::Given)
-            }
+        let level = match found {
+            _ if slices < l3::MIN_SLICES => L3Choice {
+                slice: slices / 2,
+                method: L3Method::Given,
+            },
             None => return Err(StudyError::NoL3("it was not searched for".into())),
-            Some(found) => {
-                let status = match found.status {
-                    L3Status::Found => LevelStatus::Found,
-                    L3Status::Uncertain => LevelStatus::Uncertain,
-                    L3Status::NotInScan => LevelStatus::NotInScan,
-                };
-                match L3Choice::automatic(found) {
-                    Some(choice) if status != LevelStatus::NotInScan => (choice, status),
-                    _ => return Err(StudyError::NoL3(found.evidence.notes.join("; "))),
-                }
-            }
+            Some(found) => L3Choice::automatic(found)
+                .filter(|_| found.status != L3Status::NotInScan)
+                .ok_or_else(|| StudyError::NoL3(found.evidence.notes.join("; ")))?,
         };
         AxialSlice::of_volume(&volume, level.slice).map_err(StudyError::Slice)?;
         let first = files.instances.first();
@@ -154,13 +157,16 @@ impl Prepared {
         );
         Ok(Prepared {
             level,
-            level_status,
             patient: first.map(|i| i.patient.clone()).unwrap_or_default(),
             scan,
             series_description: files.series.description.clone(),
             failed_files,
             volume,
         })
+    }
+
+    pub fn level_status(&self) -> LevelStatus {
+        LevelStatus::of(&self.level)
     }
 
     pub fn slice(&self) -> Result<AxialSlice<'_>, SliceError> {

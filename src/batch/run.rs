@@ -258,21 +258,16 @@ impl Run {
                 self.begin(now_ms)
             }
             Ok(prepared) => {
-                let header = &prepared.volume.header;
-                let slice = prepared.level.slice;
-                let next = match (prepared.volume.axial(slice), header.geometry.pixel_spacing) {
-                    (Some(hu), Some(pixel_spacing)) => Next::Segment {
-                        slice,
-                        columns: header.columns,
-                        rows: header.rows,
-                        pixel_spacing,
-                        hu: hu.to_vec(),
+                let next = match prepared.slice() {
+                    Ok(slice) => Next::Segment {
+                        slice: prepared.level.slice,
+                        columns: slice.columns,
+                        rows: slice.rows,
+                        pixel_spacing: slice.pixel_spacing.map(|mm| mm.0),
+                        hu: slice.hu.to_vec(),
                     },
-                    _ => {
-                        let error = StudyError::Segmentation(
-                            "the series has no pixel spacing, so areas cannot be measured".into(),
-                        );
-                        self.fail(error, Some(prepared.level_status), now_ms);
+                    Err(e) => {
+                        self.fail(StudyError::Slice(e), Some(prepared.level_status()), now_ms);
                         return self.begin(now_ms);
                     }
                 };
@@ -285,7 +280,7 @@ impl Run {
     /// A worker could not do its part for the study under way (the decoder refused the
     /// series or stopped on it, the segmentation failed): its row says why.
     pub fn on_failure(&mut self, error: StudyError, now_ms: f64) -> Next {
-        let level = self.prepared.as_ref().map(|p| p.level_status);
+        let level = self.prepared.as_ref().map(|p| p.level_status());
         self.fail(error, level, now_ms);
         self.begin(now_ms)
     }
@@ -297,13 +292,13 @@ impl Run {
         };
         let code = self.code();
         match finish(&prepared, mask, facts, &code, self.settings) {
-            Err(error) => self.fail(error, Some(prepared.level_status), now_ms),
+            Err(error) => self.fail(error, Some(prepared.level_status()), now_ms),
             Ok(report) => {
                 let series = self.series();
                 let folder = self.work.get(self.at).map_or("", Work::folder);
                 let outcome = Outcome {
                     folder,
-                    level: Some(prepared.level_status),
+                    level: Some(prepared.level_status()),
                     series: &series,
                     seconds: (now_ms - self.started_ms) / 1000.0,
                 };

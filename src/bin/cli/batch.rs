@@ -352,7 +352,7 @@ fn measure(
     })?;
     let fail = |error: StudyError| Unmeasured {
         error,
-        level: Some(prepared.level_status),
+        level: Some(prepared.level_status()),
         series: series.clone(),
     };
     let slice = prepared.slice().map_err(|e| fail(StudyError::Slice(e)))?;
@@ -378,7 +378,7 @@ fn measure(
     let report = batch::finish(&prepared, &mask, facts, code, settings).map_err(fail)?;
     Ok(Measured {
         report,
-        level: prepared.level_status,
+        level: prepared.level_status(),
         series,
         masks,
     })
