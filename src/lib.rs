@@ -11,8 +11,9 @@
 //! 3. [`l3`]: where the third lumbar vertebra is, and how sure that is.
 //! 4. [`ingest`]: which files, which series, and the decoding worker's state machine —
 //!    the page, the command line and the tests open a folder the same way.
-//! 5. [`segment`]: muscle and fat on the L3 slice (the network, its pre- and
-//!    post-processing, corrections by hand).
+//! 5. [`segment`]: muscle and fat on the L3 slice (the pre- and post-processing around
+//!    the network, corrections by hand; the network itself is the `sarcoscope-network`
+//!    crate, so that only what runs it carries Burn).
 //! 6. [`body`]: areas, indices, attenuation, and the sarcopenia and myosteatosis calls
 //!    under cited cut-off sets.
 //! 7. [`clinical`]: the prognosis scores and the study's eligibility.
@@ -21,9 +22,11 @@
 //! 9. [`report`]: what a clinician reads and exports (QC flags, CSV, DICOM SEG).
 //!
 //! Leaves any layer may use: [`units`], [`sex`], [`provenance`], [`csv`], [`digest`],
-//! [`nifti`], [`png`]. Beside the path: [`phantom`] (synthetic CT for the demo, tests and
-//! training) and [`inspect`] (per-file decoding reports). The browser app (`app`, wasm
-//! only) and the command line (`src/bin`) are thin layers over all of it. On wasm, a
+//! [`nifti`], [`png`], [`rng`]. Beside the path: [`phantom`] (synthetic CT for the
+//! demo, tests and training) and [`inspect`] (per-file decoding reports). The browser
+//! app (the `sarcoscope-web` and `sarcoscope-segmenter` crates, wasm only) and the
+//! command line (`sarcoscope-cli`) are thin layers over all of it, each a crate of the
+//! workspace, so none of this can reach up to them. On wasm, a
 //! small module supplies the C allocation functions the JPEG 2000 decoder imports
 //! (`wasm_libc`), with an allocator that both C and Rust can free through.
 //!
@@ -69,7 +72,7 @@ pub mod phantom;
 pub mod png;
 pub mod provenance;
 pub mod report;
-mod rng;
+pub mod rng;
 pub mod segment;
 pub mod sex;
 pub mod survival;
@@ -77,6 +80,3 @@ pub mod units;
 pub mod volume;
 #[cfg(target_arch = "wasm32")]
 mod wasm_libc;
-
-#[cfg(target_arch = "wasm32")]
-pub mod app;

@@ -7,7 +7,7 @@
 /// SplitMix64 (Steele, Lea & Flood, 2014): tiny, fast, and statistically adequate
 /// for noise and anatomical variation.
 #[derive(Debug, Clone)]
-pub(crate) struct Rng(u64);
+pub struct Rng(u64);
 
 impl Rng {
     /// An independent stream for one purpose (`stream` names it), so that drawing more

@@ -21,7 +21,7 @@ fn read_with_pydicom(path: &std::path::Path) -> Option<Value> {
         return None;
     };
     let out = Command::new(&python)
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/read_seg.py"))
+        .arg(common::repository().join("tests/read_seg.py"))
         .arg(path)
         .output()
         .unwrap_or_else(|e| panic!("{python} could not be started: {e}"));

@@ -6,18 +6,18 @@
 mod common;
 
 use std::io::Read;
-use std::path::Path;
 use std::process::Command;
 
 use burn::prelude::Device;
-use sarcoscope::segment::model::{self, ModelCard, ModelError};
-use sarcoscope::segment::network::Architecture;
-use sarcoscope::segment::train::{self, TrainConfig};
-use sarcoscope::segment::{InputSpec, Segmenter};
+use sarcoscope::segment::InputSpec;
+use sarcoscope_network::model::{self, ModelCard, ModelError};
+use sarcoscope_network::train::{self, TrainConfig};
+use sarcoscope_network::unet::Architecture;
+use sarcoscope_network::Segmenter;
 use serde_json::Value;
 
 fn model_files() -> (Vec<u8>, Vec<u8>) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    let dir = common::repository().join("models");
     let card = common::read(&dir.join("sarcoscope-l3-unet.json"));
     let parsed = ModelCard::parse(&card).expect("the shipped card parses");
     let weights = common::read(&dir.join(&parsed.weights.file));

@@ -6,7 +6,8 @@
 
 use burn::prelude::Device;
 use sarcoscope::segment::dataset::{phantom_slice, PhantomRange};
-use sarcoscope::segment::{ModelCard, PostProcess, Segmenter, TissueClass};
+use sarcoscope::segment::TissueClass;
+use sarcoscope_network::{ModelCard, PostProcess, Segmenter};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_dedicated_worker);

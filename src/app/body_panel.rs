@@ -4,10 +4,10 @@
 use leptos::prelude::*;
 
 use super::case::Case;
-use crate::body::composition::{AREA_SOURCE, LOW_ATTENUATION_SOURCE};
-use crate::body::{Call, MyosteatosisCutoffs, SmiCutoffs, CUTOFFS_VERSION};
-use crate::provenance::Evidence;
-use crate::report::CaseReport;
+use sarcoscope::body::composition::{AREA_SOURCE, LOW_ATTENUATION_SOURCE};
+use sarcoscope::body::{Call, MyosteatosisCutoffs, SmiCutoffs, CUTOFFS_VERSION};
+use sarcoscope::provenance::Evidence;
+use sarcoscope::report::CaseReport;
 
 /// A number to `places` decimals, or a dash when absent.
 pub fn fixed(v: Option<f64>, places: usize) -> String {
@@ -16,7 +16,7 @@ pub fn fixed(v: Option<f64>, places: usize) -> String {
 
 /// A citation line, marked when the source was not verified against the primary text.
 #[component]
-pub fn Cite(source: crate::provenance::Source) -> impl IntoView {
+pub fn Cite(source: sarcoscope::provenance::Source) -> impl IntoView {
     let unverified = source.evidence == Evidence::Recalled;
     view! {
         <p class="cite" class:unverified=unverified>

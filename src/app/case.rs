@@ -7,15 +7,17 @@ use std::collections::HashMap;
 use leptos::prelude::*;
 
 use super::workspace::Workspace;
-use crate::body::{
+use sarcoscope::body::{
     Anthropometry, Composition, Height, HeightSource, MyosteatosisCutoffs, SmiCutoffs,
 };
-use crate::clinical::eligibility::{self, Answers};
-use crate::clinical::labs::{parse_dialysis, parse_number};
-use crate::clinical::{Ascites, ClinicalInputs, Encephalopathy, Lab, Labs, ScoreSheet, Sex, Units};
-use crate::ingest::Selection;
-use crate::report::{CaseInputs, CaseReport, Identifiers, ScanFacts};
-use crate::segment::AxialSlice;
+use sarcoscope::clinical::eligibility::{self, Answers};
+use sarcoscope::clinical::labs::{parse_dialysis, parse_number};
+use sarcoscope::clinical::{
+    Ascites, ClinicalInputs, Encephalopathy, Lab, Labs, ScoreSheet, Sex, Units,
+};
+use sarcoscope::ingest::Selection;
+use sarcoscope::report::{CaseInputs, CaseReport, Identifiers, ScanFacts};
+use sarcoscope::segment::AxialSlice;
 
 /// One laboratory field: the text as typed and the unit it was typed in.
 #[derive(Clone, Debug, PartialEq)]
@@ -52,7 +54,10 @@ fn blank_labs() -> HashMap<Lab, LabField> {
         .into_iter()
         .map(|lab| {
             let text = if lab == Lab::AstUpperLimit {
-                format!("{}", crate::clinical::fibrosis::USUAL_AST_UPPER_LIMIT_U_L)
+                format!(
+                    "{}",
+                    sarcoscope::clinical::fibrosis::USUAL_AST_UPPER_LIMIT_U_L
+                )
             } else {
                 String::new()
             };
@@ -265,7 +270,7 @@ fn measured<T, E: std::fmt::Display>(
 fn noted<T>(
     errors: &mut Vec<(&'static str, String)>,
     key: &'static str,
-    r: Result<Option<T>, crate::clinical::ClinicalError>,
+    r: Result<Option<T>, sarcoscope::clinical::ClinicalError>,
 ) -> Option<T> {
     r.unwrap_or_else(|e| {
         errors.push((key, e.to_string()));
@@ -300,7 +305,7 @@ pub fn report(ws: Workspace, composition: Memo<Option<Composition>>) -> CaseRepo
     // cut-offs, so its call uses them whatever set the panel shows.
     let sarcopenic = composition
         .as_ref()
-        .and_then(|c| crate::body::sarcopenia(c, &body, SmiCutoffs::Martin2013).present);
+        .and_then(|c| sarcoscope::body::sarcopenia(c, &body, SmiCutoffs::Martin2013).present);
     let scores = ScoreSheet::compute(&clinical, sarcopenic);
     let eligibility = eligibility::assess(&clinical.labs, clinical.age_years, &case.answers.get());
     let inst = ws

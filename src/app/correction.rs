@@ -6,8 +6,8 @@
 use leptos::prelude::*;
 
 use super::workspace::Workspace;
-use crate::segment::edit::{dab, Brush, History, Stroke, Tool};
-use crate::segment::{AxialSlice, HuWindows, TissueClass};
+use sarcoscope::segment::edit::{dab, Brush, History, Stroke, Tool};
+use sarcoscope::segment::{AxialSlice, HuWindows, TissueClass};
 
 #[derive(Clone, Copy)]
 pub struct Correction {

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::File;
 
-use crate::ingest::messages::RequestId;
+use sarcoscope::ingest::messages::RequestId;
 
 /// A message and the request it answers or makes (`None` for "ready").
 #[derive(Debug, Serialize, Deserialize)]

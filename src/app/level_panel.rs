@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use super::workspace::Workspace;
-use crate::l3::{L3Choice, L3Method, L3Status};
+use sarcoscope::l3::{L3Choice, L3Method, L3Status};
 
 /// The L3 level: what the automatic search found and how sure it is, and the user's
 /// choice (automatic or set by hand), which measurements and the report will use.

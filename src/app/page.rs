@@ -25,9 +25,9 @@ use super::summary::SummaryStrip;
 use super::tissue_panel::SegmentationPanel;
 use super::viewer::Viewer;
 use super::workspace::Workspace;
-use crate::ingest::SeriesAt;
+use sarcoscope::ingest::SeriesAt;
 
-#[wasm_bindgen(module = "/www/drop.js")]
+#[wasm_bindgen(module = "/js/drop.js")]
 extern "C" {
     #[wasm_bindgen(catch, js_name = filesFromDrop)]
     async fn files_from_drop(data: DataTransfer) -> Result<JsValue, JsValue>;
@@ -431,7 +431,7 @@ fn DecodingCheck(ws: Workspace) -> impl IntoView {
                             .get()
                             .into_iter()
                             .map(|r| {
-                                let syntax = r.transfer_syntax.as_deref().map(|uid| crate::dicom::syntax::info(uid).name).unwrap_or("");
+                                let syntax = r.transfer_syntax.as_deref().map(|uid| sarcoscope::dicom::syntax::info(uid).name).unwrap_or("");
                                 let shape = r.stored.as_ref().map(|s| format!("{:?}", s.shape)).unwrap_or_default();
                                 let stats = r.stored.as_ref().map(|s| format!("{} / {} / {:.2}", s.min, s.max, s.mean)).unwrap_or_default();
                                 let hu = r.hu.as_ref().map(|h| format!("{:.1}", h.mean)).unwrap_or_default();

@@ -7,10 +7,10 @@
 use leptos::prelude::*;
 
 use super::figures::{figure, interval};
-use crate::report::CaseReport;
-use crate::survival::model::ModelFile;
-use crate::survival::prediction::predict;
-use crate::survival::published;
+use sarcoscope::report::CaseReport;
+use sarcoscope::survival::model::ModelFile;
+use sarcoscope::survival::prediction::predict;
+use sarcoscope::survival::published;
 
 #[component]
 pub fn PredictionPanel(

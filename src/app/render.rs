@@ -3,8 +3,8 @@
 use wasm_bindgen::{Clamped, JsCast};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 
-use crate::l3::VertebraFound;
-use crate::volume::Volume;
+use sarcoscope::l3::VertebraFound;
+use sarcoscope::volume::Volume;
 
 /// A display window: HU `level` ± `width` / 2 maps to black..white.
 #[derive(Debug, Clone, Copy, PartialEq)]

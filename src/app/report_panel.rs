@@ -10,7 +10,7 @@ use super::body_panel::{fixed, Cite};
 use super::download::{save_bytes, save_text};
 use super::render::{self, PRESETS};
 use super::workspace::Workspace;
-use crate::report::{seg, CaseReport, Severity};
+use sarcoscope::report::{seg, CaseReport, Severity};
 
 fn file_stem(r: &CaseReport) -> String {
     let code: String = r
@@ -61,7 +61,7 @@ fn mask_seg(ws: Workspace, identified: bool) -> Result<Vec<u8>, String> {
 fn mask_png(ws: Workspace) -> Option<Vec<u8>> {
     ws.segmentation.result.with_untracked(|s| {
         s.as_ref()
-            .map(|s| crate::png::grey8(s.mask.columns, s.mask.rows, s.mask.labels()))
+            .map(|s| sarcoscope::png::grey8(s.mask.columns, s.mask.rows, s.mask.labels()))
     })
 }
 
@@ -236,7 +236,7 @@ pub fn ReportPanel(ws: Workspace, current: Memo<CaseReport>) -> impl IntoView {
                 s.meld_sarcopenia.map(|v| {
                     let call = s
                         .sarcopenic_for_meld
-                        .map_or("", crate::clinical::meld::martin_call_words);
+                        .map_or("", sarcoscope::clinical::meld::martin_call_words);
                     format!("{v:.2} ({call})")
                 }),
             ),

@@ -6,10 +6,10 @@ use leptos::prelude::*;
 
 use super::body_panel::Cite;
 use super::case::{Case, LabField};
-use crate::clinical::eligibility::{self, Answers, Criterion, Exclusion};
-use crate::clinical::{albi, child_pugh, fibrosis, meld, Lab, Units};
-use crate::provenance::Source;
-use crate::report::CaseReport;
+use sarcoscope::clinical::eligibility::{self, Answers, Criterion, Exclusion};
+use sarcoscope::clinical::{albi, child_pugh, fibrosis, meld, Lab, Units};
+use sarcoscope::provenance::Source;
+use sarcoscope::report::CaseReport;
 
 /// One laboratory input; `errors` is the form's checked once for every field.
 fn lab_field(case: Case, lab: Lab, errors: Memo<Vec<(&'static str, String)>>) -> impl IntoView {

@@ -1,4 +1,4 @@
-//! Work in progress kept in this browser (IndexedDB, `www/store.js`): the case form and
+//! Work in progress kept in this browser (IndexedDB, `js/store.js`): the case form and
 //! the corrected mask of each series, saved after every change and restored when the
 //! same series is opened again. Nothing leaves the browser; "Forget" deletes it.
 
@@ -10,13 +10,13 @@ use wasm_bindgen::prelude::*;
 
 use super::case::{Case, LabField};
 use super::workspace::Workspace;
-use crate::body::{MyosteatosisCutoffs, SmiCutoffs};
-use crate::clinical::eligibility::Answers;
-use crate::clinical::{Lab, Units};
-use crate::l3::{L3Choice, L3Method};
-use crate::segment::TissueMask;
+use sarcoscope::body::{MyosteatosisCutoffs, SmiCutoffs};
+use sarcoscope::clinical::eligibility::Answers;
+use sarcoscope::clinical::{Lab, Units};
+use sarcoscope::l3::{L3Choice, L3Method};
+use sarcoscope::segment::TissueMask;
 
-#[wasm_bindgen(module = "/www/store.js")]
+#[wasm_bindgen(module = "/js/store.js")]
 extern "C" {
     #[wasm_bindgen(catch, js_name = saveCase)]
     async fn save_case(key: &str, value: JsValue) -> Result<JsValue, JsValue>;
@@ -336,7 +336,7 @@ fn read(value: &JsValue) -> Option<Saved> {
             && mask
                 .labels
                 .iter()
-                .all(|&l| crate::segment::TissueClass::from_label(l).is_some());
+                .all(|&l| sarcoscope::segment::TissueClass::from_label(l).is_some());
         if !valid {
             return None;
         }

@@ -4,8 +4,8 @@
 use leptos::prelude::*;
 
 use super::body_panel::fixed;
-use crate::body::Call;
-use crate::report::CaseReport;
+use sarcoscope::body::Call;
+use sarcoscope::report::CaseReport;
 
 fn call_words(call: Option<&Call>) -> (&'static str, String) {
     match call {

@@ -5,8 +5,8 @@ use leptos::prelude::*;
 
 use super::segment::messages::Backend;
 use super::workspace::Workspace;
-use crate::report::CaseReport;
-use crate::segment::{HuWindows, TissueClass};
+use sarcoscope::report::CaseReport;
+use sarcoscope::segment::{HuWindows, TissueClass};
 
 #[component]
 pub fn SegmentationPanel(ws: Workspace, current: Memo<CaseReport>) -> impl IntoView {
@@ -132,7 +132,7 @@ pub fn SegmentationPanel(ws: Workspace, current: Memo<CaseReport>) -> impl IntoV
             <p class="hint">
                 {format!("{}. ", HuWindows::CITATION)}
                 "Areas use the slice's own pixel spacing. The model is a baseline trained on synthetic phantoms and a few real slices (see models/"
-                {crate::segment::DEFAULT_MODEL}
+                {sarcoscope::segment::DEFAULT_MODEL}
                 ".json): check the mask before using any number."
             </p>
             <p class="hint">{format!("Classes: {}.", TissueClass::TISSUES.map(|t| t.name()).join(", "))}</p>

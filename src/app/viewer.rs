@@ -8,7 +8,7 @@ use web_sys::{HtmlCanvasElement, KeyboardEvent, MouseEvent, WheelEvent};
 
 use super::render::{self, Window, PRESETS};
 use super::workspace::Workspace;
-use crate::volume::Volume;
+use sarcoscope::volume::Volume;
 
 /// Image coordinates under the mouse, from CSS pixels to canvas pixels.
 fn canvas_point(canvas: &HtmlCanvasElement, ev: &MouseEvent) -> (usize, usize) {

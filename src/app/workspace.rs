@@ -13,12 +13,12 @@ use super::decode::Decoder;
 use super::render::{Window, PRESETS};
 use super::segment::messages::SegmentationReport;
 use super::segment::Segmenter;
-use crate::dicom::series::Study;
-use crate::ingest::{Loaded, Problem, Progress, Selection};
-use crate::inspect::FileReport;
-use crate::l3::{L3Choice, L3Result};
-use crate::segment::TissueMask;
-use crate::volume::Volume;
+use sarcoscope::dicom::series::Study;
+use sarcoscope::ingest::{Loaded, Problem, Progress, Selection};
+use sarcoscope::inspect::FileReport;
+use sarcoscope::l3::{L3Choice, L3Result};
+use sarcoscope::segment::TissueMask;
+use sarcoscope::volume::Volume;
 
 /// What was read, which series is open, and how it is looked at.
 #[derive(Clone, Copy)]
@@ -93,7 +93,7 @@ impl Scan {
         let slice = (from as i64 + delta).clamp(0, slices as i64 - 1) as usize;
         self.l3_choice.set(Some(L3Choice {
             slice,
-            method: crate::l3::L3Method::Manual,
+            method: sarcoscope::l3::L3Method::Manual,
         }));
         self.slice.set(slice);
     }
@@ -180,7 +180,7 @@ impl Workspace {
     }
 
     /// The first header of the open series (patient and scan facts); untracked.
-    pub fn selected_instance(&self) -> Option<crate::dicom::Instance> {
+    pub fn selected_instance(&self) -> Option<sarcoscope::dicom::Instance> {
         self.scan
             .selection
             .with_untracked(|s| s.as_ref().and_then(|s| s.first.clone()))

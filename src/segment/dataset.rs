@@ -179,7 +179,7 @@ impl Augment {
     };
 
     #[cfg(not(target_arch = "wasm32"))]
-    pub(crate) fn draw(rng: &mut Rng) -> Augment {
+    pub fn draw(rng: &mut Rng) -> Augment {
         Augment {
             scale: rng.range(0.9, 1.1),
             shift: [rng.range(-12.0, 12.0), rng.range(-12.0, 12.0)],

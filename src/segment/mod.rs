@@ -1,7 +1,7 @@
 //! Muscle and fat segmentation of one axial slice.
 //!
 //! Pre-processing ([`grid`]) puts the slice on the network's fixed physical grid and
-//! normalises HU; the [`network`] scores each class; post-processing takes the scores
+//! normalises HU; the network (the `sarcoscope-network` crate, Burn) scores each class; post-processing takes the scores
 //! back to the slice's own pixels, removes specks and fills pinholes ([`cleanup`]), and
 //! the Alberta HU windows ([`windows`]) decide, pixel by pixel, whether the tissue the
 //! network saw there counts. The device the model lives on (WebGPU, another GPU, or the
@@ -10,35 +10,19 @@
 pub mod classes;
 pub mod cleanup;
 pub mod dataset;
-#[cfg(all(feature = "network", not(target_arch = "wasm32")))]
-pub mod device;
 pub mod edit;
 pub mod eval;
 pub mod grid;
 pub mod mask;
-#[cfg(feature = "network")]
-pub mod model;
-#[cfg(feature = "network")]
-pub mod network;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod reference;
-#[cfg(feature = "network")]
-pub mod run;
 pub mod slice;
-#[cfg(all(feature = "network", not(target_arch = "wasm32")))]
-pub mod train;
-#[cfg(all(feature = "network", not(target_arch = "wasm32")))]
-pub mod validation;
 pub mod windows;
 
 pub use classes::TissueClass;
 pub use cleanup::Cleanup;
 pub use grid::{InputSpec, Placement};
 pub use mask::TissueMask;
-#[cfg(feature = "network")]
-pub use model::{ModelCard, ModelError};
-#[cfg(feature = "network")]
-pub use run::{PostProcess, Prepared, Segmenter};
 pub use slice::{AxialSlice, SliceError};
 pub use windows::{HuRange, HuWindows};
 

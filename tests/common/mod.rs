@@ -12,13 +12,22 @@ use std::path::{Path, PathBuf};
 
 use sarcoscope::dicom::{self, Instance};
 
-/// The folder of shared data: `$SARCOSCOPE_SHARED`, else `../shared` beside the crate.
+/// The repository's top folder. These tests belong to several crates of the workspace
+/// (the core at the top, the command line under `src/bin`), so it is found from the
+/// crate's folder upwards rather than taken to be it.
+pub fn repository() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .find(|dir| dir.join("Trunk.toml").is_file())
+        .expect("the tests run inside the repository")
+}
+
+/// The folder of shared data: `$SARCOSCOPE_SHARED`, else `../shared` beside the
+/// repository.
 pub fn shared_root() -> PathBuf {
     match std::env::var_os("SARCOSCOPE_SHARED") {
         Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("..")
-            .join("shared"),
+        _ => repository().join("..").join("shared"),
     }
 }
 

@@ -11,18 +11,18 @@ use leptos::task::spawn_local;
 use wasm_bindgen::JsValue;
 use web_sys::File;
 
-use crate::app::envelope::{pack, unpack, Attachments};
-use crate::app::lazy_worker::{Handlers, LazyWorker};
-use crate::app::segment::messages::{FromSegmenter, ToSegmenter};
-use crate::app::store;
-use crate::batch::row::Row;
-use crate::batch::run::{Next, Run, Saved};
-use crate::batch::{Settings, StudyError};
-use crate::body::{MyosteatosisCutoffs, SmiCutoffs};
-use crate::ingest::messages::{FromDecoder, RequestId, ToDecoder};
-use crate::ingest::FileIndex;
-use crate::segment::TissueMask;
-use crate::volume::Volume;
+use crate::envelope::{pack, unpack, Attachments};
+use crate::lazy_worker::{Handlers, LazyWorker};
+use crate::segment::messages::{FromSegmenter, ToSegmenter};
+use crate::store;
+use sarcoscope::batch::row::Row;
+use sarcoscope::batch::run::{Next, Run, Saved};
+use sarcoscope::batch::{Settings, StudyError};
+use sarcoscope::body::{MyosteatosisCutoffs, SmiCutoffs};
+use sarcoscope::ingest::messages::{FromDecoder, RequestId, ToDecoder};
+use sarcoscope::ingest::FileIndex;
+use sarcoscope::segment::TissueMask;
+use sarcoscope::volume::Volume;
 
 /// What the Cohort view shows (`Copy`, like a signal).
 #[derive(Clone, Copy)]

@@ -1,5 +1,5 @@
 //! Cohort mode: a whole archive measured study by study in the browser, on the same
-//! core as `sarcoscope batch` (`crate::batch::run` decides, the page's workers decode
+//! core as `sarcoscope batch` (`sarcoscope::batch::run` decides, the page's workers decode
 //! and segment).
 
 mod client;

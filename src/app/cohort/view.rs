@@ -8,10 +8,10 @@ use wasm_bindgen::JsCast;
 use web_sys::HtmlInputElement;
 
 use super::client::{Cohort, DEFAULT_SETTINGS};
-use crate::app::download::save_text;
-use crate::app::shell::Route;
-use crate::batch::review::{doubts, review_order};
-use crate::batch::row;
+use crate::download::save_text;
+use crate::shell::Route;
+use sarcoscope::batch::review::{doubts, review_order};
+use sarcoscope::batch::row;
 
 /// The columns the table on the page shows (the download has them all).
 const SHOWN: [(&str, &str); 9] = [
@@ -84,8 +84,9 @@ pub fn CohortView(cohort: Cohort, shown: RwSignal<Route>) -> impl IntoView {
             .with_untracked(|rows| row::table(DEFAULT_SETTINGS, rows));
         let _ = save_text("cohort.csv", "text/csv", &table);
     };
-    let value =
-        |row: &crate::batch::row::Row, name: &str| row.value(name).unwrap_or_default().to_owned();
+    let value = |row: &sarcoscope::batch::row::Row, name: &str| {
+        row.value(name).unwrap_or_default().to_owned()
+    };
     view! {
         <div class="view cohort" id="view-cohort" data-stored=move || s.stored.get() hidden=move || shown.get() != Route::Cohort>
             <section class="cohort-start" id="cohort-empty">

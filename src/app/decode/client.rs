@@ -8,12 +8,12 @@ use leptos::prelude::*;
 use wasm_bindgen::JsValue;
 use web_sys::File;
 
-use crate::app::envelope::{pack, unpack, Attachments};
-use crate::app::lazy_worker::{Handlers, LazyWorker};
-use crate::app::workspace::Workspace;
-use crate::ingest::messages::FromDecoder;
-use crate::ingest::{Command, Ingest, SeriesAt, Shown, Step};
-use crate::l3::L3Choice;
+use crate::envelope::{pack, unpack, Attachments};
+use crate::lazy_worker::{Handlers, LazyWorker};
+use crate::workspace::Workspace;
+use sarcoscope::ingest::messages::FromDecoder;
+use sarcoscope::ingest::{Command, Ingest, SeriesAt, Shown, Step};
+use sarcoscope::l3::L3Choice;
 
 struct Inner {
     worker: LazyWorker,

@@ -1,6 +1,6 @@
-//! Decoding in a Web Worker: the page's client (which carries what [`crate::ingest`]
+//! Decoding in a Web Worker: the page's client (which carries what [`sarcoscope::ingest`]
 //! decides) and the worker itself. The messages are the core's
-//! ([`crate::ingest::messages`]).
+//! ([`sarcoscope::ingest::messages`]).
 
 mod client;
 pub mod worker;

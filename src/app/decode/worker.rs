@@ -6,15 +6,15 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Blob, DedicatedWorkerGlobalScope, File, FileReaderSync, MessageEvent};
 
-use crate::app::envelope::{pack, unpack, Attachments};
-use crate::dicom::series::Series;
-use crate::dicom::{self, DicomError, Instance};
-use crate::ingest::messages::{FromDecoder, RequestId, ToDecoder};
-use crate::ingest::LocalFile;
-use crate::inspect::{self, FileReport};
-use crate::l3;
-use crate::phantom::{Phantom, PhantomParams};
-use crate::volume;
+use crate::envelope::{pack, unpack, Attachments};
+use sarcoscope::dicom::series::Series;
+use sarcoscope::dicom::{self, DicomError, Instance};
+use sarcoscope::ingest::messages::{FromDecoder, RequestId, ToDecoder};
+use sarcoscope::ingest::LocalFile;
+use sarcoscope::inspect::{self, FileReport};
+use sarcoscope::l3;
+use sarcoscope::phantom::{Phantom, PhantomParams};
+use sarcoscope::volume;
 
 pub fn run() {
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();

@@ -6,11 +6,11 @@ use leptos::prelude::*;
 use wasm_bindgen::JsValue;
 
 use super::messages::{FromSegmenter, ToSegmenter};
-use crate::app::envelope::{pack, unpack, Attachments};
-use crate::app::lazy_worker::{Handlers, LazyWorker};
-use crate::app::workspace::{SegmentationView, Workspace};
-use crate::ingest::messages::RequestId;
-use crate::segment::TissueMask;
+use crate::envelope::{pack, unpack, Attachments};
+use crate::lazy_worker::{Handlers, LazyWorker};
+use crate::workspace::{SegmentationView, Workspace};
+use sarcoscope::ingest::messages::RequestId;
+use sarcoscope::segment::TissueMask;
 
 /// The request whose answer is wanted, with its slice's grid.
 #[derive(Clone, Copy)]

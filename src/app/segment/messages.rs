@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::report::SegmentationFacts;
+use sarcoscope::report::SegmentationFacts;
 
 /// Which path ran the network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,9 +1,8 @@
 //! Segmentation in a Web Worker of its own (the network's code is large, so the page
-//! and the decoder never wait for it): the page's client, the messages, and the worker.
+//! and the decoder never wait for it): the page's client and the messages. The worker
+//! is its own crate (`src/app/segmenter`), the only part of the app that carries Burn.
 
 mod client;
 pub mod messages;
-#[cfg(feature = "network")]
-pub mod worker;
 
-pub use client::Segmenter;
+pub(crate) use client::Segmenter;

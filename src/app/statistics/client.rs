@@ -8,15 +8,15 @@ use wasm_bindgen::JsValue;
 use web_sys::File;
 
 use super::messages::{FromStatistics, Left, ToStatistics};
-use crate::app::envelope::{pack, unpack, Attachments};
-use crate::app::lazy_worker::{Handlers, LazyWorker};
-use crate::ingest::messages::RequestId;
-use crate::survival::aggregate::ValidationReport;
-use crate::survival::analysis::{
+use crate::envelope::{pack, unpack, Attachments};
+use crate::lazy_worker::{Handlers, LazyWorker};
+use sarcoscope::ingest::messages::RequestId;
+use sarcoscope::survival::aggregate::ValidationReport;
+use sarcoscope::survival::analysis::{
     CompetingOutput, FitOutput, KmOutput, ResidualPlot, ValidateOutput,
 };
-use crate::survival::model::ModelFile;
-use crate::survival::table::ColumnSummary;
+use sarcoscope::survival::model::ModelFile;
+use sarcoscope::survival::table::ColumnSummary;
 
 /// The cohort file as read: its size and its columns.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,9 +6,9 @@ use leptos::prelude::*;
 
 use super::client::Statistics;
 use super::view::LeftOut;
-use crate::app::download::save_text;
-use crate::app::figures::{figure, interval, p_figure, p_value};
-use crate::survival::competing::{GrayTest, IncidencePoint};
+use crate::download::save_text;
+use crate::figures::{figure, interval, p_figure, p_value};
+use sarcoscope::survival::competing::{GrayTest, IncidencePoint};
 
 #[component]
 pub fn CompetingSection(stats: Statistics) -> impl IntoView {

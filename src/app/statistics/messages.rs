@@ -4,14 +4,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::survival::aggregate::ValidationReport;
-use crate::survival::analysis::{
+use sarcoscope::survival::aggregate::ValidationReport;
+use sarcoscope::survival::analysis::{
     BootstrapPlan, CompetingOutput, FitOutput, KmOutput, ResidualPlot, ValidateOutput,
 };
-use crate::survival::cox::Ties;
-use crate::survival::design::{Exclusion, Outcome, Roles};
-use crate::survival::km::ConfType;
-use crate::survival::table::ColumnSummary;
+use sarcoscope::survival::cox::Ties;
+use sarcoscope::survival::design::{Exclusion, Outcome, Roles};
+use sarcoscope::survival::km::ConfType;
+use sarcoscope::survival::table::ColumnSummary;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub enum ToStatistics {

@@ -6,12 +6,12 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::app::download::save_text;
-use crate::app::figures::figure;
-use crate::app::picked::{picked_files, text_of};
-use crate::survival::aggregate::{ValidationReport, SCHEMA};
-use crate::survival::plot::forest_svg;
-use crate::survival::pooling::{synthesise, Pooled};
+use crate::download::save_text;
+use crate::figures::figure;
+use crate::picked::{picked_files, text_of};
+use sarcoscope::survival::aggregate::{ValidationReport, SCHEMA};
+use sarcoscope::survival::plot::forest_svg;
+use sarcoscope::survival::pooling::{synthesise, Pooled};
 
 /// A report's text read as a report, or why not.
 fn read_report(name: &str, text: &str) -> Result<ValidationReport, String> {

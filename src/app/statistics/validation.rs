@@ -8,16 +8,16 @@ use leptos::task::spawn_local;
 use super::client::Statistics;
 use super::messages::ToStatistics;
 use super::view::{ColumnChoice, Form, LeftOut};
-use crate::app::download::save_text;
-use crate::app::figures::{figure, interval, maybe};
-use crate::app::picked::{picked_files, text_of};
-use crate::survival::aggregate::{Count, ValidationReport};
-use crate::survival::design::{Roles, TermSpec};
-use crate::survival::model::ModelFile;
-use crate::survival::plot::{
+use crate::download::save_text;
+use crate::figures::{figure, interval, maybe};
+use crate::picked::{picked_files, text_of};
+use sarcoscope::survival::aggregate::{Count, ValidationReport};
+use sarcoscope::survival::design::{Roles, TermSpec};
+use sarcoscope::survival::model::ModelFile;
+use sarcoscope::survival::plot::{
     calibration_svg, decision_curve_svg, CalibrationPoint, NetBenefitPoint,
 };
-use crate::survival::published::{self, AVAILABLE};
+use sarcoscope::survival::published::{self, AVAILABLE};
 
 /// A model file read on the page: its text (sent to the worker) and what it says.
 #[derive(Clone, PartialEq)]

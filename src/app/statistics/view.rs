@@ -12,15 +12,15 @@ use super::competing::CompetingSection;
 use super::messages::{Left, Publish, ToStatistics};
 use super::pooling::PoolingSection;
 use super::validation::ValidationSection;
-use crate::app::download::save_text;
-use crate::app::figures::{figure, interval, maybe, p_figure, p_value};
-use crate::app::picked::picked_files;
-use crate::app::shell::Route;
-use crate::survival::analysis::BootstrapPlan;
-use crate::survival::cox::Ties;
-use crate::survival::design::{Outcome, Roles, TermSpec};
-use crate::survival::km::ConfType;
-use crate::survival::table::ColumnKind;
+use crate::download::save_text;
+use crate::figures::{figure, interval, maybe, p_figure, p_value};
+use crate::picked::picked_files;
+use crate::shell::Route;
+use sarcoscope::survival::analysis::BootstrapPlan;
+use sarcoscope::survival::cox::Ties;
+use sarcoscope::survival::design::{Outcome, Roles, TermSpec};
+use sarcoscope::survival::km::ConfType;
+use sarcoscope::survival::table::ColumnKind;
 
 /// Numbers typed as "365.25, 1826.25".
 pub fn numbers(text: &str, what: &str) -> Result<Vec<f64>, String> {
@@ -38,7 +38,7 @@ pub fn numbers(text: &str, what: &str) -> Result<Vec<f64>, String> {
 
 /// Opens the invented cirrhosis cohort (`survival::synthetic`) as if it were a file.
 fn open_synthetic(stats: Statistics) {
-    let text = crate::survival::synthetic::cohort_csv(1000, 1);
+    let text = sarcoscope::survival::synthetic::cohort_csv(1000, 1);
     let parts = js_sys::Array::of1(&text.into());
     let options = web_sys::FilePropertyBag::new();
     options.set_type("text/csv");
@@ -496,7 +496,7 @@ fn FitSection(stats: Statistics) -> impl IntoView {
         <section class="stats-fit" id="stats-fit-section" hidden=move || fit.with(Option::is_none)>
             {move || fit.get().map(|f| {
                 let o = f.output;
-                let test = |name: &str, t: crate::survival::cox::Test| format!("{name}: χ² = {} on {} df, {}", figure(t.chisq, 2), t.df, p_value(t.p));
+                let test = |name: &str, t: sarcoscope::survival::cox::Test| format!("{name}: χ² = {} on {} df, {}", figure(t.chisq, 2), t.df, p_value(t.p));
                 view! {
                     <h2>{format!("Cox model — {} patients, {} events ({:?} ties)", o.n, o.events, o.ties)}</h2>
                     <div class="scroll">

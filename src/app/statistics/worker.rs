@@ -13,14 +13,14 @@ use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, File, FileReaderSync, MessageEvent};
 
 use super::messages::{FromStatistics, Left, ToStatistics};
-use crate::app::envelope::{pack, unpack, Attachments};
-use crate::ingest::messages::RequestId;
-use crate::survival::aggregate::ValidationReport;
-use crate::survival::analysis::{self, km_curves, km_summary, AnalysisError, Applied};
-use crate::survival::design::Design;
-use crate::survival::model::{Describe, ModelFile};
-use crate::survival::plot::KmPlot;
-use crate::survival::table::CohortTable;
+use crate::envelope::{pack, unpack, Attachments};
+use sarcoscope::ingest::messages::RequestId;
+use sarcoscope::survival::aggregate::ValidationReport;
+use sarcoscope::survival::analysis::{self, km_curves, km_summary, AnalysisError, Applied};
+use sarcoscope::survival::design::Design;
+use sarcoscope::survival::model::{Describe, ModelFile};
+use sarcoscope::survival::plot::KmPlot;
+use sarcoscope::survival::table::CohortTable;
 
 thread_local! {
     /// The file last read (by name, size and date) and its table.

@@ -14,7 +14,7 @@ use sarcoscope::dicom::{DicomError, Instance};
 use sarcoscope::ingest::folder::{list_files, read_header};
 use sarcoscope::ingest::FileIndex;
 use sarcoscope::report::{CaseReport, SegmentationFacts};
-use sarcoscope::segment::{PostProcess, Segmenter};
+use sarcoscope_network::{PostProcess, Segmenter};
 use serde::Serialize;
 
 use super::segment::{load_model, seg_bytes, ModelOptions};

@@ -7,19 +7,21 @@ use sarcoscope::dicom::series::SeriesGeometry;
 use sarcoscope::ingest::SeriesFiles;
 use sarcoscope::l3;
 use sarcoscope::report::seg;
-use sarcoscope::segment::device::{self, Preference};
-use sarcoscope::segment::model::{self, ModelCard, WeightsRef, CARD_FORMAT};
-use sarcoscope::segment::train::{self, TrainConfig};
-use sarcoscope::segment::validation::{self, Evaluation};
-use sarcoscope::segment::{reference, AxialSlice, PostProcess, Segmenter, TissueClass, TissueMask};
+use sarcoscope::segment::{reference, AxialSlice, TissueClass, TissueMask};
+use sarcoscope_network::device::{self, Preference};
+use sarcoscope_network::model::{self, ModelCard, WeightsRef, CARD_FORMAT};
+use sarcoscope_network::train::{self, TrainConfig};
+use sarcoscope_network::validation::{self, Evaluation};
+use sarcoscope_network::{PostProcess, Segmenter};
 use serde::Serialize;
 
 use super::write_file;
 
 /// The model shipped in this repository.
 pub fn default_model() -> PathBuf {
+    // This crate sits at src/bin; the models are at the repository's top.
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("models")
+        .join("../../models")
         .join(format!("{}.json", sarcoscope::segment::DEFAULT_MODEL))
 }
 

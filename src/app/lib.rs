@@ -3,7 +3,7 @@
 //!
 //! The page's state is one [`workspace::Workspace`] of signal handles, built by
 //! [`page::App`] and handed to every view; the workers' clients carry what the core
-//! decides ([`crate::ingest`]) and report into it.
+//! decides ([`sarcoscope::ingest`]) and report into it.
 
 mod body_panel;
 mod case;
@@ -11,7 +11,7 @@ mod cohort;
 mod correction;
 mod decode;
 mod download;
-mod envelope;
+pub mod envelope;
 mod facts_panel;
 mod figures;
 mod lazy_worker;
@@ -22,7 +22,7 @@ mod prediction_panel;
 mod render;
 mod report_panel;
 mod scores_panel;
-mod segment;
+pub mod segment;
 mod shell;
 mod statistics;
 mod store;
@@ -47,11 +47,4 @@ pub fn start_worker() {
 pub fn start_statistics() {
     console_error_panic_hook::set_once();
     statistics::worker::run();
-}
-
-/// Entry point of the segmentation worker module.
-#[cfg(feature = "network")]
-pub fn start_segmenter() {
-    console_error_panic_hook::set_once();
-    segment::worker::run();
 }

@@ -13,10 +13,10 @@ use burn::tensor::activation::log_softmax;
 use burn::tensor::TensorData;
 use serde::{Deserialize, Serialize};
 
-use super::dataset::{self, Augment, LabelledSlice, PhantomRange, Sample, IGNORE};
-use super::network::{Architecture, UNet};
-use super::{InputSpec, TissueClass};
-use crate::rng::Rng;
+use crate::unet::{Architecture, UNet};
+use sarcoscope::rng::Rng;
+use sarcoscope::segment::dataset::{self, Augment, LabelledSlice, PhantomRange, Sample, IGNORE};
+use sarcoscope::segment::{InputSpec, TissueClass};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {

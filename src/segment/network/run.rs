@@ -5,9 +5,10 @@ use burn::prelude::*;
 use burn::tensor::TensorData;
 use serde::{Deserialize, Serialize};
 
-use super::grid::{self, Placement};
-use super::network::UNet;
-use super::{AxialSlice, Cleanup, HuWindows, ModelCard, ModelError, TissueClass, TissueMask};
+use crate::unet::UNet;
+use crate::{ModelCard, ModelError};
+use sarcoscope::segment::grid::{self, Placement};
+use sarcoscope::segment::{AxialSlice, Cleanup, HuWindows, TissueClass, TissueMask};
 
 /// What happens after the network; defaults are the Alberta windows and
 /// [`Cleanup::default`].

@@ -1,12 +1,7 @@
 //! `sarcoscope`: the command-line face of the same core the browser app runs.
 
-#[cfg(not(target_arch = "wasm32"))]
 mod cli;
 
-#[cfg(not(target_arch = "wasm32"))]
 fn main() -> std::process::ExitCode {
     cli::main()
 }
-
-#[cfg(target_arch = "wasm32")]
-fn main() {}

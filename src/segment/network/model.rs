@@ -9,16 +9,16 @@
 //! values as little-endian f32, in the same order. Written here rather than taken from
 //! Burn's record formats so that files stay readable across Burn versions.
 
-use crate::digest::sha256_hex;
 #[cfg(not(target_arch = "wasm32"))]
 use burn::module::ModuleVisitor;
 use burn::module::{ModuleMapper, Param};
 use burn::prelude::*;
 use burn::tensor::TensorData;
+use sarcoscope::digest::sha256_hex;
 use serde::{Deserialize, Serialize};
 
-use super::network::{Architecture, UNet};
-use super::InputSpec;
+use crate::unet::{Architecture, UNet};
+use sarcoscope::segment::InputSpec;
 
 const MAGIC: &[u8; 8] = b"SARCOW1\n";
 
@@ -30,7 +30,7 @@ pub struct ModelCard {
     pub name: String,
     pub version: String,
     pub architecture: Architecture,
-    /// Output channel names, in order (must match [`super::TissueClass`]).
+    /// Output channel names, in order (must match [`sarcoscope::segment::TissueClass`]).
     pub classes: Vec<String>,
     pub input: InputSpec,
     pub intended_use: String,
@@ -81,7 +81,10 @@ impl ModelCard {
         if !card.architecture.is_supported() {
             return Err(ModelError::Unsupported(format!("{:?}", card.architecture)));
         }
-        let expected: Vec<&str> = super::TissueClass::ALL.iter().map(|c| c.key()).collect();
+        let expected: Vec<&str> = sarcoscope::segment::TissueClass::ALL
+            .iter()
+            .map(|c| c.key())
+            .collect();
         if card.classes != expected {
             return Err(ModelError::Unsupported(format!(
                 "classes {:?}, expected {:?}",

@@ -2,7 +2,8 @@
 //! browser's Cache Storage), runs it on WebGPU when the browser offers an adapter and on
 //! the CPU otherwise, and answers with the mask, the measurements, which path ran and
 //! how long it took. A module of its own, so the page and the decoder never wait for
-//! the network's code to download.
+//! the network's code to download — and a crate of its own, so that only this module
+//! carries Burn (the page's crate, `sarcoscope-web`, does not depend on the network).
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -14,11 +15,12 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, Response};
 
-use super::messages::{Backend, FromSegmenter, SegmentationReport, ToSegmenter};
-use crate::app::envelope::{pack, unpack, Attachments};
-use crate::ingest::messages::RequestId;
-use crate::segment::{AxialSlice, ModelCard, ModelError, PostProcess, Segmenter};
-use crate::units::Millimetres;
+use sarcoscope::ingest::messages::RequestId;
+use sarcoscope::segment::AxialSlice;
+use sarcoscope::units::Millimetres;
+use sarcoscope_network::{ModelCard, ModelError, PostProcess, Segmenter};
+use sarcoscope_web::envelope::{pack, unpack, Attachments};
+use sarcoscope_web::segment::messages::{Backend, FromSegmenter, SegmentationReport, ToSegmenter};
 
 /// The model on each path, made on first use.
 #[derive(Default)]
@@ -37,7 +39,8 @@ thread_local! {
     static MODELS: RefCell<Models> = RefCell::new(Models::default());
 }
 
-pub fn run() {
+fn main() {
+    console_error_panic_hook::set_once();
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     let reply_scope = scope.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
@@ -230,7 +233,7 @@ async fn fetch_model(
     scope: &DedicatedWorkerGlobalScope,
 ) -> Result<(ModelCard, Vec<u8>), ModelError> {
     // Trunk copies `models/` next to the page.
-    let card_url = format!("models/{}.json", crate::segment::DEFAULT_MODEL);
+    let card_url = format!("models/{}.json", sarcoscope::segment::DEFAULT_MODEL);
     let card_bytes = fetch_bytes(scope, &card_url).await?;
     let card = ModelCard::parse(&card_bytes)?;
     let url = format!(
@@ -252,7 +255,7 @@ async fn fetch_model(
         if let Ok(hit) = JsFuture::from(cache.match_with_str(&url)).await {
             if let Ok(response) = hit.dyn_into::<Response>() {
                 if let Ok(bytes) = response_bytes(&response).await {
-                    if crate::digest::sha256_hex(&bytes) == card.weights.sha256 {
+                    if sarcoscope::digest::sha256_hex(&bytes) == card.weights.sha256 {
                         return Ok((card, bytes));
                     }
                 }
@@ -260,7 +263,7 @@ async fn fetch_model(
         }
     }
     let weights = fetch_bytes(scope, &format!("models/{}", card.weights.file)).await?;
-    let actual = crate::digest::sha256_hex(&weights);
+    let actual = sarcoscope::digest::sha256_hex(&weights);
     if actual != card.weights.sha256 {
         return Err(ModelError::Checksum {
             expected: card.weights.sha256,

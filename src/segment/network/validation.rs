@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::dataset::{self, LabelledSlice, PhantomRange};
-use super::eval::{dilate, Agreement, AgreementBuilder};
-use super::reference::Reference;
-use super::{PostProcess, Segmenter, TissueClass, TissueMask};
+use crate::{PostProcess, Segmenter};
+use sarcoscope::segment::dataset::{self, LabelledSlice, PhantomRange};
+use sarcoscope::segment::eval::{dilate, Agreement, AgreementBuilder};
+use sarcoscope::segment::reference::Reference;
+use sarcoscope::segment::{TissueClass, TissueMask};
 
 /// Phantoms for evaluation come from this seed, which training never uses.
 pub const EVAL_PHANTOM_SEED: u64 = 0x5EED_E7A1;

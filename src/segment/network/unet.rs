@@ -38,7 +38,7 @@ impl Architecture {
         base_channels: 16,
         levels: 4,
         in_channels: 1,
-        classes: super::TissueClass::COUNT,
+        classes: sarcoscope::segment::TissueClass::COUNT,
     };
 
     /// Whether a model card's architecture is one this build can run.
@@ -46,7 +46,7 @@ impl Architecture {
         (3..=5).contains(&self.levels)
             && (4..=64).contains(&self.base_channels)
             && self.in_channels == 1
-            && self.classes == super::TissueClass::COUNT
+            && self.classes == sarcoscope::segment::TissueClass::COUNT
     }
 
     /// Input width and height must be a multiple of this.

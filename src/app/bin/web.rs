@@ -1,0 +1,5 @@
+//! The page's entry point (built for the browser by Trunk).
+
+fn main() {
+    sarcoscope_web::start_page();
+}
