@@ -1,5 +1,7 @@
 //! The browser app: a thin Leptos page over the core, a Web Worker that does all reading
-//! and decoding (so the page never freezes) and one that runs the segmentation network.
+//! and decoding (so the page never freezes) and one for the cohort statistics. The worker
+//! that runs the segmentation network is the `sarcoscope-segmenter` crate, which uses this
+//! one's message envelope and segmentation messages.
 //!
 //! The page's state is one [`workspace::Workspace`] of signal handles, built by
 //! [`page::App`] and handed to every view; the workers' clients carry what the core
