@@ -1,8 +1,9 @@
 //! Muscle and fat segmentation of one axial slice.
 //!
 //! Pre-processing ([`grid`]) puts the slice on the network's fixed physical grid and
-//! normalises HU; the network (the `sarcoscope-network` crate, Burn) scores each class; post-processing takes the scores
-//! back to the slice's own pixels, removes specks and fills pinholes ([`cleanup`]), and
+//! normalises HU; the network (the `sarcoscope-network` crate, Burn) scores each class;
+//! post-processing takes the scores back to the slice's own pixels, removes specks and
+//! fills pinholes ([`cleanup`]), and
 //! the Alberta HU windows ([`windows`]) decide, pixel by pixel, whether the tissue the
 //! network saw there counts. The device the model lives on (WebGPU, another GPU, or the
 //! CPU) is the caller's choice; everything else is the same code on every path.
