@@ -290,3 +290,50 @@ fn contrast_is_recorded_in_the_header() {
         Some((1.0, -1024.0))
     );
 }
+
+/// Arms are drawn beside the trunk only: the trunk's labels stay as they were, the arms'
+/// muscle and fat are not the trunk's (label "other"), and the UIDs of phantoms without
+/// arms do not move (the fingerprint leaves the absent field out).
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn arms_are_beside_the_trunk_and_not_its_muscle() {
+    let plain = l3_only(PhantomParams {
+        grid: Grid {
+            columns: 160,
+            ..small(4).grid
+        },
+        ..small(4)
+    });
+    let armed = PhantomParams {
+        arms_gap_mm: Some(5.0),
+        ..plain.clone()
+    };
+    assert_eq!(
+        plain.fingerprint(),
+        PhantomParams {
+            arms_gap_mm: None,
+            ..armed.clone()
+        }
+        .fingerprint()
+    );
+    assert_ne!(plain.fingerprint(), armed.fingerprint());
+    let (a, b) = (Phantom::generate(&plain), Phantom::generate(&armed));
+    let mut arm_pixels = 0;
+    for (i, (&x, &y)) in a.labels.iter().zip(&b.labels).enumerate() {
+        if x == y {
+            continue;
+        }
+        assert_eq!(
+            x,
+            Tissue::Background.label(),
+            "pixel {i}: the trunk changed"
+        );
+        assert!(
+            [Tissue::Other.label(), Tissue::Bone.label()].contains(&y),
+            "pixel {i}: arm labelled {y}"
+        );
+        arm_pixels += 1;
+    }
+    // Two arms of radius 38 mm (45 cm² each) on 3.6 mm pixels: about 2 × 350 pixels.
+    assert!((600..=800).contains(&arm_pixels), "{arm_pixels} arm pixels");
+}

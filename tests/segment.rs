@@ -9,8 +9,10 @@ use std::io::Read;
 use std::process::Command;
 
 use burn::prelude::Device;
-use sarcoscope::segment::InputSpec;
-use sarcoscope_network::model::{self, ModelCard, ModelError};
+use sarcoscope::segment::dataset::IGNORE;
+use sarcoscope::segment::reference::HELD_OUT_SLICES;
+use sarcoscope::segment::{InputSpec, TissueClass};
+use sarcoscope_network::model::{self, ModelCard, ModelError, WeightsRef};
 use sarcoscope_network::train::{self, TrainConfig};
 use sarcoscope_network::unet::Architecture;
 use sarcoscope_network::Segmenter;
@@ -176,8 +178,89 @@ fn nifti_reference_lines_up_with_the_dicom_series() {
     let reference = sarcoscope::segment::reference::load(&dir).expect("reference");
     assert_eq!(reference.tissue.len(), 30);
     assert_eq!(reference.held_out().len(), 15);
-    assert_eq!(reference.train().len(), 12);
-    assert_eq!(reference.l3_back_muscles.len(), 15);
+    assert_eq!(reference.l3_back_muscles.len(), 6, "the upper half of L3");
+    assert_eq!(reference.partial.len(), 31);
+    assert_eq!(reference.train().len(), 12 + 31);
+    let held_out: Vec<usize> = reference
+        .l3_back_muscles
+        .iter()
+        .map(|(k, _)| k.0)
+        .chain(HELD_OUT_SLICES)
+        .collect();
+    for (k, slice) in &reference.partial {
+        assert!(
+            held_out.iter().all(|h| h.abs_diff(k.0) > 2),
+            "partial slice {} lies within 2 slices of a held-out one",
+            k.0
+        );
+        let count = |class: u8| slice.labels.iter().filter(|&&l| l == class).count();
+        let muscle = count(TissueClass::SkeletalMuscle.label());
+        // Psoas and back muscles: tens of cm² on 9 mm² pixels.
+        assert!(muscle > 200, "slice {}: {muscle} muscle pixels", k.0);
+        assert!(count(TissueClass::Background.label()) > muscle);
+        assert!(
+            count(IGNORE) > 1000,
+            "slice {}: the rest is unlabelled",
+            k.0
+        );
+        assert_eq!(
+            count(TissueClass::Sat.label()) + count(TissueClass::Vat.label()),
+            0
+        );
+    }
+}
+
+#[test]
+fn training_goes_on_from_a_model_of_the_same_shape() {
+    let config = tiny(5);
+    let (first, _) =
+        train::train(&config, &[], None, &Device::flex(), "CPU", |_, _| {}).expect("trains");
+    let weights = model::write_weights(&model::tensors_of(&first));
+    let shipped = ModelCard::parse(&model_files().0).expect("the shipped card parses");
+    let card = ModelCard {
+        architecture: config.architecture,
+        weights: WeightsRef {
+            file: "start.weights".into(),
+            bytes: weights.len(),
+            sha256: sarcoscope::digest::sha256_hex(&weights),
+            parameters: 0,
+        },
+        ..shipped
+    };
+    let (tuned, _) = train::train(
+        &config,
+        &[],
+        Some((&card, &weights)),
+        &Device::flex(),
+        "CPU",
+        |_, _| {},
+    )
+    .expect("fine-tunes");
+    let tuned = model::write_weights(&model::tensors_of(&tuned));
+    let (again, _) =
+        train::train(&config, &[], None, &Device::flex(), "CPU", |_, _| {}).expect("trains");
+    let again = model::write_weights(&model::tensors_of(&again));
+    assert_eq!(
+        again, weights,
+        "from scratch: the same seed, the same weights"
+    );
+    assert_ne!(tuned, weights, "going on from a model moves it");
+    let other = ModelCard {
+        architecture: Architecture {
+            base_channels: 6,
+            ..config.architecture
+        },
+        ..card.clone()
+    };
+    let refused = train::train(
+        &config,
+        &[],
+        Some((&other, &weights)),
+        &Device::flex(),
+        "CPU",
+        |_, _| {},
+    );
+    assert!(matches!(refused, Err(train::TrainError::Start(_))));
 }
 
 /// A tiny network and run: fast enough for every test run, yet the whole path.
@@ -205,8 +288,8 @@ fn tiny(seed: u64) -> TrainConfig {
 #[test]
 fn training_is_reproducible_from_its_seed() {
     let weights = |seed| {
-        let (net, log) =
-            train::train(&tiny(seed), &[], &Device::flex(), "CPU", |_, _| {}).expect("trains");
+        let (net, log) = train::train(&tiny(seed), &[], None, &Device::flex(), "CPU", |_, _| {})
+            .expect("trains");
         assert!(log.loss_curve.iter().all(|l| l.is_finite() && *l > 0.0));
         model::write_weights(&model::tensors_of(&net))
     };
@@ -240,4 +323,101 @@ fn eval_reproduces_the_model_cards_figures() {
         .as_f64()
         .expect("muscle Dice");
     assert!(muscle > 0.8, "held-out real muscle Dice {muscle}");
+}
+
+/// A real slice (L1–L2, held out) with two arms drawn beside it — one 6 mm away, one
+/// touching the skin of the flank — in a field widened with air: the arms are found and left out,
+/// and the trunk's muscle and fat are what they are without them.
+#[test]
+fn arms_beside_a_real_trunk_are_left_out() {
+    let Some(shared) = common::shared_dir("data/ct/totalseg-example") else {
+        return;
+    };
+    let reference = sarcoscope::segment::reference::load(&shared).expect("reference");
+    let (_, real) = reference
+        .tissue
+        .iter()
+        .find(|(k, _)| k.0 == 90)
+        .expect("slice 90");
+    let spacing = real.pixel_spacing[0].0;
+    let pad = (90.0 / spacing) as usize;
+    let columns = real.columns + 2 * pad;
+    let rows = real.rows;
+    let mut without = vec![-1000i16; columns * rows];
+    for r in 0..rows {
+        let from = &real.hu[r * real.columns..(r + 1) * real.columns];
+        without[r * columns + pad..r * columns + pad + real.columns].copy_from_slice(from);
+    }
+    // The trunk's outermost body column on each side, at the arms' height.
+    let arm_row = rows / 2;
+    let body = |c: usize| without[arm_row * columns + c] > -500;
+    let left_edge = (0..columns).find(|&c| body(c)).expect("body");
+    let right_edge = (0..columns).rev().find(|&c| body(c)).expect("body");
+    let radius = 35.0 / spacing;
+    let mut with = without.clone();
+    let centres = [
+        left_edge as f64 - radius - 6.0 / spacing,
+        right_edge as f64 + radius + 1.0,
+    ];
+    for r in 0..rows {
+        for c in 0..columns {
+            for centre in centres {
+                let d = ((c as f64 - centre).powi(2) + (r as f64 - arm_row as f64).powi(2)).sqrt()
+                    * spacing;
+                let hu = match d {
+                    d if d <= 10.0 => 700,  // humerus
+                    d if d <= 28.0 => 50,   // biceps, triceps
+                    d if d <= 35.0 => -100, // fat under the skin
+                    _ => continue,
+                };
+                if with[r * columns + c] <= -500 {
+                    with[r * columns + c] = hu;
+                }
+            }
+        }
+    }
+    let (card, weights) = model_files();
+    let card = ModelCard::parse(&card).expect("card");
+    let segmenter = Segmenter::new(card, &weights, Device::flex()).expect("model");
+    let post = sarcoscope_network::PostProcess::default();
+    let segment = |hu: &[i16]| {
+        let slice = sarcoscope::segment::AxialSlice::new(hu, columns, rows, real.pixel_spacing)
+            .expect("slice");
+        segmenter.segment(&slice, &post)
+    };
+    let plain = segment(&without);
+    let armed = segment(&with);
+    assert!(
+        plain.left_out.body_parts_cm2.is_empty(),
+        "{:?}",
+        plain.left_out
+    );
+    let parts = &armed.left_out.body_parts_cm2;
+    assert_eq!(parts.len(), 2, "two arms: {:?}", armed.left_out);
+    assert!(parts.iter().all(|&a| a > 25.0), "{parts:?}");
+    assert!(armed
+        .left_out
+        .describe()
+        .is_some_and(|s| s.contains("2 body parts")));
+    for class in [TissueClass::SkeletalMuscle, TissueClass::Sat] {
+        let (a, b) = (plain.mask.count(class), armed.mask.count(class));
+        assert!(
+            a.abs_diff(b) * 100 <= a,
+            "{class:?}: {a} pixels without arms, {b} with"
+        );
+    }
+    let in_arm = |i: usize| {
+        let (c, r) = ((i % columns) as f64, (i / columns) as f64);
+        centres
+            .iter()
+            .any(|&x| ((c - x).powi(2) + (r - arm_row as f64).powi(2)).sqrt() * spacing < 30.0)
+    };
+    let muscle_in_arms = armed
+        .mask
+        .of(TissueClass::SkeletalMuscle)
+        .iter()
+        .enumerate()
+        .filter(|&(i, &m)| m && in_arm(i))
+        .count();
+    assert_eq!(muscle_in_arms, 0, "no arm muscle counts");
 }

@@ -63,6 +63,10 @@ pub fn SegmentationPanel(ws: Workspace, current: Memo<CaseReport>) -> impl IntoV
             seg.model_sha256.get(..12).unwrap_or_default()
         ))
     };
+    let left_out = move || {
+        seg.result
+            .with(|s| s.as_ref().and_then(|s| s.report.left_out.describe()))
+    };
     let backend_attr = move || {
         seg.result
             .with(|s| s.as_ref().map(|s| s.report.backend))
@@ -128,6 +132,7 @@ pub fn SegmentationPanel(ws: Workspace, current: Memo<CaseReport>) -> impl IntoV
                 </thead>
                 <tbody>{rows}</tbody>
             </table>
+            <p id="segmentation-left-out" class="warning">{left_out}</p>
             <p id="segmentation-path" class="hint">{path}</p>
             <p class="hint">
                 {format!("{}. ", HuWindows::CITATION)}

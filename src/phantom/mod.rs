@@ -27,8 +27,8 @@
 //! (no true liver segments, no adrenal glands, ureters, bladder or reproductive organs,
 //! no costal cartilage, no lumbar or renal vessels); correlated (textured) CT noise,
 //! beam hardening, streaks, metal, or truncation artefacts other than a body wider than
-//! the field being cut at its edge; arms (they are out of the field, as in a real
-//! abdominal CT); pathology other than ascites, splenomegaly and myosteatosis. Areas and
+//! the field being cut at its edge; arms only as simple cylinders when asked for
+//! ([`PhantomParams::arms_gap_mm`]); pathology other than ascites, splenomegaly and myosteatosis. Areas and
 //! attenuations are plausible, not validated against any population: measurements made
 //! on a phantom say nothing about a patient.
 //!
@@ -163,6 +163,13 @@ pub struct PhantomParams {
     /// slice, 1 at the last. Varying it moves the anatomy along the body axis, which a
     /// level locator must not take for granted.
     pub l3_at: f64,
+    /// Arms beside the trunk, this far (mm) from the skin of the flank (0: touching),
+    /// or none, as in most abdominal CT (arms raised above the head). Their muscle and
+    /// fat carry the label [`Tissue::Other`]: they are not the trunk's, and L3 muscle
+    /// area must leave them out. Left out of the fingerprint when absent, so phantoms
+    /// without arms keep their UIDs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arms_gap_mm: Option<f64>,
 }
 
 impl Default for PhantomParams {
@@ -179,6 +186,7 @@ impl Default for PhantomParams {
             contrast: false,
             grid: Grid::default(),
             l3_at: 0.43,
+            arms_gap_mm: None,
         }
     }
 }

@@ -35,9 +35,12 @@ pub(crate) enum Material {
     Stool,
     Lung,
     Ascites,
+    /// Arm muscle and fat: attenuation of the trunk's, but not the trunk.
+    ArmMuscle,
+    ArmFat,
 }
 
-const COUNT: usize = Material::Ascites as usize + 1;
+const COUNT: usize = Material::ArmFat as usize + 1;
 
 impl Material {
     pub fn tissue(self) -> Tissue {
@@ -51,7 +54,7 @@ impl Material {
             Cortical | Cancellous => Tissue::Bone,
             Gas | Fluid | Stool => Tissue::BowelLumen,
             Skin | Fascia | Disc | Csf | Artery | Vein | Liver | Spleen | Kidney | Urine
-            | Pancreas | Bile | BowelWall | Lung | Ascites => Tissue::Other,
+            | Pancreas | Bile | BowelWall | Lung | Ascites | ArmMuscle | ArmFat => Tissue::Other,
         }
     }
 }
@@ -118,6 +121,8 @@ impl Palette {
         set(Stool, -120.0, 0.0);
         set(Lung, -860.0, 25.0);
         set(Ascites, 10.0, 2.0);
+        set(ArmMuscle, muscle, 5.0);
+        set(ArmFat, sat, 6.0);
         Palette { mean, texture }
     }
 

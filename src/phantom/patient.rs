@@ -58,6 +58,8 @@ pub(crate) struct Patient {
     rectus: f64,
     sat: [f64; 3],
     pub table_y: f64,
+    /// Gap (mm) between the flank and each arm, when there are arms.
+    pub arms_gap: Option<f64>,
     pub liver_scale: f64,
     /// Lowest point of the right lobe of the liver (z).
     pub liver_bottom: f64,
@@ -128,6 +130,7 @@ impl Patient {
             rectus: 11.5 * muscle,
             sat,
             table_y: f64::INFINITY,
+            arms_gap: params.arms_gap_mm.map(|g| g.max(0.0)),
             liver_scale,
             liver_bottom: 0.0,
             spleen_scale,

@@ -170,8 +170,11 @@ impl<'p> Section<'p> {
         self.abdomen(x, y, dc)
     }
 
-    /// Air, or the scanner table under the patient.
+    /// Air, an arm, or the scanner table under the patient.
     fn outside(&self, x: f64, y: f64) -> Material {
+        if let Some(arm) = self.arm(x, y) {
+            return arm;
+        }
         if x.abs() > 230.0 {
             return Material::Air;
         }
@@ -183,6 +186,25 @@ impl<'p> Section<'p> {
             t if t < 41.0 => Material::TableShell,
             _ => Material::Air,
         }
+    }
+
+    /// An upper arm beside each flank at the trunk's mid-depth: humerus, muscle, fat and
+    /// skin in rings (radius 38 mm; an average adult upper arm).
+    fn arm(&self, x: f64, y: f64) -> Option<Material> {
+        let gap = self.p.arms_gap?;
+        const RADIUS: f64 = 38.0;
+        let body = &self.o.body;
+        let side = if x < body.cx { -1.0 } else { 1.0 };
+        let centre = body.cx + side * (body.ax + gap + RADIUS);
+        let d = (x - centre).hypot(y - body.cy);
+        Some(match d {
+            d if d < 7.0 => Material::Cancellous,
+            d if d < 11.0 => Material::Cortical,
+            d if d < RADIUS - 9.0 => Material::ArmMuscle,
+            d if d < RADIUS - SKIN => Material::ArmFat,
+            d if d < RADIUS => Material::Skin,
+            _ => return None,
+        })
     }
 
     fn muscle(&self, x: f64, y: f64, dc: f64) -> Option<Material> {

@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::grid::{self, InputSpec, Placement};
-use super::{AxialSlice, HuWindows, TissueClass};
+use super::{AxialSlice, HuWindows, TissueClass, Trunk};
 use crate::phantom::{Grid, Phantom, PhantomParams, Sex, Tissue};
 use crate::rng::Rng;
 use crate::units::{Hu, Millimetres};
@@ -71,6 +71,11 @@ pub struct PhantomRange {
     /// Where the slice lies relative to L3's centre (mm): L3 is a range, and users
     /// choose slices by hand.
     pub offset_mm: [f64; 2],
+    /// Share of phantoms with arms beside the trunk (0 to 20 mm from the flank). None by
+    /// default: the trunk is cut out before the network sees the slice, so arms teach it
+    /// something only where they touch the flank over a wide contact.
+    #[serde(default)]
+    pub arms_share: f64,
 }
 
 impl Default for PhantomRange {
@@ -84,6 +89,7 @@ impl Default for PhantomRange {
             noise_sd: [6.0, 25.0],
             field_mm: [340.0, 500.0],
             offset_mm: [-20.0, 20.0],
+            arms_share: 0.0,
         }
     }
 }
@@ -125,6 +131,7 @@ pub fn phantom_slice(seed: u64, index: u64, range: &PhantomRange) -> LabelledSli
         // l3_at maps 0..1 onto the stack: the middle slice is at l3 + offset when the
         // L3 centre sits `offset` below it.
         l3_at: 0.5 - offset / (2.0 * slice_spacing),
+        arms_gap_mm: (rng.unit() < range.arms_share).then(|| rng.range(0.0, 20.0)),
     };
     let phantom = Phantom::generate(&params);
     let hu = phantom.axial_hu(1).map(<[i16]>::to_vec).unwrap_or_default();
@@ -163,12 +170,27 @@ pub fn class_from_reference(muscle: bool, sat: bool, torso_fat: bool, hu: f64) -
     }
 }
 
-/// Random augmentation of where a slice lands on the model grid.
+/// Random augmentation: where a slice lands on the model grid, and how its image looks.
+/// The image changes stand in for what differs between scanners and protocols:
+/// calibration and contrast (intensity scale and shift, gamma), reconstruction kernels
+/// (blur or sharpening), dose (noise), and how the patient lies (rotation, mirror).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Augment {
     pub scale: f64,
     pub shift: [f64; 2],
     pub mirror: bool,
+    /// In-plane rotation about the grid's centre (radians).
+    pub rotation: f64,
+    /// HU become `hu × intensity[0] + intensity[1]` (soft tissue keeps its place while
+    /// the spread between fat and muscle changes).
+    pub intensity: [f64; 2],
+    /// Exponent on the normalised input range (1 keeps it).
+    pub gamma: f64,
+    /// Negative blurs with a 3×3 box, positive sharpens (unsharp mask), 0 keeps.
+    pub kernel: f64,
+    /// Standard deviation (HU) of added white noise, and the seed it is drawn from.
+    pub noise_hu: f64,
+    pub noise_seed: u64,
 }
 
 impl Augment {
@@ -176,28 +198,79 @@ impl Augment {
         scale: 1.0,
         shift: [0.0, 0.0],
         mirror: false,
+        rotation: 0.0,
+        intensity: [1.0, 0.0],
+        gamma: 1.0,
+        kernel: 0.0,
+        noise_hu: 0.0,
+        noise_seed: 0,
     };
 
-    #[cfg(not(target_arch = "wasm32"))]
     pub fn draw(rng: &mut Rng) -> Augment {
+        let sometimes = |rng: &mut Rng, share: f64, lo: f64, hi: f64, otherwise: f64| {
+            if rng.unit() < share {
+                rng.range(lo, hi)
+            } else {
+                otherwise
+            }
+        };
         Augment {
-            scale: rng.range(0.9, 1.1),
+            scale: rng.range(0.85, 1.15),
             shift: [rng.range(-12.0, 12.0), rng.range(-12.0, 12.0)],
             mirror: rng.unit() < 0.5,
+            rotation: sometimes(rng, 0.5, -0.17, 0.17, 0.0),
+            intensity: [
+                sometimes(rng, 0.5, 0.9, 1.1, 1.0),
+                sometimes(rng, 0.5, -15.0, 15.0, 0.0),
+            ],
+            gamma: sometimes(rng, 0.3, 0.8, 1.25, 1.0),
+            kernel: sometimes(rng, 0.4, -1.0, 1.0, 0.0),
+            noise_hu: sometimes(rng, 0.4, 0.0, 25.0, 0.0),
+            noise_seed: rng.next_u64(),
         }
     }
 }
 
-/// A labelled slice on the model grid, the way inference would see it.
+/// A labelled slice on the model grid, the way inference would see it: the trunk alone
+/// ([`Trunk`]), centred and resampled, then augmented.
 pub fn sample(slice: &LabelledSlice, spec: &InputSpec, augment: Augment) -> Option<Sample> {
-    let view = slice.slice()?;
+    let original = slice.slice()?;
+    let trunk = Trunk::find(&original);
+    let hu: Vec<i16> = trunk
+        .only_trunk(original.hu)
+        .into_iter()
+        .map(|v| {
+            let v = f64::from(v);
+            if v <= -1000.0 {
+                -1000
+            } else {
+                (v * augment.intensity[0] + augment.intensity[1]).clamp(-1024.0, 3071.0) as i16
+            }
+        })
+        .collect();
+    let labels: Vec<u8> = slice
+        .labels
+        .iter()
+        .enumerate()
+        .map(|(i, &l)| {
+            if trunk.contains(i) {
+                l
+            } else {
+                TissueClass::Background.label()
+            }
+        })
+        .collect();
+    let view = AxialSlice {
+        hu: &hu,
+        ..original
+    };
     let mut placement = Placement::on_body(&view, spec);
     placement.step = placement.step.map(|s| s * augment.scale);
     placement.centre_column += augment.shift[0];
     placement.centre_row += augment.shift[1];
     let mut input = grid::to_model_grid(&view, spec, &placement);
     let mut target =
-        grid::labels_to_model_grid(&slice.labels, slice.columns, slice.rows, &placement, IGNORE);
+        grid::labels_to_model_grid(&labels, slice.columns, slice.rows, &placement, IGNORE);
     if augment.mirror {
         for row in input.chunks_mut(spec.size) {
             row.reverse();
@@ -206,5 +279,78 @@ pub fn sample(slice: &LabelledSlice, spec: &InputSpec, augment: Augment) -> Opti
             row.reverse();
         }
     }
+    if augment.rotation != 0.0 {
+        let air = spec.normalise(-1000.0);
+        (input, target) = rotate(&input, &target, spec.size, augment.rotation, air);
+    }
+    finish_image(&mut input, spec, &augment);
     Some(Sample { input, target })
+}
+
+/// Rotates a model-grid sample about its centre: the image bilinearly, the labels by
+/// nearest neighbour; what comes in from beyond the grid is air, unlabelled.
+fn rotate(input: &[f32], target: &[u8], size: usize, angle: f64, air: f32) -> (Vec<f32>, Vec<u8>) {
+    let (sin, cos) = angle.sin_cos();
+    let half = (size as f64 - 1.0) / 2.0;
+    let mut image = Vec::with_capacity(input.len());
+    let mut labels = Vec::with_capacity(target.len());
+    for y in 0..size {
+        for x in 0..size {
+            let (dx, dy) = (x as f64 - half, y as f64 - half);
+            let (sx, sy) = (cos * dx + sin * dy + half, -sin * dx + cos * dy + half);
+            let inside = |v: f64| v >= 0.0 && v <= (size - 1) as f64;
+            if !(inside(sx) && inside(sy)) {
+                image.push(air);
+                labels.push(IGNORE);
+                continue;
+            }
+            let (x0, y0) = (sx.floor() as usize, sy.floor() as usize);
+            let (x1, y1) = ((x0 + 1).min(size - 1), (y0 + 1).min(size - 1));
+            let (fx, fy) = ((sx - x0 as f64) as f32, (sy - y0 as f64) as f32);
+            let at = |c: usize, r: usize| input[r * size + c];
+            let top = at(x0, y0) * (1.0 - fx) + at(x1, y0) * fx;
+            let bottom = at(x0, y1) * (1.0 - fx) + at(x1, y1) * fx;
+            image.push(top * (1.0 - fy) + bottom * fy);
+            labels.push(target[sy.round() as usize * size + sx.round() as usize]);
+        }
+    }
+    (image, labels)
+}
+
+/// The image-only changes, on the normalised grid: kernel, gamma, noise.
+fn finish_image(input: &mut [f32], spec: &InputSpec, augment: &Augment) {
+    let size = spec.size;
+    if augment.kernel != 0.0 && size >= 3 {
+        let source = input.to_vec();
+        for y in 1..size - 1 {
+            for x in 1..size - 1 {
+                let mut sum = 0.0;
+                for r in y - 1..=y + 1 {
+                    sum += source[r * size + x - 1..=r * size + x + 1]
+                        .iter()
+                        .sum::<f32>();
+                }
+                let centre = source[y * size + x];
+                let blurred = sum / 9.0;
+                // kernel < 0 moves towards the blur, > 0 away from it (unsharp masking).
+                input[y * size + x] = centre + (centre - blurred) * augment.kernel as f32;
+            }
+        }
+    }
+    let low = spec.normalise(spec.hu_low as f32);
+    let high = spec.normalise(spec.hu_high as f32);
+    if augment.gamma != 1.0 {
+        let span = high - low;
+        for v in input.iter_mut() {
+            let t = ((*v - low) / span).clamp(0.0, 1.0);
+            *v = low + span * t.powf(augment.gamma as f32);
+        }
+    }
+    if augment.noise_hu > 0.0 {
+        let mut rng = Rng::stream(augment.noise_seed, 0);
+        let sd = (augment.noise_hu / spec.scale) as f32;
+        for v in input.iter_mut() {
+            *v += rng.normal() * sd;
+        }
+    }
 }

@@ -18,6 +18,7 @@ pub mod mask;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod reference;
 pub mod slice;
+pub mod trunk;
 pub mod windows;
 
 pub use classes::TissueClass;
@@ -25,6 +26,7 @@ pub use cleanup::Cleanup;
 pub use grid::{InputSpec, Placement};
 pub use mask::TissueMask;
 pub use slice::{AxialSlice, SliceError};
+pub use trunk::{LeftOut, Trunk};
 pub use windows::{HuRange, HuWindows};
 
 /// The name of the model this repository ships (`models/<name>.json`).

@@ -3,15 +3,27 @@
 //! labels of the back muscles only. They were made by TotalSegmentator, not by hand: a
 //! strong reference, not truth.
 //!
-//! The split is fixed here so that nothing evaluated is ever trained on: slices 100–111
-//! (T12 to T11) train, slices 82–96 (L2 to L1) are held out, 97–99 are left unused as a
-//! gap (neighbouring 3 mm slices look alike), and the L3 slices (65–79) only evaluate.
+//! Its "total" label map names organs, bones, vessels and four trunk muscles (autochthon
+//! and iliopsoas, both sides) on every slice, so the slices without tissue labels still
+//! teach with partial labels: those muscles are muscle, every organ, bone and vessel is
+//! "not muscle or fat", air is background, and the rest carries no label
+//! ([`super::dataset::IGNORE`]) and does not count in the loss.
+//!
+//! The split is fixed here so that nothing evaluated is ever trained on (neighbouring 3 mm
+//! slices look alike, so a gap of unused slices lies between any two sets):
+//! - slices 100–111 (T12 to T11) train with full tissue labels;
+//! - slices 82–96 (L2 to L1) are held out: tissue figures;
+//! - slices 40–70 (L5 to the lower half of L3) train with partial labels;
+//! - slices 74–79 (the upper half of L3) are held out: back-muscle figures;
+//! - 71–73, 80–81 and 97–99 are gaps, never used.
+//!
 //! All of it is one patient: held-out slices test generalisation along the body, not to
 //! other people.
 
 use std::path::{Path, PathBuf};
 
-use super::dataset::{class_from_reference, LabelledSlice};
+use super::dataset::{class_from_reference, LabelledSlice, IGNORE};
+use super::TissueClass;
 use crate::dicom::DicomError;
 use crate::ingest::folder::{self, FolderError};
 use crate::nifti::{self, AxialStack, NiftiError};
@@ -48,22 +60,38 @@ pub enum ReferenceError {
 
 pub const TRAIN_SLICES: std::ops::RangeInclusive<usize> = 100..=111;
 pub const HELD_OUT_SLICES: std::ops::RangeInclusive<usize> = 82..=96;
+pub const PARTIAL_TRAIN_SLICES: std::ops::RangeInclusive<usize> = 40..=70;
+pub const HELD_OUT_L3_SLICES: std::ops::RangeInclusive<usize> = 74..=79;
 
-/// Labels of the back muscles in the TotalSegmentator "total" map: autochthon left and
-/// right, iliopsoas left and right.
+/// Labels of the back muscles in the TotalSegmentator "total" map (v2 numbering):
+/// autochthon left and right, iliopsoas left and right.
 const BACK_MUSCLE_LABELS: [f32; 4] = [86.0, 87.0, 88.0, 89.0];
+/// Gluteus maximus, medius and minimus, both sides: muscle too, below L5.
+const GLUTEAL_LABELS: std::ops::RangeInclusive<u8> = 80..=85;
+/// Every label of the "total" map at or above this one that is not a muscle is an organ,
+/// bone, vessel or the spinal cord (1–79 and 90–117 in v2 numbering).
+const FIRST_LABEL: u8 = 1;
+/// Below this, a pixel is air or gas, whatever the labels say.
+const AIR_HU: f64 = -500.0;
 
 #[derive(Debug, Clone)]
 pub struct Reference {
     /// Muscle / SAT / VAT (trunk fat) labels as network classes, per series slice.
     pub tissue: Vec<(SliceIndex, LabelledSlice)>,
-    /// L3 slices with label 1 on the back muscles (autochthon, iliopsoas), 0 elsewhere.
+    /// Held-out L3 slices with label 1 on the back muscles (autochthon, iliopsoas), 0
+    /// elsewhere.
     pub l3_back_muscles: Vec<(SliceIndex, LabelledSlice)>,
+    /// Partial labels as network classes (muscle, IMAT where muscle holds fat, background
+    /// for organs, bone, vessels and air), [`super::dataset::IGNORE`] elsewhere.
+    pub partial: Vec<(SliceIndex, LabelledSlice)>,
 }
 
 impl Reference {
+    /// Every slice training may use: full labels, then partial ones.
     pub fn train(&self) -> Vec<LabelledSlice> {
-        self.pick(|k| TRAIN_SLICES.contains(&k))
+        let mut slices = self.pick(|k| TRAIN_SLICES.contains(&k));
+        slices.extend(self.partial.iter().map(|(_, s)| s.clone()));
+        slices
     }
 
     pub fn held_out(&self) -> Vec<LabelledSlice> {
@@ -135,10 +163,16 @@ pub fn load(dir: &Path) -> Result<Reference, ReferenceError> {
         })?;
         tissue.push((SliceIndex(k), labelled));
     }
-    let mut l3_back_muscles = Vec::new();
-    for k in first..=last.min(volume.header.slices.saturating_sub(1)) {
+    let total_at = |k: usize| {
         let z = volume.header.slice_positions_mm[k];
-        let Some(labels) = total.slice_at(z).and_then(|s| total.slice(s)) else {
+        total.slice_at(z).and_then(|s| total.slice(s))
+    };
+    let last_slice = volume.header.slices.saturating_sub(1);
+    let mut l3_back_muscles = Vec::new();
+    for k in
+        first.max(*HELD_OUT_L3_SLICES.start())..=last.min(*HELD_OUT_L3_SLICES.end()).min(last_slice)
+    {
+        let Some(labels) = total_at(k) else {
             continue;
         };
         let labelled = labelled(&volume, k, |i, _| {
@@ -146,13 +180,37 @@ pub fn load(dir: &Path) -> Result<Reference, ReferenceError> {
         })?;
         l3_back_muscles.push((SliceIndex(k), labelled));
     }
-    if tissue.is_empty() || l3_back_muscles.is_empty() {
+    let mut partial = Vec::new();
+    for k in PARTIAL_TRAIN_SLICES.filter(|&k| k <= last_slice) {
+        let Some(labels) = total_at(k) else {
+            continue;
+        };
+        let labelled = labelled(&volume, k, |i, hu| partial_class(labels[i], hu))?;
+        partial.push((SliceIndex(k), labelled));
+    }
+    if tissue.is_empty() || l3_back_muscles.is_empty() || partial.is_empty() {
         return Err(ReferenceError::Misaligned);
     }
     Ok(Reference {
         tissue,
         l3_back_muscles,
+        partial,
     })
+}
+
+/// The network class a "total" label teaches, or [`IGNORE`] where it teaches nothing.
+fn partial_class(label: f32, hu: f64) -> u8 {
+    let label = label.round().clamp(0.0, 255.0) as u8;
+    let muscle = BACK_MUSCLE_LABELS.contains(&f32::from(label)) || GLUTEAL_LABELS.contains(&label);
+    if hu < AIR_HU {
+        TissueClass::Background.label()
+    } else if muscle {
+        class_from_reference(true, false, false, hu).label()
+    } else if label >= FIRST_LABEL {
+        TissueClass::Background.label()
+    } else {
+        IGNORE
+    }
 }
 
 fn labelled(

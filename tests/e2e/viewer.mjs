@@ -6,14 +6,17 @@
 // The L3 slice is segmented on WebGPU (SwiftShader here) and on the CPU; both must
 // agree with each other and with the command line's `sarcoscope segment --json`.
 //
+// A synthetic series with arms beside the trunk must have them left out, and say so.
+//
 // Usage: node tests/e2e/viewer.mjs <base-url> <shared-dir> <artifacts-dir> <cli-segment.json>
+//          <arms-phantom-dir> <arms-cli-segment.json>
 import { start } from "./harness.mjs";
 import { readFileSync, readdirSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import assert from "node:assert/strict";
 
-const [base, shared, artifacts, cliSegment] = process.argv.slice(2);
+const [base, shared, artifacts, cliSegment, armsDir, armsSegment] = process.argv.slice(2);
 // `sarcoscope segment --json` on the real series: the reference for the browser's numbers.
 const cli = JSON.parse(readFileSync(cliSegment, "utf8"));
 const series = join(shared, "data/ct/totalseg-example/series-dicom");
@@ -658,6 +661,37 @@ try {
       assert.match(error, /model weights are damaged or not the ones the card names/);
       assert.equal(await p2.getAttribute("#segmentation-panel", "data-backend"), "");
       assert.equal((await p2.locator("#tissue-table tbody tr").count()), 0);
+    } finally {
+      await other.close();
+    }
+  });
+
+  // Arms beside the trunk (a phantom: `sarcoscope phantom --arms-gap-mm 5`): the panel
+  // says they were left out, and the areas are the command line's, which leaves them out
+  // the same way (tests/segment.rs checks the areas equal those without arms).
+  await check("arms beside the trunk are left out, and the segmentation panel says so", async () => {
+    const other = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+    try {
+      const p2 = await other.newPage();
+      await p2.goto(base);
+      const files = readdirSync(armsDir).sort().map((f) => join(armsDir, f));
+      await p2.setInputFiles("#file-input", files);
+      await p2.waitForFunction(() => {
+        const busy = document.querySelector("#segmentation-busy")?.textContent;
+        const error = document.querySelector("#segmentation-error")?.textContent;
+        return error || (!busy && document.querySelector("#segmentation-panel")?.dataset.backend);
+      }, null, { timeout: 300000 });
+      assert.equal(await p2.textContent("#segmentation-error"), "");
+      const said = await p2.textContent("#segmentation-left-out");
+      assert.match(said, /2 body parts beside the trunk \(\d+ cm² together, usually the arms\) were found and left out/);
+      const want = JSON.parse(readFileSync(armsSegment, "utf8"));
+      assert.deepEqual(want.left_out.body_parts_cm2.length, 2);
+      for (const [i, k] of ["muscle", "imat", "vat", "sat"].entries()) {
+        const got = Number(await p2.getAttribute(`#tissue-${k}`, "data-area"));
+        const cliArea = want.tissues[i].area_cm2;
+        assert.ok(Math.abs(got - cliArea) <= Math.max(0.005 * cliArea, 0.1), `${k}: browser ${got} vs CLI ${cliArea}`);
+      }
+      await p2.screenshot({ path: join(artifacts, "e2e-arms-left-out.png"), fullPage: true });
     } finally {
       await other.close();
     }

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use sarcoscope::report::SegmentationFacts;
+use sarcoscope::segment::LeftOut;
 
 /// Which path ran the network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,6 +41,8 @@ pub struct SegmentationReport {
     pub load_ms: f64,
     /// Pre-processing, network and post-processing.
     pub segment_ms: f64,
+    /// Arms and objects beside the trunk, left out before and after the network.
+    pub left_out: LeftOut,
 }
 
 impl SegmentationReport {

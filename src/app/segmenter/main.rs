@@ -125,17 +125,17 @@ async fn segment(
     let (segmenter, backend) = model(scope, force_cpu).await.map_err(|e| e.to_string())?;
     let loaded = js_sys::Date::now();
     let post_process = PostProcess::default();
-    let (mask, backend) = match segmenter.segment_async(&slice, &post_process).await {
-        Ok(mask) => (mask, backend),
+    let (segmentation, backend) = match segmenter.segment_async(&slice, &post_process).await {
+        Ok(segmentation) => (segmentation, backend),
         Err(e) if backend != Backend::Cpu => {
             // WebGPU failed mid-way (a lost device, a driver limit): the CPU still can.
             let (cpu, _) = model(scope, true).await.map_err(|e| e.to_string())?;
-            let mask = cpu
+            let segmentation = cpu
                 .segment_async(&slice, &post_process)
                 .await
                 .map_err(|e| e.to_string())?;
             MODELS.with(|m| m.borrow_mut().gpu_missing = Some(e.to_string()));
-            (mask, Backend::Cpu)
+            (segmentation, Backend::Cpu)
         }
         Err(e) => return Err(e.to_string()),
     };
@@ -165,8 +165,9 @@ async fn segment(
         model_sha256: segmenter.card.weights.sha256.clone(),
         load_ms: loaded - started,
         segment_ms: finished - loaded,
+        left_out: segmentation.left_out,
     }));
-    Ok((mask.labels().to_vec(), done))
+    Ok((segmentation.mask.labels().to_vec(), done))
 }
 
 /// The adapter in words: a software one (SwiftShader, for instance) is named as such,

@@ -356,7 +356,7 @@ fn measure(
         series: series.clone(),
     };
     let slice = prepared.slice().map_err(|e| fail(StudyError::Slice(e)))?;
-    let mask = segmenter.segment(&slice, &PostProcess::default());
+    let mask = segmenter.segment(&slice, &PostProcess::default()).mask;
     let model = format!("{} {}", segmenter.card.name, segmenter.card.version);
     let masks = match (masks, study.ct.as_ref()) {
         (true, Ok(files)) => {

@@ -24,6 +24,9 @@ pub struct Options {
     /// Slice spacing and thickness (mm).
     #[arg(long, default_value_t = 4.0)]
     pub slice_mm: f64,
+    /// Arms beside the trunk, this far (mm) from the flank (0: touching); none without.
+    #[arg(long)]
+    pub arms_gap_mm: Option<f64>,
 }
 
 pub fn write(out: &Path, options: &Options) -> Result<(), super::Failure> {
@@ -54,6 +57,7 @@ pub fn write(out: &Path, options: &Options) -> Result<(), super::Failure> {
             pixel_spacing: Millimetres(options.pixel_mm),
             slice_spacing: Millimetres(options.slice_mm),
         },
+        arms_gap_mm: options.arms_gap_mm,
         ..PhantomParams::default()
     };
     let phantom = Phantom::generate(&params);

@@ -7,12 +7,12 @@ use sarcoscope::dicom::series::SeriesGeometry;
 use sarcoscope::ingest::SeriesFiles;
 use sarcoscope::l3;
 use sarcoscope::report::seg;
-use sarcoscope::segment::{reference, AxialSlice, TissueClass, TissueMask};
+use sarcoscope::segment::{reference, AxialSlice, LeftOut, TissueClass, TissueMask};
 use sarcoscope_network::device::{self, Preference};
 use sarcoscope_network::model::{self, ModelCard, WeightsRef, CARD_FORMAT};
 use sarcoscope_network::train::{self, TrainConfig};
 use sarcoscope_network::validation::{self, Evaluation};
-use sarcoscope_network::{PostProcess, Segmenter};
+use sarcoscope_network::{PostProcess, Segmentation, Segmenter};
 use serde::Serialize;
 
 use super::write_file;
@@ -52,16 +52,12 @@ impl DeviceArg {
     }
 }
 
-pub fn load_model(options: &ModelOptions) -> Result<(Segmenter, String), super::Failure> {
-    let card_bytes = std::fs::read(&options.model).map_err(|e| {
-        format!(
-            "cannot read the model card {}: {e}",
-            options.model.display()
-        )
-    })?;
+/// A model card and its weights, read from beside it.
+fn read_model(card_path: &Path) -> Result<(ModelCard, Vec<u8>), super::Failure> {
+    let card_bytes = std::fs::read(card_path)
+        .map_err(|e| format!("cannot read the model card {}: {e}", card_path.display()))?;
     let card = ModelCard::parse(&card_bytes)?;
-    let weights_path = options
-        .model
+    let weights_path = card_path
         .parent()
         .unwrap_or(Path::new("."))
         .join(&card.weights.file);
@@ -71,6 +67,11 @@ pub fn load_model(options: &ModelOptions) -> Result<(Segmenter, String), super::
             weights_path.display()
         )
     })?;
+    Ok((card, weights))
+}
+
+pub fn load_model(options: &ModelOptions) -> Result<(Segmenter, String), super::Failure> {
+    let (card, weights) = read_model(&options.model)?;
     let (device, name) = device::choose(options.device.preference())?;
     let segmenter = Segmenter::new(card, &weights, device)?;
     Ok((segmenter, name))
@@ -92,6 +93,8 @@ struct SegmentOutput {
     z_mm: Option<f64>,
     pixel_spacing_mm: [f64; 2],
     tissues: Vec<body::TissueMeasure>,
+    /// Arms and objects beside the trunk, left out of every area.
+    left_out: LeftOut,
     model: String,
     device: String,
     seconds: f64,
@@ -153,7 +156,7 @@ pub fn segment(
     let axial = AxialSlice::of_volume(volume, index)?;
     let (segmenter, device) = load_model(options)?;
     let started = std::time::Instant::now();
-    let mask = segmenter.segment(&axial, &PostProcess::default());
+    let Segmentation { mask, left_out } = segmenter.segment(&axial, &PostProcess::default());
     let seconds = started.elapsed().as_secs_f64();
     let model = format!("{} {}", segmenter.card.name, segmenter.card.version);
     if let Some(path) = outputs.png {
@@ -177,6 +180,7 @@ pub fn segment(
         z_mm: volume.header.slice_positions_mm.get(index).copied(),
         pixel_spacing_mm: axial.pixel_spacing.map(|s| s.0),
         tissues: body::measure(&mask, &axial),
+        left_out,
         model,
         device,
         seconds,
@@ -202,6 +206,9 @@ pub fn segment(
                 t.area_cm2
             );
         }
+        if let Some(sentence) = output.left_out.describe() {
+            out!("  {sentence}");
+        }
     }
     Ok(())
 }
@@ -218,6 +225,15 @@ pub struct TrainOptions {
     pub phantoms: usize,
     #[arg(long, default_value_t = TrainConfig::default().architecture.base_channels)]
     pub base_channels: usize,
+    #[arg(long, default_value_t = TrainConfig::default().learning_rate)]
+    pub learning_rate: f64,
+    /// Share of crops drawn from the real slices.
+    #[arg(long, default_value_t = TrainConfig::default().real_share)]
+    pub real_share: f64,
+    /// A model card to start from (fine-tuning) instead of random weights; its weights
+    /// file lies beside it.
+    #[arg(long)]
+    pub start: Option<PathBuf>,
     /// The shared data folder (holds data/ct/totalseg-example); without it, phantoms only.
     #[arg(long)]
     pub shared: Option<PathBuf>,
@@ -239,6 +255,8 @@ pub fn train_command(options: &TrainOptions) -> Result<(), super::Failure> {
         steps: options.steps,
         batch: options.batch,
         phantoms: options.phantoms,
+        learning_rate: options.learning_rate,
+        real_share: options.real_share,
         ..TrainConfig::default()
     };
     config.architecture.base_channels = options.base_channels;
@@ -253,12 +271,23 @@ pub fn train_command(options: &TrainOptions) -> Result<(), super::Failure> {
         real.len()
     );
     let mut last = std::time::Instant::now();
-    let (network, log) = train::train(&config, &real, &device, &device_name, |step, loss| {
-        if last.elapsed().as_secs() >= 30 || step + 1 == config.steps {
-            eprintln!("  step {}/{}: loss {loss:.4}", step + 1, config.steps);
-            last = std::time::Instant::now();
-        }
-    })?;
+    let start = options.start.as_deref().map(read_model).transpose()?;
+    let start_ref = start
+        .as_ref()
+        .map(|(card, weights)| (card, weights.as_slice()));
+    let (network, log) = train::train(
+        &config,
+        &real,
+        start_ref,
+        &device,
+        &device_name,
+        |step, loss| {
+            if last.elapsed().as_secs() >= 30 || step + 1 == config.steps {
+                eprintln!("  step {}/{}: loss {loss:.4}", step + 1, config.steps);
+                last = std::time::Instant::now();
+            }
+        },
+    )?;
     let tensors = model::tensors_of(&network);
     let weights = model::write_weights(&tensors);
     let parameters = tensors.iter().map(|t| t.values.len()).sum();
@@ -275,8 +304,9 @@ pub fn train_command(options: &TrainOptions) -> Result<(), super::Failure> {
         input: config.input,
         intended_use: "Research: muscle (SMA), IMAT, VAT and SAT areas on an axial L3 CT slice of an adult abdomen, for review and correction by a trained reader. Not a medical device.".into(),
         limitations: vec![
-            "Baseline model: trained on procedural phantoms and 12 slices of one real CT (T11–T12, labels made by TotalSegmentator, not by hand); no hand-labelled L3 slices were available.".into(),
+            format!("Trained on procedural phantoms and one real CT (labels made by TotalSegmentator, not by hand): full tissue labels on {} slices (T11–T12) and partial labels (autochthon, iliopsoas and gluteal muscles; organs, bones and vessels as not muscle) on {} slices from L5 to mid-L3; no hand-labelled L3 slices were available.", reference::TRAIN_SLICES.count(), reference::PARTIAL_TRAIN_SLICES.count()),
             "Real-data figures come from one patient's other slices; they say nothing about other scanners, patients or pathologies.".into(),
+            "Arms and objects beside the trunk are left out before and after the network (see src/segment/trunk.rs); an arm lying on the trunk over a wide contact is not.".into(),
             "Check every mask before using its numbers.".into(),
         ],
         training: serde_json::json!({
@@ -285,8 +315,9 @@ pub fn train_command(options: &TrainOptions) -> Result<(), super::Failure> {
             "log": log,
             "data": {
                 "phantoms": format!("{} procedural L3-region slices (src/phantom) drawn from seed {}", config.phantoms, config.seed),
-                "real": format!("TotalSegmentator tissue labels, totalseg-example slices {:?} ({} slices)", reference::TRAIN_SLICES, real.len()),
-                "held_out_never_trained": format!("slices {:?} and the L3 slices", reference::HELD_OUT_SLICES),
+                "real": format!("TotalSegmentator labels of totalseg-example: tissue labels on slices {:?}, partial labels from the total map on slices {:?} ({} slices)", reference::TRAIN_SLICES, reference::PARTIAL_TRAIN_SLICES, real.len()),
+                "held_out_never_trained": format!("tissue: slices {:?}; back muscles: L3 slices {:?}", reference::HELD_OUT_SLICES, reference::HELD_OUT_L3_SLICES),
+                "started_from": start.as_ref().map(|(card, _)| format!("{} {} (weights SHA-256 {})", card.name, card.version, card.weights.sha256)),
             },
         }),
         validation: serde_json::Value::Null,

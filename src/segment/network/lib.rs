@@ -17,4 +17,4 @@ pub mod unet;
 pub mod validation;
 
 pub use model::{ModelCard, ModelError};
-pub use run::{PostProcess, Prepared, Segmenter};
+pub use run::{PostProcess, Prepared, Segmentation, Segmenter};

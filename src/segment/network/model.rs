@@ -261,6 +261,9 @@ impl ModuleMapper for Loader {
         }
         self.used += 1;
         let data = TensorData::new(stored.values.clone(), stored.shape.clone());
-        Param::initialized(param.id, Tensor::from_data(data, &self.device))
+        // Keeps the freshly made parameter's settings: tracked for gradients when the
+        // model is loaded to be trained on (fine-tuning), not otherwise.
+        let id = param.id;
+        param.transform_for_load(Tensor::from_data(data, &self.device), id)
     }
 }

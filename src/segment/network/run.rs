@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use crate::unet::UNet;
 use crate::{ModelCard, ModelError};
 use sarcoscope::segment::grid::{self, Placement};
-use sarcoscope::segment::{AxialSlice, Cleanup, HuWindows, TissueClass, TissueMask};
+use sarcoscope::segment::{
+    AxialSlice, Cleanup, HuWindows, LeftOut, TissueClass, TissueMask, Trunk,
+};
 
 /// What happens after the network; defaults are the Alberta windows and
 /// [`Cleanup::default`].
@@ -31,6 +33,15 @@ pub struct Segmenter {
 pub struct Prepared {
     pub placement: Placement,
     pub input: Vec<f32>,
+    /// The network sees the trunk alone; its answer outside the trunk is dropped too.
+    pub trunk: Trunk,
+}
+
+/// A finished segmentation: the mask, and what was left out beside the trunk.
+#[derive(Debug, Clone)]
+pub struct Segmentation {
+    pub mask: TissueMask,
+    pub left_out: LeftOut,
 }
 
 impl Segmenter {
@@ -54,9 +65,16 @@ impl Segmenter {
 
     pub fn prepare(&self, slice: &AxialSlice) -> Prepared {
         let spec = &self.card.input;
-        let placement = Placement::on_body(slice, spec);
-        let input = grid::to_model_grid(slice, spec, &placement);
-        Prepared { placement, input }
+        let trunk = Trunk::find(slice);
+        let hu = trunk.only_trunk(slice.hu);
+        let trunk_only = AxialSlice { hu: &hu, ..*slice };
+        let placement = Placement::on_body(&trunk_only, spec);
+        let input = grid::to_model_grid(&trunk_only, spec, &placement);
+        Prepared {
+            placement,
+            input,
+            trunk,
+        }
     }
 
     /// Class scores on the model grid, still on the device.
@@ -73,7 +91,7 @@ impl Segmenter {
         prepared: &Prepared,
         slice: &AxialSlice,
         post: &PostProcess,
-    ) -> TissueMask {
+    ) -> Segmentation {
         let labels = grid::to_slice_labels(
             scores,
             TissueClass::COUNT,
@@ -83,17 +101,25 @@ impl Segmenter {
         );
         let mut mask = TissueMask::from_labels(slice.columns, slice.rows, labels)
             .unwrap_or_else(|| TissueMask::empty(slice.columns, slice.rows));
+        for i in 0..slice.hu.len() {
+            if !prepared.trunk.contains(i) {
+                mask.set(i, TissueClass::Background);
+            }
+        }
         post.cleanup.apply(
             &mut mask,
             slice.pixel_spacing[0].0 * slice.pixel_spacing[1].0,
         );
         post.windows.apply(&mut mask, slice.hu);
-        mask
+        Segmentation {
+            mask,
+            left_out: prepared.trunk.left_out.clone(),
+        }
     }
 
     /// All three steps, reading back synchronously (native only; the browser awaits).
     #[cfg(not(target_arch = "wasm32"))]
-    pub fn segment(&self, slice: &AxialSlice, post: &PostProcess) -> TissueMask {
+    pub fn segment(&self, slice: &AxialSlice, post: &PostProcess) -> Segmentation {
         let prepared = self.prepare(slice);
         let scores = self
             .scores(&prepared)
@@ -107,7 +133,7 @@ impl Segmenter {
         &self,
         slice: &AxialSlice<'_>,
         post: &PostProcess,
-    ) -> Result<TissueMask, ModelError> {
+    ) -> Result<Segmentation, ModelError> {
         let prepared = self.prepare(slice);
         let data = self
             .scores(&prepared)

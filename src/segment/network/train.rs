@@ -13,6 +13,7 @@ use burn::tensor::activation::log_softmax;
 use burn::tensor::TensorData;
 use serde::{Deserialize, Serialize};
 
+use crate::model::ModelCard;
 use crate::unet::{Architecture, UNet};
 use sarcoscope::rng::Rng;
 use sarcoscope::segment::dataset::{self, Augment, LabelledSlice, PhantomRange, Sample, IGNORE};
@@ -79,13 +80,17 @@ pub enum TrainError {
     NoSlices,
     #[error("{0} cannot be resampled")]
     Resample(String),
+    #[error("the model to start from cannot be used: {0}")]
+    Start(String),
 }
 
-/// Trains from scratch. `real` are reference slices to mix in (already split: never
-/// pass held-out slices); `progress` hears (step, loss) after every step.
+/// Trains from scratch, or on from `start` (a model of the same architecture, as its card
+/// and weights: fine-tuning). `real` are reference slices to mix in (already split:
+/// never pass held-out slices); `progress` hears (step, loss) after every step.
 pub fn train(
     config: &TrainConfig,
     real: &[LabelledSlice],
+    start: Option<(&ModelCard, &[u8])>,
     device: &Device,
     device_name: &str,
     mut progress: impl FnMut(usize, f64),
@@ -108,7 +113,18 @@ pub fn train(
     let phantom_seconds = started.elapsed().as_secs_f64();
     let device = device.clone().autodiff();
     device.seed(config.seed);
-    let mut model = config.architecture.init(&device);
+    let mut model = match start {
+        Some((card, _)) if card.architecture != config.architecture => {
+            return Err(TrainError::Start(format!(
+                "{} has another architecture than the one asked for",
+                card.name
+            )))
+        }
+        Some((card, weights)) => card
+            .load(weights, &device)
+            .map_err(|e| TrainError::Start(e.to_string()))?,
+        None => config.architecture.init(&device),
+    };
     let mut optim = AdamConfig::new().init();
     let mut rng = Rng::stream(config.seed, 7);
     let mut losses = Vec::with_capacity(config.steps);

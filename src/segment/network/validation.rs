@@ -82,7 +82,7 @@ fn compare(
         let Some(slice) = labelled.slice() else {
             continue;
         };
-        let predicted = segmenter.segment(&slice, post);
+        let predicted = segmenter.segment(&slice, post).mask;
         let Some(mut reference) =
             TissueMask::from_labels(labelled.columns, labelled.rows, labelled.labels.clone())
         else {
@@ -113,6 +113,7 @@ fn back_muscles(segmenter: &Segmenter, reference: &Reference, post: &PostProcess
         };
         let predicted = segmenter
             .segment(&slice, post)
+            .mask
             .of(TissueClass::SkeletalMuscle);
         let labelled_muscle: Vec<bool> = labelled
             .labels
