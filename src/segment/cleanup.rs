@@ -67,6 +67,18 @@ struct Component {
     single_neighbour: Option<TissueClass>,
 }
 
+/// The pixels left, right, above and below pixel `i` of a row-major image, where there
+/// are such pixels.
+pub(super) fn neighbours4(i: usize, columns: usize, rows: usize) -> [Option<usize>; 4] {
+    let (c, r) = (i % columns, i / columns);
+    [
+        (c > 0).then(|| i - 1),
+        (c + 1 < columns).then(|| i + 1),
+        (r > 0).then(|| i - columns),
+        (r + 1 < rows).then(|| i + columns),
+    ]
+}
+
 fn components(mask: &TissueMask) -> Vec<Component> {
     let (columns, rows) = (mask.columns, mask.rows);
     let labels = mask.labels();
@@ -93,13 +105,7 @@ fn components(mask: &TissueMask) -> Vec<Component> {
             if c == 0 || r == 0 || c + 1 == columns || r + 1 == rows {
                 component.touches_edge = true;
             }
-            let around = [
-                (c > 0).then(|| i - 1),
-                (c + 1 < columns).then(|| i + 1),
-                (r > 0).then(|| i - columns),
-                (r + 1 < rows).then(|| i + columns),
-            ];
-            for j in around.into_iter().flatten() {
+            for j in neighbours4(i, columns, rows).into_iter().flatten() {
                 if labels[j] == label {
                     if !seen[j] {
                         seen[j] = true;

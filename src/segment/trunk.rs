@@ -15,6 +15,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::cleanup::neighbours4;
 use super::AxialSlice;
 use crate::volume::Volume;
 
@@ -188,14 +189,7 @@ fn fill_holes(map: &[bool], columns: usize, rows: usize) -> Vec<bool> {
         outside[i] = true;
     }
     while let Some(i) = stack.pop() {
-        let (c, r) = (i % columns, i / columns);
-        let around = [
-            (c > 0).then(|| i - 1),
-            (c + 1 < columns).then(|| i + 1),
-            (r > 0).then(|| i - columns),
-            (r + 1 < rows).then(|| i + columns),
-        ];
-        for j in around.into_iter().flatten() {
+        for j in neighbours4(i, columns, rows).into_iter().flatten() {
             if !map[j] && !outside[j] {
                 outside[j] = true;
                 stack.push(j);
