@@ -28,11 +28,16 @@ async fn webgpu_and_cpu_give_the_same_mask() {
     for index in 0..2 {
         let labelled = phantom_slice(77, index, &PhantomRange::default());
         let slice = labelled.slice().expect("a valid slice");
-        let on_gpu = gpu.segment_async(&slice, &post).await.expect("WebGPU runs");
+        let on_gpu = gpu
+            .segment_async(&slice, &post)
+            .await
+            .expect("WebGPU runs")
+            .mask;
         let on_cpu = cpu
             .segment_async(&slice, &post)
             .await
-            .expect("the CPU runs");
+            .expect("the CPU runs")
+            .mask;
         let same = on_gpu
             .labels()
             .iter()
