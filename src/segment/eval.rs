@@ -23,6 +23,9 @@ pub struct Agreement {
     /// Mean and worst per-slice Dice.
     pub dice_mean: Option<f64>,
     pub dice_min: Option<f64>,
+    /// The slice with the worst Dice, by name: the first to look at.
+    #[serde(default)]
+    pub worst_slice: Option<String>,
     /// Predicted minus reference area, as a percentage of the reference, all slices
     /// together.
     pub area_error_percent: Option<f64>,
@@ -40,13 +43,14 @@ pub struct AgreementBuilder {
     reference: usize,
     predicted_cm2: f64,
     reference_cm2: f64,
-    dices: Vec<f64>,
+    dices: Vec<(f64, String)>,
     area_errors: Vec<f64>,
     slices: usize,
 }
 
 impl AgreementBuilder {
-    pub fn add(&mut self, predicted: &[bool], reference: &[bool], pixel_area_cm2: f64) {
+    /// Adds slice `name`.
+    pub fn add(&mut self, name: &str, predicted: &[bool], reference: &[bool], pixel_area_cm2: f64) {
         let p = predicted.iter().filter(|&&x| x).count();
         let r = reference.iter().filter(|&&x| x).count();
         self.both += predicted
@@ -59,7 +63,7 @@ impl AgreementBuilder {
         self.predicted_cm2 += p as f64 * pixel_area_cm2;
         self.reference_cm2 += r as f64 * pixel_area_cm2;
         if let Some(d) = dice(predicted, reference) {
-            self.dices.push(d);
+            self.dices.push((d, name.to_owned()));
         }
         if r > 0 {
             self.area_errors
@@ -71,11 +75,14 @@ impl AgreementBuilder {
     pub fn finish(&self) -> Agreement {
         let mean = |v: &[f64]| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
         let total = self.predicted + self.reference;
+        let dices: Vec<f64> = self.dices.iter().map(|(d, _)| *d).collect();
+        let worst = self.dices.iter().min_by(|a, b| a.0.total_cmp(&b.0));
         Agreement {
             slices: self.slices,
             dice: (total > 0).then(|| 2.0 * self.both as f64 / total as f64),
-            dice_mean: mean(&self.dices),
-            dice_min: self.dices.iter().copied().reduce(f64::min),
+            dice_mean: mean(&dices),
+            dice_min: worst.map(|(d, _)| *d),
+            worst_slice: worst.map(|(_, name)| name.clone()),
             area_error_percent: (self.reference_cm2 > 0.0)
                 .then(|| (self.predicted_cm2 - self.reference_cm2) / self.reference_cm2 * 100.0),
             area_error_abs_mean_percent: mean(&self.area_errors),
@@ -114,9 +121,12 @@ mod tests {
         assert_eq!(dice(&a, &b), Some(0.5));
         assert_eq!(dice(&[false; 3], &[false; 3]), None);
         let mut m = AgreementBuilder::default();
-        m.add(&a, &b, 1.0);
+        m.add("first", &a, &b, 1.0);
+        m.add("second", &a, &a, 1.0);
         let r = m.finish();
-        assert_eq!(r.dice, Some(0.5));
+        assert_eq!(r.dice_min, Some(0.5));
+        assert_eq!(r.worst_slice.as_deref(), Some("first"));
+        assert_eq!(r.dice, Some(0.75));
         assert_eq!(r.area_error_percent, Some(0.0));
     }
 }

@@ -301,7 +301,17 @@ pub fn train_command(options: &TrainOptions) -> Result<(), super::Failure> {
     let mut card = ModelCard {
         format: CARD_FORMAT.into(),
         name: options.name.clone(),
-        version: format!("{}+seed{}", env!("CARGO_PKG_VERSION"), options.seed),
+        // A fine-tuned model names the weights it grew from, so that two models of one
+        // seed are told apart wherever the version is shown.
+        version: format!(
+            "{}+seed{}{}",
+            env!("CARGO_PKG_VERSION"),
+            options.seed,
+            start.as_ref().map_or(String::new(), |(card, _)| format!(
+                ".from-{}",
+                card.weights.sha256.get(..8).unwrap_or_default()
+            ))
+        ),
         architecture: config.architecture,
         classes: TissueClass::ALL.iter().map(|c| c.key().to_owned()).collect(),
         input: config.input,

@@ -91,6 +91,7 @@ fn compare(
         post.windows.apply(&mut reference, &labelled.hu);
         for (class, builder) in classes.iter().zip(&mut builders) {
             builder.add(
+                &labelled.name,
                 &predicted.of(*class),
                 &reference.of(*class),
                 slice.pixel_area_cm2(),
@@ -129,7 +130,12 @@ fn back_muscles(segmenter: &Segmenter, reference: &Reference, post: &PostProcess
             .filter(|(&a, &b)| a && b)
             .count();
         total += labelled_muscle.iter().filter(|&&b| b).count();
-        builder.add(&ours, &labelled_muscle, slice.pixel_area_cm2());
+        builder.add(
+            &labelled.name,
+            &ours,
+            &labelled_muscle,
+            slice.pixel_area_cm2(),
+        );
     }
     BackMuscles {
         agreement: builder.finish(),
