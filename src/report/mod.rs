@@ -17,6 +17,7 @@ use crate::csv;
 use crate::dicom::series::SeriesGeometry;
 use crate::dicom::AcquisitionFacts;
 use crate::l3::{L3Choice, L3Method};
+use crate::segment::LeftOut;
 pub use qc::{QcFlag, Severity};
 
 /// Acquisition facts kept beside every measurement (CLINICAL.md §3 "Reporting").
@@ -64,6 +65,8 @@ pub struct SegmentationFacts {
     pub path: String,
     pub reviewed: bool,
     pub edited_pixels: usize,
+    /// Arms and objects beside the trunk that the segmentation left out.
+    pub left_out: LeftOut,
 }
 
 /// Identifiers, included only when the user opts in.

@@ -94,6 +94,9 @@ pub fn flags(
 ) -> Vec<QcFlag> {
     let mut out = Vec::new();
     out.extend(implausible_smi(body, composition));
+    if let Some(text) = segmentation.and_then(|s| s.left_out.describe()) {
+        out.push(flag("left_out", Severity::Info, text, None));
+    }
     out.push(match &scan.level {
         None => flag(
             "level",
@@ -296,5 +299,21 @@ mod tests {
         // 38.91 ± 4 × 5.65 → 16.3 to 61.5 for women.
         assert!(keys(65.0, &woman).contains(&"smi_plausibility"));
         assert!(!keys(65.0, &Anthropometry { sex: None, ..man }).contains(&"smi_plausibility"));
+    }
+
+    #[test]
+    fn arms_left_out_are_recorded_beside_the_numbers() {
+        let body = Anthropometry::default();
+        let mut segmentation = SegmentationFacts::default();
+        let left_out = |s: &SegmentationFacts| {
+            flags(&ScanFacts::default(), Some(s), &body, None)
+                .into_iter()
+                .find(|f| f.key == "left_out")
+        };
+        assert_eq!(left_out(&segmentation), None);
+        segmentation.left_out.body_parts_cm2 = vec![48.0, 45.0];
+        let flag = left_out(&segmentation).expect("a flag");
+        assert_eq!(flag.severity, Severity::Info);
+        assert!(flag.text.contains("2 body parts beside the trunk (93 cm²"));
     }
 }

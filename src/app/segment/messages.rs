@@ -69,6 +69,7 @@ impl SegmentationReport {
             path: self.path(),
             reviewed,
             edited_pixels,
+            left_out: self.left_out.clone(),
         }
     }
 }

@@ -14,7 +14,7 @@ use sarcoscope::dicom::{DicomError, Instance};
 use sarcoscope::ingest::folder::{list_files, read_header};
 use sarcoscope::ingest::FileIndex;
 use sarcoscope::report::{CaseReport, SegmentationFacts};
-use sarcoscope_network::{PostProcess, Segmenter};
+use sarcoscope_network::{PostProcess, Segmentation, Segmenter};
 use serde::Serialize;
 
 use super::segment::{load_model, seg_bytes, ModelOptions};
@@ -356,7 +356,7 @@ fn measure(
         series: series.clone(),
     };
     let slice = prepared.slice().map_err(|e| fail(StudyError::Slice(e)))?;
-    let mask = segmenter.segment(&slice, &PostProcess::default()).mask;
+    let Segmentation { mask, left_out } = segmenter.segment(&slice, &PostProcess::default());
     let model = format!("{} {}", segmenter.card.name, segmenter.card.version);
     let masks = match (masks, study.ct.as_ref()) {
         (true, Ok(files)) => {
@@ -374,6 +374,7 @@ fn measure(
         path: device.to_owned(),
         reviewed: false,
         edited_pixels: 0,
+        left_out,
     };
     let report = batch::finish(&prepared, &mask, facts, code, settings).map_err(fail)?;
     Ok(Measured {
