@@ -136,7 +136,7 @@ pub fn SegmentationPanel(ws: Workspace, current: Memo<CaseReport>) -> impl IntoV
             <p id="segmentation-path" class="hint">{path}</p>
             <p class="hint">
                 {format!("{}. ", HuWindows::CITATION)}
-                "Areas use the slice's own pixel spacing. The model is a baseline trained on synthetic phantoms and a few real slices (see models/"
+                "Areas use the slice's own pixel spacing. The model is a baseline trained on synthetic phantoms and one real CT whose labels another model made, not a reader (see models/"
                 {sarcoscope::segment::DEFAULT_MODEL}
                 ".json): check the mask before using any number."
             </p>
