@@ -669,7 +669,7 @@ try {
   // Arms beside the trunk (a phantom: `sarcoscope phantom --arms-gap-mm 5`): the panel
   // says they were left out, and the areas are the command line's, which leaves them out
   // the same way (tests/segment.rs checks the areas equal those without arms).
-  await check("arms beside the trunk are left out, and the segmentation panel says so", async () => {
+  await check("arms beside the trunk are left out, and the segmentation panel and the report say so", async () => {
     const other = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
     try {
       const p2 = await other.newPage();
@@ -692,6 +692,10 @@ try {
         assert.ok(Math.abs(got - cliArea) <= Math.max(0.005 * cliArea, 0.1), `${k}: browser ${got} vs CLI ${cliArea}`);
       }
       await p2.screenshot({ path: join(artifacts, "e2e-arms-left-out.png"), fullPage: true });
+      // …and the report carries it as a QC flag beside the numbers.
+      await p2.click("#nav-report");
+      await p2.waitForSelector("#view-report:not([hidden])");
+      assert.match(await p2.textContent("#report-qc li[data-key=left_out]"), /2 body parts beside the trunk/);
     } finally {
       await other.close();
     }
