@@ -213,9 +213,11 @@ fn nifti_reference_lines_up_with_the_dicom_series() {
 #[test]
 fn training_goes_on_from_a_model_of_the_same_shape() {
     let config = tiny(5);
-    let (first, _) =
-        train::train(&config, &[], None, &Device::flex(), "CPU", |_, _| {}).expect("trains");
-    let weights = model::write_weights(&model::tensors_of(&first));
+    let run = |start: Option<(&ModelCard, &[u8])>| {
+        train::train(&config, &[], start, &Device::flex(), "CPU", |_, _| {})
+            .map(|(net, _)| model::write_weights(&model::tensors_of(&net)))
+    };
+    let weights = run(None).expect("trains");
     let shipped = ModelCard::parse(&model_files().0).expect("the shipped card parses");
     let card = ModelCard {
         architecture: config.architecture,
@@ -227,21 +229,10 @@ fn training_goes_on_from_a_model_of_the_same_shape() {
         },
         ..shipped
     };
-    let (tuned, _) = train::train(
-        &config,
-        &[],
-        Some((&card, &weights)),
-        &Device::flex(),
-        "CPU",
-        |_, _| {},
-    )
-    .expect("fine-tunes");
-    let tuned = model::write_weights(&model::tensors_of(&tuned));
-    let (again, _) =
-        train::train(&config, &[], None, &Device::flex(), "CPU", |_, _| {}).expect("trains");
-    let again = model::write_weights(&model::tensors_of(&again));
+    let tuned = run(Some((&card, &weights))).expect("fine-tunes");
     assert_eq!(
-        again, weights,
+        run(None).expect("trains"),
+        weights,
         "from scratch: the same seed, the same weights"
     );
     assert_ne!(tuned, weights, "going on from a model moves it");
@@ -252,14 +243,7 @@ fn training_goes_on_from_a_model_of_the_same_shape() {
         },
         ..card.clone()
     };
-    let refused = train::train(
-        &config,
-        &[],
-        Some((&other, &weights)),
-        &Device::flex(),
-        "CPU",
-        |_, _| {},
-    );
+    let refused = run(Some((&other, &weights)));
     assert!(matches!(refused, Err(train::TrainError::Start(_))));
 }
 

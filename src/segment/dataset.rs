@@ -32,6 +32,29 @@ impl LabelledSlice {
     pub fn slice(&self) -> Option<AxialSlice<'_>> {
         AxialSlice::new(&self.hu, self.columns, self.rows, self.pixel_spacing).ok()
     }
+
+    /// The slice as the network is shown it ([`Trunk`]): what lies outside the trunk is
+    /// air, labelled background. Done once per training slice, not per crop.
+    pub fn trunk_only(&self) -> Option<LabelledSlice> {
+        let trunk = Trunk::find(&self.slice()?);
+        let labels = self
+            .labels
+            .iter()
+            .enumerate()
+            .map(|(i, &l)| {
+                if trunk.contains(i) {
+                    l
+                } else {
+                    TissueClass::Background.label()
+                }
+            })
+            .collect();
+        Some(LabelledSlice {
+            hu: trunk.only_trunk(&self.hu),
+            labels,
+            ..self.clone()
+        })
+    }
 }
 
 /// One training example on the model grid.
@@ -71,11 +94,6 @@ pub struct PhantomRange {
     /// Where the slice lies relative to L3's centre (mm): L3 is a range, and users
     /// choose slices by hand.
     pub offset_mm: [f64; 2],
-    /// Share of phantoms with arms beside the trunk (0 to 20 mm from the flank). None by
-    /// default: the trunk is cut out before the network sees the slice, so arms teach it
-    /// something only where they touch the flank over a wide contact.
-    #[serde(default)]
-    pub arms_share: f64,
 }
 
 impl Default for PhantomRange {
@@ -89,7 +107,6 @@ impl Default for PhantomRange {
             noise_sd: [6.0, 25.0],
             field_mm: [340.0, 500.0],
             offset_mm: [-20.0, 20.0],
-            arms_share: 0.0,
         }
     }
 }
@@ -131,7 +148,7 @@ pub fn phantom_slice(seed: u64, index: u64, range: &PhantomRange) -> LabelledSli
         // l3_at maps 0..1 onto the stack: the middle slice is at l3 + offset when the
         // L3 centre sits `offset` below it.
         l3_at: 0.5 - offset / (2.0 * slice_spacing),
-        arms_gap_mm: (rng.unit() < range.arms_share).then(|| rng.range(0.0, 20.0)),
+        arms_gap_mm: None,
     };
     let phantom = Phantom::generate(&params);
     let hu = phantom.axial_hu(1).map(<[i16]>::to_vec).unwrap_or_default();
@@ -231,32 +248,19 @@ impl Augment {
     }
 }
 
-/// A labelled slice on the model grid, the way inference would see it: the trunk alone
-/// ([`Trunk`]), centred and resampled, then augmented.
+/// A labelled slice on the model grid, the way inference would see it (pass slices made
+/// by [`LabelledSlice::trunk_only`]): centred and resampled, then augmented.
 pub fn sample(slice: &LabelledSlice, spec: &InputSpec, augment: Augment) -> Option<Sample> {
     let original = slice.slice()?;
-    let trunk = Trunk::find(&original);
-    let hu: Vec<i16> = trunk
-        .only_trunk(original.hu)
-        .into_iter()
-        .map(|v| {
+    let hu: Vec<i16> = original
+        .hu
+        .iter()
+        .map(|&v| {
             let v = f64::from(v);
             if v <= -1000.0 {
                 -1000
             } else {
                 (v * augment.intensity[0] + augment.intensity[1]).clamp(-1024.0, 3071.0) as i16
-            }
-        })
-        .collect();
-    let labels: Vec<u8> = slice
-        .labels
-        .iter()
-        .enumerate()
-        .map(|(i, &l)| {
-            if trunk.contains(i) {
-                l
-            } else {
-                TissueClass::Background.label()
             }
         })
         .collect();
@@ -270,7 +274,7 @@ pub fn sample(slice: &LabelledSlice, spec: &InputSpec, augment: Augment) -> Opti
     placement.centre_row += augment.shift[1];
     let mut input = grid::to_model_grid(&view, spec, &placement);
     let mut target =
-        grid::labels_to_model_grid(&labels, slice.columns, slice.rows, &placement, IGNORE);
+        grid::labels_to_model_grid(&slice.labels, slice.columns, slice.rows, &placement, IGNORE);
     if augment.mirror {
         for row in input.chunks_mut(spec.size) {
             row.reverse();

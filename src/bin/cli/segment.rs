@@ -234,9 +234,6 @@ pub struct TrainOptions {
     /// file lies beside it.
     #[arg(long)]
     pub start: Option<PathBuf>,
-    /// Make the model average its scores on each slice and its mirror (twice the time).
-    #[arg(long)]
-    pub mirror_average: bool,
     /// The shared data folder (holds data/ct/totalseg-example); without it, phantoms only.
     #[arg(long)]
     pub shared: Option<PathBuf>,
@@ -315,7 +312,6 @@ pub fn train_command(options: &TrainOptions) -> Result<(), super::Failure> {
         architecture: config.architecture,
         classes: TissueClass::ALL.iter().map(|c| c.key().to_owned()).collect(),
         input: config.input,
-        mirror_average: options.mirror_average,
         intended_use: "Research: muscle (SMA), IMAT, VAT and SAT areas on an axial L3 CT slice of an adult abdomen, for review and correction by a trained reader. Not a medical device.".into(),
         limitations: vec![
             format!("Trained on procedural phantoms and one real CT (labels made by TotalSegmentator, not by hand): full tissue labels on {} slices (T11–T12) and partial labels (autochthon, iliopsoas and gluteal muscles; organs, bones and vessels as not muscle) on {} slices from L5 to mid-L3; no hand-labelled L3 slices were available.", reference::TRAIN_SLICES.count(), reference::PARTIAL_TRAIN_SLICES.count()),

@@ -33,11 +33,6 @@ pub struct ModelCard {
     /// Output channel names, in order (must match [`sarcoscope::segment::TissueClass`]).
     pub classes: Vec<String>,
     pub input: InputSpec,
-    /// Run the network on the slice and on its left–right mirror and average the scores
-    /// (test-time augmentation): twice the time, for masks that do not depend on which
-    /// side a structure lies on.
-    #[serde(default)]
-    pub mirror_average: bool,
     pub intended_use: String,
     pub limitations: Vec<String>,
     pub training: serde_json::Value,

@@ -81,13 +81,7 @@ impl Segmenter {
     pub fn scores(&self, prepared: &Prepared) -> Tensor<4> {
         let size = self.card.input.size;
         let data = TensorData::new(prepared.input.clone(), [1, 1, size, size]);
-        let input = Tensor::from_data(data, &self.device);
-        if self.card.mirror_average {
-            let mirrored = self.model.forward(input.clone().flip([3])).flip([3]);
-            (self.model.forward(input) + mirrored) / 2.0
-        } else {
-            self.model.forward(input)
-        }
+        self.model.forward(Tensor::from_data(data, &self.device))
     }
 
     /// The final mask from the scores read back from the device.

@@ -107,9 +107,21 @@ pub fn train(
         return Err(TrainError::Empty);
     }
     let started = Instant::now();
-    let phantoms: Vec<LabelledSlice> = (0..config.phantoms as u64)
-        .map(|i| dataset::phantom_slice(config.seed, i, &config.phantom_range))
-        .collect();
+    let trunk_only = |slice: &LabelledSlice| {
+        slice
+            .trunk_only()
+            .ok_or_else(|| TrainError::Resample(slice.name.clone()))
+    };
+    let phantoms = (0..config.phantoms as u64)
+        .map(|i| {
+            trunk_only(&dataset::phantom_slice(
+                config.seed,
+                i,
+                &config.phantom_range,
+            ))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let real = real.iter().map(trunk_only).collect::<Result<Vec<_>, _>>()?;
     let phantom_seconds = started.elapsed().as_secs_f64();
     let device = device.clone().autodiff();
     device.seed(config.seed);
@@ -134,7 +146,7 @@ pub fn train(
         for _ in 0..config.batch {
             let from_real = !real.is_empty() && rng.unit() < config.real_share;
             let pool = if from_real || phantoms.is_empty() {
-                real
+                &real
             } else {
                 &phantoms
             };
