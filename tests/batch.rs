@@ -214,3 +214,90 @@ fn a_root_that_cannot_be_read_is_refused_in_words() {
     let error = String::from_utf8_lossy(&output.stderr);
     assert!(error.contains("cannot read"), "{error}");
 }
+
+/// One study aborts the program measuring it (injected: debug builds abort on the study
+/// in `SARCOSCOPE_TEST_ABORT_IN`, as a file overflowing a decoder's stack would), and a
+/// file nesting sequences 50,000 deep (which overflowed the stack of the whole run)
+/// lies in another: the run goes on, the aborted study is a failed row saying so, and
+/// every other row is what a run without either gives.
+#[test]
+fn a_study_that_aborts_the_program_costs_its_row_not_the_run() {
+    let root = std::env::temp_dir().join(format!("sarcoscope-abort-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).expect("root");
+    for (folder, seed) in [("a", "1"), ("b", "5"), ("c", "6")] {
+        phantom(&root.join("archive"), folder, seed, "40");
+    }
+    let archive = root.join("archive");
+    let out = |name: &str| root.join(format!("{name}.csv"));
+    let batch = |table: &Path, abort_in: Option<&str>| {
+        let mut command = std::process::Command::new(SARCOSCOPE);
+        command.args(["batch", path(&archive), "--out", path(table)]);
+        command.args(["--device", "cpu", "--json", "--jobs", "2"]);
+        if let Some(folder) = abort_in {
+            command.env("SARCOSCOPE_TEST_ABORT_IN", folder);
+        }
+        let output = command.output().expect("batch");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        (
+            summary,
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (_, _) = batch(&out("clean"), None);
+    // A copy of one of c's slices with 50,000 nested sequences, beside its slices.
+    let slice = std::fs::read_dir(archive.join("c"))
+        .expect("c")
+        .flatten()
+        .map(|e| e.path())
+        .min()
+        .expect("a slice");
+    let bytes = std::fs::read(&slice).expect("slice");
+    std::fs::write(
+        archive.join("c/nested.dcm"),
+        common::nested_sequences(&bytes, 50_000, false),
+    )
+    .expect("write");
+    let (summary, log) = batch(&out("faulty"), Some("b"));
+    assert_eq!(summary["studies"], 3);
+    let without_seconds = |rows: Vec<std::collections::HashMap<String, String>>| {
+        rows.into_iter()
+            .map(|mut r| {
+                r.remove("seconds");
+                r
+            })
+            .collect::<Vec<_>>()
+    };
+    let clean = without_seconds(table(&out("clean")));
+    let faulty = without_seconds(table(&out("faulty")));
+    assert_eq!(faulty.len(), 3);
+    let row = |rows: &[std::collections::HashMap<String, String>], folder: &str| {
+        rows.iter()
+            .find(|r| r["source_folder"] == folder)
+            .cloned()
+            .unwrap_or_else(|| panic!("a row for {folder}"))
+    };
+    for folder in ["a", "c"] {
+        assert_eq!(row(&faulty, folder), row(&clean, folder), "{folder}");
+    }
+    assert_eq!(row(&faulty, "a")["status"], "measured");
+    let aborted = row(&faulty, "b");
+    assert_eq!(aborted["status"], "failed");
+    assert!(
+        aborted["reason"].starts_with("measuring this study stopped the program (it aborted)"),
+        "{}",
+        aborted["reason"]
+    );
+    assert_eq!(aborted["case"], row(&clean, "b")["case"]);
+    // The damaged file is named where the run is watched, with its reason.
+    assert!(
+        log.contains("c/nested.dcm") && log.contains("nests sequences"),
+        "{log}"
+    );
+    let _ = std::fs::remove_dir_all(root);
+}

@@ -291,3 +291,27 @@ fn an_rle_header_claiming_impossible_segments_is_refused_before_allocating() {
         assert!(error.contains("segments"), "{claim:?}: {error}");
     }
 }
+
+#[test]
+fn sequences_nested_thousands_deep_are_refused_not_a_stack_overflow() {
+    // Mutation testing: 50,000 nested sequences overflowed the stack in dicom-rs's
+    // recursive reader, which aborts the program (natively) or the worker (browser).
+    let Some(path) = common::shared_dir("data/ct/totalseg-example/series-dicom/slice0050.dcm")
+    else {
+        return;
+    };
+    let original = common::read(&path);
+    let limit = sarcoscope::dicom::MAX_SEQUENCE_DEPTH;
+    for defined in [false, true] {
+        let at_limit = common::nested_sequences(&original, limit, defined);
+        let (report, _) = inspect_bytes("at the limit", &at_limit);
+        assert_eq!(report.error, None, "defined lengths {defined}");
+        let (plain, _) = inspect_bytes("plain", &original);
+        assert_eq!(report.stored, plain.stored, "the image is read as before");
+        for depth in [limit + 1, 50_000] {
+            let error = error_of(&common::nested_sequences(&original, depth, defined));
+            assert!(error.contains("nests sequences"), "{depth}: {error}");
+            assert_eq!(common::plain_language_problem(&error), None);
+        }
+    }
+}

@@ -44,6 +44,10 @@ pub enum StudyError {
     Slice(#[source] SliceError),
     #[error("the segmentation failed: {0}")]
     Segmentation(String),
+    /// The program measuring the study ended without an answer (natively a process of
+    /// its own per study, in the browser a worker): only this study is lost.
+    #[error("measuring this study stopped the program ({0}); one of its files may be damaged, and the other studies were measured")]
+    Stopped(String),
 }
 
 impl StudyError {

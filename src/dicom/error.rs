@@ -38,4 +38,6 @@ pub enum DicomError {
     UnsupportedLayout(String),
     #[error("the decoder failed unexpectedly on this file; the file is probably damaged")]
     DecoderFault,
+    #[error("the file nests sequences more than {limit} levels deep, which no real DICOM object does; it is refused as damaged")]
+    NestedTooDeep { limit: usize },
 }

@@ -317,7 +317,15 @@ enum Until {
     End,
 }
 
-/// Refuses bytes in which a value claims more bytes than the file holds. dicom-rs
+/// Sequences nested deeper than this are refused. Real objects nest a few levels (an
+/// enhanced CT's functional groups two, structured reports a few dozen at most), while
+/// dicom-rs reads each level by recursion: a file nesting thousands of levels (found by
+/// mutation testing) exhausts the stack, which aborts the program — or, in the browser,
+/// the worker — instead of failing one file.
+pub const MAX_SEQUENCE_DEPTH: usize = 64;
+
+/// Refuses bytes in which a value claims more bytes than the file holds, or sequences
+/// nest deeper than [`MAX_SEQUENCE_DEPTH`]. dicom-rs
 /// reserves and zero-fills a value's declared length before reading it, so a single
 /// damaged length (or VR) in a 1 kB file would cost gigabytes of memory and half a
 /// minute before failing. Walks the element headers as dicom-rs reads them: descending
@@ -338,8 +346,18 @@ fn check_lengths(data: &[u8], ts: &TransferSyntax, until: Until) -> Result<usize
     let mut cursor = Cursor::new(data);
     // Open undefined-length sequences: `true` for encapsulated pixel data (fragments).
     let mut open: Vec<bool> = Vec::new();
+    // Where each open sequence of defined length ends.
+    let mut ends: Vec<u64> = Vec::new();
     while (cursor.position() as usize) < data.len() {
         let at = cursor.position() as usize;
+        while ends.last().is_some_and(|&end| end <= at as u64) {
+            ends.pop();
+        }
+        if open.iter().filter(|&&fragments| !fragments).count() + ends.len() > MAX_SEQUENCE_DEPTH {
+            return Err(DicomError::NestedTooDeep {
+                limit: MAX_SEQUENCE_DEPTH,
+            });
+        }
         if until == Until::MetaEnd && data.get(at..at + 2) != Some(&[0x02, 0x00]) {
             return Ok(at);
         }
@@ -362,7 +380,10 @@ fn check_lengths(data: &[u8], ts: &TransferSyntax, until: Until) -> Result<usize
                 open.push(tag == tags::PIXEL_DATA);
                 None
             }
-            _ if header.vr == VR::SQ => None,
+            _ if header.vr == VR::SQ => {
+                ends.push(cursor.position() + u64::from(header.len.0));
+                None
+            }
             _ => header
                 .len
                 .get()

@@ -15,7 +15,7 @@ pub mod syntax;
 pub mod write;
 
 pub use error::DicomError;
-pub use file::{open, open_header, ParsedFile};
+pub use file::{open, open_header, ParsedFile, MAX_SEQUENCE_DEPTH};
 pub use instance::{AcquisitionFacts, Instance, PatientFacts};
 
 /// Reads one file's header facts. The whole file is parsed (pixel data included, but

@@ -148,3 +148,42 @@ pub fn run_cli_json(binary: &str, args: &[&str]) -> serde_json::Value {
     );
     serde_json::from_slice(&output.stdout).expect("JSON on stdout")
 }
+
+/// `original` (explicit VR little endian) with a private sequence nested `depth` levels
+/// deep inserted before group 0009's place, of undefined lengths (with delimiters) or of
+/// defined lengths (each sequence and item as long as what it holds).
+pub fn nested_sequences(original: &[u8], depth: usize, defined: bool) -> Vec<u8> {
+    let first = 144 + u32::from_le_bytes(original[140..144].try_into().expect("4 bytes")) as usize;
+    // The first element after group 0008, in tag order.
+    let mut at = first;
+    while original[at..at + 2] == [8, 0] {
+        let vr = &original[at + 4..at + 6];
+        let long = [&b"OB"[..], b"OW", b"SQ", b"UN", b"UT", b"UC", b"UR"].contains(&vr);
+        at += if long {
+            12 + u32::from_le_bytes(original[at + 8..at + 12].try_into().expect("4 bytes")) as usize
+        } else {
+            8 + u16::from_le_bytes(original[at + 6..at + 8].try_into().expect("2 bytes")) as usize
+        };
+    }
+    // Level k counted from the innermost: its item holds 20·k bytes (the sequences and
+    // items inside it), its sequence 8 more (its item's header).
+    let (mut opening, mut closing) = (Vec::new(), Vec::new());
+    for k in (0..depth).rev() {
+        let item = 20 * k as u32;
+        let length = |n: u32| if defined { n } else { u32::MAX };
+        opening.extend([0x09, 0x00, 0x01, 0x10, b'S', b'Q', 0, 0]);
+        opening.extend(length(item + 8).to_le_bytes());
+        opening.extend([0xFE, 0xFF, 0x00, 0xE0]);
+        opening.extend(length(item).to_le_bytes());
+        if !defined {
+            // Item end, then sequence end.
+            closing.extend([0xFE, 0xFF, 0x0D, 0xE0, 0, 0, 0, 0]);
+            closing.extend([0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0]);
+        }
+    }
+    let inner = [opening, closing].concat();
+    let creator = [
+        0x09, 0x00, 0x10, 0x00, b'L', b'O', 4, 0, b'D', b'E', b'E', b'P',
+    ];
+    [&original[..at], &creator[..], &inner, &original[at..]].concat()
+}

@@ -103,6 +103,188 @@ struct Done {
     masks: Option<(Vec<u8>, Vec<u8>)>,
 }
 
+/// One study of a batch, measured by `sarcoscope batch-study` in a process of its own:
+/// a file that aborts the program — a stack overflow, an allocation that fails; neither
+/// can be caught — then costs its study's row, not the run. Its files (whole paths,
+/// each ended by a NUL byte) come on standard input; its row leaves as one CSV line on
+/// standard output, its masks go into `--seg-dir`.
+#[derive(clap::Args)]
+pub struct StudyOptions {
+    /// The batch's root folder (the study's folder is named relative to it).
+    #[arg(long)]
+    root: PathBuf,
+    /// The study's case code.
+    #[arg(long)]
+    code: String,
+    #[arg(long, value_parser = parse_smi)]
+    smi_cutoffs: SmiCutoffs,
+    #[arg(long, value_parser = parse_myosteatosis)]
+    myosteatosis_cutoffs: MyosteatosisCutoffs,
+    #[arg(long)]
+    seg_dir: Option<PathBuf>,
+    #[command(flatten)]
+    model: ModelOptions,
+}
+
+/// Runs `job` in a child process (`sarcoscope batch-study`); its row, or a failed row
+/// saying how the child stopped.
+fn in_own_process(
+    job: &Job<'_>,
+    files: &[PathBuf],
+    options: &BatchOptions,
+    settings: Settings,
+) -> Done {
+    let begun = std::time::Instant::now();
+    let Some(study) = job.study else {
+        return failed(job, settings, &StudyError::Unreadable, 0.0);
+    };
+    let answer = (|| -> std::io::Result<std::process::Output> {
+        let mut command = std::process::Command::new(std::env::current_exe()?);
+        command
+            .arg("batch-study")
+            .arg("--root")
+            .arg(&options.root)
+            .args(["--code", &job.code])
+            .args(["--smi-cutoffs", settings.smi_cutoffs.key()])
+            .args([
+                "--myosteatosis-cutoffs",
+                settings.myosteatosis_cutoffs.key(),
+            ])
+            .args(options.model.args())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit());
+        if let Some(dir) = &options.seg_dir {
+            command.arg("--seg-dir").arg(dir);
+        }
+        let mut child = command.spawn()?;
+        if let Some(mut input) = child.stdin.take() {
+            for f in &study.files {
+                input.write_all(&path_bytes(&files[f.0]))?;
+                input.write_all(&[0])?;
+            }
+        }
+        child.wait_with_output()
+    })();
+    let seconds = begun.elapsed().as_secs_f64();
+    let stopped = |how: String| failed(job, settings, &StudyError::Stopped(how), seconds);
+    match answer {
+        Err(e) => stopped(format!("it could not be started: {e}")),
+        Ok(output) if !output.status.success() => stopped(ended(output.status)),
+        Ok(output) => {
+            let names = row::names(settings);
+            String::from_utf8(output.stdout)
+                .ok()
+                .and_then(|text| sarcoscope::csv::parse(&text).ok())
+                .and_then(|rows| rows.into_iter().next())
+                .and_then(|values| Row::from_values(&names, &values))
+                .map(|row| Done { row, masks: None })
+                .unwrap_or_else(|| stopped("it gave no row".into()))
+        }
+    }
+}
+
+/// How a child process ended, in words.
+fn ended(status: std::process::ExitStatus) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt as _;
+        match status.signal() {
+            Some(6) => return "it aborted".into(),
+            Some(9) => return "it was killed, perhaps for lack of memory".into(),
+            Some(11) => return "it crashed".into(),
+            Some(signal) => return format!("signal {signal}"),
+            None => {}
+        }
+    }
+    match status.code() {
+        Some(code) => format!("exit status {code}"),
+        None => "it ended abnormally".into(),
+    }
+}
+
+fn failed(job: &Job<'_>, settings: Settings, error: &StudyError, seconds: f64) -> Done {
+    let outcome = Outcome {
+        folder: job.folder,
+        level: None,
+        series: "",
+        seconds,
+    };
+    Done {
+        row: Row::failed(&job.code, settings, error, &outcome),
+        masks: None,
+    }
+}
+
+#[cfg(unix)]
+fn path_bytes(path: &Path) -> Vec<u8> {
+    use std::os::unix::ffi::OsStrExt as _;
+    path.as_os_str().as_bytes().to_vec()
+}
+
+#[cfg(not(unix))]
+fn path_bytes(path: &Path) -> Vec<u8> {
+    path.to_string_lossy().into_owned().into_bytes()
+}
+
+#[cfg(unix)]
+fn path_of(bytes: &[u8]) -> PathBuf {
+    use std::os::unix::ffi::OsStrExt as _;
+    PathBuf::from(std::ffi::OsStr::from_bytes(bytes))
+}
+
+#[cfg(not(unix))]
+fn path_of(bytes: &[u8]) -> PathBuf {
+    PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
+}
+
+/// `sarcoscope batch-study`: see [`StudyOptions`].
+pub fn study(options: StudyOptions) -> Result<(), Failure> {
+    use std::io::Read as _;
+    let mut input = Vec::new();
+    std::io::stdin().read_to_end(&mut input)?;
+    let files: Vec<PathBuf> = input
+        .split(|&b| b == 0)
+        .filter(|p| !p.is_empty())
+        .map(path_of)
+        .collect();
+    let names: Vec<String> = files.iter().map(|p| relative(&options.root, p)).collect();
+    let headers: Vec<Option<Instance>> = files.iter().map(|p| read_header(p).ok()).collect();
+    let studies = batch::group(&names, &headers);
+    let settings = Settings {
+        smi_cutoffs: options.smi_cutoffs,
+        myosteatosis_cutoffs: options.myosteatosis_cutoffs,
+    };
+    let folder = studies.first().map_or(String::new(), |s| s.folder.clone());
+    let job = Job {
+        code: options.code.clone(),
+        study: studies.first(),
+        folder: &folder,
+    };
+    // Fault injection for the tests (debug builds only): abort on the study in this
+    // folder, as a file that overflows a decoder's stack would.
+    #[cfg(debug_assertions)]
+    if std::env::var_os("SARCOSCOPE_TEST_ABORT_IN").is_some_and(|f| f == folder.as_str()) {
+        std::process::abort();
+    }
+    let (segmenter, device) = load_model(&options.model)?;
+    let read_file = |f: FileIndex| read(&files[f.0]);
+    let done = run_job(
+        &job,
+        &read_file,
+        &segmenter,
+        &device,
+        settings,
+        options.seg_dir.is_some(),
+    );
+    if let (Some((seg, png)), Some(dir)) = (done.masks, &options.seg_dir) {
+        write_file(&dir.join(format!("{}.seg.dcm", job.code)), seg)?;
+        write_file(&dir.join(format!("{}.png", job.code)), png)?;
+    }
+    out!("{}", done.row.line());
+    Ok(())
+}
+
 pub fn run(options: BatchOptions) -> Result<(), Failure> {
     let started = std::time::Instant::now();
     let settings = Settings {
@@ -135,7 +317,21 @@ pub fn run(options: BatchOptions) -> Result<(), Failure> {
         .iter()
         .map(|p| relative(&options.root, p))
         .collect();
-    let headers: Vec<Option<Instance>> = list.files.iter().map(|p| read_header(p).ok()).collect();
+    let headers: Vec<Option<Instance>> = list
+        .files
+        .iter()
+        .zip(&names)
+        .map(|(p, name)| {
+            read_header(p)
+                .inspect_err(|e| {
+                    // Damaged DICOM is named; other files (reports, notes) are expected.
+                    if !matches!(e, DicomError::NotDicom | DicomError::Dicomdir) {
+                        eprintln!("{name}: {e}; left out of its study");
+                    }
+                })
+                .ok()
+        })
+        .collect();
     let studies = batch::group(&names, &headers);
     let unreadable = batch::unreadable_folders(&names, &headers);
 
@@ -186,23 +382,16 @@ pub fn run(options: BatchOptions) -> Result<(), Failure> {
     let files = &list.files;
     let taken = AtomicUsize::new(0);
     let (sender, results) = mpsc::channel::<(usize, Done)>();
-    let masks = options.seg_dir.is_some();
+    let options = &options;
     std::thread::scope(|scope| -> Result<(), Failure> {
         for _ in 0..options.jobs.max(1).min(jobs.len().max(1)) {
             let (sender, taken, jobs) = (sender.clone(), &taken, &jobs);
-            let model = &options.model;
-            scope.spawn(move || {
-                let Ok((segmenter, device)) = load_model(model) else {
-                    return;
-                };
-                let read_file = |f: FileIndex| read(&files[f.0]);
-                loop {
-                    let k = taken.fetch_add(1, Ordering::Relaxed);
-                    let Some(job) = jobs.get(k) else { break };
-                    let done = run_job(job, &read_file, &segmenter, &device, settings, masks);
-                    if sender.send((k, done)).is_err() {
-                        break;
-                    }
+            scope.spawn(move || loop {
+                let k = taken.fetch_add(1, Ordering::Relaxed);
+                let Some(job) = jobs.get(k) else { break };
+                let done = in_own_process(job, files, options, settings);
+                if sender.send((k, done)).is_err() {
+                    break;
                 }
             });
         }
@@ -225,10 +414,6 @@ pub fn run(options: BatchOptions) -> Result<(), Failure> {
             append(&mut out, &options.out, &done.row.line())?;
             if let (Some(file), Some(path)) = (keys.as_mut(), options.keys.as_ref()) {
                 append(file, path, &key_line(job))?;
-            }
-            if let (Some((seg, png)), Some(dir)) = (done.masks, &options.seg_dir) {
-                write_file(&dir.join(format!("{}.seg.dcm", job.code)), seg)?;
-                write_file(&dir.join(format!("{}.png", job.code)), png)?;
             }
         }
         Ok(())
@@ -283,7 +468,7 @@ fn run_job(
         }))
         .unwrap_or_else(|_| {
             Err(Unmeasured {
-                error: StudyError::Segmentation("the program stopped on this study".into()),
+                error: StudyError::Stopped("an internal error".into()),
                 level: None,
                 series: String::new(),
             })

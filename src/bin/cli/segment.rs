@@ -42,6 +42,23 @@ pub enum DeviceArg {
     Gpu,
 }
 
+impl ModelOptions {
+    /// The same options as command-line arguments, for a child process.
+    pub fn args(&self) -> Vec<std::ffi::OsString> {
+        use clap::ValueEnum as _;
+        let device = self
+            .device
+            .to_possible_value()
+            .map_or_else(|| "auto".into(), |v| v.get_name().to_owned());
+        vec![
+            "--model".into(),
+            self.model.clone().into_os_string(),
+            "--device".into(),
+            device.into(),
+        ]
+    }
+}
+
 impl DeviceArg {
     fn preference(self) -> Preference {
         match self {
