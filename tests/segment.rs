@@ -307,6 +307,22 @@ fn eval_reproduces_the_model_cards_figures() {
         .as_f64()
         .expect("muscle Dice");
     assert!(muscle > 0.8, "held-out real muscle Dice {muscle}");
+    // Where the muscle errors lie adds up to the area error: extra minus missed.
+    let errors = &ours["real_held_out_muscle_errors"];
+    let sum = |key: &str| -> f64 {
+        errors[key]
+            .as_object()
+            .expect("shares by structure")
+            .values()
+            .filter_map(Value::as_f64)
+            .sum()
+    };
+    let area = ours["real_held_out"]["muscle"]["area_error_percent"]
+        .as_f64()
+        .expect("area error");
+    let net = sum("extra_percent") - sum("missed_percent");
+    assert!((net - area).abs() < 1e-9, "{net} vs {area}");
+    assert!(errors["extra_percent"]["kidney"].as_f64().is_some());
 }
 
 /// A real slice (L1–L2, held out) with two arms drawn beside it — one 6 mm away, one

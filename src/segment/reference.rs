@@ -20,6 +20,7 @@
 //! All of it is one patient: held-out slices test generalisation along the body, not to
 //! other people.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::dataset::{class_from_reference, LabelledSlice, IGNORE};
@@ -84,6 +85,62 @@ pub struct Reference {
     /// Partial labels as network classes (muscle, IMAT where muscle holds fat, background
     /// for organs, bone, vessels and air), [`super::dataset::IGNORE`] elsewhere.
     pub partial: Vec<(SliceIndex, LabelledSlice)>,
+    /// What the "total" map names under each pixel of the tissue slices: where a
+    /// model's muscle errors on held-out slices fall.
+    pub structures: BTreeMap<SliceIndex, Vec<Structure>>,
+}
+
+/// What the "total" map names under a pixel, in the groups a reader would name when
+/// asked where a muscle mask went wrong. The labels are TotalSegmentator v2's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Structure {
+    /// Nothing: fat, the abdominal wall's muscles, bowel the model did not name, air.
+    Unlabelled,
+    /// Autochthon and iliopsoas (86–89), gluteal muscles (80–85).
+    NamedMuscle,
+    Kidney,
+    Liver,
+    Spleen,
+    /// Stomach, small bowel, duodenum, colon.
+    Bowel,
+    /// Aorta, venae cavae, portal, splenic and iliac vessels.
+    Vessel,
+    /// Vertebrae, sacrum, hips, ribs, sternum.
+    Bone,
+    CostalCartilage,
+    OtherOrgan,
+}
+
+impl Structure {
+    pub fn of(label: f32) -> Structure {
+        match label.round().clamp(0.0, 255.0) as u8 {
+            0 => Structure::Unlabelled,
+            80..=89 => Structure::NamedMuscle,
+            2 | 3 | 23 | 24 => Structure::Kidney,
+            5 => Structure::Liver,
+            1 => Structure::Spleen,
+            6 | 18..=20 => Structure::Bowel,
+            52..=68 => Structure::Vessel,
+            25..=50 | 77 | 78 | 92..=116 => Structure::Bone,
+            117 => Structure::CostalCartilage,
+            _ => Structure::OtherOrgan,
+        }
+    }
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Structure::Unlabelled => "unlabelled",
+            Structure::NamedMuscle => "named_muscle",
+            Structure::Kidney => "kidney",
+            Structure::Liver => "liver",
+            Structure::Spleen => "spleen",
+            Structure::Bowel => "bowel",
+            Structure::Vessel => "vessel",
+            Structure::Bone => "bone",
+            Structure::CostalCartilage => "costal_cartilage",
+            Structure::OtherOrgan => "other_organ",
+        }
+    }
 }
 
 impl Reference {
@@ -96,6 +153,15 @@ impl Reference {
 
     pub fn held_out(&self) -> Vec<LabelledSlice> {
         self.pick(|k| HELD_OUT_SLICES.contains(&k))
+    }
+
+    /// The held-out slices with what the "total" map names under their pixels.
+    pub fn held_out_structures(&self) -> Vec<(LabelledSlice, Option<&[Structure]>)> {
+        self.tissue
+            .iter()
+            .filter(|(k, _)| HELD_OUT_SLICES.contains(&k.0))
+            .map(|(k, s)| (s.clone(), self.structures.get(k).map(Vec::as_slice)))
+            .collect()
     }
 
     fn pick(&self, keep: impl Fn(usize) -> bool) -> Vec<LabelledSlice> {
@@ -148,7 +214,12 @@ pub fn load(dir: &Path) -> Result<Reference, ReferenceError> {
         (Some(a), Some(b)) => (a as usize, b as usize),
         _ => return Err(ReferenceError::NoL3),
     };
+    let total_at = |k: usize| {
+        let z = volume.header.slice_positions_mm[k];
+        total.slice_at(z).and_then(|s| total.slice(s))
+    };
     let mut tissue = Vec::new();
+    let mut structures = BTreeMap::new();
     for k in 0..volume.header.slices {
         let z = volume.header.slice_positions_mm[k];
         let Some(s) = muscle.slice_at(z) else {
@@ -162,11 +233,13 @@ pub fn load(dir: &Path) -> Result<Reference, ReferenceError> {
             class_from_reference(m[i] > 0.5, f[i] > 0.5, t[i] > 0.5, hu).label()
         })?;
         tissue.push((SliceIndex(k), labelled));
+        if let Some(labels) = total_at(k) {
+            structures.insert(
+                SliceIndex(k),
+                labels.iter().map(|&l| Structure::of(l)).collect(),
+            );
+        }
     }
-    let total_at = |k: usize| {
-        let z = volume.header.slice_positions_mm[k];
-        total.slice_at(z).and_then(|s| total.slice(s))
-    };
     let last_slice = volume.header.slices.saturating_sub(1);
     let mut l3_back_muscles = Vec::new();
     for k in
@@ -195,6 +268,7 @@ pub fn load(dir: &Path) -> Result<Reference, ReferenceError> {
         tissue,
         l3_back_muscles,
         partial,
+        structures,
     })
 }
 

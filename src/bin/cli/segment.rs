@@ -247,6 +247,10 @@ pub struct TrainOptions {
     /// Share of crops drawn from the real slices.
     #[arg(long, default_value_t = TrainConfig::default().real_share)]
     pub real_share: f64,
+    /// Of the real crops, the share drawn from fully labelled slices (default: every
+    /// real slice alike).
+    #[arg(long)]
+    pub full_share: Option<f64>,
     /// A model card to start from (fine-tuning) instead of random weights; its weights
     /// file lies beside it.
     #[arg(long)]
@@ -274,6 +278,7 @@ pub fn train_command(options: &TrainOptions) -> Result<(), super::Failure> {
         phantoms: options.phantoms,
         learning_rate: options.learning_rate,
         real_share: options.real_share,
+        full_share: options.full_share,
         ..TrainConfig::default()
     };
     config.architecture.base_channels = options.base_channels;
@@ -411,6 +416,19 @@ fn print_evaluation(e: &Evaluation) {
         for (k, a) in real {
             show(&format!("real held-out {k}"), a);
         }
+    }
+    if let Some(errors) = &e.real_held_out_muscle_errors {
+        let list = |m: &std::collections::BTreeMap<String, f64>| {
+            m.iter()
+                .map(|(k, v)| format!("{k} {v:.1} %"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        eprintln!(
+            "  held-out muscle errors, by what the total map names there (% of reference muscle): extra {}; missed {}",
+            list(&errors.extra_percent),
+            list(&errors.missed_percent)
+        );
     }
     if let Some(back) = &e.real_l3_back_muscles {
         show("real L3 back muscles", &back.agreement);

@@ -35,6 +35,12 @@ pub struct TrainConfig {
     pub phantom_range: PhantomRange,
     /// Share of crops drawn from real reference slices when there are any.
     pub real_share: f64,
+    /// Of those, the share drawn from fully labelled slices (the rest from partially
+    /// labelled ones); `None` draws every real slice alike. Full labels are the only
+    /// real ones that teach the lateral wall and where organs end, so they may be
+    /// weighted above their number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_share: Option<f64>,
 }
 
 impl Default for TrainConfig {
@@ -50,6 +56,7 @@ impl Default for TrainConfig {
             phantoms: 160,
             phantom_range: PhantomRange::default(),
             real_share: 0.3,
+            full_share: None,
         }
     }
 }
@@ -122,6 +129,7 @@ pub fn train(
         })
         .collect::<Result<Vec<_>, _>>()?;
     let real = real.iter().map(trunk_only).collect::<Result<Vec<_>, _>>()?;
+    let (full, partial): (Vec<_>, Vec<_>) = real.iter().partition(|s| !s.labels.contains(&IGNORE));
     let phantom_seconds = started.elapsed().as_secs_f64();
     let device = device.clone().autodiff();
     device.seed(config.seed);
@@ -145,13 +153,21 @@ pub fn train(
         let mut targets = Vec::with_capacity(inputs.capacity());
         for _ in 0..config.batch {
             let from_real = !real.is_empty() && rng.unit() < config.real_share;
-            let pool = if from_real || phantoms.is_empty() {
-                &real
+            let source = if from_real || phantoms.is_empty() {
+                match config.full_share {
+                    Some(share) if !full.is_empty() && !partial.is_empty() => {
+                        if rng.unit() < share {
+                            pick(&full, &mut rng).copied()
+                        } else {
+                            pick(&partial, &mut rng).copied()
+                        }
+                    }
+                    _ => pick(&real, &mut rng),
+                }
             } else {
-                &phantoms
+                pick(&phantoms, &mut rng)
             };
-            let Some(source) = pool.get((rng.next_u64() % pool.len().max(1) as u64) as usize)
-            else {
+            let Some(source) = source else {
                 return Err(TrainError::NoSlices);
             };
             let sample = dataset::sample(source, &config.input, Augment::draw(&mut rng))
@@ -181,6 +197,11 @@ pub fn train(
         real_slices: real.len(),
     };
     Ok((model.valid(), log))
+}
+
+/// One of `pool` at random; `None` when it is empty.
+fn pick<'a, T>(pool: &'a [T], rng: &mut Rng) -> Option<&'a T> {
+    pool.get((rng.next_u64() % pool.len().max(1) as u64) as usize)
 }
 
 /// Linear warm-up over the first 5 % of steps, then cosine decay to 1 % of the peak.

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::{PostProcess, Segmenter};
 use sarcoscope::segment::dataset::{self, LabelledSlice, PhantomRange};
 use sarcoscope::segment::eval::{dilate, Agreement, AgreementBuilder};
-use sarcoscope::segment::reference::Reference;
+use sarcoscope::segment::reference::{Reference, Structure};
 use sarcoscope::segment::{TissueClass, TissueMask};
 
 /// Phantoms for evaluation come from this seed, which training never uses.
@@ -22,6 +22,9 @@ pub struct Evaluation {
     /// L3 slices: agreement on the back muscles (autochthon, iliopsoas), the only muscles
     /// labelled there; our muscle is compared within 9 mm of the labelled muscles.
     pub real_l3_back_muscles: Option<BackMuscles>,
+    /// Where the held-out muscle errors lie, by what the "total" map names there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub real_held_out_muscle_errors: Option<MuscleErrors>,
     /// Unseen phantoms: all four tissues against the exact labels.
     pub phantoms: BTreeMap<String, Agreement>,
     pub phantom_count: usize,
@@ -35,6 +38,43 @@ pub struct BackMuscles {
     pub recall: Option<f64>,
 }
 
+/// Muscle errors on the held-out slices as shares of the reference muscle area, by the
+/// structure the "total" map names under each wrong pixel. `extra` minus `missed`, summed
+/// over structures, is the muscle area error; "unlabelled" is where neither reference
+/// speaks (the abdominal wall's inner layers, the diaphragm's crura: a reader may side
+/// with us there), a named organ or bone is an error whoever judges.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MuscleErrors {
+    /// Muscle we call where the tissue reference has none (% of reference muscle).
+    pub extra_percent: BTreeMap<String, f64>,
+    /// Reference muscle we do not call muscle (% of reference muscle).
+    pub missed_percent: BTreeMap<String, f64>,
+}
+
+impl MuscleErrors {
+    fn from_counts(
+        extra: BTreeMap<Structure, usize>,
+        missed: BTreeMap<Structure, usize>,
+        reference: usize,
+    ) -> MuscleErrors {
+        let percent = |counts: BTreeMap<Structure, usize>| {
+            counts
+                .into_iter()
+                .map(|(s, n)| {
+                    (
+                        s.key().to_owned(),
+                        n as f64 / reference.max(1) as f64 * 100.0,
+                    )
+                })
+                .collect()
+        };
+        MuscleErrors {
+            extra_percent: percent(extra),
+            missed_percent: percent(missed),
+        }
+    }
+}
+
 pub fn evaluate(
     segmenter: &Segmenter,
     reference: Option<&Reference>,
@@ -42,17 +82,42 @@ pub fn evaluate(
 ) -> Evaluation {
     let post = PostProcess::default();
     let mut notes = Vec::new();
+    let mut muscle_errors = None;
     let real_held_out = reference.map(|r| {
-        compare(
+        let slices = r.held_out_structures();
+        let (mut extra, mut missed) = (BTreeMap::new(), BTreeMap::new());
+        let mut reference_muscle = 0usize;
+        let agreement = compare(
             segmenter,
-            &r.held_out(),
+            slices.iter().map(|(s, _)| s),
             &post,
             &[
                 TissueClass::SkeletalMuscle,
                 TissueClass::Vat,
                 TissueClass::Sat,
             ],
-        )
+            |k, predicted, reference| {
+                let Some(structures) = slices[k].1 else {
+                    return;
+                };
+                let muscle = TissueClass::SkeletalMuscle.label();
+                for ((&p, &r), &s) in predicted
+                    .labels()
+                    .iter()
+                    .zip(reference.labels())
+                    .zip(structures)
+                {
+                    reference_muscle += usize::from(r == muscle);
+                    if p == muscle && r != muscle {
+                        *extra.entry(s).or_default() += 1;
+                    } else if r == muscle && p != muscle {
+                        *missed.entry(s).or_default() += 1;
+                    }
+                }
+            },
+        );
+        muscle_errors = Some(MuscleErrors::from_counts(extra, missed, reference_muscle));
+        agreement
     });
     let real_l3_back_muscles = reference.map(|r| back_muscles(segmenter, r, &post));
     if reference.is_none() {
@@ -61,24 +126,34 @@ pub fn evaluate(
     let phantoms: Vec<LabelledSlice> = (0..phantom_count as u64)
         .map(|i| dataset::phantom_slice(EVAL_PHANTOM_SEED, i, &PhantomRange::default()))
         .collect();
-    let phantom_scores = compare(segmenter, &phantoms, &post, &TissueClass::TISSUES);
+    let phantom_scores = compare(
+        segmenter,
+        &phantoms,
+        &post,
+        &TissueClass::TISSUES,
+        |_, _, _| {},
+    );
     Evaluation {
         real_held_out,
         real_l3_back_muscles,
+        real_held_out_muscle_errors: muscle_errors,
         phantoms: phantom_scores,
         phantom_count,
         notes,
     }
 }
 
-fn compare(
+/// Agreement per class over `slices`; `each` sees every slice's number, prediction and
+/// reference (both through the HU windows).
+fn compare<'a>(
     segmenter: &Segmenter,
-    slices: &[LabelledSlice],
+    slices: impl IntoIterator<Item = &'a LabelledSlice>,
     post: &PostProcess,
     classes: &[TissueClass],
+    mut each: impl FnMut(usize, &TissueMask, &TissueMask),
 ) -> BTreeMap<String, Agreement> {
     let mut builders: Vec<AgreementBuilder> = classes.iter().map(|_| Default::default()).collect();
-    for labelled in slices {
+    for (k, labelled) in slices.into_iter().enumerate() {
         let Some(slice) = labelled.slice() else {
             continue;
         };
@@ -97,6 +172,7 @@ fn compare(
                 slice.pixel_area_cm2(),
             );
         }
+        each(k, &predicted, &reference);
     }
     classes
         .iter()
