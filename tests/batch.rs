@@ -301,3 +301,51 @@ fn a_study_that_aborts_the_program_costs_its_row_not_the_run() {
     );
     let _ = std::fs::remove_dir_all(root);
 }
+
+/// pydicom's DICOMDIR test media (real files: a DICOMDIR tree of CT headers whose pixel
+/// data was stripped, MR and CR studies, a brain CT, DICOMDIR variants and a README at
+/// the top): folders holding an index (beside a README) make no failed rows, the stripped CT says what it holds, and
+/// the head CT measured as a given level carries the warning that no adult L3 holds so
+/// little muscle.
+#[test]
+fn dicomdir_media_are_read_where_the_images_lie() {
+    let Some(media) = shared_dir("data/dicom/pydicom/dicomdirtests") else {
+        return;
+    };
+    let out = std::env::temp_dir().join(format!("sarcoscope-dicomdir-{}.csv", std::process::id()));
+    run(&[
+        "batch",
+        path(&media),
+        "--out",
+        path(&out),
+        "--device",
+        "cpu",
+        "--json",
+    ]);
+    let rows = table(&out);
+    let folders: Vec<&str> = rows.iter().map(|r| r["source_folder"].as_str()).collect();
+    assert!(
+        !folders.contains(&""),
+        "the top folder holds only DICOMDIRs: {folders:?}"
+    );
+    assert!(!folders.contains(&"TINY_ALPHA"), "{folders:?}");
+    let tiny = rows
+        .iter()
+        .find(|r| r["source_folder"].starts_with("TINY_ALPHA/"))
+        .expect("the DICOMDIR tree's study");
+    assert_eq!(
+        tiny["reason"],
+        "no CT image series in this study (it holds CT files without an image)"
+    );
+    let head = rows
+        .iter()
+        .find(|r| r["series"] == "Routine Brain")
+        .expect("the brain CT");
+    assert_eq!(head["l3_status"], "given");
+    assert!(
+        head["qc_flags"].split(';').any(|f| f == "sma_plausibility"),
+        "{}",
+        head["qc_flags"]
+    );
+    let _ = std::fs::remove_file(out);
+}

@@ -8,7 +8,7 @@ use super::row::{self, Outcome, Row};
 use super::studies::{group, unreadable_folders, Study};
 use super::{finish, LevelStatus, Prepared, Settings, StudyError};
 use crate::dicom::series::Series;
-use crate::dicom::Instance;
+use crate::dicom::{DicomError, Instance};
 use crate::ingest::FileIndex;
 use crate::l3::L3Result;
 use crate::report::SegmentationFacts;
@@ -102,6 +102,8 @@ fn cutoff_keys(settings: Settings) -> (String, String) {
 pub struct Run {
     names: Vec<String>,
     headers: Vec<Option<Instance>>,
+    /// Files that are DICOMDIR indexes (they hold no image and are no study's).
+    indexes: Vec<bool>,
     settings: Settings,
     work: Vec<Work>,
     /// The study under way (an index into `work`), when did it start, and its volume
@@ -120,6 +122,7 @@ impl Run {
     /// `saved` when that is this archive's progress under the same cut-offs.
     pub fn new(names: Vec<String>, settings: Settings, saved: Option<&Saved>) -> (Run, Next) {
         let headers = vec![None; names.len()];
+        let indexes = vec![false; names.len()];
         let (rows, finished) = match saved.filter(|s| s.belongs_to(&names, settings)) {
             Some(saved) => match saved.rows(settings) {
                 Some(rows) if rows.len() == saved.finished.len() => (rows, saved.finished.clone()),
@@ -130,6 +133,7 @@ impl Run {
         let run = Run {
             names,
             headers,
+            indexes,
             settings,
             work: Vec::new(),
             at: 0,
@@ -161,16 +165,19 @@ impl Run {
         self.restored
     }
 
-    pub fn on_header(&mut self, file: FileIndex, header: Option<Instance>) {
+    pub fn on_header(&mut self, file: FileIndex, header: Result<Instance, DicomError>) {
+        if let Some(index) = self.indexes.get_mut(file.0) {
+            *index = header == Err(DicomError::Dicomdir);
+        }
         if let Some(slot) = self.headers.get_mut(file.0) {
-            *slot = header;
+            *slot = header.ok();
         }
     }
 
     /// Every header is in: the studies are known, the first is asked for.
     pub fn on_headers_done(&mut self, now_ms: f64) -> Next {
         let studies = group(&self.names, &self.headers);
-        let unreadable = unreadable_folders(&self.names, &self.headers);
+        let unreadable = unreadable_folders(&self.names, &self.headers, |i| self.indexes[i]);
         self.work = studies
             .into_iter()
             .map(|s| Work::Study(Box::new(s)))
@@ -382,7 +389,7 @@ mod tests {
         let (mut run, next) = Run::new(names.clone(), SETTINGS, None);
         assert_eq!(next, Next::Headers);
         for (k, h) in headers.into_iter().enumerate() {
-            run.on_header(FileIndex(k), h);
+            run.on_header(FileIndex(k), h.ok_or(DicomError::NotDicom));
         }
         let Next::Volume {
             series,
@@ -450,7 +457,7 @@ mod tests {
         assert_eq!(again.restored(), 3);
         let Archive(_, _, _, headers) = archive();
         for (k, h) in headers.into_iter().enumerate() {
-            again.on_header(FileIndex(k), h);
+            again.on_header(FileIndex(k), h.ok_or(DicomError::NotDicom));
         }
         assert_eq!(again.on_headers_done(0.0), Next::Done);
         assert_eq!(again.table(), table);
@@ -468,7 +475,7 @@ mod tests {
         let Archive(_, _, names, headers) = archive();
         let (mut run, _) = Run::new(names.clone(), SETTINGS, None);
         for (k, h) in headers.iter().cloned().enumerate() {
-            run.on_header(FileIndex(k), h);
+            run.on_header(FileIndex(k), h.ok_or(DicomError::NotDicom));
         }
         assert!(matches!(run.on_headers_done(0.0), Next::Volume { .. }));
         let stopped = StudyError::Segmentation("the decoder stopped on this study".into());
@@ -480,7 +487,7 @@ mod tests {
         saved.rows.truncate(1);
         let (mut again, _) = Run::new(names, SETTINGS, Some(&saved));
         for (k, h) in headers.into_iter().enumerate() {
-            again.on_header(FileIndex(k), h);
+            again.on_header(FileIndex(k), h.ok_or(DicomError::NotDicom));
         }
         assert_eq!(again.on_headers_done(20.0), Next::Done);
         let codes: Vec<&str> = again
@@ -500,7 +507,7 @@ mod tests {
         let Archive(_, _, names, headers) = archive();
         let (mut run, _) = Run::new(names, SETTINGS, None);
         for (k, h) in headers.into_iter().enumerate() {
-            run.on_header(FileIndex(k), h);
+            run.on_header(FileIndex(k), h.ok_or(DicomError::NotDicom));
         }
         assert!(matches!(run.on_headers_done(0.0), Next::Volume { .. }));
         let stopped = StudyError::Segmentation("the decoder stopped on this study".into());

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::dicom::series::SeriesKind;
 use crate::dicom::Instance;
 use crate::ingest::{Catalogue, FileIndex, SeriesFiles};
 
@@ -67,7 +68,7 @@ pub fn group(names: &[String], headers: &[Option<Instance>]) -> Vec<Study> {
                     }
                     ct
                 })
-                .ok_or_else(|| modalities(&own));
+                .ok_or_else(|| holdings(&catalogue));
             Study {
                 study_uid: own
                     .iter()
@@ -87,13 +88,27 @@ pub fn group(names: &[String], headers: &[Option<Instance>]) -> Vec<Study> {
     studies
 }
 
-/// What a study without a CT series holds, for its row's reason.
-fn modalities(headers: &[Option<Instance>]) -> String {
-    let mut found: Vec<&str> = headers
+/// What a study without a CT series holds, for its row's reason: each modality, and
+/// for CT files why they cannot be measured (else "it holds CT" would puzzle).
+fn holdings(catalogue: &Catalogue) -> String {
+    let mut found: Vec<String> = catalogue
+        .studies
         .iter()
-        .flatten()
-        .map(|h| h.modality.as_str())
-        .filter(|m| !m.is_empty())
+        .flat_map(|s| &s.series)
+        .map(|series| {
+            let modality = if series.modality.is_empty() {
+                "files without a modality"
+            } else {
+                series.modality.as_str()
+            };
+            match series.kind {
+                _ if modality != "CT" => modality.to_owned(),
+                SeriesKind::NoImage => "CT files without an image".to_owned(),
+                SeriesKind::Localizer => "a CT localizer".to_owned(),
+                SeriesKind::SecondaryCapture => "CT secondary captures".to_owned(),
+                _ => "CT images that form no stack of slices".to_owned(),
+            }
+        })
         .collect();
     found.sort_unstable();
     found.dedup();
@@ -105,11 +120,18 @@ fn modalities(headers: &[Option<Instance>]) -> String {
 }
 
 /// The folders under the root that hold files of which none is readable DICOM (and
-/// no readable file either): each becomes a failed row rather than vanishing.
-pub fn unreadable_folders(names: &[String], headers: &[Option<Instance>]) -> Vec<String> {
+/// no readable file either): each becomes a failed row rather than vanishing. A folder
+/// holding a file for which `index` is true (a DICOMDIR: it lists the images of the
+/// folders below, which are read where they lie) is the top of DICOM media, not
+/// unreadable, whatever else lies beside the index (a README).
+pub fn unreadable_folders(
+    names: &[String],
+    headers: &[Option<Instance>],
+    index: impl Fn(usize) -> bool,
+) -> Vec<String> {
     let folder = |name: &str| parent(name).to_owned();
     let mut readable: Vec<String> = (0..names.len())
-        .filter(|&i| headers[i].is_some())
+        .filter(|&i| headers[i].is_some() || index(i))
         .map(|i| folder(&names[i]))
         .collect();
     readable.sort_unstable();
@@ -187,7 +209,18 @@ mod tests {
         assert_eq!(placed, [("a", "1.1"), ("b/s1", "2.1")]);
         assert_eq!(studies[1].files, [FileIndex(0), FileIndex(1)]);
         assert_eq!(studies[0].ct, Err("SR".to_string()));
-        assert_eq!(unreadable_folders(&names, &headers), ["broken"]);
+        assert_eq!(unreadable_folders(&names, &headers, |_| false), ["broken"]);
+        // A folder holding a DICOMDIR index is not unreadable.
+        assert!(unreadable_folders(&names, &headers, |i| i == 4).is_empty());
+    }
+
+    #[test]
+    fn a_study_of_ct_files_without_images_says_so() {
+        // As on DICOMDIR test media: CT headers whose pixel data was stripped.
+        let names: Vec<String> = ["m/1", "m/2"].map(String::from).to_vec();
+        let headers = vec![header("4.1", "4.1.1", "CT"), header("4.1", "4.1.1", "CT")];
+        let studies = group(&names, &headers);
+        assert_eq!(studies[0].ct, Err("CT files without an image".to_string()));
     }
 
     #[test]

@@ -86,6 +86,34 @@ fn implausible_smi(body: &Anthropometry, composition: Option<&Composition>) -> O
     })
 }
 
+/// A height few adults are below (m), this project's choice: with healthy women's SMI
+/// [`IMPLAUSIBLE_SMI_SD`] SDs below their mean, it gives the smallest muscle area an
+/// adult's L3 slice plausibly holds, for when height or sex is not known.
+pub const SHORT_ADULT_HEIGHT_M: f64 = 1.40;
+
+/// (38.91 − 4 × 5.65) × 1.40² ≈ 32 cm².
+pub fn smallest_plausible_sma_cm2() -> f64 {
+    let (mean, sd) = HEALTHY_SMI[1];
+    (mean - IMPLAUSIBLE_SMI_SD * sd) * SHORT_ADULT_HEIGHT_M * SHORT_ADULT_HEIGHT_M
+}
+
+/// A muscle area below what any adult's L3 holds: a slice that is not an abdominal L3
+/// slice (a head CT in an archive, a slice given at another level) or a failed mask.
+fn implausible_sma(composition: Option<&Composition>) -> Option<QcFlag> {
+    let sma = composition?.sma_cm2;
+    let floor = smallest_plausible_sma_cm2();
+    (sma < floor).then(|| {
+        flag(
+            "sma_plausibility",
+            Severity::Warning,
+            format!(
+                "SMA {sma:.1} cm² is below what an adult's L3 slice holds (under {floor:.0} cm²: healthy women's SMI {IMPLAUSIBLE_SMI_SD} SD below their mean, at {SHORT_ADULT_HEIGHT_M:.2} m): the slice may not be an abdominal L3 slice, or the mask failed; check both before using it."
+            ),
+            Some(HEALTHY_SMI_SOURCE),
+        )
+    })
+}
+
 pub fn flags(
     scan: &ScanFacts,
     segmentation: Option<&SegmentationFacts>,
@@ -93,7 +121,10 @@ pub fn flags(
     composition: Option<&Composition>,
 ) -> Vec<QcFlag> {
     let mut out = Vec::new();
-    out.extend(implausible_smi(body, composition));
+    match implausible_smi(body, composition) {
+        Some(smi) => out.push(smi),
+        None => out.extend(implausible_sma(composition)),
+    }
     if let Some(text) = segmentation.and_then(|s| s.left_out.describe()) {
         out.push(flag("left_out", Severity::Info, text, None));
     }
@@ -299,6 +330,28 @@ mod tests {
         // 38.91 ± 4 × 5.65 → 16.3 to 61.5 for women.
         assert!(keys(65.0, &woman).contains(&"smi_plausibility"));
         assert!(!keys(65.0, &Anthropometry { sex: None, ..man }).contains(&"smi_plausibility"));
+    }
+
+    #[test]
+    fn a_muscle_area_no_adult_l3_holds_is_flagged_without_height() {
+        assert!((smallest_plausible_sma_cm2() - 31.97).abs() < 0.01);
+        let keys = |sma: f64| {
+            let mut c = composition(0.0);
+            c.sma_cm2 = sma;
+            c.indices = None;
+            flags(
+                &ScanFacts::default(),
+                None,
+                &Anthropometry::default(),
+                Some(&c),
+            )
+            .into_iter()
+            .map(|f| f.key)
+            .collect::<Vec<_>>()
+        };
+        assert!(keys(0.0).contains(&"sma_plausibility"));
+        assert!(keys(31.0).contains(&"sma_plausibility"));
+        assert!(!keys(80.0).contains(&"sma_plausibility"));
     }
 
     #[test]

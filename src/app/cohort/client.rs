@@ -317,7 +317,7 @@ impl Cohort {
             let run = i.run.as_mut()?;
             match message {
                 FromDecoder::Header { attached, result } => {
-                    run.on_header(FileIndex(attached), result.ok().map(|h| *h));
+                    run.on_header(FileIndex(attached), result.map(|h| *h));
                     None
                 }
                 FromDecoder::HeadersDone => Some(run.on_headers_done(now)),

@@ -317,23 +317,25 @@ pub fn run(options: BatchOptions) -> Result<(), Failure> {
         .iter()
         .map(|p| relative(&options.root, p))
         .collect();
-    let headers: Vec<Option<Instance>> = list
-        .files
+    let read: Vec<Result<Instance, DicomError>> =
+        list.files.iter().map(|p| read_header(p)).collect();
+    for (name, error) in names
         .iter()
-        .zip(&names)
-        .map(|(p, name)| {
-            read_header(p)
-                .inspect_err(|e| {
-                    // Damaged DICOM is named; other files (reports, notes) are expected.
-                    if !matches!(e, DicomError::NotDicom | DicomError::Dicomdir) {
-                        eprintln!("{name}: {e}; left out of its study");
-                    }
-                })
-                .ok()
-        })
+        .zip(&read)
+        .filter_map(|(n, r)| Some((n, r.as_ref().err()?)))
+    {
+        // Damaged DICOM is named; other files (reports, notes, indexes) are expected.
+        if !matches!(error, DicomError::NotDicom | DicomError::Dicomdir) {
+            eprintln!("{name}: {error}; left out of its study");
+        }
+    }
+    let indexes: Vec<bool> = read
+        .iter()
+        .map(|r| r == &Err(DicomError::Dicomdir))
         .collect();
+    let headers: Vec<Option<Instance>> = read.into_iter().map(Result::ok).collect();
     let studies = batch::group(&names, &headers);
-    let unreadable = batch::unreadable_folders(&names, &headers);
+    let unreadable = batch::unreadable_folders(&names, &headers, |i| indexes[i]);
 
     let done = match (&options.keys, options.resume) {
         (Some(keys), true) => read_keys(keys)?,
