@@ -103,19 +103,20 @@ struct Done {
     masks: Option<(Vec<u8>, Vec<u8>)>,
 }
 
-/// One study of a batch, measured by `sarcoscope batch-study` in a process of its own:
-/// a file that aborts the program — a stack overflow, an allocation that fails; neither
-/// can be caught — then costs its study's row, not the run. Its files (whole paths,
-/// each ended by a NUL byte) come on standard input; its row leaves as one CSV line on
-/// standard output, its masks go into `--seg-dir`.
+/// The measuring process of one batch worker (`sarcoscope batch-worker`): studies are
+/// measured there, one after another, so that a file that aborts the program — a stack
+/// overflow, an allocation that fails; neither can be caught — costs its study's row
+/// and a new worker process, not the run. The model is loaded once per process.
+///
+/// Each study comes on standard input as its case code and its files' whole paths, each
+/// ended by a NUL byte, and an empty field after the last path; its row leaves on
+/// standard output as one line (a JSON array of the values), its masks go into
+/// `--seg-dir`.
 #[derive(clap::Args)]
-pub struct StudyOptions {
-    /// The batch's root folder (the study's folder is named relative to it).
+pub struct WorkerOptions {
+    /// The batch's root folder (a study's folder is named relative to it).
     #[arg(long)]
     root: PathBuf,
-    /// The study's case code.
-    #[arg(long)]
-    code: String,
     #[arg(long, value_parser = parse_smi)]
     smi_cutoffs: SmiCutoffs,
     #[arg(long, value_parser = parse_myosteatosis)]
@@ -126,25 +127,20 @@ pub struct StudyOptions {
     model: ModelOptions,
 }
 
-/// Runs `job` in a child process (`sarcoscope batch-study`); its row, or a failed row
-/// saying how the child stopped.
-fn in_own_process(
-    job: &Job<'_>,
-    files: &[PathBuf],
-    options: &BatchOptions,
-    settings: Settings,
-) -> Done {
-    let begun = std::time::Instant::now();
-    let Some(study) = job.study else {
-        return failed(job, settings, &StudyError::Unreadable, 0.0);
-    };
-    let answer = (|| -> std::io::Result<std::process::Output> {
+/// A worker process and its pipes.
+struct Worker {
+    child: std::process::Child,
+    input: std::process::ChildStdin,
+    output: std::io::BufReader<std::process::ChildStdout>,
+}
+
+impl Worker {
+    fn start(options: &BatchOptions, settings: Settings) -> std::io::Result<Worker> {
         let mut command = std::process::Command::new(std::env::current_exe()?);
         command
-            .arg("batch-study")
+            .arg("batch-worker")
             .arg("--root")
             .arg(&options.root)
-            .args(["--code", &job.code])
             .args(["--smi-cutoffs", settings.smi_cutoffs.key()])
             .args([
                 "--myosteatosis-cutoffs",
@@ -158,28 +154,88 @@ fn in_own_process(
             command.arg("--seg-dir").arg(dir);
         }
         let mut child = command.spawn()?;
-        if let Some(mut input) = child.stdin.take() {
-            for f in &study.files {
-                input.write_all(&path_bytes(&files[f.0]))?;
-                input.write_all(&[0])?;
+        let (Some(input), Some(output)) = (child.stdin.take(), child.stdout.take()) else {
+            let _ = child.kill();
+            return Err(std::io::Error::other("no pipes to the worker"));
+        };
+        Ok(Worker {
+            child,
+            input,
+            output: std::io::BufReader::new(output),
+        })
+    }
+
+    /// The study's row values, or `None` when the worker stopped.
+    fn measure(&mut self, code: &str, paths: &[&Path]) -> Option<Vec<String>> {
+        use std::io::BufRead as _;
+        let mut request = code.as_bytes().to_vec();
+        request.push(0);
+        for path in paths {
+            request.extend(path_bytes(path));
+            request.push(0);
+        }
+        request.push(0);
+        self.input
+            .write_all(&request)
+            .and_then(|()| self.input.flush())
+            .ok()?;
+        let mut line = String::new();
+        match self.output.read_line(&mut line) {
+            Ok(n) if n > 0 => serde_json::from_str(&line).ok(),
+            _ => None,
+        }
+    }
+
+    /// How it ended (it is waited for).
+    fn ended(mut self) -> String {
+        drop(self.input);
+        match self.child.wait() {
+            Ok(status) => ended(status),
+            Err(e) => format!("it could not be waited for: {e}"),
+        }
+    }
+}
+
+/// Measures `job` in this thread's worker process, started (again) when needed; its
+/// row, or a failed row saying how the worker stopped.
+fn in_worker(
+    worker: &mut Option<Worker>,
+    job: &Job<'_>,
+    files: &[PathBuf],
+    options: &BatchOptions,
+    settings: Settings,
+) -> Done {
+    let begun = std::time::Instant::now();
+    let Some(study) = job.study else {
+        return failed(job, settings, &StudyError::Unreadable, 0.0);
+    };
+    let mut current = match worker.take() {
+        Some(w) => w,
+        None => match Worker::start(options, settings) {
+            Ok(w) => w,
+            Err(e) => {
+                let error = StudyError::Stopped(format!("it could not be started: {e}"));
+                return failed(job, settings, &error, 0.0);
+            }
+        },
+    };
+    let paths: Vec<&Path> = study.files.iter().map(|f| files[f.0].as_path()).collect();
+    let names = row::names(settings);
+    match current.measure(&job.code, &paths) {
+        Some(values) => {
+            *worker = Some(current);
+            match Row::from_values(&names, &values) {
+                Some(row) => Done { row, masks: None },
+                None => {
+                    let error = StudyError::Stopped("it gave a row of other columns".into());
+                    failed(job, settings, &error, begun.elapsed().as_secs_f64())
+                }
             }
         }
-        child.wait_with_output()
-    })();
-    let seconds = begun.elapsed().as_secs_f64();
-    let stopped = |how: String| failed(job, settings, &StudyError::Stopped(how), seconds);
-    match answer {
-        Err(e) => stopped(format!("it could not be started: {e}")),
-        Ok(output) if !output.status.success() => stopped(ended(output.status)),
-        Ok(output) => {
-            let names = row::names(settings);
-            String::from_utf8(output.stdout)
-                .ok()
-                .and_then(|text| sarcoscope::csv::parse(&text).ok())
-                .and_then(|rows| rows.into_iter().next())
-                .and_then(|values| Row::from_values(&names, &values))
-                .map(|row| Done { row, masks: None })
-                .unwrap_or_else(|| stopped("it gave no row".into()))
+        None => {
+            let how = current.ended();
+            let error = StudyError::Stopped(how);
+            failed(job, settings, &error, begun.elapsed().as_secs_f64())
         }
     }
 }
@@ -238,26 +294,51 @@ fn path_of(bytes: &[u8]) -> PathBuf {
     PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
 }
 
-/// `sarcoscope batch-study`: see [`StudyOptions`].
-pub fn study(options: StudyOptions) -> Result<(), Failure> {
-    use std::io::Read as _;
-    let mut input = Vec::new();
-    std::io::stdin().read_to_end(&mut input)?;
-    let files: Vec<PathBuf> = input
-        .split(|&b| b == 0)
-        .filter(|p| !p.is_empty())
-        .map(path_of)
-        .collect();
-    let names: Vec<String> = files.iter().map(|p| relative(&options.root, p)).collect();
-    let headers: Vec<Option<Instance>> = files.iter().map(|p| read_header(p).ok()).collect();
-    let studies = batch::group(&names, &headers);
+/// `sarcoscope batch-worker`: see [`WorkerOptions`]. Ends when its input does.
+pub fn worker(options: WorkerOptions) -> Result<(), Failure> {
+    use std::io::BufRead as _;
     let settings = Settings {
         smi_cutoffs: options.smi_cutoffs,
         myosteatosis_cutoffs: options.myosteatosis_cutoffs,
     };
+    let (segmenter, device) = load_model(&options.model)?;
+    let mut input = std::io::stdin().lock();
+    let field = |input: &mut std::io::StdinLock<'_>| -> std::io::Result<Option<Vec<u8>>> {
+        let mut bytes = Vec::new();
+        let n = input.read_until(0, &mut bytes)?;
+        if bytes.last() == Some(&0) {
+            bytes.pop();
+        }
+        Ok((n > 0).then_some(bytes))
+    };
+    while let Some(code) = field(&mut input)? {
+        let mut files = Vec::new();
+        while let Some(path) = field(&mut input)?.filter(|p| !p.is_empty()) {
+            files.push(path_of(&path));
+        }
+        let code = String::from_utf8_lossy(&code).into_owned();
+        let row = measure_files(&options, &files, &code, &segmenter, &device, settings)?;
+        out!("{}", serde_json::to_string(&row.values())?);
+    }
+    Ok(())
+}
+
+/// One study from its files' paths: grouped again (they are one study's), measured, its
+/// masks written.
+fn measure_files(
+    options: &WorkerOptions,
+    files: &[PathBuf],
+    code: &str,
+    segmenter: &Segmenter,
+    device: &str,
+    settings: Settings,
+) -> Result<Row, Failure> {
+    let names: Vec<String> = files.iter().map(|p| relative(&options.root, p)).collect();
+    let headers: Vec<Option<Instance>> = files.iter().map(|p| read_header(p).ok()).collect();
+    let studies = batch::group(&names, &headers);
     let folder = studies.first().map_or(String::new(), |s| s.folder.clone());
     let job = Job {
-        code: options.code.clone(),
+        code: code.to_owned(),
         study: studies.first(),
         folder: &folder,
     };
@@ -267,13 +348,12 @@ pub fn study(options: StudyOptions) -> Result<(), Failure> {
     if std::env::var_os("SARCOSCOPE_TEST_ABORT_IN").is_some_and(|f| f == folder.as_str()) {
         std::process::abort();
     }
-    let (segmenter, device) = load_model(&options.model)?;
     let read_file = |f: FileIndex| read(&files[f.0]);
     let done = run_job(
         &job,
         &read_file,
-        &segmenter,
-        &device,
+        segmenter,
+        device,
         settings,
         options.seg_dir.is_some(),
     );
@@ -281,8 +361,7 @@ pub fn study(options: StudyOptions) -> Result<(), Failure> {
         write_file(&dir.join(format!("{}.seg.dcm", job.code)), seg)?;
         write_file(&dir.join(format!("{}.png", job.code)), png)?;
     }
-    out!("{}", done.row.line());
-    Ok(())
+    Ok(done.row)
 }
 
 pub fn run(options: BatchOptions) -> Result<(), Failure> {
@@ -388,12 +467,18 @@ pub fn run(options: BatchOptions) -> Result<(), Failure> {
     std::thread::scope(|scope| -> Result<(), Failure> {
         for _ in 0..options.jobs.max(1).min(jobs.len().max(1)) {
             let (sender, taken, jobs) = (sender.clone(), &taken, &jobs);
-            scope.spawn(move || loop {
-                let k = taken.fetch_add(1, Ordering::Relaxed);
-                let Some(job) = jobs.get(k) else { break };
-                let done = in_own_process(job, files, options, settings);
-                if sender.send((k, done)).is_err() {
-                    break;
+            scope.spawn(move || {
+                let mut worker = None;
+                loop {
+                    let k = taken.fetch_add(1, Ordering::Relaxed);
+                    let Some(job) = jobs.get(k) else { break };
+                    let done = in_worker(&mut worker, job, files, options, settings);
+                    if sender.send((k, done)).is_err() {
+                        break;
+                    }
+                }
+                if let Some(worker) = worker {
+                    worker.ended();
                 }
             });
         }

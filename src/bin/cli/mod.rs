@@ -120,9 +120,9 @@ enum Command {
     /// body composition and calls), one de-identified row per study in a cohort CSV —
     /// failed studies with their reason — resumable with --keys and --resume.
     Batch(batch::BatchOptions),
-    /// One study of a batch, in a process of its own (run by `batch`, not by people).
+    /// The measuring process of a batch worker (run by `batch`, not by people).
     #[command(hide = true)]
-    BatchStudy(batch::StudyOptions),
+    BatchWorker(batch::WorkerOptions),
     /// Survival statistics on a cohort CSV, as R computes them: `cohort fit` (Cox
     /// model) and `cohort km` (Kaplan–Meier and log-rank).
     Cohort {
@@ -182,7 +182,7 @@ pub fn main() -> ExitCode {
             out,
         } => scores::scores(&csv, units, ast_uln, out.as_deref()),
         Command::Batch(options) => batch::run(options),
-        Command::BatchStudy(options) => batch::study(options),
+        Command::BatchWorker(options) => batch::worker(options),
         Command::Cohort { command } => cohort::run(command),
         Command::Phantom { out, options } => phantom::write(&out, &options),
         Command::Serve { folder, port } => serve::serve(&folder, port),
