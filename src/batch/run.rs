@@ -115,6 +115,17 @@ pub struct Run {
     /// The keys of the studies that have their row ([`Study::key`]).
     finished: Vec<String>,
     restored: usize,
+    /// When the headers were all in and the first study was asked for.
+    measuring_since_ms: Option<f64>,
+}
+
+/// How fast a run goes: studies with a row per minute since the headers were read (this
+/// session's only: rows kept from before a reload do not count), and the time left at
+/// that rate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pace {
+    pub per_minute: f64,
+    pub seconds_left: f64,
 }
 
 impl Run {
@@ -142,6 +153,7 @@ impl Run {
             restored: rows.len(),
             rows,
             finished,
+            measuring_since_ms: None,
         };
         (run, Next::Headers)
     }
@@ -184,6 +196,7 @@ impl Run {
             .chain(unreadable.into_iter().map(Work::Unreadable))
             .collect();
         self.at = 0;
+        self.measuring_since_ms = Some(now_ms);
         self.begin(now_ms)
     }
 
@@ -333,6 +346,22 @@ impl Run {
         (self.rows.len(), self.work.len())
     }
 
+    /// The pace at `now_ms`, once a study of this session has its row.
+    pub fn pace(&self, now_ms: f64) -> Option<Pace> {
+        let since = self.measuring_since_ms?;
+        let done = self.rows.len().checked_sub(self.restored)?;
+        let minutes = (now_ms - since) / 60_000.0;
+        if done == 0 || minutes <= 0.0 {
+            return None;
+        }
+        let per_minute = done as f64 / minutes;
+        let left = self.work.len().saturating_sub(self.rows.len());
+        Some(Pace {
+            per_minute,
+            seconds_left: left as f64 / per_minute * 60.0,
+        })
+    }
+
     /// The cohort table so far, header first (the same as `sarcoscope batch` writes).
     pub fn table(&self) -> String {
         row::table(self.settings, &self.rows)
@@ -425,9 +454,18 @@ mod tests {
             .map(|&l| if l <= 4 { l } else { 0 })
             .collect();
         let mask = TissueMask::from_labels(columns, rows, labels).expect("mask");
+        assert_eq!(run.pace(1000.0), None, "no study has its row yet");
         // The MR study and the text folder need no worker: the run is done.
         assert_eq!(run.on_mask(&mask, facts(), 3000.0), Next::Done);
         assert_eq!(run.progress(), (3, 3));
+        // Three rows in the 3 s since the headers: 60 a minute, nothing left.
+        assert_eq!(
+            run.pace(3000.0),
+            Some(Pace {
+                per_minute: 60.0,
+                seconds_left: 0.0
+            })
+        );
         let rows = run.rows();
         let value = |k: usize, name: &str| rows[k].value(name).unwrap_or_default().to_owned();
         assert_eq!(

@@ -2,14 +2,15 @@
 // folder input and measured to the last row — studies per minute from the choice to
 // "Done", and the peak memory of the whole browser (the sum of the resident memory of
 // every Chromium process, sampled every half second: page, workers' renderer, GPU
-// process). WebGPU runs on SwiftShader here, a CPU renderer: the figure is the
-// browser's CPU path, not a GPU's. A benchmark: it prints figures and fails on nothing
-// but a broken page.
-// Usage: node tests/e2e/bench-cohort.mjs <base-url> <archive> [<archive> …]
+// process). `webgpu`: WebGPU on SwiftShader (a CPU emulation of a GPU: slower than the
+// CPU path, a check of the GPU path's cost, not a GPU's speed); `cpu`: WebGPU off, the
+// app's wasm CPU fallback. A benchmark: it prints figures and fails on nothing but a
+// broken page.
+// Usage: node tests/e2e/bench-cohort.mjs <base-url> webgpu|cpu <archive> [<archive> …]
 import { readdirSync, readFileSync } from "node:fs";
 import { start } from "./harness.mjs";
 
-const [base, ...archives] = process.argv.slice(2);
+const [base, mode, ...archives] = process.argv.slice(2);
 
 // Every process below this one (Playwright starts Chromium as its child).
 function treeRssBytes() {
@@ -33,7 +34,7 @@ function treeRssBytes() {
   return total;
 }
 
-const { page, finish } = await start(base);
+const { page, finish } = await start(base, { webgpu: mode !== "cpu" });
 try {
   for (const archive of archives) {
     await page.goto(`${base}#/cohort`);
@@ -57,7 +58,7 @@ try {
     // The memory curve in tenths of the run: flat when it does not grow with the cohort.
     const tenths = Array.from({ length: 10 }, (_, k) => samples[Math.min(samples.length - 1, Math.floor((k + 1) * samples.length / 10) - 1)] || 0)
       .map((b) => (b / 2 ** 20).toFixed(0)).join(" ");
-    console.log(`browser: ${studies} studies (${rows} measured) in ${seconds.toFixed(0)} s = ${(studies / seconds * 60).toFixed(1)} studies/min; `
+    console.log(`browser (${mode}): ${studies} studies (${rows} measured) in ${seconds.toFixed(0)} s = ${(studies / seconds * 60).toFixed(1)} studies/min; `
       + `peak memory of all Chromium processes ${(peak / 2 ** 20).toFixed(0)} MiB; by tenth of the run (MiB): ${tenths}`);
   }
 } finally {

@@ -5,7 +5,8 @@
 import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
 
-export async function start(base) {
+// `webgpu: false` leaves WebGPU off (no adapter), so the app's CPU fallback runs.
+export async function start(base, { webgpu = true } = {}) {
   const origin = new URL(base).origin;
   const offOrigin = [];
   const cspViolations = [];
@@ -13,8 +14,8 @@ export async function start(base) {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     // WebGPU on SwiftShader: a correctness check of the GPU path, not a speed figure.
-    args: ["--no-sandbox", "--enable-unsafe-webgpu", "--disable-background-networking", "--disable-component-update",
-           "--disable-sync", "--no-first-run", "--disable-quic"],
+    args: ["--no-sandbox", ...(webgpu ? ["--enable-unsafe-webgpu"] : []), "--disable-background-networking",
+           "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
   });
   let failed = 0;
   let passed = 0;

@@ -274,8 +274,16 @@ impl Cohort {
                 s.progress.set(Some(run.progress()));
                 let (done, total) = run.progress();
                 if total > 0 && done < total {
+                    let pace = run.pace(Cohort::now()).map_or(String::new(), |p| {
+                        let left = if p.seconds_left < 90.0 {
+                            format!("{:.0} s", p.seconds_left)
+                        } else {
+                            format!("{:.0} min", p.seconds_left / 60.0)
+                        };
+                        format!(" {:.1} studies a minute, about {left} left.", p.per_minute)
+                    });
                     s.status
-                        .set(format!("Measuring study {} of {total}…", done + 1));
+                        .set(format!("Measuring study {} of {total}…{pace}", done + 1));
                 }
             }
         });
@@ -405,8 +413,7 @@ impl Cohort {
                 i.run = None;
                 return Some(None);
             }
-            let error =
-                StudyError::Segmentation(format!("{which} stopped on this study ({detail})"));
+            let error = StudyError::Stopped(format!("{which} stopped: {detail}"));
             Some(Some(run.on_failure(error, now)))
         });
         match next.flatten() {
