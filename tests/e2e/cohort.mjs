@@ -1,9 +1,11 @@
-// End-to-end test of the Cohort view in headless Chromium: an archive of mixed studies
-// (a phantom series, a single-slice phantom, the real example CT, an MR study, a folder
-// without DICOM) chosen through the folder input is measured study by study in the
-// page's workers (WebGPU on SwiftShader), each study one row — measured or failed with
-// its reason — and the downloaded cohort table equals `sarcoscope batch` on the same
-// folder (slice, L3 status, reasons; areas within the WebGPU/CPU difference); no
+// End-to-end test of the Cohort view in headless Chromium: an archive of 21 mixed
+// studies (16 phantom series of varied build, a single-slice phantom, the real example
+// CT, an MR study, real DICOMDIR media whose CT files hold no image, a folder without
+// DICOM; and in one phantom study a file nesting sequences 50,000 deep, which aborted
+// the decoding worker) chosen through the folder input is measured study by study in
+// the page's workers (WebGPU on SwiftShader), each study one row — measured or failed
+// with its reason — and the downloaded cohort table equals `sarcoscope batch` on the
+// same folder (slice, L3 status, reasons; areas within the WebGPU/CPU difference); no
 // request leaves the origin. The page is reloaded in the middle of the run: the rows
 // made before stay, and choosing the folder again goes on without measuring any study
 // twice.
@@ -21,6 +23,26 @@ rmSync(archive, { recursive: true, force: true });
 mkdirSync(archive, { recursive: true });
 const cli = (...args) => execFileSync(sarcoscope, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 cli("phantom", join(archive, "p01"), "--seed", "1");
+// Fifteen more phantom patients of varied build (each seed draws habitus, muscle, fat).
+const more = Array.from({ length: 15 }, (_, k) => `p${String(k + 2).padStart(2, "0")}`);
+more.forEach((folder, k) => cli("phantom", join(archive, folder), "--seed", String(k + 4)));
+// Real DICOMDIR media (pydicom's test file-set: CT headers whose pixel data was stripped).
+cpSync(join(shared, "data/dicom/pydicom/dicomdirtests/TINY_ALPHA"), join(archive, "media"), { recursive: true });
+// A copy of a p02 slice with a private sequence nested 50,000 deep after group 0008.
+{
+  const slice = readFileSync(join(archive, "p02/slice0000.dcm"));
+  let at = 144 + slice.readUInt32LE(140);
+  while (slice.readUInt16LE(at) === 8) {
+    const vr = slice.toString("latin1", at + 4, at + 6);
+    at += ["OB", "OW", "SQ", "UN", "UT", "UC", "UR"].includes(vr) ? 12 + slice.readUInt32LE(at + 8) : 8 + slice.readUInt16LE(at + 6);
+  }
+  const open = Buffer.from([0x09, 0, 0x01, 0x10, 0x53, 0x51, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xfe, 0xff, 0x00, 0xe0, 0xff, 0xff, 0xff, 0xff]);
+  const close = Buffer.from([0xfe, 0xff, 0x0d, 0xe0, 0, 0, 0, 0, 0xfe, 0xff, 0xdd, 0xe0, 0, 0, 0, 0]);
+  const creator = Buffer.from([0x09, 0, 0x10, 0, 0x4c, 0x4f, 4, 0, 0x44, 0x45, 0x45, 0x50]);
+  const depth = 50000;
+  writeFileSync(join(archive, "p02/nested.dcm"), Buffer.concat([slice.subarray(0, at), creator,
+    Buffer.alloc(open.length * depth, open), Buffer.alloc(close.length * depth, close), slice.subarray(at)]));
+}
 cli("phantom", join(archive, "single"), "--seed", "3", "--slices", "1");
 cpSync(join(shared, "data/ct/totalseg-example/series-dicom"), join(archive, "real"), { recursive: true });
 mkdirSync(join(archive, "mr"));
@@ -74,17 +96,20 @@ try {
     assert.ok(await page.isVisible("#cohort-forget"));
   });
   await page.setInputFiles("#cohort-folder", archive);
+  await check("the run shows its pace: studies a minute and the time left", async () => {
+    await page.waitForFunction(() => /Measuring study \d+ of 21… [\d.]+ studies a minute, about \d+ (s|min) left\./.test(document.querySelector("#cohort-status")?.textContent || ""), null, { timeout: 240000 });
+  });
   await check("chosen again, the run goes on: every study one row, none measured twice", async () => {
     await page.waitForFunction(() => /^Done:/.test(document.querySelector("#cohort-status")?.textContent || ""), null, { timeout: 480000 });
-    assert.match(await page.textContent("#cohort-status"), /Done: 5 of 5 studies have a row/);
-    assert.equal(await page.locator("#cohort-table tbody tr").count(), 5);
+    assert.match(await page.textContent("#cohort-status"), /Done: 21 of 21 studies have a row/);
+    assert.equal(await page.locator("#cohort-table tbody tr").count(), 21);
     const rows = await page.locator("#cohort-table tbody tr").allTextContents();
     // The rows made before the reload, unchanged (a study measured again would differ in
     // nothing but would be made twice: the count above and the codes below say not).
     assert.deepEqual(rows.slice(0, before.length), before);
     const codes = rows.map((r) => r.slice(0, 5));
-    assert.deepEqual(codes, ["S0001", "S0002", "S0003", "S0004", "S0005"]);
-    assert.equal(await page.locator('#cohort-table tbody tr[data-status="failed"]').count(), 2);
+    assert.deepEqual(codes, Array.from({ length: 21 }, (_, k) => `S${String(k + 1).padStart(4, "0")}`));
+    assert.equal(await page.locator('#cohort-table tbody tr[data-status="failed"]').count(), 3);
   });
   await page.screenshot({ path: join(artifacts, "e2e-cohort.png"), fullPage: true });
   await check("the cohort table equals sarcoscope batch on the same folder", async () => {
@@ -110,6 +135,9 @@ try {
     }
     assert.equal(native.mr.reason, "no CT image series in this study (it holds MR)");
     assert.equal(native.single.l3_status, "given");
+    assert.equal(native["media/PT000000/ST000000/SE000000"].reason, "no CT image series in this study (it holds CT files without an image)");
+    assert.equal(native.media, undefined, "the folder holding the DICOMDIR is no study");
+    assert.equal(native.p02.status, "measured", "the study with the deeply nested file");
   });
   await check("the table on the page shows the reason of each failed study", async () => {
     const text = await page.textContent("#cohort-table");
@@ -119,11 +147,14 @@ try {
   await check("ordered to look at first: the failed studies, then the doubtful ones with why", async () => {
     await page.selectOption("#cohort-order", "review");
     const rows = await page.locator("#cohort-table tbody tr").allTextContents();
-    assert.deepEqual(rows.map((r) => r.slice(0, 5)).slice(0, 2).sort(), ["S0001", "S0005"]);
+    const failed = await page.$$eval('#cohort-table tbody tr[data-status="failed"]', (r) => r.map((x) => x.textContent.slice(0, 5)));
+    assert.deepEqual(rows.map((r) => r.slice(0, 5)).slice(0, 3).sort(), failed.sort());
     const single = rows.find((r) => r.includes("single"));
     assert.match(single, /level as given, not searched for/);
-    // The phantom series found at L3 with no QC warning comes last.
-    assert.match(rows[rows.length - 1], /^S0002/);
+    // A phantom series found at L3 comes last, with no doubt about its level.
+    const last = await page.$eval("#cohort-table tbody tr:last-child", (r) => [r.children[1].textContent, r.lastElementChild.textContent]);
+    assert.match(last[0], /^p\d\d$/);
+    assert.doesNotMatch(last[1], /not measured|level as given|L3 uncertain/);
   });
 } finally {
   await finish("cohort e2e");
