@@ -150,3 +150,35 @@ impl Row {
         })
     }
 }
+
+/// Two cells of a column in order: numbers by value and before words, words
+/// alphabetically, empty cells last (a failed study's empty SMA sorts after every SMA).
+pub fn compare_values(a: Option<&str>, b: Option<&str>) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let (a, b) = (a.unwrap_or_default(), b.unwrap_or_default());
+    match (a.is_empty(), b.is_empty()) {
+        (true, true) => return Ordering::Equal,
+        (true, false) => return Ordering::Greater,
+        (false, true) => return Ordering::Less,
+        (false, false) => {}
+    }
+    match (a.parse::<f64>(), b.parse::<f64>()) {
+        (Ok(x), Ok(y)) => x.total_cmp(&y),
+        (Ok(_), Err(_)) => Ordering::Less,
+        (Err(_), Ok(_)) => Ordering::Greater,
+        (Err(_), Err(_)) => a.cmp(b),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_sort_numbers_by_value_then_words_then_empty() {
+        let mut cells = vec!["", "120.5", "found", "9.75", "given", ""];
+        cells.sort_by(|a, b| compare_values(Some(a), Some(b)));
+        assert_eq!(cells, ["9.75", "120.5", "found", "given", "", ""]);
+        assert_eq!(compare_values(None, Some("1")), std::cmp::Ordering::Greater);
+    }
+}

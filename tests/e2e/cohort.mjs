@@ -156,6 +156,27 @@ try {
     assert.match(last[0], /^p\d\d$/);
     assert.doesNotMatch(last[1], /not measured|level as given|L3 uncertain/);
   });
+  await check("the table filters and sorts: failed studies alone, then by SMA either way, empty cells last", async () => {
+    await page.selectOption("#cohort-order", "archive");
+    await page.selectOption("#cohort-filter", "failed");
+    const statuses = await page.$$eval("#cohort-table tbody tr", (r) => r.map((x) => x.dataset.status));
+    assert.deepEqual(statuses, ["failed", "failed", "failed"]);
+    assert.match(await page.textContent("#cohort-shown"), /^3 of 21 studies shown/);
+    await page.selectOption("#cohort-filter", "all");
+    const sma = () => page.$$eval("#cohort-table tbody tr", (r) => r.map((x) => x.children[5].textContent));
+    await page.click('#cohort-table th button[data-column="5"]');
+    const up = await sma();
+    const values = up.filter((v) => v !== "").map(Number);
+    assert.equal(values.length, 18);
+    assert.deepEqual(values, [...values].sort((a, b) => a - b));
+    assert.deepEqual(up.slice(-3), ["", "", ""], "the failed studies (no SMA) last");
+    assert.equal(await page.getAttribute("#cohort-table thead th:nth-child(6)", "aria-sort"), "ascending");
+    await page.click('#cohort-table th button[data-column="5"]');
+    const down = await sma();
+    assert.deepEqual(down.filter((v) => v !== "").map(Number), [...values].sort((a, b) => b - a));
+    assert.deepEqual(down.slice(-3), ["", "", ""]);
+    assert.equal(await page.getAttribute("#cohort-table thead th:nth-child(6)", "aria-sort"), "descending");
+  });
 } finally {
   await finish("cohort e2e");
 }

@@ -63,20 +63,57 @@ pub fn CohortView(cohort: Cohort, shown: RwSignal<Route>) -> impl IntoView {
             cohort.start(files, names, DEFAULT_SETTINGS);
         }
     };
-    // The table in the archive's order, or the studies to look at first first.
+    // The table in the archive's order, or the studies to look at first first; then the
+    // rows the filter keeps, sorted by a column when its header was clicked.
     let review_first = RwSignal::new(false);
-    let ordered = move || {
+    let filter = RwSignal::new(Filter::All);
+    let sorted_by = RwSignal::new(None::<(usize, bool)>);
+    let ordered = Memo::new(move |_| {
         let rows = s.rows.get();
         let doubts = doubts(&rows);
-        let order: Vec<usize> = if review_first.get() {
+        let mut order: Vec<usize> = if review_first.get() {
             review_order(&doubts)
         } else {
             (0..rows.len()).collect()
         };
+        let keep = filter.get();
+        order.retain(|&k| keep.keeps(&rows[k], &doubts[k].reasons));
+        if let Some((column, ascending)) = sorted_by.get() {
+            let name = SHOWN[column].0;
+            order.sort_by(|&a, &b| {
+                let (x, y) = (rows[a].value(name), rows[b].value(name));
+                let by = row::compare_values(x, y);
+                // Empty cells (a failed study's SMA) stay last either way.
+                let empty = |v: Option<&str>| v.is_none_or(str::is_empty);
+                if ascending || empty(x) || empty(y) {
+                    by
+                } else {
+                    by.reverse()
+                }
+            });
+        }
         order
             .into_iter()
             .map(|k| (rows[k].clone(), doubts[k].reasons.join("; ")))
             .collect::<Vec<_>>()
+    });
+    let sort_by = move |column: usize| {
+        sorted_by.update(|s| {
+            *s = match *s {
+                Some((c, true)) if c == column => Some((column, false)),
+                _ => Some((column, true)),
+            }
+        })
+    };
+    let arrow = move |column: usize| match sorted_by.get() {
+        Some((c, true)) if c == column => " ▲",
+        Some((c, false)) if c == column => " ▼",
+        _ => "",
+    };
+    let aria_sort = move |column: usize| match sorted_by.get() {
+        Some((c, true)) if c == column => "ascending",
+        Some((c, false)) if c == column => "descending",
+        _ => "none",
     };
     let download = move |_| {
         let table = s
@@ -112,16 +149,34 @@ pub fn CohortView(cohort: Cohort, shown: RwSignal<Route>) -> impl IntoView {
             <section class="cohort-results" hidden=move || s.rows.with(Vec::is_empty)>
                 <label class="field">
                     <span>"Order"</span>
-                    <select id="cohort-order" on:change=move |ev| review_first.set(event_target_value(&ev) == "review")>
+                    <select id="cohort-order" on:change=move |ev| {
+                        review_first.set(event_target_value(&ev) == "review");
+                        sorted_by.set(None);
+                    }>
                         <option value="archive" selected=true>"As in the archive"</option>
                         <option value="review">"To look at first: failed, uncertain level, QC warnings, outliers"</option>
                     </select>
                 </label>
+                <label class="field">
+                    <span>"Show"</span>
+                    <select id="cohort-filter" on:change=move |ev| filter.set(Filter::from_key(&event_target_value(&ev)))>
+                        {Filter::ALL.iter().map(|f| view! { <option value=f.key()>{f.label()}</option> }).collect_view()}
+                    </select>
+                </label>
+                <p class="hint" id="cohort-shown">{move || {
+                    let shown = ordered.with(Vec::len);
+                    let all = s.rows.with(Vec::len);
+                    format!("{shown} of {all} studies shown. Click a column's title to sort by it (again: the other way).")
+                }}</p>
                 <div class="scroll">
                 <table class="metrics" id="cohort-table">
-                    <thead><tr>{SHOWN.iter().map(|(_, title)| view! { <th>{*title}</th> }).collect_view()}<th>"Reason / why look"</th></tr></thead>
+                    <thead><tr>{SHOWN.iter().enumerate().map(|(k, (_, title))| view! {
+                        <th aria-sort=move || aria_sort(k)>
+                            <button class="sort" data-column=k on:click=move |_| sort_by(k)>{*title}{move || arrow(k)}</button>
+                        </th>
+                    }).collect_view()}<th>"Reason / why look"</th></tr></thead>
                     <tbody>
-                        {move || ordered().into_iter().map(|(row, why)| {
+                        {move || ordered.get().into_iter().map(|(row, why)| {
                             let failed = value(&row, "status") == "failed";
                             let why = if failed { value(&row, "reason") } else { why };
                             view! {
@@ -138,5 +193,57 @@ pub fn CohortView(cohort: Cohort, shown: RwSignal<Route>) -> impl IntoView {
                 <button class="action" id="cohort-download" on:click=download>"Download the cohort table (CSV)"</button>
             </section>
         </div>
+    }
+}
+
+/// Which rows the table shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Filter {
+    All,
+    Measured,
+    Failed,
+    ToLook,
+}
+
+impl Filter {
+    const ALL: [Filter; 4] = [
+        Filter::All,
+        Filter::Measured,
+        Filter::Failed,
+        Filter::ToLook,
+    ];
+
+    fn key(self) -> &'static str {
+        match self {
+            Filter::All => "all",
+            Filter::Measured => "measured",
+            Filter::Failed => "failed",
+            Filter::ToLook => "look",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Filter::All => "Every study",
+            Filter::Measured => "Measured",
+            Filter::Failed => "Failed",
+            Filter::ToLook => "With a reason to look (failed, level, QC, outlier)",
+        }
+    }
+
+    fn from_key(key: &str) -> Filter {
+        Filter::ALL
+            .into_iter()
+            .find(|f| f.key() == key)
+            .unwrap_or(Filter::All)
+    }
+
+    fn keeps(self, row: &sarcoscope::batch::row::Row, reasons: &[String]) -> bool {
+        match self {
+            Filter::All => true,
+            Filter::Measured => row.value("status") == Some("measured"),
+            Filter::Failed => row.value("status") == Some("failed"),
+            Filter::ToLook => !reasons.is_empty(),
+        }
     }
 }
