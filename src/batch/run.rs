@@ -177,6 +177,11 @@ impl Run {
         self.restored
     }
 
+    /// The name (path below the chosen folder) of `file`.
+    pub fn name(&self, file: FileIndex) -> Option<&str> {
+        self.names.get(file.0).map(String::as_str)
+    }
+
     pub fn on_header(&mut self, file: FileIndex, header: Result<Instance, DicomError>) {
         if let Some(index) = self.indexes.get_mut(file.0) {
             *index = header == Err(DicomError::Dicomdir);

@@ -41,3 +41,12 @@ pub enum DicomError {
     #[error("the file nests sequences more than {limit} levels deep, which no real DICOM object does; it is refused as damaged")]
     NestedTooDeep { limit: usize },
 }
+
+impl DicomError {
+    /// Whether the file is damaged DICOM, worth naming in an archive's run — unlike a
+    /// file that is not DICOM at all (a report, a note) or a DICOMDIR index, which any
+    /// archive may hold.
+    pub fn is_damage(&self) -> bool {
+        !matches!(self, DicomError::NotDicom | DicomError::Dicomdir)
+    }
+}

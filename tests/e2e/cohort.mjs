@@ -139,6 +139,11 @@ try {
     assert.equal(native.media, undefined, "the folder holding the DICOMDIR is no study");
     assert.equal(native.p02.status, "measured", "the study with the deeply nested file");
   });
+  await check("the damaged file is named on the page with its reason, not hidden", async () => {
+    const text = await page.textContent("#cohort-damaged");
+    assert.match(text, /1 damaged DICOM file could not be read/);
+    assert.match(text, /p02\/nested\.dcm: the file nests sequences more than 64 levels deep/);
+  });
   await check("the table on the page shows the reason of each failed study", async () => {
     const text = await page.textContent("#cohort-table");
     assert.match(text, /no CT image series in this study \(it holds MR\)/);

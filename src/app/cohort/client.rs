@@ -37,6 +37,9 @@ pub struct CohortState {
     pub kept: RwSignal<Option<Saved>>,
     /// How many rows the browser's database holds now (set once a save is written).
     pub stored: RwSignal<usize>,
+    /// Damaged DICOM files of this run (name, why), left out of their studies: named, not
+    /// hidden (files that are not DICOM, and DICOMDIR indexes, are expected and not listed).
+    pub damaged: RwSignal<Vec<(String, String)>>,
 }
 
 /// The cut-offs the view measures with (the cirrhosis defaults).
@@ -76,6 +79,7 @@ impl Cohort {
                 status: RwSignal::new(String::new()),
                 kept: RwSignal::new(None),
                 stored: RwSignal::new(0),
+                damaged: RwSignal::new(Vec::new()),
             },
             inner: StoredValue::new_local(Inner {
                 decoder: LazyWorker::new("./sarcoscope-worker_loader.js"),
@@ -135,6 +139,7 @@ impl Cohort {
     pub fn start(&self, files: Vec<File>, names: Vec<String>, settings: Settings) {
         let s = self.state;
         s.rows.set(Vec::new());
+        s.damaged.set(Vec::new());
         s.running.set(true);
         s.progress.set(Some((0, 0)));
         s.status
@@ -321,10 +326,17 @@ impl Cohort {
             return;
         };
         let now = Cohort::now();
+        let damaged = self.state.damaged;
         let next = self.inner.try_update_value(|i| {
             let run = i.run.as_mut()?;
             match message {
                 FromDecoder::Header { attached, result } => {
+                    if let (Err(e), Some(name)) = (&result, run.name(FileIndex(attached))) {
+                        if e.is_damage() {
+                            let entry = (name.to_owned(), e.to_string());
+                            damaged.update(|d| d.push(entry));
+                        }
+                    }
                     run.on_header(FileIndex(attached), result.map(|h| *h));
                     None
                 }

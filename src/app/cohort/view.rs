@@ -142,6 +142,16 @@ pub fn CohortView(cohort: Cohort, shown: RwSignal<Route>) -> impl IntoView {
                 <p class="hint">"Cut-offs: sarcopenia Carey 2017, myosteatosis Ebadi 2022 (the cirrhosis defaults). The table carries no name, identifier or date; the same columns as "<code>"sarcoscope batch"</code>". "
                 "After every study the run is kept in this browser (never sent anywhere): after a reload, choose the same folder and it goes on where it stopped."</p>
                 <p id="cohort-status" aria-live="polite">{move || s.status.get()}</p>
+                <details id="cohort-damaged" hidden=move || s.damaged.with(Vec::is_empty)>
+                    <summary>{move || {
+                        let n = s.damaged.with(Vec::len);
+                        let files = if n == 1 { "file" } else { "files" };
+                        format!("{n} damaged DICOM {files} could not be read and were left out of their studies")
+                    }}</summary>
+                    <ul>
+                        {move || s.damaged.get().into_iter().map(|(name, why)| view! { <li><code>{name}</code>": "{why}</li> }).collect_view()}
+                    </ul>
+                </details>
                 {move || s.progress.get().filter(|(_, total)| *total > 0).map(|(done, total)| view! {
                     <progress id="cohort-progress" max=total value=done>{format!("{done} of {total}")}</progress>
                 })}

@@ -403,8 +403,7 @@ pub fn run(options: BatchOptions) -> Result<(), Failure> {
         .zip(&read)
         .filter_map(|(n, r)| Some((n, r.as_ref().err()?)))
     {
-        // Damaged DICOM is named; other files (reports, notes, indexes) are expected.
-        if !matches!(error, DicomError::NotDicom | DicomError::Dicomdir) {
+        if error.is_damage() {
             eprintln!("{name}: {error}; left out of its study");
         }
     }
