@@ -85,8 +85,8 @@ pub struct Reference {
     /// Partial labels as network classes (muscle, IMAT where muscle holds fat, background
     /// for organs, bone, vessels and air), [`super::dataset::IGNORE`] elsewhere.
     pub partial: Vec<(SliceIndex, LabelledSlice)>,
-    /// What the "total" map names under each pixel of the tissue slices: where a
-    /// model's muscle errors on held-out slices fall.
+    /// What the "total" map names under each pixel of the held-out tissue slices: where
+    /// a model's muscle errors fall.
     pub structures: BTreeMap<SliceIndex, Vec<Structure>>,
 }
 
@@ -151,12 +151,8 @@ impl Reference {
         slices
     }
 
-    pub fn held_out(&self) -> Vec<LabelledSlice> {
-        self.pick(|k| HELD_OUT_SLICES.contains(&k))
-    }
-
     /// The held-out slices with what the "total" map names under their pixels.
-    pub fn held_out_structures(&self) -> Vec<(LabelledSlice, Option<&[Structure]>)> {
+    pub fn held_out(&self) -> Vec<(LabelledSlice, Option<&[Structure]>)> {
         self.tissue
             .iter()
             .filter(|(k, _)| HELD_OUT_SLICES.contains(&k.0))
@@ -233,7 +229,7 @@ pub fn load(dir: &Path) -> Result<Reference, ReferenceError> {
             class_from_reference(m[i] > 0.5, f[i] > 0.5, t[i] > 0.5, hu).label()
         })?;
         tissue.push((SliceIndex(k), labelled));
-        if let Some(labels) = total_at(k) {
+        if let Some(labels) = total_at(k).filter(|_| HELD_OUT_SLICES.contains(&k)) {
             structures.insert(
                 SliceIndex(k),
                 labels.iter().map(|&l| Structure::of(l)).collect(),

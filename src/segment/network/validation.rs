@@ -84,7 +84,7 @@ pub fn evaluate(
     let mut notes = Vec::new();
     let mut muscle_errors = None;
     let real_held_out = reference.map(|r| {
-        let slices = r.held_out_structures();
+        let slices = r.held_out();
         let (mut extra, mut missed) = (BTreeMap::new(), BTreeMap::new());
         let mut reference_muscle = 0usize;
         let agreement = compare(
