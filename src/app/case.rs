@@ -315,9 +315,6 @@ pub fn report(ws: Workspace, composition: Memo<Option<Composition>>) -> CaseRepo
     let (scan, identifiers) = ws
         .scan
         .with_volume(|v| {
-            let z = level
-                .as_ref()
-                .and_then(|l| v.header.slice_positions_mm.get(l.slice).copied());
             let acquisition = inst
                 .as_ref()
                 .map(|i| i.acquisition.clone())
@@ -327,10 +324,7 @@ pub fn report(ws: Workspace, composition: Memo<Option<Composition>>) -> CaseRepo
                 series_uid: i.series_uid,
                 study_date: i.acquisition.study_date,
             });
-            (
-                ScanFacts::new(&acquisition, &v.header.geometry, level.clone(), z),
-                ids,
-            )
+            (ScanFacts::new(&acquisition, &v.header, level.clone()), ids)
         })
         .unwrap_or_default();
     // A mask of another slice than the measurement slice is not this report's.

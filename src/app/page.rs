@@ -10,7 +10,7 @@ use web_sys::{DataTransfer, DragEvent, File, HtmlInputElement};
 
 use super::body_panel::BodyPanel;
 use super::case;
-use super::cohort::{Cohort, CohortView};
+use super::cohort::{Cohort, CohortView, ReviewBar};
 use super::correction::CorrectionPanel;
 use super::download::save_text;
 use super::facts_panel::FactsPanel;
@@ -117,6 +117,7 @@ pub fn App() -> impl IntoView {
                     <LevelPanel ws=ws/>
                 </aside>
                 <div class="centre">
+                    <ReviewBar ws=ws cohort=cohort/>
                     <EmptyPatient ws=ws/>
                     <Viewer ws=ws/>
                 </div>
@@ -158,7 +159,7 @@ pub fn App() -> impl IntoView {
             <div class="view report-view" id="view-report" hidden=on(Route::Report)>
                 <ReportPanel ws=ws current=current/>
             </div>
-            <CohortView cohort=cohort shown=route/>
+            <CohortView cohort=cohort ws=ws shown=route/>
             <StatisticsView stats=stats shown=route/>
             <ComingView
                 ws=ws

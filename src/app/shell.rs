@@ -62,6 +62,14 @@ fn current_hash() -> String {
         .unwrap_or_default()
 }
 
+/// Shows `route`'s view, as a click on its link would (the hash changes, so back and
+/// forward move between the views).
+pub fn go(route: Route) {
+    if let Some(w) = web_sys::window() {
+        let _ = w.location().set_hash(&format!("/{}", route.key()));
+    }
+}
+
 /// The route shown, following the location's hash (links, back and forward, reloads).
 pub fn route_signal() -> RwSignal<Route> {
     let route = RwSignal::new(Route::from_hash(&current_hash()));

@@ -13,6 +13,7 @@ use super::decode::Decoder;
 use super::render::{Window, PRESETS};
 use super::segment::messages::SegmentationReport;
 use super::segment::Segmenter;
+use sarcoscope::batch::reopen::Reopened;
 use sarcoscope::dicom::series::Study;
 use sarcoscope::ingest::{Loaded, Problem, Progress, Selection};
 use sarcoscope::inspect::FileReport;
@@ -158,6 +159,9 @@ pub struct Workspace {
     pub correction: Correction,
     /// What the browser storage last did (saved, restored, failed), in words.
     pub saved_state: RwSignal<String>,
+    /// The cohort study opened from the review queue, whose row the reader's
+    /// corrections go back to.
+    pub review: RwSignal<Option<Reopened>>,
     pub decoder: Decoder,
     pub segmenter: Segmenter,
 }
@@ -171,6 +175,7 @@ impl Workspace {
             case: Case::new(),
             correction: Correction::new(),
             saved_state: RwSignal::new(String::new()),
+            review: RwSignal::new(None),
             decoder: Decoder::new(),
             segmenter: Segmenter::new(),
         };
@@ -184,5 +189,20 @@ impl Workspace {
         self.scan
             .selection
             .with_untracked(|s| s.as_ref().and_then(|s| s.first.clone()))
+    }
+
+    /// The cohort study under review, when it is the series open; tracked.
+    pub fn review_shown(&self) -> Option<Reopened> {
+        self.review.track();
+        self.scan.selection.track();
+        self.review_shown_untracked()
+    }
+
+    /// The cohort study under review, when it is the series open; not tracked.
+    pub fn review_shown_untracked(&self) -> Option<Reopened> {
+        let review = self.review.get_untracked()?;
+        let first = self.selected_instance()?;
+        (first.study_uid == review.study_uid && first.series_uid == review.series_uid)
+            .then_some(review)
     }
 }

@@ -9,6 +9,7 @@
 //! natively at once, in the browser in its worker), then [`finish`], which makes the
 //! same [`CaseReport`] the single-patient view makes.
 
+pub mod reopen;
 pub mod review;
 pub mod row;
 pub mod run;
@@ -88,6 +89,14 @@ impl LevelStatus {
         }
     }
 
+    const ALL: [LevelStatus; 5] = [
+        LevelStatus::Found,
+        LevelStatus::Uncertain,
+        LevelStatus::NotInScan,
+        LevelStatus::Given,
+        LevelStatus::Manual,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             LevelStatus::Found => "found",
@@ -96,6 +105,11 @@ impl LevelStatus {
             LevelStatus::Given => "given",
             LevelStatus::Manual => "manual",
         }
+    }
+
+    /// The status a table's `l3_status` cell names; `None` for an empty or unknown one.
+    pub fn parse(text: &str) -> Option<LevelStatus> {
+        LevelStatus::ALL.into_iter().find(|s| s.as_str() == text)
     }
 }
 
@@ -152,13 +166,7 @@ impl Prepared {
         AxialSlice::of_volume(&volume, level.slice).map_err(StudyError::Slice)?;
         let first = files.instances.first();
         let acquisition = first.map(|i| i.acquisition.clone()).unwrap_or_default();
-        let z = volume.header.slice_positions_mm.get(level.slice).copied();
-        let scan = ScanFacts::new(
-            &acquisition,
-            &volume.header.geometry,
-            Some(level.clone()),
-            z,
-        );
+        let scan = ScanFacts::new(&acquisition, &volume.header, Some(level.clone()));
         Ok(Prepared {
             level,
             patient: first.map(|i| i.patient.clone()).unwrap_or_default(),
@@ -210,28 +218,55 @@ pub fn finish(
     case_code: &str,
     settings: Settings,
 ) -> Result<CaseReport, StudyError> {
-    let slice = prepared.slice().map_err(StudyError::Slice)?;
-    let body = anthropometry(&prepared.patient);
-    let composition = Composition::of(mask, &slice, &body);
-    let age_years = prepared.patient.age_years();
-    let clinical = ClinicalInputs {
-        sex: body.sex,
-        age_years,
-        ..ClinicalInputs::default()
-    };
-    // MELD-Sarcopenia's call uses Martin 2013's cut-offs, as in the single-patient view.
-    let sarcopenic = crate::body::sarcopenia(&composition, &body, SmiCutoffs::Martin2013).present;
-    Ok(CaseReport::new(CaseInputs {
-        case_code: Some(case_code.to_owned()),
-        identifiers: None,
-        age_years,
+    let measured = Measured {
+        slice: prepared.slice().map_err(StudyError::Slice)?,
+        patient: &prepared.patient,
         scan: prepared.scan.clone(),
-        segmentation: Some(segmentation),
-        body,
-        composition: Some(composition),
-        smi_cutoffs: settings.smi_cutoffs,
-        myosteatosis_cutoffs: settings.myosteatosis_cutoffs,
-        scores: ScoreSheet::compute(&clinical, sarcopenic),
-        eligibility: eligibility::assess(&clinical.labs, age_years, &Answers::default()),
-    }))
+    };
+    Ok(measured.report(mask, segmentation, case_code, settings))
+}
+
+/// What a study's report is made of besides its mask: the measurement slice, who was
+/// scanned and how. The batch has it from [`Prepared`]; a study opened again from the
+/// review queue has it from the Patient view, so that a corrected row is made as the
+/// run made it.
+pub struct Measured<'a> {
+    pub slice: AxialSlice<'a>,
+    pub patient: &'a PatientFacts,
+    pub scan: ScanFacts,
+}
+
+impl Measured<'_> {
+    pub fn report(
+        &self,
+        mask: &TissueMask,
+        segmentation: SegmentationFacts,
+        case_code: &str,
+        settings: Settings,
+    ) -> CaseReport {
+        let body = anthropometry(self.patient);
+        let composition = Composition::of(mask, &self.slice, &body);
+        let age_years = self.patient.age_years();
+        let clinical = ClinicalInputs {
+            sex: body.sex,
+            age_years,
+            ..ClinicalInputs::default()
+        };
+        // MELD-Sarcopenia's call uses Martin 2013's cut-offs, as in the single-patient view.
+        let sarcopenic =
+            crate::body::sarcopenia(&composition, &body, SmiCutoffs::Martin2013).present;
+        CaseReport::new(CaseInputs {
+            case_code: Some(case_code.to_owned()),
+            identifiers: None,
+            age_years,
+            scan: self.scan.clone(),
+            segmentation: Some(segmentation),
+            body,
+            composition: Some(composition),
+            smi_cutoffs: settings.smi_cutoffs,
+            myosteatosis_cutoffs: settings.myosteatosis_cutoffs,
+            scores: ScoreSheet::compute(&clinical, sarcopenic),
+            eligibility: eligibility::assess(&clinical.labs, age_years, &Answers::default()),
+        })
+    }
 }

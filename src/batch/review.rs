@@ -2,7 +2,8 @@
 //! a level that was uncertain or only given, a QC warning, or an SMI or muscle
 //! attenuation far from the rest of the cohort (beyond 3 scaled median absolute
 //! deviations: robust to the outliers it looks for). The reasons are words, the order
-//! is by how many there are, failed studies first.
+//! is by how many there are, failed studies first; a study a person has reviewed (opened
+//! from the queue, corrected, saved) ranks with the studies without doubt, saying so.
 
 use super::row::Row;
 
@@ -10,8 +11,25 @@ use super::row::Row;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Doubt {
     pub reasons: Vec<String>,
-    /// Failed studies first, then by the number of reasons.
+    /// Failed studies first, then by the number of reasons; a reviewed one has none.
     pub rank: (bool, usize),
+    /// The pixels corrected by hand, once a person has reviewed the study's mask.
+    pub reviewed: Option<usize>,
+}
+
+impl Doubt {
+    /// Whether the study still waits for a person's look.
+    pub fn to_look(&self) -> bool {
+        self.reviewed.is_none() && !self.reasons.is_empty()
+    }
+
+    /// The table's words: why look, or that it was looked at.
+    pub fn why(&self) -> String {
+        match self.reviewed {
+            Some(pixels) => format!("reviewed by hand ({pixels} pixels corrected)"),
+            None => self.reasons.join("; "),
+        }
+    }
 }
 
 /// The QC flag every automatic mask carries until a person has looked: not a reason
@@ -66,9 +84,19 @@ pub fn doubts(rows: &[Row]) -> Vec<Doubt> {
             }
             reasons.extend(smi[k].clone());
             reasons.extend(hu[k].clone());
+            let reviewed = (row.value("reviewed") == Some("yes")).then(|| {
+                row.value("edited_pixels")
+                    .and_then(|p| p.parse().ok())
+                    .unwrap_or_default()
+            });
             Doubt {
-                rank: (failed, reasons.len()),
+                rank: if reviewed.is_some() {
+                    (false, 0)
+                } else {
+                    (failed, reasons.len())
+                },
                 reasons,
+                reviewed,
             }
         })
         .collect()
@@ -108,8 +136,20 @@ mod tests {
     use super::*;
 
     fn row(status: &str, l3: &str, qc: &str, smi: &str) -> Row {
-        let names = ["status", "l3_status", "qc_flags", "smi_cm2_m2", "muscle_hu"];
-        let values = [status, l3, qc, smi, ""].map(String::from);
+        reviewed_row(status, l3, qc, smi, "no", "0")
+    }
+
+    fn reviewed_row(status: &str, l3: &str, qc: &str, smi: &str, yes: &str, edited: &str) -> Row {
+        let names = [
+            "status",
+            "l3_status",
+            "qc_flags",
+            "smi_cm2_m2",
+            "muscle_hu",
+            "reviewed",
+            "edited_pixels",
+        ];
+        let values = [status, l3, qc, smi, "", yes, edited].map(String::from);
         Row::from_values(&names, &values).expect("a row")
     }
 
@@ -139,5 +179,22 @@ mod tests {
             ]
         );
         assert_eq!(review_order(&doubts), [3, 2, 5, 0, 1, 4]);
+        assert!(doubts[2].to_look() && !doubts[0].to_look());
+        assert_eq!(doubts[2].why(), "L3 uncertain; QC: kvp");
+    }
+
+    #[test]
+    fn a_reviewed_study_is_no_longer_one_to_look_at() {
+        let mut rows = vec![
+            row("measured", "found", "review", "48.0"),
+            row("measured", "uncertain", "kvp;review", "47.0"),
+            row("measured", "found", "review", "50.0"),
+        ];
+        assert_eq!(review_order(&doubts(&rows)), [1, 0, 2]);
+        rows[1] = reviewed_row("measured", "manual", "kvp", "44.0", "yes", "312");
+        let doubts = doubts(&rows);
+        assert!(!doubts[1].to_look());
+        assert_eq!(doubts[1].why(), "reviewed by hand (312 pixels corrected)");
+        assert_eq!(review_order(&doubts), [0, 1, 2]);
     }
 }

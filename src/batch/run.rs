@@ -4,6 +4,7 @@
 //! tested natively. The page sends what each [`Next`] asks of its workers and hands
 //! their answers back; each study ends as one [`Row`], measured or failed.
 
+use super::reopen::Reopened;
 use super::row::{self, Outcome, Row};
 use super::studies::{group, unreadable_folders, Study};
 use super::{finish, LevelStatus, Prepared, Settings, StudyError};
@@ -11,7 +12,7 @@ use crate::dicom::series::Series;
 use crate::dicom::{DicomError, Instance};
 use crate::ingest::FileIndex;
 use crate::l3::L3Result;
-use crate::report::SegmentationFacts;
+use crate::report::{CaseReport, SegmentationFacts};
 use crate::segment::TissueMask;
 use crate::volume::Volume;
 
@@ -346,6 +347,59 @@ impl Run {
         &self.rows
     }
 
+    /// The study of row `code` (with a CT series) to open again in the Patient view, and
+    /// every readable file of the study (so that its other series can be looked at too);
+    /// `None` for a study without a CT series, or before the study has its row.
+    pub fn reopen(&self, code: &str) -> Option<(Reopened, Vec<FileIndex>)> {
+        // Row k is the row of work k, coded S{k+1}.
+        let at = code
+            .strip_prefix('S')?
+            .parse::<usize>()
+            .ok()?
+            .checked_sub(1)?;
+        let row = self
+            .rows
+            .get(at)
+            .filter(|r| r.value("case") == Some(code))?;
+        let Some(Work::Study(study)) = self.work.get(at) else {
+            return None;
+        };
+        let ct = study.ct.as_ref().ok()?;
+        let reopened = Reopened::of_row(row, &study.study_uid, &ct.series.series_uid);
+        Some((reopened, study.files.clone()))
+    }
+
+    /// The codes of the studies [`Run::reopen`] can open.
+    pub fn reopenable(&self) -> Vec<String> {
+        self.rows
+            .iter()
+            .zip(&self.work)
+            .filter(|(_, work)| matches!(work, Work::Study(s) if s.ct.is_ok()))
+            .filter_map(|(row, _)| row.value("case").map(str::to_owned))
+            .collect()
+    }
+
+    /// The reader's corrected measurement of a reopened study replaces its row (kept like
+    /// any other row); `false` when this run's row of that code is another study's (the
+    /// study was opened from another run) or there is none.
+    pub fn revise(&mut self, reopened: &Reopened, report: &CaseReport) -> bool {
+        let same = self.reopen(&reopened.code).is_some_and(|(r, _)| {
+            r.study_uid == reopened.study_uid && r.series_uid == reopened.series_uid
+        });
+        if !same {
+            return false;
+        }
+        let Some(row) = self
+            .rows
+            .iter_mut()
+            .find(|r| r.value("case") == Some(reopened.code.as_str()))
+        else {
+            return false;
+        };
+        *row = reopened.revised(row, report);
+        true
+    }
+
     /// Studies with a row, of all studies (0 of 0 while headers are read).
     pub fn progress(&self) -> (usize, usize) {
         (self.rows.len(), self.work.len())
@@ -453,12 +507,7 @@ mod tests {
         };
         assert_eq!(Some(slice), found.slice_index);
         assert_eq!(hu.len(), columns * rows);
-        // Muscle, IMAT, VAT and SAT keep their numbers; bone and organs are background.
-        let labels = phantom.labels[slice * columns * rows..(slice + 1) * columns * rows]
-            .iter()
-            .map(|&l| if l <= 4 { l } else { 0 })
-            .collect();
-        let mask = TissueMask::from_labels(columns, rows, labels).expect("mask");
+        let mask = phantom_mask(&phantom, slice, columns, rows);
         assert_eq!(run.pace(1000.0), None, "no study has its row yet");
         // The MR study and the text folder need no worker: the run is done.
         assert_eq!(run.on_mask(&mask, facts(), 3000.0), Next::Done);
@@ -511,6 +560,130 @@ mod tests {
         assert_eq!(Run::new(names.clone(), other, Some(&saved)).0.restored(), 0);
         let fewer = names[1..].to_vec();
         assert_eq!(Run::new(fewer, SETTINGS, Some(&saved)).0.restored(), 0);
+    }
+
+    /// The phantom's own labels of `slice` as a mask: muscle, IMAT, VAT and SAT keep
+    /// their numbers; bone and organs are background.
+    fn phantom_mask(phantom: &Phantom, slice: usize, columns: usize, rows: usize) -> TissueMask {
+        let labels = phantom.labels[slice * columns * rows..(slice + 1) * columns * rows]
+            .iter()
+            .map(|&l| if l <= 4 { l } else { 0 })
+            .collect();
+        TissueMask::from_labels(columns, rows, labels).expect("mask")
+    }
+
+    #[test]
+    fn a_study_opened_again_and_corrected_gets_its_row_back_marked_reviewed() {
+        use crate::batch::Measured;
+        use crate::l3::L3Choice;
+        use crate::report::ScanFacts;
+        use crate::segment::AxialSlice;
+
+        let Archive(phantom, bytes, names, headers) = archive();
+        let (mut run, _) = Run::new(names.clone(), SETTINGS, None);
+        for (k, h) in headers.into_iter().enumerate() {
+            run.on_header(FileIndex(k), h.ok_or(DicomError::NotDicom));
+        }
+        let Next::Volume {
+            series,
+            instances,
+            files,
+        } = run.on_headers_done(0.0)
+        else {
+            panic!("the phantom's series is asked for first");
+        };
+        let load = || {
+            let read = |local: usize| Ok(bytes[files[local].0].clone());
+            crate::volume::load(&series, &instances, read, |_, _| {})
+                .expect("volume")
+                .0
+        };
+        let found = crate::l3::locate(&load());
+        let Next::Segment {
+            slice,
+            columns,
+            rows,
+            ..
+        } = run.on_volume(load(), 0, &found, 0.0)
+        else {
+            panic!("the L3 slice is sent to be segmented");
+        };
+        let mask = phantom_mask(&phantom, slice, columns, rows);
+        assert_eq!(run.on_mask(&mask, facts(), 1000.0), Next::Done);
+        assert_eq!(run.reopenable(), ["S0001"]);
+        assert_eq!(run.reopen("S0002"), None, "the MR study has no CT to open");
+        assert_eq!(run.reopen("S0009"), None);
+
+        let (reopened, study_files) = run.reopen("S0001").expect("the phantom study");
+        assert_eq!(study_files.len(), bytes.len(), "every file of the study");
+        assert_eq!(reopened.level, Some((slice, LevelStatus::Found)));
+        assert_eq!(reopened.folder, "a01");
+        let choice = reopened.choice(&found).expect("the row's level");
+        assert_eq!(Some(choice.clone()), L3Choice::automatic(&found));
+
+        // The reader erases the muscle of the upper half of the slice and saves.
+        let mut labels = mask.labels().to_vec();
+        let mut erased = 0;
+        for l in &mut labels[..columns * rows / 2] {
+            if *l == 1 {
+                *l = 0;
+                erased += 1;
+            }
+        }
+        assert!(erased > 1000);
+        let corrected = TissueMask::from_labels(columns, rows, labels).expect("mask");
+        let volume = load();
+        let first = &instances[0];
+        let measured = Measured {
+            slice: AxialSlice::of_volume(&volume, slice).expect("slice"),
+            patient: &first.patient,
+            scan: ScanFacts::new(&first.acquisition, &volume.header, Some(choice)),
+        };
+        let looked_at = SegmentationFacts {
+            reviewed: true,
+            edited_pixels: erased,
+            ..facts()
+        };
+        let report = measured.report(&corrected, looked_at, &reopened.code, SETTINGS);
+        let before = run.rows()[0].clone();
+        let elsewhere = Reopened {
+            study_uid: "another archive's study".into(),
+            ..reopened.clone()
+        };
+        assert!(!run.revise(&elsewhere, &report), "another run's S0001");
+        assert!(run.revise(&reopened, &report));
+        let after = run.rows()[0].clone();
+        assert_eq!(after.value("reviewed"), Some("yes"));
+        assert_eq!(
+            after.value("edited_pixels"),
+            Some(erased.to_string().as_str())
+        );
+        let sma = |r: &Row| r.value("sma_cm2").and_then(|v| v.parse::<f64>().ok());
+        assert!(
+            sma(&after) < sma(&before),
+            "{:?} {:?}",
+            sma(&after),
+            sma(&before)
+        );
+        for name in [
+            "case",
+            "status",
+            "source_folder",
+            "series",
+            "seconds",
+            "l3_status",
+            "level_slice",
+            "level_method",
+            "slice_z_mm",
+            "sex",
+            "model",
+        ] {
+            assert_eq!(after.value(name), before.value(name), "{name}");
+        }
+        assert_eq!(before.value("reviewed"), Some("no"));
+        // Kept like every row: a reload restores the corrected one.
+        let (again, _) = Run::new(names, SETTINGS, Some(&run.saved()));
+        assert_eq!(again.rows()[0], after);
     }
 
     #[test]

@@ -14,10 +14,10 @@ use crate::body::{
 use crate::clinical::eligibility::Eligibility;
 use crate::clinical::ScoreSheet;
 use crate::csv;
-use crate::dicom::series::SeriesGeometry;
 use crate::dicom::AcquisitionFacts;
 use crate::l3::{L3Choice, L3Method};
 use crate::segment::LeftOut;
+use crate::volume::VolumeHeader;
 pub use qc::{QcFlag, Severity};
 
 /// Acquisition facts kept beside every measurement (CLINICAL.md §3 "Reporting").
@@ -35,12 +35,17 @@ pub struct ScanFacts {
 }
 
 impl ScanFacts {
+    /// The facts of a volume measured at `level`: the slice's position is read off the
+    /// volume, so that every caller (the page, the batch, a reviewed row) places it alike.
     pub fn new(
         acquisition: &AcquisitionFacts,
-        geometry: &SeriesGeometry,
+        volume: &VolumeHeader,
         level: Option<L3Choice>,
-        z_mm: Option<f64>,
     ) -> ScanFacts {
+        let geometry = &volume.geometry;
+        let z_mm = level
+            .as_ref()
+            .and_then(|l| volume.slice_positions_mm.get(l.slice).copied());
         ScanFacts {
             kvp: acquisition.kvp,
             slice_thickness_mm: geometry.slice_thickness,

@@ -8,7 +8,8 @@
 // same folder (slice, L3 status, reasons; areas within the WebGPU/CPU difference); no
 // request leaves the origin. The page is reloaded in the middle of the run: the rows
 // made before stay, and choosing the folder again goes on without measuring any study
-// twice.
+// twice. A study is then opened from the review queue in the Patient view, its mask
+// corrected, and saved back: its row says reviewed with the pixels changed.
 //
 // Usage: node tests/e2e/cohort.mjs <base-url> <shared-dir> <artifacts-dir> <sarcoscope-cli>
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -181,6 +182,64 @@ try {
     assert.deepEqual(down.filter((v) => v !== "").map(Number), [...values].sort((a, b) => b - a));
     assert.deepEqual(down.slice(-3), ["", "", ""]);
     assert.equal(await page.getAttribute("#cohort-table thead th:nth-child(6)", "aria-sort"), "descending");
+  });
+  await check("a study opened from the review queue, corrected and saved: its row says reviewed with the pixels changed, the others stay, and it is kept", async () => {
+    const native = rowsOf(readFileSync(cliTable, "utf8"));
+    const first = rowsOf(readFileSync(join(artifacts, "cohort-browser.csv"), "utf8"));
+    const { case: code, level_slice: slice } = native.p03;
+    await page.selectOption("#cohort-order", "review");
+    await page.click(`#cohort-table button.open[data-case="${code}"]`);
+    await page.waitForSelector(`#view-patient:not([hidden]) #review-bar[data-case="${code}"]`, { timeout: 120000 });
+    await page.waitForFunction(() => /slice\(s\) loaded/.test(document.querySelector("#status")?.textContent || ""), null, { timeout: 120000 });
+    await page.waitForFunction(() => {
+      const busy = document.querySelector("#segmentation-busy")?.textContent;
+      const error = document.querySelector("#segmentation-error")?.textContent;
+      return error || (!busy && document.querySelector("#segmentation-panel")?.dataset.backend);
+    }, null, { timeout: 300000 });
+    assert.equal(await page.textContent("#segmentation-error"), "");
+    assert.equal(await page.textContent("#level-choice"), `Measurement slice: ${slice} (automatic)`, "opened on the row's level");
+    // The reader paints muscle across the middle of the slice, then saves to the row.
+    await page.click("#tab-muscle");
+    await page.check("#correct");
+    await page.selectOption("#brush-tool", "paint");
+    await page.selectOption("#brush-tissue", "muscle");
+    await page.uncheck("#brush-hu");
+    await page.locator("#brush-size").fill("15");
+    await page.locator("#axial").scrollIntoViewIfNeeded();
+    const box = await page.locator("#axial").boundingBox();
+    await page.mouse.move(box.x + box.width * 0.42, box.y + box.height * 0.55);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.58, box.y + box.height * 0.55, { steps: 8 });
+    await page.mouse.up();
+    const edited = await page.getAttribute("#edited-pixels", "data-count");
+    assert.ok(Number(edited) > 0);
+    await page.click("#review-save");
+    assert.match(await page.textContent("#review-said"), new RegExp(`^Row ${code} saved: SMA [\\d.]+ cm² at slice ${slice}, ${edited} pixels corrected by hand, marked reviewed\\.`));
+    await page.screenshot({ path: join(artifacts, "e2e-cohort-review.png"), fullPage: true });
+    await page.click("#review-back");
+    await page.waitForSelector("#view-cohort:not([hidden])");
+    const row = page.locator(`#cohort-table tbody tr:has(button.open[data-case="${code}"])`);
+    assert.equal(await row.getAttribute("data-reviewed"), "yes");
+    assert.match(await row.textContent(), new RegExp(`reviewed by hand \\(${edited} pixels corrected\\)`));
+    const [d] = await Promise.all([page.waitForEvent("download"), page.click("#cohort-download")]);
+    const path = join(artifacts, "cohort-reviewed.csv");
+    await d.saveAs(path);
+    const now = rowsOf(readFileSync(path, "utf8"));
+    for (const [folder, was] of Object.entries(first)) {
+      if (folder !== "p03") assert.deepEqual(now[folder], was, `${folder} unchanged`);
+    }
+    const [was, is] = [first.p03, now.p03];
+    assert.equal(is.reviewed, "yes");
+    assert.equal(is.edited_pixels, edited);
+    assert.ok(Number(is.sma_cm2) > Number(was.sma_cm2) + 1, `SMA ${was.sma_cm2} → ${is.sma_cm2}`);
+    for (const key of ["case", "status", "source_folder", "series", "seconds", "l3_status", "level_slice", "slice_z_mm", "model_sha256"]) {
+      assert.equal(is[key], was[key], key);
+    }
+    // Kept in this browser like every row: a reload shows the reviewed row.
+    await page.reload();
+    await page.waitForSelector("#view-cohort", { state: "visible", timeout: 60000 });
+    await page.waitForFunction((c) => [...document.querySelectorAll("#cohort-table tbody tr")]
+      .some((r) => r.textContent.startsWith(c) && r.dataset.reviewed === "yes"), code, { timeout: 30000 });
   });
 } finally {
   await finish("cohort e2e");

@@ -15,12 +15,15 @@ use crate::envelope::{pack, unpack, Attachments};
 use crate::lazy_worker::{Handlers, LazyWorker};
 use crate::segment::messages::{FromSegmenter, ToSegmenter};
 use crate::store;
+use crate::workspace::Workspace;
+use sarcoscope::batch::reopen::Reopened;
 use sarcoscope::batch::row::Row;
 use sarcoscope::batch::run::{Next, Run, Saved};
 use sarcoscope::batch::{Settings, StudyError};
 use sarcoscope::body::{MyosteatosisCutoffs, SmiCutoffs};
 use sarcoscope::ingest::messages::{FromDecoder, RequestId, ToDecoder};
 use sarcoscope::ingest::FileIndex;
+use sarcoscope::report::CaseReport;
 use sarcoscope::segment::TissueMask;
 use sarcoscope::volume::Volume;
 
@@ -40,6 +43,9 @@ pub struct CohortState {
     /// Damaged DICOM files of this run (name, why), left out of their studies: named, not
     /// hidden (files that are not DICOM, and DICOMDIR indexes, are expected and not listed).
     pub damaged: RwSignal<Vec<(String, String)>>,
+    /// The codes of the studies that can be opened in the Patient view (a CT series, and
+    /// the folder chosen in this page's life).
+    pub reopenable: RwSignal<Vec<String>>,
 }
 
 /// The cut-offs the view measures with (the cirrhosis defaults).
@@ -80,6 +86,7 @@ impl Cohort {
                 kept: RwSignal::new(None),
                 stored: RwSignal::new(0),
                 damaged: RwSignal::new(Vec::new()),
+                reopenable: RwSignal::new(Vec::new()),
             },
             inner: StoredValue::new_local(Inner {
                 decoder: LazyWorker::new("./sarcoscope-worker_loader.js"),
@@ -126,8 +133,10 @@ impl Cohort {
     /// Deletes the kept run from this browser.
     pub fn forget(&self) {
         let s = self.state;
+        self.inner.update_value(|i| i.run = None);
         s.kept.set(None);
         s.rows.set(Vec::new());
+        s.reopenable.set(Vec::new());
         s.progress.set(None);
         s.status.set("The kept run is forgotten.".into());
         spawn_local(async move {
@@ -140,6 +149,7 @@ impl Cohort {
         let s = self.state;
         s.rows.set(Vec::new());
         s.damaged.set(Vec::new());
+        s.reopenable.set(Vec::new());
         s.running.set(true);
         s.progress.set(Some((0, 0)));
         s.status
@@ -162,18 +172,74 @@ impl Cohort {
         self.apply(next);
     }
 
-    /// Stops the run; the rows so far stay and can be downloaded.
+    /// Stops the run; the rows so far stay and can be downloaded, and their studies
+    /// opened (answers to the stopped run's requests are ignored: a new generation).
     pub fn cancel(&self) {
         self.inner.update_value(|i| {
             i.generation = i.generation.wrapping_add(1);
             i.decoder.stop(true);
             i.segmenter.stop(true);
-            i.run = None;
         });
         self.state.running.set(false);
         self.state
             .status
             .set("Stopped. The rows above are kept; download them or start again.".into());
+    }
+
+    /// Opens study `code` in the Patient view (`ws`), on its row's level: the reader's
+    /// corrections there can be saved back to its row. `false` when this page has not the
+    /// study's files (the folder was not chosen since the page was loaded).
+    pub fn open(&self, code: &str, ws: Workspace) -> bool {
+        let found = self.inner.with_value(|i| {
+            let run = i.run.as_ref()?;
+            let (reopened, files) = run.reopen(code)?;
+            let names = files
+                .iter()
+                .map(|&f| run.name(f).unwrap_or_default().to_owned())
+                .collect();
+            let files = files
+                .iter()
+                .filter_map(|f| i.files.get(f.0).cloned())
+                .collect();
+            Some((reopened, files, names))
+        });
+        let Some((reopened, files, names)) = found else {
+            return false;
+        };
+        ws.review.set(Some(reopened));
+        ws.decoder.add_files(files, names);
+        true
+    }
+
+    /// The reader's measurement of a reopened study becomes its row, kept at once;
+    /// `false` when the run that had the study is gone (forgotten, or another folder).
+    pub fn revise(&self, reopened: &Reopened, report: &CaseReport) -> bool {
+        let revised = self
+            .inner
+            .try_update_value(|i| i.run.as_mut().is_some_and(|r| r.revise(reopened, report)))
+            .unwrap_or(false);
+        if revised {
+            self.keep();
+            self.show();
+        }
+        revised
+    }
+
+    /// Saves the run's progress in this browser (after every study, and every revision).
+    fn keep(&self) {
+        let s = self.state;
+        let Some(saved) = self.inner.with_value(|i| i.run.as_ref().map(Run::saved)) else {
+            return;
+        };
+        let count = saved.rows.len();
+        s.kept.set(Some(saved.clone()));
+        if let Ok(json) = serde_json::to_string(&saved) {
+            spawn_local(async move {
+                if store::save_json(KEPT, &json).await.is_ok() {
+                    s.stored.set(count);
+                }
+            });
+        }
     }
 
     fn now() -> f64 {
@@ -260,20 +326,19 @@ impl Cohort {
 
     fn show(&self) {
         let s = self.state;
+        // Kept after every study that got its row.
+        let grown = self.inner.with_value(|i| {
+            i.run
+                .as_ref()
+                .is_some_and(|run| run.rows().len() != s.rows.with_untracked(Vec::len))
+        });
+        if grown {
+            self.keep();
+        }
         self.inner.with_value(|i| {
             if let Some(run) = &i.run {
-                // Kept after every study that got its row.
-                if run.rows().len() != s.rows.with_untracked(Vec::len) {
-                    let saved = run.saved();
-                    let count = saved.rows.len();
-                    s.kept.set(Some(saved.clone()));
-                    if let Ok(json) = serde_json::to_string(&saved) {
-                        spawn_local(async move {
-                            if store::save_json(KEPT, &json).await.is_ok() {
-                                s.stored.set(count);
-                            }
-                        });
-                    }
+                if grown {
+                    s.reopenable.set(run.reopenable());
                 }
                 s.rows.set(run.rows().to_vec());
                 s.progress.set(Some(run.progress()));

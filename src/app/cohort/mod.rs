@@ -3,7 +3,9 @@
 //! and segment).
 
 mod client;
+mod reopen;
 mod view;
 
 pub use client::Cohort;
+pub use reopen::ReviewBar;
 pub use view::CohortView;

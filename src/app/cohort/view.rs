@@ -9,8 +9,9 @@ use web_sys::HtmlInputElement;
 
 use super::client::{Cohort, DEFAULT_SETTINGS};
 use crate::download::save_text;
-use crate::shell::Route;
-use sarcoscope::batch::review::{doubts, review_order};
+use crate::shell::{go, Route};
+use crate::workspace::Workspace;
+use sarcoscope::batch::review::{doubts, review_order, Doubt};
 use sarcoscope::batch::row;
 
 /// The columns the table on the page shows (the download has them all).
@@ -27,7 +28,7 @@ const SHOWN: [(&str, &str); 9] = [
 ];
 
 #[component]
-pub fn CohortView(cohort: Cohort, shown: RwSignal<Route>) -> impl IntoView {
+pub fn CohortView(cohort: Cohort, ws: Workspace, shown: RwSignal<Route>) -> impl IntoView {
     let s = cohort.state;
     let folder = NodeRef::<leptos::html::Input>::new();
     Effect::new(move |_| {
@@ -77,7 +78,7 @@ pub fn CohortView(cohort: Cohort, shown: RwSignal<Route>) -> impl IntoView {
             (0..rows.len()).collect()
         };
         let keep = filter.get();
-        order.retain(|&k| keep.keeps(&rows[k], &doubts[k].reasons));
+        order.retain(|&k| keep.keeps(&rows[k], &doubts[k]));
         if let Some((column, ascending)) = sorted_by.get() {
             let name = SHOWN[column].0;
             order.sort_by(|&a, &b| {
@@ -94,7 +95,7 @@ pub fn CohortView(cohort: Cohort, shown: RwSignal<Route>) -> impl IntoView {
         }
         order
             .into_iter()
-            .map(|k| (rows[k].clone(), doubts[k].reasons.join("; ")))
+            .map(|k| (rows[k].clone(), doubts[k].why()))
             .collect::<Vec<_>>()
     });
     let sort_by = move |column: usize| {
@@ -184,15 +185,25 @@ pub fn CohortView(cohort: Cohort, shown: RwSignal<Route>) -> impl IntoView {
                         <th aria-sort=move || aria_sort(k)>
                             <button class="sort" data-column=k on:click=move |_| sort_by(k)>{*title}{move || arrow(k)}</button>
                         </th>
-                    }).collect_view()}<th>"Reason / why look"</th></tr></thead>
+                    }).collect_view()}<th>"Reason / why look"</th><th>"Review"</th></tr></thead>
                     <tbody>
                         {move || ordered.get().into_iter().map(|(row, why)| {
                             let failed = value(&row, "status") == "failed";
                             let why = if failed { value(&row, "reason") } else { why };
+                            let code = value(&row, "case");
+                            let openable = s.reopenable.with(|r| r.contains(&code));
+                            let open = move |_| {
+                                if cohort.open(&code, ws) {
+                                    go(Route::Patient);
+                                }
+                            };
                             view! {
-                                <tr class:failed=failed data-status=value(&row, "status")>
+                                <tr class:failed=failed data-status=value(&row, "status") data-reviewed=value(&row, "reviewed")>
                                     {SHOWN.iter().map(|(name, _)| view! { <td>{value(&row, name)}</td> }).collect_view()}
                                     <td class="why">{why}</td>
+                                    <td>{openable.then(|| view! {
+                                        <button class="open" data-case=value(&row, "case") on:click=open>"Open"</button>
+                                    })}</td>
                                 </tr>
                             }
                         }).collect_view()}
@@ -200,6 +211,8 @@ pub fn CohortView(cohort: Cohort, shown: RwSignal<Route>) -> impl IntoView {
                 </table>
                 </div>
                 <p class="cite">"An outlier is an SMI or muscle HU beyond 3 scaled median absolute deviations from this cohort's median (robust to the outliers it looks for)."</p>
+                <p class="hint">"Open shows a study in the Patient view at its row's level with its mask; the level and the mask corrected there are saved back to its row, marked reviewed with the pixels changed. "
+                "Studies can be opened while the folder chosen in this page is at hand (after a reload, choose it again)."</p>
                 <button class="action" id="cohort-download" on:click=download>"Download the cohort table (CSV)"</button>
             </section>
         </div>
@@ -237,7 +250,9 @@ impl Filter {
             Filter::All => "Every study",
             Filter::Measured => "Measured",
             Filter::Failed => "Failed",
-            Filter::ToLook => "With a reason to look (failed, level, QC, outlier)",
+            Filter::ToLook => {
+                "With a reason to look, not yet reviewed (failed, level, QC, outlier)"
+            }
         }
     }
 
@@ -248,12 +263,12 @@ impl Filter {
             .unwrap_or(Filter::All)
     }
 
-    fn keeps(self, row: &sarcoscope::batch::row::Row, reasons: &[String]) -> bool {
+    fn keeps(self, row: &sarcoscope::batch::row::Row, doubt: &Doubt) -> bool {
         match self {
             Filter::All => true,
             Filter::Measured => row.value("status") == Some("measured"),
             Filter::Failed => row.value("status") == Some("failed"),
-            Filter::ToLook => !reasons.is_empty(),
+            Filter::ToLook => doubt.to_look(),
         }
     }
 }

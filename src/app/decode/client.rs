@@ -194,14 +194,18 @@ fn show(ws: Workspace, shown: Shown) {
         }
         Shown::Loaded(loaded) => {
             let slices = loaded.volume.header.slices;
-            // Open on a level the reader set by hand for this series before (kept in the
-            // browser), else on the proposed L3 slice, else mid-series.
-            let saved = scan
-                .saved_level
-                .get_untracked()
-                .filter(|l| l.slice < slices);
+            // Open a cohort study under review on its row's level; else on a level the
+            // reader set by hand for this series before (kept in the browser), else on the
+            // proposed L3 slice, else mid-series.
+            let review = ws
+                .review_shown_untracked()
+                .and_then(|r| r.choice(&loaded.level));
+            let saved = scan.saved_level.get_untracked();
             scan.saved_level.set(None);
-            let choice = saved.or_else(|| L3Choice::automatic(&loaded.level));
+            let choice = review
+                .or(saved)
+                .filter(|l| l.slice < slices)
+                .or_else(|| L3Choice::automatic(&loaded.level));
             scan.slice
                 .set(choice.as_ref().map_or(slices / 2, |c| c.slice));
             scan.l3_choice.set(choice.clone());
