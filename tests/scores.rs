@@ -101,3 +101,64 @@ fn scores_a_table_in_si_units_and_reports_bad_rows() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `sarcoscope join` as a coordinator runs it: a cohort table (here one study that was
+/// not measured) and a clinical table in SI units; the study's scores are filled, its
+/// outcome comes along, and a table without case codes is refused in words.
+#[test]
+fn join_fills_the_scores_of_a_cohort_table_and_refuses_a_table_without_case_codes() {
+    use sarcoscope::batch::row::{self, Outcome, Row};
+    use sarcoscope::batch::{Settings, StudyError};
+    use sarcoscope::body::{MyosteatosisCutoffs, SmiCutoffs};
+
+    let dir = std::env::temp_dir().join(format!("sarcoscope-join-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let settings = Settings {
+        smi_cutoffs: SmiCutoffs::Carey2017,
+        myosteatosis_cutoffs: MyosteatosisCutoffs::Ebadi2022,
+    };
+    let outcome = Outcome {
+        folder: "mr",
+        level: None,
+        series: "",
+        seconds: 0.0,
+    };
+    let study = Row::failed("S0001", settings, &StudyError::NoCt("MR".into()), &outcome);
+    let cohort = dir.join("cohort.csv");
+    std::fs::write(&cohort, row::table(settings, &[study])).expect("write cohort");
+    let clinical = dir.join("clinical.csv");
+    // MELD 20 (CLINICAL.md §1.2's vector) in µmol/L: bilirubin 4.2 × 17.1, creatinine 1.9 × 88.4.
+    std::fs::write(
+        &clinical,
+        "case,bili,creat,inr,na,alb,sex,dialysis,time_days\nS0001,71.82,167.96,1.2,125,35,M,0,400\n",
+    )
+    .expect("write clinical");
+    let (ok, stdout, stderr) = run(&[
+        "join",
+        cohort.to_str().expect("path"),
+        clinical.to_str().expect("path"),
+        "--units",
+        "si",
+    ]);
+    assert!(ok, "{stderr}");
+    assert!(stderr.contains("joined 1 of 1 studies"), "{stderr}");
+    let rows = sarcoscope::csv::parse(&stdout).expect("CSV out");
+    assert_eq!(cell(&rows, 1, "meld"), "20");
+    assert_eq!(cell(&rows, 1, "status"), "failed");
+    assert_eq!(cell(&rows, 1, "time_days"), "400");
+
+    std::fs::write(&clinical, "id,bili\n1,2\n").expect("write clinical");
+    let (ok, _, stderr) = run(&[
+        "join",
+        cohort.to_str().expect("path"),
+        clinical.to_str().expect("path"),
+        "--units",
+        "si",
+    ]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("the clinical table has no \"case\" column"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

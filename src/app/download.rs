@@ -26,3 +26,11 @@ pub fn save_bytes(name: &str, mime: &str, bytes: &[u8]) -> Result<(), JsValue> {
     let array = js_sys::Uint8Array::from(bytes);
     save(name, mime, &js_sys::Array::of1(&array))
 }
+
+/// A file made in the page (a joined table handed to another view), never saved anywhere.
+pub fn text_file(name: &str, mime: &str, text: &str) -> Result<web_sys::File, JsValue> {
+    let options = web_sys::FilePropertyBag::new();
+    options.set_type(mime);
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(text.as_bytes()));
+    web_sys::File::new_with_u8_array_sequence_and_options(&parts, name, &options)
+}

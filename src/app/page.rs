@@ -159,7 +159,7 @@ pub fn App() -> impl IntoView {
             <div class="view report-view" id="view-report" hidden=on(Route::Report)>
                 <ReportPanel ws=ws current=current/>
             </div>
-            <CohortView cohort=cohort ws=ws shown=route/>
+            <CohortView cohort=cohort ws=ws stats=stats shown=route/>
             <StatisticsView stats=stats shown=route/>
             <ComingView
                 ws=ws

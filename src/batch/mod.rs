@@ -9,6 +9,7 @@
 //! natively at once, in the browser in its worker), then [`finish`], which makes the
 //! same [`CaseReport`] the single-patient view makes.
 
+pub mod clinical;
 pub mod reopen;
 pub mod review;
 pub mod row;

@@ -137,15 +137,6 @@ impl Composition {
             })
             .count();
         let muscle_pixels = muscle.map_or(0, |m| m.pixels);
-        let indices = body.height.map(|h| {
-            let h2 = h.metres * h.metres;
-            Indices {
-                smi: sma / h2,
-                imat: imat / h2,
-                vat: vat / h2,
-                sat: sat / h2,
-            }
-        });
         Composition {
             sma_cm2: sma,
             muscle_hu: muscle.and_then(|m| m.mean_hu),
@@ -155,10 +146,27 @@ impl Composition {
             vat_cm2: vat,
             sat_cm2: sat,
             vat_sat_ratio: (sat > 0.0).then(|| vat / sat),
-            indices,
-            bmi: body.bmi(),
+            indices: None,
+            bmi: None,
             tissues,
         }
+        .with_body(body)
+    }
+
+    /// The height indices and BMI for `body` (none without a height): a height joined
+    /// from a clinical table after the measurement is applied as one typed in.
+    pub fn with_body(mut self, body: &Anthropometry) -> Composition {
+        self.indices = body.height.map(|h| {
+            let h2 = h.metres * h.metres;
+            Indices {
+                smi: self.sma_cm2 / h2,
+                imat: self.imat_cm2 / h2,
+                vat: self.vat_cm2 / h2,
+                sat: self.sat_cm2 / h2,
+            }
+        });
+        self.bmi = body.bmi();
+        self
     }
 }
 

@@ -137,14 +137,9 @@ impl Lab {
     /// `None` when the text is not a number.
     pub fn convert_text(self, text: &str, from: Units, to: Units) -> Option<String> {
         let value = parse_number(self.name(), text).ok()??;
-        let converted = value / self.per_held(from) * self.per_held(to);
-        let shown = format!("{converted:.3}");
-        Some(
-            shown
-                .trim_end_matches('0')
-                .trim_end_matches('.')
-                .to_string(),
-        )
+        Some(three_places(
+            value / self.per_held(from) * self.per_held(to),
+        ))
     }
 
     /// Converts an entered value to held units, refusing the impossible.
@@ -166,10 +161,20 @@ impl Lab {
     }
 }
 
+/// A value as people write it: up to three decimals, trailing zeros dropped (0.855,
+/// 1710 — not 0.8550000000000001 and 1710.0000000000002, the floating-point products).
+fn three_places(value: f64) -> String {
+    let shown = format!("{value:.3}");
+    shown
+        .trim_end_matches('0')
+        .trim_end_matches('.')
+        .to_string()
+}
+
 /// Why an entered value was not used. The message is what the page and the CLI show.
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum ClinicalError {
-    #[error("{what} {value} {unit} is outside what is physiologically possible ({low}–{high} {unit}); check the value and its unit")]
+    #[error("{what} {value} {unit} is outside what is physiologically possible ({}–{} {unit}); check the value and its unit", three_places(*low), three_places(*high))]
     Impossible {
         what: &'static str,
         value: f64,
@@ -375,6 +380,9 @@ mod tests {
         // 35 g/dL is g/L typed as conventional.
         assert!(labs.set(Lab::Albumin, 35.0, Units::Conventional).is_err());
         assert!(labs.set(Lab::Albumin, 35.0, Units::Si).is_ok());
+        // The limits as people write them, not as floating point multiplies them.
+        let e = labs.set(Lab::Bilirubin, 9000.0, Units::Si).unwrap_err();
+        assert!(e.to_string().contains("(0.855–1710 µmol/L)"), "{e}");
     }
 
     #[test]

@@ -121,8 +121,9 @@ pub fn score_table(
     })
 }
 
-/// One row's inputs, or every problem in it (so one pass fixes the row).
-fn inputs(
+/// One row's inputs (`header` lower-cased, the columns of [`REQUIRED`] and [`OPTIONAL`]
+/// that are present), or every problem in it (so one pass fixes the row).
+pub fn inputs(
     header: &[String],
     row: &[String],
     units: Units,

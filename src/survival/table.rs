@@ -134,7 +134,7 @@ pub enum Cell<'a> {
 }
 
 /// Marks that mean "not recorded" in the files people send (R writes `NA`).
-const MISSING: [&str; 7] = ["", "NA", "N/A", "na", "n/a", "NaN", "."];
+pub const MISSING: [&str; 7] = ["", "NA", "N/A", "na", "n/a", "NaN", "."];
 
 impl CohortTable {
     /// Reads a whole file, guessing its dialect.

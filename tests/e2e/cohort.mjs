@@ -9,7 +9,9 @@
 // request leaves the origin. The page is reloaded in the middle of the run: the rows
 // made before stay, and choosing the folder again goes on without measuring any study
 // twice. A study is then opened from the review queue in the Patient view, its mask
-// corrected, and saved back: its row says reviewed with the pixels changed.
+// corrected, and saved back: its row says reviewed with the pixels changed. Last, a
+// clinical table is joined by case code (equal to `sarcoscope join`) and opened in the
+// Statistics view.
 //
 // Usage: node tests/e2e/cohort.mjs <base-url> <shared-dir> <artifacts-dir> <sarcoscope-cli>
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -240,6 +242,48 @@ try {
     await page.waitForSelector("#view-cohort", { state: "visible", timeout: 60000 });
     await page.waitForFunction((c) => [...document.querySelectorAll("#cohort-table tbody tr")]
       .some((r) => r.textContent.startsWith(c) && r.dataset.reviewed === "yes"), code, { timeout: 30000 });
+  });
+  await check("a clinical table joins by case code: heights fill SMI, labs the scores, outcomes come along — equal to sarcoscope join — and open in Statistics", async () => {
+    const native = rowsOf(readFileSync(cliTable, "utf8"));
+    const [a, b, c] = [native.p04.case, native.p05.case, native.mr.case];
+    // As a European spreadsheet writes it: semicolons, decimal commas, R's NA.
+    const clinical = join(artifacts, "clinical.csv");
+    writeFileSync(clinical, [
+      "case;height_cm;bili;creat;inr;na;alb;sex;dialysis;time_days;died",
+      `${a};172;34;80;1,4;134;32;M;0;400;1`,
+      `${b};NA;20;70;1,1;139;40;F;0;900;0`,
+      `${c};;51;110;1,9;128;28;M;0;120;1`,
+      "S0999;160;20;70;1,1;139;40;F;0;900;0",
+      `${native.p06.case};;9000;70;1,1;139;40;F;0;10;0`,
+    ].join("\n") + "\n");
+    await page.setInputFiles("#cohort-clinical", clinical);
+    await page.waitForFunction(() => /studies joined/.test(document.querySelector("#cohort-joined")?.textContent || ""), null, { timeout: 30000 });
+    const said = await page.textContent("#cohort-joined");
+    assert.match(said, /^clinical\.csv: 3 of 21 studies joined with their clinical row\./);
+    assert.match(said, /Cases not in this cohort: S0999\./);
+    assert.match(await page.textContent("#cohort-join-problems"), /Line 6 not used: bilirubin 9000 µmol\/L is outside what is physiologically possible \(0\.855–1710 µmol\/L\)/);
+    const [d] = await Promise.all([page.waitForEvent("download"), page.click("#cohort-joined-download")]);
+    const path = join(artifacts, "cohort-joined.csv");
+    await d.saveAs(path);
+    // The same join on the command line, from the table the page downloaded.
+    const reviewed = join(artifacts, "cohort-reviewed.csv");
+    const cliJoined = join(artifacts, "cohort-joined-cli.csv");
+    execFileSync(sarcoscope, ["join", reviewed, clinical, "--units", "si", "--out", cliJoined], { stdio: ["ignore", "pipe", "pipe"] });
+    assert.equal(readFileSync(path, "utf8"), readFileSync(cliJoined, "utf8"), "the page's join equals sarcoscope join");
+    const joined = rowsOf(readFileSync(path, "utf8"));
+    assert.equal(joined.p04.height_source, "entered");
+    assert.equal(Number(joined.p04.smi_cm2_m2).toFixed(1), (Number(joined.p04.sma_cm2) / 1.72 ** 2).toFixed(1));
+    assert.ok(Number(joined.p04.meld) > 6 && joined.p04.time_days === "400" && joined.p04.died === "1");
+    assert.equal(joined.p05.height_m, native.p05.height_m, "no height given: the DICOM one stays");
+    assert.equal(joined.mr.status, "failed");
+    assert.equal(joined.mr.reason, native.mr.reason);
+    assert.ok(Number(joined.mr.meld) > 6, "a study without a measurement still gets its scores");
+    assert.equal(joined.p06.meld, "", "a clinical row with a bad value is not used");
+    assert.equal(joined.p06.time_days, "10", "its outcome still comes along");
+    assert.equal(joined.p07.time_days, "");
+    await page.click("#cohort-joined-statistics");
+    await page.waitForSelector("#view-statistics:not([hidden]) #stats-columns:not([hidden]) table", { timeout: 60000 });
+    assert.match(await page.textContent("#stats-columns"), /time_days/);
   });
 } finally {
   await finish("cohort e2e");

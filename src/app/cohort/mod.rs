@@ -3,6 +3,7 @@
 //! and segment).
 
 mod client;
+mod join;
 mod reopen;
 mod view;
 

@@ -8,8 +8,10 @@ use wasm_bindgen::JsCast;
 use web_sys::HtmlInputElement;
 
 use super::client::{Cohort, DEFAULT_SETTINGS};
+use super::join::ClinicalJoin;
 use crate::download::save_text;
 use crate::shell::{go, Route};
+use crate::statistics::Statistics;
 use crate::workspace::Workspace;
 use sarcoscope::batch::review::{doubts, review_order, Doubt};
 use sarcoscope::batch::row;
@@ -28,7 +30,12 @@ const SHOWN: [(&str, &str); 9] = [
 ];
 
 #[component]
-pub fn CohortView(cohort: Cohort, ws: Workspace, shown: RwSignal<Route>) -> impl IntoView {
+pub fn CohortView(
+    cohort: Cohort,
+    ws: Workspace,
+    stats: Statistics,
+    shown: RwSignal<Route>,
+) -> impl IntoView {
     let s = cohort.state;
     let folder = NodeRef::<leptos::html::Input>::new();
     Effect::new(move |_| {
@@ -215,6 +222,7 @@ pub fn CohortView(cohort: Cohort, ws: Workspace, shown: RwSignal<Route>) -> impl
                 "Studies can be opened while the folder chosen in this page is at hand (after a reload, choose it again)."</p>
                 <button class="action" id="cohort-download" on:click=download>"Download the cohort table (CSV)"</button>
             </section>
+            <ClinicalJoin cohort=cohort stats=stats/>
         </div>
     }
 }

@@ -23,6 +23,7 @@ macro_rules! out {
 
 mod batch;
 mod cohort;
+mod join;
 mod l3;
 mod phantom;
 mod scores;
@@ -120,6 +121,22 @@ enum Command {
     /// body composition and calls), one de-identified row per study in a cohort CSV —
     /// failed studies with their reason — resumable with --keys and --resume.
     Batch(batch::BatchOptions),
+    /// A clinical table joined to a cohort table by its `case` column: heights fill SMI
+    /// and the calls, laboratory values (the columns of `scores`) fill every score, other
+    /// columns (outcomes) come along. Written as the Cohort view writes it.
+    Join {
+        /// The cohort table (`batch --out`, or the Cohort view's download).
+        cohort: PathBuf,
+        /// The clinical table: case, and any of height_cm or height_m, weight_kg, the
+        /// `scores` columns, outcomes (commas or semicolons, decimal point or comma).
+        clinical: PathBuf,
+        /// Units of bilirubin and creatinine (µmol/L or mg/dL) and albumin (g/L or g/dL).
+        #[arg(long, value_parser = parse_units)]
+        units: sarcoscope::clinical::Units,
+        /// Write the joined table here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// The measuring process of a batch worker (run by `batch`, not by people).
     #[command(hide = true)]
     BatchWorker(batch::WorkerOptions),
@@ -181,6 +198,12 @@ pub fn main() -> ExitCode {
             ast_uln,
             out,
         } => scores::scores(&csv, units, ast_uln, out.as_deref()),
+        Command::Join {
+            cohort,
+            clinical,
+            units,
+            out,
+        } => join::run(&cohort, &clinical, units, out.as_deref()),
         Command::Batch(options) => batch::run(options),
         Command::BatchWorker(options) => batch::worker(options),
         Command::Cohort { command } => cohort::run(command),
