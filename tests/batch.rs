@@ -157,10 +157,23 @@ fn an_archive_is_measured_study_by_study_and_a_resumed_run_adds_only_new_studies
         sarcoscope::csv::parse(&std::fs::read_to_string(&keys).expect("keys")).expect("CSV");
     assert_eq!(
         key_rows[0],
-        ["case", "study_uid", "study_date", "source_folder"]
+        [
+            "case",
+            "study_uid",
+            "study_date",
+            "source_folder",
+            "patient_id"
+        ]
+    );
+    assert!(
+        key_rows[1..].iter().any(|k| !k[4].is_empty()),
+        "the phantoms' PatientIDs are in the key table"
     );
     for key in &key_rows[1..] {
-        for identifier in [&key[1], &key[2]].into_iter().filter(|v| !v.is_empty()) {
+        for identifier in [&key[1], &key[2], &key[4]]
+            .into_iter()
+            .filter(|v| !v.is_empty())
+        {
             assert!(
                 !text.contains(identifier.as_str()),
                 "{identifier} is in the cohort table"

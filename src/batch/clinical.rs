@@ -13,6 +13,7 @@ use std::collections::HashMap;
 
 use thiserror::Error;
 
+use super::keys::KeyRow;
 use super::row::{self, Row, BATCH_COLUMNS};
 use super::Settings;
 use crate::body::{
@@ -28,8 +29,11 @@ use crate::report::{CaseInputs, CaseReport, ScanFacts, SegmentationFacts, Severi
 use crate::sex::Sex;
 use crate::survival::table::{CohortTable, Dialect, TableError, MISSING};
 
-/// The column of the clinical table that names the study: the cohort table's case code.
+/// The column of the clinical table that names the study: the cohort table's case code,
+/// or else the PatientID, linked to case codes by the key table (every study of the
+/// patient gets the row). The PatientID never comes along into the joined table.
 pub const KEY: &str = "case";
+pub const PATIENT_KEY: &str = "patient_id";
 /// The body columns the join reads, besides `sarcoscope scores`' columns.
 pub const BODY: [&str; 3] = ["height_cm", "height_m", "weight_kg"];
 /// QC flags that depend on the body (remade); the others stay as the row has them.
@@ -41,7 +45,7 @@ pub enum JoinError {
     Csv(#[from] CsvError),
     #[error("{0}")]
     Table(#[from] TableError),
-    #[error("the clinical table has no \"case\" column (the case codes of the cohort table: S0001, S0002, …)")]
+    #[error("the clinical table has no \"case\" column (the case codes of the cohort table: S0001, S0002, …) and no \"patient_id\" column (linked to case codes by the key table)")]
     NoCase,
     #[error("case {case} is on lines {first} and {second} of the clinical table: each study once")]
     Twice {
@@ -71,21 +75,39 @@ pub struct Joined {
     pub disagreements: Vec<(usize, String)>,
 }
 
-/// Joins `clinical` (CSV text, laboratory values in `units`) to the cohort's rows.
+/// Joins `clinical` (CSV text, laboratory values in `units`) to the cohort's rows, by
+/// case code, or by PatientID through the key table `keys`.
 pub fn join(
     settings: Settings,
     cohort: &[Row],
     clinical: &str,
     units: Units,
+    keys: &[KeyRow],
 ) -> Result<Joined, JoinError> {
     // A spreadsheet's CSV as it comes: commas or semicolons, decimal commas, R's NA.
     let table = CohortTable::parse(clinical, Dialect::sniff(clinical))?;
     let names: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
     let header: Vec<String> = names.iter().map(|h| h.to_ascii_lowercase()).collect();
-    let key = header
-        .iter()
-        .position(|h| h == KEY)
+    let column = |name: &str| header.iter().position(|h| h == name);
+    let by_patient = column(KEY).is_none();
+    let key = column(KEY)
+        .or_else(|| column(PATIENT_KEY))
         .ok_or(JoinError::NoCase)?;
+    // Each study's value of the key column.
+    let patients: HashMap<&str, &str> = keys
+        .iter()
+        .map(|k| (k.case.as_str(), k.patient_id.as_str()))
+        .collect();
+    let key_of = |code: &str| -> Option<String> {
+        if by_patient {
+            patients
+                .get(code)
+                .filter(|id| !id.is_empty())
+                .map(|id| (*id).to_owned())
+        } else {
+            Some(code.to_owned())
+        }
+    };
     let records: Vec<(usize, Vec<String>)> = (0..table.rows())
         .map(|k| {
             let cells = table.columns.iter().map(|c| {
@@ -106,7 +128,10 @@ pub fn join(
         .copied()
         .collect();
     let along: Vec<usize> = (0..header.len())
-        .filter(|&i| i != key && !read.contains(&header[i].as_str()))
+        .filter(|&i| {
+            let name = header[i].as_str();
+            i != key && name != PATIENT_KEY && !read.contains(&name)
+        })
         .collect();
     let cohort_names = row::names(settings);
     let along_names = along.iter().map(|&i| {
@@ -123,7 +148,8 @@ pub fn join(
     for (line, record) in &records {
         let case = record[key].as_str();
         if case.is_empty() {
-            problems.push((*line, "the row has no case code".to_owned()));
+            let what = if by_patient { "PatientID" } else { "case code" };
+            problems.push((*line, format!("the row has no {what}")));
             continue;
         }
         if let Some((first, _)) = by_case.insert(case, (*line, record)) {
@@ -146,7 +172,7 @@ pub fn join(
     let (mut matched, mut without_clinical, mut disagreements) = (0, Vec::new(), Vec::new());
     for study in cohort {
         let code = study.value(KEY).unwrap_or_default();
-        let found = by_case.get(code);
+        let found = key_of(code).and_then(|k| by_case.get(k.as_str()).copied());
         let joined = match found {
             None => {
                 without_clinical.push(code.to_owned());
@@ -155,11 +181,11 @@ pub fn join(
             Some((line, record)) => match remade(study, settings, &header, record, units) {
                 Ok((joined, disagreement)) => {
                     matched += 1;
-                    disagreements.extend(disagreement.map(|d| (*line, d)));
+                    disagreements.extend(disagreement.map(|d| (line, d)));
                     joined
                 }
                 Err(why) => {
-                    problems.push((*line, why.join("; ")));
+                    problems.push((line, why.join("; ")));
                     study.clone()
                 }
             },
@@ -172,10 +198,13 @@ pub fn join(
         );
         lines.push(csv::line(&values));
     }
-    let codes: Vec<&str> = cohort.iter().filter_map(|r| r.value(KEY)).collect();
+    let known: Vec<String> = cohort
+        .iter()
+        .filter_map(|r| key_of(r.value(KEY)?))
+        .collect();
     let not_in_cohort = order
         .into_iter()
-        .filter(|case| !codes.contains(case))
+        .filter(|case| !known.iter().any(|k| k == case))
         .map(str::to_owned)
         .collect();
     problems.sort_by_key(|(line, _)| *line);
@@ -554,6 +583,7 @@ mod tests {
             std::slice::from_ref(&study),
             "case,time_days,died\nS0001,400,1\n",
             Units::Si,
+            &[],
         )
         .expect("joined");
         assert_eq!(joined.matched, 1);
@@ -586,7 +616,7 @@ mod tests {
                         S0002;;1,2;0,9;1,1;138;3,9;M;0;dead\n\
                         S0003;;900;1;1;130;3;M;0;alive\n\
                         S9999;170;1;1;1;140;4;M;0;alive\n";
-        let joined = join(SETTINGS, &cohort, clinical, Units::Conventional).expect("joined");
+        let joined = join(SETTINGS, &cohort, clinical, Units::Conventional, &[]).expect("joined");
         assert_eq!(joined.matched, 2);
         assert_eq!(joined.without_clinical, ["S0004"]);
         assert_eq!(joined.not_in_cohort, ["S9999"]);
@@ -650,9 +680,10 @@ mod tests {
     #[test]
     fn a_table_without_case_codes_or_with_a_case_twice_is_refused_and_a_sex_mismatch_named() {
         let cohort = [measured("S0001", Sex::Male, Some(1.75))];
-        let no_case = join(SETTINGS, &cohort, "id,bili\n1,2\n", Units::Si);
+        let no_case = join(SETTINGS, &cohort, "id,bili\n1,2\n", Units::Si, &[]);
         assert!(matches!(no_case, Err(JoinError::NoCase)));
-        let female = join(SETTINGS, &cohort, "case,sex\nS0001,F\n", Units::Si).expect("joined");
+        let female =
+            join(SETTINGS, &cohort, "case,sex\nS0001,F\n", Units::Si, &[]).expect("joined");
         assert_eq!(
             female.disagreements,
             [(
@@ -660,12 +691,49 @@ mod tests {
                 "sex F differs from the DICOM header's M; the clinical table's is used".to_owned()
             )]
         );
-        let twice = join(SETTINGS, &cohort, "case,x\nS0001,1\nS0001,2\n", Units::Si);
+        let twice = join(
+            SETTINGS,
+            &cohort,
+            "case,x\nS0001,1\nS0001,2\n",
+            Units::Si,
+            &[],
+        );
         let error = twice.expect_err("refused").to_string();
         assert_eq!(
             error,
             "case S0001 is on lines 2 and 3 of the clinical table: each study once"
         );
+    }
+
+    #[test]
+    fn a_table_kept_by_patient_id_joins_through_the_key_table_and_never_copies_the_id() {
+        let cohort = vec![
+            measured("S0001", Sex::Male, None),
+            measured("S0002", Sex::Male, None),
+            measured("S0003", Sex::Female, None),
+        ];
+        let key = |case: &str, patient_id: &str| KeyRow {
+            case: case.into(),
+            patient_id: patient_id.into(),
+            ..KeyRow::default()
+        };
+        // Two studies of one patient, and a study whose files carried no PatientID.
+        let keys = [key("S0001", "MRN7"), key("S0002", "MRN7"), key("S0003", "")];
+        let clinical = "patient_id,height_m,died\nMRN7,1.80,1\nMRN9,1.70,0\n";
+        let joined = join(SETTINGS, &cohort, clinical, Units::Si, &keys).expect("joined");
+        assert_eq!(joined.matched, 2);
+        assert_eq!(joined.without_clinical, ["S0003"]);
+        assert_eq!(joined.not_in_cohort, ["MRN9"]);
+        assert!(!joined.csv.contains("MRN"), "{}", joined.csv);
+        let rows = joined_rows(&joined);
+        for case in ["S0001", "S0002"] {
+            assert_eq!(rows[case]["height_m"], "1.800");
+            assert_eq!(rows[case]["died"], "1");
+        }
+        assert_eq!(rows["S0003"]["died"], "");
+        // Without the key table, nothing joins, and the table says which IDs it had.
+        let alone = join(SETTINGS, &cohort, clinical, Units::Si, &[]).expect("joined");
+        assert_eq!((alone.matched, alone.not_in_cohort.len()), (0, 2));
     }
 
     #[test]

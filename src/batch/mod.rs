@@ -10,6 +10,7 @@
 //! same [`CaseReport`] the single-patient view makes.
 
 pub mod clinical;
+pub mod keys;
 pub mod reopen;
 pub mod review;
 pub mod row;

@@ -4,6 +4,7 @@
 //! tested natively. The page sends what each [`Next`] asks of its workers and hands
 //! their answers back; each study ends as one [`Row`], measured or failed.
 
+use super::keys::KeyRow;
 use super::reopen::Reopened;
 use super::row::{self, Outcome, Row};
 use super::studies::{group, unreadable_folders, Study};
@@ -70,6 +71,10 @@ pub struct Saved {
     pub cutoffs: (String, String),
     pub finished: Vec<String>,
     pub rows: Vec<Vec<String>>,
+    /// The key table of the studies with a row: it stays in this browser with the rows
+    /// (downloaded only on request; a clinical table kept by PatientID joins through it).
+    #[serde(default)]
+    pub keys: Vec<KeyRow>,
 }
 
 impl Saved {
@@ -86,6 +91,11 @@ impl Saved {
     pub fn belongs_to(&self, names: &[String], settings: Settings) -> bool {
         self.archive == archive_digest(names) && self.cutoffs == cutoff_keys(settings)
     }
+}
+
+/// The case code of a run's study `k` (from 0): S0001, S0002, …
+fn case_code(k: usize) -> String {
+    format!("S{:04}", k + 1)
 }
 
 /// A digest of an archive's file names: the same folder chosen again gives the same.
@@ -116,6 +126,8 @@ pub struct Run {
     /// The keys of the studies that have their row ([`Study::key`]).
     finished: Vec<String>,
     restored: usize,
+    /// The key table kept with the restored rows, until the headers place every study.
+    restored_keys: Vec<KeyRow>,
     /// When the headers were all in and the first study was asked for.
     measuring_since_ms: Option<f64>,
 }
@@ -135,12 +147,15 @@ impl Run {
     pub fn new(names: Vec<String>, settings: Settings, saved: Option<&Saved>) -> (Run, Next) {
         let headers = vec![None; names.len()];
         let indexes = vec![false; names.len()];
-        let (rows, finished) = match saved.filter(|s| s.belongs_to(&names, settings)) {
+        let (rows, finished, restored_keys) = match saved.filter(|s| s.belongs_to(&names, settings))
+        {
             Some(saved) => match saved.rows(settings) {
-                Some(rows) if rows.len() == saved.finished.len() => (rows, saved.finished.clone()),
-                _ => (Vec::new(), Vec::new()),
+                Some(rows) if rows.len() == saved.finished.len() => {
+                    (rows, saved.finished.clone(), saved.keys.clone())
+                }
+                _ => Default::default(),
             },
-            None => (Vec::new(), Vec::new()),
+            None => Default::default(),
         };
         let run = Run {
             names,
@@ -152,6 +167,7 @@ impl Run {
             started_ms: 0.0,
             prepared: None,
             restored: rows.len(),
+            restored_keys,
             rows,
             finished,
             measuring_since_ms: None,
@@ -170,7 +186,24 @@ impl Run {
                 .iter()
                 .map(|r| r.values().into_iter().map(str::to_owned).collect())
                 .collect(),
+            keys: self.keys(),
         }
+    }
+
+    /// The key table of the studies with a row ([`super::keys`]).
+    pub fn keys(&self) -> Vec<KeyRow> {
+        if self.work.is_empty() {
+            return self.restored_keys.clone();
+        }
+        self.work
+            .iter()
+            .take(self.rows.len())
+            .enumerate()
+            .map(|(k, work)| match work {
+                Work::Study(s) => KeyRow::of(&case_code(k), Some(s), &s.folder),
+                Work::Unreadable(folder) => KeyRow::of(&case_code(k), None, folder),
+            })
+            .collect()
     }
 
     /// Rows restored from a saved run (studies not measured again).
@@ -235,7 +268,7 @@ impl Run {
     }
 
     fn code(&self) -> String {
-        format!("S{:04}", self.at + 1)
+        case_code(self.at)
     }
 
     fn series(&self) -> String {
@@ -545,8 +578,23 @@ mod tests {
         // Reloaded after the run: the same archive goes on from what was kept, and no
         // study is measured again; another archive, or other cut-offs, start afresh.
         let saved = run.saved();
+        let keys: Vec<(&str, &str)> = saved
+            .keys
+            .iter()
+            .map(|k| (k.case.as_str(), k.folder.as_str()))
+            .collect();
+        assert_eq!(
+            keys,
+            [("S0001", "a01"), ("S0002", "mr"), ("S0003", "notes")]
+        );
+        assert_eq!(saved.keys[0].study_key(), saved.finished[0]);
         let (mut again, _) = Run::new(names.clone(), SETTINGS, Some(&saved));
         assert_eq!(again.restored(), 3);
+        assert_eq!(
+            again.saved().keys,
+            saved.keys,
+            "kept until the headers are read"
+        );
         let Archive(_, _, _, headers) = archive();
         for (k, h) in headers.into_iter().enumerate() {
             again.on_header(FileIndex(k), h.ok_or(DicomError::NotDicom));

@@ -14,6 +14,9 @@ pub struct Study {
     pub study_uid: String,
     /// The folder holding all of its files, relative to the root ("" for the root).
     pub folder: String,
+    /// PatientID and StudyDate of its first file that has them, for the key table only.
+    pub patient_id: String,
+    pub study_date: String,
     /// Its readable files.
     pub files: Vec<FileIndex>,
     /// The CT series measured, or what the study holds instead (its modalities).
@@ -24,11 +27,7 @@ impl Study {
     /// What tells the study apart in a run: its UID, or, for files without one, the
     /// folder they are in (files of different folders without a UID are not merged).
     pub fn key(&self) -> String {
-        if self.study_uid.is_empty() {
-            format!("folder:{}", self.folder)
-        } else {
-            self.study_uid.clone()
-        }
+        super::keys::KeyRow::of("", Some(self), &self.folder).study_key()
     }
 }
 
@@ -69,13 +68,17 @@ pub fn group(names: &[String], headers: &[Option<Instance>]) -> Vec<Study> {
                     ct
                 })
                 .ok_or_else(|| holdings(&catalogue));
-            Study {
-                study_uid: own
-                    .iter()
+            let first = |f: fn(&Instance) -> Option<&String>| {
+                own.iter()
                     .flatten()
-                    .next()
-                    .map(|h| h.study_uid.clone())
-                    .unwrap_or_default(),
+                    .find_map(f)
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            Study {
+                study_uid: first(|h| Some(&h.study_uid)),
+                patient_id: first(|h| h.patient_id.as_ref()),
+                study_date: first(|h| h.acquisition.study_date.as_ref()),
                 folder: common_folder(files.iter().map(|&i| names[i].as_str())),
                 files: files.into_iter().map(FileIndex).collect(),
                 ct,

@@ -29,7 +29,8 @@ pub struct FrameGeometry {
 }
 
 /// Patient facts the clinical panel is prefilled with. Names and identifiers are
-/// deliberately not read: nothing here needs them.
+/// deliberately not read here: nothing here needs them (the ID is read apart, for the
+/// cohort key table only: [`Instance::patient_id`]).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PatientFacts {
     /// "M", "F" or "O" as recorded.
@@ -108,6 +109,11 @@ pub struct Instance {
     pub has_pixel_data: bool,
     pub patient: PatientFacts,
     pub acquisition: AcquisitionFacts,
+    /// PatientID, read for one use only: the cohort's key table, which links case codes
+    /// to patients in the hospital's hands (kept in the browser, exported only on
+    /// request, never in a measurement's export). Names are not read.
+    #[serde(default)]
+    pub patient_id: Option<String>,
 }
 
 impl Instance {
@@ -197,6 +203,7 @@ impl Instance {
                 model: text(obj, tags::MANUFACTURER_MODEL_NAME).filter(|s| !s.is_empty()),
                 study_date: text(obj, tags::STUDY_DATE).filter(|s| !s.is_empty()),
             },
+            patient_id: text(obj, tags::PATIENT_ID).filter(|s| !s.is_empty()),
         }
     }
 

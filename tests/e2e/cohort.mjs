@@ -9,9 +9,10 @@
 // request leaves the origin. The page is reloaded in the middle of the run: the rows
 // made before stay, and choosing the folder again goes on without measuring any study
 // twice. A study is then opened from the review queue in the Patient view, its mask
-// corrected, and saved back: its row says reviewed with the pixels changed. Last, a
-// clinical table is joined by case code (equal to `sarcoscope join`) and opened in the
-// Statistics view.
+// corrected, and saved back: its row says reviewed with the pixels changed. The key table
+// (asked for and confirmed) equals `sarcoscope batch --keys`. Last, clinical tables are
+// joined by case code and by PatientID (equal to `sarcoscope join`) and the joined table
+// opened in the Statistics view.
 //
 // Usage: node tests/e2e/cohort.mjs <base-url> <shared-dir> <artifacts-dir> <sarcoscope-cli>
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -55,7 +56,9 @@ writeFileSync(join(archive, "notes/readme.txt"), "not an image");
 
 // The same table from the command line (outside the archive, on the CPU).
 const cliTable = join(artifacts, "cohort-cli.csv");
-cli("batch", archive, "--out", cliTable, "--device", "cpu");
+const cliKeys = join(artifacts, "cohort-keys-cli.csv");
+rmSync(cliKeys, { force: true });
+cli("batch", archive, "--out", cliTable, "--keys", cliKeys, "--device", "cpu");
 
 // RFC 4180 rows, enough for these tables (quoted fields may hold commas).
 const parse = (text) => text.trim().split(/\r?\n/).map((line) => {
@@ -141,6 +144,16 @@ try {
     assert.equal(native["media/PT000000/ST000000/SE000000"].reason, "no CT image series in this study (it holds CT files without an image)");
     assert.equal(native.media, undefined, "the folder holding the DICOMDIR is no study");
     assert.equal(native.p02.status, "measured", "the study with the deeply nested file");
+  });
+  await check("the key table leaves the page only when asked and confirmed, equal to sarcoscope batch --keys", async () => {
+    let asked = "";
+    page.once("dialog", (dialog) => { asked = dialog.message(); dialog.accept(); });
+    const [d] = await Promise.all([page.waitForEvent("download"), page.click("#cohort-keys")]);
+    assert.match(asked, /identifies the patients/);
+    const path = join(artifacts, "cohort-keys.csv");
+    await d.saveAs(path);
+    assert.equal(readFileSync(path, "utf8"), readFileSync(cliKeys, "utf8"));
+    assert.match(readFileSync(path, "utf8"), /^case,study_uid,study_date,source_folder,patient_id\r\n/);
   });
   await check("the damaged file is named on the page with its reason, not hidden", async () => {
     const text = await page.textContent("#cohort-damaged");
@@ -281,9 +294,28 @@ try {
     assert.equal(joined.p06.meld, "", "a clinical row with a bad value is not used");
     assert.equal(joined.p06.time_days, "10", "its outcome still comes along");
     assert.equal(joined.p07.time_days, "");
+    // A clinical table kept by PatientID joins through the key table this browser keeps;
+    // the ID is not copied into the joined table.
+    const ids = Object.fromEntries(parse(readFileSync(cliKeys, "utf8")).slice(1).map((k) => [k[3], k[4]]));
+    const byId = join(artifacts, "clinical-by-id.csv");
+    writeFileSync(byId, `patient_id,height_cm,died\n${ids.real},181,1\n${ids.mr},,0\nNOT-HERE,170,0\n`);
+    await page.setInputFiles("#cohort-clinical", byId);
+    await page.waitForFunction(() => /^clinical-by-id\.csv: 2 of 21 studies joined/.test(document.querySelector("#cohort-joined")?.textContent || ""), null, { timeout: 30000 });
+    assert.match(await page.textContent("#cohort-joined"), /Cases not in this cohort: NOT-HERE\./);
+    const [e] = await Promise.all([page.waitForEvent("download"), page.click("#cohort-joined-download")]);
+    const idPath = join(artifacts, "cohort-joined-by-id.csv");
+    await e.saveAs(idPath);
+    const idCli = join(artifacts, "cohort-joined-by-id-cli.csv");
+    execFileSync(sarcoscope, ["join", reviewed, byId, "--keys", cliKeys, "--units", "si", "--out", idCli], { stdio: ["ignore", "pipe", "pipe"] });
+    assert.equal(readFileSync(idPath, "utf8"), readFileSync(idCli, "utf8"), "the page's join by PatientID equals sarcoscope join --keys");
+    const byPatient = rowsOf(readFileSync(idPath, "utf8"));
+    assert.equal(byPatient.real.height_m, "1.810");
+    assert.equal(byPatient.real.died, "1");
+    assert.equal(byPatient.mr.died, "0");
+    assert.ok(!readFileSync(idPath, "utf8").includes(ids.real), "no PatientID in the joined table");
     await page.click("#cohort-joined-statistics");
     await page.waitForSelector("#view-statistics:not([hidden]) #stats-columns:not([hidden]) table", { timeout: 60000 });
-    assert.match(await page.textContent("#stats-columns"), /time_days/);
+    assert.match(await page.textContent("#stats-columns"), /cohort-joined\.csv — 21 patients.*died/s);
   });
 } finally {
   await finish("cohort e2e");

@@ -11,7 +11,7 @@ use crate::download::{save_text, text_file};
 use crate::picked::{picked_files, text_of};
 use crate::shell::{go, Route};
 use crate::statistics::Statistics;
-use sarcoscope::batch::clinical::{join, BODY, KEY};
+use sarcoscope::batch::clinical::{join, BODY, KEY, PATIENT_KEY};
 use sarcoscope::clinical::table::{OPTIONAL, REQUIRED};
 use sarcoscope::clinical::Units;
 
@@ -24,11 +24,13 @@ pub fn ClinicalJoin(cohort: Cohort, stats: Statistics) -> impl IntoView {
     let clinical = RwSignal::new(None::<(String, String)>);
     let units = RwSignal::new(Units::Si);
     let read_error = RwSignal::new(None::<String>);
+    let kept = cohort.state.kept;
     let joined = Memo::new(move |_| {
         let units = units.get();
+        let keys = kept.with(|k| k.as_ref().map(|k| k.keys.clone()).unwrap_or_default());
         clinical.with(|c| {
             c.as_ref().map(|(_, text)| {
-                rows.with(|rows| join(DEFAULT_SETTINGS, rows, text, units))
+                rows.with(|rows| join(DEFAULT_SETTINGS, rows, text, units, &keys))
                     .map_err(|e| e.to_string())
             })
         })
@@ -118,9 +120,11 @@ pub fn ClinicalJoin(cohort: Cohort, stats: Statistics) -> impl IntoView {
         <section class="cohort-join" id="cohort-join" hidden=move || rows.with(Vec::is_empty)>
             <h3>"Join a clinical table"</h3>
             <p class="hint">
-                "A CSV (commas or semicolons, decimal point or comma) with a "<code>{KEY}</code>" column holding the case codes above, and any of: "
+                "A CSV (commas or semicolons, decimal point or comma) with a "<code>{KEY}</code>" column holding the case codes above "
+                "(or a "<code>{PATIENT_KEY}</code>" column, linked to the case codes by the key table this browser keeps: every study of the patient gets the row; "
+                "the ID is never copied into the joined table), and any of: "
                 <code>{BODY.join(", ")}</code>", the laboratory columns of "<code>"sarcoscope scores"</code>" ("<code>{columns}</code>"). "
-                "Every other column — the outcomes, such as follow-up time and status — comes along. It is read in this browser only. "
+                "Every other column — the outcomes, such as follow-up time and status — comes along into the joined table, so leave names and other identifiers out. It is read in this browser only. "
                 "A height fills SMI and the calls; laboratory values fill the scores (MELD, MELD-Na, MELD 3.0, Child–Pugh, ALBI, APRI, FIB-4, MELD-Sarcopenia: formulas and sources in the Patient view's Scores). "
                 "A study with a clinical row is remade from its row's areas (to 0.01 cm²); one without keeps its row. The same join: "<code>"sarcoscope join"</code>"."
             </p>

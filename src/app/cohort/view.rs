@@ -14,7 +14,7 @@ use crate::shell::{go, Route};
 use crate::statistics::Statistics;
 use crate::workspace::Workspace;
 use sarcoscope::batch::review::{doubts, review_order, Doubt};
-use sarcoscope::batch::row;
+use sarcoscope::batch::{keys, row};
 
 /// The columns the table on the page shows (the download has them all).
 const SHOWN: [(&str, &str); 9] = [
@@ -129,6 +129,21 @@ pub fn CohortView(
             .with_untracked(|rows| row::table(DEFAULT_SETTINGS, rows));
         let _ = save_text("cohort.csv", "text/csv", &table);
     };
+    // Identifying: asked for explicitly, and confirmed.
+    let download_keys = move |_| {
+        let sure = web_sys::window().is_some_and(|w| {
+            w.confirm_with_message(
+                "The key table links each case code to its PatientID, StudyInstanceUID and study date: it identifies the patients. Keep it inside the hospital, apart from the cohort table. Download it?",
+            )
+            .unwrap_or(false)
+        });
+        let table = s
+            .kept
+            .with_untracked(|k| k.as_ref().map(|k| keys::table(&k.keys)));
+        if let (true, Some(table)) = (sure, table) {
+            let _ = save_text("cohort-keys.csv", "text/csv", &table);
+        }
+    };
     let value = |row: &sarcoscope::batch::row::Row, name: &str| {
         row.value(name).unwrap_or_default().to_owned()
     };
@@ -221,6 +236,9 @@ pub fn CohortView(
                 <p class="hint">"Open shows a study in the Patient view at its row's level with its mask; the level and the mask corrected there are saved back to its row, marked reviewed with the pixels changed. "
                 "Studies can be opened while the folder chosen in this page is at hand (after a reload, choose it again)."</p>
                 <button class="action" id="cohort-download" on:click=download>"Download the cohort table (CSV)"</button>
+                <button class="action" id="cohort-keys" on:click=download_keys>"Download the key table (identifying)…"</button>
+                <p class="hint">"The cohort table is de-identified: case codes, no name, ID, UID or date. The key table links each case code to the study's PatientID, "
+                "StudyInstanceUID, date and folder; it stays in this browser and leaves it only through this button, as a file of its own (as "<code>"sarcoscope batch --keys"</code>" writes it)."</p>
             </section>
             <ClinicalJoin cohort=cohort stats=stats/>
         </div>

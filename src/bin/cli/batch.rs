@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
+use sarcoscope::batch::keys::{self, KeyRow};
 use sarcoscope::batch::row::{self, Outcome, Row};
 use sarcoscope::batch::{self, LevelStatus, Settings, Study, StudyError};
 use sarcoscope::body::{MyosteatosisCutoffs, SmiCutoffs};
@@ -87,8 +88,6 @@ struct Summary {
     skipped: usize,
     seconds: f64,
 }
-
-const KEYS_HEADER: &str = "case,study_uid,study_date,source_folder";
 
 /// One study (or folder of unreadable files) of this run, with its case code.
 struct Job<'a> {
@@ -456,7 +455,7 @@ pub fn run(options: BatchOptions) -> Result<(), Failure> {
     }
     let mut out = open(&options.out, options.resume, &row::header(settings))?;
     let mut keys = match &options.keys {
-        Some(path) => Some(open(path, options.resume, KEYS_HEADER)?),
+        Some(path) => Some(open(path, options.resume, &keys::header())?),
         None => None,
     };
     let files = &list.files;
@@ -521,16 +520,9 @@ pub fn run(options: BatchOptions) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The key table's line of a job: case code, UID and date, folder.
+/// The key table's line of a job.
 fn key_line(job: &Job<'_>) -> String {
-    let date = job
-        .study
-        .and_then(|s| s.ct.as_ref().ok())
-        .and_then(|ct| ct.instances.first())
-        .and_then(|i| i.acquisition.study_date.clone())
-        .unwrap_or_default();
-    let uid = job.study.map_or("", |s| s.study_uid.as_str());
-    sarcoscope::csv::line(&[job.code.as_str(), uid, &date, job.folder])
+    KeyRow::of(&job.code, job.study, job.folder).line()
 }
 
 /// Measures one job; a failure, a panic included, becomes its row and nothing more.
@@ -682,19 +674,10 @@ fn read_keys(path: &Path) -> Result<HashMap<String, String>, Failure> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(HashMap::new()),
         Err(e) => return Err(format!("cannot read {}: {e}", path.display()).into()),
     };
-    let rows = sarcoscope::csv::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let rows = keys::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(rows
         .into_iter()
-        .skip(1)
-        .filter_map(|row| {
-            let (code, uid, folder) = (row.first()?, row.get(1)?, row.get(3)?);
-            let key = if uid.is_empty() {
-                format!("folder:{folder}")
-            } else {
-                uid.clone()
-            };
-            Some((key, code.clone()))
-        })
+        .map(|row| (row.study_key(), row.case))
         .collect())
 }
 

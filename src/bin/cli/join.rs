@@ -1,5 +1,6 @@
-//! `sarcoscope join`: a clinical table joined to a cohort table by case code (the work is
-//! `sarcoscope::batch::clinical`, which the Cohort view runs too).
+//! `sarcoscope join`: a clinical table joined to a cohort table by case code, or by
+//! PatientID through the key table (the work is `sarcoscope::batch::clinical`, which the
+//! Cohort view runs too).
 
 use std::path::Path;
 
@@ -11,6 +12,7 @@ use super::{write_file, Failure};
 pub fn run(
     cohort: &Path,
     clinical: &Path,
+    keys: Option<&Path>,
     units: Units,
     out: Option<&Path>,
 ) -> Result<(), Failure> {
@@ -19,7 +21,12 @@ pub fn run(
     };
     let (settings, rows) =
         read_cohort(&read(cohort)?).map_err(|e| format!("{}: {e}", cohort.display()))?;
-    let joined = join(settings, &rows, &read(clinical)?, units)
+    let keys = match keys {
+        Some(path) => sarcoscope::batch::keys::parse(&read(path)?)
+            .map_err(|e| format!("{}: {e}", path.display()))?,
+        None => Vec::new(),
+    };
+    let joined = join(settings, &rows, &read(clinical)?, units, &keys)
         .map_err(|e| format!("{}: {e}", clinical.display()))?;
     match out {
         Some(path) => write_file(path, &joined.csv)?,

@@ -127,12 +127,15 @@ enum Command {
     Join {
         /// The cohort table (`batch --out`, or the Cohort view's download).
         cohort: PathBuf,
-        /// The clinical table: case, and any of height_cm or height_m, weight_kg, the
+        /// The clinical table: case (or patient_id, with --keys), and any of height_cm or height_m, weight_kg, the
         /// `scores` columns, outcomes (commas or semicolons, decimal point or comma).
         clinical: PathBuf,
         /// Units of bilirubin and creatinine (µmol/L or mg/dL) and albumin (g/L or g/dL).
         #[arg(long, value_parser = parse_units)]
         units: sarcoscope::clinical::Units,
+        /// The key table (`batch --keys`), for a clinical table kept by patient_id.
+        #[arg(long)]
+        keys: Option<PathBuf>,
         /// Write the joined table here instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -201,9 +204,10 @@ pub fn main() -> ExitCode {
         Command::Join {
             cohort,
             clinical,
+            keys,
             units,
             out,
-        } => join::run(&cohort, &clinical, units, out.as_deref()),
+        } => join::run(&cohort, &clinical, keys.as_deref(), units, out.as_deref()),
         Command::Batch(options) => batch::run(options),
         Command::BatchWorker(options) => batch::worker(options),
         Command::Cohort { command } => cohort::run(command),
