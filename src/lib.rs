@@ -80,3 +80,4 @@ pub mod units;
 pub mod volume;
 #[cfg(target_arch = "wasm32")]
 mod wasm_libc;
+pub mod zip;

@@ -87,6 +87,8 @@ fn an_archive_is_measured_study_by_study_and_a_resumed_run_adds_only_new_studies
             path(&keys),
         ];
         a.extend(["--seg-dir", path(&masks), "--device", "cpu", "--json"]);
+        // A centre's own case codes.
+        a.extend(["--code-prefix", "C1-"]);
         if resume {
             a.push("--resume");
         }
@@ -203,8 +205,20 @@ fn an_archive_is_measured_study_by_study_and_a_resumed_run_adds_only_new_studies
     cases.sort_unstable();
     cases.dedup();
     assert_eq!(cases.len(), 7, "no case code twice");
-    assert_eq!(rows[6]["case"], "S0007");
+    assert_eq!(rows[6]["case"], "C1-0007");
     assert_eq!(rows[6]["source_folder"], "p03");
+    // Resumed under another prefix, codes could repeat: refused, in words.
+    let mut other = args(true);
+    other.retain(|a| *a != "C1-" && *a != "--code-prefix");
+    let refused = std::process::Command::new(SARCOSCOPE)
+        .args(&other)
+        .output()
+        .expect("runs");
+    assert!(!refused.status.success());
+    let error = String::from_utf8_lossy(&refused.stderr);
+    assert!(error.contains("case C1-0"), "{error}");
+    assert!(error.contains("--code-prefix it was made with"), "{error}");
+    assert_eq!(table(&out).len(), 7, "the table is left as it was");
     let _ = std::fs::remove_dir_all(root);
 }
 

@@ -6,7 +6,12 @@ fn save(name: &str, mime: &str, parts: &js_sys::Array) -> Result<(), JsValue> {
     let options = web_sys::BlobPropertyBag::new();
     options.set_type(mime);
     let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(parts, &options)?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob)?;
+    save_blob(name, &blob)
+}
+
+/// Saves `blob` as a download (a Blob of files on disk is read from there as it goes).
+pub fn save_blob(name: &str, blob: &web_sys::Blob) -> Result<(), JsValue> {
+    let url = web_sys::Url::create_object_url_with_blob(blob)?;
     let document = web_sys::window()
         .and_then(|w| w.document())
         .ok_or("no document")?;

@@ -31,7 +31,7 @@ fn file_stem(r: &CaseReport) -> String {
 }
 
 /// The mask as DICOM SEG; the source is referenced only when identifiers are included.
-fn mask_seg(ws: Workspace, identified: bool) -> Result<Vec<u8>, String> {
+pub fn mask_seg(ws: Workspace, identified: bool) -> Result<Vec<u8>, String> {
     let loaded = ws
         .scan
         .loaded
@@ -39,26 +39,21 @@ fn mask_seg(ws: Workspace, identified: bool) -> Result<Vec<u8>, String> {
         .ok_or("load a series first")?;
     ws.segmentation.result.with_untracked(|s| {
         let s = s.as_ref().ok_or("segment the slice first")?;
-        let source = seg::source_of(
-            &loaded.files.series,
-            &loaded.files.instances,
-            s.report.slice,
-        )
-        .ok_or("the slice's source image is not known")?;
-        let ctx = seg::SegContext::of_slice(
+        let ctx = seg::SegContext::of_series_slice(
+            &loaded.files,
             &loaded.volume.header.geometry,
-            source,
+            s.report.slice,
             identified,
             s.report.model.clone(),
             s.edited_pixels() > 0,
             (js_sys::Date::now() / 1000.0) as i64,
         )
-        .ok_or("the series' pixel spacing is not known")?;
+        .map_err(|e| e.to_string())?;
         seg::write(&s.mask, &ctx).map_err(|e| e.to_string())
     })
 }
 
-fn mask_png(ws: Workspace) -> Option<Vec<u8>> {
+pub fn mask_png(ws: Workspace) -> Option<Vec<u8>> {
     ws.segmentation.result.with_untracked(|s| {
         s.as_ref()
             .map(|s| sarcoscope::png::grey8(s.mask.columns, s.mask.rows, s.mask.labels()))

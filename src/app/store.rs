@@ -358,6 +358,22 @@ pub async fn load_json(key: &str) -> Option<String> {
     Reflect::get(&value, &"json".into()).ok()?.as_string()
 }
 
+/// Deletes what is kept under `key` (JSON or a value).
 pub async fn forget_json(key: &str) -> Result<(), JsValue> {
     forget_case(key).await.map(|_| ())
+}
+
+/// A browser object kept as it is (a folder handle: the browser clones it into the
+/// database, which JSON could not).
+pub async fn save_value(key: &str, value: JsValue) -> Result<(), JsValue> {
+    let record = Object::new();
+    let _ = Reflect::set(&record, &"value".into(), &value);
+    save_case(key, record.into()).await.map(|_| ())
+}
+
+pub async fn load_value(key: &str) -> Option<JsValue> {
+    let record = load_case(key).await.ok()?;
+    Reflect::get(&record, &"value".into())
+        .ok()
+        .filter(|v| !v.is_undefined() && !v.is_null())
 }

@@ -10,7 +10,9 @@
 //! same [`CaseReport`] the single-patient view makes.
 
 pub mod clinical;
+pub mod codes;
 pub mod keys;
+pub mod masks;
 pub mod reopen;
 pub mod review;
 pub mod row;
@@ -47,6 +49,8 @@ pub enum StudyError {
     Slice(#[source] SliceError),
     #[error("the segmentation failed: {0}")]
     Segmentation(String),
+    #[error("the mask could not be written as DICOM SEG")]
+    Mask(#[source] crate::report::seg::SegError),
     /// The program measuring the study ended without an answer (natively a process of
     /// its own per study, in the browser a worker): only this study is lost.
     #[error("measuring this study stopped the program ({0}); one of its files may be damaged, and the other studies were measured")]

@@ -4,7 +4,9 @@
 //! tested natively. The page sends what each [`Next`] asks of its workers and hands
 //! their answers back; each study ends as one [`Row`], measured or failed.
 
+use super::codes::CaseCodes;
 use super::keys::KeyRow;
+use super::masks::MaskFiles;
 use super::reopen::Reopened;
 use super::row::{self, Outcome, Row};
 use super::studies::{group, unreadable_folders, Study};
@@ -75,6 +77,9 @@ pub struct Saved {
     /// (downloaded only on request; a clinical table kept by PatientID joins through it).
     #[serde(default)]
     pub keys: Vec<KeyRow>,
+    /// The run's case codes (runs kept before codes could be typed were all `S0001`, …).
+    #[serde(default)]
+    pub codes: CaseCodes,
 }
 
 impl Saved {
@@ -89,18 +94,19 @@ impl Saved {
 
     /// Whether this is the saved progress of a run over `names` under `settings`.
     pub fn belongs_to(&self, names: &[String], settings: Settings) -> bool {
-        self.archive == archive_digest(names) && self.cutoffs == cutoff_keys(settings)
+        // Runs kept before the folder picker hashed the names in the folder input's order.
+        let listed = || self.archive == crate::digest::sha256_hex(names.join("\n").as_bytes());
+        (self.archive == archive_digest(names) || listed()) && self.cutoffs == cutoff_keys(settings)
     }
 }
 
-/// The case code of a run's study `k` (from 0): S0001, S0002, …
-fn case_code(k: usize) -> String {
-    format!("S{:04}", k + 1)
-}
-
-/// A digest of an archive's file names: the same folder chosen again gives the same.
+/// A digest of an archive's file names: the same folder chosen again gives the same,
+/// whichever way it is chosen (the folder input and the folder picker list files in
+/// orders of their own).
 pub fn archive_digest(names: &[String]) -> String {
-    crate::digest::sha256_hex(names.join("\n").as_bytes())
+    let mut sorted: Vec<&str> = names.iter().map(String::as_str).collect();
+    sorted.sort_unstable();
+    crate::digest::sha256_hex(sorted.join("\n").as_bytes())
 }
 
 fn cutoff_keys(settings: Settings) -> (String, String) {
@@ -116,6 +122,8 @@ pub struct Run {
     /// Files that are DICOMDIR indexes (they hold no image and are no study's).
     indexes: Vec<bool>,
     settings: Settings,
+    /// Study `k` of `work` (from 0) is case `codes.code(k + 1)`.
+    codes: CaseCodes,
     work: Vec<Work>,
     /// The study under way (an index into `work`), when did it start, and its volume
     /// once decoded.
@@ -130,6 +138,8 @@ pub struct Run {
     restored_keys: Vec<KeyRow>,
     /// When the headers were all in and the first study was asked for.
     measuring_since_ms: Option<f64>,
+    /// The last measured study's mask as files, until the page takes them to keep.
+    masks: Option<(String, Result<MaskFiles, StudyError>)>,
 }
 
 /// How fast a run goes: studies with a row per minute since the headers were read (this
@@ -142,26 +152,39 @@ pub struct Pace {
 }
 
 impl Run {
-    /// A run over files named `names` (paths below the chosen folder), going on from
-    /// `saved` when that is this archive's progress under the same cut-offs.
-    pub fn new(names: Vec<String>, settings: Settings, saved: Option<&Saved>) -> (Run, Next) {
+    /// A run over files named `names` (paths below the chosen folder), coding its studies
+    /// with `codes`, or going on from `saved` when that is this archive's progress under
+    /// the same cut-offs — then with the kept run's codes, whatever `codes` says: a
+    /// study's code never changes.
+    pub fn new(
+        names: Vec<String>,
+        settings: Settings,
+        codes: CaseCodes,
+        saved: Option<&Saved>,
+    ) -> (Run, Next) {
         let headers = vec![None; names.len()];
         let indexes = vec![false; names.len()];
-        let (rows, finished, restored_keys) = match saved.filter(|s| s.belongs_to(&names, settings))
-        {
-            Some(saved) => match saved.rows(settings) {
-                Some(rows) if rows.len() == saved.finished.len() => {
-                    (rows, saved.finished.clone(), saved.keys.clone())
-                }
-                _ => Default::default(),
-            },
-            None => Default::default(),
+        let kept = saved
+            .filter(|s| s.belongs_to(&names, settings))
+            .and_then(|saved| {
+                let rows = saved.rows(settings)?;
+                (rows.len() == saved.finished.len()).then_some((rows, saved))
+            });
+        let (rows, finished, restored_keys, codes) = match kept {
+            Some((rows, saved)) => (
+                rows,
+                saved.finished.clone(),
+                saved.keys.clone(),
+                saved.codes.clone(),
+            ),
+            None => (Vec::new(), Vec::new(), Vec::new(), codes),
         };
         let run = Run {
             names,
             headers,
             indexes,
             settings,
+            codes,
             work: Vec::new(),
             at: 0,
             started_ms: 0.0,
@@ -171,6 +194,7 @@ impl Run {
             rows,
             finished,
             measuring_since_ms: None,
+            masks: None,
         };
         (run, Next::Headers)
     }
@@ -187,7 +211,13 @@ impl Run {
                 .map(|r| r.values().into_iter().map(str::to_owned).collect())
                 .collect(),
             keys: self.keys(),
+            codes: self.codes.clone(),
         }
+    }
+
+    /// The case codes of this run (a kept run's own).
+    pub fn codes(&self) -> &CaseCodes {
+        &self.codes
     }
 
     /// The key table of the studies with a row ([`super::keys`]).
@@ -199,9 +229,12 @@ impl Run {
             .iter()
             .take(self.rows.len())
             .enumerate()
-            .map(|(k, work)| match work {
-                Work::Study(s) => KeyRow::of(&case_code(k), Some(s), &s.folder),
-                Work::Unreadable(folder) => KeyRow::of(&case_code(k), None, folder),
+            .map(|(k, work)| {
+                let code = self.codes.code(k + 1);
+                match work {
+                    Work::Study(s) => KeyRow::of(&code, Some(s), &s.folder),
+                    Work::Unreadable(folder) => KeyRow::of(&code, None, folder),
+                }
             })
             .collect()
     }
@@ -268,7 +301,7 @@ impl Run {
     }
 
     fn code(&self) -> String {
-        case_code(self.at)
+        self.codes.code(self.at + 1)
     }
 
     fn series(&self) -> String {
@@ -350,6 +383,19 @@ impl Run {
             return Next::Done;
         };
         let code = self.code();
+        if let Some(Work::Study(study)) = self.work.get(self.at) {
+            if let Ok(files) = &study.ct {
+                // Dated by the page's clock (milliseconds since 1970).
+                let made = MaskFiles::measured(
+                    &prepared,
+                    files,
+                    mask,
+                    &facts.model,
+                    (now_ms / 1000.0) as i64,
+                );
+                self.masks = Some((code.clone(), made));
+            }
+        }
         match finish(&prepared, mask, facts, &code, self.settings) {
             Err(error) => self.fail(error, Some(prepared.level_status()), now_ms),
             Ok(report) => {
@@ -369,6 +415,12 @@ impl Run {
         self.begin(now_ms)
     }
 
+    /// The mask of the study just measured, as files named by its case code (DICOM SEG
+    /// and PNG), once: the page keeps them for the masks' ZIP.
+    pub fn take_masks(&mut self) -> Option<(String, Result<MaskFiles, StudyError>)> {
+        self.masks.take()
+    }
+
     fn finish_study(&mut self) {
         if let Some(work) = self.work.get(self.at) {
             self.finished.push(work.key());
@@ -384,12 +436,8 @@ impl Run {
     /// every readable file of the study (so that its other series can be looked at too);
     /// `None` for a study without a CT series, or before the study has its row.
     pub fn reopen(&self, code: &str) -> Option<(Reopened, Vec<FileIndex>)> {
-        // Row k is the row of work k, coded S{k+1}.
-        let at = code
-            .strip_prefix('S')?
-            .parse::<usize>()
-            .ok()?
-            .checked_sub(1)?;
+        // Row k is the row of work k, coded k + 1.
+        let at = self.codes.number(code)?.checked_sub(1)?;
         let row = self
             .rows
             .get(at)
@@ -507,7 +555,7 @@ mod tests {
     #[test]
     fn each_study_ends_as_one_row_measured_or_failed_with_its_reason() {
         let Archive(phantom, bytes, names, headers) = archive();
-        let (mut run, next) = Run::new(names.clone(), SETTINGS, None);
+        let (mut run, next) = Run::new(names.clone(), SETTINGS, CaseCodes::default(), None);
         assert_eq!(next, Next::Headers);
         for (k, h) in headers.into_iter().enumerate() {
             run.on_header(FileIndex(k), h.ok_or(DicomError::NotDicom));
@@ -544,6 +592,21 @@ mod tests {
         assert_eq!(run.pace(1000.0), None, "no study has its row yet");
         // The MR study and the text folder need no worker: the run is done.
         assert_eq!(run.on_mask(&mask, facts(), 3000.0), Next::Done);
+        // The measured study's mask, once, as a DICOM SEG and a PNG named by its code.
+        let (code, masks) = run.take_masks().expect("the phantom's mask");
+        let masks = masks.expect("written");
+        let kept = masks.named(&code).map(|(name, _)| name);
+        assert_eq!(kept, ["S0001.seg.dcm", "S0001.png"]);
+        assert_eq!(&masks.seg[128..132], b"DICM");
+        assert_eq!(&masks.png[1..4], b"PNG");
+        assert!(run.take_masks().is_none());
+        let kept = kept.to_vec();
+        use crate::batch::masks::without_masks;
+        assert_eq!(without_masks(run.rows(), &kept[..1]), ["S0001"]);
+        assert!(
+            without_masks(run.rows(), &kept).is_empty(),
+            "failed rows have none"
+        );
         assert_eq!(run.progress(), (3, 3));
         // Three rows in the 3 s since the headers: 60 a minute, nothing left.
         assert_eq!(
@@ -588,7 +651,7 @@ mod tests {
             [("S0001", "a01"), ("S0002", "mr"), ("S0003", "notes")]
         );
         assert_eq!(saved.keys[0].study_key(), saved.finished[0]);
-        let (mut again, _) = Run::new(names.clone(), SETTINGS, Some(&saved));
+        let (mut again, _) = Run::new(names.clone(), SETTINGS, CaseCodes::default(), Some(&saved));
         assert_eq!(again.restored(), 3);
         assert_eq!(
             again.saved().keys,
@@ -605,9 +668,28 @@ mod tests {
             smi_cutoffs: SmiCutoffs::Martin2013,
             ..SETTINGS
         };
-        assert_eq!(Run::new(names.clone(), other, Some(&saved)).0.restored(), 0);
+        assert_eq!(
+            Run::new(names.clone(), other, CaseCodes::default(), Some(&saved))
+                .0
+                .restored(),
+            0
+        );
+        let mut reordered = names.clone();
+        reordered.reverse();
+        assert_eq!(
+            Run::new(reordered, SETTINGS, CaseCodes::default(), Some(&saved))
+                .0
+                .restored(),
+            3,
+            "the same folder listed in another order (the folder picker's)"
+        );
         let fewer = names[1..].to_vec();
-        assert_eq!(Run::new(fewer, SETTINGS, Some(&saved)).0.restored(), 0);
+        assert_eq!(
+            Run::new(fewer, SETTINGS, CaseCodes::default(), Some(&saved))
+                .0
+                .restored(),
+            0
+        );
     }
 
     /// The phantom's own labels of `slice` as a mask: muscle, IMAT, VAT and SAT keep
@@ -628,7 +710,7 @@ mod tests {
         use crate::segment::AxialSlice;
 
         let Archive(phantom, bytes, names, headers) = archive();
-        let (mut run, _) = Run::new(names.clone(), SETTINGS, None);
+        let (mut run, _) = Run::new(names.clone(), SETTINGS, CaseCodes::default(), None);
         for (k, h) in headers.into_iter().enumerate() {
             run.on_header(FileIndex(k), h.ok_or(DicomError::NotDicom));
         }
@@ -730,14 +812,15 @@ mod tests {
         }
         assert_eq!(before.value("reviewed"), Some("no"));
         // Kept like every row: a reload restores the corrected one.
-        let (again, _) = Run::new(names, SETTINGS, Some(&run.saved()));
+        let (again, _) = Run::new(names, SETTINGS, CaseCodes::default(), Some(&run.saved()));
         assert_eq!(again.rows()[0], after);
     }
 
     #[test]
     fn a_run_stopped_after_its_first_study_goes_on_with_the_next() {
         let Archive(_, _, names, headers) = archive();
-        let (mut run, _) = Run::new(names.clone(), SETTINGS, None);
+        let centre = CaseCodes::new("C1-").expect("prefix");
+        let (mut run, _) = Run::new(names.clone(), SETTINGS, centre, None);
         for (k, h) in headers.iter().cloned().enumerate() {
             run.on_header(FileIndex(k), h.ok_or(DicomError::NotDicom));
         }
@@ -745,11 +828,14 @@ mod tests {
         let stopped = StudyError::Segmentation("the decoder stopped on this study".into());
         run.on_failure(stopped, 10.0);
         // Saved after the first study (the page saves after each): reloaded, the MR
-        // and text folders are next, with their own codes.
+        // and text folders are next, with their own codes — the kept run's prefix, not
+        // the one typed now.
         let mut saved = run.saved();
         saved.finished.truncate(1);
         saved.rows.truncate(1);
-        let (mut again, _) = Run::new(names, SETTINGS, Some(&saved));
+        let typed = CaseCodes::new("X").expect("prefix");
+        let (mut again, _) = Run::new(names, SETTINGS, typed, Some(&saved));
+        assert_eq!(again.codes().prefix(), "C1-");
         for (k, h) in headers.into_iter().enumerate() {
             again.on_header(FileIndex(k), h.ok_or(DicomError::NotDicom));
         }
@@ -759,7 +845,7 @@ mod tests {
             .iter()
             .filter_map(|r| r.value("case"))
             .collect();
-        assert_eq!(codes, ["S0001", "S0002", "S0003"]);
+        assert_eq!(codes, ["C1-0001", "C1-0002", "C1-0003"]);
         assert_eq!(
             again.rows()[0].value("reason"),
             run.rows()[0].value("reason")
@@ -769,7 +855,7 @@ mod tests {
     #[test]
     fn a_decoder_that_stops_costs_its_study_only() {
         let Archive(_, _, names, headers) = archive();
-        let (mut run, _) = Run::new(names, SETTINGS, None);
+        let (mut run, _) = Run::new(names, SETTINGS, CaseCodes::default(), None);
         for (k, h) in headers.into_iter().enumerate() {
             run.on_header(FileIndex(k), h.ok_or(DicomError::NotDicom));
         }

@@ -18,6 +18,7 @@ use thiserror::Error;
 use crate::dicom::series::{Series, SeriesGeometry};
 use crate::dicom::write::{derived_uid, ds};
 use crate::dicom::Instance;
+use crate::ingest::SeriesFiles;
 use crate::segment::{TissueClass, TissueMask};
 
 const SEGMENTATION_STORAGE: &str = "1.2.840.10008.5.1.4.1.1.66.4";
@@ -37,7 +38,7 @@ pub struct SourceImage {
 
 /// The image volume slice `slice` of `series` came from, with its position
 /// (ImagePositionPatient), as the SEG references and places it.
-pub fn source_of(
+fn source_of(
     series: &Series,
     instances: &[Instance],
     slice: usize,
@@ -81,20 +82,23 @@ pub struct SegContext {
 }
 
 impl SegContext {
-    /// The context of a mask of one slice: the geometry of its series, its source image
-    /// (referenced only when `identified`), the model, whether a person corrected it and
-    /// when it is exported. `None` when the series has no pixel spacing.
-    pub fn of_slice(
+    /// The context of a mask of slice `slice` of `files`' series (with the `geometry`
+    /// its volume was built with): its source image (referenced only when `identified`),
+    /// the model, whether a person corrected it and when it is exported.
+    pub fn of_series_slice(
+        files: &SeriesFiles,
         geometry: &SeriesGeometry,
-        (source, position): (SourceImage, Option<[f64; 3]>),
+        slice: usize,
         identified: bool,
         model: String,
         edited: bool,
         unix_seconds: i64,
-    ) -> Option<SegContext> {
+    ) -> Result<SegContext, SegError> {
+        let (source, position) =
+            source_of(&files.series, &files.instances, slice).ok_or(SegError::NoSource(slice))?;
         let (date, time) = date_time(unix_seconds);
-        Some(SegContext {
-            pixel_spacing: geometry.pixel_spacing?,
+        Ok(SegContext {
+            pixel_spacing: geometry.pixel_spacing.ok_or(SegError::NoSpacing)?,
             slice_thickness: geometry.slice_thickness,
             position,
             orientation: geometry.orientation,
@@ -113,6 +117,10 @@ pub enum SegError {
     Size { columns: usize, rows: usize },
     #[error("the segmentation could not be encoded: {0}")]
     Encode(String),
+    #[error("slice {0} has no source image to reference")]
+    NoSource(usize),
+    #[error("the series' pixel spacing is not known")]
+    NoSpacing,
 }
 
 /// DICOM DA and TM (UTC) for a Unix time, as the SEG's content date and time.

@@ -12,12 +12,16 @@
 // corrected, and saved back: its row says reviewed with the pixels changed. The key table
 // (asked for and confirmed) equals `sarcoscope batch --keys`. Last, clinical tables are
 // joined by case code and by PatientID (equal to `sarcoscope join`) and the joined table
-// opened in the Statistics view.
+// opened in the Statistics view. Case codes carry a typed prefix (C1-, as `batch
+// --code-prefix`); the masks download as one ZIP (checked against `batch --seg-dir`), the
+// corrected study's with its painting; a folder chosen with the folder picker is kept and
+// read again after a reload with one click.
 //
 // Usage: node tests/e2e/cohort.mjs <base-url> <shared-dir> <artifacts-dir> <sarcoscope-cli>
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
+import { crc32, inflateSync } from "node:zlib";
 import assert from "node:assert/strict";
 import { start } from "./harness.mjs";
 
@@ -58,7 +62,9 @@ writeFileSync(join(archive, "notes/readme.txt"), "not an image");
 const cliTable = join(artifacts, "cohort-cli.csv");
 const cliKeys = join(artifacts, "cohort-keys-cli.csv");
 rmSync(cliKeys, { force: true });
-cli("batch", archive, "--out", cliTable, "--keys", cliKeys, "--device", "cpu");
+const cliMasks = join(artifacts, "cohort-masks-cli");
+rmSync(cliMasks, { recursive: true, force: true });
+cli("batch", archive, "--out", cliTable, "--keys", cliKeys, "--device", "cpu", "--code-prefix", "C1-", "--seg-dir", cliMasks);
 
 // RFC 4180 rows, enough for these tables (quoted fields may hold commas).
 const parse = (text) => text.trim().split(/\r?\n/).map((line) => {
@@ -74,6 +80,32 @@ const parse = (text) => text.trim().split(/\r?\n/).map((line) => {
   out.push(cur);
   return out;
 });
+// The entries of a ZIP of stored files, each checked against its CRC-32.
+const unzip = (zip) => {
+  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  assert.ok(end >= 0, "a ZIP end record");
+  const entries = {};
+  let at = zip.readUInt32LE(end + 16);
+  for (let k = 0; k < zip.readUInt16LE(end + 10); k++) {
+    assert.equal(zip.readUInt32LE(at), 0x02014b50, "a central directory entry");
+    const [crc, size, nameLength, local] = [zip.readUInt32LE(at + 16), zip.readUInt32LE(at + 24), zip.readUInt16LE(at + 28), zip.readUInt32LE(at + 42)];
+    const name = zip.toString("utf8", at + 46, at + 46 + nameLength);
+    const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
+    entries[name] = zip.subarray(start, start + size);
+    assert.equal(crc32(entries[name]), crc, `${name}: CRC-32`);
+    at += 46 + nameLength;
+  }
+  return entries;
+};
+// The labels of an 8-bit grey PNG as src/png.rs writes it (one IDAT, no filter).
+const labelsOf = (png) => {
+  const [width, height] = [png.readUInt32BE(16), png.readUInt32BE(20)];
+  const idat = png.indexOf("IDAT");
+  const raw = inflateSync(png.subarray(idat + 4, idat + 4 + png.readUInt32BE(idat - 4)));
+  const labels = Buffer.alloc(width * height);
+  for (let y = 0; y < height; y++) raw.copy(labels, y * width, y * (width + 1) + 1, (y + 1) * (width + 1));
+  return labels;
+};
 const rowsOf = (text) => {
   const [header, ...rows] = parse(text);
   return Object.fromEntries(rows.map((r) => {
@@ -83,9 +115,18 @@ const rowsOf = (text) => {
 };
 
 const { page, check, finish } = await start(base);
+let painted = 0;
 try {
   await page.goto(`${base}#/cohort`);
   await page.waitForSelector("#view-cohort", { state: "visible", timeout: 60000 });
+  await check("a case-code prefix that could carry a name or break a file name is refused before the run starts", async () => {
+    await page.fill("#cohort-prefix", "Dr Smith");
+    await page.setInputFiles("#cohort-folder", archive);
+    assert.match(await page.textContent("#cohort-status"), /^Not started: a case-code prefix is 1 to 16 letters, digits/);
+    assert.equal(await page.locator("#cohort-table tbody tr").count(), 0);
+  });
+  // The centre's own codes, as `sarcoscope batch --code-prefix C1-` gives them.
+  await page.fill("#cohort-prefix", "C1-");
   await page.setInputFiles("#cohort-folder", archive);
   let before;
   await check("reloaded in the middle of the run, the rows made before are still there", async () => {
@@ -100,6 +141,7 @@ try {
     const after = await page.locator("#cohort-table tbody tr").allTextContents();
     assert.deepEqual(after.slice(0, before.length), before);
     assert.ok(await page.isVisible("#cohort-forget"));
+    assert.equal(await page.inputValue("#cohort-prefix"), "C1-", "the kept run's codes");
   });
   await page.setInputFiles("#cohort-folder", archive);
   await check("the run shows its pace: studies a minute and the time left", async () => {
@@ -113,8 +155,8 @@ try {
     // The rows made before the reload, unchanged (a study measured again would differ in
     // nothing but would be made twice: the count above and the codes below say not).
     assert.deepEqual(rows.slice(0, before.length), before);
-    const codes = rows.map((r) => r.slice(0, 5));
-    assert.deepEqual(codes, Array.from({ length: 21 }, (_, k) => `S${String(k + 1).padStart(4, "0")}`));
+    const codes = rows.map((r) => r.slice(0, 7));
+    assert.deepEqual(codes, Array.from({ length: 21 }, (_, k) => `C1-${String(k + 1).padStart(4, "0")}`));
     assert.equal(await page.locator('#cohort-table tbody tr[data-status="failed"]').count(), 3);
   });
   await page.screenshot({ path: join(artifacts, "e2e-cohort.png"), fullPage: true });
@@ -168,8 +210,8 @@ try {
   await check("ordered to look at first: the failed studies, then the doubtful ones with why", async () => {
     await page.selectOption("#cohort-order", "review");
     const rows = await page.locator("#cohort-table tbody tr").allTextContents();
-    const failed = await page.$$eval('#cohort-table tbody tr[data-status="failed"]', (r) => r.map((x) => x.textContent.slice(0, 5)));
-    assert.deepEqual(rows.map((r) => r.slice(0, 5)).slice(0, 3).sort(), failed.sort());
+    const failed = await page.$$eval('#cohort-table tbody tr[data-status="failed"]', (r) => r.map((x) => x.textContent.slice(0, 7)));
+    assert.deepEqual(rows.map((r) => r.slice(0, 7)).slice(0, 3).sort(), failed.sort());
     const single = rows.find((r) => r.includes("single"));
     assert.match(single, /level as given, not searched for/);
     // A phantom series found at L3 comes last, with no doubt about its level.
@@ -228,6 +270,7 @@ try {
     await page.mouse.up();
     const edited = await page.getAttribute("#edited-pixels", "data-count");
     assert.ok(Number(edited) > 0);
+    painted = Number(edited);
     await page.click("#review-save");
     assert.match(await page.textContent("#review-said"), new RegExp(`^Row ${code} saved: SMA [\\d.]+ cm² at slice ${slice}, ${edited} pixels corrected by hand, marked reviewed\\.`));
     await page.screenshot({ path: join(artifacts, "e2e-cohort-review.png"), fullPage: true });
@@ -256,6 +299,35 @@ try {
     await page.waitForFunction((c) => [...document.querySelectorAll("#cohort-table tbody tr")]
       .some((r) => r.textContent.startsWith(c) && r.dataset.reviewed === "yes"), code, { timeout: 30000 });
   });
+  await check("the masks download as one ZIP from the browser's disk, after a reload too: a SEG and a PNG per measured study, as sarcoscope batch --seg-dir makes them, the corrected one with its painting", async () => {
+    const native = rowsOf(readFileSync(cliTable, "utf8"));
+    const [d] = await Promise.all([page.waitForEvent("download"), page.click("#cohort-masks")]);
+    const path = join(artifacts, "cohort-masks.zip");
+    await d.saveAs(path);
+    const entries = unzip(readFileSync(path));
+    const measured = Object.values(native).filter((r) => r.status === "measured").map((r) => r.case);
+    const names = measured.flatMap((c) => [`${c}.png`, `${c}.seg.dcm`]).sort();
+    assert.deepEqual(Object.keys(entries).sort(), names);
+    assert.deepEqual(readdirSync(cliMasks).sort(), names, "the same files as --seg-dir");
+    await page.waitForFunction((n) => document.querySelector("#cohort-masks-said")?.textContent === `cohort-masks.zip: ${n} files.`, names.length, { timeout: 30000 });
+    const uids = readFileSync(cliKeys, "utf8").split(/\r?\n/).slice(1).map((l) => l.split(",")[1]).filter(Boolean);
+    for (const code of measured) {
+      const seg = entries[`${code}.seg.dcm`];
+      assert.equal(seg.toString("latin1", 128, 132), "DICM", `${code}: DICOM SEG`);
+      for (const uid of uids) assert.ok(!seg.includes(uid), `${code}: de-identified, no study UID`);
+      const [browser, cli] = [labelsOf(entries[`${code}.png`]), labelsOf(readFileSync(join(cliMasks, `${code}.png`)))];
+      assert.equal(browser.length, cli.length, `${code}: the same slice size`);
+      const muscle = (labels) => labels.reduce((n, l) => n + (l === 1), 0);
+      if (code === native.p03.case) {
+        // The reader's painting is in the kept mask (WebGPU and CPU differ by < 0.2 %).
+        const gained = muscle(browser) - muscle(cli);
+        assert.ok(Math.abs(gained - painted) <= 0.002 * cli.length, `${code}: ${gained} muscle pixels more, ${painted} painted`);
+      } else {
+        const same = browser.reduce((n, l, k) => n + (l === cli[k]), 0);
+        assert.ok(same >= 0.998 * cli.length, `${code}: ${same} of ${cli.length} labels as the CLI's`);
+      }
+    }
+  });
   await check("a clinical table joins by case code: heights fill SMI, labs the scores, outcomes come along — equal to sarcoscope join — and open in Statistics", async () => {
     const native = rowsOf(readFileSync(cliTable, "utf8"));
     const [a, b, c] = [native.p04.case, native.p05.case, native.mr.case];
@@ -266,14 +338,14 @@ try {
       `${a};172;34;80;1,4;134;32;M;0;400;1`,
       `${b};NA;20;70;1,1;139;40;F;0;900;0`,
       `${c};;51;110;1,9;128;28;M;0;120;1`,
-      "S0999;160;20;70;1,1;139;40;F;0;900;0",
+      "C1-0999;160;20;70;1,1;139;40;F;0;900;0",
       `${native.p06.case};;9000;70;1,1;139;40;F;0;10;0`,
     ].join("\n") + "\n");
     await page.setInputFiles("#cohort-clinical", clinical);
     await page.waitForFunction(() => /studies joined/.test(document.querySelector("#cohort-joined")?.textContent || ""), null, { timeout: 30000 });
     const said = await page.textContent("#cohort-joined");
     assert.match(said, /^clinical\.csv: 3 of 21 studies joined with their clinical row\./);
-    assert.match(said, /Cases not in this cohort: S0999\./);
+    assert.match(said, /Cases not in this cohort: C1-0999\./);
     assert.match(await page.textContent("#cohort-join-problems"), /Line 6 not used: bilirubin 9000 µmol\/L is outside what is physiologically possible \(0\.855–1710 µmol\/L\)/);
     const [d] = await Promise.all([page.waitForEvent("download"), page.click("#cohort-joined-download")]);
     const path = join(artifacts, "cohort-joined.csv");
@@ -316,6 +388,50 @@ try {
     await page.click("#cohort-joined-statistics");
     await page.waitForSelector("#view-statistics:not([hidden]) #stats-columns:not([hidden]) table", { timeout: 60000 });
     assert.match(await page.textContent("#stats-columns"), /cohort-joined\.csv — 21 patients.*died/s);
+  });
+  await check("a folder chosen with the browser's folder picker is kept: after a reload one click goes on with it, no study measured twice", async () => {
+    // The picker is the user's to drive: here it hands back a folder of this site's own
+    // disk (a handle like the picker's, kept in IndexedDB the same way).
+    const picked = join(artifacts, "cohort-picked");
+    rmSync(picked, { recursive: true, force: true });
+    ["s1", "s2", "s3"].forEach((folder, k) => cli("phantom", join(picked, folder), "--seed", String(30 + k), "--slices", "1"));
+    const files = readdirSync(picked, { recursive: true }).filter((f) => f.endsWith(".dcm"))
+      .map((f) => ({ path: f, data: readFileSync(join(picked, f)).toString("base64") }));
+    await page.goto(`${base}#/cohort`);
+    await page.waitForSelector("#cohort-pick", { state: "visible", timeout: 60000 });
+    await page.evaluate(async (files) => {
+      const root = await (await navigator.storage.getDirectory()).getDirectoryHandle("picked-archive", { create: true });
+      for (const { path, data } of files) {
+        const [folder, name] = path.split("/");
+        const file = await (await root.getDirectoryHandle(folder, { create: true })).getFileHandle(name, { create: true });
+        const w = await file.createWritable();
+        await w.write(Uint8Array.from(atob(data), (c) => c.charCodeAt(0)));
+        await w.close();
+      }
+      window.showDirectoryPicker = async () => root;
+    }, files);
+    await page.fill("#cohort-prefix", "P-");
+    await page.click("#cohort-pick");
+    await page.waitForFunction(() => /^Done: 3 of 3 studies have a row/.test(document.querySelector("#cohort-status")?.textContent || ""), null, { timeout: 240000 });
+    const before = await page.locator("#cohort-table tbody tr").allTextContents();
+    assert.deepEqual(before.map((r) => r.slice(0, 6)), ["P-0001", "P-0002", "P-0003"]);
+    await page.waitForFunction(() => document.querySelector("#view-cohort").dataset.stored === "3", null, { timeout: 30000 });
+    const table = async (name) => {
+      const [d] = await Promise.all([page.waitForEvent("download"), page.click("#cohort-download")]);
+      await d.saveAs(join(artifacts, name));
+      return readFileSync(join(artifacts, name), "utf8");
+    };
+    const first = await table("cohort-picked.csv");
+    await page.reload();
+    await page.waitForSelector("#cohort-reopen-folder", { state: "visible", timeout: 60000 });
+    assert.match(await page.textContent("#cohort-reopen-folder"), /Go on with the kept folder “picked-archive”/);
+    await page.click("#cohort-reopen-folder");
+    await page.waitForFunction(() => /^Done: 3 of 3 studies have a row/.test(document.querySelector("#cohort-status")?.textContent || ""), null, { timeout: 60000 });
+    assert.deepEqual(await page.locator("#cohort-table tbody tr").allTextContents(), before);
+    assert.equal(await table("cohort-picked-again.csv"), first, "the kept rows, each study's seconds too: none measured again");
+    // Forgotten, the folder goes with the run.
+    await page.click("#cohort-forget");
+    assert.ok(await page.isHidden("#cohort-reopen-folder"));
   });
 } finally {
   await finish("cohort e2e");

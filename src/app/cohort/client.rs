@@ -11,11 +11,14 @@ use leptos::task::spawn_local;
 use wasm_bindgen::JsValue;
 use web_sys::File;
 
+use super::{folder, masks};
 use crate::envelope::{pack, unpack, Attachments};
 use crate::lazy_worker::{Handlers, LazyWorker};
 use crate::segment::messages::{FromSegmenter, ToSegmenter};
 use crate::store;
 use crate::workspace::Workspace;
+use sarcoscope::batch::codes::CaseCodes;
+use sarcoscope::batch::masks::MaskFiles;
 use sarcoscope::batch::reopen::Reopened;
 use sarcoscope::batch::row::Row;
 use sarcoscope::batch::run::{Next, Run, Saved};
@@ -46,6 +49,14 @@ pub struct CohortState {
     /// The codes of the studies that can be opened in the Patient view (a CT series, and
     /// the folder chosen in this page's life).
     pub reopenable: RwSignal<Vec<String>>,
+    /// The case-code prefix typed for the next run (a kept run's own once it is known).
+    pub prefix: RwSignal<String>,
+    /// Why masks could not be kept on this browser's disk, if they could not (the rows
+    /// are not affected); empty while they are.
+    pub masks_said: RwSignal<String>,
+    /// The name of the folder chosen with the browser's picker and kept with the run,
+    /// which a click reads again after a reload.
+    pub kept_folder: RwSignal<Option<String>>,
 }
 
 /// The cut-offs the view measures with (the cirrhosis defaults).
@@ -67,6 +78,8 @@ struct Inner {
     generation: u32,
     /// The size of the slice sent to be segmented, to read its mask back.
     slice: Option<(usize, usize)>,
+    /// The kept run's folder handle (the browser's picker), if it was chosen so.
+    folder: Option<JsValue>,
 }
 
 #[derive(Clone, Copy)]
@@ -87,6 +100,9 @@ impl Cohort {
                 stored: RwSignal::new(0),
                 damaged: RwSignal::new(Vec::new()),
                 reopenable: RwSignal::new(Vec::new()),
+                prefix: RwSignal::new(CaseCodes::default().prefix().to_owned()),
+                masks_said: RwSignal::new(String::new()),
+                kept_folder: RwSignal::new(None),
             },
             inner: StoredValue::new_local(Inner {
                 decoder: LazyWorker::new("./sarcoscope-worker_loader.js"),
@@ -95,6 +111,7 @@ impl Cohort {
                 files: Vec::new(),
                 generation: 0,
                 slice: None,
+                folder: None,
             }),
         };
         let decoder = Handlers::new(
@@ -111,6 +128,12 @@ impl Cohort {
         });
         let s = this.state;
         spawn_local(async move {
+            if let Some(handle) = folder::kept().await {
+                s.kept_folder.set(Some(folder::name(&handle)));
+                this.inner.update_value(|i| i.folder = Some(handle));
+            }
+        });
+        spawn_local(async move {
             let Some(saved) = store::load_json(KEPT)
                 .await
                 .and_then(|json| serde_json::from_str::<Saved>(&json).ok())
@@ -125,6 +148,7 @@ impl Cohort {
             ));
             s.stored.set(rows.len());
             s.rows.set(rows);
+            s.prefix.set(saved.codes.prefix().to_owned());
             s.kept.set(Some(saved));
         });
         this
@@ -139,14 +163,26 @@ impl Cohort {
         s.reopenable.set(Vec::new());
         s.progress.set(None);
         s.status.set("The kept run is forgotten.".into());
+        s.masks_said.set(String::new());
+        s.kept_folder.set(None);
+        self.inner.update_value(|i| i.folder = None);
         spawn_local(async move {
             let _ = store::forget_json(KEPT).await;
+            let _ = masks::forget().await;
+            folder::forget().await;
         });
     }
 
-    /// Measures every study among `files` (named by their path in the chosen folder).
-    pub fn start(&self, files: Vec<File>, names: Vec<String>, settings: Settings) {
+    /// Measures every study among `files` (named by their path in the chosen folder),
+    /// coded with the typed prefix unless the kept run of this folder goes on with its
+    /// own; `handle` is the folder's when it was chosen with the browser's picker.
+    pub fn start(&self, files: Vec<File>, names: Vec<String>, handle: Option<JsValue>) {
         let s = self.state;
+        let codes = match CaseCodes::new(&s.prefix.get_untracked()) {
+            Ok(codes) => codes,
+            Err(e) => return s.status.set(format!("Not started: {e}.")),
+        };
+        let settings = DEFAULT_SETTINGS;
         s.rows.set(Vec::new());
         s.damaged.set(Vec::new());
         s.reopenable.set(Vec::new());
@@ -155,12 +191,48 @@ impl Cohort {
         s.status
             .set(format!("Reading the headers of {} files…", files.len()));
         let kept = s.kept.get_untracked();
-        let (run, next) = Run::new(names, settings, kept.as_ref());
+        let (run, next) = Run::new(names, settings, codes.clone(), kept.as_ref());
         if run.restored() > 0 {
+            let prefix = run.codes().prefix();
+            let kept_codes = if run.codes() == &codes {
+                String::new()
+            } else {
+                format!(" It keeps its case codes ({prefix}0001, …).")
+            };
             s.status.set(format!(
-                "Going on from the run kept in this browser: {} studies already have their row. Reading the headers…",
+                "Going on from the run kept in this browser: {} studies already have their row.{kept_codes} Reading the headers…",
                 run.restored()
             ));
+        }
+        s.prefix.set(run.codes().prefix().to_owned());
+        s.masks_said.set(String::new());
+        match handle {
+            Some(handle) => {
+                s.kept_folder.set(Some(folder::name(&handle)));
+                self.inner.update_value(|i| i.folder = Some(handle.clone()));
+                spawn_local(async move {
+                    if let Err(e) = folder::keep(handle).await {
+                        s.masks_said.set(format!("The folder could not be kept for after a reload ({e}): choose it again then."));
+                    }
+                });
+            }
+            // Another folder than the kept run's: its handle goes.
+            None if run.restored() == 0 => {
+                s.kept_folder.set(None);
+                self.inner.update_value(|i| i.folder = None);
+                spawn_local(folder::forget());
+            }
+            None => {}
+        }
+        if run.restored() == 0 {
+            // A new run: the last run's masks go with it.
+            spawn_local(async move {
+                if let Err(e) = masks::forget().await {
+                    s.masks_said.set(format!(
+                        "The last run's masks could not be deleted from this browser's disk ({e})."
+                    ));
+                }
+            });
         }
         self.inner.update_value(|i| {
             i.generation = i.generation.wrapping_add(1);
@@ -170,6 +242,37 @@ impl Cohort {
             i.files = files;
         });
         self.apply(next);
+    }
+
+    /// Measures the folder the user picks with the browser's picker (its handle is kept).
+    pub fn pick(&self) {
+        let this = *self;
+        spawn_local(async move {
+            match folder::pick().await {
+                Ok(Some(chosen)) => this.start(chosen.files, chosen.names, Some(chosen.handle)),
+                Ok(None) => {}
+                Err(e) => this
+                    .state
+                    .status
+                    .set(format!("The folder could not be read: {e}.")),
+            }
+        });
+    }
+
+    /// Reads the kept run's folder again (after a reload) and goes on with the run.
+    pub fn reopen_folder(&self) {
+        let this = *self;
+        let Some(handle) = self.inner.with_value(|i| i.folder.clone()) else {
+            return;
+        };
+        spawn_local(async move {
+            match folder::read(handle).await {
+                Ok(chosen) => this.start(chosen.files, chosen.names, Some(chosen.handle)),
+                Err(e) => this.state.status.set(format!(
+                    "The kept folder could not be read again ({e}): choose it with one of the buttons above."
+                )),
+            }
+        });
     }
 
     /// Stops the run; the rows so far stay and can be downloaded, and their studies
@@ -211,9 +314,10 @@ impl Cohort {
         true
     }
 
-    /// The reader's measurement of a reopened study becomes its row, kept at once;
-    /// `false` when the run that had the study is gone (forgotten, or another folder).
-    pub fn revise(&self, reopened: &Reopened, report: &CaseReport) -> bool {
+    /// The reader's measurement of a reopened study becomes its row, and the corrected
+    /// mask its mask, kept at once; `false` when the run that had the study is gone
+    /// (forgotten, or another folder).
+    pub fn revise(&self, reopened: &Reopened, report: &CaseReport, mask: MaskFiles) -> bool {
         let revised = self
             .inner
             .try_update_value(|i| i.run.as_mut().is_some_and(|r| r.revise(reopened, report)))
@@ -221,8 +325,23 @@ impl Cohort {
         if revised {
             self.keep();
             self.show();
+            self.keep_masks(reopened.code.clone(), Ok(mask));
         }
         revised
+    }
+
+    /// Writes a study's mask files to this browser's disk, for the masks' ZIP.
+    fn keep_masks(&self, code: String, made: Result<MaskFiles, StudyError>) {
+        let said = self.state.masks_said;
+        spawn_local(async move {
+            let kept = match made {
+                Ok(files) => masks::keep(&code, &files).await,
+                Err(e) => Err(e.reason()),
+            };
+            if let Err(why) = kept {
+                said.set(format!("The mask of {code} could not be kept for the masks' ZIP: {why}. Its row is not affected."));
+            }
+        });
     }
 
     /// Saves the run's progress in this browser (after every study, and every revision).
@@ -471,6 +590,13 @@ impl Cohort {
                 FromSegmenter::Ready => return None,
             })
         });
+        let made = self
+            .inner
+            .try_update_value(|i| i.run.as_mut().and_then(Run::take_masks))
+            .flatten();
+        if let Some((code, made)) = made {
+            self.keep_masks(code, made);
+        }
         if let Some(next) = next.flatten() {
             self.apply(next);
         }

@@ -3,7 +3,9 @@
 //! and segment).
 
 mod client;
+mod folder;
 mod join;
+mod masks;
 mod reopen;
 mod view;
 

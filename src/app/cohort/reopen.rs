@@ -6,8 +6,10 @@
 use leptos::prelude::*;
 
 use super::client::{Cohort, DEFAULT_SETTINGS};
+use crate::report_panel::{mask_png, mask_seg};
 use crate::shell::{go, Route};
 use crate::workspace::Workspace;
+use sarcoscope::batch::masks::MaskFiles;
 use sarcoscope::batch::Measured;
 use sarcoscope::report::ScanFacts;
 use sarcoscope::segment::AxialSlice;
@@ -79,7 +81,11 @@ fn save_to_row(ws: Workspace, cohort: Cohort) -> Result<String, String> {
         })
         .flatten()
         .ok_or("The chosen slice cannot be measured.")?;
-    if !cohort.revise(&reopened, &report) {
+    let mask = MaskFiles {
+        seg: mask_seg(ws, false)?,
+        png: mask_png(ws).ok_or("The mask on screen is gone.")?,
+    };
+    if !cohort.revise(&reopened, &report, mask) {
         return Err("The cohort run that holds this study is no longer open (another folder was chosen, or it was forgotten): its row was not changed.".into());
     }
     ws.case.reviewed.set(true);

@@ -9,10 +9,13 @@ use web_sys::HtmlInputElement;
 
 use super::client::{Cohort, DEFAULT_SETTINGS};
 use super::join::ClinicalJoin;
-use crate::download::save_text;
+use super::masks;
+use crate::download::{save_blob, save_text};
 use crate::shell::{go, Route};
 use crate::statistics::Statistics;
 use crate::workspace::Workspace;
+use leptos::task::spawn_local;
+use sarcoscope::batch::masks::without_masks;
 use sarcoscope::batch::review::{doubts, review_order, Doubt};
 use sarcoscope::batch::{keys, row};
 
@@ -37,6 +40,7 @@ pub fn CohortView(
     shown: RwSignal<Route>,
 ) -> impl IntoView {
     let s = cohort.state;
+    let can_pick = super::folder::can_pick();
     let folder = NodeRef::<leptos::html::Input>::new();
     Effect::new(move |_| {
         if let Some(input) = folder.get() {
@@ -68,7 +72,7 @@ pub fn CohortView(
         }
         input.set_value("");
         if !files.is_empty() {
-            cohort.start(files, names, DEFAULT_SETTINGS);
+            cohort.start(files, names, None);
         }
     };
     // The table in the archive's order, or the studies to look at first first; then the
@@ -144,6 +148,27 @@ pub fn CohortView(
             let _ = save_text("cohort-keys.csv", "text/csv", &table);
         }
     };
+    let download_masks = move |_| {
+        let rows = s.rows.get_untracked();
+        s.masks_said.set("Putting the masks together…".into());
+        spawn_local(async move {
+            s.masks_said.set(match masks::zip().await {
+                Err(e) => format!("The masks' ZIP could not be made: {e}."),
+                Ok((blob, names)) => {
+                    let missing = without_masks(&rows, &names);
+                    let missing = if missing.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" No mask is kept for {} (measured before masks were kept, or the browser's disk refused it).", missing.join(", "))
+                    };
+                    match save_blob("cohort-masks.zip", &blob) {
+                        Ok(()) => format!("cohort-masks.zip: {} files.{missing}", names.len()),
+                        Err(_) => "This browser would not save the ZIP.".into(),
+                    }
+                }
+            })
+        });
+    };
     let value = |row: &sarcoscope::batch::row::Row, name: &str| {
         row.value(name).unwrap_or_default().to_owned()
     };
@@ -156,13 +181,22 @@ pub fn CohortView(
                     "L3 found (a study of a few slices is measured where it is), segmented and measured in this browser; "
                     "nothing is uploaded. A study that cannot be measured gets a row with the reason, and the run goes on."
                 </p>
+                <label class="field">
+                    <span>"Case codes start with"</span>
+                    <input id="cohort-prefix" size="8" maxlength="16" prop:value=move || s.prefix.get() on:input=move |ev| s.prefix.set(event_target_value(&ev)) prop:disabled=move || s.running.get()/>
+                </label>
                 <label class="button">
                     "Choose the archive folder…"
                     <input id="cohort-folder" type="file" multiple node_ref=folder on:change=on_pick/>
                 </label>
+                <button class="action" id="cohort-pick" hidden=move || !can_pick || s.running.get() on:click=move |_| cohort.pick()>"Choose with the folder picker…"</button>
+                <button class="action" id="cohort-reopen-folder" hidden=move || s.running.get() || s.kept_folder.with(Option::is_none) || s.kept.with(Option::is_none) on:click=move |_| cohort.reopen_folder()>
+                    {move || format!("Go on with the kept folder “{}”", s.kept_folder.get().unwrap_or_default())}
+                </button>
                 <button class="action" id="cohort-stop" hidden=move || !s.running.get() on:click=move |_| cohort.cancel()>"Stop"</button>
                 <button class="action" id="cohort-forget" hidden=move || s.running.get() || s.kept.with(Option::is_none) on:click=move |_| cohort.forget()>"Forget the kept run"</button>
-                <p class="hint">"Cut-offs: sarcopenia Carey 2017, myosteatosis Ebadi 2022 (the cirrhosis defaults). The table carries no name, identifier or date; the same columns as "<code>"sarcoscope batch"</code>". "
+                <p class="hint">"Case codes are this prefix and a number (C1- gives C1-0001, C1-0002, …): a centre's own keeps a multi-centre study's codes apart. A kept run goes on with its own. "
+                "Cut-offs: sarcopenia Carey 2017, myosteatosis Ebadi 2022 (the cirrhosis defaults). The table carries no name, identifier or date; the same columns as "<code>"sarcoscope batch"</code>". "
                 "After every study the run is kept in this browser (never sent anywhere): after a reload, choose the same folder and it goes on where it stopped."</p>
                 <p id="cohort-status" aria-live="polite">{move || s.status.get()}</p>
                 <details id="cohort-damaged" hidden=move || s.damaged.with(Vec::is_empty)>
@@ -239,6 +273,11 @@ pub fn CohortView(
                 <button class="action" id="cohort-keys" on:click=download_keys>"Download the key table (identifying)…"</button>
                 <p class="hint">"The cohort table is de-identified: case codes, no name, ID, UID or date. The key table links each case code to the study's PatientID, "
                 "StudyInstanceUID, date and folder; it stays in this browser and leaves it only through this button, as a file of its own (as "<code>"sarcoscope batch --keys"</code>" writes it)."</p>
+                <button class="action" id="cohort-masks" on:click=download_masks>"Download the masks (ZIP)"</button>
+                <p id="cohort-masks-said" aria-live="polite">{move || s.masks_said.get()}</p>
+                <p class="hint">"Each measured study's mask as DICOM SEG (de-identified) and PNG (labels 0 background, 1 muscle, 2 IMAT, 3 VAT, 4 SAT), named by case code as "
+                <code>"sarcoscope batch --seg-dir"</code>" writes them. They are written to this browser's own disk as the run goes (a corrected mask replaces the automatic one) "
+                "and the ZIP is put together from there, so it does not need the memory of the whole cohort."</p>
             </section>
             <ClinicalJoin cohort=cohort stats=stats/>
         </div>

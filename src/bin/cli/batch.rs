@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
+use sarcoscope::batch::codes::CaseCodes;
 use sarcoscope::batch::keys::{self, KeyRow};
+use sarcoscope::batch::masks::MaskFiles;
 use sarcoscope::batch::row::{self, Outcome, Row};
 use sarcoscope::batch::{self, LevelStatus, Settings, Study, StudyError};
 use sarcoscope::body::{MyosteatosisCutoffs, SmiCutoffs};
@@ -18,7 +20,7 @@ use sarcoscope::report::{CaseReport, SegmentationFacts};
 use sarcoscope_network::{PostProcess, Segmentation, Segmenter};
 use serde::Serialize;
 
-use super::segment::{load_model, seg_bytes, ModelOptions};
+use super::segment::{load_model, now, ModelOptions};
 use super::{write_file, Failure};
 
 #[derive(clap::Args)]
@@ -37,6 +39,10 @@ pub struct BatchOptions {
     /// Skip the studies the key table lists; add the others to --out.
     #[arg(long, requires = "keys")]
     resume: bool,
+    /// Case codes are this prefix and a number: S0001, S0002, … by default; a centre's
+    /// own (C1- gives C1-0001) keeps the centres of a study apart.
+    #[arg(long, default_value = "S", value_parser = parse_prefix)]
+    code_prefix: CaseCodes,
     /// The SMI cut-off set of the sarcopenia call.
     #[arg(long, default_value = "carey2017", value_parser = parse_smi)]
     smi_cutoffs: SmiCutoffs,
@@ -56,6 +62,10 @@ pub struct BatchOptions {
     /// Print a summary of this run as JSON.
     #[arg(long)]
     json: bool,
+}
+
+fn parse_prefix(prefix: &str) -> Result<CaseCodes, String> {
+    CaseCodes::new(prefix).map_err(|e| e.to_string())
 }
 
 fn parse_smi(key: &str) -> Result<SmiCutoffs, String> {
@@ -99,7 +109,7 @@ struct Job<'a> {
 /// What came of a job: the row, and its mask as SEG and PNG when asked for.
 struct Done {
     row: Row,
-    masks: Option<(Vec<u8>, Vec<u8>)>,
+    masks: Option<MaskFiles>,
 }
 
 /// The measuring process of one batch worker (`sarcoscope batch-worker`): studies are
@@ -356,9 +366,10 @@ fn measure_files(
         settings,
         options.seg_dir.is_some(),
     );
-    if let (Some((seg, png)), Some(dir)) = (done.masks, &options.seg_dir) {
-        write_file(&dir.join(format!("{}.seg.dcm", job.code)), seg)?;
-        write_file(&dir.join(format!("{}.png", job.code)), png)?;
+    if let (Some(masks), Some(dir)) = (done.masks, &options.seg_dir) {
+        for (name, bytes) in masks.named(&job.code) {
+            write_file(&dir.join(name), bytes)?;
+        }
     }
     Ok(done.row)
 }
@@ -418,8 +429,20 @@ pub fn run(options: BatchOptions) -> Result<(), Failure> {
         (Some(keys), true) => read_keys(keys)?,
         _ => HashMap::new(),
     };
-    // Case codes in archive order, continuing the resumed table's numbering.
-    let mut next = done.values().filter_map(|c| number(c)).max().unwrap_or(0) + 1;
+    // Case codes in archive order, continuing the resumed table's numbering (under its
+    // own prefix: two prefixes in one table would let codes repeat).
+    let codes = &options.code_prefix;
+    let numbers = done
+        .values()
+        .map(|c| codes.number(c).ok_or(c))
+        .collect::<Result<Vec<usize>, _>>()
+        .map_err(|code| {
+            format!(
+                "the key table to resume has case {code}, not coded {}0001, …: resume with the --code-prefix it was made with",
+                codes.prefix()
+            )
+        })?;
+    let mut next = numbers.into_iter().max().unwrap_or(0) + 1;
     let everything = studies
         .iter()
         .map(|s| (s.key(), Some(s), s.folder.as_str()))
@@ -432,7 +455,7 @@ pub fn run(options: BatchOptions) -> Result<(), Failure> {
     for (key, study, folder) in everything {
         if !done.contains_key(&key) {
             jobs.push(Job {
-                code: format!("S{next:04}"),
+                code: codes.code(next),
                 study,
                 folder,
             });
@@ -585,7 +608,7 @@ struct Measured {
     report: CaseReport,
     level: LevelStatus,
     series: String,
-    masks: Option<(Vec<u8>, Vec<u8>)>,
+    masks: Option<MaskFiles>,
 }
 
 struct Unmeasured {
@@ -623,11 +646,7 @@ fn measure(
     let model = format!("{} {}", segmenter.card.name, segmenter.card.version);
     let masks = match (masks, study.ct.as_ref()) {
         (true, Ok(files)) => {
-            let geometry = &prepared.volume.header.geometry;
-            let seg = seg_bytes(files, geometry, prepared.level.slice, &mask, &model, false)
-                .map_err(|e| fail(StudyError::Segmentation(e.to_string())))?;
-            let png = sarcoscope::png::grey8(mask.columns, mask.rows, mask.labels());
-            Some((seg, png))
+            Some(MaskFiles::measured(&prepared, files, &mask, &model, now()).map_err(fail)?)
         }
         _ => None,
     };
@@ -660,11 +679,6 @@ fn relative(root: &Path, path: &Path) -> String {
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect::<Vec<_>>()
         .join("/")
-}
-
-/// The numeric part of a case code `S0042`.
-fn number(code: &str) -> Option<usize> {
-    code.strip_prefix('S')?.parse().ok()
 }
 
 /// The key table's studies already measured: key → case code.

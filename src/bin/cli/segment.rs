@@ -3,11 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use sarcoscope::body;
-use sarcoscope::dicom::series::SeriesGeometry;
-use sarcoscope::ingest::SeriesFiles;
 use sarcoscope::l3;
 use sarcoscope::report::seg;
-use sarcoscope::segment::{reference, AxialSlice, LeftOut, TissueClass, TissueMask};
+use sarcoscope::segment::{reference, AxialSlice, LeftOut, TissueClass};
 use sarcoscope_network::device::{self, Preference};
 use sarcoscope_network::model::{self, ModelCard, WeightsRef, CARD_FORMAT};
 use sarcoscope_network::train::{self, TrainConfig};
@@ -126,25 +124,11 @@ pub struct MaskOutputs<'a> {
     pub identified: bool,
 }
 
-/// The mask of slice `index` of `files` as a DICOM Segmentation, referencing its source
-/// only when `identified`.
-pub fn seg_bytes(
-    files: &SeriesFiles,
-    geometry: &SeriesGeometry,
-    index: usize,
-    mask: &TissueMask,
-    model: &str,
-    identified: bool,
-) -> Result<Vec<u8>, super::Failure> {
-    let source = seg::source_of(&files.series, &files.instances, index)
-        .ok_or_else(|| format!("slice {index} has no source image to reference"))?;
-    let now = std::time::SystemTime::now()
+/// Now, as the date a DICOM SEG is made.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    // The slice was segmented, so the series has a pixel spacing.
-    let ctx = seg::SegContext::of_slice(geometry, source, identified, model.to_owned(), false, now)
-        .ok_or("the series has no pixel spacing")?;
-    Ok(seg::write(mask, &ctx)?)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 pub fn segment(
@@ -181,15 +165,16 @@ pub fn segment(
         write_file(path, png)?;
     }
     if let Some(path) = outputs.seg {
-        let bytes = seg_bytes(
+        let ctx = seg::SegContext::of_series_slice(
             &loaded.files,
             &volume.header.geometry,
             index,
-            &mask,
-            &model,
             outputs.identified,
+            model.clone(),
+            false,
+            now(),
         )?;
-        write_file(path, bytes)?;
+        write_file(path, seg::write(&mask, &ctx)?)?;
     }
     let output = SegmentOutput {
         slice_index: index,
