@@ -38,9 +38,47 @@ pub enum Next {
         pixel_spacing: [f64; 2],
         hu: Vec<i16>,
     },
+    /// Nothing new to ask: the workers are on it (the decoding worker reads the next
+    /// study ahead while this one is segmented).
+    Pending,
     /// Every study has its row.
     Done,
 }
+
+/// The next study's volume, asked of the decoding worker while the study under way is
+/// segmented — so that the two workers use two cores — and kept until its turn: rows
+/// are still made in the archive's order.
+enum Ahead {
+    /// Study `at` of the run's work, asked for at `since_ms`.
+    Decoding { at: usize, since_ms: f64 },
+    Decoded {
+        at: usize,
+        since_ms: f64,
+        volume: Volume,
+        failed_files: usize,
+        found: Box<L3Result>,
+    },
+    Failed {
+        at: usize,
+        since_ms: f64,
+        error: StudyError,
+    },
+}
+
+impl Ahead {
+    fn at(&self) -> usize {
+        match self {
+            Ahead::Decoding { at, .. } | Ahead::Decoded { at, .. } | Ahead::Failed { at, .. } => {
+                *at
+            }
+        }
+    }
+}
+
+/// The HU of the volumes a run holds in the page at once (the study being segmented and
+/// the next one, read ahead) stay within this: a 300-slice 512² study is 157 MB, so two
+/// such studies overlap; a 1,000-slice one (524 MB) is read only after the one before.
+const READ_AHEAD_BYTES: usize = 1 << 30;
 
 /// A study of the run, or a folder of files none of which was readable.
 enum Work {
@@ -140,6 +178,8 @@ pub struct Run {
     measuring_since_ms: Option<f64>,
     /// The last measured study's mask as files, until the page takes them to keep.
     masks: Option<(String, Result<MaskFiles, StudyError>)>,
+    /// The next study, read ahead while this one is segmented.
+    ahead: Option<Ahead>,
 }
 
 /// How fast a run goes: studies with a row per minute since the headers were read (this
@@ -195,6 +235,7 @@ impl Run {
             finished,
             measuring_since_ms: None,
             masks: None,
+            ahead: None,
         };
         (run, Next::Headers)
     }
@@ -282,6 +323,34 @@ impl Run {
                 self.at += 1;
                 continue;
             }
+            // The study read ahead: its volume is in, or on its way.
+            if self.ahead.as_ref().is_some_and(|a| a.at() == self.at) {
+                match self.ahead.take() {
+                    Some(Ahead::Decoding { since_ms, .. }) => {
+                        self.started_ms = since_ms;
+                        return Next::Pending;
+                    }
+                    Some(Ahead::Decoded {
+                        since_ms,
+                        volume,
+                        failed_files,
+                        found,
+                        ..
+                    }) => {
+                        self.started_ms = since_ms;
+                        return self.place(volume, failed_files, &found, now_ms);
+                    }
+                    Some(Ahead::Failed {
+                        since_ms, error, ..
+                    }) => {
+                        self.started_ms = since_ms;
+                        self.fail(error, None, now_ms);
+                        self.started_ms = now_ms;
+                        continue;
+                    }
+                    None => {}
+                }
+            }
             let error = match work {
                 Work::Unreadable(_) => StudyError::Unreadable,
                 Work::Study(study) => match &study.ct {
@@ -329,8 +398,80 @@ impl Run {
         self.finish_study();
     }
 
-    /// The decoding worker's volume of the study under way, with its L3 search.
+    /// The decoding worker's volume, with its L3 search: of the study under way, or of
+    /// the one read ahead (kept for its turn).
     pub fn on_volume(
+        &mut self,
+        volume: Volume,
+        failed_files: usize,
+        found: &L3Result,
+        now_ms: f64,
+    ) -> Next {
+        if let Some(Ahead::Decoding { at, since_ms }) = self.ahead {
+            self.ahead = Some(Ahead::Decoded {
+                at,
+                since_ms,
+                volume,
+                failed_files,
+                found: Box::new(found.clone()),
+            });
+            return Next::Pending;
+        }
+        self.place(volume, failed_files, found, now_ms)
+    }
+
+    /// The next study's volume to ask of the decoding worker while the study under way
+    /// is segmented, when the two fit [`READ_AHEAD_BYTES`]; at most one ahead.
+    pub fn read_ahead(&mut self, now_ms: f64) -> Option<Next> {
+        if self.ahead.is_some() {
+            return None;
+        }
+        let held = self.prepared.as_ref()?.volume.hu.len() * 2;
+        let (at, files) = self
+            .work
+            .iter()
+            .enumerate()
+            .skip(self.at + 1)
+            .filter(|(_, w)| !self.finished.contains(&w.key()))
+            .find_map(|(k, w)| match w {
+                Work::Study(s) => s.ct.as_ref().ok().map(|files| (k, files)),
+                Work::Unreadable(_) => None,
+            })?;
+        let next = files.instances.first().map_or(0, |i| {
+            i.rows as usize * i.columns as usize * files.series.slices.len() * 2
+        });
+        if held + next > READ_AHEAD_BYTES {
+            return None;
+        }
+        let ask = Next::Volume {
+            series: Box::new(files.series.clone()),
+            instances: files.instances.clone(),
+            files: files.files.clone(),
+        };
+        self.ahead = Some(Ahead::Decoding {
+            at,
+            since_ms: now_ms,
+        });
+        Some(ask)
+    }
+
+    /// The decoding worker could not read a volume (it refused the series, stopped on
+    /// it, or died): the study read ahead's row will say why in its turn, else the study
+    /// under way's says it now.
+    pub fn on_decoder_failure(&mut self, error: StudyError, now_ms: f64) -> Next {
+        if let Some(Ahead::Decoding { at, since_ms }) = self.ahead {
+            self.ahead = Some(Ahead::Failed {
+                at,
+                since_ms,
+                error,
+            });
+            return Next::Pending;
+        }
+        self.on_failure(error, now_ms)
+    }
+
+    /// The volume of the study under way: its slice goes to be segmented.
+    fn place(
         &mut self,
         volume: Volume,
         failed_files: usize,
@@ -369,8 +510,8 @@ impl Run {
         }
     }
 
-    /// A worker could not do its part for the study under way (the decoder refused the
-    /// series or stopped on it, the segmentation failed): its row says why.
+    /// The segmentation worker could not do its part for the study under way (or the
+    /// decoder for it, [`Run::on_decoder_failure`]): its row says why.
     pub fn on_failure(&mut self, error: StudyError, now_ms: f64) -> Next {
         let level = self.prepared.as_ref().map(|p| p.level_status());
         self.fail(error, level, now_ms);
@@ -849,6 +990,118 @@ mod tests {
         assert_eq!(
             again.rows()[0].value("reason"),
             run.rows()[0].value("reason")
+        );
+    }
+
+    #[test]
+    fn the_next_study_is_read_while_one_is_segmented_and_rows_keep_the_archive_order() {
+        // Phantom studies in a01, c01 and d01, an MR study between the first two.
+        let phantoms: Vec<(&str, Phantom)> = [("a01", 1), ("c01", 2), ("d01", 3)]
+            .into_iter()
+            .map(|(folder, seed)| {
+                let params = PhantomParams {
+                    seed,
+                    ..PhantomParams::default()
+                };
+                (folder, Phantom::generate(&params))
+            })
+            .collect();
+        let (mut names, mut bytes) = (Vec::new(), Vec::new());
+        for (folder, phantom) in &phantoms {
+            for (k, file) in phantom
+                .dicom_files()
+                .expect("files")
+                .into_iter()
+                .enumerate()
+            {
+                names.push(format!("{folder}/{k:03}.dcm"));
+                bytes.push(file);
+            }
+        }
+        let mut headers: Vec<Option<Instance>> = bytes
+            .iter()
+            .map(|b| crate::dicom::read_instance(b).ok())
+            .collect();
+        names.push("b-mr/1.dcm".into());
+        bytes.push(Vec::new());
+        headers.push(Some(Instance {
+            study_uid: "9.9".into(),
+            series_uid: "9.9.1".into(),
+            modality: "MR".into(),
+            ..Instance::default()
+        }));
+        let (mut run, _) = Run::new(names, SETTINGS, CaseCodes::default(), None);
+        for (k, h) in headers.into_iter().enumerate() {
+            run.on_header(FileIndex(k), h.ok_or(DicomError::NotDicom));
+        }
+        let load = |next: Next| {
+            let Next::Volume {
+                series,
+                instances,
+                files,
+            } = next
+            else {
+                panic!("a volume is asked for, not {next:?}");
+            };
+            let read = |local: usize| Ok(bytes[files[local].0].clone());
+            let volume = crate::volume::load(&series, &instances, read, |_, _| {})
+                .expect("volume")
+                .0;
+            let found = crate::l3::locate(&volume);
+            (volume, found)
+        };
+        let mask_of = |phantom: &Phantom, next: &Next| {
+            let Next::Segment {
+                slice,
+                columns,
+                rows,
+                ..
+            } = *next
+            else {
+                panic!("a slice is sent to be segmented, not {next:?}");
+            };
+            phantom_mask(phantom, slice, columns, rows)
+        };
+
+        let (a, found) = load(run.on_headers_done(0.0));
+        let segment_a = run.on_volume(a, 0, &found, 100.0);
+        // While a01 is segmented, c01 is read (the MR study needs no worker); one ahead.
+        let ahead = run.read_ahead(200.0).expect("the next CT study");
+        assert!(run.read_ahead(200.0).is_none(), "one study ahead at a time");
+        let (c, found) = load(ahead);
+        assert_eq!(run.on_volume(c, 0, &found, 300.0), Next::Pending);
+        // a01's mask: its row, the MR study's, and c01 goes to be segmented at once.
+        let segment_c = run.on_mask(&mask_of(&phantoms[0].1, &segment_a), facts(), 400.0);
+        assert_eq!(run.progress(), (2, 4));
+        // d01 read ahead fails: its row says so in its turn, after c01's.
+        assert!(matches!(run.read_ahead(500.0), Some(Next::Volume { .. })));
+        let refused = StudyError::Segmentation("the decoder refused it".into());
+        assert_eq!(run.on_decoder_failure(refused, 600.0), Next::Pending);
+        assert_eq!(run.progress(), (2, 4));
+        let mask = mask_of(&phantoms[1].1, &segment_c);
+        assert_eq!(run.on_mask(&mask, facts(), 1000.0), Next::Done);
+        let rows: Vec<(&str, &str, &str)> = run
+            .rows()
+            .iter()
+            .map(|r| {
+                let v = |name| r.value(name).unwrap_or_default();
+                (v("case"), v("source_folder"), v("status"))
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("S0001", "a01", "measured"),
+                ("S0002", "b-mr", "failed"),
+                ("S0003", "c01", "measured"),
+                ("S0004", "d01", "failed"),
+            ]
+        );
+        // c01's time counts from when it was asked for (read ahead at 200 ms).
+        assert_eq!(run.rows()[2].value("seconds"), Some("0.8"));
+        assert_eq!(
+            run.rows()[3].value("reason"),
+            Some("the segmentation failed: the decoder refused it")
         );
     }
 

@@ -24,6 +24,8 @@ use sarcoscope::batch::row::Row;
 use sarcoscope::batch::run::{Next, Run, Saved};
 use sarcoscope::batch::{Settings, StudyError};
 use sarcoscope::body::{MyosteatosisCutoffs, SmiCutoffs};
+use sarcoscope::dicom::series::Series;
+use sarcoscope::dicom::Instance;
 use sarcoscope::ingest::messages::{FromDecoder, RequestId, ToDecoder};
 use sarcoscope::ingest::FileIndex;
 use sarcoscope::report::CaseReport;
@@ -116,11 +118,11 @@ impl Cohort {
         };
         let decoder = Handlers::new(
             move |data| this.on_decoder(data),
-            move |detail| this.crashed("the decoder", detail),
+            move |detail| this.crashed(Worker::Decoder, detail),
         );
         let segmenter = Handlers::new(
             move |data| this.on_segmenter(data),
-            move |detail| this.crashed("the segmentation", detail),
+            move |detail| this.crashed(Worker::Segmenter, detail),
         );
         this.inner.update_value(|i| {
             i.decoder.connect(decoder);
@@ -383,23 +385,7 @@ impl Cohort {
                     series,
                     instances,
                     files,
-                } => {
-                    let attached = files
-                        .iter()
-                        .filter_map(|f| i.files.get(f.0).cloned())
-                        .collect();
-                    let message = ToDecoder::Volume {
-                        series,
-                        instances,
-                        skip: Vec::new(),
-                    };
-                    let attachments = Attachments {
-                        files: attached,
-                        ..Attachments::default()
-                    };
-                    let (value, transfer) = pack(id, message, attachments);
-                    Some(i.decoder.post(value, transfer))
-                }
+                } => Some(post_volume(i, series, instances, files)),
                 Next::Segment {
                     slice,
                     columns,
@@ -422,12 +408,13 @@ impl Cohort {
                     let (value, transfer) = pack(id, message, attachments);
                     Some(i.segmenter.post(value, transfer))
                 }
+                Next::Pending => Some(true),
                 Next::Done => None,
             }
         });
         self.show();
         match posted.flatten() {
-            Some(true) => {}
+            Some(true) => self.read_ahead(),
             Some(false) => {
                 s.running.set(false);
                 s.status
@@ -440,6 +427,27 @@ impl Cohort {
                     "Done: {done} of {total} studies have a row. Download the cohort table below."
                 ));
             }
+        }
+    }
+
+    /// Asks the decoding worker for the next study while this one is segmented.
+    fn read_ahead(&self) {
+        let now = Cohort::now();
+        let posted = self
+            .inner
+            .try_update_value(|i| match i.run.as_mut()?.read_ahead(now)? {
+                Next::Volume {
+                    series,
+                    instances,
+                    files,
+                } => Some(post_volume(i, series, instances, files)),
+                _ => None,
+            });
+        if posted.flatten() == Some(false) {
+            self.state.running.set(false);
+            self.state
+                .status
+                .set("This browser would not start a worker, so the run cannot go on.".into());
         }
     }
 
@@ -456,8 +464,10 @@ impl Cohort {
         }
         self.inner.with_value(|i| {
             if let Some(run) = &i.run {
-                if grown {
-                    s.reopenable.set(run.reopenable());
+                // Also when every row was restored: the folder is at hand again.
+                let codes = run.reopenable();
+                if s.reopenable.with_untracked(|r| *r != codes) {
+                    s.reopenable.set(codes);
                 }
                 s.rows.set(run.rows().to_vec());
                 s.progress.set(Some(run.progress()));
@@ -543,13 +553,13 @@ impl Cohort {
                         let error = StudyError::Segmentation(
                             "the decoded images did not arrive whole".into(),
                         );
-                        run.on_failure(error, now)
+                        run.on_decoder_failure(error, now)
                     })
                 }
                 FromDecoder::VolumeFailed { error } => {
-                    Some(run.on_failure(StudyError::Volume(error), now))
+                    Some(run.on_decoder_failure(StudyError::Volume(error), now))
                 }
-                FromDecoder::Refused { detail } => Some(run.on_failure(
+                FromDecoder::Refused { detail } => Some(run.on_decoder_failure(
                     StudyError::Segmentation(format!("the decoder refused it: {detail}")),
                     now,
                 )),
@@ -602,22 +612,31 @@ impl Cohort {
         }
     }
 
-    /// A worker died on the study under way: that study's row says so, a fresh worker
-    /// takes the next.
-    fn crashed(&self, which: &str, detail: &str) {
+    /// A worker died on its study (the decoder's may be the one read ahead): that study's
+    /// row says so, a fresh worker takes the next; the other worker goes on.
+    fn crashed(&self, worker: Worker, detail: &str) {
         let now = Cohort::now();
+        let which = match worker {
+            Worker::Decoder => "the decoder",
+            Worker::Segmenter => "the segmentation",
+        };
         let next = self.inner.try_update_value(|i| {
-            i.decoder.stop(false);
-            i.segmenter.stop(false);
-            i.slice = None;
             let run = i.run.as_mut()?;
+            let error = StudyError::Stopped(format!("{which} stopped: {detail}"));
+            match worker {
+                Worker::Decoder => i.decoder.stop(false),
+                Worker::Segmenter => {
+                    i.segmenter.stop(false);
+                    i.slice = None;
+                    return Some(Some(run.on_failure(error, now)));
+                }
+            }
             if run.progress().1 == 0 {
                 // Still reading headers: nothing can be grouped without them.
                 i.run = None;
                 return Some(None);
             }
-            let error = StudyError::Stopped(format!("{which} stopped: {detail}"));
-            Some(Some(run.on_failure(error, now)))
+            Some(Some(run.on_decoder_failure(error, now)))
         });
         match next.flatten() {
             Some(Some(next)) => self.apply(next),
@@ -630,4 +649,35 @@ impl Cohort {
             None => {}
         }
     }
+}
+
+#[derive(Clone, Copy)]
+enum Worker {
+    Decoder,
+    Segmenter,
+}
+
+/// Posts a study's volume request (`Next::Volume`) to the decoding worker with its files;
+/// whether it could be posted.
+fn post_volume(
+    i: &mut Inner,
+    series: Box<Series>,
+    instances: Vec<Instance>,
+    files: Vec<FileIndex>,
+) -> bool {
+    let attached = files
+        .iter()
+        .filter_map(|f| i.files.get(f.0).cloned())
+        .collect();
+    let message = ToDecoder::Volume {
+        series,
+        instances,
+        skip: Vec::new(),
+    };
+    let attachments = Attachments {
+        files: attached,
+        ..Attachments::default()
+    };
+    let (value, transfer) = pack(Some(RequestId(i.generation)), message, attachments);
+    i.decoder.post(value, transfer)
 }
