@@ -398,6 +398,9 @@ try {
     const files = readdirSync(picked, { recursive: true }).filter((f) => f.endsWith(".dcm"))
       .map((f) => ({ path: f, data: readFileSync(join(picked, f)).toString("base64") }));
     await page.goto(`${base}#/cohort`);
+    // The clinical table joined before is kept with the run across a reload.
+    await page.reload();
+    await page.waitForFunction(() => /^clinical-by-id\.csv: 2 of 21 studies joined/.test(document.querySelector("#cohort-joined")?.textContent || ""), null, { timeout: 30000 });
     await page.waitForSelector("#cohort-pick", { state: "visible", timeout: 60000 });
     await page.evaluate(async (files) => {
       const root = await (await navigator.storage.getDirectory()).getDirectoryHandle("picked-archive", { create: true });
@@ -415,6 +418,7 @@ try {
     await page.waitForFunction(() => /^Done: 3 of 3 studies have a row/.test(document.querySelector("#cohort-status")?.textContent || ""), null, { timeout: 240000 });
     const before = await page.locator("#cohort-table tbody tr").allTextContents();
     assert.deepEqual(before.map((r) => r.slice(0, 6)), ["P-0001", "P-0002", "P-0003"]);
+    assert.equal(await page.textContent("#cohort-joined"), "", "another folder: the last run's clinical table went with it");
     await page.waitForFunction(() => document.querySelector("#view-cohort").dataset.stored === "3", null, { timeout: 30000 });
     const table = async (name) => {
       const [d] = await Promise.all([page.waitForEvent("download"), page.click("#cohort-download")]);

@@ -11,6 +11,7 @@ use leptos::task::spawn_local;
 use wasm_bindgen::JsValue;
 use web_sys::File;
 
+use super::join::Clinical;
 use super::{folder, masks};
 use crate::envelope::{pack, unpack, Attachments};
 use crate::lazy_worker::{Handlers, LazyWorker};
@@ -59,6 +60,8 @@ pub struct CohortState {
     /// The name of the folder chosen with the browser's picker and kept with the run,
     /// which a click reads again after a reload.
     pub kept_folder: RwSignal<Option<String>>,
+    /// The clinical table joined to the rows, kept with the run.
+    pub clinical: RwSignal<Option<Clinical>>,
 }
 
 /// The cut-offs the view measures with (the cirrhosis defaults).
@@ -69,6 +72,8 @@ pub const DEFAULT_SETTINGS: Settings = Settings {
 
 /// The record's key in the browser's database.
 const KEPT: &str = "cohort-run";
+/// The clinical table's.
+const CLINICAL: &str = "cohort-clinical";
 
 struct Inner {
     decoder: LazyWorker,
@@ -105,6 +110,7 @@ impl Cohort {
                 prefix: RwSignal::new(CaseCodes::default().prefix().to_owned()),
                 masks_said: RwSignal::new(String::new()),
                 kept_folder: RwSignal::new(None),
+                clinical: RwSignal::new(None),
             },
             inner: StoredValue::new_local(Inner {
                 decoder: LazyWorker::new("./sarcoscope-worker_loader.js"),
@@ -129,6 +135,12 @@ impl Cohort {
             i.segmenter.connect(segmenter);
         });
         let s = this.state;
+        spawn_local(async move {
+            let kept = store::load_json(CLINICAL).await;
+            if let Some(clinical) = kept.and_then(|json| serde_json::from_str(&json).ok()) {
+                s.clinical.set(Some(clinical));
+            }
+        });
         spawn_local(async move {
             if let Some(handle) = folder::kept().await {
                 s.kept_folder.set(Some(folder::name(&handle)));
@@ -168,6 +180,7 @@ impl Cohort {
         s.masks_said.set(String::new());
         s.kept_folder.set(None);
         self.inner.update_value(|i| i.folder = None);
+        self.keep_clinical(None);
         spawn_local(async move {
             let _ = store::forget_json(KEPT).await;
             let _ = masks::forget().await;
@@ -227,7 +240,8 @@ impl Cohort {
             None => {}
         }
         if run.restored() == 0 {
-            // A new run: the last run's masks go with it.
+            // A new run: the last run's masks and clinical table go with it.
+            self.keep_clinical(None);
             spawn_local(async move {
                 if let Err(e) = masks::forget().await {
                     s.masks_said.set(format!(
@@ -330,6 +344,20 @@ impl Cohort {
             self.keep_masks(reopened.code.clone(), Ok(mask));
         }
         revised
+    }
+
+    /// Joins `clinical` to the rows (none: no join), kept in this browser with the run.
+    pub fn keep_clinical(&self, clinical: Option<Clinical>) {
+        let json = clinical
+            .as_ref()
+            .and_then(|c| serde_json::to_string(c).ok());
+        self.state.clinical.set(clinical);
+        spawn_local(async move {
+            let _ = match json {
+                Some(json) => store::save_json(CLINICAL, &json).await,
+                None => store::forget_json(CLINICAL).await,
+            };
+        });
     }
 
     /// Writes a study's mask files to this browser's disk, for the masks' ZIP.

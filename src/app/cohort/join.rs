@@ -17,20 +17,33 @@ use sarcoscope::clinical::Units;
 
 const JOINED_NAME: &str = "cohort-joined.csv";
 
+/// The clinical table chosen for the cohort, kept in this browser with the run (it goes
+/// when the run is forgotten or another folder starts afresh).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Clinical {
+    pub name: String,
+    pub text: String,
+    pub units: Units,
+}
+
 #[component]
 pub fn ClinicalJoin(cohort: Cohort, stats: Statistics) -> impl IntoView {
     let rows = cohort.state.rows;
-    // The chosen table (its name and text) and the units of its laboratory values.
-    let clinical = RwSignal::new(None::<(String, String)>);
-    let units = RwSignal::new(Units::Si);
+    let clinical = cohort.state.clinical;
     let read_error = RwSignal::new(None::<String>);
     let kept = cohort.state.kept;
+    // The units chosen before a table is: they wait for it.
+    let pending_units = RwSignal::new(Units::Si);
+    let units = move || {
+        clinical
+            .with(|c| c.as_ref().map(|c| c.units))
+            .unwrap_or_else(|| pending_units.get())
+    };
     let joined = Memo::new(move |_| {
-        let units = units.get();
         let keys = kept.with(|k| k.as_ref().map(|k| k.keys.clone()).unwrap_or_default());
         clinical.with(|c| {
-            c.as_ref().map(|(_, text)| {
-                rows.with(|rows| join(DEFAULT_SETTINGS, rows, text, units, &keys))
+            c.as_ref().map(|c| {
+                rows.with(|rows| join(DEFAULT_SETTINGS, rows, &c.text, c.units, &keys))
                     .map_err(|e| e.to_string())
             })
         })
@@ -43,11 +56,23 @@ pub fn ClinicalJoin(cohort: Cohort, stats: Statistics) -> impl IntoView {
             match text_of(&file).await {
                 Ok(text) => {
                     read_error.set(None);
-                    clinical.set(Some((file.name(), text)));
+                    cohort.keep_clinical(Some(Clinical {
+                        name: file.name(),
+                        text,
+                        units: units(),
+                    }));
                 }
                 Err(e) => read_error.set(Some(e)),
             }
         });
+    };
+    let on_units = move |ev: leptos::ev::Event| {
+        let units = event_target_value(&ev).parse().unwrap_or(Units::Si);
+        if let Some(c) = clinical.get_untracked() {
+            cohort.keep_clinical(Some(Clinical { units, ..c }));
+        } else {
+            pending_units.set(units);
+        }
     };
     let table = move || {
         joined.with(|j| {
@@ -79,7 +104,7 @@ pub fn ClinicalJoin(cohort: Cohort, stats: Statistics) -> impl IntoView {
             Ok(j) => {
                 let total = rows.with(Vec::len);
                 let name =
-                    clinical.with(|c| c.as_ref().map(|(n, _)| n.clone()).unwrap_or_default());
+                    clinical.with(|c| c.as_ref().map(|c| c.name.clone()).unwrap_or_default());
                 let mut text = format!(
                     "{name}: {} of {total} studies joined with their clinical row.",
                     j.matched
@@ -130,9 +155,9 @@ pub fn ClinicalJoin(cohort: Cohort, stats: Statistics) -> impl IntoView {
             </p>
             <label class="field">
                 <span>"Laboratory units"</span>
-                <select id="cohort-clinical-units" on:change=move |ev| units.set(event_target_value(&ev).parse().unwrap_or(Units::Si))>
-                    <option value="si" selected=true>"SI: bilirubin, creatinine µmol/L; albumin g/L"</option>
-                    <option value="conventional">"Conventional: mg/dL; albumin g/dL"</option>
+                <select id="cohort-clinical-units" on:change=on_units>
+                    <option value="si" selected=move || units() == Units::Si>"SI: bilirubin, creatinine µmol/L; albumin g/L"</option>
+                    <option value="conventional" selected=move || units() == Units::Conventional>"Conventional: mg/dL; albumin g/dL"</option>
                 </select>
             </label>
             <label class="button">
