@@ -698,9 +698,7 @@ mod tests {
         let Archive(phantom, bytes, names, headers) = archive();
         let (mut run, next) = Run::new(names.clone(), SETTINGS, CaseCodes::default(), None);
         assert_eq!(next, Next::Headers);
-        for (k, h) in headers.into_iter().enumerate() {
-            run.on_header(FileIndex(k), h.ok_or(DicomError::NotDicom));
-        }
+        read_headers(&mut run, &headers);
         let Next::Volume {
             series,
             instances,
@@ -800,9 +798,7 @@ mod tests {
             "kept until the headers are read"
         );
         let Archive(_, _, _, headers) = archive();
-        for (k, h) in headers.into_iter().enumerate() {
-            again.on_header(FileIndex(k), h.ok_or(DicomError::NotDicom));
-        }
+        read_headers(&mut again, &headers);
         assert_eq!(again.on_headers_done(0.0), Next::Done);
         assert_eq!(again.table(), table);
         let other = Settings {
@@ -833,6 +829,14 @@ mod tests {
         );
     }
 
+    /// Hands every header of an archive to `run`, as the decoding worker does (a file
+    /// without one is not DICOM).
+    fn read_headers(run: &mut Run, headers: &[Option<Instance>]) {
+        for (k, h) in headers.iter().cloned().enumerate() {
+            run.on_header(FileIndex(k), h.ok_or(DicomError::NotDicom));
+        }
+    }
+
     /// The phantom's own labels of `slice` as a mask: muscle, IMAT, VAT and SAT keep
     /// their numbers; bone and organs are background.
     fn phantom_mask(phantom: &Phantom, slice: usize, columns: usize, rows: usize) -> TissueMask {
@@ -852,9 +856,7 @@ mod tests {
 
         let Archive(phantom, bytes, names, headers) = archive();
         let (mut run, _) = Run::new(names.clone(), SETTINGS, CaseCodes::default(), None);
-        for (k, h) in headers.into_iter().enumerate() {
-            run.on_header(FileIndex(k), h.ok_or(DicomError::NotDicom));
-        }
+        read_headers(&mut run, &headers);
         let Next::Volume {
             series,
             instances,
@@ -962,9 +964,7 @@ mod tests {
         let Archive(_, _, names, headers) = archive();
         let centre = CaseCodes::new("C1-").expect("prefix");
         let (mut run, _) = Run::new(names.clone(), SETTINGS, centre, None);
-        for (k, h) in headers.iter().cloned().enumerate() {
-            run.on_header(FileIndex(k), h.ok_or(DicomError::NotDicom));
-        }
+        read_headers(&mut run, &headers);
         assert!(matches!(run.on_headers_done(0.0), Next::Volume { .. }));
         let stopped = StudyError::Segmentation("the decoder stopped on this study".into());
         run.on_failure(stopped, 10.0);
@@ -977,9 +977,7 @@ mod tests {
         let typed = CaseCodes::new("X").expect("prefix");
         let (mut again, _) = Run::new(names, SETTINGS, typed, Some(&saved));
         assert_eq!(again.codes().prefix(), "C1-");
-        for (k, h) in headers.into_iter().enumerate() {
-            again.on_header(FileIndex(k), h.ok_or(DicomError::NotDicom));
-        }
+        read_headers(&mut again, &headers);
         assert_eq!(again.on_headers_done(20.0), Next::Done);
         let codes: Vec<&str> = again
             .rows()
@@ -1031,9 +1029,7 @@ mod tests {
             ..Instance::default()
         }));
         let (mut run, _) = Run::new(names, SETTINGS, CaseCodes::default(), None);
-        for (k, h) in headers.into_iter().enumerate() {
-            run.on_header(FileIndex(k), h.ok_or(DicomError::NotDicom));
-        }
+        read_headers(&mut run, &headers);
         let load = |next: Next| {
             let Next::Volume {
                 series,
@@ -1109,9 +1105,7 @@ mod tests {
     fn a_decoder_that_stops_costs_its_study_only() {
         let Archive(_, _, names, headers) = archive();
         let (mut run, _) = Run::new(names, SETTINGS, CaseCodes::default(), None);
-        for (k, h) in headers.into_iter().enumerate() {
-            run.on_header(FileIndex(k), h.ok_or(DicomError::NotDicom));
-        }
+        read_headers(&mut run, &headers);
         assert!(matches!(run.on_headers_done(0.0), Next::Volume { .. }));
         let stopped = StudyError::Segmentation("the decoder stopped on this study".into());
         assert_eq!(run.on_failure(stopped, 10.0), Next::Done);

@@ -23,7 +23,7 @@ import { join } from "node:path";
 import { execFileSync } from "node:child_process";
 import { crc32, inflateSync } from "node:zlib";
 import assert from "node:assert/strict";
-import { start } from "./harness.mjs";
+import { paintMuscle, start } from "./harness.mjs";
 
 const [base, shared, artifacts, sarcoscope] = process.argv.slice(2);
 const archive = join(artifacts, "cohort-archive");
@@ -257,17 +257,7 @@ try {
     assert.equal(await page.textContent("#level-choice"), `Measurement slice: ${slice} (automatic)`, "opened on the row's level");
     // The reader paints muscle across the middle of the slice, then saves to the row.
     await page.click("#tab-muscle");
-    await page.check("#correct");
-    await page.selectOption("#brush-tool", "paint");
-    await page.selectOption("#brush-tissue", "muscle");
-    await page.uncheck("#brush-hu");
-    await page.locator("#brush-size").fill("15");
-    await page.locator("#axial").scrollIntoViewIfNeeded();
-    const box = await page.locator("#axial").boundingBox();
-    await page.mouse.move(box.x + box.width * 0.42, box.y + box.height * 0.55);
-    await page.mouse.down();
-    await page.mouse.move(box.x + box.width * 0.58, box.y + box.height * 0.55, { steps: 8 });
-    await page.mouse.up();
+    await paintMuscle(page);
     const edited = await page.getAttribute("#edited-pixels", "data-count");
     assert.ok(Number(edited) > 0);
     painted = Number(edited);

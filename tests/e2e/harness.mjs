@@ -42,3 +42,19 @@ export async function start(base, { webgpu = true } = {}) {
   };
   return { browser, context, page, check, requested, finish };
 }
+
+// A reader's brush stroke in the Muscle tab: muscle painted (HU range off, 15 px) across
+// the middle of the axial image, as a correction would be made by hand.
+export async function paintMuscle(page) {
+    await page.check("#correct");
+    await page.selectOption("#brush-tool", "paint");
+    await page.selectOption("#brush-tissue", "muscle");
+    await page.uncheck("#brush-hu");
+    await page.locator("#brush-size").fill("15");
+    await page.locator("#axial").scrollIntoViewIfNeeded();
+    const box = await page.locator("#axial").boundingBox();
+    await page.mouse.move(box.x + box.width * 0.42, box.y + box.height * 0.55);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.58, box.y + box.height * 0.55, { steps: 8 });
+    await page.mouse.up();
+}

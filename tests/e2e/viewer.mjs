@@ -10,7 +10,7 @@
 //
 // Usage: node tests/e2e/viewer.mjs <base-url> <shared-dir> <artifacts-dir> <cli-segment.json>
 //          <arms-phantom-dir> <arms-cli-segment.json>
-import { start } from "./harness.mjs";
+import { paintMuscle, start } from "./harness.mjs";
 import { readFileSync, readdirSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
@@ -429,17 +429,7 @@ try {
   await check("a brush stroke changes the muscle area live; undo restores it exactly, redo repeats it", async () => {
     await tab("muscle");
     const before = await value("#metric-sma");
-    await page.check("#correct");
-    await page.selectOption("#brush-tool", "paint");
-    await page.selectOption("#brush-tissue", "muscle");
-    await page.uncheck("#brush-hu");
-    await page.locator("#brush-size").fill("15");
-    await page.locator("#axial").scrollIntoViewIfNeeded();
-    const box = await page.locator("#axial").boundingBox();
-    await page.mouse.move(box.x + box.width * 0.42, box.y + box.height * 0.55);
-    await page.mouse.down();
-    await page.mouse.move(box.x + box.width * 0.58, box.y + box.height * 0.55, { steps: 8 });
-    await page.mouse.up();
+    await paintMuscle(page);
     const after = await value("#metric-sma");
     assert.ok(Number(after) > Number(before) + 1, `SMA ${before} → ${after}`);
     assert.ok(Number(await page.getAttribute("#edited-pixels", "data-count")) > 0);
