@@ -172,6 +172,15 @@ impl Volume {
     }
 }
 
+/// The files of `series` in the order [`load`] reads them, each once — for a reader that
+/// fetches several at a time.
+pub fn file_order(series: &Series) -> Vec<usize> {
+    let mut files: Vec<usize> = series.slices.iter().map(|s| s.file).collect();
+    files.sort_unstable();
+    files.dedup();
+    files
+}
+
 /// Decodes the chosen series into a volume. `read` returns a file's bytes by its index
 /// in `instances`; each file is read and decoded once, whatever its frame count.
 /// Files that fail are listed and leave their slices empty; the rest still load.
@@ -183,9 +192,7 @@ pub fn load(
 ) -> Result<(Volume, Vec<FileFailure>), VolumeError> {
     let mut volume = Volume::empty(series)?;
     let mut failures = Vec::new();
-    let mut files: Vec<usize> = series.slices.iter().map(|s| s.file).collect();
-    files.sort_unstable();
-    files.dedup();
+    let files = file_order(series);
     for (done, &file) in files.iter().enumerate() {
         progress(done, files.len());
         let Some(inst) = instances.get(file) else {

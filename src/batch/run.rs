@@ -13,19 +13,26 @@ use super::studies::{group, unreadable_folders, Study};
 use super::{finish, LevelStatus, Prepared, Settings, StudyError};
 use crate::dicom::series::Series;
 use crate::dicom::{DicomError, Instance};
-use crate::ingest::FileIndex;
+use crate::ingest::{FileIndex, SeriesFiles};
 use crate::l3::L3Result;
 use crate::report::{CaseReport, SegmentationFacts};
 use crate::segment::TissueMask;
 use crate::volume::Volume;
 
+/// A study's place in the run (its row's place too). Several studies may be decoded at
+/// once, each by its own worker: the page hands the place back with the worker's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Turn(pub usize);
+
 /// What the page should ask its workers next.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Next {
-    /// Read the header of every file (the decoding worker).
+    /// Read the header of every file (a decoding worker).
     Headers,
-    /// Decode a CT series whose slices refer to `files` in this order.
+    /// Decode study `turn`'s CT series, whose slices refer to `files` in this order (an
+    /// idle decoding worker).
     Volume {
+        turn: Turn,
         series: Box<Series>,
         instances: Vec<Instance>,
         files: Vec<FileIndex>,
@@ -38,47 +45,38 @@ pub enum Next {
         pixel_spacing: [f64; 2],
         hu: Vec<i16>,
     },
-    /// Nothing new to ask: the workers are on it (the decoding worker reads the next
-    /// study ahead while this one is segmented).
+    /// Nothing new to ask: the workers are on it (the decoding workers read the next
+    /// studies ahead while this one is segmented, see [`Run::read_ahead`]).
     Pending,
     /// Every study has its row.
     Done,
 }
 
-/// The next study's volume, asked of the decoding worker while the study under way is
-/// segmented — so that the two workers use two cores — and kept until its turn: rows
-/// are still made in the archive's order.
-enum Ahead {
-    /// Study `at` of the run's work, asked for at `since_ms`.
-    Decoding { at: usize, since_ms: f64 },
-    Decoded {
-        at: usize,
-        since_ms: f64,
-        volume: Volume,
-        failed_files: usize,
-        found: Box<L3Result>,
-    },
-    Failed {
-        at: usize,
-        since_ms: f64,
-        error: StudyError,
-    },
+/// A study whose volume was asked of a decoding worker, kept until its turn: the workers
+/// decode the next studies while the one under way is segmented — each on its own core —
+/// and rows are still made in the archive's order.
+struct Asked {
+    turn: usize,
+    since_ms: f64,
+    /// The HU bytes its volume holds, from its headers, counted against
+    /// [`VOLUME_BUDGET_BYTES`] from the moment it is asked for.
+    bytes: usize,
+    /// The worker's answer, once it is in.
+    answer: Option<Result<Decoded, StudyError>>,
 }
 
-impl Ahead {
-    fn at(&self) -> usize {
-        match self {
-            Ahead::Decoding { at, .. } | Ahead::Decoded { at, .. } | Ahead::Failed { at, .. } => {
-                *at
-            }
-        }
-    }
+struct Decoded {
+    volume: Volume,
+    failed_files: usize,
+    found: Box<L3Result>,
 }
 
-/// The HU of the volumes a run holds in the page at once (the study being segmented and
-/// the next one, read ahead) stay within this: a 300-slice 512² study is 157 MB, so two
-/// such studies overlap; a 1,000-slice one (524 MB) is read only after the one before.
-const READ_AHEAD_BYTES: usize = 1 << 30;
+/// The HU of the volumes a run holds or has asked for at once (the study being segmented,
+/// those decoded ahead and those being decoded) stay within this, however many decoding
+/// workers there are: a 300-slice 512² study is 157 MB, so six are in flight; a
+/// 1,000-slice one (524 MB) goes with one other at most. A study larger than the budget
+/// is still read, alone, in its turn.
+pub const VOLUME_BUDGET_BYTES: usize = 1 << 30;
 
 /// A study of the run, or a folder of files none of which was readable.
 enum Work {
@@ -178,8 +176,9 @@ pub struct Run {
     measuring_since_ms: Option<f64>,
     /// The last measured study's mask as files, until the page takes them to keep.
     masks: Option<(String, Result<MaskFiles, StudyError>)>,
-    /// The next study, read ahead while this one is segmented.
-    ahead: Option<Ahead>,
+    /// The studies asked of the decoding workers that have not had their turn yet, in
+    /// the order asked (the order of the run).
+    asked: Vec<Asked>,
 }
 
 /// How fast a run goes: studies with a row per minute since the headers were read (this
@@ -235,7 +234,7 @@ impl Run {
             finished,
             measuring_since_ms: None,
             masks: None,
-            ahead: None,
+            asked: Vec::new(),
         };
         (run, Next::Headers)
     }
@@ -323,43 +322,34 @@ impl Run {
                 self.at += 1;
                 continue;
             }
-            // The study read ahead: its volume is in, or on its way.
-            if self.ahead.as_ref().is_some_and(|a| a.at() == self.at) {
-                match self.ahead.take() {
-                    Some(Ahead::Decoding { since_ms, .. }) => {
-                        self.started_ms = since_ms;
-                        return Next::Pending;
-                    }
-                    Some(Ahead::Decoded {
-                        since_ms,
-                        volume,
-                        failed_files,
-                        found,
-                        ..
-                    }) => {
-                        self.started_ms = since_ms;
-                        return self.place(volume, failed_files, &found, now_ms);
-                    }
-                    Some(Ahead::Failed {
-                        since_ms, error, ..
-                    }) => {
-                        self.started_ms = since_ms;
+            // Asked for ahead: its volume is in, or on its way.
+            if let Some(k) = self.asked.iter().position(|a| a.turn == self.at) {
+                self.started_ms = self.asked[k].since_ms;
+                let Some(answer) = self.asked[k].answer.take() else {
+                    return Next::Pending;
+                };
+                self.asked.remove(k);
+                match answer {
+                    Ok(d) => return self.place(d.volume, d.failed_files, &d.found, now_ms),
+                    Err(error) => {
                         self.fail(error, None, now_ms);
                         self.started_ms = now_ms;
                         continue;
                     }
-                    None => {}
                 }
             }
             let error = match work {
                 Work::Unreadable(_) => StudyError::Unreadable,
                 Work::Study(study) => match &study.ct {
                     Ok(files) => {
-                        return Next::Volume {
-                            series: Box::new(files.series.clone()),
-                            instances: files.instances.clone(),
-                            files: files.files.clone(),
-                        }
+                        let (next, bytes) = volume_request(self.at, files);
+                        self.asked.push(Asked {
+                            turn: self.at,
+                            since_ms: now_ms,
+                            bytes,
+                            answer: None,
+                        });
+                        return next;
                     }
                     Err(holds) => StudyError::NoCt(holds.clone()),
                 },
@@ -398,76 +388,76 @@ impl Run {
         self.finish_study();
     }
 
-    /// The decoding worker's volume, with its L3 search: of the study under way, or of
-    /// the one read ahead (kept for its turn).
+    /// A decoding worker's volume of study `turn`, with its L3 search: the study under
+    /// way goes on to be segmented, one asked ahead is kept for its turn (an answer to a
+    /// study not asked for is ignored).
     pub fn on_volume(
         &mut self,
+        turn: Turn,
         volume: Volume,
         failed_files: usize,
         found: &L3Result,
         now_ms: f64,
     ) -> Next {
-        if let Some(Ahead::Decoding { at, since_ms }) = self.ahead {
-            self.ahead = Some(Ahead::Decoded {
-                at,
-                since_ms,
+        let Some(k) = self.asked.iter().position(|a| a.turn == turn.0) else {
+            return Next::Pending;
+        };
+        if turn.0 != self.at {
+            self.asked[k].answer = Some(Ok(Decoded {
                 volume,
                 failed_files,
                 found: Box::new(found.clone()),
-            });
+            }));
             return Next::Pending;
         }
+        self.started_ms = self.asked.remove(k).since_ms;
         self.place(volume, failed_files, found, now_ms)
     }
 
-    /// The next study's volume to ask of the decoding worker while the study under way
-    /// is segmented, when the two fit [`READ_AHEAD_BYTES`]; at most one ahead.
+    /// The next study to ask of an idle decoding worker, while what the run holds and has
+    /// asked for stays within [`VOLUME_BUDGET_BYTES`] with it; `None` when there is no
+    /// such study (or not yet: ask again after the next answer).
     pub fn read_ahead(&mut self, now_ms: f64) -> Option<Next> {
-        if self.ahead.is_some() {
-            return None;
-        }
-        let held = self.prepared.as_ref()?.volume.hu.len() * 2;
-        let (at, files) = self
+        let prepared = self.prepared.as_ref().map_or(0, |p| p.volume.hu.len() * 2);
+        let held = prepared + self.asked.iter().map(|a| a.bytes).sum::<usize>();
+        let after = self.asked.iter().map(|a| a.turn).fold(self.at, usize::max);
+        let (turn, files) = self
             .work
             .iter()
             .enumerate()
-            .skip(self.at + 1)
+            .skip(after + 1)
             .filter(|(_, w)| !self.finished.contains(&w.key()))
             .find_map(|(k, w)| match w {
                 Work::Study(s) => s.ct.as_ref().ok().map(|files| (k, files)),
                 Work::Unreadable(_) => None,
             })?;
-        let next = files.instances.first().map_or(0, |i| {
-            i.rows as usize * i.columns as usize * files.series.slices.len() * 2
-        });
-        if held + next > READ_AHEAD_BYTES {
+        let (next, bytes) = volume_request(turn, files);
+        if held + bytes > VOLUME_BUDGET_BYTES {
             return None;
         }
-        let ask = Next::Volume {
-            series: Box::new(files.series.clone()),
-            instances: files.instances.clone(),
-            files: files.files.clone(),
-        };
-        self.ahead = Some(Ahead::Decoding {
-            at,
+        self.asked.push(Asked {
+            turn,
             since_ms: now_ms,
+            bytes,
+            answer: None,
         });
-        Some(ask)
+        Some(next)
     }
 
-    /// The decoding worker could not read a volume (it refused the series, stopped on
-    /// it, or died): the study read ahead's row will say why in its turn, else the study
-    /// under way's says it now.
-    pub fn on_decoder_failure(&mut self, error: StudyError, now_ms: f64) -> Next {
-        if let Some(Ahead::Decoding { at, since_ms }) = self.ahead {
-            self.ahead = Some(Ahead::Failed {
-                at,
-                since_ms,
-                error,
-            });
+    /// A decoding worker could not read study `turn`'s volume (it refused the series,
+    /// stopped on it, or died): a study asked ahead will say why in its row in its turn,
+    /// the study under way says it now.
+    pub fn on_decoder_failure(&mut self, turn: Turn, error: StudyError, now_ms: f64) -> Next {
+        let Some(k) = self.asked.iter().position(|a| a.turn == turn.0) else {
+            return Next::Pending;
+        };
+        if turn.0 != self.at {
+            self.asked[k].answer = Some(Err(error));
             return Next::Pending;
         }
-        self.on_failure(error, now_ms)
+        self.started_ms = self.asked.remove(k).since_ms;
+        self.fail(error, None, now_ms);
+        self.begin(now_ms)
     }
 
     /// The volume of the study under way: its slice goes to be segmented.
@@ -649,6 +639,20 @@ impl Run {
     }
 }
 
+/// What asking for study `turn`'s CT series takes, and the HU bytes its volume will hold.
+fn volume_request(turn: usize, files: &SeriesFiles) -> (Next, usize) {
+    let bytes = files.instances.first().map_or(0, |i| {
+        i.rows as usize * i.columns as usize * files.series.slices.len() * 2
+    });
+    let next = Next::Volume {
+        turn: Turn(turn),
+        series: Box::new(files.series.clone()),
+        instances: files.instances.clone(),
+        files: files.files.clone(),
+    };
+    (next, bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -700,6 +704,7 @@ mod tests {
         assert_eq!(next, Next::Headers);
         read_headers(&mut run, &headers);
         let Next::Volume {
+            turn,
             series,
             instances,
             files,
@@ -721,7 +726,7 @@ mod tests {
             rows,
             hu,
             ..
-        } = run.on_volume(volume, failures.len(), &found, 1000.0)
+        } = run.on_volume(turn, volume, failures.len(), &found, 1000.0)
         else {
             panic!("the L3 slice is sent to be segmented");
         };
@@ -858,6 +863,7 @@ mod tests {
         let (mut run, _) = Run::new(names.clone(), SETTINGS, CaseCodes::default(), None);
         read_headers(&mut run, &headers);
         let Next::Volume {
+            turn,
             series,
             instances,
             files,
@@ -877,7 +883,7 @@ mod tests {
             columns,
             rows,
             ..
-        } = run.on_volume(load(), 0, &found, 0.0)
+        } = run.on_volume(turn, load(), 0, &found, 0.0)
         else {
             panic!("the L3 slice is sent to be segmented");
         };
@@ -992,9 +998,9 @@ mod tests {
     }
 
     #[test]
-    fn the_next_study_is_read_while_one_is_segmented_and_rows_keep_the_archive_order() {
-        // Phantom studies in a01, c01 and d01, an MR study between the first two.
-        let phantoms: Vec<(&str, Phantom)> = [("a01", 1), ("c01", 2), ("d01", 3)]
+    fn the_next_studies_are_read_while_one_is_segmented_and_rows_keep_the_archive_order() {
+        // Phantom studies in a01, c01, d01 and e01, an MR study between the first two.
+        let phantoms: Vec<(&str, Phantom)> = [("a01", 1), ("c01", 2), ("d01", 3), ("e01", 4)]
             .into_iter()
             .map(|(folder, seed)| {
                 let params = PhantomParams {
@@ -1032,6 +1038,7 @@ mod tests {
         read_headers(&mut run, &headers);
         let load = |next: Next| {
             let Next::Volume {
+                turn,
                 series,
                 instances,
                 files,
@@ -1044,7 +1051,7 @@ mod tests {
                 .expect("volume")
                 .0;
             let found = crate::l3::locate(&volume);
-            (volume, found)
+            (turn, volume, found)
         };
         let mask_of = |phantom: &Phantom, next: &Next| {
             let Next::Segment {
@@ -1059,23 +1066,47 @@ mod tests {
             phantom_mask(phantom, slice, columns, rows)
         };
 
-        let (a, found) = load(run.on_headers_done(0.0));
-        let segment_a = run.on_volume(a, 0, &found, 100.0);
-        // While a01 is segmented, c01 is read (the MR study needs no worker); one ahead.
-        let ahead = run.read_ahead(200.0).expect("the next CT study");
-        assert!(run.read_ahead(200.0).is_none(), "one study ahead at a time");
-        let (c, found) = load(ahead);
-        assert_eq!(run.on_volume(c, 0, &found, 300.0), Next::Pending);
+        let first = run.on_headers_done(0.0);
+        // Idle decoding workers take the next CT studies at once (the MR study needs
+        // none), in the archive's order, each with its place.
+        let c_asked = run.read_ahead(50.0).expect("c01");
+        let d_asked = run.read_ahead(50.0).expect("d01");
+        let e_asked = run.read_ahead(50.0).expect("e01");
+        assert!(run.read_ahead(50.0).is_none(), "no study left to ask for");
+        let turn = |next: &Next| match next {
+            Next::Volume { turn, .. } => *turn,
+            _ => Turn(usize::MAX),
+        };
+        assert_eq!(
+            [&first, &c_asked, &d_asked, &e_asked].map(turn),
+            [Turn(0), Turn(2), Turn(3), Turn(4)]
+        );
+        // d01 is decoded first, then e01's worker fails, then c01 and a01 come in.
+        let (d_turn, d, d_found) = load(d_asked);
+        assert_eq!(run.on_volume(d_turn, d, 0, &d_found, 100.0), Next::Pending);
+        let refused = StudyError::Segmentation("the decoder refused it".into());
+        assert_eq!(
+            run.on_decoder_failure(turn(&e_asked), refused, 150.0),
+            Next::Pending
+        );
+        let (c_turn, c, c_found) = load(c_asked);
+        assert_eq!(run.on_volume(c_turn, c, 0, &c_found, 200.0), Next::Pending);
+        assert_eq!(run.progress(), (0, 5), "no row before a01's");
+        let (a_turn, a, a_found) = load(first);
+        let segment_a = run.on_volume(a_turn, a, 0, &a_found, 300.0);
+        // An answer for a study not asked for (a stopped worker's late answer) changes
+        // nothing.
+        let stray = StudyError::Segmentation("late".into());
+        assert_eq!(run.on_decoder_failure(Turn(1), stray, 310.0), Next::Pending);
         // a01's mask: its row, the MR study's, and c01 goes to be segmented at once.
         let segment_c = run.on_mask(&mask_of(&phantoms[0].1, &segment_a), facts(), 400.0);
-        assert_eq!(run.progress(), (2, 4));
-        // d01 read ahead fails: its row says so in its turn, after c01's.
-        assert!(matches!(run.read_ahead(500.0), Some(Next::Volume { .. })));
-        let refused = StudyError::Segmentation("the decoder refused it".into());
-        assert_eq!(run.on_decoder_failure(refused, 600.0), Next::Pending);
-        assert_eq!(run.progress(), (2, 4));
-        let mask = mask_of(&phantoms[1].1, &segment_c);
-        assert_eq!(run.on_mask(&mask, facts(), 1000.0), Next::Done);
+        assert_eq!(run.progress(), (2, 5));
+        let segment_d = run.on_mask(&mask_of(&phantoms[1].1, &segment_c), facts(), 500.0);
+        // d01's mask: its row, then e01's failed row, and the run is done.
+        assert_eq!(
+            run.on_mask(&mask_of(&phantoms[2].1, &segment_d), facts(), 1000.0),
+            Next::Done
+        );
         let rows: Vec<(&str, &str, &str)> = run
             .rows()
             .iter()
@@ -1090,15 +1121,66 @@ mod tests {
                 ("S0001", "a01", "measured"),
                 ("S0002", "b-mr", "failed"),
                 ("S0003", "c01", "measured"),
-                ("S0004", "d01", "failed"),
+                ("S0004", "d01", "measured"),
+                ("S0005", "e01", "failed"),
             ]
         );
-        // c01's time counts from when it was asked for (read ahead at 200 ms).
-        assert_eq!(run.rows()[2].value("seconds"), Some("0.8"));
+        // d01's time counts from when it was asked for (read ahead at 50 ms).
+        assert_eq!(run.rows()[3].value("seconds"), Some("0.9"));
         assert_eq!(
-            run.rows()[3].value("reason"),
+            run.rows()[4].value("reason"),
             Some("the segmentation failed: the decoder refused it")
         );
+    }
+
+    #[test]
+    fn studies_are_read_ahead_only_while_their_volumes_fit_the_budget() {
+        // Two studies whose headers say 8192² pixels (each volume alone over the budget),
+        // then a small one: nothing is read ahead beside a large one, and a large one is
+        // still asked for in its turn.
+        let phantom = Phantom::generate(&PhantomParams::default());
+        let one: Vec<Instance> = phantom
+            .dicom_files()
+            .expect("files")
+            .iter()
+            .map(|b| crate::dicom::read_instance(b).expect("header"))
+            .collect();
+        let (mut names, mut headers) = (Vec::new(), Vec::new());
+        for (k, big) in [true, true, false].into_iter().enumerate() {
+            for (s, instance) in one.iter().enumerate() {
+                let mut instance = instance.clone();
+                instance.study_uid = format!("{}.{k}", instance.study_uid);
+                instance.series_uid = format!("{}.{k}", instance.series_uid);
+                if big {
+                    (instance.rows, instance.columns) = (8192, 8192);
+                }
+                names.push(format!("s{k}/{s:03}.dcm"));
+                headers.push(Some(instance));
+            }
+        }
+        let (mut run, _) = Run::new(names, SETTINGS, CaseCodes::default(), None);
+        read_headers(&mut run, &headers);
+        let bytes = 8192 * 8192 * 2 * one.len();
+        assert!(bytes > VOLUME_BUDGET_BYTES, "{bytes}");
+        assert!(matches!(
+            run.on_headers_done(0.0),
+            Next::Volume { turn: Turn(0), .. }
+        ));
+        assert!(
+            run.read_ahead(1.0).is_none(),
+            "the second large study waits"
+        );
+        let failed = || StudyError::Segmentation("too large for this test".into());
+        // The first one's turn ends: the second is asked for in its turn, alone.
+        assert!(matches!(
+            run.on_decoder_failure(Turn(0), failed(), 2.0),
+            Next::Volume { turn: Turn(1), .. }
+        ));
+        assert!(run.read_ahead(3.0).is_none(), "the small one waits too");
+        assert!(matches!(
+            run.on_decoder_failure(Turn(1), failed(), 4.0),
+            Next::Volume { turn: Turn(2), .. }
+        ));
     }
 
     #[test]

@@ -1,11 +1,15 @@
 //! The page's side of a cohort run: hands each worker answer to the [`Run`] state
-//! machine and posts what it asks next — headers and volumes to a decoding worker,
-//! slices to a segmentation worker, each its own, so the Patient view's are untouched.
-//! One study's volume is in the page at a time. After every study the run's progress
+//! machine and posts what it asks next — headers and volumes to decoding workers (one
+//! per core, up to [`MAX_DECODERS`], each study in one of them), slices to a
+//! segmentation worker, all its own, so the Patient view's are untouched. The volumes
+//! held and asked for at once stay within the run's budget
+//! ([`sarcoscope::batch::run::VOLUME_BUDGET_BYTES`]). After every study the run's progress
 //! is kept in this browser (IndexedDB), so that a reload, or a crash of the tab, goes on
 //! where it stopped when the same folder is chosen again.
 
 use js_sys::Int16Array;
+use std::collections::VecDeque;
+
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsValue;
@@ -22,11 +26,9 @@ use sarcoscope::batch::codes::CaseCodes;
 use sarcoscope::batch::masks::MaskFiles;
 use sarcoscope::batch::reopen::Reopened;
 use sarcoscope::batch::row::Row;
-use sarcoscope::batch::run::{Next, Run, Saved};
+use sarcoscope::batch::run::{Next, Run, Saved, Turn};
 use sarcoscope::batch::{Settings, StudyError};
 use sarcoscope::body::{MyosteatosisCutoffs, SmiCutoffs};
-use sarcoscope::dicom::series::Series;
-use sarcoscope::dicom::Instance;
 use sarcoscope::ingest::messages::{FromDecoder, RequestId, ToDecoder};
 use sarcoscope::ingest::FileIndex;
 use sarcoscope::report::CaseReport;
@@ -75,8 +77,27 @@ const KEPT: &str = "cohort-run";
 /// The clinical table's.
 const CLINICAL: &str = "cohort-clinical";
 
+/// The most decoding workers a run starts, however many cores the browser reports: each
+/// holds the study it decodes in its own memory (which WebAssembly never hands back).
+pub const MAX_DECODERS: usize = 4;
+
+/// A decoding worker and the studies posted to it, in the order it answers them.
+struct Decoder {
+    worker: LazyWorker,
+    turns: VecDeque<Turn>,
+}
+
+impl Decoder {
+    /// Stops the worker; the studies it had are returned (their answers will not come).
+    fn stop(&mut self) -> VecDeque<Turn> {
+        self.worker.stop(true);
+        std::mem::take(&mut self.turns)
+    }
+}
+
 struct Inner {
-    decoder: LazyWorker,
+    /// The first also reads the headers.
+    decoders: Vec<Decoder>,
     segmenter: LazyWorker,
     run: Option<Run>,
     files: Vec<File>,
@@ -113,7 +134,12 @@ impl Cohort {
                 clinical: RwSignal::new(None),
             },
             inner: StoredValue::new_local(Inner {
-                decoder: LazyWorker::new("./sarcoscope-worker_loader.js"),
+                decoders: (0..decoder_count())
+                    .map(|_| Decoder {
+                        worker: LazyWorker::new("./sarcoscope-worker_loader.js"),
+                        turns: VecDeque::new(),
+                    })
+                    .collect(),
                 segmenter: LazyWorker::new("./sarcoscope-segmenter_loader.js"),
                 run: None,
                 files: Vec::new(),
@@ -122,16 +148,17 @@ impl Cohort {
                 folder: None,
             }),
         };
-        let decoder = Handlers::new(
-            move |data| this.on_decoder(data),
-            move |detail| this.crashed(Worker::Decoder, detail),
-        );
         let segmenter = Handlers::new(
             move |data| this.on_segmenter(data),
             move |detail| this.crashed(Worker::Segmenter, detail),
         );
         this.inner.update_value(|i| {
-            i.decoder.connect(decoder);
+            for (k, decoder) in i.decoders.iter_mut().enumerate() {
+                decoder.worker.connect(Handlers::new(
+                    move |data| this.on_decoder(k, data),
+                    move |detail| this.crashed(Worker::Decoder(k), detail),
+                ));
+            }
             i.segmenter.connect(segmenter);
         });
         let s = this.state;
@@ -252,7 +279,7 @@ impl Cohort {
         }
         self.inner.update_value(|i| {
             i.generation = i.generation.wrapping_add(1);
-            i.decoder.stop(true);
+            i.decoders.iter_mut().for_each(|d| drop(d.stop()));
             i.segmenter.stop(true);
             i.run = Some(run);
             i.files = files;
@@ -296,7 +323,7 @@ impl Cohort {
     pub fn cancel(&self) {
         self.inner.update_value(|i| {
             i.generation = i.generation.wrapping_add(1);
-            i.decoder.stop(true);
+            i.decoders.iter_mut().for_each(|d| drop(d.stop()));
             i.segmenter.stop(true);
         });
         self.state.running.set(false);
@@ -407,13 +434,11 @@ impl Cohort {
                         ..Attachments::default()
                     };
                     let (value, transfer) = pack(id, ToDecoder::Headers, attachments);
-                    Some(i.decoder.post(value, transfer))
+                    i.decoders
+                        .first_mut()
+                        .map(|d| d.worker.post(value, transfer))
                 }
-                Next::Volume {
-                    series,
-                    instances,
-                    files,
-                } => Some(post_volume(i, series, instances, files)),
+                volume @ Next::Volume { .. } => Some(post_volume(i, volume)),
                 Next::Segment {
                     slice,
                     columns,
@@ -458,19 +483,18 @@ impl Cohort {
         }
     }
 
-    /// Asks the decoding worker for the next study while this one is segmented.
+    /// Gives every idle decoding worker the next study the run can read ahead.
     fn read_ahead(&self) {
         let now = Cohort::now();
-        let posted = self
-            .inner
-            .try_update_value(|i| match i.run.as_mut()?.read_ahead(now)? {
-                Next::Volume {
-                    series,
-                    instances,
-                    files,
-                } => Some(post_volume(i, series, instances, files)),
-                _ => None,
-            });
+        let posted = self.inner.try_update_value(|i| {
+            while i.decoders.iter().any(|d| d.turns.is_empty()) {
+                let volume = i.run.as_mut()?.read_ahead(now)?;
+                if !post_volume(i, volume) {
+                    return Some(false);
+                }
+            }
+            Some(true)
+        });
         if posted.flatten() == Some(false) {
             self.state.running.set(false);
             self.state
@@ -528,7 +552,7 @@ impl Cohort {
         &self,
         data: &JsValue,
         is_ready: fn(&M) -> bool,
-        ready: fn(&mut Inner),
+        ready: impl FnOnce(&mut Inner),
     ) -> Option<(M, Attachments)> {
         let (envelope, attachments) = unpack::<M>(data).ok()?;
         if is_ready(&envelope.message) {
@@ -539,11 +563,16 @@ impl Cohort {
             .then_some((envelope.message, attachments))
     }
 
-    fn on_decoder(&self, data: &JsValue) {
+    /// Decoding worker `k`'s message.
+    fn on_decoder(&self, k: usize, data: &JsValue) {
         let Some((message, attachments)) = self.answer(
             data,
             |m| matches!(m, FromDecoder::Ready),
-            |i| i.decoder.ready(),
+            |i| {
+                if let Some(d) = i.decoders.get_mut(k) {
+                    d.worker.ready();
+                }
+            },
         ) else {
             return;
         };
@@ -569,6 +598,7 @@ impl Cohort {
                     level,
                     ..
                 } => {
+                    let turn = i.decoders.get_mut(k)?.turns.pop_front()?;
                     let hu = attachments.hu.map(|a| a.to_vec()).unwrap_or_default();
                     let whole = hu.len() == header.slices * header.rows * header.columns;
                     Some(if whole {
@@ -576,21 +606,23 @@ impl Cohort {
                             header: *header,
                             hu,
                         };
-                        run.on_volume(volume, failures.len(), &level, now)
+                        run.on_volume(turn, volume, failures.len(), &level, now)
                     } else {
                         let error = StudyError::Segmentation(
                             "the decoded images did not arrive whole".into(),
                         );
-                        run.on_decoder_failure(error, now)
+                        run.on_decoder_failure(turn, error, now)
                     })
                 }
                 FromDecoder::VolumeFailed { error } => {
-                    Some(run.on_decoder_failure(StudyError::Volume(error), now))
+                    let turn = i.decoders.get_mut(k)?.turns.pop_front()?;
+                    Some(run.on_decoder_failure(turn, StudyError::Volume(error), now))
                 }
-                FromDecoder::Refused { detail } => Some(run.on_decoder_failure(
-                    StudyError::Segmentation(format!("the decoder refused it: {detail}")),
-                    now,
-                )),
+                FromDecoder::Refused { detail } => {
+                    let turn = i.decoders.get_mut(k)?.turns.pop_front()?;
+                    let why = format!("the decoder refused it: {detail}");
+                    Some(run.on_decoder_failure(turn, StudyError::Segmentation(why), now))
+                }
                 _ => None,
             }
         });
@@ -640,34 +672,47 @@ impl Cohort {
         }
     }
 
-    /// A worker died on its study (the decoder's may be the one read ahead): that study's
-    /// row says so, a fresh worker takes the next; the other worker goes on.
+    /// A worker died on its study: that study's row says so (a decoder's studies read
+    /// ahead say so in their turn), a fresh worker takes the next; the others go on.
     fn crashed(&self, worker: Worker, detail: &str) {
         let now = Cohort::now();
         let which = match worker {
-            Worker::Decoder => "the decoder",
+            Worker::Decoder(_) => "the decoder",
             Worker::Segmenter => "the segmentation",
         };
         let next = self.inner.try_update_value(|i| {
             let run = i.run.as_mut()?;
-            let error = StudyError::Stopped(format!("{which} stopped: {detail}"));
-            match worker {
-                Worker::Decoder => i.decoder.stop(false),
+            let error = || StudyError::Stopped(format!("{which} stopped: {detail}"));
+            let k = match worker {
+                Worker::Decoder(k) => k,
                 Worker::Segmenter => {
                     i.segmenter.stop(false);
                     i.slice = None;
-                    return Some(Some(run.on_failure(error, now)));
+                    return Some(Some(vec![run.on_failure(error(), now)]));
                 }
-            }
+            };
             if run.progress().1 == 0 {
                 // Still reading headers: nothing can be grouped without them.
+                i.decoders.iter_mut().for_each(|d| drop(d.stop()));
                 i.run = None;
                 return Some(None);
             }
-            Some(Some(run.on_decoder_failure(error, now)))
+            let lost = i.decoders.get_mut(k).map(Decoder::stop).unwrap_or_default();
+            let nexts = lost
+                .into_iter()
+                .map(|turn| run.on_decoder_failure(turn, error(), now))
+                .filter(|next| *next != Next::Pending)
+                .collect();
+            Some(Some(nexts))
         });
         match next.flatten() {
-            Some(Some(next)) => self.apply(next),
+            Some(Some(nexts)) => {
+                for next in nexts {
+                    self.apply(next);
+                }
+                // The fresh worker takes a study too.
+                self.read_ahead();
+            }
             Some(None) => {
                 self.state.running.set(false);
                 self.state.status.set(format!(
@@ -681,18 +726,34 @@ impl Cohort {
 
 #[derive(Clone, Copy)]
 enum Worker {
-    Decoder,
+    /// The decoding worker of that place in [`Inner::decoders`].
+    Decoder(usize),
     Segmenter,
 }
 
-/// Posts a study's volume request (`Next::Volume`) to the decoding worker with its files;
-/// whether it could be posted.
-fn post_volume(
-    i: &mut Inner,
-    series: Box<Series>,
-    instances: Vec<Instance>,
-    files: Vec<FileIndex>,
-) -> bool {
+/// One decoding worker per core the browser reports (at least one, at most
+/// [`MAX_DECODERS`]): the segmentation worker and the page share the cores with them.
+fn decoder_count() -> usize {
+    let cores = js_sys::Reflect::get(&js_sys::global(), &"navigator".into())
+        .and_then(|navigator| js_sys::Reflect::get(&navigator, &"hardwareConcurrency".into()))
+        .ok()
+        .and_then(|cores| cores.as_f64())
+        .unwrap_or(1.0);
+    (cores as usize).clamp(1, MAX_DECODERS)
+}
+
+/// Posts a study's volume request (`Next::Volume`) with its files to the decoding worker
+/// with the fewest studies; whether it could be posted.
+fn post_volume(i: &mut Inner, volume: Next) -> bool {
+    let Next::Volume {
+        turn,
+        series,
+        instances,
+        files,
+    } = volume
+    else {
+        return true;
+    };
     let attached = files
         .iter()
         .filter_map(|f| i.files.get(f.0).cloned())
@@ -707,5 +768,9 @@ fn post_volume(
         ..Attachments::default()
     };
     let (value, transfer) = pack(Some(RequestId(i.generation)), message, attachments);
-    i.decoder.post(value, transfer)
+    let Some(decoder) = i.decoders.iter_mut().min_by_key(|d| d.turns.len()) else {
+        return false;
+    };
+    decoder.turns.push_back(turn);
+    decoder.worker.post(value, transfer)
 }

@@ -1,7 +1,8 @@
 //! The decoding worker: reads files with `FileReaderSync` (synchronous, allowed in
-//! workers), parses headers, decodes series into HU volumes, and reports each step.
+//! workers; a series' files several at a time, see [`Batches`]), parses headers, decodes
+//! series into HU volumes, and reports each step. The Cohort view runs several.
 
-use js_sys::{Array, Int16Array, Uint8Array};
+use js_sys::{Array, ArrayBuffer, Int16Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Blob, DedicatedWorkerGlobalScope, File, FileReaderSync, MessageEvent};
@@ -109,6 +110,7 @@ fn decode_volume(
     instances: &[Instance],
     skip: &[LocalFile],
 ) {
+    let mut batches = Batches::new(files, volume::file_order(series));
     let loaded = volume::load(
         series,
         instances,
@@ -117,14 +119,7 @@ fn decode_volume(
                 return Err(DicomError::DecoderFault);
             }
             reply.send(FromDecoder::Reading { attached: i });
-            files
-                .get(i)
-                .ok_or_else(|| {
-                    DicomError::Unreadable(
-                        "internal error: the file was not passed to the worker".into(),
-                    )
-                })
-                .and_then(|f| read_file(f))
+            batches.read(i)
         },
         |done, total| reply.send(FromDecoder::Progress { done, total }),
     );
@@ -155,6 +150,82 @@ fn decode_volume(
     }
 }
 
+/// Files read in batches of about this many bytes, each batch as one read of one Blob made
+/// of its files: the browser's cost per read (a round trip to the process that holds the
+/// files) is paid per batch rather than per file.
+const READ_BATCH_BYTES: f64 = 32.0 * 1024.0 * 1024.0;
+
+/// A series' files, read a batch ahead in the order they are decoded.
+struct Batches<'a> {
+    files: &'a [File],
+    order: Vec<usize>,
+    /// The last batch read.
+    batch: Option<Batch>,
+}
+
+/// Bytes of several files read at once, and where each file lies in them.
+struct Batch {
+    buffer: ArrayBuffer,
+    /// (file, offset, length).
+    places: Vec<(usize, f64, f64)>,
+}
+
+impl<'a> Batches<'a> {
+    fn new(files: &'a [File], order: Vec<usize>) -> Batches<'a> {
+        Batches {
+            files,
+            order,
+            batch: None,
+        }
+    }
+
+    /// File `i`'s bytes, from the batch read last, or from a new batch that starts with
+    /// it; a batch that cannot be read whole is read file by file, so that each file
+    /// says its own error.
+    fn read(&mut self, i: usize) -> Result<Vec<u8>, DicomError> {
+        let file = self.files.get(i).ok_or_else(|| {
+            DicomError::Unreadable("internal error: the file was not passed to the worker".into())
+        })?;
+        if let Some(bytes) = self.held(i) {
+            return Ok(bytes);
+        }
+        let start = self
+            .order
+            .iter()
+            .position(|&f| f == i)
+            .unwrap_or(self.order.len());
+        let (parts, mut places, mut size) = (Array::new(), Vec::new(), 0.0);
+        for &f in &self.order[start..] {
+            let Some(next) = self.files.get(f) else { break };
+            if !places.is_empty() && size + next.size() > READ_BATCH_BYTES {
+                break;
+            }
+            parts.push(next);
+            places.push((f, size, next.size()));
+            size += next.size();
+        }
+        if places.len() > 1 {
+            self.batch = Blob::new_with_blob_sequence(&parts)
+                .ok()
+                .and_then(|blob| read_buffer(&blob).ok())
+                .map(|buffer| Batch { buffer, places });
+            if let Some(bytes) = self.held(i) {
+                return Ok(bytes);
+            }
+        }
+        read_file(file)
+    }
+
+    /// File `i`'s bytes when the last batch holds them.
+    fn held(&self, i: usize) -> Option<Vec<u8>> {
+        let batch = self.batch.as_ref()?;
+        let &(_, at, len) = batch.places.iter().find(|(f, _, _)| *f == i)?;
+        let bytes =
+            Uint8Array::new_with_byte_offset_and_length(&batch.buffer, at as u32, len as u32);
+        Some(bytes.to_vec())
+    }
+}
+
 /// A large file's header is read from its first bytes only; small files, and headers
 /// that do not fit, are read whole (which also catches files cut short).
 fn read_header(file: &File) -> Result<Instance, DicomError> {
@@ -171,14 +242,17 @@ fn read_header(file: &File) -> Result<Instance, DicomError> {
 }
 
 fn read_file(file: &Blob) -> Result<Vec<u8>, DicomError> {
+    read_buffer(file).map(|buffer| Uint8Array::new(&buffer).to_vec())
+}
+
+fn read_buffer(blob: &Blob) -> Result<ArrayBuffer, DicomError> {
     let reader = FileReaderSync::new()
         .map_err(|_| DicomError::Unreadable("the browser could not read the file".into()))?;
-    let buffer = reader.read_as_array_buffer(file).map_err(|_| {
+    reader.read_as_array_buffer(blob).map_err(|_| {
         DicomError::Unreadable(
             "the browser could not read the file (was it moved or deleted?)".into(),
         )
-    })?;
-    Ok(Uint8Array::new(&buffer).to_vec())
+    })
 }
 
 /// The demo case: the default phantom (an average adult, see `phantom`) written as a
