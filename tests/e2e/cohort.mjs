@@ -15,7 +15,8 @@
 // opened in the Statistics view. Case codes carry a typed prefix (C1-, as `batch
 // --code-prefix`); the masks download as one ZIP (checked against `batch --seg-dir`), the
 // corrected study's with its painting; a folder chosen with the folder picker is kept and
-// read again after a reload with one click.
+// read again after a reload with one click. Last, a decoding worker made to die costs only
+// the study it held.
 //
 // Usage: node tests/e2e/cohort.mjs <base-url> <shared-dir> <artifacts-dir> <sarcoscope-cli>
 import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -426,6 +427,36 @@ try {
     // Forgotten, the folder goes with the run.
     await page.click("#cohort-forget");
     assert.ok(await page.isHidden("#cohort-reopen-folder"));
+  });
+  await check("a decoding worker that dies costs only the study it held: a fresh one takes the next, the others are measured", async () => {
+    const crash = join(artifacts, "cohort-crash");
+    rmSync(crash, { recursive: true, force: true });
+    ["c1", "c2", "c3", "c4", "c5"].forEach((folder, k) => cli("phantom", join(crash, folder), "--seed", String(40 + k), "--slices", "1"));
+    // The run's first decoding worker reads the headers and takes c1; the second starts
+    // (one per core) for c2 and dies before it answers, as an aborted decoder would.
+    let decoders = 0;
+    let injected = null;
+    const onWorker = (worker) => {
+      if (!worker.url().includes("worker_loader")) return;
+      if (++decoders === 2) {
+        injected = worker.evaluate(() => { setTimeout(() => { throw new Error("injected crash"); }, 0); }).catch((e) => String(e));
+      }
+    };
+    page.on("worker", onWorker);
+    try {
+      await page.fill("#cohort-prefix", "X-");
+      await page.setInputFiles("#cohort-folder", crash);
+      await page.waitForFunction(() => /^Done: 5 of 5 studies have a row/.test(document.querySelector("#cohort-status")?.textContent || ""), null, { timeout: 240000 });
+    } finally {
+      page.off("worker", onWorker);
+    }
+    assert.ok(injected, "a second decoding worker started (one per core; this test needs two cores)");
+    await injected;
+    const rows = await page.$$eval("#cohort-table tbody tr", (trs) => trs.map((tr) => [tr.textContent.slice(0, 6), tr.dataset.status, tr.textContent]));
+    assert.deepEqual(rows.map(([code, status]) => [code, status]),
+      [["X-0001", "measured"], ["X-0002", "failed"], ["X-0003", "measured"], ["X-0004", "measured"], ["X-0005", "measured"]]);
+    assert.match(rows[1][2], /stopped the program \(the decoder stopped: .*injected crash\)/);
+    await page.click("#cohort-forget");
   });
 } finally {
   await finish("cohort e2e");
