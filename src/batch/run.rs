@@ -414,10 +414,15 @@ impl Run {
         self.place(volume, failed_files, found, now_ms)
     }
 
-    /// The next study to ask of an idle decoding worker, while what the run holds and has
-    /// asked for stays within [`VOLUME_BUDGET_BYTES`] with it; `None` when there is no
-    /// such study (or not yet: ask again after the next answer).
-    pub fn read_ahead(&mut self, now_ms: f64) -> Option<Next> {
+    /// The next study to ask of an idle decoding worker, while fewer than `at_most`
+    /// studies wait for their turn (the number of workers: more would only hold memory
+    /// while segmentation is the slower stage) and what the run holds and has asked for
+    /// stays within [`VOLUME_BUDGET_BYTES`] with it; `None` when there is no such study (or
+    /// not yet: ask again after the next answer).
+    pub fn read_ahead(&mut self, at_most: usize, now_ms: f64) -> Option<Next> {
+        if self.asked.len() >= at_most {
+            return None;
+        }
         let prepared = self.prepared.as_ref().map_or(0, |p| p.volume.hu.len() * 2);
         let held = prepared + self.asked.iter().map(|a| a.bytes).sum::<usize>();
         let after = self.asked.iter().map(|a| a.turn).fold(self.at, usize::max);
@@ -1069,10 +1074,17 @@ mod tests {
         let first = run.on_headers_done(0.0);
         // Idle decoding workers take the next CT studies at once (the MR study needs
         // none), in the archive's order, each with its place.
-        let c_asked = run.read_ahead(50.0).expect("c01");
-        let d_asked = run.read_ahead(50.0).expect("d01");
-        let e_asked = run.read_ahead(50.0).expect("e01");
-        assert!(run.read_ahead(50.0).is_none(), "no study left to ask for");
+        let c_asked = run.read_ahead(4, 50.0).expect("c01");
+        let d_asked = run.read_ahead(4, 50.0).expect("d01");
+        assert!(
+            run.read_ahead(3, 50.0).is_none(),
+            "as many studies wait as there are workers"
+        );
+        let e_asked = run.read_ahead(4, 50.0).expect("e01");
+        assert!(
+            run.read_ahead(4, 50.0).is_none(),
+            "no study left to ask for"
+        );
         let turn = |next: &Next| match next {
             Next::Volume { turn, .. } => *turn,
             _ => Turn(usize::MAX),
@@ -1167,7 +1179,7 @@ mod tests {
             Next::Volume { turn: Turn(0), .. }
         ));
         assert!(
-            run.read_ahead(1.0).is_none(),
+            run.read_ahead(4, 1.0).is_none(),
             "the second large study waits"
         );
         let failed = || StudyError::Segmentation("too large for this test".into());
@@ -1176,7 +1188,7 @@ mod tests {
             run.on_decoder_failure(Turn(0), failed(), 2.0),
             Next::Volume { turn: Turn(1), .. }
         ));
-        assert!(run.read_ahead(3.0).is_none(), "the small one waits too");
+        assert!(run.read_ahead(4, 3.0).is_none(), "the small one waits too");
         assert!(matches!(
             run.on_decoder_failure(Turn(1), failed(), 4.0),
             Next::Volume { turn: Turn(2), .. }

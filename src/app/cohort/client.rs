@@ -488,7 +488,8 @@ impl Cohort {
         let now = Cohort::now();
         let posted = self.inner.try_update_value(|i| {
             while i.decoders.iter().any(|d| d.turns.is_empty()) {
-                let volume = i.run.as_mut()?.read_ahead(now)?;
+                let workers = i.decoders.len();
+                let volume = i.run.as_mut()?.read_ahead(workers, now)?;
                 if !post_volume(i, volume) {
                     return Some(false);
                 }
