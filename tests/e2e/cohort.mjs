@@ -433,7 +433,12 @@ try {
     rmSync(crash, { recursive: true, force: true });
     ["c1", "c2", "c3", "c4", "c5"].forEach((folder, k) => cli("phantom", join(crash, folder), "--seed", String(40 + k), "--slices", "1"));
     // The run's first decoding worker reads the headers and takes c1; the second starts
-    // (one per core) for c2 and dies before it answers, as an aborted decoder would.
+    // (one per core) for c2 and dies before it answers, as an aborted decoder would. The
+    // decoders' WebAssembly is held back 3 s, so that c2 is still waiting for its worker to
+    // be ready when the error comes (else a one-slice study may be done first).
+    let held = 0;
+    const slow = async (route) => { held++; await new Promise((r) => setTimeout(r, 3000)); await route.continue(); };
+    await page.route(/sarcoscope-worker_bg\.wasm$/, slow);
     let decoders = 0;
     let injected = null;
     const onWorker = (worker) => {
@@ -449,8 +454,10 @@ try {
       await page.waitForFunction(() => /^Done: 5 of 5 studies have a row/.test(document.querySelector("#cohort-status")?.textContent || ""), null, { timeout: 240000 });
     } finally {
       page.off("worker", onWorker);
+      await page.unroute(/sarcoscope-worker_bg\.wasm$/, slow);
     }
     assert.ok(injected, "a second decoding worker started (one per core; this test needs two cores)");
+    assert.ok(held >= 2, `the decoders' WebAssembly was held back (${held} fetches)`);
     await injected;
     const rows = await page.$$eval("#cohort-table tbody tr", (trs) => trs.map((tr) => [tr.textContent.slice(0, 6), tr.dataset.status, tr.textContent]));
     assert.deepEqual(rows.map(([code, status]) => [code, status]),
