@@ -399,19 +399,12 @@ impl Run {
         found: &L3Result,
         now_ms: f64,
     ) -> Next {
-        let Some(k) = self.asked.iter().position(|a| a.turn == turn.0) else {
-            return Next::Pending;
+        let decoded = Decoded {
+            volume,
+            failed_files,
+            found: Box::new(found.clone()),
         };
-        if turn.0 != self.at {
-            self.asked[k].answer = Some(Ok(Decoded {
-                volume,
-                failed_files,
-                found: Box::new(found.clone()),
-            }));
-            return Next::Pending;
-        }
-        self.started_ms = self.asked.remove(k).since_ms;
-        self.place(volume, failed_files, found, now_ms)
+        self.on_answer(turn, Ok(decoded), now_ms)
     }
 
     /// The next study to ask of an idle decoding worker, while fewer than `at_most`
@@ -453,16 +446,21 @@ impl Run {
     /// stopped on it, or died): a study asked ahead will say why in its row in its turn,
     /// the study under way says it now.
     pub fn on_decoder_failure(&mut self, turn: Turn, error: StudyError, now_ms: f64) -> Next {
-        let Some(k) = self.asked.iter().position(|a| a.turn == turn.0) else {
+        self.on_answer(turn, Err(error), now_ms)
+    }
+
+    /// Keeps a decoding worker's answer with its study; when the study is the one under
+    /// way, [`Run::begin`] takes it at once, as it takes any answer kept for its turn.
+    fn on_answer(&mut self, turn: Turn, answer: Result<Decoded, StudyError>, now_ms: f64) -> Next {
+        let Some(asked) = self.asked.iter_mut().find(|a| a.turn == turn.0) else {
             return Next::Pending;
         };
-        if turn.0 != self.at {
-            self.asked[k].answer = Some(Err(error));
-            return Next::Pending;
+        asked.answer = Some(answer);
+        if turn.0 == self.at {
+            self.begin(now_ms)
+        } else {
+            Next::Pending
         }
-        self.started_ms = self.asked.remove(k).since_ms;
-        self.fail(error, None, now_ms);
-        self.begin(now_ms)
     }
 
     /// The volume of the study under way: its slice goes to be segmented.

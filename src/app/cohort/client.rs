@@ -7,9 +7,9 @@
 //! is kept in this browser (IndexedDB), so that a reload, or a crash of the tab, goes on
 //! where it stopped when the same folder is chosen again.
 
-use js_sys::Int16Array;
 use std::collections::VecDeque;
 
+use js_sys::Int16Array;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsValue;
