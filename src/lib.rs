@@ -20,10 +20,14 @@
 //! 8. [`survival`]: cohort statistics — Kaplan–Meier, log-rank, the Cox model and its
 //!    concordance, as R computes them — for developing and validating the study's model.
 //! 9. [`report`]: what a clinician reads and exports (QC flags, CSV, DICOM SEG).
+//! 10. [`agree`]: how well the automatic measurement agrees with expert readers (mask
+//!     overlap, Bland–Altman, ICC, concordance, kappa, as R computes them) and readers'
+//!     masks read in (Slice-O-Matic `.tag`).
 //!
 //! Leaves any layer may use: [`units`], [`sex`], [`provenance`], [`csv`], [`digest`],
-//! [`nifti`], [`png`], [`rng`]. Beside the path: [`phantom`] (synthetic CT for the
-//! demo, tests and training) and [`inspect`] (per-file decoding reports). The browser
+//! [`nifti`], [`png`], [`rng`], [`stats`] (distributions and moments as R computes
+//! them). Beside the path: [`phantom`] (synthetic CT for the demo, tests and training)
+//! and [`inspect`] (per-file decoding reports). The browser
 //! app (the `sarcoscope-web` and `sarcoscope-segmenter` crates, wasm only) and the
 //! command line (`sarcoscope-cli`) are thin layers over all of it, each a crate of the
 //! workspace, so none of this can reach up to them. On wasm, a
@@ -58,6 +62,7 @@
 //! assert!(level.confidence >= 0.0);
 //! ```
 
+pub mod agree;
 pub mod batch;
 pub mod body;
 pub mod clinical;
@@ -75,6 +80,7 @@ pub mod report;
 pub mod rng;
 pub mod segment;
 pub mod sex;
+pub mod stats;
 pub mod survival;
 pub mod units;
 pub mod volume;

@@ -11,7 +11,7 @@ use super::analysis::{AnalysisError, Applied, ValidateOutput};
 use super::calibration::risk_groups;
 use super::design::{Basis, Value};
 use super::km::{ConfType, KaplanMeier};
-use super::table::quantile;
+use crate::stats::quantile;
 
 /// The format this version writes and reads.
 pub const SCHEMA: &str = "sarcoscope-validation/1";

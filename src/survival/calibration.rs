@@ -7,7 +7,7 @@
 
 use super::cox::{self, CoxError, CoxInput, Ties};
 use super::km::{ConfType, KaplanMeier};
-use super::table::quantile;
+use crate::stats::quantile;
 
 /// One tenth of the patients, by predicted risk.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]

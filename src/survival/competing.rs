@@ -13,8 +13,8 @@
 use nalgebra::{DMatrix, DVector};
 
 use super::design::Status;
-use super::dist::{chisq_upper, normal_quantile};
 use super::km::KaplanMeier;
+use crate::stats::{chisq_upper, normal_quantile};
 
 /// The share of patients in each state at a time.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]

@@ -12,7 +12,7 @@
 
 use nalgebra::{DMatrix, DVector};
 
-use super::dist::{chisq_upper, normal_quantile, normal_upper};
+use crate::stats::{chisq_upper, normal_quantile, normal_upper};
 
 /// How tied death times enter the partial likelihood.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]

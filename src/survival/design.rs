@@ -6,7 +6,8 @@
 
 use std::fmt;
 
-use super::table::{level_order, quantile, read_cell, Cell, CohortTable, Column, MAX_LEVELS};
+use super::table::{level_order, read_cell, Cell, CohortTable, Column, MAX_LEVELS};
+use crate::stats::quantile;
 
 /// What happened to a patient at the end of follow-up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -3,7 +3,7 @@
 //! estimator and conventions of R's `survival::survfit` (Therneau, survival 3.5;
 //! Kaplan & Meier, JASA 1958;53:457; Greenwood 1926).
 
-use super::dist::normal_quantile;
+use crate::stats::normal_quantile;
 
 /// A Kaplan–Meier curve: one step per distinct follow-up time.
 #[derive(Debug, Clone, PartialEq)]

@@ -5,7 +5,7 @@
 
 use nalgebra::{DMatrix, DVector};
 
-use super::dist::chisq_upper;
+use crate::stats::chisq_upper;
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct LogRank {

@@ -21,7 +21,6 @@ pub mod concordance;
 pub mod cox;
 pub mod decision;
 pub mod design;
-mod dist;
 pub mod ipcw;
 mod json;
 pub mod km;

@@ -220,7 +220,7 @@ impl ModelFile {
                 n: fit.n,
                 events: fit.events,
                 max_follow_up: max_time(design),
-                median_follow_up: super::table::quantile(&times, 0.5),
+                median_follow_up: crate::stats::quantile(&times, 0.5),
                 harrell_c: c.0,
                 harrell_c_se: c.1,
                 excluded: design.excluded.len(),

@@ -261,7 +261,7 @@ impl CohortTable {
         numbers.sort_by(f64::total_cmp);
         let range = (!numbers.is_empty() && kind == ColumnKind::Number).then(|| NumberRange {
             min: numbers[0],
-            median: quantile(&numbers, 0.5),
+            median: crate::stats::quantile(&numbers, 0.5),
             max: numbers[numbers.len() - 1],
         });
         ColumnSummary {
@@ -341,14 +341,6 @@ pub(crate) fn level_order(a: &str, b: &str, dialect: Dialect) -> std::cmp::Order
 
 /// Up to this many levels are listed; a column with more is not a grouping.
 pub const MAX_LEVELS: usize = 20;
-
-/// R's default quantile (type 7) of sorted values.
-pub fn quantile(sorted: &[f64], p: f64) -> f64 {
-    let h = (sorted.len() - 1) as f64 * p;
-    let lo = h.floor() as usize;
-    let hi = (lo + 1).min(sorted.len() - 1);
-    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]

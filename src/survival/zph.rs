@@ -7,7 +7,7 @@ use nalgebra::{DMatrix, DVector};
 
 use super::cox::{pass, CoxFit, CoxInput, Prepared, Test};
 use super::design::spline_basis;
-use super::table::quantile;
+use crate::stats::quantile;
 
 /// The time scale on which the proportional-hazards test looks for a trend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
