@@ -9,6 +9,7 @@
 //! kappa, sensitivity, specificity).
 
 pub mod calls;
+pub mod case;
 pub mod icc;
 pub mod overlap;
 pub mod paired;

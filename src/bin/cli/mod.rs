@@ -21,6 +21,7 @@ macro_rules! out {
     }};
 }
 
+mod agree;
 mod batch;
 mod cohort;
 mod join;
@@ -121,6 +122,10 @@ enum Command {
     /// body composition and calls), one de-identified row per study in a cohort CSV —
     /// failed studies with their reason — resumable with --keys and --resume.
     Batch(batch::BatchOptions),
+    /// Readers' masks (Slice-O-Matic .tag files) against the automatic masks of the same
+    /// CT slices: Dice, Jaccard, HD95 and areas per case and tissue; over all cases the
+    /// muscle area's Bland–Altman limits, ICC(2,1) and CCC, and the sarcopenia call's kappa.
+    Agree(agree::AgreeOptions),
     /// A clinical table joined to a cohort table by its `case` column: heights fill SMI
     /// and the calls, laboratory values (the columns of `scores`) fill every score, other
     /// columns (outcomes) come along. Written as the Cohort view writes it.
@@ -209,6 +214,7 @@ pub fn main() -> ExitCode {
             out,
         } => join::run(&cohort, &clinical, keys.as_deref(), units, out.as_deref()),
         Command::Batch(options) => batch::run(options),
+        Command::Agree(options) => agree::run(&options),
         Command::BatchWorker(options) => batch::worker(options),
         Command::Cohort { command } => cohort::run(command),
         Command::Phantom { out, options } => phantom::write(&out, &options),

@@ -1,0 +1,338 @@
+//! `sarcoscope agree <ct-folder> --reference <masks-folder>`: each reader's mask against
+//! the automatic mask of the same CT slice, per case and over all cases.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use sarcoscope::agree::case::{CaseAgreement, Summary};
+use sarcoscope::agree::tag::{self, TagNumbers};
+use sarcoscope::agree::AgreementError;
+use sarcoscope::body::SmiCutoffs;
+use sarcoscope::dicom::{self, Instance};
+use sarcoscope::ingest::folder::list_files;
+use sarcoscope::ingest::{Catalogue, SeriesFiles};
+use sarcoscope::segment::AxialSlice;
+use sarcoscope::volume::{self, Volume};
+use sarcoscope_network::{PostProcess, Segmenter};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::segment::{load_model, ModelOptions};
+
+#[derive(clap::Args)]
+pub struct AgreeOptions {
+    /// The CT images the readers traced (any layout: each is found by its file name).
+    pub ct: PathBuf,
+    /// The readers' masks: Slice-O-Matic `.tag` files, each named after its CT image
+    /// (`NAME.dcm.tag` for `NAME.dcm`, or `NAME.tag`).
+    #[arg(long)]
+    pub reference: PathBuf,
+    /// The tag numbers of each tissue (default: the Alberta protocol's).
+    #[arg(long, default_value = "muscle=1,imat=2,vat=5,sat=7", value_parser = parse_numbers)]
+    pub tag_numbers: TagNumbers,
+    /// One JSON document instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub model: ModelOptions,
+}
+
+/// `muscle=1,imat=2,vat=5+6,sat=7`: each tissue's numbers (several joined by `+`).
+fn parse_numbers(text: &str) -> Result<TagNumbers, String> {
+    let mut numbers = TagNumbers {
+        muscle: vec![],
+        imat: vec![],
+        vat: vec![],
+        sat: vec![],
+    };
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (tissue, values) = part
+            .split_once('=')
+            .ok_or_else(|| format!("`{part}` is not tissue=number (e.g. muscle=1)"))?;
+        let values = values
+            .split('+')
+            .map(|v| {
+                v.trim()
+                    .parse::<u8>()
+                    .map_err(|_| format!("`{v}` is not a tag number (0–255)"))
+            })
+            .collect::<Result<Vec<u8>, String>>()?;
+        let slot = match tissue.trim() {
+            "muscle" => &mut numbers.muscle,
+            "imat" => &mut numbers.imat,
+            "vat" => &mut numbers.vat,
+            "sat" => &mut numbers.sat,
+            other => {
+                return Err(format!(
+                    "`{other}` is not a tissue: muscle, imat, vat or sat"
+                ))
+            }
+        };
+        slot.extend(values);
+    }
+    Ok(numbers)
+}
+
+/// A reference mask that could not be compared, and why.
+#[derive(Serialize)]
+struct Failed {
+    case: String,
+    reason: String,
+}
+
+pub fn run(options: &AgreeOptions) -> Result<(), super::Failure> {
+    let ct_files = list_files(&options.ct)?;
+    super::report_skipped(&ct_files.skipped);
+    let mut by_name: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
+    for path in ct_files.files {
+        if let Some(name) = path.file_name() {
+            by_name
+                .entry(name.to_string_lossy().into_owned())
+                .or_default()
+                .push(path);
+        }
+    }
+    let references = list_files(&options.reference)?;
+    super::report_skipped(&references.skipped);
+    let tags: Vec<&PathBuf> = references
+        .files
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("tag")))
+        .collect();
+    if tags.is_empty() {
+        return Err(format!("no .tag files under {}", options.reference.display()).into());
+    }
+    let (segmenter, device) = load_model(&options.model)?;
+    let mut cases = Vec::new();
+    let mut failed = Vec::new();
+    for path in tags {
+        let case = path
+            .strip_prefix(&options.reference)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .replace('\\', "/");
+        match compare(path, &by_name, options, &segmenter, &case) {
+            Ok(c) => cases.push(c),
+            Err(reason) => failed.push(Failed { case, reason }),
+        }
+    }
+    let summary = Summary::of(&cases);
+    let model = format!("{} {}", segmenter.card.name, segmenter.card.version);
+    if options.json {
+        let text =
+            serde_json::to_string_pretty(&report(&cases, &failed, &summary, &model, &device))?;
+        out!("{text}");
+    } else {
+        print_table(&cases, &failed, &summary, &model, &device);
+    }
+    Ok(())
+}
+
+/// The CT image a tag file was traced on: `NAME.dcm.tag` → `NAME.dcm`, `NAME.tag` →
+/// `NAME`, `NAME.dcm` or `NAME.DCM`; the one in the same relative folder when several
+/// share the name.
+fn ct_image<'a>(
+    tag: &Path,
+    by_name: &'a BTreeMap<String, Vec<PathBuf>>,
+) -> Result<&'a Path, String> {
+    let stem = tag
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let candidates = [stem.clone(), format!("{stem}.dcm"), format!("{stem}.DCM")];
+    let found = candidates
+        .iter()
+        .find_map(|name| by_name.get(name))
+        .ok_or_else(|| {
+            format!(
+                "no CT image named {} (or {stem}.dcm) in the CT folder",
+                stem
+            )
+        })?;
+    match found.as_slice() {
+        [one] => Ok(one),
+        several => several
+            .iter()
+            .find(|p| p.parent().and_then(Path::file_name) == tag.parent().and_then(Path::file_name))
+            .map(PathBuf::as_path)
+            .ok_or_else(|| {
+                format!("{} CT images are named {stem}: put each tag file in a folder named as its image's", several.len())
+            }),
+    }
+}
+
+fn compare(
+    tag_path: &Path,
+    by_name: &BTreeMap<String, Vec<PathBuf>>,
+    options: &AgreeOptions,
+    segmenter: &Segmenter,
+    case: &str,
+) -> Result<CaseAgreement, String> {
+    let bytes = std::fs::read(tag_path).map_err(|e| format!("cannot read it: {e}"))?;
+    let reference = tag::read(&bytes, &options.tag_numbers).map_err(|e| e.to_string())?;
+    let image = ct_image(tag_path, by_name)?;
+    let (volume, instance) = load_image(image)?;
+    let h = &volume.header;
+    if (h.columns, h.rows) != (reference.mask.columns, reference.mask.rows) {
+        return Err(format!(
+            "the mask is {}×{} pixels but its CT image {} is {}×{}",
+            reference.mask.columns,
+            reference.mask.rows,
+            image.display(),
+            h.columns,
+            h.rows
+        ));
+    }
+    let slice = AxialSlice::of_volume(&volume, 0).map_err(|e| e.to_string())?;
+    let auto = segmenter.segment(&slice, &PostProcess::default()).mask;
+    let body = sarcoscope::batch::anthropometry(&instance.patient);
+    Ok(CaseAgreement::of(
+        case,
+        &auto,
+        &reference.mask,
+        &slice,
+        &body,
+        SmiCutoffs::default(),
+    ))
+}
+
+/// One CT image as a one-slice volume (the same reading as a folder's series).
+fn load_image(path: &Path) -> Result<(Volume, Instance), String> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| format!("cannot read its CT image {}: {e}", path.display()))?;
+    let instance = dicom::read_instance(&bytes)
+        .map_err(|e| format!("its CT image {} cannot be read: {e}", path.display()))?;
+    let headers = vec![Some(instance.clone())];
+    let catalogue = Catalogue::build(&headers);
+    let own = catalogue
+        .chosen
+        .and_then(|at| catalogue.series(at))
+        .and_then(|series| SeriesFiles::of(series, &headers))
+        .ok_or_else(|| format!("{} is not an axial CT image", path.display()))?;
+    let (volume, failures) = volume::load(
+        &own.series,
+        &own.instances,
+        |_| Ok(bytes.clone()),
+        |_, _| {},
+    )
+    .map_err(|e| format!("its CT image {} cannot be decoded: {e}", path.display()))?;
+    match failures.first() {
+        Some(f) => Err(format!(
+            "its CT image {} cannot be decoded: {}",
+            path.display(),
+            f.error
+        )),
+        None => Ok((volume, instance)),
+    }
+}
+
+/// An aggregate figure, or null with the reason beside it.
+fn figure<T>(value: &Result<T, AgreementError>, f: impl FnOnce(&T) -> Value) -> (Value, Value) {
+    match value {
+        Ok(v) => (f(v), Value::Null),
+        Err(e) => (Value::Null, Value::String(e.to_string())),
+    }
+}
+
+fn report(
+    cases: &[CaseAgreement],
+    failed: &[Failed],
+    summary: &Summary,
+    model: &str,
+    device: &str,
+) -> Value {
+    let rows: Vec<Value> = cases
+        .iter()
+        .flat_map(|c| {
+            c.tissues.iter().map(move |(tissue, o)| {
+                json!({
+                    "case": c.case, "tissue": tissue.key(), "dice": o.dice, "jaccard": o.jaccard,
+                    "hd95_mm": o.hd95_mm, "area_auto_cm2": o.area_test_cm2, "area_ref_cm2": o.area_reference_cm2,
+                })
+            })
+        })
+        .collect();
+    let (sma, sma_reason) = figure(&summary.sma, |s| {
+        let ba = &s.bland_altman;
+        json!({
+            "cases": ba.cases, "bias": ba.bias, "loa_lower": ba.loa_lower, "loa_upper": ba.loa_upper,
+            "icc_2_1": s.icc.icc_2_1.icc, "icc_2_1_lower": s.icc.icc_2_1.ci.lower,
+            "icc_2_1_upper": s.icc.icc_2_1.ci.upper, "ccc": s.concordance.ccc,
+        })
+    });
+    let (kappa, kappa_reason) = figure(&summary.sarcopenia, |k| json!(k.kappa));
+    json!({
+        "cases": rows,
+        "sma": sma,
+        "sma_unavailable": sma_reason,
+        "sarcopenia_kappa": kappa,
+        "sarcopenia_kappa_unavailable": kappa_reason,
+        "sarcopenia_cutoffs": SmiCutoffs::default().name(),
+        "failed": failed,
+        "model": model,
+        "device": device,
+    })
+}
+
+fn print_table(
+    cases: &[CaseAgreement],
+    failed: &[Failed],
+    summary: &Summary,
+    model: &str,
+    device: &str,
+) {
+    out!("automatic masks by {model} on {device}, against the readers' masks");
+    out!(
+        "{:<32} {:<8} {:>6} {:>8} {:>9} {:>9} {:>9}",
+        "case",
+        "tissue",
+        "Dice",
+        "HD95 mm",
+        "auto cm²",
+        "ref cm²",
+        "diff %"
+    );
+    let number = |v: Option<f64>, digits: usize| {
+        v.map_or_else(|| "—".to_owned(), |v| format!("{v:.digits$}"))
+    };
+    for c in cases {
+        for (tissue, o) in &c.tissues {
+            out!(
+                "{:<32} {:<8} {:>6} {:>8} {:>9.2} {:>9.2} {:>9}",
+                c.case,
+                tissue.key(),
+                number(o.dice, 3),
+                number(o.hd95_mm, 1),
+                o.area_test_cm2,
+                o.area_reference_cm2,
+                number(o.area_difference_percent(), 1)
+            );
+        }
+    }
+    match &summary.sma {
+        Ok(s) => out!(
+            "muscle area over {} cases: bias {:.2} cm², limits of agreement {:.2} to {:.2}; ICC(2,1) {:.3} ({:.3}–{:.3}); CCC {:.3}",
+            s.bland_altman.cases,
+            s.bland_altman.bias,
+            s.bland_altman.loa_lower,
+            s.bland_altman.loa_upper,
+            s.icc.icc_2_1.icc,
+            s.icc.icc_2_1.ci.lower,
+            s.icc.icc_2_1.ci.upper,
+            s.concordance.ccc
+        ),
+        Err(e) => out!("muscle area over all cases: not given ({e})"),
+    }
+    match &summary.sarcopenia {
+        Ok(k) => out!(
+            "sarcopenia ({}): kappa {:.3} over {} cases",
+            SmiCutoffs::default().name(),
+            k.kappa,
+            k.cases
+        ),
+        Err(e) => out!("sarcopenia: kappa not given ({e})"),
+    }
+    for f in failed {
+        out!("{}: not compared — {}", f.case, f.reason);
+    }
+}

@@ -1,0 +1,191 @@
+//! `sarcoscope agree` as a reader would use it: CT images and Slice-O-Matic `.tag` files
+//! in two folders. The tags are written here from the documented layout (a text header
+//! of `key: value` fields, a form feed, then rows × columns bytes, Alberta numbering),
+//! from the phantoms' own truth labels, so the reference areas can be read independently;
+//! a tag that does not match its header and one without its CT image must each be a
+//! failed case with a reason while the others are compared.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use sarcoscope::phantom::{Phantom, PhantomParams};
+use serde_json::Value;
+
+/// The phantom labels 1–4 (muscle, IMAT, VAT, SAT) as Alberta tag numbers (1, 2, 5, 7).
+fn alberta(label: u8) -> u8 {
+    [0, 1, 2, 5, 7]
+        .get(usize::from(label))
+        .copied()
+        .unwrap_or(0)
+}
+
+fn tag_file(columns: usize, rows: usize, spacing_mm: f64, pixels: &[u8]) -> Vec<u8> {
+    let header = format!(
+        "x: {columns} y: {rows} z: 1 type: BYTE org_x: 0.0 org_y: 0.0 org_z: 0.0\n\
+         inc_x: {spacing_mm} inc_y: {spacing_mm} epais: 4.0\n\
+         dir_h_x: 1 dir_h_y: 0 dir_h_z: 0 dir_v_x: 0 dir_v_y: 1 dir_v_z: 0\n"
+    );
+    let mut bytes = header.into_bytes();
+    bytes.push(0x0C);
+    bytes.extend_from_slice(pixels);
+    bytes
+}
+
+#[test]
+fn compares_readers_tags_with_the_automatic_masks() {
+    let dir = std::env::temp_dir().join(format!("sarcoscope-agree-{}", std::process::id()));
+    let (ct, tags) = (dir.join("ct"), dir.join("tags"));
+    std::fs::create_dir_all(&ct).expect("ct folder");
+    std::fs::create_dir_all(&tags).expect("tags folder");
+    let mut reference_muscle_cm2 = Vec::new();
+    for seed in 1..=4u64 {
+        let phantom = Phantom::generate(&PhantomParams {
+            seed,
+            muscle_scale: 0.8 + 0.1 * seed as f64,
+            ..PhantomParams::default()
+        });
+        let l3 = phantom.l3_slice().expect("the phantom covers L3");
+        let files = phantom.dicom_files().expect("DICOM");
+        let name = format!("case{seed}.dcm");
+        std::fs::write(ct.join(&name), &files[l3]).expect("CT image");
+        let grid = phantom.grid();
+        let labels: Vec<u8> = phantom
+            .axial_labels(l3)
+            .expect("labels")
+            .iter()
+            .map(|&l| alberta(l))
+            .collect();
+        let pixel_cm2 = grid.pixel_spacing.0 * grid.pixel_spacing.0 / 100.0;
+        reference_muscle_cm2.push(labels.iter().filter(|&&n| n == 1).count() as f64 * pixel_cm2);
+        std::fs::write(
+            tags.join(format!("{name}.tag")),
+            tag_file(grid.columns, grid.rows, grid.pixel_spacing.0, &labels),
+        )
+        .expect("tag");
+    }
+    // A tag cut short, and a tag whose CT image is not there.
+    let whole = std::fs::read(tags.join("case1.dcm.tag")).expect("tag");
+    std::fs::write(tags.join("case4.dcm.tag"), &whole[..whole.len() - 100]).expect("cut tag");
+    std::fs::write(tags.join("missing.dcm.tag"), &whole).expect("orphan tag");
+
+    let out = Command::new(env!("CARGO_BIN_EXE_sarcoscope"))
+        .args([
+            "agree",
+            path(&ct),
+            "--reference",
+            path(&tags),
+            "--json",
+            "--device",
+            "cpu",
+            "--model",
+        ])
+        .arg(common::repository().join("models/sarcoscope-l3-unet.json"))
+        .output()
+        .expect("run sarcoscope agree");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "sarcoscope agree failed: {stderr}");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+
+    let cases = report["cases"].as_array().expect("cases");
+    assert_eq!(
+        cases.len(),
+        3 * 4,
+        "three cases compared, four tissues each: {report}"
+    );
+    for (k, expected) in reference_muscle_cm2.iter().take(3).enumerate() {
+        let case = format!("case{}.dcm.tag", k + 1);
+        let row = |tissue: &str| {
+            cases
+                .iter()
+                .find(|r| r["case"] == case.as_str() && r["tissue"] == tissue)
+                .unwrap_or_else(|| panic!("no {tissue} row for {case}"))
+        };
+        let muscle = row("muscle");
+        let area = muscle["area_ref_cm2"].as_f64().expect("reference area");
+        assert!(
+            (area - expected).abs() < 1e-9,
+            "{case}: reference muscle {area} cm², truth {expected}"
+        );
+        let dice = muscle["dice"].as_f64().expect("Dice");
+        assert!(dice > 0.85, "{case}: muscle Dice {dice} on a phantom");
+        let hd95 = muscle["hd95_mm"].as_f64().expect("HD95");
+        assert!((0.0..20.0).contains(&hd95), "{case}: HD95 {hd95} mm");
+        for tissue in ["imat", "vat", "sat"] {
+            let d = row(tissue)["jaccard"].as_f64().expect("Jaccard");
+            assert!((0.0..=1.0).contains(&d));
+        }
+    }
+    let sma = &report["sma"];
+    assert_eq!(sma["cases"], 3);
+    for key in [
+        "bias",
+        "loa_lower",
+        "loa_upper",
+        "icc_2_1",
+        "icc_2_1_lower",
+        "icc_2_1_upper",
+        "ccc",
+    ] {
+        assert!(sma[key].is_f64(), "sma.{key}: {sma}");
+    }
+    assert!(sma["loa_lower"].as_f64() < sma["loa_upper"].as_f64());
+    // The kappa, or why not (three cases may all get one call): never both, never neither.
+    assert_ne!(
+        report["sarcopenia_kappa"].is_null(),
+        report["sarcopenia_kappa_unavailable"].is_null(),
+        "{report}"
+    );
+
+    let failed = report["failed"].as_array().expect("failed");
+    let reason = |case: &str| {
+        failed
+            .iter()
+            .find(|f| f["case"] == case)
+            .and_then(|f| f["reason"].as_str())
+            .unwrap_or_else(|| panic!("{case} is not among the failed: {failed:?}"))
+            .to_owned()
+    };
+    assert!(
+        reason("case4.dcm.tag").contains("cut short"),
+        "{}",
+        reason("case4.dcm.tag")
+    );
+    assert!(
+        reason("missing.dcm.tag").contains("no CT image named missing.dcm"),
+        "{}",
+        reason("missing.dcm.tag")
+    );
+    assert_eq!(failed.len(), 2);
+
+    // Too few cases for the aggregate: null, and the reason in words.
+    let one = dir.join("one");
+    std::fs::create_dir_all(&one).expect("folder");
+    std::fs::copy(tags.join("case2.dcm.tag"), one.join("case2.dcm.tag")).expect("copy");
+    let out = Command::new(env!("CARGO_BIN_EXE_sarcoscope"))
+        .args([
+            "agree",
+            path(&ct),
+            "--reference",
+            path(&one),
+            "--json",
+            "--device",
+            "cpu",
+            "--model",
+        ])
+        .arg(common::repository().join("models/sarcoscope-l3-unet.json"))
+        .output()
+        .expect("run sarcoscope agree");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert!(report["sma"].is_null());
+    assert_eq!(
+        report["sma_unavailable"],
+        "3 cases with both measurements are needed, 1 given"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("a UTF-8 temporary path")
+}
