@@ -70,23 +70,7 @@ fn compares_readers_tags_with_the_automatic_masks() {
     std::fs::write(tags.join("case4.dcm.tag"), &whole[..whole.len() - 100]).expect("cut tag");
     std::fs::write(tags.join("missing.dcm.tag"), &whole).expect("orphan tag");
 
-    let out = Command::new(env!("CARGO_BIN_EXE_sarcoscope"))
-        .args([
-            "agree",
-            path(&ct),
-            "--reference",
-            path(&tags),
-            "--json",
-            "--device",
-            "cpu",
-            "--model",
-        ])
-        .arg(common::repository().join("models/sarcoscope-l3-unet.json"))
-        .output()
-        .expect("run sarcoscope agree");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "sarcoscope agree failed: {stderr}");
-    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let report = agree(&ct, &tags);
 
     let cases = report["cases"].as_array().expect("cases");
     assert_eq!(
@@ -163,21 +147,7 @@ fn compares_readers_tags_with_the_automatic_masks() {
     let one = dir.join("one");
     std::fs::create_dir_all(&one).expect("folder");
     std::fs::copy(tags.join("case2.dcm.tag"), one.join("case2.dcm.tag")).expect("copy");
-    let out = Command::new(env!("CARGO_BIN_EXE_sarcoscope"))
-        .args([
-            "agree",
-            path(&ct),
-            "--reference",
-            path(&one),
-            "--json",
-            "--device",
-            "cpu",
-            "--model",
-        ])
-        .arg(common::repository().join("models/sarcoscope-l3-unet.json"))
-        .output()
-        .expect("run sarcoscope agree");
-    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let report = agree(&ct, &one);
     assert!(report["sma"].is_null());
     assert_eq!(
         report["sma_unavailable"],
@@ -186,6 +156,18 @@ fn compares_readers_tags_with_the_automatic_masks() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-fn path(p: &Path) -> &str {
-    p.to_str().expect("a UTF-8 temporary path")
+/// `sarcoscope agree CT --reference TAGS --json` on the CPU with the shipped model.
+fn agree(ct: &Path, tags: &Path) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_sarcoscope"))
+        .arg("agree")
+        .arg(ct)
+        .arg("--reference")
+        .arg(tags)
+        .args(["--json", "--device", "cpu", "--model"])
+        .arg(common::repository().join("models/sarcoscope-l3-unet.json"))
+        .output()
+        .expect("run sarcoscope agree");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "sarcoscope agree failed: {stderr}");
+    serde_json::from_slice(&out.stdout).expect("JSON")
 }
