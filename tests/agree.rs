@@ -40,6 +40,7 @@ fn compares_readers_tags_with_the_automatic_masks() {
     std::fs::create_dir_all(&ct).expect("ct folder");
     std::fs::create_dir_all(&tags).expect("tags folder");
     let mut reference_muscle_cm2 = Vec::new();
+    let mut first = None;
     for seed in 1..=4u64 {
         let phantom = Phantom::generate(&PhantomParams {
             seed,
@@ -64,11 +65,20 @@ fn compares_readers_tags_with_the_automatic_masks() {
             tag_file(grid.columns, grid.rows, grid.pixel_spacing.0, &labels),
         )
         .expect("tag");
+        first.get_or_insert((grid.columns, grid.rows, labels));
     }
     // A tag cut short, and a tag whose CT image is not there.
     let whole = std::fs::read(tags.join("case1.dcm.tag")).expect("tag");
     std::fs::write(tags.join("case4.dcm.tag"), &whole[..whole.len() - 100]).expect("cut tag");
     std::fs::write(tags.join("missing.dcm.tag"), &whole).expect("orphan tag");
+    // A tag of another pixel size than its image (traced on something else).
+    std::fs::copy(ct.join("case1.dcm"), ct.join("other.dcm")).expect("copy");
+    let (columns, rows, labels) = first.expect("case 1");
+    std::fs::write(
+        tags.join("other.dcm.tag"),
+        tag_file(columns, rows, 0.9, &labels),
+    )
+    .expect("other tag");
 
     let report = agree(&ct, &tags);
 
@@ -141,7 +151,12 @@ fn compares_readers_tags_with_the_automatic_masks() {
         "{}",
         reason("missing.dcm.tag")
     );
-    assert_eq!(failed.len(), 2);
+    assert!(
+        reason("other.dcm.tag").contains("traced on another image"),
+        "{}",
+        reason("other.dcm.tag")
+    );
+    assert_eq!(failed.len(), 3);
 
     // Too few cases for the aggregate: null, and the reason in words.
     let one = dir.join("one");

@@ -106,11 +106,7 @@ pub fn run(options: &AgreeOptions) -> Result<(), super::Failure> {
     let mut cases = Vec::new();
     let mut failed = Vec::new();
     for path in tags {
-        let case = path
-            .strip_prefix(&options.reference)
-            .unwrap_or(path)
-            .to_string_lossy()
-            .replace('\\', "/");
+        let case = super::name_under(path, &options.reference);
         match compare(path, &by_name, options, &segmenter, &case) {
             Ok(c) => cases.push(c),
             Err(reason) => failed.push(Failed { case, reason }),
@@ -184,6 +180,19 @@ fn compare(
         ));
     }
     let slice = AxialSlice::of_volume(&volume, 0).map_err(|e| e.to_string())?;
+    // A tag traced on another image (or resampled) says so by its pixel size.
+    if let Some(tag_mm) = reference.pixel_spacing {
+        let differs = tag_mm
+            .iter()
+            .zip(&slice.pixel_spacing)
+            .any(|(t, c)| (t.0 - c.0).abs() > 0.01 * c.0);
+        if differs {
+            return Err(format!(
+                "the mask's pixels are {:.3} × {:.3} mm but its CT image's {:.3} × {:.3} mm: it was traced on another image",
+                tag_mm[0].0, tag_mm[1].0, slice.pixel_spacing[0].0, slice.pixel_spacing[1].0
+            ));
+        }
+    }
     let auto = segmenter.segment(&slice, &PostProcess::default()).mask;
     let body = sarcoscope::batch::anthropometry(&instance.patient);
     Ok(CaseAgreement::of(

@@ -266,6 +266,16 @@ pub fn report_skipped(skipped: &[(PathBuf, std::io::Error)]) {
     }
 }
 
+/// A file's name as a user sees it in reports: its path under the folder they gave, with
+/// `/` (or its file name when they gave the file itself).
+pub fn name_under(path: &Path, folder: &Path) -> String {
+    let relative = match path.strip_prefix(folder) {
+        Ok(r) if !r.as_os_str().is_empty() => r,
+        _ => Path::new(path.file_name().unwrap_or(path.as_os_str())),
+    };
+    relative.to_string_lossy().replace('\\', "/")
+}
+
 fn parse_units(s: &str) -> Result<sarcoscope::clinical::Units, String> {
     s.parse()
 }
@@ -288,11 +298,7 @@ fn inspect_folder(folder: &Path, json: bool) -> Result<(), Failure> {
     let mut reports = Vec::with_capacity(paths.len());
     let mut headers: Vec<Option<Instance>> = Vec::with_capacity(paths.len());
     for path in &paths {
-        let relative = match path.strip_prefix(folder) {
-            Ok(r) if !r.as_os_str().is_empty() => r,
-            _ => Path::new(path.file_name().unwrap_or(path.as_os_str())),
-        };
-        let name = relative.to_string_lossy().replace('\\', "/");
+        let name = name_under(path, folder);
         let (report, instance) = match std::fs::read(path) {
             Ok(bytes) => inspect::inspect_bytes(&name, &bytes),
             Err(e) => (
