@@ -78,7 +78,7 @@ impl Icc {
         let qf = |d1: f64, d2: f64| f_quantile(q, d1, d2).ok_or(AgreementError::NoVariance);
 
         // One-way (ICC1) and two-way mixed consistency (ICC3,1): exact F intervals.
-        let one_way =
+        let exact_f =
             |f: f64, df1: f64, df2: f64, icc: f64| -> Result<IccEstimate, AgreementError> {
                 let lower_f = f / qf(df1, df2)?;
                 let upper_f = f * qf(df2, df1)?;
@@ -95,13 +95,13 @@ impl Icc {
                 })
             };
         let (df_cases, df_error) = (nf - 1.0, (nf - 1.0) * (kf - 1.0));
-        let icc1 = one_way(
+        let icc1 = exact_f(
             msb / msw,
             df_cases,
             nf * (kf - 1.0),
             (msb - msw) / (msb + (kf - 1.0) * msw),
         )?;
-        let icc_3_1 = one_way(
+        let icc_3_1 = exact_f(
             msb / mse,
             df_cases,
             df_error,

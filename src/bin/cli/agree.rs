@@ -8,11 +8,10 @@ use sarcoscope::agree::case::{CaseAgreement, Summary};
 use sarcoscope::agree::tag::{self, TagNumbers};
 use sarcoscope::agree::AgreementError;
 use sarcoscope::body::SmiCutoffs;
-use sarcoscope::dicom::{self, Instance};
-use sarcoscope::ingest::folder::list_files;
-use sarcoscope::ingest::{Catalogue, SeriesFiles};
+use sarcoscope::dicom::Instance;
+use sarcoscope::ingest::folder::{self, list_files};
 use sarcoscope::segment::AxialSlice;
-use sarcoscope::volume::{self, Volume};
+use sarcoscope::volume::Volume;
 use sarcoscope_network::{PostProcess, Segmenter};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -205,34 +204,20 @@ fn compare(
     ))
 }
 
-/// One CT image as a one-slice volume (the same reading as a folder's series).
+/// One CT image as a one-slice volume, read as a folder's CT series is (`load_ct` takes a
+/// file as a folder of one).
 fn load_image(path: &Path) -> Result<(Volume, Instance), String> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| format!("cannot read its CT image {}: {e}", path.display()))?;
-    let instance = dicom::read_instance(&bytes)
-        .map_err(|e| format!("its CT image {} cannot be read: {e}", path.display()))?;
-    let headers = vec![Some(instance.clone())];
-    let catalogue = Catalogue::build(&headers);
-    let own = catalogue
-        .chosen
-        .and_then(|at| catalogue.series(at))
-        .and_then(|series| SeriesFiles::of(series, &headers))
-        .ok_or_else(|| format!("{} is not an axial CT image", path.display()))?;
-    let (volume, failures) = volume::load(
-        &own.series,
-        &own.instances,
-        |_| Ok(bytes.clone()),
-        |_, _| {},
-    )
-    .map_err(|e| format!("its CT image {} cannot be decoded: {e}", path.display()))?;
-    match failures.first() {
-        Some(f) => Err(format!(
-            "its CT image {} cannot be decoded: {}",
-            path.display(),
-            f.error
-        )),
-        None => Ok((volume, instance)),
+    let loaded = folder::load_ct(path).map_err(|e| format!("its CT image cannot be used: {e}"))?;
+    if let Some((_, error)) = loaded.failures.first() {
+        return Err(format!(
+            "its CT image {} cannot be decoded: {error}",
+            path.display()
+        ));
     }
+    let instance = loaded.files.instances.into_iter().next();
+    instance
+        .map(|i| (loaded.volume, i))
+        .ok_or_else(|| format!("{} is not an axial CT image", path.display()))
 }
 
 /// An aggregate figure, or null with the reason beside it.
