@@ -111,12 +111,39 @@ impl Volume {
         let Some(target) = self.hu.get_mut(index * len..(index + 1) * len) else {
             return;
         };
+        let (lowest, highest) = (i16::MIN + 1, i16::MAX);
+        // CT's usual rescale (slope 1, a whole intercept) in integers: the same values,
+        // in a loop the compiler vectorises, without rounding floats per voxel (a library
+        // call in WebAssembly). A sum beyond i32 saturates, and is clamped the same.
+        let whole_shift = (rescale.slope == 1.0
+            && rescale.intercept.fract() == 0.0
+            && rescale.intercept.abs() <= f64::from(i32::MAX))
+        .then_some(rescale.intercept as i32);
+        if let Some(shift) = whole_shift {
+            let to_hu = |value: i32| {
+                value
+                    .saturating_add(shift)
+                    .clamp(i32::from(lowest), i32::from(highest)) as i16
+            };
+            let voxels = target.iter_mut().zip(stored);
+            match padding {
+                Some(padding) => voxels.for_each(|(voxel, &value)| {
+                    *voxel = if value == padding {
+                        Volume::NO_DATA
+                    } else {
+                        to_hu(value)
+                    }
+                }),
+                None => voxels.for_each(|(voxel, &value)| *voxel = to_hu(value)),
+            }
+            return;
+        }
         for (voxel, &value) in target.iter_mut().zip(stored) {
             *voxel = if Some(value) == padding {
                 Volume::NO_DATA
             } else {
                 let hu = rescale.apply(value).0.round();
-                hu.clamp(f64::from(i16::MIN + 1), f64::from(i16::MAX)) as i16
+                hu.clamp(f64::from(lowest), f64::from(highest)) as i16
             };
         }
     }

@@ -34,7 +34,7 @@ impl MaskFiles {
     ) -> Result<MaskFiles, StudyError> {
         let ctx = SegContext::of_series_slice(
             files,
-            &prepared.volume.header.geometry,
+            &prepared.header.geometry,
             prepared.level.slice,
             false,
             model.to_owned(),

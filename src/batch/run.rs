@@ -10,14 +10,12 @@ use super::masks::MaskFiles;
 use super::reopen::Reopened;
 use super::row::{self, Outcome, Row};
 use super::studies::{group, unreadable_folders, Study};
-use super::{finish, LevelStatus, Prepared, Settings, StudyError};
+use super::{finish, LevelStatus, Prepared, Settings, StudyError, StudySlice};
 use crate::dicom::series::Series;
 use crate::dicom::{DicomError, Instance};
 use crate::ingest::{FileIndex, SeriesFiles};
-use crate::l3::L3Result;
 use crate::report::{CaseReport, SegmentationFacts};
 use crate::segment::TissueMask;
-use crate::volume::Volume;
 
 /// A study's place in the run (its row's place too). Several studies may be decoded at
 /// once, each by its own worker: the page hands the place back with the worker's answer.
@@ -62,13 +60,7 @@ struct Asked {
     /// [`VOLUME_BUDGET_BYTES`] from the moment it is asked for.
     bytes: usize,
     /// The worker's answer, once it is in.
-    answer: Option<Result<Decoded, StudyError>>,
-}
-
-struct Decoded {
-    volume: Volume,
-    failed_files: usize,
-    found: Box<L3Result>,
+    answer: Option<Result<StudySlice, StudyError>>,
 }
 
 /// The HU of the volumes a run holds or has asked for at once (the study being segmented,
@@ -330,7 +322,7 @@ impl Run {
                 };
                 self.asked.remove(k);
                 match answer {
-                    Ok(d) => return self.place(d.volume, d.failed_files, &d.found, now_ms),
+                    Ok(slice) => return self.place(slice, now_ms),
                     Err(error) => {
                         self.fail(error, None, now_ms);
                         self.started_ms = now_ms;
@@ -388,23 +380,11 @@ impl Run {
         self.finish_study();
     }
 
-    /// A decoding worker's volume of study `turn`, with its L3 search: the study under
-    /// way goes on to be segmented, one asked ahead is kept for its turn (an answer to a
-    /// study not asked for is ignored).
-    pub fn on_volume(
-        &mut self,
-        turn: Turn,
-        volume: Volume,
-        failed_files: usize,
-        found: &L3Result,
-        now_ms: f64,
-    ) -> Next {
-        let decoded = Decoded {
-            volume,
-            failed_files,
-            found: Box::new(found.clone()),
-        };
-        self.on_answer(turn, Ok(decoded), now_ms)
+    /// A decoding worker's measurement slice of study `turn`, cut from its volume after
+    /// the L3 search: the study under way goes on to be segmented, one asked ahead is kept
+    /// for its turn (an answer to a study not asked for is ignored).
+    pub fn on_slice(&mut self, turn: Turn, slice: StudySlice, now_ms: f64) -> Next {
+        self.on_answer(turn, Ok(slice), now_ms)
     }
 
     /// The next study to ask of an idle decoding worker, while fewer than `at_most`
@@ -416,7 +396,7 @@ impl Run {
         if self.asked.len() >= at_most {
             return None;
         }
-        let prepared = self.prepared.as_ref().map_or(0, |p| p.volume.hu.len() * 2);
+        let prepared = self.prepared.as_ref().map_or(0, |p| p.hu.len() * 2);
         let held = prepared + self.asked.iter().map(|a| a.bytes).sum::<usize>();
         let after = self.asked.iter().map(|a| a.turn).fold(self.at, usize::max);
         let (turn, files) = self
@@ -451,7 +431,12 @@ impl Run {
 
     /// Keeps a decoding worker's answer with its study; when the study is the one under
     /// way, [`Run::begin`] takes it at once, as it takes any answer kept for its turn.
-    fn on_answer(&mut self, turn: Turn, answer: Result<Decoded, StudyError>, now_ms: f64) -> Next {
+    fn on_answer(
+        &mut self,
+        turn: Turn,
+        answer: Result<StudySlice, StudyError>,
+        now_ms: f64,
+    ) -> Next {
         let Some(asked) = self.asked.iter_mut().find(|a| a.turn == turn.0) else {
             return Next::Pending;
         };
@@ -463,21 +448,15 @@ impl Run {
         }
     }
 
-    /// The volume of the study under way: its slice goes to be segmented.
-    fn place(
-        &mut self,
-        volume: Volume,
-        failed_files: usize,
-        found: &L3Result,
-        now_ms: f64,
-    ) -> Next {
+    /// The measurement slice of the study under way goes to be segmented.
+    fn place(&mut self, slice: StudySlice, now_ms: f64) -> Next {
         let Some(Work::Study(study)) = self.work.get(self.at) else {
             return Next::Done;
         };
         let Ok(files) = study.ct.as_ref() else {
             return Next::Done;
         };
-        match Prepared::new(volume, Some(found), files, failed_files) {
+        match Prepared::new(slice, files) {
             Err(error) => {
                 let level = matches!(error, StudyError::NoL3(_)).then_some(LevelStatus::NotInScan);
                 self.fail(error, level, now_ms);
@@ -729,7 +708,11 @@ mod tests {
             rows,
             hu,
             ..
-        } = run.on_volume(turn, volume, failures.len(), &found, 1000.0)
+        } = run.on_slice(
+            turn,
+            StudySlice::cut(volume, Some(found.clone()), failures.len()),
+            1000.0,
+        )
         else {
             panic!("the L3 slice is sent to be segmented");
         };
@@ -880,13 +863,14 @@ mod tests {
                 .expect("volume")
                 .0
         };
-        let found = crate::l3::locate(&load());
+        let volume = load();
+        let found = crate::l3::locate(&volume);
         let Next::Segment {
             slice,
             columns,
             rows,
             ..
-        } = run.on_volume(turn, load(), 0, &found, 0.0)
+        } = run.on_slice(turn, StudySlice::cut(volume, Some(found.clone()), 0), 0.0)
         else {
             panic!("the L3 slice is sent to be segmented");
         };
@@ -1054,7 +1038,7 @@ mod tests {
                 .expect("volume")
                 .0;
             let found = crate::l3::locate(&volume);
-            (turn, volume, found)
+            (turn, StudySlice::cut(volume, Some(found), 0))
         };
         let mask_of = |phantom: &Phantom, next: &Next| {
             let Next::Segment {
@@ -1092,18 +1076,18 @@ mod tests {
             [Turn(0), Turn(2), Turn(3), Turn(4)]
         );
         // d01 is decoded first, then e01's worker fails, then c01 and a01 come in.
-        let (d_turn, d, d_found) = load(d_asked);
-        assert_eq!(run.on_volume(d_turn, d, 0, &d_found, 100.0), Next::Pending);
+        let (d_turn, d) = load(d_asked);
+        assert_eq!(run.on_slice(d_turn, d, 100.0), Next::Pending);
         let refused = StudyError::Segmentation("the decoder refused it".into());
         assert_eq!(
             run.on_decoder_failure(turn(&e_asked), refused, 150.0),
             Next::Pending
         );
-        let (c_turn, c, c_found) = load(c_asked);
-        assert_eq!(run.on_volume(c_turn, c, 0, &c_found, 200.0), Next::Pending);
+        let (c_turn, c) = load(c_asked);
+        assert_eq!(run.on_slice(c_turn, c, 200.0), Next::Pending);
         assert_eq!(run.progress(), (0, 5), "no row before a01's");
-        let (a_turn, a, a_found) = load(first);
-        let segment_a = run.on_volume(a_turn, a, 0, &a_found, 300.0);
+        let (a_turn, a) = load(first);
+        let segment_a = run.on_slice(a_turn, a, 300.0);
         // An answer for a study not asked for (a stopped worker's late answer) changes
         // nothing.
         let stray = StudyError::Segmentation("late".into());

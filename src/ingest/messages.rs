@@ -22,12 +22,24 @@ pub struct RequestId(pub u32);
 pub enum ToDecoder {
     /// Read the header of each attached file.
     Headers,
+    /// The same, answered with a batch of headers at a time (`HeaderBatch`) instead of
+    /// two messages per file: a cohort's thousands of files, where a crash stops the run
+    /// whichever file it was on.
+    HeadersInBatches,
     /// Decode `series`, whose slices refer to the attached files ([`LocalFile`]) whose
     /// headers are `instances`, leaving out `skip`: a decoder stopped on them before.
     Volume {
         series: Box<Series>,
         instances: Vec<Instance>,
         skip: Vec<LocalFile>,
+    },
+    /// Decode `series` as for `Volume`, search it for L3, and answer with the slice a
+    /// cohort's study is measured on ([`crate::batch::StudySlice`]): the page needs no
+    /// more of the volume, and neither per-file messages (a cohort's crash costs the
+    /// study, whichever file it was).
+    Slice {
+        series: Box<Series>,
+        instances: Vec<Instance>,
     },
     /// Decode every attached file completely and report on each, as
     /// `sarcoscope inspect --json` does; `names[k]` names attached file k.
@@ -54,6 +66,11 @@ pub enum FromDecoder {
         attached: usize,
         result: Result<Box<Instance>, DicomError>,
     },
+    /// The headers of attached files `first`, `first + 1`, … (`HeadersInBatches`).
+    HeaderBatch {
+        first: usize,
+        results: Vec<Result<Box<Instance>, DicomError>>,
+    },
     HeadersDone,
     Progress {
         done: usize,
@@ -69,6 +86,13 @@ pub enum FromDecoder {
     },
     VolumeFailed {
         error: VolumeError,
+    },
+    /// The measurement slice's HU (i16) are attached, none when no slice is measured;
+    /// `found` is the L3 search on the volume (`None`: too few slices to search).
+    Slice {
+        header: Box<VolumeHeader>,
+        found: Option<Box<L3Result>>,
+        failed_files: usize,
     },
     Report {
         attached: usize,

@@ -455,8 +455,9 @@ impl Ingest {
         }
         let mut step = Step::default();
         match reply {
-            // The worker's life cycle is its client's business.
-            FromDecoder::Ready => {}
+            // The worker's life cycle is its client's business; a cohort's slices and
+            // header batches are the cohort's (this view never asks for them).
+            FromDecoder::Ready | FromDecoder::Slice { .. } | FromDecoder::HeaderBatch { .. } => {}
             FromDecoder::Refused { detail } => {
                 self.job = Job::Idle;
                 step.show(Shown::Progress(None));

@@ -135,7 +135,9 @@ fn work(request: &Request, bytes: &[Vec<u8>], crash: Crash) -> (Vec<Answer>, boo
             }
             out.push((FromDecoder::InspectDone, None));
         }
-        ToDecoder::Demo => unreachable!("not used here"),
+        ToDecoder::Demo | ToDecoder::Slice { .. } | ToDecoder::HeadersInBatches => {
+            unreachable!("not used here")
+        }
     }
     (out, false)
 }

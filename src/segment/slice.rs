@@ -1,7 +1,7 @@
 //! The input of a segmentation: one axial CT slice with its pixel spacing.
 
 use crate::units::Millimetres;
-use crate::volume::Volume;
+use crate::volume::{Volume, VolumeHeader};
 
 /// One axial slice in Hounsfield units, row-major, with [`Volume::NO_DATA`] where the
 /// scanner recorded nothing (treated as air).
@@ -71,11 +71,16 @@ impl<'a> AxialSlice<'a> {
             index,
             slices: h.slices,
         })?;
-        let [row, column] = h.geometry.pixel_spacing.unwrap_or([f64::NAN; 2]);
+        AxialSlice::of_header(hu, h)
+    }
+
+    /// One slice's HU, `hu`, of the volume that `header` describes.
+    pub fn of_header(hu: &'a [i16], header: &VolumeHeader) -> Result<AxialSlice<'a>, SliceError> {
+        let [row, column] = header.geometry.pixel_spacing.unwrap_or([f64::NAN; 2]);
         AxialSlice::new(
             hu,
-            h.columns,
-            h.rows,
+            header.columns,
+            header.rows,
             [Millimetres(row), Millimetres(column)],
         )
     }

@@ -27,13 +27,12 @@ use sarcoscope::batch::masks::MaskFiles;
 use sarcoscope::batch::reopen::Reopened;
 use sarcoscope::batch::row::Row;
 use sarcoscope::batch::run::{Next, Run, Saved, Turn};
-use sarcoscope::batch::{Settings, StudyError};
+use sarcoscope::batch::{Settings, StudyError, StudySlice};
 use sarcoscope::body::{MyosteatosisCutoffs, SmiCutoffs};
 use sarcoscope::ingest::messages::{FromDecoder, RequestId, ToDecoder};
 use sarcoscope::ingest::FileIndex;
 use sarcoscope::report::CaseReport;
 use sarcoscope::segment::TissueMask;
-use sarcoscope::volume::Volume;
 
 /// What the Cohort view shows (`Copy`, like a signal).
 #[derive(Clone, Copy)]
@@ -81,10 +80,17 @@ const CLINICAL: &str = "cohort-clinical";
 /// holds the study it decodes in its own memory (which WebAssembly never hands back).
 pub const MAX_DECODERS: usize = 4;
 
+/// Headers a decoding worker reads at the least before another shares the reading:
+/// starting a worker (compiling its WebAssembly) costs more than reading a few hundred.
+const HEADERS_PER_WORKER: usize = 1000;
+
 /// A decoding worker and the studies posted to it, in the order it answers them.
 struct Decoder {
     worker: LazyWorker,
     turns: VecDeque<Turn>,
+    /// While it reads headers: the place among the run's files of the first file it
+    /// was given (its answers count from there).
+    headers_from: Option<usize>,
 }
 
 impl Decoder {
@@ -96,7 +102,7 @@ impl Decoder {
 }
 
 struct Inner {
-    /// The first also reads the headers.
+    /// Each reads the headers of its share of the files, then decodes studies.
     decoders: Vec<Decoder>,
     segmenter: LazyWorker,
     run: Option<Run>,
@@ -138,6 +144,7 @@ impl Cohort {
                     .map(|_| Decoder {
                         worker: LazyWorker::new("./sarcoscope-worker_loader.js"),
                         turns: VecDeque::new(),
+                        headers_from: None,
                     })
                     .collect(),
                 segmenter: LazyWorker::new("./sarcoscope-segmenter_loader.js"),
@@ -429,14 +436,25 @@ impl Cohort {
             let id = Some(RequestId(i.generation));
             match next {
                 Next::Headers => {
-                    let attachments = Attachments {
-                        files: i.files.clone(),
-                        ..Attachments::default()
-                    };
-                    let (value, transfer) = pack(id, ToDecoder::Headers, attachments);
-                    i.decoders
-                        .first_mut()
-                        .map(|d| d.worker.post(value, transfer))
+                    // Each worker reads an equal share, in the files' order.
+                    let total = i.files.len();
+                    let workers = total
+                        .div_ceil(HEADERS_PER_WORKER)
+                        .clamp(1, i.decoders.len().max(1));
+                    let mut posted = Some(!i.decoders.is_empty());
+                    for (k, decoder) in i.decoders.iter_mut().enumerate().take(workers) {
+                        let share = total * k / workers..total * (k + 1) / workers;
+                        decoder.headers_from = Some(share.start);
+                        let attachments = Attachments {
+                            files: i.files.get(share).unwrap_or_default().to_vec(),
+                            ..Attachments::default()
+                        };
+                        let (value, transfer) = pack(id, ToDecoder::HeadersInBatches, attachments);
+                        if !decoder.worker.post(value, transfer) {
+                            posted = Some(false);
+                        }
+                    }
+                    posted
                 }
                 volume @ Next::Volume { .. } => Some(post_volume(i, volume)),
                 Next::Segment {
@@ -582,38 +600,39 @@ impl Cohort {
         let next = self.inner.try_update_value(|i| {
             let run = i.run.as_mut()?;
             match message {
-                FromDecoder::Header { attached, result } => {
-                    if let (Err(e), Some(name)) = (&result, run.name(FileIndex(attached))) {
-                        if e.is_damage() {
-                            let entry = (name.to_owned(), e.to_string());
-                            damaged.update(|d| d.push(entry));
+                FromDecoder::HeaderBatch { first, results } => {
+                    let from = i.decoders.get(k)?.headers_from? + first;
+                    for (n, result) in results.into_iter().enumerate() {
+                        let file = FileIndex(from + n);
+                        if let (Err(e), Some(name)) = (&result, run.name(file)) {
+                            if e.is_damage() {
+                                let entry = (name.to_owned(), e.to_string());
+                                damaged.update(|d| d.push(entry));
+                            }
                         }
+                        run.on_header(file, result.map(|h| *h));
                     }
-                    run.on_header(FileIndex(attached), result.map(|h| *h));
                     None
                 }
-                FromDecoder::HeadersDone => Some(run.on_headers_done(now)),
-                FromDecoder::Volume {
+                FromDecoder::HeadersDone => {
+                    i.decoders.get_mut(k)?.headers_from = None;
+                    let all = i.decoders.iter().all(|d| d.headers_from.is_none());
+                    all.then(|| run.on_headers_done(now))
+                }
+                FromDecoder::Slice {
                     header,
-                    failures,
-                    level,
-                    ..
+                    found,
+                    failed_files,
                 } => {
                     let turn = i.decoders.get_mut(k)?.turns.pop_front()?;
                     let hu = attachments.hu.map(|a| a.to_vec()).unwrap_or_default();
-                    let whole = hu.len() == header.slices * header.rows * header.columns;
-                    Some(if whole {
-                        let volume = Volume {
-                            header: *header,
-                            hu,
-                        };
-                        run.on_volume(turn, volume, failures.len(), &level, now)
-                    } else {
-                        let error = StudyError::Segmentation(
-                            "the decoded images did not arrive whole".into(),
-                        );
-                        run.on_decoder_failure(turn, error, now)
-                    })
+                    let slice = StudySlice {
+                        header: *header,
+                        found: found.map(|f| *f),
+                        hu,
+                        failed_files,
+                    };
+                    Some(run.on_slice(turn, slice, now))
                 }
                 FromDecoder::VolumeFailed { error } => {
                     let turn = i.decoders.get_mut(k)?.turns.pop_front()?;
@@ -759,11 +778,7 @@ fn post_volume(i: &mut Inner, volume: Next) -> bool {
         .iter()
         .filter_map(|f| i.files.get(f.0).cloned())
         .collect();
-    let message = ToDecoder::Volume {
-        series,
-        instances,
-        skip: Vec::new(),
-    };
+    let message = ToDecoder::Slice { series, instances };
     let attachments = Attachments {
         files: attached,
         ..Attachments::default()

@@ -8,6 +8,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{Blob, DedicatedWorkerGlobalScope, File, FileReaderSync, MessageEvent};
 
 use crate::envelope::{pack, unpack, Attachments};
+use sarcoscope::batch::StudySlice;
 use sarcoscope::dicom::series::Series;
 use sarcoscope::dicom::{self, DicomError, Instance};
 use sarcoscope::ingest::messages::{FromDecoder, RequestId, ToDecoder};
@@ -63,22 +64,44 @@ fn handle(scope: &DedicatedWorkerGlobalScope, data: &JsValue) {
     let reply = Reply::new(scope, envelope.request);
     let files = &attachments.files;
     match envelope.message {
-        ToDecoder::Headers => read_headers(&reply, files),
+        ToDecoder::Headers => read_headers(&reply, files, false),
+        ToDecoder::HeadersInBatches => read_headers(&reply, files, true),
         ToDecoder::Volume {
             series,
             instances,
             skip,
         } => decode_volume(&reply, files, &series, &instances, &skip),
+        ToDecoder::Slice { series, instances } => cut_slice(&reply, files, &series, &instances),
         ToDecoder::Inspect { names } => inspect_files(&reply, files, &names),
         ToDecoder::Demo => make_demo(&reply),
     }
 }
 
-fn read_headers(reply: &Reply, files: &[File]) {
+/// How many headers a cohort's worker answers with at once.
+const HEADERS_PER_ANSWER: usize = 256;
+
+fn read_headers(reply: &Reply, files: &[File], in_batches: bool) {
+    let prefix = dicom::HEADER_PREFIX_BYTES as f64;
+    let mut batches = Batches::new(files, (0..files.len()).collect(), Some(prefix));
+    let mut answer = Vec::new();
     for (attached, file) in files.iter().enumerate() {
-        reply.send(FromDecoder::Reading { attached });
-        let result = read_header(file).map(Box::new);
-        reply.send(FromDecoder::Header { attached, result });
+        if !in_batches {
+            reply.send(FromDecoder::Reading { attached });
+        }
+        let result = batches
+            .read(attached)
+            .and_then(|first| read_header(file, &first))
+            .map(Box::new);
+        if !in_batches {
+            reply.send(FromDecoder::Header { attached, result });
+            continue;
+        }
+        answer.push(result);
+        if answer.len() == HEADERS_PER_ANSWER || attached + 1 == files.len() {
+            let first = attached + 1 - answer.len();
+            let results = std::mem::take(&mut answer);
+            reply.send(FromDecoder::HeaderBatch { first, results });
+        }
     }
     reply.send(FromDecoder::HeadersDone);
 }
@@ -110,7 +133,7 @@ fn decode_volume(
     instances: &[Instance],
     skip: &[LocalFile],
 ) {
-    let mut batches = Batches::new(files, volume::file_order(series));
+    let mut batches = Batches::new(files, volume::file_order(series), None);
     let loaded = volume::load(
         series,
         instances,
@@ -150,15 +173,41 @@ fn decode_volume(
     }
 }
 
+/// A cohort's study: its volume decoded and searched for L3 here, only the slice it is
+/// measured on sent back.
+fn cut_slice(reply: &Reply, files: &[File], series: &Series, instances: &[Instance]) {
+    let mut batches = Batches::new(files, volume::file_order(series), None);
+    match volume::load(series, instances, |i| batches.read(i), |_, _| {}) {
+        Ok((vol, failures)) => {
+            let found = (vol.header.slices >= l3::MIN_SLICES).then(|| l3::locate(&vol));
+            let slice = StudySlice::cut(vol, found, failures.len());
+            reply.send_with(
+                FromDecoder::Slice {
+                    header: Box::new(slice.header),
+                    found: slice.found.map(Box::new),
+                    failed_files: slice.failed_files,
+                },
+                Attachments {
+                    hu: Some(Int16Array::from(slice.hu.as_slice())),
+                    ..Attachments::default()
+                },
+            );
+        }
+        Err(error) => reply.send(FromDecoder::VolumeFailed { error }),
+    }
+}
+
 /// Files read in batches of about this many bytes, each batch as one read of one Blob made
 /// of its files: the browser's cost per read (a round trip to the process that holds the
 /// files) is paid per batch rather than per file.
 const READ_BATCH_BYTES: f64 = 32.0 * 1024.0 * 1024.0;
 
-/// A series' files, read a batch ahead in the order they are decoded.
+/// Files read in order, a batch ahead: whole, or only their first bytes (headers).
 struct Batches<'a> {
     files: &'a [File],
     order: Vec<usize>,
+    /// The most bytes read of each file (from its start); `None`: all of it.
+    limit: Option<f64>,
     /// The last batch read.
     batch: Option<Batch>,
 }
@@ -171,21 +220,36 @@ struct Batch {
 }
 
 impl<'a> Batches<'a> {
-    fn new(files: &'a [File], order: Vec<usize>) -> Batches<'a> {
+    fn new(files: &'a [File], order: Vec<usize>, limit: Option<f64>) -> Batches<'a> {
         Batches {
             files,
             order,
+            limit,
             batch: None,
         }
     }
 
-    /// File `i`'s bytes, from the batch read last, or from a new batch that starts with
-    /// it; a batch that cannot be read whole is read file by file, so that each file
-    /// says its own error.
+    /// What is read of `file`: all of it, or its first `limit` bytes.
+    fn part(&self, file: &File) -> Option<Blob> {
+        match self.limit {
+            Some(limit) if file.size() > limit => file.slice_with_f64_and_f64(0.0, limit).ok(),
+            _ => Some(Blob::clone(file)),
+        }
+    }
+
+    /// File `i`'s bytes (or first bytes), from the batch read last, or from a new batch
+    /// that starts with it; a batch that cannot be read whole is read file by file, so
+    /// that each file says its own error.
     fn read(&mut self, i: usize) -> Result<Vec<u8>, DicomError> {
-        let file = self.files.get(i).ok_or_else(|| {
-            DicomError::Unreadable("internal error: the file was not passed to the worker".into())
-        })?;
+        let part = self
+            .files
+            .get(i)
+            .and_then(|file| self.part(file))
+            .ok_or_else(|| {
+                DicomError::Unreadable(
+                    "internal error: the file was not passed to the worker".into(),
+                )
+            })?;
         if let Some(bytes) = self.held(i) {
             return Ok(bytes);
         }
@@ -196,13 +260,15 @@ impl<'a> Batches<'a> {
             .unwrap_or(self.order.len());
         let (parts, mut places, mut size) = (Array::new(), Vec::new(), 0.0);
         for &f in &self.order[start..] {
-            let Some(next) = self.files.get(f) else { break };
+            let Some(next) = self.files.get(f).and_then(|file| self.part(file)) else {
+                break;
+            };
             if !places.is_empty() && size + next.size() > READ_BATCH_BYTES {
                 break;
             }
-            parts.push(next);
             places.push((f, size, next.size()));
             size += next.size();
+            parts.push(&next);
         }
         if places.len() > 1 {
             self.batch = Blob::new_with_blob_sequence(&parts)
@@ -213,7 +279,7 @@ impl<'a> Batches<'a> {
                 return Ok(bytes);
             }
         }
-        read_file(file)
+        read_file(&part)
     }
 
     /// File `i`'s bytes when the last batch holds them.
@@ -226,19 +292,18 @@ impl<'a> Batches<'a> {
     }
 }
 
-/// A large file's header is read from its first bytes only; small files, and headers
-/// that do not fit, are read whole (which also catches files cut short).
-fn read_header(file: &File) -> Result<Instance, DicomError> {
-    if file.size() > dicom::HEADER_PREFIX_BYTES as f64 {
-        let prefix = file
-            .slice_with_f64_and_f64(0.0, dicom::HEADER_PREFIX_BYTES as f64)
-            .ok()
-            .and_then(|blob| read_file(&blob).ok());
-        if let Some(instance) = prefix.and_then(|p| dicom::read_instance_from_prefix(&p)) {
+/// A file's header from its first bytes (`first`, read by [`Batches`] with the
+/// [`dicom::HEADER_PREFIX_BYTES`] limit): a large file's images are read when its series
+/// is decoded; a small file, and a header that does not fit, is read whole (which also
+/// catches files cut short).
+fn read_header(file: &File, first: &[u8]) -> Result<Instance, DicomError> {
+    if file.size() > first.len() as f64 {
+        if let Some(instance) = dicom::read_instance_from_prefix(first) {
             return Ok(instance);
         }
+        return read_file(file).and_then(|bytes| dicom::read_instance(&bytes));
     }
-    read_file(file).and_then(|bytes| dicom::read_instance(&bytes))
+    dicom::read_instance(first)
 }
 
 fn read_file(file: &Blob) -> Result<Vec<u8>, DicomError> {
