@@ -3,7 +3,9 @@
 //! of `key: value` fields, a form feed, then rows × columns bytes, Alberta numbering),
 //! from the phantoms' own truth labels, so the reference areas can be read independently;
 //! a tag that does not match its header and one without its CT image must each be a
-//! failed case with a reason while the others are compared.
+//! failed case with a reason while the others are compared. Sarcoscope's PNG label maps
+//! and a NIfTI label map of a whole series (written here from the format's layout) are
+//! compared the same way, the NIfTI's slices placed by their position along the body.
 
 mod common;
 
@@ -171,13 +173,154 @@ fn compares_readers_tags_with_the_automatic_masks() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// `sarcoscope agree CT --reference TAGS --json` on the CPU with the shipped model.
-fn agree(ct: &Path, tags: &Path) -> Value {
+/// A NIfTI-1 label map (u8) of `slices` planes with an axis-aligned sform that puts
+/// column and row indices as DICOM has them (towards the patient's left and back) and
+/// plane k at `z0 + k × dz`, written from the format's layout.
+fn nifti_labels(
+    columns: usize,
+    rows: usize,
+    mm: f64,
+    z0: f64,
+    dz: f64,
+    planes: &[Vec<u8>],
+) -> Vec<u8> {
+    let mut b = vec![0u8; 352];
+    let put_i16 =
+        |b: &mut Vec<u8>, at: usize, v: i16| b[at..at + 2].copy_from_slice(&v.to_le_bytes());
+    let put_f32 = |b: &mut Vec<u8>, at: usize, v: f64| {
+        b[at..at + 4].copy_from_slice(&(v as f32).to_le_bytes())
+    };
+    b[0..4].copy_from_slice(&348i32.to_le_bytes());
+    for (k, d) in [3, columns, rows, planes.len(), 1, 1, 1, 1]
+        .into_iter()
+        .enumerate()
+    {
+        put_i16(&mut b, 40 + 2 * k, d as i16);
+    }
+    put_i16(&mut b, 70, 2); // unsigned 8-bit
+    put_i16(&mut b, 72, 8);
+    for (k, v) in [1.0, mm, mm, dz].into_iter().enumerate() {
+        put_f32(&mut b, 76 + 4 * k, v);
+    }
+    put_f32(&mut b, 108, 352.0); // voxels start after the header and 4 extension bytes
+    put_i16(&mut b, 254, 1); // sform set
+    let rows_of_affine = [
+        [-mm, 0.0, 0.0, 0.0],
+        [0.0, -mm, 0.0, 0.0],
+        [0.0, 0.0, dz, z0],
+    ];
+    for (r, row) in rows_of_affine.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            put_f32(&mut b, 280 + 16 * r + 4 * c, *v);
+        }
+    }
+    b[344..348].copy_from_slice(b"n+1\0");
+    for plane in planes {
+        b.extend_from_slice(plane);
+    }
+    b
+}
+
+#[test]
+fn compares_png_and_nifti_label_maps() {
+    let dir = std::env::temp_dir().join(format!("sarcoscope-agree-maps-{}", std::process::id()));
+    let (ct, maps) = (dir.join("ct"), dir.join("maps"));
+    std::fs::create_dir_all(&ct).expect("ct folder");
+    std::fs::create_dir_all(&maps).expect("maps folder");
+    let phantom = Phantom::generate(&PhantomParams::default());
+    let l3 = phantom.l3_slice().expect("the phantom covers L3");
+    for (k, bytes) in phantom.dicom_files().expect("DICOM").iter().enumerate() {
+        std::fs::write(ct.join(format!("slice{k:04}.dcm")), bytes).expect("CT image");
+    }
+    let grid = phantom.grid();
+    let mm = grid.pixel_spacing.0;
+    let truth = |k: usize| phantom.axial_labels(k).expect("labels").to_vec();
+    let muscle_cm2 = |labels: &[u8], muscle: u8| {
+        labels.iter().filter(|&&l| l == muscle).count() as f64 * mm * mm / 100.0
+    };
+    // Sarcoscope's PNG of the slice below L3 (its four tissues; the phantom's other
+    // structures are background), named after its CT image.
+    let below: Vec<u8> = truth(l3 - 1)
+        .iter()
+        .map(|&l| if l <= 4 { l } else { 0 })
+        .collect();
+    std::fs::write(
+        maps.join(format!("slice{:04}.png", l3 - 1)),
+        sarcoscope::png::grey8(grid.columns, grid.rows, &below),
+    )
+    .expect("PNG");
+    // A label map of the whole series, Alberta numbers, traced on L3 and two slices up.
+    let positions = sarcoscope::ingest::folder::load_ct(&ct)
+        .expect("the phantom series")
+        .volume
+        .header
+        .slice_positions_mm;
+    let traced = [l3, l3 + 2];
+    let planes: Vec<Vec<u8>> = (0..grid.slices)
+        .map(|k| match traced.contains(&k) {
+            true => truth(k).iter().map(|&l| alberta(l)).collect(),
+            false => vec![0; grid.columns * grid.rows],
+        })
+        .collect();
+    let dz = grid.slice_spacing.0;
+    std::fs::write(
+        maps.join("labels.nii"),
+        nifti_labels(grid.columns, grid.rows, mm, positions[0], dz, &planes),
+    )
+    .expect("NIfTI");
+    // A label map of another series: its slices lie above this one's.
+    let above = positions[grid.slices - 1] + 100.0;
+    std::fs::write(
+        maps.join("elsewhere.nii"),
+        nifti_labels(grid.columns, grid.rows, mm, above, dz, &planes),
+    )
+    .expect("NIfTI elsewhere");
+
+    let report = agree(&ct, &maps);
+
+    let cases = report["cases"].as_array().expect("cases");
+    let area = |case: &str| {
+        cases
+            .iter()
+            .find(|r| r["case"] == case && r["tissue"] == "muscle")
+            .and_then(|r| r["area_ref_cm2"].as_f64())
+            .unwrap_or_else(|| panic!("no muscle row for {case}: {report}"))
+    };
+    let png = format!("slice{:04}.png", l3 - 1);
+    assert!((area(&png) - muscle_cm2(&below, 1)).abs() < 1e-9);
+    for k in traced {
+        let expected = muscle_cm2(&truth(k), 1);
+        let read = area(&format!("labels.nii slice {k}"));
+        assert!(
+            (read - expected).abs() < 1e-9,
+            "slice {k}: {read} cm², truth {expected}"
+        );
+    }
+    assert_eq!(
+        cases.len(),
+        3 * 4,
+        "three slices, four tissues each: {report}"
+    );
+    assert_eq!(report["sma"]["cases"], 3);
+    let failed = report["failed"].as_array().expect("failed");
+    assert_eq!(failed.len(), 2, "{failed:?}");
+    for f in failed {
+        let reason = f["reason"].as_str().expect("reason");
+        assert!(f["case"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("elsewhere.nii slice ")));
+        assert!(reason.starts_with("no CT slice at z = "), "{reason}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `sarcoscope agree CT --reference MASKS --json` on the CPU with the shipped model.
+fn agree(ct: &Path, masks: &Path) -> Value {
     let out = Command::new(env!("CARGO_BIN_EXE_sarcoscope"))
         .arg("agree")
         .arg(ct)
         .arg("--reference")
-        .arg(tags)
+        .arg(masks)
         .args(["--json", "--device", "cpu", "--model"])
         .arg(common::repository().join("models/sarcoscope-l3-unet.json"))
         .output()

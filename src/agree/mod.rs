@@ -13,6 +13,7 @@ pub mod case;
 pub mod icc;
 pub mod overlap;
 pub mod paired;
+pub mod reference;
 pub mod tag;
 
 /// Why an agreement figure cannot be given, in words for the study's report.

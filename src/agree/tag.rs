@@ -36,7 +36,7 @@ impl Default for TagNumbers {
 }
 
 impl TagNumbers {
-    fn class(&self, number: u8) -> TissueClass {
+    pub(crate) fn class(&self, number: u8) -> TissueClass {
         let pairs = [
             (&self.muscle, TissueClass::SkeletalMuscle),
             (&self.imat, TissueClass::Imat),

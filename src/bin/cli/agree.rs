@@ -1,15 +1,18 @@
 //! `sarcoscope agree <ct-folder> --reference <masks-folder>`: each reader's mask against
-//! the automatic mask of the same CT slice, per case and over all cases.
+//! the automatic mask of the same CT slice, per case and over all cases. A `.tag` file or
+//! a PNG label map is matched to the CT image it is named after; each slice of a NIfTI
+//! label map to the CT folder's series slice at the same position.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use sarcoscope::agree::case::{CaseAgreement, Summary};
-use sarcoscope::agree::tag::{self, TagNumbers};
+use sarcoscope::agree::reference::{self, Format, Placement, ReferenceMask};
+use sarcoscope::agree::tag::TagNumbers;
 use sarcoscope::agree::AgreementError;
 use sarcoscope::body::SmiCutoffs;
 use sarcoscope::dicom::Instance;
-use sarcoscope::ingest::folder::{self, list_files};
+use sarcoscope::ingest::folder::{self, list_files, LoadedCt};
 use sarcoscope::segment::AxialSlice;
 use sarcoscope::volume::Volume;
 use sarcoscope_network::{PostProcess, Segmenter};
@@ -20,15 +23,18 @@ use super::segment::{load_model, ModelOptions};
 
 #[derive(clap::Args)]
 pub struct AgreeOptions {
-    /// The CT images the readers traced (any layout: each is found by its file name).
+    /// The CT images the readers traced (any layout: each image is found by its file
+    /// name; for NIfTI label maps, one CT series whose slices they cover).
     pub ct: PathBuf,
-    /// The readers' masks: Slice-O-Matic `.tag` files, each named after its CT image
-    /// (`NAME.dcm.tag` for `NAME.dcm`, or `NAME.tag`).
+    /// The readers' masks: Slice-O-Matic `.tag` files and PNG label maps (Sarcoscope's
+    /// labels 0–4), each named after its CT image (`NAME.dcm.tag`, `NAME.tag` or
+    /// `NAME.png` for `NAME.dcm`), and NIfTI label maps (`.nii`, `.nii.gz`) of the series.
     #[arg(long)]
     pub reference: PathBuf,
-    /// The tag numbers of each tissue (default: the Alberta protocol's).
-    #[arg(long, default_value = "muscle=1,imat=2,vat=5,sat=7", value_parser = parse_numbers)]
-    pub tag_numbers: TagNumbers,
+    /// The numbers of each tissue in `.tag` files and NIfTI label maps (default: the
+    /// Alberta protocol's).
+    #[arg(long, alias = "tag-numbers", default_value = "muscle=1,imat=2,vat=5,sat=7", value_parser = parse_numbers)]
+    pub numbers: TagNumbers,
     /// One JSON document instead of the table.
     #[arg(long)]
     pub json: bool,
@@ -93,22 +99,65 @@ pub fn run(options: &AgreeOptions) -> Result<(), super::Failure> {
     }
     let references = list_files(&options.reference)?;
     super::report_skipped(&references.skipped);
-    let tags: Vec<&PathBuf> = references
+    let files: Vec<(&PathBuf, Format)> = references
         .files
         .iter()
-        .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("tag")))
+        .filter_map(|p| Format::of(p).map(|f| (p, f)))
         .collect();
-    if tags.is_empty() {
-        return Err(format!("no .tag files under {}", options.reference.display()).into());
+    if files.is_empty() {
+        return Err(format!(
+            "no readers' masks (.tag, .png, .nii or .nii.gz files) under {}",
+            options.reference.display()
+        )
+        .into());
     }
     let (segmenter, device) = load_model(&options.model)?;
     let mut cases = Vec::new();
     let mut failed = Vec::new();
-    for path in tags {
-        let case = super::name_under(path, &options.reference);
-        match compare(path, &by_name, options, &segmenter, &case) {
-            Ok(c) => cases.push(c),
-            Err(reason) => failed.push(Failed { case, reason }),
+    // The CT folder as one series, read once when a label map needs it.
+    let mut series: Option<Result<LoadedCt, String>> = None;
+    for (path, format) in files {
+        let name = super::name_under(path, &options.reference);
+        let masks = std::fs::read(path)
+            .map_err(|e| format!("cannot read it: {e}"))
+            .and_then(|bytes| {
+                reference::read(format, &bytes, &options.numbers).map_err(|e| e.to_string())
+            });
+        let masks = match masks {
+            Ok(masks) => masks,
+            Err(reason) => {
+                failed.push(Failed { case: name, reason });
+                continue;
+            }
+        };
+        for mask in masks {
+            let case = match mask.slice {
+                Some(k) => format!("{name} slice {k}"),
+                None => name.clone(),
+            };
+            let compared =
+                match mask.placement {
+                    Placement::Named => ct_image(path, &by_name).and_then(load_image).and_then(
+                        |(volume, instance)| {
+                            compare(&mask, &volume, 0, &instance, &segmenter, &case)
+                        },
+                    ),
+                    Placement::At {
+                        z_mm,
+                        slice_spacing,
+                    } => match series.get_or_insert_with(|| load_series(&options.ct)) {
+                        Err(reason) => Err(reason.clone()),
+                        Ok(ct) => slice_at(&ct.volume, z_mm, slice_spacing).and_then(|k| {
+                            let instance =
+                                ct.files.instances.first().ok_or("the CT series is empty")?;
+                            compare(&mask, &ct.volume, k, instance, &segmenter, &case)
+                        }),
+                    },
+                };
+            match compared {
+                Ok(c) => cases.push(c),
+                Err(reason) => failed.push(Failed { case, reason }),
+            }
         }
     }
     let summary = Summary::of(&cases);
@@ -123,9 +172,29 @@ pub fn run(options: &AgreeOptions) -> Result<(), super::Failure> {
     Ok(())
 }
 
-/// The CT image a tag file was traced on: `NAME.dcm.tag` → `NAME.dcm`, `NAME.tag` →
-/// `NAME`, `NAME.dcm` or `NAME.DCM`; the one in the same relative folder when several
-/// share the name.
+/// The CT folder's series, for the label maps that cover it.
+fn load_series(folder: &Path) -> Result<LoadedCt, String> {
+    folder::load_ct(folder).map_err(|e| format!("the CT folder cannot be read as one series: {e}"))
+}
+
+/// The slice of `volume` at `z_mm`, within half of the label map's slice spacing.
+fn slice_at(volume: &Volume, z_mm: f64, slice_spacing: f64) -> Result<usize, String> {
+    let positions = &volume.header.slice_positions_mm;
+    let reach = slice_spacing.abs() / 2.0 + 1e-3;
+    positions
+        .iter()
+        .position(|&z| (z - z_mm).abs() <= reach)
+        .ok_or_else(|| match (positions.first(), positions.last()) {
+            (Some(low), Some(high)) => format!(
+                "no CT slice at z = {z_mm:.1} mm (the series spans {low:.1} to {high:.1} mm)"
+            ),
+            _ => "the CT series has no slice positions".into(),
+        })
+}
+
+/// The CT image a mask file was traced on: `NAME.dcm.tag` → `NAME.dcm`, `NAME.tag` or
+/// `NAME.png` → `NAME`, `NAME.dcm` or `NAME.DCM`; the one in the same relative folder
+/// when several share the name.
 fn ct_image<'a>(
     tag: &Path,
     by_name: &'a BTreeMap<String, Vec<PathBuf>>,
@@ -148,47 +217,46 @@ fn ct_image<'a>(
         [one] => Ok(one),
         several => several
             .iter()
-            .find(|p| p.parent().and_then(Path::file_name) == tag.parent().and_then(Path::file_name))
+            .find(|p| {
+                p.parent().and_then(Path::file_name) == tag.parent().and_then(Path::file_name)
+            })
             .map(PathBuf::as_path)
             .ok_or_else(|| {
-                format!("{} CT images are named {stem}: put each tag file in a folder named as its image's", several.len())
+                format!(
+                    "{} CT images are named {stem}: put each mask in a folder named as its image's",
+                    several.len()
+                )
             }),
     }
 }
 
+/// A reader's mask of slice `k` of `volume` against the automatic mask of that slice.
 fn compare(
-    tag_path: &Path,
-    by_name: &BTreeMap<String, Vec<PathBuf>>,
-    options: &AgreeOptions,
+    reference: &ReferenceMask,
+    volume: &Volume,
+    k: usize,
+    instance: &Instance,
     segmenter: &Segmenter,
     case: &str,
 ) -> Result<CaseAgreement, String> {
-    let bytes = std::fs::read(tag_path).map_err(|e| format!("cannot read it: {e}"))?;
-    let reference = tag::read(&bytes, &options.tag_numbers).map_err(|e| e.to_string())?;
-    let image = ct_image(tag_path, by_name)?;
-    let (volume, instance) = load_image(image)?;
     let h = &volume.header;
     if (h.columns, h.rows) != (reference.mask.columns, reference.mask.rows) {
         return Err(format!(
-            "the mask is {}×{} pixels but its CT image {} is {}×{}",
-            reference.mask.columns,
-            reference.mask.rows,
-            image.display(),
-            h.columns,
-            h.rows
+            "the mask is {}×{} pixels but its CT image is {}×{}",
+            reference.mask.columns, reference.mask.rows, h.columns, h.rows
         ));
     }
-    let slice = AxialSlice::of_volume(&volume, 0).map_err(|e| e.to_string())?;
-    // A tag traced on another image (or resampled) says so by its pixel size.
-    if let Some(tag_mm) = reference.pixel_spacing {
-        let differs = tag_mm
+    let slice = AxialSlice::of_volume(volume, k).map_err(|e| e.to_string())?;
+    // A mask traced on another image (or resampled) says so by its pixel size.
+    if let Some(mask_mm) = reference.pixel_spacing {
+        let differs = mask_mm
             .iter()
             .zip(&slice.pixel_spacing)
             .any(|(t, c)| (t.0 - c.0).abs() > 0.01 * c.0);
         if differs {
             return Err(format!(
                 "the mask's pixels are {:.3} × {:.3} mm but its CT image's {:.3} × {:.3} mm: it was traced on another image",
-                tag_mm[0].0, tag_mm[1].0, slice.pixel_spacing[0].0, slice.pixel_spacing[1].0
+                mask_mm[0].0, mask_mm[1].0, slice.pixel_spacing[0].0, slice.pixel_spacing[1].0
             ));
         }
     }

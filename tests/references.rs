@@ -1,0 +1,114 @@
+//! Readers' masks read from real files: the shared TotalSegmentator label map (NIfTI)
+//! must give, slice by slice, the pixel counts an independent reading (numpy, in
+//! `tests/read_nifti.py`) gives at the same positions; the shared CT volume, which is no
+//! label map, must be refused with a reason.
+
+mod common;
+
+use std::process::Command;
+
+use sarcoscope::agree::reference::{self, Format, Placement};
+use sarcoscope::agree::tag::TagNumbers;
+use sarcoscope::segment::TissueClass;
+use serde_json::Value;
+
+/// The four trunk muscles of the TotalSegmentator "total" map (v2 numbering): autochthon
+/// and iliopsoas, both sides.
+const TRUNK_MUSCLES: [u8; 4] = [86, 87, 88, 89];
+
+fn read_with_numpy(path: &std::path::Path, numbers: &[u8]) -> Option<Value> {
+    let required = std::env::var("SARCOSCOPE_REQUIRE_DATA").as_deref() == Ok("1");
+    let Ok(python) = std::env::var("SARCOSCOPE_PYTHON") else {
+        assert!(
+            !required,
+            "SARCOSCOPE_PYTHON is not set: run the tests through scripts/test, which installs numpy into its own Python"
+        );
+        common::say("SKIPPED: SARCOSCOPE_PYTHON not set (scripts/test sets it)");
+        return None;
+    };
+    let list: Vec<String> = numbers.iter().map(u8::to_string).collect();
+    let out = Command::new(&python)
+        .arg(common::repository().join("tests/read_nifti.py"))
+        .arg(path)
+        .arg(list.join(","))
+        .output()
+        .unwrap_or_else(|e| panic!("{python} could not be started: {e}"));
+    assert!(
+        out.status.success(),
+        "numpy ({python}) could not read the label map: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(serde_json::from_slice(&out.stdout).expect("JSON from read_nifti.py"))
+}
+
+#[test]
+fn a_totalsegmentator_label_map_gives_the_areas_numpy_reads() {
+    let Some(dir) = common::shared_dir("data/ct/totalseg-example") else {
+        return;
+    };
+    let path = dir.join("total-labels.nii.gz");
+    assert_eq!(Format::of(&path), Some(Format::Nifti));
+    let numbers = TagNumbers {
+        muscle: TRUNK_MUSCLES.to_vec(),
+        imat: vec![],
+        vat: vec![],
+        sat: vec![],
+    };
+    let masks = reference::read(Format::Nifti, &common::read(&path), &numbers).expect("labels");
+    let Some(independent) = read_with_numpy(&path, &TRUNK_MUSCLES) else {
+        return;
+    };
+    let expected: Vec<(f64, usize)> = independent["slices"]
+        .as_array()
+        .expect("slices")
+        .iter()
+        .map(|s| {
+            let z = s["z_mm"].as_f64().expect("z");
+            (z, s["count"].as_u64().expect("count") as usize)
+        })
+        .filter(|&(_, count)| count > 0)
+        .collect();
+    assert!(expected.len() > 20, "the trunk muscles span the series");
+    assert_eq!(
+        masks.len(),
+        expected.len(),
+        "one mask per slice with muscle"
+    );
+    let spacing: Vec<f64> = independent["pixel_spacing"]
+        .as_array()
+        .expect("spacing")
+        .iter()
+        .filter_map(Value::as_f64)
+        .collect();
+    for (mask, (z, count)) in masks.iter().zip(&expected) {
+        let Placement::At { z_mm, .. } = mask.placement else {
+            panic!("a NIfTI slice is placed by position");
+        };
+        assert!((z_mm - z).abs() < 1e-3, "slice at {z_mm} mm, numpy {z} mm");
+        let muscle = mask
+            .mask
+            .labels()
+            .iter()
+            .filter(|&&l| l == TissueClass::SkeletalMuscle.label())
+            .count();
+        assert_eq!(muscle, *count, "muscle pixels at z = {z} mm");
+        let read: Vec<f64> = mask
+            .pixel_spacing
+            .expect("spacing")
+            .iter()
+            .map(|mm| mm.0)
+            .collect();
+        assert_eq!(read, spacing);
+    }
+}
+
+#[test]
+fn a_ct_volume_is_not_taken_for_a_label_map() {
+    let Some(dir) = common::shared_dir("data/ct/totalseg-example") else {
+        return;
+    };
+    let bytes = common::read(&dir.join("ct.nii.gz"));
+    let e = reference::read(Format::Nifti, &bytes, &TagNumbers::default())
+        .expect_err("HU are no labels");
+    assert!(e.to_string().contains("not a label map"), "{e}");
+}
