@@ -5,8 +5,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use sarcoscope::agree::reference::{self, Format, Placement};
 use sarcoscope::agree::tag::TagNumbers;
 use sarcoscope::segment::TissueClass;
@@ -17,28 +15,9 @@ use serde_json::Value;
 const TRUNK_MUSCLES: [u8; 4] = [86, 87, 88, 89];
 
 fn read_with_numpy(path: &std::path::Path, numbers: &[u8]) -> Option<Value> {
-    let required = std::env::var("SARCOSCOPE_REQUIRE_DATA").as_deref() == Ok("1");
-    let Ok(python) = std::env::var("SARCOSCOPE_PYTHON") else {
-        assert!(
-            !required,
-            "SARCOSCOPE_PYTHON is not set: run the tests through scripts/test, which installs numpy into its own Python"
-        );
-        common::say("SKIPPED: SARCOSCOPE_PYTHON not set (scripts/test sets it)");
-        return None;
-    };
     let list: Vec<String> = numbers.iter().map(u8::to_string).collect();
-    let out = Command::new(&python)
-        .arg(common::repository().join("tests/read_nifti.py"))
-        .arg(path)
-        .arg(list.join(","))
-        .output()
-        .unwrap_or_else(|e| panic!("{python} could not be started: {e}"));
-    assert!(
-        out.status.success(),
-        "numpy ({python}) could not read the label map: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some(serde_json::from_slice(&out.stdout).expect("JSON from read_nifti.py"))
+    let list = std::ffi::OsString::from(list.join(","));
+    common::python_json("read_nifti.py", &[path.as_os_str(), &list])
 }
 
 #[test]

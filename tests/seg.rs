@@ -4,33 +4,10 @@
 
 mod common;
 
-use std::process::Command;
-
 use serde_json::Value;
 
 fn read_with_pydicom(path: &std::path::Path) -> Option<Value> {
-    // scripts/test exports the venv that scripts/bootstrap installed pydicom into; the
-    // first `python3` on PATH is never assumed to have it.
-    let required = std::env::var("SARCOSCOPE_REQUIRE_DATA").as_deref() == Ok("1");
-    let Ok(python) = std::env::var("SARCOSCOPE_PYTHON") else {
-        assert!(
-            !required,
-            "SARCOSCOPE_PYTHON is not set: run the tests through scripts/test, which installs pydicom into its own Python"
-        );
-        common::say("SKIPPED: SARCOSCOPE_PYTHON not set (scripts/test sets it)");
-        return None;
-    };
-    let out = Command::new(&python)
-        .arg(common::repository().join("tests/read_seg.py"))
-        .arg(path)
-        .output()
-        .unwrap_or_else(|e| panic!("{python} could not be started: {e}"));
-    assert!(
-        out.status.success(),
-        "pydicom ({python}) could not read the SEG: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some(serde_json::from_slice(&out.stdout).expect("JSON from read_seg.py"))
+    common::python_json("read_seg.py", &[path.as_os_str()])
 }
 
 #[test]

@@ -149,6 +149,33 @@ pub fn run_cli_json(binary: &str, args: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).expect("JSON on stdout")
 }
 
+/// Runs `tests/{script}` with the Python that scripts/bootstrap installs pydicom and numpy
+/// into (`SARCOSCOPE_PYTHON`; the first `python3` on PATH is never assumed to have them)
+/// and returns the JSON it printed; `None`, after saying so, when that Python is not set
+/// (a failure under `SARCOSCOPE_REQUIRE_DATA=1`).
+pub fn python_json(script: &str, args: &[&std::ffi::OsStr]) -> Option<serde_json::Value> {
+    let required = std::env::var("SARCOSCOPE_REQUIRE_DATA").as_deref() == Ok("1");
+    let Ok(python) = std::env::var("SARCOSCOPE_PYTHON") else {
+        assert!(
+            !required,
+            "SARCOSCOPE_PYTHON is not set: run the tests through scripts/test, which installs pydicom and numpy into its own Python"
+        );
+        say("SKIPPED: SARCOSCOPE_PYTHON not set (scripts/test sets it)");
+        return None;
+    };
+    let out = std::process::Command::new(&python)
+        .arg(repository().join("tests").join(script))
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{python} could not be started: {e}"));
+    assert!(
+        out.status.success(),
+        "{script} ({python}) failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(serde_json::from_slice(&out.stdout).expect("JSON from the script"))
+}
+
 /// `original` (explicit VR little endian) with a private sequence nested `depth` levels
 /// deep inserted before group 0009's place, of undefined lengths (with delimiters) or of
 /// defined lengths (each sequence and item as long as what it holds).

@@ -442,6 +442,8 @@ impl Cohort {
                         .div_ceil(HEADERS_PER_WORKER)
                         .clamp(1, i.decoders.len().max(1));
                     let mut posted = Some(!i.decoders.is_empty());
+                    // A run stopped while reading headers left its shares behind.
+                    i.decoders.iter_mut().for_each(|d| d.headers_from = None);
                     for (k, decoder) in i.decoders.iter_mut().enumerate().take(workers) {
                         let share = total * k / workers..total * (k + 1) / workers;
                         decoder.headers_from = Some(share.start);
