@@ -147,8 +147,7 @@ pub fn prepare(
         |_, _| {},
     )
     .map_err(StudyError::Volume)?;
-    let found = (volume.header.slices >= l3::MIN_SLICES).then(|| l3::locate(&volume));
-    Prepared::new(StudySlice::cut(volume, found, failures.len()), files)
+    Prepared::new(StudySlice::of(volume, failures.len()), files)
 }
 
 /// Where a study is measured: the automatic L3 (`found`, searched on the volume) or, for
@@ -185,7 +184,10 @@ pub struct StudySlice {
 }
 
 impl StudySlice {
-    pub fn cut(volume: Volume, found: Option<L3Result>, failed_files: usize) -> StudySlice {
+    /// Searches `volume` for L3 (when it has the slices for it) and cuts the measured
+    /// slice out of it.
+    pub fn of(volume: Volume, failed_files: usize) -> StudySlice {
+        let found = (volume.header.slices >= l3::MIN_SLICES).then(|| l3::locate(&volume));
         let hu = measured_level(&volume.header, found.as_ref())
             .ok()
             .and_then(|level| volume.axial(level.slice))

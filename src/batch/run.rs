@@ -701,18 +701,15 @@ mod tests {
             |_, _| {},
         )
         .expect("volume");
-        let found = crate::l3::locate(&volume);
+        let cut = StudySlice::of(volume, failures.len());
+        let found = cut.found.clone().expect("the phantom is searched");
         let Next::Segment {
             slice,
             columns,
             rows,
             hu,
             ..
-        } = run.on_slice(
-            turn,
-            StudySlice::cut(volume, Some(found.clone()), failures.len()),
-            1000.0,
-        )
+        } = run.on_slice(turn, cut, 1000.0)
         else {
             panic!("the L3 slice is sent to be segmented");
         };
@@ -863,14 +860,14 @@ mod tests {
                 .expect("volume")
                 .0
         };
-        let volume = load();
-        let found = crate::l3::locate(&volume);
+        let cut = StudySlice::of(load(), 0);
+        let found = cut.found.clone().expect("the phantom is searched");
         let Next::Segment {
             slice,
             columns,
             rows,
             ..
-        } = run.on_slice(turn, StudySlice::cut(volume, Some(found.clone()), 0), 0.0)
+        } = run.on_slice(turn, cut, 0.0)
         else {
             panic!("the L3 slice is sent to be segmented");
         };
@@ -1037,8 +1034,7 @@ mod tests {
             let volume = crate::volume::load(&series, &instances, read, |_, _| {})
                 .expect("volume")
                 .0;
-            let found = crate::l3::locate(&volume);
-            (turn, StudySlice::cut(volume, Some(found), 0))
+            (turn, StudySlice::of(volume, 0))
         };
         let mask_of = |phantom: &Phantom, next: &Next| {
             let Next::Segment {

@@ -179,8 +179,7 @@ fn cut_slice(reply: &Reply, files: &[File], series: &Series, instances: &[Instan
     let mut batches = Batches::new(files, volume::file_order(series), None);
     match volume::load(series, instances, |i| batches.read(i), |_, _| {}) {
         Ok((vol, failures)) => {
-            let found = (vol.header.slices >= l3::MIN_SLICES).then(|| l3::locate(&vol));
-            let slice = StudySlice::cut(vol, found, failures.len());
+            let slice = StudySlice::of(vol, failures.len());
             reply.send_with(
                 FromDecoder::Slice {
                     header: Box::new(slice.header),
