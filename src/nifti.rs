@@ -41,6 +41,9 @@ pub struct AxialStack {
     /// In-plane spacing (between rows, between columns) and between slices (mm).
     pub pixel_spacing: [f64; 2],
     pub slice_spacing: f64,
+    /// Where the first stored pixel's centre lies across the body (x, y in mm, LPS), as
+    /// DICOM's ImagePositionPatient gives it.
+    pub origin_mm: [f64; 2],
     /// z of each slice (mm, LPS = RAS along z), ascending.
     pub slice_z_mm: Vec<f64>,
     /// Values with the header's scaling applied, slice-major then row then column.
@@ -186,6 +189,21 @@ fn parse(b: &[u8]) -> Result<AxialStack, NiftiError> {
         slices: nz,
         pixel_spacing: [f64::from(sy[1].abs()), f64::from(sx[0].abs())],
         slice_spacing: dz,
+        // Column 0 and row 0 after the flips above, from RAS to LPS (x and y negated).
+        origin_mm: [
+            -(f64::from(sx[3])
+                + if flip_x {
+                    f64::from(sx[0]) * (nx as f64 - 1.0)
+                } else {
+                    0.0
+                }),
+            -(f64::from(sy[3])
+                + if flip_y {
+                    f64::from(sy[1]) * (ny as f64 - 1.0)
+                } else {
+                    0.0
+                }),
+        ],
         slice_z_mm: (0..nz).map(|s| z0 + dz * s as f64).collect(),
         values,
     })

@@ -6,6 +6,9 @@
 //! failed case with a reason while the others are compared. Sarcoscope's PNG label maps
 //! and a NIfTI label map of a whole series (written here from the format's layout) are
 //! compared the same way, the NIfTI's slices placed by their position along the body.
+//! DICOM Segmentations written by pydicom (`tests/write_seg.py`, binary and fractional,
+//! on the shared real CT) must give the areas pydicom's arrays hold, their segments
+//! named by code, by label or by the user, and serve as `--auto` masks.
 
 mod common;
 
@@ -180,6 +183,7 @@ fn nifti_labels(
     columns: usize,
     rows: usize,
     mm: f64,
+    origin: [f64; 2],
     z0: f64,
     dz: f64,
     planes: &[Vec<u8>],
@@ -205,8 +209,9 @@ fn nifti_labels(
     put_f32(&mut b, 108, 352.0); // voxels start after the header and 4 extension bytes
     put_i16(&mut b, 254, 1); // sform set
     let rows_of_affine = [
-        [-mm, 0.0, 0.0, 0.0],
-        [0.0, -mm, 0.0, 0.0],
+        // RAS: x and y run against DICOM's LPS, so the origin's signs flip.
+        [-mm, 0.0, 0.0, -origin[0]],
+        [0.0, -mm, 0.0, -origin[1]],
         [0.0, 0.0, dz, z0],
     ];
     for (r, row) in rows_of_affine.iter().enumerate() {
@@ -263,18 +268,21 @@ fn compares_png_and_nifti_label_maps() {
         })
         .collect();
     let dz = grid.slice_spacing.0;
-    std::fs::write(
-        maps.join("labels.nii"),
-        nifti_labels(grid.columns, grid.rows, mm, positions[0], dz, &planes),
-    )
-    .expect("NIfTI");
+    let first = std::fs::read(ct.join("slice0000.dcm")).expect("first CT image");
+    let instance = sarcoscope::dicom::read_instance(&first).expect("CT header");
+    let [x, y, _] = instance.frame_geometry[0]
+        .position
+        .expect("ImagePositionPatient");
+    let nifti = |origin: [f64; 2], z0: f64| {
+        nifti_labels(grid.columns, grid.rows, mm, origin, z0, dz, &planes)
+    };
+    std::fs::write(maps.join("labels.nii"), nifti([x, y], positions[0])).expect("NIfTI");
     // A label map of another series: its slices lie above this one's.
     let above = positions[grid.slices - 1] + 100.0;
-    std::fs::write(
-        maps.join("elsewhere.nii"),
-        nifti_labels(grid.columns, grid.rows, mm, above, dz, &planes),
-    )
-    .expect("NIfTI elsewhere");
+    std::fs::write(maps.join("elsewhere.nii"), nifti([x, y], above)).expect("NIfTI elsewhere");
+    // One of this series cut from a field of view 10 mm to the side.
+    std::fs::write(maps.join("shifted.nii"), nifti([x + 10.0, y], positions[0]))
+        .expect("NIfTI shifted");
 
     let report = agree(&ct, &maps);
 
@@ -303,24 +311,125 @@ fn compares_png_and_nifti_label_maps() {
     );
     assert_eq!(report["sma"]["cases"], 3);
     let failed = report["failed"].as_array().expect("failed");
-    assert_eq!(failed.len(), 2, "{failed:?}");
+    assert_eq!(failed.len(), 4, "{failed:?}");
     for f in failed {
         let reason = f["reason"].as_str().expect("reason");
-        assert!(f["case"]
-            .as_str()
-            .is_some_and(|c| c.starts_with("elsewhere.nii slice ")));
-        assert!(reason.starts_with("no CT slice at z = "), "{reason}");
+        let case = f["case"].as_str().expect("case");
+        if case.starts_with("elsewhere.nii slice ") {
+            assert!(reason.starts_with("no CT slice at z = "), "{reason}");
+        } else {
+            assert!(case.starts_with("shifted.nii slice "), "{case}");
+            assert!(reason.contains("it is shifted"), "{reason}");
+        }
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn compares_dicom_segmentations_written_by_another_tool() {
+    let Some(series) = common::shared_dir(common::SERIES_DIR) else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("sarcoscope-agree-seg-{}", std::process::id()));
+    let (ct, segs, auto) = (dir.join("ct"), dir.join("segs"), dir.join("auto"));
+    for folder in [&ct, &segs, &auto] {
+        std::fs::create_dir_all(folder).expect("folder");
+    }
+    for k in 39..=42 {
+        let name = format!("slice{k:04}.dcm");
+        std::fs::copy(series.join(&name), ct.join(&name)).expect("CT image");
+    }
+    let traced = [40, 41].map(|k| common::slice_path(&series, k).into_os_string());
+    let mut args = vec![segs.as_os_str()];
+    args.extend(traced.iter().map(|p| p.as_os_str()));
+    let Some(written) = common::python_json("write_seg.py", &args) else {
+        return;
+    };
+    // What pydicom wrote, plane by plane: (case, tissue) → cm².
+    let mut expected = Vec::new();
+    for (file, planes) in [
+        ("binary.dcm", &written["binary"]),
+        ("fractional.dcm", &written["fractional"]),
+    ] {
+        for (k, plane) in planes.as_array().expect("planes").iter().enumerate() {
+            let mm2 = plane["pixel_mm2"].as_f64().expect("pixel size");
+            for tissue in ["muscle", "imat", "vat", "sat"] {
+                let pixels = plane["pixels"][tissue].as_f64().expect("pixels");
+                expected.push((format!("{file} slice {k}"), tissue, pixels * mm2 / 100.0));
+            }
+        }
+    }
+
+    let report = agree_with(&ct, &segs, &["--segments", "Segment_2=imat,*=ignore"]);
+    let cases = report["cases"].as_array().expect("cases");
+    assert_eq!(cases.len(), expected.len(), "{report}");
+    for (case, tissue, cm2) in &expected {
+        let row = cases
+            .iter()
+            .find(|r| r["case"] == case.as_str() && r["tissue"] == *tissue)
+            .unwrap_or_else(|| panic!("no {tissue} row for {case}: {report}"));
+        let read = row["area_ref_cm2"].as_f64().expect("area");
+        assert!(
+            (read - cm2).abs() < 1e-9,
+            "{case} {tissue}: {read} cm², pydicom {cm2}"
+        );
+    }
+    let failed = report["failed"].as_array().expect("failed");
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0]["case"], "unknown.dcm");
+    let reason = failed[0]["reason"].as_str().expect("reason");
+    assert!(
+        reason.contains("none of its segments is a tissue"),
+        "{reason}"
+    );
+
+    // Without the user's word the unnamed segments are refused, with their labels.
+    let strict = agree_with(&ct, &segs, &[]);
+    let binary = strict["failed"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["case"] == "binary.dcm"))
+        .unwrap_or_else(|| panic!("binary.dcm must fail: {strict}"));
+    let reason = binary["reason"].as_str().expect("reason");
+    assert!(
+        reason.contains("“Segment_2”") && reason.contains("“Liver”"),
+        "{reason}"
+    );
+
+    // --auto: the fractional SEG (placed by position) as the automatic mask of the slice
+    // the binary one names by UID: the same pixels, so every Dice is 1; the binary SEG's
+    // other slice has no automatic mask.
+    std::fs::rename(segs.join("fractional.dcm"), auto.join("fractional.dcm")).expect("move");
+    let mut with_auto = vec!["--segments", "Segment_2=imat,*=ignore", "--auto"];
+    let auto_arg = auto.to_string_lossy().into_owned();
+    with_auto.push(&auto_arg);
+    let report = agree_with(&ct, &segs, &with_auto);
+    let rows = report["cases"].as_array().expect("cases");
+    assert_eq!(rows.len(), 4, "{report}");
+    for row in rows {
+        assert_eq!(row["dice"], 1.0, "{row}");
+    }
+    let failed = report["failed"].as_array().expect("failed");
+    assert!(
+        failed.iter().any(|f| f["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("no automatic mask of its CT slice"))),
+        "{failed:?}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// `sarcoscope agree CT --reference MASKS --json` on the CPU with the shipped model.
 fn agree(ct: &Path, masks: &Path) -> Value {
+    agree_with(ct, masks, &[])
+}
+
+fn agree_with(ct: &Path, masks: &Path, extra: &[&str]) -> Value {
     let out = Command::new(env!("CARGO_BIN_EXE_sarcoscope"))
         .arg("agree")
         .arg(ct)
         .arg("--reference")
         .arg(masks)
+        .args(extra)
         .args(["--json", "--device", "cpu", "--model"])
         .arg(common::repository().join("models/sarcoscope-l3-unet.json"))
         .output()

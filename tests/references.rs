@@ -5,7 +5,7 @@
 
 mod common;
 
-use sarcoscope::agree::reference::{self, Format, Placement};
+use sarcoscope::agree::reference::{self, Format, Numbering, Placement};
 use sarcoscope::agree::tag::TagNumbers;
 use sarcoscope::segment::TissueClass;
 use serde_json::Value;
@@ -26,14 +26,17 @@ fn a_totalsegmentator_label_map_gives_the_areas_numpy_reads() {
         return;
     };
     let path = dir.join("total-labels.nii.gz");
-    assert_eq!(Format::of(&path), Some(Format::Nifti));
-    let numbers = TagNumbers {
-        muscle: TRUNK_MUSCLES.to_vec(),
-        imat: vec![],
-        vat: vec![],
-        sat: vec![],
+    assert_eq!(Format::of(&path, b""), Some(Format::Nifti));
+    let numbering = Numbering {
+        numbers: TagNumbers {
+            muscle: TRUNK_MUSCLES.to_vec(),
+            imat: vec![],
+            vat: vec![],
+            sat: vec![],
+        },
+        ..Numbering::default()
     };
-    let masks = reference::read(Format::Nifti, &common::read(&path), &numbers).expect("labels");
+    let masks = reference::read(Format::Nifti, &common::read(&path), &numbering).expect("labels");
     let Some(independent) = read_with_numpy(&path, &TRUNK_MUSCLES) else {
         return;
     };
@@ -79,6 +82,23 @@ fn a_totalsegmentator_label_map_gives_the_areas_numpy_reads() {
             .collect();
         assert_eq!(read, spacing);
     }
+    // The label map was made from the DICOM series: its first pixel lies where the
+    // series' does, across the body.
+    let series = dir.join("series-dicom");
+    let first = std::fs::read_dir(&series)
+        .expect("series folder")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.is_file())
+        .expect("a DICOM file");
+    let instance = sarcoscope::dicom::read_instance(&common::read(&first)).expect("CT header");
+    let [x, y, _] = instance.frame_geometry[0]
+        .position
+        .expect("ImagePositionPatient");
+    let [mx, my] = masks[0].origin_mm.expect("a NIfTI says where it lies");
+    assert!(
+        (mx - x).abs() < 0.01 && (my - y).abs() < 0.01,
+        "label map's first pixel at ({mx}, {my}) mm, the series' at ({x}, {y}) mm"
+    );
 }
 
 #[test]
@@ -87,7 +107,7 @@ fn a_ct_volume_is_not_taken_for_a_label_map() {
         return;
     };
     let bytes = common::read(&dir.join("ct.nii.gz"));
-    let e = reference::read(Format::Nifti, &bytes, &TagNumbers::default())
+    let e = reference::read(Format::Nifti, &bytes, &Numbering::default())
         .expect_err("HU are no labels");
     assert!(e.to_string().contains("not a label map"), "{e}");
 }

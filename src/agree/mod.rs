@@ -14,6 +14,7 @@ pub mod icc;
 pub mod overlap;
 pub mod paired;
 pub mod reference;
+pub mod seg;
 pub mod tag;
 
 /// Why an agreement figure cannot be given, in words for the study's report.

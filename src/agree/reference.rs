@@ -1,12 +1,14 @@
 //! Readers' masks in the formats they arrive in, each read into a [`TissueMask`] with
 //! what places it on a CT slice: a Slice-O-Matic `.tag` file or a PNG label map (as
-//! Sarcoscope exports them) belongs to the CT image it is named after; a NIfTI label
-//! map holds a whole series, and each of its slices that holds a tissue belongs to the
-//! CT slice at the same position along the body.
+//! Sarcoscope exports them) belongs to the CT image it is named after; a DICOM SEG names
+//! the CT image each plane was drawn on (else its position); a NIfTI label map holds a
+//! whole series, and each of its slices that holds a tissue belongs to the CT slice at the
+//! same position along the body.
 
 use std::io::Cursor;
 use std::path::Path;
 
+use super::seg::{self, SegError, SegmentNames};
 use super::tag::{self, TagError, TagNumbers};
 use crate::nifti::{self, NiftiError};
 use crate::segment::{TissueClass, TissueMask};
@@ -18,11 +20,14 @@ pub enum Format {
     Tag,
     Png,
     Nifti,
+    Seg,
 }
 
 impl Format {
-    /// `.tag`, `.png`, `.nii` or `.nii.gz` (any case); `None` for any other file.
-    pub fn of(path: &Path) -> Option<Format> {
+    /// `.tag`, `.png`, `.nii` or `.nii.gz` (any case) by name; any other file is a DICOM
+    /// SEG when it is a DICOM file (`DICM` after the 128-byte preamble: DICOM files often
+    /// have no extension); `None` for anything else.
+    pub fn of(path: &Path, bytes: &[u8]) -> Option<Format> {
         let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
         if name.ends_with(".tag") {
             Some(Format::Tag)
@@ -30,10 +35,21 @@ impl Format {
             Some(Format::Png)
         } else if name.ends_with(".nii") || name.ends_with(".nii.gz") {
             Some(Format::Nifti)
+        } else if bytes.get(128..132) == Some(b"DICM") {
+            Some(Format::Seg)
         } else {
             None
         }
     }
+}
+
+/// How the numbers or segments of a reader's file stand for tissues.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Numbering {
+    /// In `.tag` files and NIfTI label maps.
+    pub numbers: TagNumbers,
+    /// For DICOM SEG segments whose codes and labels do not say.
+    pub segments: SegmentNames,
 }
 
 /// Where a reference mask belongs.
@@ -45,6 +61,8 @@ pub enum Placement {
     /// On the slice of the CT series at this position along the body (patient z, mm),
     /// within half of `slice_spacing`.
     At { z_mm: f64, slice_spacing: f64 },
+    /// On the CT image with this SOP Instance UID (a DICOM SEG's source image).
+    Source { sop_instance_uid: String },
 }
 
 /// One reader's mask of one CT slice.
@@ -57,6 +75,9 @@ pub struct ReferenceMask {
     /// The slice of a label map it was cut from (0 = most inferior); `None` for a file of
     /// one slice.
     pub slice: Option<usize>,
+    /// Where its first pixel's centre lies across the body (patient x, y in mm, DICOM's
+    /// LPS), when the file says: a mask shifted against its CT image is refused.
+    pub origin_mm: Option<[f64; 2]>,
 }
 
 /// Why a reference file could not be read, in words for the person who chose it.
@@ -76,26 +97,29 @@ pub enum ReferenceError {
     NotLabels(f32),
     #[error("no slice of the label map holds a tissue under the chosen numbers; it holds {0}")]
     NoTissue(String),
+    #[error(transparent)]
+    Seg(#[from] SegError),
 }
 
 /// The most pixels a PNG label map may hold (a 4096² slice).
 const MAX_PNG_PIXELS: u64 = 4096 * 4096;
 
-/// Reads one reference file of `format`; `numbers` say which numbers stand for which
-/// tissue in a `.tag` file or a NIfTI label map (a PNG holds Sarcoscope's labels).
+/// Reads one reference file of `format`; `numbering` says which numbers or segments
+/// stand for which tissue (a PNG holds Sarcoscope's labels).
 pub fn read(
     format: Format,
     bytes: &[u8],
-    numbers: &TagNumbers,
+    numbering: &Numbering,
 ) -> Result<Vec<ReferenceMask>, ReferenceError> {
     match format {
         Format::Tag => {
-            let traced = tag::read(bytes, numbers)?;
+            let traced = tag::read(bytes, &numbering.numbers)?;
             Ok(vec![ReferenceMask {
                 mask: traced.mask,
                 pixel_spacing: traced.pixel_spacing,
                 placement: Placement::Named,
                 slice: None,
+                origin_mm: None,
             }])
         }
         Format::Png => Ok(vec![ReferenceMask {
@@ -103,8 +127,10 @@ pub fn read(
             pixel_spacing: None,
             placement: Placement::Named,
             slice: None,
+            origin_mm: None,
         }]),
-        Format::Nifti => read_nifti(bytes, numbers),
+        Format::Nifti => read_nifti(bytes, &numbering.numbers),
+        Format::Seg => Ok(seg::read(bytes, &numbering.segments)?),
     }
 }
 
@@ -182,6 +208,7 @@ pub fn read_nifti(
                     slice_spacing: stack.slice_spacing,
                 },
                 slice: Some(k),
+                origin_mm: Some(stack.origin_mm),
             });
         }
     }
@@ -226,11 +253,14 @@ mod tests {
 
     #[test]
     fn formats_are_known_by_name() {
-        let of = |name: &str| Format::of(Path::new(name));
+        let of = |name: &str| Format::of(Path::new(name), b"");
         assert_eq!(of("a/IM1.dcm.tag"), Some(Format::Tag));
         assert_eq!(of("S0001.PNG"), Some(Format::Png));
         assert_eq!(of("labels.nii.gz"), Some(Format::Nifti));
         assert_eq!(of("labels.nii"), Some(Format::Nifti));
         assert_eq!(of("IM1.dcm"), None);
+        let mut dicom = vec![0u8; 132];
+        dicom[128..].copy_from_slice(b"DICM");
+        assert_eq!(Format::of(Path::new("SEG0001"), &dicom), Some(Format::Seg));
     }
 }

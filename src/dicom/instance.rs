@@ -126,12 +126,7 @@ impl Instance {
             .map(|n| u32::try_from(n.max(1)).unwrap_or(u32::MAX))
             .unwrap_or(1);
         let shared = first_item(obj, tags::SHARED_FUNCTIONAL_GROUPS_SEQUENCE);
-        let per_frame = obj
-            .element_opt(tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE)
-            .ok()
-            .flatten()
-            .and_then(|e| e.items())
-            .unwrap_or(&[]);
+        let per_frame = items(obj, tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE);
         let classic = FrameGeometry {
             position: floats::<3>(obj, tags::IMAGE_POSITION_PATIENT),
             orientation: floats::<6>(obj, tags::IMAGE_ORIENTATION_PATIENT),
@@ -308,8 +303,18 @@ fn functional_geometry(
     }
 }
 
-fn nested(obj: &InMemDicomObject, tag: Tag) -> Option<&InMemDicomObject> {
-    obj.element_opt(tag).ok().flatten()?.items()?.first()
+/// The first item of a sequence.
+pub(crate) fn nested(obj: &InMemDicomObject, tag: Tag) -> Option<&InMemDicomObject> {
+    items(obj, tag).first()
+}
+
+/// A sequence's items; none when the element is absent or not a sequence.
+pub(crate) fn items(obj: &InMemDicomObject, tag: Tag) -> &[InMemDicomObject] {
+    obj.element_opt(tag)
+        .ok()
+        .flatten()
+        .and_then(|e| e.items())
+        .unwrap_or(&[])
 }
 
 fn first_item(obj: &DicomObject, tag: Tag) -> Option<&InMemDicomObject> {

@@ -85,6 +85,18 @@ impl SeriesFiles {
         })
     }
 
+    /// The header and frame behind the series' slice `slice` (most inferior first, as the
+    /// volume is stacked), with that frame's ImagePositionPatient.
+    pub fn slice_source(&self, slice: usize) -> Option<(&Instance, u32, Option<[f64; 3]>)> {
+        let r = self.series.slices.get(slice)?;
+        let inst = self.instances.get(r.file)?;
+        let geometry = inst
+            .frame_geometry
+            .get(r.frame as usize)
+            .or(inst.frame_geometry.last());
+        Some((inst, r.frame, geometry.and_then(|g| g.position)))
+    }
+
     /// The user's file behind local file `local`.
     pub fn file(&self, local: LocalFile) -> Option<FileIndex> {
         self.files.get(local.0).copied()

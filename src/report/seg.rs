@@ -15,9 +15,8 @@ use dicom_object::{FileMetaTableBuilder, InMemDicomObject};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-use crate::dicom::series::{Series, SeriesGeometry};
+use crate::dicom::series::SeriesGeometry;
 use crate::dicom::write::{derived_uid, ds};
-use crate::dicom::Instance;
 use crate::ingest::SeriesFiles;
 use crate::segment::{TissueClass, TissueMask};
 
@@ -36,19 +35,10 @@ pub struct SourceImage {
     pub frame: Option<u32>,
 }
 
-/// The image volume slice `slice` of `series` came from, with its position
+/// The image volume slice `slice` of `files` came from, with its position
 /// (ImagePositionPatient), as the SEG references and places it.
-fn source_of(
-    series: &Series,
-    instances: &[Instance],
-    slice: usize,
-) -> Option<(SourceImage, Option<[f64; 3]>)> {
-    let r = series.slices.get(slice)?;
-    let inst = instances.get(r.file)?;
-    let geometry = inst
-        .frame_geometry
-        .get(r.frame as usize)
-        .or(inst.frame_geometry.last());
+fn source_of(files: &SeriesFiles, slice: usize) -> Option<(SourceImage, Option<[f64; 3]>)> {
+    let (inst, frame, position) = files.slice_source(slice)?;
     Some((
         SourceImage {
             study_uid: inst.study_uid.clone(),
@@ -56,9 +46,9 @@ fn source_of(
             sop_class_uid: inst.sop_class.clone(),
             sop_instance_uid: inst.sop_instance_uid.clone(),
             frame_of_reference_uid: inst.frame_of_reference_uid.clone(),
-            frame: (inst.frames > 1).then_some(r.frame + 1),
+            frame: (inst.frames > 1).then_some(frame + 1),
         },
-        geometry.and_then(|g| g.position),
+        position,
     ))
 }
 
@@ -94,8 +84,7 @@ impl SegContext {
         edited: bool,
         unix_seconds: i64,
     ) -> Result<SegContext, SegError> {
-        let (source, position) =
-            source_of(&files.series, &files.instances, slice).ok_or(SegError::NoSource(slice))?;
+        let (source, position) = source_of(files, slice).ok_or(SegError::NoSource(slice))?;
         let (date, time) = date_time(unix_seconds);
         Ok(SegContext {
             pixel_spacing: geometry.pixel_spacing.ok_or(SegError::NoSpacing)?,
@@ -163,7 +152,7 @@ fn code(value: &str, scheme: &str, meaning: &str) -> InMemDicomObject {
     item
 }
 
-fn type_code(t: TissueClass) -> &'static str {
+pub(crate) fn type_code(t: TissueClass) -> &'static str {
     match t {
         TissueClass::SkeletalMuscle => "MUSCLE",
         TissueClass::Imat => "IMAT",

@@ -1,19 +1,23 @@
 //! `sarcoscope agree <ct-folder> --reference <masks-folder>`: each reader's mask against
 //! the automatic mask of the same CT slice, per case and over all cases. A `.tag` file or
-//! a PNG label map is matched to the CT image it is named after; each slice of a NIfTI
-//! label map to the CT folder's series slice at the same position.
+//! a PNG label map is matched to the CT image it is named after; a DICOM SEG to the CT
+//! image it names (else by position); each slice of a NIfTI label map to the CT folder's
+//! series slice at the same position. The automatic masks are made now, or taken from
+//! `--auto` (Sarcoscope's exports, placed the same way).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use sarcoscope::agree::case::{CaseAgreement, Summary};
-use sarcoscope::agree::reference::{self, Format, Placement, ReferenceMask};
+use sarcoscope::agree::reference::{self, Format, Numbering, Placement, ReferenceMask};
+use sarcoscope::agree::seg::SegmentNames;
 use sarcoscope::agree::tag::TagNumbers;
 use sarcoscope::agree::AgreementError;
-use sarcoscope::body::SmiCutoffs;
+use sarcoscope::body::{Anthropometry, SmiCutoffs};
 use sarcoscope::dicom::Instance;
 use sarcoscope::ingest::folder::{self, list_files, LoadedCt};
-use sarcoscope::segment::AxialSlice;
+use sarcoscope::segment::{AxialSlice, TissueMask};
+use sarcoscope::units::Millimetres;
 use sarcoscope::volume::Volume;
 use sarcoscope_network::{PostProcess, Segmenter};
 use serde::Serialize;
@@ -24,17 +28,28 @@ use super::segment::{load_model, ModelOptions};
 #[derive(clap::Args)]
 pub struct AgreeOptions {
     /// The CT images the readers traced (any layout: each image is found by its file
-    /// name; for NIfTI label maps, one CT series whose slices they cover).
+    /// name or its SOP Instance UID; for label maps and SEGs placed by position, one CT
+    /// series whose slices they cover).
     pub ct: PathBuf,
     /// The readers' masks: Slice-O-Matic `.tag` files and PNG label maps (Sarcoscope's
     /// labels 0–4), each named after its CT image (`NAME.dcm.tag`, `NAME.tag` or
-    /// `NAME.png` for `NAME.dcm`), and NIfTI label maps (`.nii`, `.nii.gz`) of the series.
+    /// `NAME.png` for `NAME.dcm`), DICOM SEG files (binary or fractional), and NIfTI label
+    /// maps (`.nii`, `.nii.gz`) of the series.
     #[arg(long)]
     pub reference: PathBuf,
+    /// Automatic masks made earlier (Sarcoscope's PNG label maps or DICOM SEG exports),
+    /// placed on their CT slices as the readers' are; without it each slice is segmented
+    /// now.
+    #[arg(long)]
+    pub auto: Option<PathBuf>,
     /// The numbers of each tissue in `.tag` files and NIfTI label maps (default: the
     /// Alberta protocol's).
     #[arg(long, alias = "tag-numbers", default_value = "muscle=1,imat=2,vat=5,sat=7", value_parser = parse_numbers)]
     pub numbers: TagNumbers,
+    /// The tissue of DICOM SEG segments whose codes and labels do not say it, by label:
+    /// `Segment_1=muscle,Liver=ignore`; `*=ignore` leaves every other unknown segment out.
+    #[arg(long, default_value = "", value_parser = SegmentNames::parse)]
+    pub segments: SegmentNames,
     /// One JSON document instead of the table.
     #[arg(long)]
     pub json: bool,
@@ -85,44 +100,252 @@ struct Failed {
     reason: String,
 }
 
-pub fn run(options: &AgreeOptions) -> Result<(), super::Failure> {
-    let ct_files = list_files(&options.ct)?;
-    super::report_skipped(&ct_files.skipped);
-    let mut by_name: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
-    for path in ct_files.files {
-        if let Some(name) = path.file_name() {
-            by_name
-                .entry(name.to_string_lossy().into_owned())
-                .or_default()
-                .push(path);
+/// The CT slice a mask belongs to.
+enum Target {
+    /// A CT image file, as a one-slice volume.
+    Image(PathBuf),
+    /// Slice `k` (most inferior first) of the CT folder's series.
+    SeriesSlice(usize),
+}
+
+/// The CT slice of a [`Target`] (its HU copied out of the volume), with what the
+/// comparison needs.
+struct CtSlice {
+    hu: Vec<i16>,
+    columns: usize,
+    rows: usize,
+    pixel_spacing: [Millimetres; 2],
+    body: Anthropometry,
+    /// ImagePositionPatient of the slice.
+    position: Option<[f64; 3]>,
+    /// Which image it is however a mask found it: (SOP Instance UID, frame).
+    key: (String, u32),
+}
+
+impl CtSlice {
+    fn of(
+        volume: &Volume,
+        k: usize,
+        instance: &Instance,
+        frame: u32,
+        position: Option<[f64; 3]>,
+    ) -> Result<CtSlice, String> {
+        let slice = AxialSlice::of_volume(volume, k).map_err(|e| e.to_string())?;
+        Ok(CtSlice {
+            hu: slice.hu.to_vec(),
+            columns: slice.columns,
+            rows: slice.rows,
+            pixel_spacing: slice.pixel_spacing,
+            body: sarcoscope::batch::anthropometry(&instance.patient),
+            position,
+            key: (instance.sop_instance_uid.clone(), frame),
+        })
+    }
+
+    fn axial(&self) -> AxialSlice<'_> {
+        AxialSlice {
+            hu: &self.hu,
+            columns: self.columns,
+            rows: self.rows,
+            pixel_spacing: self.pixel_spacing,
         }
     }
-    let references = list_files(&options.reference)?;
-    super::report_skipped(&references.skipped);
-    let files: Vec<(&PathBuf, Format)> = references
-        .files
-        .iter()
-        .filter_map(|p| Format::of(p).map(|f| (p, f)))
-        .collect();
-    if files.is_empty() {
+}
+
+/// The CT folder, its images found by name or UID, its series read once when needed.
+struct CtFolder<'a> {
+    root: &'a Path,
+    by_name: BTreeMap<String, Vec<PathBuf>>,
+    /// SOP Instance UID → file, read on first use (only a SEG needs it).
+    by_uid: Option<HashMap<String, PathBuf>>,
+    series: Option<Result<LoadedCt, String>>,
+}
+
+impl<'a> CtFolder<'a> {
+    fn new(root: &'a Path, files: Vec<PathBuf>) -> CtFolder<'a> {
+        let mut by_name: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
+        for path in files {
+            if let Some(name) = path.file_name() {
+                by_name
+                    .entry(name.to_string_lossy().into_owned())
+                    .or_default()
+                    .push(path);
+            }
+        }
+        CtFolder {
+            root,
+            by_name,
+            by_uid: None,
+            series: None,
+        }
+    }
+
+    /// The CT slice a mask read from `file` belongs to.
+    fn locate(&mut self, file: &Path, placement: &Placement) -> Result<Target, String> {
+        match placement {
+            Placement::Named => ct_image(file, &self.by_name).map(|p| Target::Image(p.into())),
+            Placement::Source { sop_instance_uid } => {
+                let by_name = &self.by_name;
+                let by_uid = self.by_uid.get_or_insert_with(|| {
+                    by_name
+                        .values()
+                        .flatten()
+                        .filter_map(|p| {
+                            let header = folder::read_header(p).ok()?;
+                            Some((header.sop_instance_uid, p.clone()))
+                        })
+                        .collect()
+                });
+                by_uid
+                    .get(sop_instance_uid)
+                    .map(|p| Target::Image(p.clone()))
+                    .ok_or_else(|| {
+                        format!("the CT image it was drawn on (SOP Instance UID {sop_instance_uid}) is not in the CT folder")
+                    })
+            }
+            Placement::At {
+                z_mm,
+                slice_spacing,
+            } => {
+                let ct = self.series()?;
+                slice_at(&ct.volume, *z_mm, *slice_spacing).map(Target::SeriesSlice)
+            }
+        }
+    }
+
+    /// The CT folder's series, for the masks placed by position.
+    fn series(&mut self) -> Result<&LoadedCt, String> {
+        let root = self.root;
+        self.series
+            .get_or_insert_with(|| {
+                folder::load_ct(root)
+                    .map_err(|e| format!("the CT folder cannot be read as one series: {e}"))
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    fn slice(&mut self, target: &Target) -> Result<CtSlice, String> {
+        match target {
+            Target::Image(path) => {
+                let (volume, instance) = load_image(path)?;
+                let position = instance.frame_geometry.first().and_then(|g| g.position);
+                CtSlice::of(&volume, 0, &instance, 0, position)
+            }
+            Target::SeriesSlice(k) => {
+                let ct = self.series()?;
+                let (instance, frame, position) = ct
+                    .files
+                    .slice_source(*k)
+                    .ok_or("the CT series has no such slice")?;
+                CtSlice::of(&ct.volume, *k, instance, frame, position)
+            }
+        }
+    }
+}
+
+/// Where the automatic masks come from.
+enum Automatic {
+    Now(Box<Segmenter>),
+    /// Masks read from `--auto`, by the CT image they belong to.
+    Made(BTreeMap<(String, u32), TissueMask>),
+}
+
+/// One mask file: where it is, its name under the folder given, its masks or why not.
+struct MaskFile {
+    path: PathBuf,
+    name: String,
+    masks: Result<Vec<ReferenceMask>, String>,
+}
+
+/// Each mask file under `folder` (a file that is no mask is passed over), read.
+fn read_masks(folder: &Path, numbering: &Numbering) -> Result<Vec<MaskFile>, super::Failure> {
+    let listed = list_files(folder)?;
+    super::report_skipped(&listed.skipped);
+    let mut read = Vec::new();
+    for path in listed.files {
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                let name = super::name_under(&path, folder);
+                let masks = Err(format!("cannot read it: {e}"));
+                read.push(MaskFile { path, name, masks });
+                continue;
+            }
+        };
+        let Some(format) = Format::of(&path, &bytes) else {
+            continue;
+        };
+        let masks = reference::read(format, &bytes, numbering).map_err(|e| e.to_string());
+        let name = super::name_under(&path, folder);
+        read.push(MaskFile { path, name, masks });
+    }
+    if read.is_empty() {
         return Err(format!(
-            "no readers' masks (.tag, .png, .nii or .nii.gz files) under {}",
-            options.reference.display()
+            "no masks (.tag, .png, .nii, .nii.gz or DICOM SEG files) under {}",
+            folder.display()
         )
         .into());
     }
-    let (segmenter, device) = load_model(&options.model)?;
-    let mut cases = Vec::new();
+    Ok(read)
+}
+
+/// The name a mask is reported under: its file, and the slice of a label map.
+fn case_name(file: &str, mask: &ReferenceMask) -> String {
+    match mask.slice {
+        Some(k) => format!("{file} slice {k}"),
+        None => file.to_owned(),
+    }
+}
+
+pub fn run(options: &AgreeOptions) -> Result<(), super::Failure> {
+    let ct_files = list_files(&options.ct)?;
+    super::report_skipped(&ct_files.skipped);
+    let mut ct = CtFolder::new(&options.ct, ct_files.files);
+    let numbering = Numbering {
+        numbers: options.numbers.clone(),
+        segments: options.segments.clone(),
+    };
+    let references = read_masks(&options.reference, &numbering)?;
     let mut failed = Vec::new();
-    // The CT folder as one series, read once when a label map needs it.
-    let mut series: Option<Result<LoadedCt, String>> = None;
-    for (path, format) in files {
-        let name = super::name_under(path, &options.reference);
-        let masks = std::fs::read(path)
-            .map_err(|e| format!("cannot read it: {e}"))
-            .and_then(|bytes| {
-                reference::read(format, &bytes, &options.numbers).map_err(|e| e.to_string())
-            });
+    let (automatic, made_by) = match &options.auto {
+        None => {
+            let (segmenter, device) = load_model(&options.model)?;
+            let model = format!(
+                "{} {} on {device}",
+                segmenter.card.name, segmenter.card.version
+            );
+            (Automatic::Now(Box::new(segmenter)), model)
+        }
+        Some(folder) => {
+            let mut made = BTreeMap::new();
+            // Sarcoscope's own exports: PNG labels, SEG segments by its codes.
+            for MaskFile { path, name, masks } in read_masks(folder, &Numbering::default())? {
+                let located = masks.and_then(|masks| {
+                    masks
+                        .into_iter()
+                        .map(|m| {
+                            let target = ct.locate(&path, &m.placement)?;
+                            Ok((ct.slice(&target)?.key, m.mask))
+                        })
+                        .collect::<Result<Vec<_>, String>>()
+                });
+                match located {
+                    Ok(located) => made.extend(located),
+                    Err(reason) => failed.push(Failed {
+                        case: format!("automatic mask {name}"),
+                        reason,
+                    }),
+                }
+            }
+            (
+                Automatic::Made(made),
+                format!("masks under {}", folder.display()),
+            )
+        }
+    };
+    let mut cases = Vec::new();
+    for MaskFile { path, name, masks } in references {
         let masks = match masks {
             Ok(masks) => masks,
             Err(reason) => {
@@ -131,29 +354,38 @@ pub fn run(options: &AgreeOptions) -> Result<(), super::Failure> {
             }
         };
         for mask in masks {
-            let case = match mask.slice {
-                Some(k) => format!("{name} slice {k}"),
-                None => name.clone(),
-            };
-            let compared =
-                match mask.placement {
-                    Placement::Named => ct_image(path, &by_name).and_then(load_image).and_then(
-                        |(volume, instance)| {
-                            compare(&mask, &volume, 0, &instance, &segmenter, &case)
-                        },
-                    ),
-                    Placement::At {
-                        z_mm,
-                        slice_spacing,
-                    } => match series.get_or_insert_with(|| load_series(&options.ct)) {
-                        Err(reason) => Err(reason.clone()),
-                        Ok(ct) => slice_at(&ct.volume, z_mm, slice_spacing).and_then(|k| {
-                            let instance =
-                                ct.files.instances.first().ok_or("the CT series is empty")?;
-                            compare(&mask, &ct.volume, k, instance, &segmenter, &case)
-                        }),
-                    },
-                };
+            let case = case_name(&name, &mask);
+            let compared = ct
+                .locate(&path, &mask.placement)
+                .and_then(|target| ct.slice(&target))
+                .and_then(|slice| {
+                    check_fit(&mask, &slice)?;
+                    let auto = match &automatic {
+                        Automatic::Now(segmenter) => {
+                            segmenter
+                                .segment(&slice.axial(), &PostProcess::default())
+                                .mask
+                        }
+                        Automatic::Made(made) => made
+                            .get(&slice.key)
+                            .cloned()
+                            .ok_or("no automatic mask of its CT slice under --auto")?,
+                    };
+                    if (auto.columns, auto.rows) != (mask.mask.columns, mask.mask.rows) {
+                        return Err(format!(
+                            "the automatic mask is {}×{} pixels, the reader's {}×{}",
+                            auto.columns, auto.rows, mask.mask.columns, mask.mask.rows
+                        ));
+                    }
+                    Ok(CaseAgreement::of(
+                        &case,
+                        &auto,
+                        &mask.mask,
+                        &slice.axial(),
+                        &slice.body,
+                        SmiCutoffs::default(),
+                    ))
+                });
             match compared {
                 Ok(c) => cases.push(c),
                 Err(reason) => failed.push(Failed { case, reason }),
@@ -161,20 +393,13 @@ pub fn run(options: &AgreeOptions) -> Result<(), super::Failure> {
         }
     }
     let summary = Summary::of(&cases);
-    let model = format!("{} {}", segmenter.card.name, segmenter.card.version);
     if options.json {
-        let text =
-            serde_json::to_string_pretty(&report(&cases, &failed, &summary, &model, &device))?;
+        let text = serde_json::to_string_pretty(&report(&cases, &failed, &summary, &made_by))?;
         out!("{text}");
     } else {
-        print_table(&cases, &failed, &summary, &model, &device);
+        print_table(&cases, &failed, &summary, &made_by);
     }
     Ok(())
-}
-
-/// The CT folder's series, for the label maps that cover it.
-fn load_series(folder: &Path) -> Result<LoadedCt, String> {
-    folder::load_ct(folder).map_err(|e| format!("the CT folder cannot be read as one series: {e}"))
 }
 
 /// The slice of `volume` at `z_mm`, within half of the label map's slice spacing.
@@ -230,23 +455,16 @@ fn ct_image<'a>(
     }
 }
 
-/// A reader's mask of slice `k` of `volume` against the automatic mask of that slice.
-fn compare(
-    reference: &ReferenceMask,
-    volume: &Volume,
-    k: usize,
-    instance: &Instance,
-    segmenter: &Segmenter,
-    case: &str,
-) -> Result<CaseAgreement, String> {
-    let h = &volume.header;
-    if (h.columns, h.rows) != (reference.mask.columns, reference.mask.rows) {
+/// Whether a reader's mask fits its CT slice: the same grid, the same pixel size and
+/// (when the file says where it lies) the same place, within half a pixel.
+fn check_fit(reference: &ReferenceMask, ct: &CtSlice) -> Result<(), String> {
+    let slice = ct;
+    if (slice.columns, slice.rows) != (reference.mask.columns, reference.mask.rows) {
         return Err(format!(
             "the mask is {}×{} pixels but its CT image is {}×{}",
-            reference.mask.columns, reference.mask.rows, h.columns, h.rows
+            reference.mask.columns, reference.mask.rows, slice.columns, slice.rows
         ));
     }
-    let slice = AxialSlice::of_volume(volume, k).map_err(|e| e.to_string())?;
     // A mask traced on another image (or resampled) says so by its pixel size.
     if let Some(mask_mm) = reference.pixel_spacing {
         let differs = mask_mm
@@ -260,16 +478,15 @@ fn compare(
             ));
         }
     }
-    let auto = segmenter.segment(&slice, &PostProcess::default()).mask;
-    let body = sarcoscope::batch::anthropometry(&instance.patient);
-    Ok(CaseAgreement::of(
-        case,
-        &auto,
-        &reference.mask,
-        &slice,
-        &body,
-        SmiCutoffs::default(),
-    ))
+    if let (Some([x, y]), Some([cx, cy, _])) = (reference.origin_mm, ct.position) {
+        let [row_mm, column_mm] = slice.pixel_spacing.map(|s| s.0);
+        if (x - cx).abs() > column_mm / 2.0 || (y - cy).abs() > row_mm / 2.0 {
+            return Err(format!(
+                "the mask's first pixel lies at ({x:.1}, {y:.1}) mm but its CT image's at ({cx:.1}, {cy:.1}) mm: it is shifted or was cut from another field of view"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// One CT image as a one-slice volume, read as a folder's CT series is (`load_ct` takes a
@@ -296,13 +513,7 @@ fn figure<T>(value: &Result<T, AgreementError>, f: impl FnOnce(&T) -> Value) -> 
     }
 }
 
-fn report(
-    cases: &[CaseAgreement],
-    failed: &[Failed],
-    summary: &Summary,
-    model: &str,
-    device: &str,
-) -> Value {
+fn report(cases: &[CaseAgreement], failed: &[Failed], summary: &Summary, made_by: &str) -> Value {
     let rows: Vec<Value> = cases
         .iter()
         .flat_map(|c| {
@@ -331,19 +542,12 @@ fn report(
         "sarcopenia_kappa_unavailable": kappa_reason,
         "sarcopenia_cutoffs": SmiCutoffs::default().name(),
         "failed": failed,
-        "model": model,
-        "device": device,
+        "automatic": made_by,
     })
 }
 
-fn print_table(
-    cases: &[CaseAgreement],
-    failed: &[Failed],
-    summary: &Summary,
-    model: &str,
-    device: &str,
-) {
-    out!("automatic masks by {model} on {device}, against the readers' masks");
+fn print_table(cases: &[CaseAgreement], failed: &[Failed], summary: &Summary, made_by: &str) {
+    out!("automatic masks by {made_by}, against the readers' masks");
     out!(
         "{:<32} {:<8} {:>6} {:>8} {:>9} {:>9} {:>9}",
         "case",
