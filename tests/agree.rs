@@ -418,6 +418,92 @@ fn compares_dicom_segmentations_written_by_another_tool() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[test]
+fn places_readers_slices_against_the_automatic_l3_and_writes_the_exports() {
+    let Some(series) = common::shared_dir(common::SERIES_DIR) else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("sarcoscope-agree-l3-{}", std::process::id()));
+    let segs = dir.join("segs");
+    std::fs::create_dir_all(&segs).expect("folder");
+    // The labels place L3's centre at slice 74; the readers traced 74 and 72.
+    let traced = [72, 74].map(|k| common::slice_path(&series, k).into_os_string());
+    let mut args = vec![segs.as_os_str()];
+    args.extend(traced.iter().map(|p| p.as_os_str()));
+    let Some(written) = common::python_json("write_seg.py", &args) else {
+        return;
+    };
+    std::fs::remove_file(segs.join("unknown.dcm")).expect("one failure is tested elsewhere");
+    let (csv, html) = (dir.join("cases.csv"), dir.join("report.html"));
+    let (csv_arg, html_arg) = (csv.to_string_lossy(), html.to_string_lossy());
+    let report = agree_with(
+        &series,
+        &segs,
+        &[
+            "--segments",
+            "Segment_2=imat,*=ignore",
+            "--csv",
+            &csv_arg,
+            "--report",
+            &html_arg,
+        ],
+    );
+    let level = &report["level"];
+    assert_eq!(level["cases"], 3, "{report}");
+    // binary.dcm's planes in UID order, then fractional.dcm's (slice 72).
+    let z: Vec<f64> = written["binary"]
+        .as_array()
+        .expect("planes")
+        .iter()
+        .map(|p| p["z_mm"].as_f64().expect("z"))
+        .collect();
+    let step = (z[0] - z[1]).abs() / 2.0;
+    let text = std::fs::read_to_string(&csv).expect("CSV written");
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+    let column = |name: &str| header.iter().position(|h| *h == name).expect(name);
+    let mut muscle_rows = 0;
+    for line in lines {
+        let fields: Vec<&str> = line.split(',').collect();
+        if fields[column("tissue")] != "muscle" {
+            continue;
+        }
+        muscle_rows += 1;
+        let case = fields[column("case")];
+        let plane = if case == "fractional.dcm slice 0" {
+            &written["fractional"][0]
+        } else {
+            let k: usize = case
+                .trim_start_matches("binary.dcm slice ")
+                .parse()
+                .expect("slice");
+            &written["binary"][k]
+        };
+        // Slice 74 is the automatic L3 here; 72 lies two slices below it.
+        let slices: i64 = fields[column("level_difference_slices")]
+            .parse()
+            .expect("slices");
+        let plane_z = plane["z_mm"].as_f64().expect("z");
+        let expected = if (plane_z - z.iter().cloned().fold(f64::MIN, f64::max)).abs() < step {
+            0
+        } else {
+            -2
+        };
+        assert_eq!(slices, expected, "{case} at z = {plane_z}");
+        let hu: f64 = fields[column("muscle_hu_ref")].parse().expect("HU");
+        let numpy = plane["muscle_hu"].as_f64().expect("numpy HU");
+        assert!(
+            (hu - numpy).abs() < 1e-9,
+            "{case}: muscle {hu} HU, numpy {numpy}"
+        );
+    }
+    assert_eq!(muscle_rows, 3);
+    let page = std::fs::read_to_string(&html).expect("report written");
+    assert!(page.contains("Bland–Altman plot of Skeletal muscle area"));
+    assert!(page.contains("Over 3 cases the reader's slice was the automatic L3 in 1"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// `sarcoscope agree CT --reference MASKS --json` on the CPU with the shipped model.
 fn agree(ct: &Path, masks: &Path) -> Value {
     agree_with(ct, masks, &[])

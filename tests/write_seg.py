@@ -1,7 +1,8 @@
 """Writes DICOM Segmentations as another tool would (pydicom, no Sarcoscope code) for
 CT images given on the command line, and prints as JSON what each holds: per image plane
 (in the order of its source SOP Instance UID, else its position) the pixels of each
-tissue, so a test can hold Sarcoscope's import against them.
+tissue and the mean HU of the muscle, so a test can hold Sarcoscope's import and
+measurement against them.
 
 The "reader's" tissues are cut from the CT by HU (muscle -29..150, fat -190..-30; fat in
 the left half of the image counted as SAT, in the right half as VAT; IMAT a band of
@@ -124,11 +125,13 @@ def seg(kind, segments, frames, first):
 
 def counts(masks, source):
     spacing = [float(v) for v in source.PixelSpacing]
+    hu = source.pixel_array.astype(np.float64) * float(source.RescaleSlope) + float(source.RescaleIntercept)
     return {
         "source": source.SOPInstanceUID,
         "z_mm": float(source.ImagePositionPatient[2]),
         "pixel_mm2": spacing[0] * spacing[1],
         "pixels": {t: int(m.sum()) for t, m in masks.items()},
+        "muscle_hu": float(hu[masks["muscle"]].mean()),
     }
 
 

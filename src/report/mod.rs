@@ -2,6 +2,7 @@
 //! with its calls and cut-off source, prognosis scores, eligibility, QC flags — and the
 //! CSV row, de-identified unless the user opts in.
 
+pub mod agreement;
 pub mod qc;
 pub mod seg;
 

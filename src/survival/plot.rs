@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use super::km::{ConfType, KaplanMeier};
 
 /// Okabe–Ito colours: told apart with the common colour-vision deficiencies.
-const COLOURS: [&str; 8] = [
+pub(crate) const COLOURS: [&str; 8] = [
     "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000",
 ];
 
@@ -32,7 +32,7 @@ pub struct KmPlot<'a> {
     pub interval: Option<(ConfType, f64)>,
 }
 
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

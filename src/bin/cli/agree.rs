@@ -8,20 +8,18 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use sarcoscope::agree::case::{CaseAgreement, Summary};
+use sarcoscope::agree::case::{cases_csv, CaseAgreement, Cutoffs, LevelDistance, Summary};
 use sarcoscope::agree::reference::{self, Format, Numbering, Placement, ReferenceMask};
 use sarcoscope::agree::seg::SegmentNames;
 use sarcoscope::agree::tag::TagNumbers;
-use sarcoscope::agree::AgreementError;
-use sarcoscope::body::{Anthropometry, SmiCutoffs};
+use sarcoscope::body::Anthropometry;
 use sarcoscope::dicom::Instance;
 use sarcoscope::ingest::folder::{self, list_files, LoadedCt};
+use sarcoscope::report::agreement::{AgreementReport, Failed};
 use sarcoscope::segment::{AxialSlice, TissueMask};
 use sarcoscope::units::Millimetres;
 use sarcoscope::volume::Volume;
 use sarcoscope_network::{PostProcess, Segmenter};
-use serde::Serialize;
-use serde_json::{json, Value};
 
 use super::segment::{load_model, ModelOptions};
 
@@ -50,9 +48,16 @@ pub struct AgreeOptions {
     /// `Segment_1=muscle,Liver=ignore`; `*=ignore` leaves every other unknown segment out.
     #[arg(long, default_value = "", value_parser = SegmentNames::parse)]
     pub segments: SegmentNames,
-    /// One JSON document instead of the table.
+    /// One JSON document (per-case rows and the aggregate figures) instead of the table.
     #[arg(long)]
     pub json: bool,
+    /// Also write the per-case figures (a line per case and tissue) to this CSV file.
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
+    /// Also write a printable HTML report (Bland–Altman plots, every figure with its
+    /// method) to this file.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
     #[command(flatten)]
     pub model: ModelOptions,
 }
@@ -91,13 +96,6 @@ fn parse_numbers(text: &str) -> Result<TagNumbers, String> {
         slot.extend(values);
     }
     Ok(numbers)
-}
-
-/// A reference mask that could not be compared, and why.
-#[derive(Serialize)]
-struct Failed {
-    case: String,
-    reason: String,
 }
 
 /// The CT slice a mask belongs to.
@@ -159,6 +157,8 @@ struct CtFolder<'a> {
     /// SOP Instance UID → file, read on first use (only a SEG needs it).
     by_uid: Option<HashMap<String, PathBuf>>,
     series: Option<Result<LoadedCt, String>>,
+    /// The series' automatic L3 slice, searched on first use (`None`: not found).
+    l3: Option<Option<usize>>,
 }
 
 impl<'a> CtFolder<'a> {
@@ -177,6 +177,7 @@ impl<'a> CtFolder<'a> {
             by_name,
             by_uid: None,
             series: None,
+            l3: None,
         }
     }
 
@@ -223,6 +224,29 @@ impl<'a> CtFolder<'a> {
             })
             .as_ref()
             .map_err(Clone::clone)
+    }
+
+    /// How far the slice `key` names lies from the automatic L3 of the folder's series;
+    /// `None` when it is not in that series or no L3 was found there.
+    fn level(&mut self, key: &(String, u32)) -> Option<LevelDistance> {
+        self.series().ok()?;
+        let Some(Ok(ct)) = &self.series else {
+            return None;
+        };
+        let slices = ct.volume.header.slices;
+        let traced = (0..slices).find(|&k| {
+            ct.files
+                .slice_source(k)
+                .is_some_and(|(inst, frame, _)| inst.sop_instance_uid == key.0 && frame == key.1)
+        })?;
+        let auto = (*self.l3.get_or_insert_with(|| {
+            let found = (slices >= sarcoscope::l3::MIN_SLICES)
+                .then(|| sarcoscope::l3::locate(&ct.volume))?;
+            sarcoscope::batch::measured_level(&ct.volume.header, Some(&found))
+                .ok()
+                .map(|level| level.slice)
+        }))?;
+        LevelDistance::of(&ct.volume.header.slice_positions_mm, traced, auto)
     }
 
     fn slice(&mut self, target: &Target) -> Result<CtSlice, String> {
@@ -383,7 +407,8 @@ pub fn run(options: &AgreeOptions) -> Result<(), super::Failure> {
                         &mask.mask,
                         &slice.axial(),
                         &slice.body,
-                        SmiCutoffs::default(),
+                        Cutoffs::default(),
+                        ct.level(&slice.key),
                     ))
                 });
             match compared {
@@ -393,11 +418,33 @@ pub fn run(options: &AgreeOptions) -> Result<(), super::Failure> {
         }
     }
     let summary = Summary::of(&cases);
+    let (date, time) = sarcoscope::report::seg::date_time(super::segment::now());
+    let made_at = format!(
+        "{}-{}-{} {}:{} UTC",
+        &date[..4],
+        &date[4..6],
+        &date[6..],
+        &time[..2],
+        &time[2..4]
+    );
+    let report = AgreementReport {
+        cases: &cases,
+        failed: &failed,
+        summary: &summary,
+        automatic: &made_by,
+        cutoffs: Cutoffs::default(),
+        made_at: &made_at,
+    };
+    if let Some(path) = &options.csv {
+        super::write_file(path, cases_csv(&cases).as_bytes())?;
+    }
+    if let Some(path) = &options.report {
+        super::write_file(path, report.html().as_bytes())?;
+    }
     if options.json {
-        let text = serde_json::to_string_pretty(&report(&cases, &failed, &summary, &made_by))?;
-        out!("{text}");
+        out!("{}", serde_json::to_string_pretty(&report.json())?);
     } else {
-        print_table(&cases, &failed, &summary, &made_by);
+        print_table(&report);
     }
     Ok(())
 }
@@ -505,49 +552,11 @@ fn load_image(path: &Path) -> Result<(Volume, Instance), String> {
         .ok_or_else(|| format!("{} is not an axial CT image", path.display()))
 }
 
-/// An aggregate figure, or null with the reason beside it.
-fn figure<T>(value: &Result<T, AgreementError>, f: impl FnOnce(&T) -> Value) -> (Value, Value) {
-    match value {
-        Ok(v) => (f(v), Value::Null),
-        Err(e) => (Value::Null, Value::String(e.to_string())),
-    }
-}
-
-fn report(cases: &[CaseAgreement], failed: &[Failed], summary: &Summary, made_by: &str) -> Value {
-    let rows: Vec<Value> = cases
-        .iter()
-        .flat_map(|c| {
-            c.tissues.iter().map(move |(tissue, o)| {
-                json!({
-                    "case": c.case, "tissue": tissue.key(), "dice": o.dice, "jaccard": o.jaccard,
-                    "hd95_mm": o.hd95_mm, "area_auto_cm2": o.area_test_cm2, "area_ref_cm2": o.area_reference_cm2,
-                })
-            })
-        })
-        .collect();
-    let (sma, sma_reason) = figure(&summary.sma, |s| {
-        let ba = &s.bland_altman;
-        json!({
-            "cases": ba.cases, "bias": ba.bias, "loa_lower": ba.loa_lower, "loa_upper": ba.loa_upper,
-            "icc_2_1": s.icc.icc_2_1.icc, "icc_2_1_lower": s.icc.icc_2_1.ci.lower,
-            "icc_2_1_upper": s.icc.icc_2_1.ci.upper, "ccc": s.concordance.ccc,
-        })
-    });
-    let (kappa, kappa_reason) = figure(&summary.sarcopenia, |k| json!(k.kappa));
-    json!({
-        "cases": rows,
-        "sma": sma,
-        "sma_unavailable": sma_reason,
-        "sarcopenia_kappa": kappa,
-        "sarcopenia_kappa_unavailable": kappa_reason,
-        "sarcopenia_cutoffs": SmiCutoffs::default().name(),
-        "failed": failed,
-        "automatic": made_by,
-    })
-}
-
-fn print_table(cases: &[CaseAgreement], failed: &[Failed], summary: &Summary, made_by: &str) {
-    out!("automatic masks by {made_by}, against the readers' masks");
+fn print_table(report: &AgreementReport) {
+    out!(
+        "automatic masks by {}, against the readers' masks",
+        report.automatic
+    );
     out!(
         "{:<32} {:<8} {:>6} {:>8} {:>9} {:>9} {:>9}",
         "case",
@@ -561,7 +570,7 @@ fn print_table(cases: &[CaseAgreement], failed: &[Failed], summary: &Summary, ma
     let number = |v: Option<f64>, digits: usize| {
         v.map_or_else(|| "—".to_owned(), |v| format!("{v:.digits$}"))
     };
-    for c in cases {
+    for c in report.cases {
         for (tissue, o) in &c.tissues {
             out!(
                 "{:<32} {:<8} {:>6} {:>8} {:>9.2} {:>9.2} {:>9}",
@@ -575,30 +584,54 @@ fn print_table(cases: &[CaseAgreement], failed: &[Failed], summary: &Summary, ma
             );
         }
     }
-    match &summary.sma {
-        Ok(s) => out!(
-            "muscle area over {} cases: bias {:.2} cm², limits of agreement {:.2} to {:.2}; ICC(2,1) {:.3} ({:.3}–{:.3}); CCC {:.3}",
-            s.bland_altman.cases,
-            s.bland_altman.bias,
-            s.bland_altman.loa_lower,
-            s.bland_altman.loa_upper,
-            s.icc.icc_2_1.icc,
-            s.icc.icc_2_1.ci.lower,
-            s.icc.icc_2_1.ci.upper,
-            s.concordance.ccc
-        ),
-        Err(e) => out!("muscle area over all cases: not given ({e})"),
+    let s = report.summary;
+    for (name, m) in [
+        ("muscle area (cm²)", &s.sma),
+        ("muscle index (cm²/m²)", &s.smi),
+        ("muscle attenuation (HU)", &s.muscle_hu),
+    ] {
+        match m {
+            Ok(m) => out!(
+                "{name} over {} cases: bias {:.2}, limits of agreement {:.2} to {:.2}; ICC(2,1) {:.3} ({:.3}–{:.3}); CCC {:.3}",
+                m.bland_altman.cases,
+                m.bland_altman.bias,
+                m.bland_altman.loa_lower,
+                m.bland_altman.loa_upper,
+                m.icc.icc_2_1.icc,
+                m.icc.icc_2_1.ci.lower,
+                m.icc.icc_2_1.ci.upper,
+                m.concordance.ccc
+            ),
+            Err(e) => out!("{name}: not given ({e})"),
+        }
     }
-    match &summary.sarcopenia {
-        Ok(k) => out!(
-            "sarcopenia ({}): kappa {:.3} over {} cases",
-            SmiCutoffs::default().name(),
-            k.kappa,
-            k.cases
+    for (name, cutoffs, call) in [
+        ("sarcopenia", report.cutoffs.smi.name(), &s.sarcopenia),
+        (
+            "myosteatosis",
+            report.cutoffs.myosteatosis.name(),
+            &s.myosteatosis,
         ),
-        Err(e) => out!("sarcopenia: kappa not given ({e})"),
+    ] {
+        match call {
+            Ok(k) => out!(
+                "{name} ({cutoffs}): kappa {:.3} ({:.3} to {:.3}) over {} cases",
+                k.kappa,
+                k.ci.lower,
+                k.ci.upper,
+                k.cases
+            ),
+            Err(e) => out!("{name}: kappa not given ({e})"),
+        }
     }
-    for f in failed {
+    match &s.level {
+        Ok(l) => out!(
+            "L3 level over {} cases: the same slice in {}, within one in {}; mean distance {:.1} mm, largest {:.1} mm",
+            l.cases, l.same_slice, l.within_one_slice, l.mean_abs_mm, l.max_abs_mm
+        ),
+        Err(_) => out!("L3 level: not given (no traced slice lies in a series searched for L3)"),
+    }
+    for f in report.failed {
         out!("{}: not compared — {}", f.case, f.reason);
     }
 }
