@@ -15,6 +15,7 @@ pub mod overlap;
 pub mod paired;
 pub mod reference;
 pub mod seg;
+pub mod session;
 pub mod tag;
 
 /// Why an agreement figure cannot be given, in words for the study's report.

@@ -5,7 +5,7 @@
 //! Height is taken from DICOM PatientSize or typed in, and its source is kept: an index
 //! is never computed from a guessed height.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use super::cutoffs::{MyosteatosisCutoffs, Needs, SmiCutoffs};
@@ -24,7 +24,7 @@ pub const LOW_ATTENUATION_SOURCE: Source =
     Source::recalled("Aubrey et al., Acta Physiol 2014: low-attenuation muscle −29 to +29 HU");
 pub const LOW_ATTENUATION_HU: (i16, i16) = (-29, 29);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HeightSource {
     /// DICOM PatientSize.
@@ -33,7 +33,7 @@ pub enum HeightSource {
     Entered,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Height {
     pub metres: f64,
     pub source: HeightSource,
@@ -58,7 +58,7 @@ impl Height {
 }
 
 /// Sex, height and weight: what the indices and cut-offs need.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Anthropometry {
     pub sex: Option<Sex>,
     pub height: Option<Height>,

@@ -8,15 +8,9 @@ use serde_json::{json, Value};
 
 use crate::agree::calls::CallAgreement;
 use crate::agree::case::{CaseAgreement, Cutoffs, MeasureAgreement, Summary};
+use crate::agree::session::Failed;
 use crate::agree::AgreementError;
 use crate::survival::plot::{escape, COLOURS};
-
-/// A comparison that could not be made, and why.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Failed {
-    pub case: String,
-    pub reason: String,
-}
 
 /// Everything one agreement run produced, with what it was run on.
 pub struct AgreementReport<'a> {
