@@ -47,7 +47,7 @@ impl Measured {
 }
 
 /// How far the reader's slice lies from the automatic L3 of the same series.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
 pub struct LevelDistance {
     /// Slice indices in the series (most inferior first).
     pub reference_slice: usize,

@@ -44,7 +44,7 @@ impl Format {
 }
 
 /// How the numbers or segments of a reader's file stand for tissues.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Numbering {
     /// In `.tag` files and NIfTI label maps.
     pub numbers: TagNumbers,

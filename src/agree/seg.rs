@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use dicom_core::Tag;
 use dicom_dictionary_std::tags;
 use dicom_object::mem::InMemDicomObject;
+use serde::{Deserialize, Serialize};
 
 use super::reference::{Placement, ReferenceMask};
 use crate::dicom::instance::{items, nested, text};
@@ -87,17 +88,18 @@ fn tissue_named(name: &str) -> Option<TissueClass> {
 }
 
 /// The user's word on segments whose code and label do not say a tissue: by label (any
-/// case), a tissue or `None` to leave the segment out; `others` for every segment not
-/// named (`None`: refuse the file and list them, so nothing is left out silently).
-#[derive(Debug, Clone, Default, PartialEq)]
+/// case), a tissue or `None` to leave the segment out; with `ignore_others`, every other
+/// such segment is left out (without it the file is refused and they are listed, so
+/// nothing is left out silently).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SegmentNames {
     pub by_label: BTreeMap<String, Option<TissueClass>>,
-    pub others: Option<Option<TissueClass>>,
+    pub ignore_others: bool,
 }
 
 impl SegmentNames {
     /// `Psoas=muscle,Liver=ignore,*=ignore`: labels to `muscle`, `imat`, `vat`, `sat` or
-    /// `ignore`; `*` stands for every other segment.
+    /// `ignore`; `*=ignore` leaves out every other segment that says no tissue.
     pub fn parse(text: &str) -> Result<SegmentNames, String> {
         let mut names = SegmentNames::default();
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -116,7 +118,13 @@ impl SegmentNames {
                 ),
             };
             match label.trim() {
-                "*" => names.others = Some(tissue),
+                "*" if tissue.is_none() => names.ignore_others = true,
+                "*" => {
+                    return Err(
+                        "`*` can only be ignored (`*=ignore`): name each segment that is a tissue"
+                            .into(),
+                    )
+                }
                 label => {
                     names.by_label.insert(label.to_lowercase(), tissue);
                 }
@@ -130,10 +138,10 @@ impl SegmentNames {
         if let Some(chosen) = self.by_label.get(&segment.label.to_lowercase()) {
             return Ok(*chosen);
         }
-        match (segment.known_tissue(), self.others) {
-            (Some(t), _) => Ok(Some(t)),
-            (None, Some(chosen)) => Ok(chosen),
-            (None, None) => Err(()),
+        match segment.known_tissue() {
+            Some(t) => Ok(Some(t)),
+            None if self.ignore_others => Ok(None),
+            None => Err(()),
         }
     }
 }
@@ -147,8 +155,8 @@ pub enum SegError {
     NotSegmentation(String),
     #[error("its segmentation type is {0}; BINARY and FRACTIONAL segmentations can be read")]
     Kind(String),
-    #[error("its segments {0} do not say which tissue they are: name them (for example `Segment_1=muscle`, or `*=ignore` to leave the others out)")]
-    Unnamed(String),
+    #[error("its segments {} do not say which tissue they are: name them (for example `Segment_1=muscle`, or `*=ignore` to leave the others out)", quoted(.0))]
+    Unnamed(Vec<String>),
     #[error("frame {frame} names segment {segment}, which the file does not describe")]
     NoSuchSegment { frame: usize, segment: u16 },
     #[error("frame {0} says neither which CT image it was drawn on nor where it lies")]
@@ -163,6 +171,12 @@ pub enum SegError {
     },
     #[error("none of its segments is a tissue under the names chosen (segments: {0})")]
     NoTissue(String),
+}
+
+/// Labels as the messages list them: “Segment_2”, “Liver”.
+fn quoted(labels: &[String]) -> String {
+    let quoted: Vec<String> = labels.iter().map(|l| format!("“{l}”")).collect();
+    quoted.join(", ")
 }
 
 /// Where one frame's plane lies: its source image, else its position.
@@ -224,15 +238,15 @@ pub fn read(bytes: &[u8], names: &SegmentNames) -> Result<Vec<ReferenceMask>, Se
             Ok(tissue) => {
                 tissues.insert(segment.number, tissue);
             }
-            Err(()) => unnamed.push(format!("{} “{}”", segment.number, segment.label)),
+            Err(()) => unnamed.push(segment.label.clone()),
         }
     }
     if !unnamed.is_empty() {
-        return Err(SegError::Unnamed(unnamed.join(", ")));
+        return Err(SegError::Unnamed(unnamed));
     }
     if tissues.values().all(Option::is_none) {
-        let list: Vec<String> = segments.iter().map(|s| format!("“{}”", s.label)).collect();
-        return Err(SegError::NoTissue(list.join(", ")));
+        let labels: Vec<String> = segments.iter().map(|s| s.label.clone()).collect();
+        return Err(SegError::NoTissue(quoted(&labels)));
     }
 
     instance.check_size()?;
@@ -405,5 +419,7 @@ mod tests {
         assert_eq!(strict.tissue(&segment("Liver", None)), Err(()));
         let e = SegmentNames::parse("Liver=organ").expect_err("no such tissue");
         assert!(e.contains("`organ` is not a tissue"), "{e}");
+        let e = SegmentNames::parse("*=muscle").expect_err("every other segment a muscle?");
+        assert!(e.contains("`*=ignore`"), "{e}");
     }
 }

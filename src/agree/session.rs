@@ -11,7 +11,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use super::case::LevelDistance;
-use super::reference::{self, Format, Numbering, Placement, ReferenceMask};
+use super::reference::{self, Format, Numbering, Placement, ReferenceError, ReferenceMask};
+use super::seg::SegError;
 use crate::body::Anthropometry;
 use crate::dicom::{self, DicomError, Instance};
 use crate::ingest::{Catalogue, SeriesFiles};
@@ -37,6 +38,9 @@ pub struct MaskFile {
     pub index: usize,
     pub name: String,
     pub masks: Result<Vec<ReferenceMask>, String>,
+    /// The labels of DICOM SEG segments that said no tissue (the file is refused until
+    /// the user names them).
+    pub unnamed_segments: Vec<String>,
 }
 
 /// Every mask file of `files` (files of no mask format are passed over), read.
@@ -49,7 +53,13 @@ pub fn read_masks(files: &dyn Files, numbering: &Numbering) -> Vec<MaskFile> {
             Err(e) => {
                 if Format::of(Path::new(&name), &[]).is_some() {
                     let masks = Err(format!("cannot read it: {e}"));
-                    read.push(MaskFile { index, name, masks });
+                    let unnamed_segments = Vec::new();
+                    read.push(MaskFile {
+                        index,
+                        name,
+                        masks,
+                        unnamed_segments,
+                    });
                 }
                 continue;
             }
@@ -57,8 +67,20 @@ pub fn read_masks(files: &dyn Files, numbering: &Numbering) -> Vec<MaskFile> {
         let Some(format) = Format::of(Path::new(&name), &bytes) else {
             continue;
         };
-        let masks = reference::read(format, &bytes, numbering).map_err(|e| e.to_string());
-        read.push(MaskFile { index, name, masks });
+        let (masks, unnamed_segments) = match reference::read(format, &bytes, numbering) {
+            Ok(masks) => (Ok(masks), Vec::new()),
+            Err(ReferenceError::Seg(SegError::Unnamed(labels))) => {
+                let e = SegError::Unnamed(labels.clone());
+                (Err(e.to_string()), labels)
+            }
+            Err(e) => (Err(e.to_string()), Vec::new()),
+        };
+        read.push(MaskFile {
+            index,
+            name,
+            masks,
+            unnamed_segments,
+        });
     }
     read
 }
@@ -76,6 +98,19 @@ pub fn case_name(file: &str, mask: &ReferenceMask) -> String {
 pub struct Failed {
     pub case: String,
     pub reason: String,
+    /// The DICOM SEG segments the user must name before the file can be read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unnamed_segments: Vec<String>,
+}
+
+impl Failed {
+    pub fn new(case: impl Into<String>, reason: impl Into<String>) -> Failed {
+        Failed {
+            case: case.into(),
+            reason: reason.into(),
+            unnamed_segments: Vec::new(),
+        }
+    }
 }
 
 /// The CT slice a mask belongs to.
@@ -436,8 +471,8 @@ pub fn prepare(
             Ok(read) => read,
             Err(reason) => {
                 each(Err(Failed {
-                    case: file.name.clone(),
-                    reason: reason.clone(),
+                    unnamed_segments: file.unnamed_segments.clone(),
+                    ..Failed::new(&file.name, reason)
                 }));
                 continue;
             }
@@ -461,7 +496,7 @@ pub fn prepare(
                         level,
                     })
                 }
-                Err(reason) => Err(Failed { case, reason }),
+                Err(reason) => Err(Failed::new(case, reason)),
             });
         }
     }

@@ -13,7 +13,7 @@ use crate::segment::{TissueClass, TissueMask};
 use crate::units::Millimetres;
 
 /// Which tag numbers stand for which tissue; any other number is background.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TagNumbers {
     pub muscle: Vec<u8>,
     pub imat: Vec<u8>,
@@ -36,6 +36,43 @@ impl Default for TagNumbers {
 }
 
 impl TagNumbers {
+    /// `muscle=1,imat=2,vat=5+6,sat=7`: each tissue's numbers (several joined by `+`), as
+    /// the command line and the page take them.
+    pub fn parse(text: &str) -> Result<TagNumbers, String> {
+        let mut numbers = TagNumbers {
+            muscle: vec![],
+            imat: vec![],
+            vat: vec![],
+            sat: vec![],
+        };
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (tissue, values) = part
+                .split_once('=')
+                .ok_or_else(|| format!("`{part}` is not tissue=number (e.g. muscle=1)"))?;
+            let values = values
+                .split('+')
+                .map(|v| {
+                    v.trim()
+                        .parse::<u8>()
+                        .map_err(|_| format!("`{v}` is not a tag number (0–255)"))
+                })
+                .collect::<Result<Vec<u8>, String>>()?;
+            let slot = match tissue.trim() {
+                "muscle" => &mut numbers.muscle,
+                "imat" => &mut numbers.imat,
+                "vat" => &mut numbers.vat,
+                "sat" => &mut numbers.sat,
+                other => {
+                    return Err(format!(
+                        "`{other}` is not a tissue: muscle, imat, vat or sat"
+                    ))
+                }
+            };
+            slot.extend(values);
+        }
+        Ok(numbers)
+    }
+
     pub(crate) fn class(&self, number: u8) -> TissueClass {
         let pairs = [
             (&self.muscle, TissueClass::SkeletalMuscle),

@@ -21,6 +21,7 @@ mod level_panel;
 mod page;
 mod picked;
 mod prediction_panel;
+mod reader;
 mod render;
 mod report_panel;
 mod scores_panel;

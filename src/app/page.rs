@@ -16,9 +16,10 @@ use super::download::save_text;
 use super::facts_panel::FactsPanel;
 use super::level_panel::LevelPanel;
 use super::prediction_panel::PredictionPanel;
+use super::reader::{Agreement, ReaderView};
 use super::report_panel::ReportPanel;
 use super::scores_panel::{EligibilityPanel, LabsPanel, ScoresPanel};
-use super::shell::{route_signal, ComingView, Route, ShortcutSheet, TopBar};
+use super::shell::{route_signal, Route, ShortcutSheet, TopBar};
 use super::statistics::{Statistics, StatisticsView};
 use super::store;
 use super::summary::SummaryStrip;
@@ -81,6 +82,7 @@ pub fn App() -> impl IntoView {
     let route = route_signal();
     let stats = Statistics::new();
     let cohort = Cohort::new();
+    let agreement = Agreement::new();
     let drawer = RwSignal::new(false);
     let shortcuts = RwSignal::new(false);
     let tab = RwSignal::new(Tab::Muscle);
@@ -161,13 +163,7 @@ pub fn App() -> impl IntoView {
             </div>
             <CohortView cohort=cohort ws=ws stats=stats shown=route/>
             <StatisticsView stats=stats shown=route/>
-            <ComingView
-                ws=ws
-                route=Route::Reader
-                shown=route
-                what="Expert readers' masks, and their agreement with the automatic measurement, will be compared here. It is not in this version yet."
-                first="Meanwhile, a reader can check and correct each mask in the Patient view (Muscle and fat)."
-            />
+            <ReaderView agreement=agreement shown=route/>
         </main>
         <aside class="drawer" id="drawer" hidden=move || !drawer.get()>
             <button class="close" id="close-drawer" on:click=move |_| drawer.set(false)>"Close"</button>

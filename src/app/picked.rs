@@ -22,6 +22,26 @@ pub fn picked_files(ev: &leptos::ev::Event) -> Vec<File> {
     files
 }
 
+/// The files of a folder input (`webkitdirectory`) that raised `ev`, each with its path
+/// under the chosen folder (as `sarcoscope` names files under a folder it is given); the
+/// input cleared.
+pub fn picked_folder(ev: &leptos::ev::Event) -> (Vec<File>, Vec<String>) {
+    let files = picked_files(ev);
+    let names = files
+        .iter()
+        .map(|f| {
+            let path = js_sys::Reflect::get(f, &"webkitRelativePath".into())
+                .ok()
+                .and_then(|p| p.as_string())
+                .filter(|p| !p.is_empty())
+                .unwrap_or_else(|| f.name());
+            path.split_once('/')
+                .map_or(path.clone(), |(_, rest)| rest.to_owned())
+        })
+        .collect();
+    (files, names)
+}
+
 /// The whole text of a small file (a model file, a report), or why not, naming it.
 pub async fn text_of(file: &File) -> Result<String, String> {
     JsFuture::from(file.text())

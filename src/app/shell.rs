@@ -162,39 +162,3 @@ pub fn ShortcutSheet(open: RwSignal<bool>) -> impl IntoView {
         </div>
     }
 }
-
-/// A view that is not built yet, shown while `shown` is its route: it says so, and what
-/// to do meanwhile.
-#[component]
-pub fn ComingView(
-    ws: Workspace,
-    route: Route,
-    shown: RwSignal<Route>,
-    what: &'static str,
-    first: &'static str,
-) -> impl IntoView {
-    view! {
-        <div class="view" id=format!("view-{}", route.key()) hidden=move || shown.get() != route>
-        <section class="coming" id=format!("{}-empty", route.key())>
-            <h2>{route.title()}</h2>
-            <p>{what}</p>
-            <p class="hint">{first}</p>
-            <p>
-                <a class="button" href="#/patient">"Open the Patient view"</a>
-                <button
-                    class="button"
-                    id=format!("{}-demo", route.key())
-                    on:click=move |_| {
-                        ws.decoder.load_demo();
-                        if let Some(w) = web_sys::window() {
-                            let _ = w.location().set_hash("#/patient");
-                        }
-                    }
-                >
-                    "Load the demo case"
-                </button>
-            </p>
-        </section>
-        </div>
-    }
-}

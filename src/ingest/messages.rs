@@ -5,6 +5,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::catalogue::LocalFile;
+use crate::agree::case::LevelDistance;
+use crate::agree::reference::Numbering;
+use crate::agree::session::{CtSlice, Failed};
 use crate::dicom::series::Series;
 use crate::dicom::{DicomError, Instance};
 use crate::inspect::FileReport;
@@ -46,6 +49,14 @@ pub enum ToDecoder {
     Inspect { names: Vec<String> },
     /// Make the demo case: a synthetic CT series written as DICOM files.
     Demo,
+    /// Place readers' masks on their CT slices ([`crate::agree::session`]): the first
+    /// `ct_files` attached files are the CT folder's, the rest the masks folder's;
+    /// `names[k]` is attached file k's path under its folder.
+    Agreement {
+        names: Vec<String>,
+        ct_files: usize,
+        numbering: Numbering,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -105,5 +116,20 @@ pub enum FromDecoder {
     },
     DemoFailed {
         message: String,
+    },
+    /// One reader's mask ready to compare: the slice's HU and the mask's labels are
+    /// attached.
+    AgreementCase {
+        case: String,
+        slice: Box<CtSlice>,
+        level: Option<LevelDistance>,
+    },
+    /// A mask that cannot be compared, and why.
+    AgreementFailed {
+        failed: Failed,
+    },
+    /// Every mask was placed or refused: `masks` mask files were found.
+    AgreementPlaced {
+        masks: usize,
     },
 }

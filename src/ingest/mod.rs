@@ -456,8 +456,14 @@ impl Ingest {
         let mut step = Step::default();
         match reply {
             // The worker's life cycle is its client's business; a cohort's slices and
-            // header batches are the cohort's (this view never asks for them).
-            FromDecoder::Ready | FromDecoder::Slice { .. } | FromDecoder::HeaderBatch { .. } => {}
+            // header batches are the cohort's, an agreement run's cases the reader view's
+            // (this view never asks for them).
+            FromDecoder::Ready
+            | FromDecoder::Slice { .. }
+            | FromDecoder::HeaderBatch { .. }
+            | FromDecoder::AgreementCase { .. }
+            | FromDecoder::AgreementFailed { .. }
+            | FromDecoder::AgreementPlaced { .. } => {}
             FromDecoder::Refused { detail } => {
                 self.job = Job::Idle;
                 step.show(Shown::Progress(None));

@@ -113,15 +113,23 @@ impl AgreementReport<'_> {
     /// A standalone, printable HTML page: nothing is fetched (no scripts, fonts or
     /// images from anywhere), the plots are inline SVG.
     pub fn html(&self) -> String {
+        format!(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sarcoscope agreement report</title>\
+             <style>body{{font-family:sans-serif;max-width:60rem;margin:2rem auto;color:#222}}table{{border-collapse:collapse;margin:0.5rem 0 1.5rem}}\
+             td,th{{border:1px solid #bbb;padding:0.2rem 0.5rem;text-align:right}}th:first-child,td:first-child{{text-align:left}}\
+             .note{{color:#555;font-size:0.9rem}}@media print{{section{{break-inside:avoid}}}}</style></head><body>{}</body></html>",
+            self.body_html()
+        )
+    }
+
+    /// The report's content without a page around it: what the page shows in its
+    /// agreement view (no styles inline: the page's stylesheet dresses it).
+    pub fn body_html(&self) -> String {
         let s = self.summary;
         let mut out = String::new();
         let _ = write!(
             out,
-            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sarcoscope agreement report</title>\
-             <style>body{{font-family:sans-serif;max-width:60rem;margin:2rem auto;color:#222}}table{{border-collapse:collapse;margin:0.5rem 0 1.5rem}}\
-             td,th{{border:1px solid #bbb;padding:0.2rem 0.5rem;text-align:right}}th:first-child,td:first-child{{text-align:left}}\
-             .note{{color:#555;font-size:0.9rem}}@media print{{section{{break-inside:avoid}}}}</style></head><body>\
-             <h1>Agreement of the automatic L3 measurement with readers' masks</h1>\
+            "<h1>Agreement of the automatic L3 measurement with readers' masks</h1>\
              <p class=\"note\">Made {} by Sarcoscope {}. Automatic masks: {}. {} cases compared, {} not compared.</p>",
             escape(self.made_at),
             env!("CARGO_PKG_VERSION"),
@@ -266,7 +274,7 @@ impl AgreementReport<'_> {
         for (name, how) in METHODS {
             let _ = write!(out, "<li><b>{name}</b>: {}</li>", escape(how));
         }
-        out.push_str("</ul></section></body></html>");
+        out.push_str("</ul></section>");
         out
     }
 }
@@ -410,10 +418,7 @@ mod tests {
             case("d", 120.0, 125.0),
         ];
         let summary = Summary::of(&cases);
-        let failed = [Failed {
-            case: "e.tag".into(),
-            reason: "cut short".into(),
-        }];
+        let failed = [Failed::new("e.tag", "cut short")];
         let report = AgreementReport {
             cases: &cases,
             failed: &failed,

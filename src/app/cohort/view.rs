@@ -4,13 +4,12 @@
 //! `sarcoscope batch`, so the Statistics view and R read it alike).
 
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
-use web_sys::HtmlInputElement;
 
 use super::client::{Cohort, DEFAULT_SETTINGS};
 use super::join::ClinicalJoin;
 use super::masks;
 use crate::download::{save_blob, save_text};
+use crate::picked::picked_folder;
 use crate::shell::{go, Route};
 use crate::statistics::Statistics;
 use crate::workspace::Workspace;
@@ -48,29 +47,7 @@ pub fn CohortView(
         }
     });
     let on_pick = move |ev: leptos::ev::Event| {
-        let Some(input) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
-        else {
-            return;
-        };
-        let (mut files, mut names) = (Vec::new(), Vec::new());
-        if let Some(list) = input.files() {
-            for f in (0..list.length()).filter_map(|k| list.get(k)) {
-                let path = js_sys::Reflect::get(&f, &"webkitRelativePath".into())
-                    .ok()
-                    .and_then(|p| p.as_string())
-                    .filter(|p| !p.is_empty())
-                    .unwrap_or_else(|| f.name());
-                // Paths below the chosen folder, as `sarcoscope batch` names them.
-                names.push(
-                    path.split_once('/')
-                        .map_or(path.clone(), |(_, rest)| rest.to_owned()),
-                );
-                files.push(f);
-            }
-        }
-        input.set_value("");
+        let (files, names) = picked_folder(&ev);
         if !files.is_empty() {
             cohort.start(files, names, None);
         }

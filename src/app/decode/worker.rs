@@ -8,6 +8,8 @@ use wasm_bindgen::JsCast;
 use web_sys::{Blob, DedicatedWorkerGlobalScope, File, FileReaderSync, MessageEvent};
 
 use crate::envelope::{pack, unpack, Attachments};
+use sarcoscope::agree::reference::Numbering;
+use sarcoscope::agree::session::{prepare, read_masks, CtFolder, Files};
 use sarcoscope::batch::StudySlice;
 use sarcoscope::dicom::series::Series;
 use sarcoscope::dicom::{self, DicomError, Instance};
@@ -74,7 +76,81 @@ fn handle(scope: &DedicatedWorkerGlobalScope, data: &JsValue) {
         ToDecoder::Slice { series, instances } => cut_slice(&reply, files, &series, &instances),
         ToDecoder::Inspect { names } => inspect_files(&reply, files, &names),
         ToDecoder::Demo => make_demo(&reply),
+        ToDecoder::Agreement {
+            names,
+            ct_files,
+            numbering,
+        } => place_masks(&reply, files, &names, ct_files, &numbering),
     }
+}
+
+/// One folder's share of the attached files, read on demand, as the agreement run reads
+/// a folder.
+struct Attached<'a> {
+    files: &'a [File],
+    names: &'a [String],
+}
+
+impl Files for Attached<'_> {
+    fn count(&self) -> usize {
+        self.files.len()
+    }
+
+    fn name(&self, index: usize) -> &str {
+        self.names.get(index).map_or("", String::as_str)
+    }
+
+    fn read(&self, index: usize) -> Result<Vec<u8>, String> {
+        let file = self.files.get(index).ok_or("no such file")?;
+        read_file(file).map_err(|e| e.to_string())
+    }
+
+    fn read_prefix(&self, index: usize, bytes: usize) -> Result<Vec<u8>, String> {
+        let file = self.files.get(index).ok_or("no such file")?;
+        let prefix = file
+            .slice_with_f64_and_f64(0.0, bytes as f64)
+            .map_err(|_| "the browser could not read the file".to_owned())?;
+        read_file(&prefix).map_err(|e| e.to_string())
+    }
+}
+
+/// Places each reader's mask on its CT slice and sends it, with the slice, to the page,
+/// which runs the network on it; a mask that does not fit is answered with its reason.
+fn place_masks(
+    reply: &Reply,
+    files: &[File],
+    names: &[String],
+    ct_files: usize,
+    numbering: &Numbering,
+) {
+    let split = ct_files.min(files.len()).min(names.len());
+    let ct = Attached {
+        files: &files[..split],
+        names: &names[..split],
+    };
+    let masks = Attached {
+        files: &files[split..],
+        names: names.get(split..).unwrap_or(&[]),
+    };
+    let read = read_masks(&masks, numbering);
+    let mut folder = CtFolder::new(&ct);
+    prepare(&mut folder, &read, |prepared| match prepared {
+        Ok(p) => {
+            let attachments = Attachments {
+                hu: Some(Int16Array::from(p.slice.hu.as_slice())),
+                labels: Some(Uint8Array::from(p.reference.labels())),
+                ..Attachments::default()
+            };
+            let message = FromDecoder::AgreementCase {
+                case: p.case,
+                slice: Box::new(p.slice),
+                level: p.level,
+            };
+            reply.send_with(message, attachments);
+        }
+        Err(failed) => reply.send(FromDecoder::AgreementFailed { failed }),
+    });
+    reply.send(FromDecoder::AgreementPlaced { masks: read.len() });
 }
 
 /// How many headers a cohort's worker answers with at once.

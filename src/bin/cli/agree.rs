@@ -39,7 +39,7 @@ pub struct AgreeOptions {
     pub auto: Option<PathBuf>,
     /// The numbers of each tissue in `.tag` files and NIfTI label maps (default: the
     /// Alberta protocol's).
-    #[arg(long, alias = "tag-numbers", default_value = "muscle=1,imat=2,vat=5,sat=7", value_parser = parse_numbers)]
+    #[arg(long, alias = "tag-numbers", default_value = "muscle=1,imat=2,vat=5,sat=7", value_parser = TagNumbers::parse)]
     pub numbers: TagNumbers,
     /// The tissue of DICOM SEG segments whose codes and labels do not say it, by label:
     /// `Segment_1=muscle,Liver=ignore`; `*=ignore` leaves every other unknown segment out.
@@ -57,42 +57,6 @@ pub struct AgreeOptions {
     pub report: Option<PathBuf>,
     #[command(flatten)]
     pub model: ModelOptions,
-}
-
-/// `muscle=1,imat=2,vat=5+6,sat=7`: each tissue's numbers (several joined by `+`).
-fn parse_numbers(text: &str) -> Result<TagNumbers, String> {
-    let mut numbers = TagNumbers {
-        muscle: vec![],
-        imat: vec![],
-        vat: vec![],
-        sat: vec![],
-    };
-    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (tissue, values) = part
-            .split_once('=')
-            .ok_or_else(|| format!("`{part}` is not tissue=number (e.g. muscle=1)"))?;
-        let values = values
-            .split('+')
-            .map(|v| {
-                v.trim()
-                    .parse::<u8>()
-                    .map_err(|_| format!("`{v}` is not a tag number (0–255)"))
-            })
-            .collect::<Result<Vec<u8>, String>>()?;
-        let slot = match tissue.trim() {
-            "muscle" => &mut numbers.muscle,
-            "imat" => &mut numbers.imat,
-            "vat" => &mut numbers.vat,
-            "sat" => &mut numbers.sat,
-            other => {
-                return Err(format!(
-                    "`{other}` is not a tissue: muscle, imat, vat or sat"
-                ))
-            }
-        };
-        slot.extend(values);
-    }
-    Ok(numbers)
 }
 
 /// A chosen folder's files on disk, named by their path under it.
@@ -200,10 +164,9 @@ pub fn run(options: &AgreeOptions) -> Result<(), super::Failure> {
                 });
                 match located {
                     Ok(located) => made.extend(located),
-                    Err(reason) => failed.push(Failed {
-                        case: format!("automatic mask {}", file.name),
-                        reason,
-                    }),
+                    Err(reason) => {
+                        failed.push(Failed::new(format!("automatic mask {}", file.name), reason))
+                    }
                 }
             }
             (
@@ -221,19 +184,18 @@ pub fn run(options: &AgreeOptions) -> Result<(), super::Failure> {
                         .segment(&p.slice.axial(), &PostProcess::default())
                         .mask
                 }
-                Automatic::Made(made) => made.get(&p.slice.key).cloned().ok_or_else(|| Failed {
-                    case: p.case.clone(),
-                    reason: "no automatic mask of its CT slice under --auto".into(),
+                Automatic::Made(made) => made.get(&p.slice.key).cloned().ok_or_else(|| {
+                    Failed::new(&p.case, "no automatic mask of its CT slice under --auto")
                 })?,
             };
             if (auto.columns, auto.rows) != (p.reference.columns, p.reference.rows) {
-                return Err(Failed {
-                    case: p.case.clone(),
-                    reason: format!(
+                return Err(Failed::new(
+                    &p.case,
+                    format!(
                         "the automatic mask is {}×{} pixels, the reader's {}×{}",
                         auto.columns, auto.rows, p.reference.columns, p.reference.rows
                     ),
-                });
+                ));
             }
             Ok(CaseAgreement::of(
                 &p.case,
