@@ -135,7 +135,10 @@ fn work(request: &Request, bytes: &[Vec<u8>], crash: Crash) -> (Vec<Answer>, boo
             }
             out.push((FromDecoder::InspectDone, None));
         }
-        ToDecoder::Demo | ToDecoder::Slice { .. } | ToDecoder::HeadersInBatches => {
+        ToDecoder::Demo
+        | ToDecoder::Slice { .. }
+        | ToDecoder::HeadersInBatches
+        | ToDecoder::Agreement { .. } => {
             unreachable!("not used here")
         }
     }
