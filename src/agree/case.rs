@@ -20,7 +20,7 @@ pub struct Cutoffs {
 }
 
 /// What one mask measures on its slice.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Measured {
     /// Skeletal muscle area, cm².
     pub sma_cm2: f64,
@@ -34,7 +34,12 @@ pub struct Measured {
 }
 
 impl Measured {
-    fn of(mask: &TissueMask, slice: &AxialSlice, body: &Anthropometry, cutoffs: Cutoffs) -> Self {
+    pub fn of(
+        mask: &TissueMask,
+        slice: &AxialSlice,
+        body: &Anthropometry,
+        cutoffs: Cutoffs,
+    ) -> Self {
         let c = Composition::of(mask, slice, body);
         Measured {
             sma_cm2: c.sma_cm2,
@@ -289,16 +294,24 @@ pub fn cases_csv(cases: &[CaseAgreement]) -> String {
     ]);
     out.push('\n');
     for c in cases {
-        for (tissue, o) in &c.tissues {
+        // Two readers on different slices have no overlap: the case still has its line.
+        let none = [(TissueClass::Background, None)];
+        let tissues: Vec<(TissueClass, Option<&Overlap>)> = if c.tissues.is_empty() {
+            none.to_vec()
+        } else {
+            c.tissues.iter().map(|(t, o)| (*t, Some(o))).collect()
+        };
+        for (tissue, o) in tissues {
+            let tissue_key = if o.is_some() { tissue.key() } else { "" };
             let fields = [
                 c.case.clone(),
-                tissue.key().to_owned(),
-                number(o.dice),
-                number(o.jaccard),
-                number(o.hd95_mm),
-                format!("{}", o.area_test_cm2),
-                format!("{}", o.area_reference_cm2),
-                number(o.area_difference_percent()),
+                tissue_key.to_owned(),
+                number(o.and_then(|o| o.dice)),
+                number(o.and_then(|o| o.jaccard)),
+                number(o.and_then(|o| o.hd95_mm)),
+                o.map_or_else(String::new, |o| format!("{}", o.area_test_cm2)),
+                o.map_or_else(String::new, |o| format!("{}", o.area_reference_cm2)),
+                number(o.and_then(Overlap::area_difference_percent)),
                 format!("{}", c.auto.sma_cm2),
                 format!("{}", c.reference.sma_cm2),
                 number(c.auto.smi),
@@ -435,5 +448,17 @@ mod tests {
             "{}",
             lines[1]
         );
+        let apart = case(
+            "y",
+            measured(150.0, None, None),
+            measured(140.0, None, None),
+            Some(2),
+        );
+        let csv = cases_csv(&[apart]);
+        let line = csv
+            .lines()
+            .nth(1)
+            .expect("a line for a case without overlap");
+        assert!(line.starts_with("y,,,,,,,,150,140,"), "{line}");
     }
 }

@@ -16,6 +16,7 @@ pub mod paired;
 pub mod reference;
 pub mod seg;
 pub mod session;
+pub mod study;
 pub mod tag;
 
 /// Why an agreement figure cannot be given, in words for the study's report.

@@ -16,7 +16,7 @@ use super::download::save_text;
 use super::facts_panel::FactsPanel;
 use super::level_panel::LevelPanel;
 use super::prediction_panel::PredictionPanel;
-use super::reader::{Agreement, ReaderView};
+use super::reader::{Agreement, ReaderBar, ReaderStudyState, ReaderView};
 use super::report_panel::ReportPanel;
 use super::scores_panel::{EligibilityPanel, LabsPanel, ScoresPanel};
 use super::shell::{route_signal, Route, ShortcutSheet, TopBar};
@@ -83,6 +83,7 @@ pub fn App() -> impl IntoView {
     let stats = Statistics::new();
     let cohort = Cohort::new();
     let agreement = Agreement::new();
+    let reading = ReaderStudyState::new();
     let drawer = RwSignal::new(false);
     let shortcuts = RwSignal::new(false);
     let tab = RwSignal::new(Tab::Muscle);
@@ -120,6 +121,7 @@ pub fn App() -> impl IntoView {
                 </aside>
                 <div class="centre">
                     <ReviewBar ws=ws cohort=cohort/>
+                    <ReaderBar ws=ws study=reading/>
                     <EmptyPatient ws=ws/>
                     <Viewer ws=ws/>
                 </div>
@@ -163,7 +165,7 @@ pub fn App() -> impl IntoView {
             </div>
             <CohortView cohort=cohort ws=ws stats=stats shown=route/>
             <StatisticsView stats=stats shown=route/>
-            <ReaderView agreement=agreement shown=route/>
+            <ReaderView agreement=agreement ws=ws study=reading shown=route/>
         </main>
         <aside class="drawer" id="drawer" hidden=move || !drawer.get()>
             <button class="close" id="close-drawer" on:click=move |_| drawer.set(false)>"Close"</button>

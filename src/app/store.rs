@@ -138,6 +138,12 @@ pub fn install(ws: Workspace) {
         restored.set_value(None);
         pending.set_value(None);
         note.set_value(String::new());
+        if ws.reader_case_shown_untracked().is_some() {
+            ws.saved_state.set(
+                "A reader-study case: the study keeps the reading (Reader study view); this series' own record is left alone.".into(),
+            );
+            return;
+        }
         let Some(key) = key(ws) else {
             if ws.selected_instance().is_some() {
                 ws.saved_state.set(

@@ -150,6 +150,20 @@ impl Segmentation {
     }
 }
 
+/// A reader-study case open in the Patient view (`reader::study`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReaderCase {
+    pub case: String,
+    pub reader: String,
+    /// When it was opened (ms since the epoch): the reader's time starts here.
+    pub opened_at: f64,
+    /// Independent tracing: the case's first automatic mask is replaced by a blank one.
+    pub blank: bool,
+    /// The decoder's load that opened it ([`Decoder::loads`]): files loaded since are not
+    /// the case's.
+    pub load: u32,
+}
+
 #[derive(Clone, Copy)]
 pub struct Workspace {
     pub scan: Scan,
@@ -162,6 +176,10 @@ pub struct Workspace {
     /// The cohort study opened from the review queue, whose row the reader's
     /// corrections go back to.
     pub review: RwSignal<Option<Reopened>>,
+    /// The reader-study case opened, whose reading the study keeps (the Patient view's
+    /// own record of the series is then neither restored nor written: it would carry one
+    /// reader's corrections to the next).
+    pub reader_case: RwSignal<Option<ReaderCase>>,
     pub decoder: Decoder,
     pub segmenter: Segmenter,
 }
@@ -176,6 +194,7 @@ impl Workspace {
             correction: Correction::new(),
             saved_state: RwSignal::new(String::new()),
             review: RwSignal::new(None),
+            reader_case: RwSignal::new(None),
             decoder: Decoder::new(),
             segmenter: Segmenter::new(),
         };
@@ -189,6 +208,55 @@ impl Workspace {
         self.scan
             .selection
             .with_untracked(|s| s.as_ref().and_then(|s| s.first.clone()))
+    }
+
+    /// What saving a reading of the open series needs — the chosen level, the mask on
+    /// screen at that level and the series' header — or, in words, what is missing.
+    pub fn reading_at_level(
+        &self,
+    ) -> Result<(L3Choice, SegmentationView, sarcoscope::dicom::Instance), String> {
+        let level = self
+            .scan
+            .l3_choice
+            .get_untracked()
+            .ok_or("Choose the L3 level first (Level panel).")?;
+        let seg = self
+            .segmentation
+            .result
+            .get_untracked()
+            .filter(|s| s.report.slice == level.slice)
+            .ok_or("The mask on screen is not of the chosen level: segment that slice first.")?;
+        let instance = self
+            .selected_instance()
+            .ok_or("The series' header is not available.")?;
+        Ok((level, seg, instance))
+    }
+
+    /// Whether the mask arriving now must start blank (a reader-study case of
+    /// independent tracing, its first mask): asking uses the blank start up.
+    pub fn take_blank_start(&self) -> bool {
+        let blank = self.reader_case_shown_untracked().is_some_and(|c| c.blank);
+        if blank {
+            self.reader_case.update(|c| {
+                if let Some(c) = c.as_mut() {
+                    c.blank = false;
+                }
+            });
+        }
+        blank
+    }
+
+    /// The reader-study case, while its files are the ones loaded; tracked.
+    pub fn reader_case_shown(&self) -> Option<ReaderCase> {
+        self.reader_case.track();
+        self.decoder.loads.track();
+        self.reader_case_shown_untracked()
+    }
+
+    /// The reader-study case, while its files are the ones loaded; not tracked.
+    pub fn reader_case_shown_untracked(&self) -> Option<ReaderCase> {
+        let open = self.reader_case.get_untracked()?;
+        (open.load == self.decoder.loads.get_untracked()).then_some(open)
     }
 
     /// The cohort study under review, when it is the series open; tracked.

@@ -22,9 +22,9 @@
 import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
-import { crc32, inflateSync } from "node:zlib";
+import { inflateSync } from "node:zlib";
 import assert from "node:assert/strict";
-import { paintMuscle, start } from "./harness.mjs";
+import { loadedAndSegmented, paintMuscle, start, unzip } from "./harness.mjs";
 
 const [base, shared, artifacts, sarcoscope] = process.argv.slice(2);
 const archive = join(artifacts, "cohort-archive");
@@ -81,23 +81,6 @@ const parse = (text) => text.trim().split(/\r?\n/).map((line) => {
   out.push(cur);
   return out;
 });
-// The entries of a ZIP of stored files, each checked against its CRC-32.
-const unzip = (zip) => {
-  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-  assert.ok(end >= 0, "a ZIP end record");
-  const entries = {};
-  let at = zip.readUInt32LE(end + 16);
-  for (let k = 0; k < zip.readUInt16LE(end + 10); k++) {
-    assert.equal(zip.readUInt32LE(at), 0x02014b50, "a central directory entry");
-    const [crc, size, nameLength, local] = [zip.readUInt32LE(at + 16), zip.readUInt32LE(at + 24), zip.readUInt16LE(at + 28), zip.readUInt32LE(at + 42)];
-    const name = zip.toString("utf8", at + 46, at + 46 + nameLength);
-    const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
-    entries[name] = zip.subarray(start, start + size);
-    assert.equal(crc32(entries[name]), crc, `${name}: CRC-32`);
-    at += 46 + nameLength;
-  }
-  return entries;
-};
 // The labels of an 8-bit grey PNG as src/png.rs writes it (one IDAT, no filter).
 const labelsOf = (png) => {
   const [width, height] = [png.readUInt32BE(16), png.readUInt32BE(20)];
@@ -248,13 +231,7 @@ try {
     await page.selectOption("#cohort-order", "review");
     await page.click(`#cohort-table button.open[data-case="${code}"]`);
     await page.waitForSelector(`#view-patient:not([hidden]) #review-bar[data-case="${code}"]`, { timeout: 120000 });
-    await page.waitForFunction(() => /slice\(s\) loaded/.test(document.querySelector("#status")?.textContent || ""), null, { timeout: 120000 });
-    await page.waitForFunction(() => {
-      const busy = document.querySelector("#segmentation-busy")?.textContent;
-      const error = document.querySelector("#segmentation-error")?.textContent;
-      return error || (!busy && document.querySelector("#segmentation-panel")?.dataset.backend);
-    }, null, { timeout: 300000 });
-    assert.equal(await page.textContent("#segmentation-error"), "");
+    await loadedAndSegmented(page);
     assert.equal(await page.textContent("#level-choice"), `Measurement slice: ${slice} (automatic)`, "opened on the row's level");
     // The reader paints muscle across the middle of the slice, then saves to the row.
     await page.click("#tab-muscle");

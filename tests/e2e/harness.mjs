@@ -4,6 +4,7 @@
 // audit — no request off the serving origin, no CSP violation, no page error.
 import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
+import { crc32 } from "node:zlib";
 
 // `webgpu: false` leaves WebGPU off (no adapter), so the app's CPU fallback runs.
 export async function start(base, { webgpu = true } = {}) {
@@ -57,4 +58,34 @@ export async function paintMuscle(page) {
     await page.mouse.down();
     await page.mouse.move(box.x + box.width * 0.58, box.y + box.height * 0.55, { steps: 8 });
     await page.mouse.up();
+}
+
+// Waits until the series opened in the Patient view is loaded and its mask is on screen,
+// and checks that the segmentation said no error.
+export async function loadedAndSegmented(page) {
+  await page.waitForFunction(() => /slice\(s\) loaded/.test(document.querySelector("#status")?.textContent || ""), null, { timeout: 120000 });
+  await page.waitForFunction(() => {
+    const busy = document.querySelector("#segmentation-busy")?.textContent;
+    const error = document.querySelector("#segmentation-error")?.textContent;
+    return error || (!busy && document.querySelector("#segmentation-panel")?.dataset.backend);
+  }, null, { timeout: 300000 });
+  assert.equal(await page.textContent("#segmentation-error"), "");
+}
+
+// The entries of a ZIP of stored files, each checked against its CRC-32.
+export function unzip(zip) {
+  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  assert.ok(end >= 0, "a ZIP end record");
+  const entries = {};
+  let at = zip.readUInt32LE(end + 16);
+  for (let k = 0; k < zip.readUInt16LE(end + 10); k++) {
+    assert.equal(zip.readUInt32LE(at), 0x02014b50, "a central directory entry");
+    const [crc, size, nameLength, local] = [zip.readUInt32LE(at + 16), zip.readUInt32LE(at + 24), zip.readUInt16LE(at + 28), zip.readUInt32LE(at + 42)];
+    const name = zip.toString("utf8", at + 46, at + 46 + nameLength);
+    const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
+    entries[name] = zip.subarray(start, start + size);
+    assert.equal(crc32(entries[name]), crc, `${name}: CRC-32`);
+    at += 46 + nameLength;
+  }
+  return entries;
 }

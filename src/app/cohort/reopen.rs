@@ -53,20 +53,7 @@ fn save_to_row(ws: Workspace, cohort: Cohort) -> Result<String, String> {
     let reopened = ws
         .review_shown_untracked()
         .ok_or("This series is not the cohort study opened for review.")?;
-    let level = ws
-        .scan
-        .l3_choice
-        .get_untracked()
-        .ok_or("Choose the L3 level first (Level panel).")?;
-    let seg = ws
-        .segmentation
-        .result
-        .get_untracked()
-        .filter(|s| s.report.slice == level.slice)
-        .ok_or("The mask on screen is not of the chosen level: segment that slice first.")?;
-    let instance = ws
-        .selected_instance()
-        .ok_or("The series' header is not available.")?;
+    let (level, seg, instance) = ws.reading_at_level()?;
     let edited = seg.edited_pixels();
     let report = ws
         .scan

@@ -27,6 +27,9 @@ struct Inner {
 #[derive(Clone, Copy)]
 pub struct Decoder {
     inner: StoredValue<Inner, LocalStorage>,
+    /// How many sets of files were loaded (a drop, a picker, the demo): tells whether
+    /// what is shown is still what a view opened.
+    pub loads: RwSignal<u32>,
 }
 
 impl Decoder {
@@ -38,6 +41,7 @@ impl Decoder {
                 files: Vec::new(),
                 ws: None,
             }),
+            loads: RwSignal::new(0),
         }
     }
 
@@ -56,6 +60,7 @@ impl Decoder {
 
     /// Starts reading a new set of files (a drop or a picker), replacing what was loaded.
     pub fn add_files(&self, files: Vec<File>, names: Vec<String>) {
+        self.loads.update(|n| *n += 1);
         let step = self.inner.try_update_value(|i| {
             i.files = files;
             i.ingest.add_files(names, false)
@@ -65,6 +70,7 @@ impl Decoder {
 
     /// Asks the worker for the demo case; its files then load like dropped ones.
     pub fn load_demo(&self) {
+        self.loads.update(|n| *n += 1);
         let step = self.inner.try_update_value(|i| i.ingest.load_demo());
         self.apply(step, None);
     }

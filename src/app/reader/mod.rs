@@ -1,8 +1,12 @@
 //! The Reader study view: readers' masks compared with the automatic measurement
-//! (agreement per case and over the cohort), on the same core as `sarcoscope agree`.
+//! (agreement per case and over the cohort, on the same core as `sarcoscope agree`), and
+//! a reader study run in the page, its cases read in the Patient view.
 
 mod client;
+mod study;
+mod study_view;
 mod view;
 
 pub use client::Agreement;
+pub use study::{ReaderBar, ReaderStudyState};
 pub use view::ReaderView;

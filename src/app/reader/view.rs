@@ -5,9 +5,12 @@
 use leptos::prelude::*;
 
 use super::client::Agreement;
+use super::study::ReaderStudyState;
+use super::study_view::StudySection;
 use crate::download::save_text;
 use crate::picked::picked_folder;
 use crate::shell::Route;
+use crate::workspace::Workspace;
 use sarcoscope::agree::case::{cases_csv, Cutoffs, Summary};
 use sarcoscope::agree::reference::Numbering;
 use sarcoscope::agree::seg::SegmentNames;
@@ -39,7 +42,12 @@ fn now_text() -> String {
 }
 
 #[component]
-pub fn ReaderView(agreement: Agreement, shown: RwSignal<Route>) -> impl IntoView {
+pub fn ReaderView(
+    agreement: Agreement,
+    ws: Workspace,
+    study: ReaderStudyState,
+    shown: RwSignal<Route>,
+) -> impl IntoView {
     let s = agreement.state;
     let ct = RwSignal::new((Vec::new(), Vec::new()));
     let masks = RwSignal::new((Vec::new(), Vec::new()));
@@ -119,6 +127,7 @@ pub fn ReaderView(agreement: Agreement, shown: RwSignal<Route>) -> impl IntoView
     };
     view! {
         <div class="view" id="view-reader" hidden=move || shown.get() != Route::Reader>
+            <StudySection ws=ws study=study/>
             <section class="agreement" id="agreement">
                 <h2>"Agreement with readers' masks"</h2>
                 <p class="hint">

@@ -185,6 +185,13 @@ impl Segmenter {
                         .set(Some("The mask did not arrive whole; segment again.".into()));
                     return;
                 };
+                // A reader-study case of independent tracing starts from nothing: its
+                // first automatic mask is never shown.
+                let mask = if ws.take_blank_start() {
+                    TissueMask::empty(mask.columns, mask.rows)
+                } else {
+                    mask
+                };
                 ws.correction.reset();
                 ws.case.reviewed.set(false);
                 seg.result.set(Some(SegmentationView {
