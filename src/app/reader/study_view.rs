@@ -84,7 +84,15 @@ pub fn StudySection(ws: Workspace, study: ReaderStudyState) -> impl IntoView {
             <div class="row">
                 <label>
                     "Cases start from "
-                    <select id="study-start" disabled=move || study.kept.get() on:change=move |ev| start.set(Start::from_key(&event_target_value(&ev)))>
+                    // A kept study shows how its cases start (it cannot change midway).
+                    <select
+                        id="study-start"
+                        disabled=move || study.kept.get()
+                        prop:value=move || {
+                            if study.kept.get() { study.study.with(|s| s.start) } else { start.get() }.key()
+                        }
+                        on:change=move |ev| start.set(Start::from_key(&event_target_value(&ev)))
+                    >
                         <option value="automatic">"the automatic mask (to correct)"</option>
                         <option value="blank">"a blank mask (independent tracing)"</option>
                     </select>
