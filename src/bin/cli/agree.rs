@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 use sarcoscope::agree::case::{cases_csv, CaseAgreement, Cutoffs, Summary};
 use sarcoscope::agree::reference::Numbering;
 use sarcoscope::agree::seg::SegmentNames;
-use sarcoscope::agree::session::{prepare, read_masks, CtFolder, Failed, Files, MaskFile};
+use sarcoscope::agree::session::{prepare, read_masks, CtFolder, Failed, Files, MaskFile, Target};
 use sarcoscope::agree::tag::TagNumbers;
-use sarcoscope::ingest::folder::list_files;
+use sarcoscope::ingest::folder::{list_files, read_header};
 use sarcoscope::report::agreement::AgreementReport;
 use sarcoscope::segment::TissueMask;
 use sarcoscope_network::{PostProcess, Segmenter};
@@ -157,8 +157,17 @@ pub fn run(options: &AgreeOptions) -> Result<(), super::Failure> {
                     masks
                         .into_iter()
                         .map(|m| {
-                            let target = ct.locate(&file.name, &m.placement)?;
-                            Ok((ct.slice(target)?.key, m.mask))
+                            // An image's key is in its header: no need to decode it here
+                            // (its reader's mask decodes it once, later).
+                            let key = match ct.locate(&file.name, &m.placement)? {
+                                Target::Image(i) => {
+                                    let path = ct_files.paths.get(i).ok_or("no such file")?;
+                                    let header = read_header(path).map_err(|e| e.to_string())?;
+                                    (header.sop_instance_uid, 0)
+                                }
+                                series => ct.slice(series)?.key,
+                            };
+                            Ok((key, m.mask))
                         })
                         .collect::<Result<Vec<_>, String>>()
                 });
