@@ -214,8 +214,10 @@ fn nifti_reference_lines_up_with_the_dicom_series() {
 fn training_goes_on_from_a_model_of_the_same_shape() {
     let config = tiny(5);
     let run = |start: Option<(&ModelCard, &[u8])>| {
-        train::train(&config, &[], start, &Device::flex(), "CPU", |_, _| {})
-            .map(|(net, _)| model::write_weights(&model::tensors_of(&net)))
+        train::train(&config, &[], start, &Device::flex(), "CPU", |_, _| {
+            std::ops::ControlFlow::Continue(())
+        })
+        .map(|(net, _)| model::write_weights(&model::tensors_of(&net)))
     };
     let weights = run(None).expect("trains");
     let shipped = ModelCard::parse(&model_files().0).expect("the shipped card parses");
@@ -272,8 +274,10 @@ fn tiny(seed: u64) -> TrainConfig {
 #[test]
 fn training_is_reproducible_from_its_seed() {
     let weights = |seed| {
-        let (net, log) = train::train(&tiny(seed), &[], None, &Device::flex(), "CPU", |_, _| {})
-            .expect("trains");
+        let (net, log) = train::train(&tiny(seed), &[], None, &Device::flex(), "CPU", |_, _| {
+            std::ops::ControlFlow::Continue(())
+        })
+        .expect("trains");
         assert!(log.loss_curve.iter().all(|l| l.is_finite() && *l > 0.0));
         model::write_weights(&model::tensors_of(&net))
     };

@@ -16,6 +16,7 @@ use super::seg::SegError;
 use crate::body::Anthropometry;
 use crate::dicom::{self, DicomError, Instance};
 use crate::ingest::{Catalogue, SeriesFiles};
+use crate::segment::site::SiteCase;
 use crate::segment::{AxialSlice, TissueMask};
 use crate::units::Millimetres;
 use crate::volume::{self, Volume};
@@ -136,6 +137,10 @@ pub struct CtSlice {
     pub position: Option<[f64; 3]>,
     /// Which image it is however a mask found it: (SOP Instance UID, frame).
     pub key: (String, u32),
+    /// Its Series Instance UID: which patient's images (cross-validation keeps them
+    /// together).
+    #[serde(default)]
+    pub series: String,
 }
 
 impl CtSlice {
@@ -155,6 +160,7 @@ impl CtSlice {
             body: crate::batch::anthropometry(&instance.patient),
             position,
             key: (instance.sop_instance_uid.clone(), frame),
+            series: instance.series_uid.clone(),
         })
     }
 
@@ -457,6 +463,19 @@ pub struct Prepared {
     pub reference: TissueMask,
     pub slice: CtSlice,
     pub level: Option<LevelDistance>,
+}
+
+impl Prepared {
+    /// The case as training data for fine-tuning on the site's own masks.
+    pub fn site_case(&self) -> SiteCase {
+        SiteCase::new(
+            self.case.clone(),
+            self.slice.series.clone(),
+            self.slice.position.map(|p| p[2]),
+            &self.reference,
+            &self.slice.axial(),
+        )
+    }
 }
 
 /// Each reader's mask of `masks`, placed on its slice of `ct` and checked: `each` gets

@@ -36,7 +36,7 @@ pub struct Agreement {
 }
 
 /// Accumulates one tissue's agreement slice by slice.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct AgreementBuilder {
     both: usize,
     predicted: usize,
@@ -70,6 +70,18 @@ impl AgreementBuilder {
                 .push(((p as f64 - r as f64) / r as f64 * 100.0).abs());
         }
         self.slices += 1;
+    }
+
+    /// Adds every slice `other` holds (pooling folds of a cross-validation).
+    pub fn merge(&mut self, other: &AgreementBuilder) {
+        self.both += other.both;
+        self.predicted += other.predicted;
+        self.reference += other.reference;
+        self.predicted_cm2 += other.predicted_cm2;
+        self.reference_cm2 += other.reference_cm2;
+        self.dices.extend(other.dices.iter().cloned());
+        self.area_errors.extend(&other.area_errors);
+        self.slices += other.slices;
     }
 
     pub fn finish(&self) -> Agreement {

@@ -17,6 +17,7 @@ pub mod grid;
 pub mod mask;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod reference;
+pub mod site;
 pub mod slice;
 pub mod trunk;
 pub mod windows;

@@ -15,6 +15,7 @@ use sarcoscope::agree::session::{prepare, read_masks, CtFolder, Failed, Files, M
 use sarcoscope::agree::tag::TagNumbers;
 use sarcoscope::ingest::folder::{list_files, read_header};
 use sarcoscope::report::agreement::AgreementReport;
+use sarcoscope::segment::site::SiteCase;
 use sarcoscope::segment::TissueMask;
 use sarcoscope_network::{PostProcess, Segmenter};
 
@@ -128,6 +129,41 @@ fn masks_of(
         .into());
     }
     Ok((files, masks))
+}
+
+/// A site's masks read for training.
+pub struct SiteCases {
+    /// Named `case 1`, `case 2`… so that a model card names no file.
+    pub cases: Vec<SiteCase>,
+    /// The mask each case came from, for the person running the training.
+    pub sources: Vec<String>,
+    pub failed: Vec<Failed>,
+}
+
+/// The readers' masks under `labels`, each on its CT slice under `ct`, as training data.
+pub fn site_cases(
+    ct: &Path,
+    labels: &Path,
+    numbering: &Numbering,
+) -> Result<SiteCases, super::Failure> {
+    let ct_files = DiskFiles::of(ct)?;
+    let mut ct = CtFolder::new(&ct_files);
+    let (_, masks) = masks_of(labels, numbering)?;
+    let (mut cases, mut sources, mut failed) = (Vec::new(), Vec::new(), Vec::new());
+    prepare(&mut ct, &masks, |prepared| match prepared {
+        Ok(p) => {
+            let mut case = p.site_case();
+            case.slice.name = format!("case {}", cases.len() + 1);
+            cases.push(case);
+            sources.push(p.case);
+        }
+        Err(f) => failed.push(f),
+    });
+    Ok(SiteCases {
+        cases,
+        sources,
+        failed,
+    })
 }
 
 pub fn run(options: &AgreeOptions) -> Result<(), super::Failure> {

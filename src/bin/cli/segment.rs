@@ -1,15 +1,22 @@
 //! `sarcoscope segment`, `train` and `eval`: the segmentation from the command line.
 
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
+use sarcoscope::agree::reference::Numbering;
+use sarcoscope::agree::seg::SegmentNames;
+use sarcoscope::agree::tag::TagNumbers;
 use sarcoscope::body;
 use sarcoscope::l3;
 use sarcoscope::report::seg;
 use sarcoscope::segment::{reference, AxialSlice, LeftOut, TissueClass};
 use sarcoscope_network::device::{self, Preference};
+use sarcoscope_network::finetune::{self, Progress};
 use sarcoscope_network::model::{self, ModelCard, WeightsRef, CARD_FORMAT};
 use sarcoscope_network::train::{self, TrainConfig};
 use sarcoscope_network::validation::{self, Evaluation};
+use sarcoscope_network::Device;
 use sarcoscope_network::{PostProcess, Segmentation, Segmenter};
 use serde::Serialize;
 
@@ -219,28 +226,50 @@ pub fn segment(
 pub struct TrainOptions {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    #[arg(long, default_value_t = TrainConfig::default().steps)]
-    pub steps: usize,
+    /// Training steps (default 600 from scratch, 200 when fine-tuning).
+    #[arg(long)]
+    pub steps: Option<usize>,
     #[arg(long, default_value_t = TrainConfig::default().batch)]
     pub batch: usize,
-    #[arg(long, default_value_t = TrainConfig::default().phantoms)]
-    pub phantoms: usize,
+    /// Distinct phantom slices mixed in (default 160 from scratch, 40 when fine-tuning).
+    #[arg(long)]
+    pub phantoms: Option<usize>,
     #[arg(long, default_value_t = TrainConfig::default().architecture.base_channels)]
     pub base_channels: usize,
-    #[arg(long, default_value_t = TrainConfig::default().learning_rate)]
-    pub learning_rate: f64,
-    /// Share of crops drawn from the real slices.
-    #[arg(long, default_value_t = TrainConfig::default().real_share)]
-    pub real_share: f64,
+    /// Peak learning rate (default 2e-3 from scratch, 5e-4 when fine-tuning).
+    #[arg(long)]
+    pub learning_rate: Option<f64>,
+    /// Share of crops drawn from the real slices (default 0.3 from scratch, 0.8 when
+    /// fine-tuning).
+    #[arg(long)]
+    pub real_share: Option<f64>,
     /// Of the real crops, the share drawn from fully labelled slices (default: every
     /// real slice alike).
     #[arg(long)]
     pub full_share: Option<f64>,
     /// A model card to start from (fine-tuning) instead of random weights; its weights
-    /// file lies beside it.
+    /// file lies beside it. With --labels, the shipped model unless given.
     #[arg(long)]
     pub start: Option<PathBuf>,
-    /// The shared data folder (holds data/ct/totalseg-example); without it, phantoms only.
+    /// Fine-tune on a site's expert masks: a folder of readers' masks, read as `agree`
+    /// reads them (Slice-O-Matic .tag, PNG label maps, DICOM SEG, NIfTI label maps),
+    /// each placed on its CT image under --ct. Cross-validated with --folds first.
+    #[arg(long, requires = "ct")]
+    pub labels: Option<PathBuf>,
+    /// The CT images the masks of --labels were traced on.
+    #[arg(long, requires = "labels")]
+    pub ct: Option<PathBuf>,
+    /// Folds of the cross-validation that gives the fine-tuned model's figures.
+    #[arg(long, default_value_t = 5)]
+    pub folds: usize,
+    /// The numbers of each tissue in .tag files and NIfTI label maps of --labels.
+    #[arg(long, default_value = "muscle=1,imat=2,vat=5,sat=7", value_parser = TagNumbers::parse)]
+    pub numbers: TagNumbers,
+    /// The tissue of DICOM SEG segments whose codes and labels do not say it.
+    #[arg(long, default_value = "", value_parser = SegmentNames::parse)]
+    pub segments: SegmentNames,
+    /// The shared data folder (holds data/ct/totalseg-example); without it, phantoms
+    /// only. With --labels it is used for the reference evaluation only.
     #[arg(long)]
     pub shared: Option<PathBuf>,
     /// Folder to write `<name>.json` and `<name>.weights` into.
@@ -255,53 +284,121 @@ pub struct TrainOptions {
     pub device: DeviceArg,
 }
 
-pub fn train_command(options: &TrainOptions) -> Result<(), super::Failure> {
-    let mut config = TrainConfig {
-        seed: options.seed,
-        steps: options.steps,
-        batch: options.batch,
-        phantoms: options.phantoms,
-        learning_rate: options.learning_rate,
-        real_share: options.real_share,
-        full_share: options.full_share,
-        ..TrainConfig::default()
-    };
-    config.architecture.base_channels = options.base_channels;
-    let reference = load_reference(options.shared.as_deref())?;
-    let real = reference.as_ref().map(|r| r.train()).unwrap_or_default();
-    let (device, device_name) = device::choose(options.device.preference())?;
-    eprintln!(
-        "training on {device_name}: {} steps of {} crops, {} phantoms, {} real slices",
-        config.steps,
-        config.batch,
-        config.phantoms,
-        real.len()
-    );
+impl TrainOptions {
+    fn config(&self) -> TrainConfig {
+        let base = if self.labels.is_some() {
+            TrainConfig::fine_tune()
+        } else {
+            TrainConfig::default()
+        };
+        let mut config = TrainConfig {
+            seed: self.seed,
+            steps: self.steps.unwrap_or(base.steps),
+            batch: self.batch,
+            phantoms: self.phantoms.unwrap_or(base.phantoms),
+            learning_rate: self.learning_rate.unwrap_or(base.learning_rate),
+            real_share: self.real_share.unwrap_or(base.real_share),
+            full_share: self.full_share,
+            ..base
+        };
+        config.architecture.base_channels = self.base_channels;
+        config
+    }
+}
+
+/// Prints a step now and then (every 30 s and the last).
+fn step_printer(label: String, steps: usize) -> impl FnMut(usize, f64) {
     let mut last = std::time::Instant::now();
-    let start = options.start.as_deref().map(read_model).transpose()?;
+    move |step, loss| {
+        if last.elapsed().as_secs() >= 30 || step + 1 == steps {
+            eprintln!("  {label}step {}/{steps}: loss {loss:.4}", step + 1);
+            last = std::time::Instant::now();
+        }
+    }
+}
+
+/// What a training run made, whichever way it went.
+struct Trained {
+    network: sarcoscope_network::unet::UNet,
+    log: train::TrainLog,
+    /// The data trained on, for the card.
+    data: serde_json::Value,
+    limitations: Vec<String>,
+    /// Figures made during training (the cross-validation of a fine-tuning run).
+    validation: Option<serde_json::Value>,
+}
+
+pub fn train_command(options: &TrainOptions) -> Result<(), super::Failure> {
+    let config = options.config();
+    let start_path = match (&options.start, &options.labels) {
+        (Some(path), _) => Some(path.clone()),
+        (None, Some(_)) => Some(default_model()),
+        (None, None) => None,
+    };
+    let start = start_path.as_deref().map(read_model).transpose()?;
     let start_ref = start
         .as_ref()
         .map(|(card, weights)| (card, weights.as_slice()));
-    let (network, log) = train::train(
-        &config,
-        &real,
-        start_ref,
-        &device,
-        &device_name,
-        |step, loss| {
-            if last.elapsed().as_secs() >= 30 || step + 1 == config.steps {
-                eprintln!("  step {}/{}: loss {loss:.4}", step + 1, config.steps);
-                last = std::time::Instant::now();
+    let reference = load_reference(options.shared.as_deref())?;
+    let (device, device_name) = device::choose(options.device.preference())?;
+    let trained = match (&options.labels, &options.ct, start_ref) {
+        (Some(labels), Some(ct), Some(start)) => {
+            fine_tune_on_site(options, &config, labels, ct, start, &device, &device_name)?
+        }
+        _ => {
+            let real = reference.as_ref().map(|r| r.train()).unwrap_or_default();
+            eprintln!(
+                "training on {device_name}: {} steps of {} crops, {} phantoms, {} real slices",
+                config.steps,
+                config.batch,
+                config.phantoms,
+                real.len()
+            );
+            let mut print = step_printer(String::new(), config.steps);
+            let (network, log) = train::train(
+                &config,
+                &real,
+                start_ref,
+                &device,
+                &device_name,
+                |step, loss| {
+                    print(step, loss);
+                    ControlFlow::Continue(())
+                },
+            )?;
+            Trained {
+                network,
+                log,
+                data: serde_json::json!({
+                    "phantoms": format!("{} procedural L3-region slices (src/phantom) drawn from seed {}", config.phantoms, config.seed),
+                    "real": format!("TotalSegmentator labels of totalseg-example: tissue labels on slices {:?}, partial labels from the total map on slices {:?} ({} slices)", reference::TRAIN_SLICES, reference::PARTIAL_TRAIN_SLICES, real.len()),
+                    "held_out_never_trained": format!("tissue: slices {:?}; back muscles: L3 slices {:?}", reference::HELD_OUT_SLICES, reference::HELD_OUT_L3_SLICES),
+                }),
+                limitations: vec![
+                    format!("Trained on procedural phantoms and one real CT (labels made by TotalSegmentator, not by hand): full tissue labels on {} slices (T11–T12) and partial labels (autochthon, iliopsoas and gluteal muscles; organs, bones and vessels as not muscle) on {} slices from L5 to mid-L3; no hand-labelled L3 slices were available.", reference::TRAIN_SLICES.count(), reference::PARTIAL_TRAIN_SLICES.count()),
+                    "Real-data figures come from one patient's other slices; they say nothing about other scanners, patients or pathologies.".into(),
+                ],
+                validation: None,
             }
-        },
-    )?;
-    let tensors = model::tensors_of(&network);
+        }
+    };
+    let tensors = model::tensors_of(&trained.network);
     let weights = model::write_weights(&tensors);
     let parameters = tensors.iter().map(|t| t.values.len()).sum();
     let command = std::iter::once("sarcoscope".to_owned())
         .chain(std::env::args().skip(1))
         .collect::<Vec<_>>()
         .join(" ");
+    let mut data = trained.data;
+    data["started_from"] = serde_json::json!(start.as_ref().map(|(card, _)| format!(
+        "{} {} (weights SHA-256 {})",
+        card.name, card.version, card.weights.sha256
+    )));
+    let mut limitations = trained.limitations;
+    limitations.extend([
+        "Arms and objects beside the trunk are left out before and after the network (see src/segment/trunk.rs); an arm lying on the trunk over a wide contact is not.".to_owned(),
+        "Check every mask before using its numbers.".to_owned(),
+    ]);
     let mut card = ModelCard {
         format: CARD_FORMAT.into(),
         name: options.name.clone(),
@@ -320,22 +417,12 @@ pub fn train_command(options: &TrainOptions) -> Result<(), super::Failure> {
         classes: TissueClass::ALL.iter().map(|c| c.key().to_owned()).collect(),
         input: config.input,
         intended_use: "Research: muscle (SMA), IMAT, VAT and SAT areas on an axial L3 CT slice of an adult abdomen, for review and correction by a trained reader. Not a medical device.".into(),
-        limitations: vec![
-            format!("Trained on procedural phantoms and one real CT (labels made by TotalSegmentator, not by hand): full tissue labels on {} slices (T11–T12) and partial labels (autochthon, iliopsoas and gluteal muscles; organs, bones and vessels as not muscle) on {} slices from L5 to mid-L3; no hand-labelled L3 slices were available.", reference::TRAIN_SLICES.count(), reference::PARTIAL_TRAIN_SLICES.count()),
-            "Real-data figures come from one patient's other slices; they say nothing about other scanners, patients or pathologies.".into(),
-            "Arms and objects beside the trunk are left out before and after the network (see src/segment/trunk.rs); an arm lying on the trunk over a wide contact is not.".into(),
-            "Check every mask before using its numbers.".into(),
-        ],
+        limitations,
         training: serde_json::json!({
             "command": command,
             "config": config,
-            "log": log,
-            "data": {
-                "phantoms": format!("{} procedural L3-region slices (src/phantom) drawn from seed {}", config.phantoms, config.seed),
-                "real": format!("TotalSegmentator labels of totalseg-example: tissue labels on slices {:?}, partial labels from the total map on slices {:?} ({} slices)", reference::TRAIN_SLICES, reference::PARTIAL_TRAIN_SLICES, real.len()),
-                "held_out_never_trained": format!("tissue: slices {:?}; back muscles: L3 slices {:?}", reference::HELD_OUT_SLICES, reference::HELD_OUT_L3_SLICES),
-                "started_from": start.as_ref().map(|(card, _)| format!("{} {} (weights SHA-256 {})", card.name, card.version, card.weights.sha256)),
-            },
+            "log": trained.log,
+            "data": data,
         }),
         validation: serde_json::Value::Null,
         weights: WeightsRef {
@@ -345,10 +432,14 @@ pub fn train_command(options: &TrainOptions) -> Result<(), super::Failure> {
             parameters,
         },
     };
-    let segmenter = Segmenter::from_network(card.clone(), network, device);
+    let segmenter = Segmenter::from_network(card.clone(), trained.network, device);
     eprintln!("evaluating…");
     let evaluation = validation::evaluate(&segmenter, reference.as_ref(), options.eval_phantoms);
-    card.validation = serde_json::to_value(&evaluation)?;
+    let mut figures = serde_json::to_value(&evaluation)?;
+    if let Some(site) = trained.validation {
+        figures["site_cross_validation"] = site;
+    }
+    card.validation = figures;
     std::fs::create_dir_all(&options.out)
         .map_err(|e| format!("cannot create {}: {e}", options.out.display()))?;
     let weights_path = options.out.join(&card.weights.file);
@@ -357,13 +448,132 @@ pub fn train_command(options: &TrainOptions) -> Result<(), super::Failure> {
     let text = serde_json::to_string_pretty(&card)?;
     write_file(&card_path, text + "\n")?;
     eprintln!(
-        "wrote {} and {} in {:.0} s",
+        "wrote {} and {} (SHA-256 {}) in {:.0} s",
         card_path.display(),
         weights_path.display(),
-        log.seconds
+        card.weights.sha256,
+        trained.log.seconds
     );
     print_evaluation(&evaluation);
     Ok(())
+}
+
+/// Fine-tunes `start` on the readers' masks under `labels` (cross-validated first).
+fn fine_tune_on_site(
+    options: &TrainOptions,
+    config: &TrainConfig,
+    labels: &Path,
+    ct: &Path,
+    start: (&ModelCard, &[u8]),
+    device: &Device,
+    device_name: &str,
+) -> Result<Trained, super::Failure> {
+    let numbering = Numbering {
+        numbers: options.numbers.clone(),
+        segments: options.segments.clone(),
+    };
+    let super::agree::SiteCases {
+        cases,
+        sources,
+        failed,
+    } = super::agree::site_cases(ct, labels, &numbering)?;
+    for f in &failed {
+        eprintln!("{}: not used — {}", f.case, f.reason);
+    }
+    for (case, source) in cases.iter().zip(&sources) {
+        eprintln!("  {} = {source}", case.slice.name);
+    }
+    let series: BTreeSet<&str> = cases.iter().map(|c| c.series.as_str()).collect();
+    eprintln!(
+        "fine-tuning {} {} on {device_name}: {} labelled slices of {} series, {} folds then all, {} steps of {} crops each",
+        start.0.name,
+        start.0.version,
+        cases.len(),
+        series.len(),
+        options.folds,
+        config.steps,
+        config.batch
+    );
+    let mut fold_print = None;
+    let mut final_print = step_printer("all cases: ".into(), config.steps);
+    let tuned = finetune::fine_tune(
+        config,
+        options.folds,
+        &cases,
+        start,
+        device,
+        device_name,
+        |progress| {
+            match progress {
+                Progress::Fold {
+                    fold,
+                    folds,
+                    step,
+                    loss,
+                    ..
+                } => {
+                    let (at, print) = fold_print.get_or_insert_with(|| {
+                        (
+                            fold,
+                            step_printer(format!("fold {fold}/{folds}: "), config.steps),
+                        )
+                    });
+                    if *at != fold {
+                        *at = fold;
+                        *print = step_printer(format!("fold {fold}/{folds}: "), config.steps);
+                    }
+                    print(step, loss);
+                }
+                Progress::Testing { fold, folds } => eprintln!("  testing fold {fold}/{folds}"),
+                Progress::Final { step, loss, .. } => final_print(step, loss),
+            }
+            ControlFlow::Continue(())
+        },
+    )?;
+    let traced = TissueClass::TISSUES
+        .iter()
+        .map(|t| {
+            let n = cases.iter().filter(|c| c.traced.contains(t)).count();
+            (t.key().to_owned(), n)
+        })
+        .collect::<BTreeMap<_, _>>();
+    print_site(&tuned.validation);
+    Ok(Trained {
+        network: tuned.network,
+        log: tuned.log,
+        data: serde_json::json!({
+            "site": {
+                "slices": cases.len(),
+                "series": series.len(),
+                "slices_tracing": traced,
+                "not_used": failed.len(),
+                "note": "Cases are numbered in the order the masks were read; the console of the training run lists which file each number is. No file, patient or UID is named here.",
+            },
+            "phantoms": format!("{} procedural L3-region slices (src/phantom) drawn from seed {}, mixed in at {:.0} % of crops", config.phantoms, config.seed, (1.0 - config.real_share) * 100.0),
+        }),
+        limitations: vec![
+            format!("Fine-tuned on {} slices of {} series traced by this site's readers; its figures are the cross-validated ones under validation.site_cross_validation, on the same kind of images only.", cases.len(), series.len()),
+            format!("Grew from {} {}: what that model's card says about its own training data still holds.", start.0.name, start.0.version),
+        ],
+        validation: Some(serde_json::to_value(&tuned.validation)?),
+    })
+}
+
+fn print_site(cv: &finetune::CrossValidation) {
+    eprintln!("  {}", cv.method);
+    for (tissue, after) in &cv.after {
+        let before = cv.before.get(tissue);
+        let f = |v: Option<f64>| v.map_or("—".into(), |v| format!("{v:.3}"));
+        let p = |v: Option<f64>| v.map_or("—".into(), |v| format!("{v:+.1} %"));
+        eprintln!(
+            "  cross-validated {tissue:<7} Dice {} → {}, area error {} → {} over {} slice(s)",
+            f(before.and_then(|b| b.dice)),
+            f(after.dice),
+            p(before.and_then(|b| b.area_error_percent)),
+            p(after.area_error_percent),
+            after.slices
+        );
+    }
 }
 
 pub fn eval_command(

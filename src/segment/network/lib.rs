@@ -8,6 +8,8 @@
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod device;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod finetune;
 pub mod model;
 pub mod run;
 #[cfg(not(target_arch = "wasm32"))]
@@ -16,5 +18,7 @@ pub mod unet;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod validation;
 
+/// Where a model lives (WebGPU, another GPU, the CPU), for callers without Burn of their own.
+pub use burn::prelude::Device;
 pub use model::{ModelCard, ModelError};
 pub use run::{PostProcess, Prepared, Segmentation, Segmenter};

@@ -5,6 +5,7 @@
 //! (128² of the 256² grid by default) cut the cost per example by four; the network is
 //! fully convolutional, so it runs on whole slices afterwards.
 
+use std::ops::ControlFlow;
 use std::time::Instant;
 
 use burn::optim::{AdamConfig, GradientsParams};
@@ -61,6 +62,22 @@ impl Default for TrainConfig {
     }
 }
 
+impl TrainConfig {
+    /// Fine-tuning a trained model on a site's slices: fewer, gentler steps (a quarter
+    /// of the learning rate, so the weights move from where they are rather than start
+    /// over), mostly the site's slices, and enough phantoms that the anatomy the site's
+    /// slices lack is not forgotten.
+    pub fn fine_tune() -> TrainConfig {
+        TrainConfig {
+            steps: 200,
+            learning_rate: 5e-4,
+            phantoms: 40,
+            real_share: 0.8,
+            ..TrainConfig::default()
+        }
+    }
+}
+
 /// What happened during training, for the model card.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TrainLog {
@@ -89,18 +106,21 @@ pub enum TrainError {
     Resample(String),
     #[error("the model to start from cannot be used: {0}")]
     Start(String),
+    #[error("training was stopped")]
+    Cancelled,
 }
 
 /// Trains from scratch, or on from `start` (a model of the same architecture, as its card
 /// and weights: fine-tuning). `real` are reference slices to mix in (already split:
-/// never pass held-out slices); `progress` hears (step, loss) after every step.
+/// never pass held-out slices); `progress` hears (step, loss) after every step and may
+/// stop the run.
 pub fn train(
     config: &TrainConfig,
     real: &[LabelledSlice],
     start: Option<(&ModelCard, &[u8])>,
     device: &Device,
     device_name: &str,
-    mut progress: impl FnMut(usize, f64),
+    mut progress: impl FnMut(usize, f64) -> ControlFlow<()>,
 ) -> Result<(UNet, TrainLog), TrainError> {
     let grain = config.architecture.granularity();
     if config.crop == 0 || !config.crop.is_multiple_of(grain) || config.crop > config.input.size {
@@ -182,7 +202,9 @@ pub fn train(
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         model = optim.step(lr, model, grads);
         losses.push(value);
-        progress(step, value);
+        if progress(step, value).is_break() {
+            return Err(TrainError::Cancelled);
+        }
     }
     let tenth = (losses.len() / 10).max(1);
     let loss_curve = losses

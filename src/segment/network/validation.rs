@@ -150,35 +150,57 @@ fn compare<'a>(
     slices: impl IntoIterator<Item = &'a LabelledSlice>,
     post: &PostProcess,
     classes: &[TissueClass],
-    mut each: impl FnMut(usize, &TissueMask, &TissueMask),
+    each: impl FnMut(usize, &TissueMask, &TissueMask),
 ) -> BTreeMap<String, Agreement> {
+    let builders = score(segmenter, slices, post, classes, |_, _| true, each);
+    classes
+        .iter()
+        .zip(builders)
+        .map(|(c, b)| (c.key().to_owned(), b.finish()))
+        .collect()
+}
+
+/// Agreement per class over `slices`, still open to more slices; a slice counts for a
+/// class only where `known(slice number, class)` (a reader who traced muscle alone says
+/// nothing about fat). Unlabelled reference pixels ([`dataset::IGNORE`]) count as
+/// background: they lie where only an untraced tissue could be.
+pub(crate) fn score<'a>(
+    segmenter: &Segmenter,
+    slices: impl IntoIterator<Item = &'a LabelledSlice>,
+    post: &PostProcess,
+    classes: &[TissueClass],
+    known: impl Fn(usize, TissueClass) -> bool,
+    mut each: impl FnMut(usize, &TissueMask, &TissueMask),
+) -> Vec<AgreementBuilder> {
     let mut builders: Vec<AgreementBuilder> = classes.iter().map(|_| Default::default()).collect();
     for (k, labelled) in slices.into_iter().enumerate() {
         let Some(slice) = labelled.slice() else {
             continue;
         };
         let predicted = segmenter.segment(&slice, post).mask;
-        let Some(mut reference) =
-            TissueMask::from_labels(labelled.columns, labelled.rows, labelled.labels.clone())
+        let labels = labelled
+            .labels
+            .iter()
+            .map(|&l| if l == dataset::IGNORE { 0 } else { l })
+            .collect();
+        let Some(mut reference) = TissueMask::from_labels(labelled.columns, labelled.rows, labels)
         else {
             continue;
         };
         post.windows.apply(&mut reference, &labelled.hu);
         for (class, builder) in classes.iter().zip(&mut builders) {
-            builder.add(
-                &labelled.name,
-                &predicted.of(*class),
-                &reference.of(*class),
-                slice.pixel_area_cm2(),
-            );
+            if known(k, *class) {
+                builder.add(
+                    &labelled.name,
+                    &predicted.of(*class),
+                    &reference.of(*class),
+                    slice.pixel_area_cm2(),
+                );
+            }
         }
         each(k, &predicted, &reference);
     }
-    classes
-        .iter()
-        .zip(builders)
-        .map(|(c, b)| (c.key().to_owned(), b.finish()))
-        .collect()
+    builders
 }
 
 fn back_muscles(segmenter: &Segmenter, reference: &Reference, post: &PostProcess) -> BackMuscles {
