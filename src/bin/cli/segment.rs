@@ -434,7 +434,7 @@ pub fn train_command(options: &TrainOptions) -> Result<(), super::Failure> {
     };
     let segmenter = Segmenter::from_network(card.clone(), trained.network, device);
     eprintln!("evaluating…");
-    let evaluation = validation::evaluate(&segmenter, reference.as_ref(), options.eval_phantoms);
+    let evaluation = validation::evaluate(&segmenter, reference.as_ref(), options.eval_phantoms)?;
     let mut figures = serde_json::to_value(&evaluation)?;
     if let Some(site) = trained.validation {
         figures["site_cross_validation"] = site;
@@ -496,7 +496,7 @@ fn fine_tune_on_site(
     );
     let mut fold_print = None;
     let mut final_print = step_printer("all cases: ".into(), config.steps);
-    let tuned = finetune::fine_tune(
+    let tuned = sarcoscope_network::wait(finetune::fine_tune(
         config,
         options.folds,
         &cases,
@@ -529,7 +529,7 @@ fn fine_tune_on_site(
             }
             ControlFlow::Continue(())
         },
-    )?;
+    ))?;
     let traced = TissueClass::TISSUES
         .iter()
         .map(|t| {
@@ -584,7 +584,7 @@ pub fn eval_command(
 ) -> Result<(), super::Failure> {
     let (segmenter, _) = load_model(options)?;
     let reference = load_reference(shared)?;
-    let evaluation = validation::evaluate(&segmenter, reference.as_ref(), phantoms);
+    let evaluation = validation::evaluate(&segmenter, reference.as_ref(), phantoms)?;
     if json {
         let text = serde_json::to_string_pretty(&evaluation)?;
         out!("{text}");

@@ -12,10 +12,10 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::model::ModelCard;
+use crate::score::score;
 use crate::train::{self, TrainConfig, TrainError, TrainLog};
 use crate::unet::UNet;
-use crate::validation::score;
-use crate::{PostProcess, Segmenter};
+use crate::{ModelError, PostProcess, Segmenter};
 use sarcoscope::segment::eval::{Agreement, AgreementBuilder};
 use sarcoscope::segment::site::{self, FoldError, SiteCase, Split};
 use sarcoscope::segment::TissueClass;
@@ -70,6 +70,8 @@ pub enum FineTuneError {
     Folds(#[from] FoldError),
     #[error(transparent)]
     Train(#[from] TrainError),
+    #[error(transparent)]
+    Model(#[from] ModelError),
 }
 
 /// The model fine-tuned on every case, how it was trained, and its cross-validated
@@ -82,7 +84,7 @@ pub struct FineTuned {
 
 /// Cross-validates fine-tuning from `start` over `folds` folds of `cases`, then
 /// fine-tunes on them all. `progress` hears every step and may stop the run.
-pub fn fine_tune(
+pub async fn fine_tune(
     config: &TrainConfig,
     folds: usize,
     cases: &[SiteCase],
@@ -93,8 +95,7 @@ pub fn fine_tune(
 ) -> Result<FineTuned, FineTuneError> {
     let split = site::folds(cases, folds)?;
     let (card, weights) = start;
-    let before_model = Segmenter::new(card.clone(), weights, device.clone())
-        .map_err(|e| TrainError::Start(e.to_string()))?;
+    let before_model = Segmenter::new(card.clone(), weights, device.clone())?;
     let post = PostProcess::default();
     let mut pooled_before = builders();
     let mut pooled_after = builders();
@@ -102,7 +103,7 @@ pub fn fine_tune(
     let count = split.folds.len();
     for (f, fold) in split.folds.iter().enumerate() {
         let training: Vec<_> = fold.train.iter().map(|&i| cases[i].slice.clone()).collect();
-        let (network, _) = train::train(
+        let (network, _) = train::train_async(
             config,
             &training,
             Some(start),
@@ -117,7 +118,8 @@ pub fn fine_tune(
                     loss,
                 })
             },
-        )?;
+        )
+        .await?;
         if progress(Progress::Testing {
             fold: f + 1,
             folds: count,
@@ -128,7 +130,7 @@ pub fn fine_tune(
         }
         let after_model = Segmenter::from_network(card.clone(), network, device.clone());
         let tested: Vec<&SiteCase> = fold.test.iter().map(|&i| &cases[i]).collect();
-        let judge = |segmenter: &Segmenter| {
+        let judge = |segmenter| {
             score(
                 segmenter,
                 tested.iter().map(|c| &c.slice),
@@ -138,7 +140,8 @@ pub fn fine_tune(
                 |_, _, _| {},
             )
         };
-        let (before, after) = (judge(&before_model), judge(&after_model));
+        let before = judge(&before_model).await?;
+        let after = judge(&after_model).await?;
         merge(&mut pooled_before, &before);
         merge(&mut pooled_after, &after);
         figures.push(FoldFigures {
@@ -151,7 +154,7 @@ pub fn fine_tune(
         });
     }
     let all: Vec<_> = cases.iter().map(|c| c.slice.clone()).collect();
-    let (network, log) = train::train(
+    let (network, log) = train::train_async(
         config,
         &all,
         Some(start),
@@ -164,7 +167,8 @@ pub fn fine_tune(
                 loss,
             })
         },
-    )?;
+    )
+    .await?;
     let method = format!(
         "{count}-fold cross-validation: {} Each fold fine-tuned from {} {} with the same settings as the final model and was tested on its own cases only; \"before\" is the starting model on the same cases. A tissue counts on a slice only where the reader traced it. Both masks pass through the same HU windows.",
         split.split.describe(),

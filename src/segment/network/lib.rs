@@ -8,11 +8,10 @@
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod device;
-#[cfg(not(target_arch = "wasm32"))]
 pub mod finetune;
 pub mod model;
 pub mod run;
-#[cfg(not(target_arch = "wasm32"))]
+pub mod score;
 pub mod train;
 pub mod unet;
 #[cfg(not(target_arch = "wasm32"))]
@@ -20,5 +19,8 @@ pub mod validation;
 
 /// Where a model lives (WebGPU, another GPU, the CPU), for callers without Burn of their own.
 pub use burn::prelude::Device;
+/// Reads one of this crate's futures at once (natively; the browser awaits them).
+#[cfg(not(target_arch = "wasm32"))]
+pub use burn::tensor::read_sync as wait;
 pub use model::{ModelCard, ModelError};
 pub use run::{PostProcess, Prepared, Segmentation, Segmenter};

@@ -6,13 +6,13 @@
 //! fully convolutional, so it runs on whole slices afterwards.
 
 use std::ops::ControlFlow;
-use std::time::Instant;
 
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
 use burn::tensor::TensorData;
 use serde::{Deserialize, Serialize};
+use web_time::Instant;
 
 use crate::model::ModelCard;
 use crate::unet::{Architecture, UNet};
@@ -108,13 +108,187 @@ pub enum TrainError {
     Start(String),
     #[error("training was stopped")]
     Cancelled,
+    #[error("the graphics device failed while training: {0}")]
+    Device(String),
 }
 
-/// Trains from scratch, or on from `start` (a model of the same architecture, as its card
-/// and weights: fine-tuning). `real` are reference slices to mix in (already split:
-/// never pass held-out slices); `progress` hears (step, loss) after every step and may
-/// stop the run.
-pub fn train(
+/// A training run, one step at a time: each step leaves its loss on the device, so the
+/// caller reads it back as its platform allows (natively at once, in the browser by
+/// awaiting the GPU) and may stop between steps.
+pub struct Trainer {
+    config: TrainConfig,
+    phantoms: Vec<LabelledSlice>,
+    real: Vec<LabelledSlice>,
+    /// Indices into `real` of fully and partially labelled slices.
+    full: Vec<usize>,
+    partial: Vec<usize>,
+    device: Device,
+    /// Taken and put back by every step (the optimiser consumes the model).
+    model: Option<UNet>,
+    optim: ModuleOptimizer,
+    rng: Rng,
+    losses: Vec<f64>,
+    started: Instant,
+    phantom_seconds: f64,
+}
+
+impl Trainer {
+    /// From scratch, or on from `start` (a model of the same architecture, as its card
+    /// and weights: fine-tuning). `real` are reference slices to mix in (already split:
+    /// never pass held-out slices).
+    pub fn new(
+        config: &TrainConfig,
+        real: &[LabelledSlice],
+        start: Option<(&ModelCard, &[u8])>,
+        device: &Device,
+    ) -> Result<Trainer, TrainError> {
+        let grain = config.architecture.granularity();
+        if config.crop == 0 || !config.crop.is_multiple_of(grain) || config.crop > config.input.size
+        {
+            return Err(TrainError::Crop {
+                crop: config.crop,
+                grain,
+                size: config.input.size,
+            });
+        }
+        if config.batch == 0 || config.steps == 0 {
+            return Err(TrainError::Empty);
+        }
+        let started = Instant::now();
+        let trunk_only = |slice: &LabelledSlice| {
+            slice
+                .trunk_only()
+                .ok_or_else(|| TrainError::Resample(slice.name.clone()))
+        };
+        let phantoms = (0..config.phantoms as u64)
+            .map(|i| {
+                trunk_only(&dataset::phantom_slice(
+                    config.seed,
+                    i,
+                    &config.phantom_range,
+                ))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let real = real.iter().map(trunk_only).collect::<Result<Vec<_>, _>>()?;
+        let (full, partial): (Vec<usize>, Vec<usize>) =
+            (0..real.len()).partition(|&i| !real[i].labels.contains(&IGNORE));
+        let phantom_seconds = started.elapsed().as_secs_f64();
+        let device = device.clone().autodiff();
+        device.seed(config.seed);
+        let model = match start {
+            Some((card, _)) if card.architecture != config.architecture => {
+                return Err(TrainError::Start(format!(
+                    "{} has another architecture than the one asked for",
+                    card.name
+                )))
+            }
+            Some((card, weights)) => card
+                .load(weights, &device)
+                .map_err(|e| TrainError::Start(e.to_string()))?,
+            None => config.architecture.init(&device),
+        };
+        Ok(Trainer {
+            config: config.clone(),
+            phantoms,
+            real,
+            full,
+            partial,
+            device,
+            model: Some(model),
+            optim: AdamConfig::new().init(),
+            rng: Rng::stream(config.seed, 7),
+            losses: Vec::with_capacity(config.steps),
+            started,
+            phantom_seconds,
+        })
+    }
+
+    /// Steps taken so far.
+    pub fn steps_done(&self) -> usize {
+        self.losses.len()
+    }
+
+    /// Whether every step of the configuration has been taken.
+    pub fn done(&self) -> bool {
+        self.losses.len() >= self.config.steps
+    }
+
+    /// One step: a batch of crops, the loss, its gradients and the optimiser's update.
+    /// The loss comes back still on the device; hand its value to [`Trainer::record`].
+    pub fn step(&mut self) -> Result<Tensor<1>, TrainError> {
+        let config = &self.config;
+        let rng = &mut self.rng;
+        let mut inputs = Vec::with_capacity(config.batch * config.crop * config.crop);
+        let mut targets = Vec::with_capacity(inputs.capacity());
+        for _ in 0..config.batch {
+            let from_real = !self.real.is_empty() && rng.unit() < config.real_share;
+            let source = if from_real || self.phantoms.is_empty() {
+                let index = match config.full_share {
+                    Some(share) if !self.full.is_empty() && !self.partial.is_empty() => {
+                        if rng.unit() < share {
+                            pick(&self.full, rng).copied()
+                        } else {
+                            pick(&self.partial, rng).copied()
+                        }
+                    }
+                    _ => pick_index(self.real.len(), rng),
+                };
+                index.and_then(|i| self.real.get(i))
+            } else {
+                pick(&self.phantoms, rng)
+            };
+            let Some(source) = source else {
+                return Err(TrainError::NoSlices);
+            };
+            let sample = dataset::sample(source, &config.input, Augment::draw(rng))
+                .ok_or_else(|| TrainError::Resample(source.name.clone()))?;
+            let (input, target) = crop(&sample, config.input.size, config.crop, rng);
+            inputs.extend(input);
+            targets.extend(target);
+        }
+        let lr = schedule(config, self.losses.len());
+        let model = self.model.take().ok_or(TrainError::NoSlices)?;
+        let loss = loss(
+            &model,
+            inputs,
+            &targets,
+            config.batch,
+            config.crop,
+            &self.device,
+        );
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        self.model = Some(self.optim.step(lr, model, grads));
+        Ok(loss)
+    }
+
+    /// The loss of the step just taken, read back.
+    pub fn record(&mut self, loss: f64) {
+        self.losses.push(loss);
+    }
+
+    /// The trained network and what happened, for the model card.
+    pub fn finish(self, device_name: &str) -> Result<(UNet, TrainLog), TrainError> {
+        let tenth = (self.losses.len() / 10).max(1);
+        let loss_curve = self
+            .losses
+            .chunks(tenth)
+            .map(|c| c.iter().sum::<f64>() / c.len() as f64)
+            .collect();
+        let log = TrainLog {
+            device: device_name.to_owned(),
+            seconds: self.started.elapsed().as_secs_f64(),
+            phantom_seconds: self.phantom_seconds,
+            loss_curve,
+            real_slices: self.real.len(),
+        };
+        let model = self.model.ok_or(TrainError::NoSlices)?;
+        Ok((model.valid(), log))
+    }
+}
+
+/// Trains to the end; `progress` hears (step, loss) after every step and may stop the
+/// run. Each loss is awaited, so the browser's GPU is never waited on synchronously.
+pub async fn train_async(
     config: &TrainConfig,
     real: &[LabelledSlice],
     start: Option<(&ModelCard, &[u8])>,
@@ -122,108 +296,51 @@ pub fn train(
     device_name: &str,
     mut progress: impl FnMut(usize, f64) -> ControlFlow<()>,
 ) -> Result<(UNet, TrainLog), TrainError> {
-    let grain = config.architecture.granularity();
-    if config.crop == 0 || !config.crop.is_multiple_of(grain) || config.crop > config.input.size {
-        return Err(TrainError::Crop {
-            crop: config.crop,
-            grain,
-            size: config.input.size,
-        });
-    }
-    if config.batch == 0 || config.steps == 0 {
-        return Err(TrainError::Empty);
-    }
-    let started = Instant::now();
-    let trunk_only = |slice: &LabelledSlice| {
-        slice
-            .trunk_only()
-            .ok_or_else(|| TrainError::Resample(slice.name.clone()))
-    };
-    let phantoms = (0..config.phantoms as u64)
-        .map(|i| {
-            trunk_only(&dataset::phantom_slice(
-                config.seed,
-                i,
-                &config.phantom_range,
-            ))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let real = real.iter().map(trunk_only).collect::<Result<Vec<_>, _>>()?;
-    let (full, partial): (Vec<_>, Vec<_>) = real.iter().partition(|s| !s.labels.contains(&IGNORE));
-    let phantom_seconds = started.elapsed().as_secs_f64();
-    let device = device.clone().autodiff();
-    device.seed(config.seed);
-    let mut model = match start {
-        Some((card, _)) if card.architecture != config.architecture => {
-            return Err(TrainError::Start(format!(
-                "{} has another architecture than the one asked for",
-                card.name
-            )))
-        }
-        Some((card, weights)) => card
-            .load(weights, &device)
-            .map_err(|e| TrainError::Start(e.to_string()))?,
-        None => config.architecture.init(&device),
-    };
-    let mut optim = AdamConfig::new().init();
-    let mut rng = Rng::stream(config.seed, 7);
-    let mut losses = Vec::with_capacity(config.steps);
-    for step in 0..config.steps {
-        let mut inputs = Vec::with_capacity(config.batch * config.crop * config.crop);
-        let mut targets = Vec::with_capacity(inputs.capacity());
-        for _ in 0..config.batch {
-            let from_real = !real.is_empty() && rng.unit() < config.real_share;
-            let source = if from_real || phantoms.is_empty() {
-                match config.full_share {
-                    Some(share) if !full.is_empty() && !partial.is_empty() => {
-                        if rng.unit() < share {
-                            pick(&full, &mut rng).copied()
-                        } else {
-                            pick(&partial, &mut rng).copied()
-                        }
-                    }
-                    _ => pick(&real, &mut rng),
-                }
-            } else {
-                pick(&phantoms, &mut rng)
-            };
-            let Some(source) = source else {
-                return Err(TrainError::NoSlices);
-            };
-            let sample = dataset::sample(source, &config.input, Augment::draw(&mut rng))
-                .ok_or_else(|| TrainError::Resample(source.name.clone()))?;
-            let (input, target) = crop(&sample, config.input.size, config.crop, &mut rng);
-            inputs.extend(input);
-            targets.extend(target);
-        }
-        let lr = schedule(config, step);
-        let loss = loss(&model, inputs, &targets, config.batch, config.crop, &device);
-        let value = f64::from(loss.clone().into_scalar::<f32>());
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        model = optim.step(lr, model, grads);
-        losses.push(value);
-        if progress(step, value).is_break() {
+    let mut trainer = Trainer::new(config, real, start, device)?;
+    while !trainer.done() {
+        let step = trainer.steps_done();
+        let value = trainer
+            .step()?
+            .into_scalar_async::<f32>()
+            .await
+            .map_err(|e| TrainError::Device(format!("{e:?}")))?;
+        trainer.record(f64::from(value));
+        if progress(step, f64::from(value)).is_break() {
             return Err(TrainError::Cancelled);
         }
     }
-    let tenth = (losses.len() / 10).max(1);
-    let loss_curve = losses
-        .chunks(tenth)
-        .map(|c| c.iter().sum::<f64>() / c.len() as f64)
-        .collect();
-    let log = TrainLog {
-        device: device_name.to_owned(),
-        seconds: started.elapsed().as_secs_f64(),
-        phantom_seconds,
-        loss_curve,
-        real_slices: real.len(),
-    };
-    Ok((model.valid(), log))
+    trainer.finish(device_name)
+}
+
+/// [`train_async`], read at once (natively).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn train(
+    config: &TrainConfig,
+    real: &[LabelledSlice],
+    start: Option<(&ModelCard, &[u8])>,
+    device: &Device,
+    device_name: &str,
+    progress: impl FnMut(usize, f64) -> ControlFlow<()>,
+) -> Result<(UNet, TrainLog), TrainError> {
+    burn::tensor::read_sync(train_async(
+        config,
+        real,
+        start,
+        device,
+        device_name,
+        progress,
+    ))
 }
 
 /// One of `pool` at random; `None` when it is empty.
 fn pick<'a, T>(pool: &'a [T], rng: &mut Rng) -> Option<&'a T> {
-    pool.get((rng.next_u64() % pool.len().max(1) as u64) as usize)
+    pick_index(pool.len(), rng).and_then(|i| pool.get(i))
+}
+
+/// An index below `len` at random; `None` when `len` is 0 (a draw is taken either way).
+fn pick_index(len: usize, rng: &mut Rng) -> Option<usize> {
+    let at = (rng.next_u64() % len.max(1) as u64) as usize;
+    (at < len).then_some(at)
 }
 
 /// Linear warm-up over the first 5 % of steps, then cosine decay to 1 % of the peak.

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{PostProcess, Segmenter};
+use crate::score::score;
+use crate::{ModelError, PostProcess, Segmenter};
 use sarcoscope::segment::dataset::{self, LabelledSlice, PhantomRange};
 use sarcoscope::segment::eval::{dilate, Agreement, AgreementBuilder};
 use sarcoscope::segment::reference::{Reference, Structure};
@@ -79,46 +80,48 @@ pub fn evaluate(
     segmenter: &Segmenter,
     reference: Option<&Reference>,
     phantom_count: usize,
-) -> Evaluation {
+) -> Result<Evaluation, ModelError> {
     let post = PostProcess::default();
     let mut notes = Vec::new();
     let mut muscle_errors = None;
-    let real_held_out = reference.map(|r| {
-        let slices = r.held_out();
-        let (mut extra, mut missed) = (BTreeMap::new(), BTreeMap::new());
-        let mut reference_muscle = 0usize;
-        let agreement = compare(
-            segmenter,
-            slices.iter().map(|(s, _)| s),
-            &post,
-            &[
-                TissueClass::SkeletalMuscle,
-                TissueClass::Vat,
-                TissueClass::Sat,
-            ],
-            |k, predicted, reference| {
-                let Some(structures) = slices[k].1 else {
-                    return;
-                };
-                let muscle = TissueClass::SkeletalMuscle.label();
-                for ((&p, &r), &s) in predicted
-                    .labels()
-                    .iter()
-                    .zip(reference.labels())
-                    .zip(structures)
-                {
-                    reference_muscle += usize::from(r == muscle);
-                    if p == muscle && r != muscle {
-                        *extra.entry(s).or_default() += 1;
-                    } else if r == muscle && p != muscle {
-                        *missed.entry(s).or_default() += 1;
+    let real_held_out = reference
+        .map(|r| {
+            let slices = r.held_out();
+            let (mut extra, mut missed) = (BTreeMap::new(), BTreeMap::new());
+            let mut reference_muscle = 0usize;
+            let agreement = compare(
+                segmenter,
+                slices.iter().map(|(s, _)| s),
+                &post,
+                &[
+                    TissueClass::SkeletalMuscle,
+                    TissueClass::Vat,
+                    TissueClass::Sat,
+                ],
+                |k, predicted, reference| {
+                    let Some(structures) = slices[k].1 else {
+                        return;
+                    };
+                    let muscle = TissueClass::SkeletalMuscle.label();
+                    for ((&p, &r), &s) in predicted
+                        .labels()
+                        .iter()
+                        .zip(reference.labels())
+                        .zip(structures)
+                    {
+                        reference_muscle += usize::from(r == muscle);
+                        if p == muscle && r != muscle {
+                            *extra.entry(s).or_default() += 1;
+                        } else if r == muscle && p != muscle {
+                            *missed.entry(s).or_default() += 1;
+                        }
                     }
-                }
-            },
-        );
-        muscle_errors = Some(MuscleErrors::from_counts(extra, missed, reference_muscle));
-        agreement
-    });
+                },
+            );
+            muscle_errors = Some(MuscleErrors::from_counts(extra, missed, reference_muscle));
+            agreement
+        })
+        .transpose()?;
     let real_l3_back_muscles = reference.map(|r| back_muscles(segmenter, r, &post));
     if reference.is_none() {
         notes.push("real reference labels were not available: phantoms only".into());
@@ -132,15 +135,15 @@ pub fn evaluate(
         &post,
         &TissueClass::TISSUES,
         |_, _, _| {},
-    );
-    Evaluation {
+    )?;
+    Ok(Evaluation {
         real_held_out,
         real_l3_back_muscles,
         real_held_out_muscle_errors: muscle_errors,
         phantoms: phantom_scores,
         phantom_count,
         notes,
-    }
+    })
 }
 
 /// Agreement per class over `slices`; `each` sees every slice's number, prediction and
@@ -151,56 +154,14 @@ fn compare<'a>(
     post: &PostProcess,
     classes: &[TissueClass],
     each: impl FnMut(usize, &TissueMask, &TissueMask),
-) -> BTreeMap<String, Agreement> {
-    let builders = score(segmenter, slices, post, classes, |_, _| true, each);
-    classes
+) -> Result<BTreeMap<String, Agreement>, ModelError> {
+    let builders =
+        burn::tensor::read_sync(score(segmenter, slices, post, classes, |_, _| true, each))?;
+    Ok(classes
         .iter()
         .zip(builders)
         .map(|(c, b)| (c.key().to_owned(), b.finish()))
-        .collect()
-}
-
-/// Agreement per class over `slices`, still open to more slices; a slice counts for a
-/// class only where `known(slice number, class)` (a reader who traced muscle alone says
-/// nothing about fat). Unlabelled reference pixels ([`dataset::IGNORE`]) count as
-/// background: they lie where only an untraced tissue could be.
-pub(crate) fn score<'a>(
-    segmenter: &Segmenter,
-    slices: impl IntoIterator<Item = &'a LabelledSlice>,
-    post: &PostProcess,
-    classes: &[TissueClass],
-    known: impl Fn(usize, TissueClass) -> bool,
-    mut each: impl FnMut(usize, &TissueMask, &TissueMask),
-) -> Vec<AgreementBuilder> {
-    let mut builders: Vec<AgreementBuilder> = classes.iter().map(|_| Default::default()).collect();
-    for (k, labelled) in slices.into_iter().enumerate() {
-        let Some(slice) = labelled.slice() else {
-            continue;
-        };
-        let predicted = segmenter.segment(&slice, post).mask;
-        let labels = labelled
-            .labels
-            .iter()
-            .map(|&l| if l == dataset::IGNORE { 0 } else { l })
-            .collect();
-        let Some(mut reference) = TissueMask::from_labels(labelled.columns, labelled.rows, labels)
-        else {
-            continue;
-        };
-        post.windows.apply(&mut reference, &labelled.hu);
-        for (class, builder) in classes.iter().zip(&mut builders) {
-            if known(k, *class) {
-                builder.add(
-                    &labelled.name,
-                    &predicted.of(*class),
-                    &reference.of(*class),
-                    slice.pixel_area_cm2(),
-                );
-            }
-        }
-        each(k, &predicted, &reference);
-    }
-    builders
+        .collect())
 }
 
 fn back_muscles(segmenter: &Segmenter, reference: &Reference, post: &PostProcess) -> BackMuscles {
