@@ -217,7 +217,11 @@ fn training_goes_on_from_a_model_of_the_same_shape() {
         train::train(&config, &[], start, &Device::flex(), "CPU", |_, _| {
             std::ops::ControlFlow::Continue(())
         })
-        .map(|(net, _)| model::write_weights(&model::tensors_of(&net)))
+        .map(|(net, _)| {
+            model::write_weights(
+                &sarcoscope_network::wait(model::tensors_of(&net)).expect("weights read back"),
+            )
+        })
     };
     let weights = run(None).expect("trains");
     let shipped = ModelCard::parse(&model_files().0).expect("the shipped card parses");
@@ -279,7 +283,9 @@ fn training_is_reproducible_from_its_seed() {
         })
         .expect("trains");
         assert!(log.loss_curve.iter().all(|l| l.is_finite() && *l > 0.0));
-        model::write_weights(&model::tensors_of(&net))
+        model::write_weights(
+            &sarcoscope_network::wait(model::tensors_of(&net)).expect("weights read back"),
+        )
     };
     let first = weights(3);
     assert_eq!(first, weights(3), "the same seed gives the same weights");

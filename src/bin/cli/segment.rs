@@ -1,6 +1,6 @@
 //! `sarcoscope segment`, `train` and `eval`: the segmentation from the command line.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
@@ -10,10 +10,10 @@ use sarcoscope::agree::tag::TagNumbers;
 use sarcoscope::body;
 use sarcoscope::l3;
 use sarcoscope::report::seg;
-use sarcoscope::segment::{reference, AxialSlice, LeftOut, TissueClass};
+use sarcoscope::segment::{reference, AxialSlice, LeftOut};
 use sarcoscope_network::device::{self, Preference};
 use sarcoscope_network::finetune::{self, Progress};
-use sarcoscope_network::model::{self, ModelCard, WeightsRef, CARD_FORMAT};
+use sarcoscope_network::model::{self, ModelCard, Packaged, Provenance};
 use sarcoscope_network::train::{self, TrainConfig};
 use sarcoscope_network::validation::{self, Evaluation};
 use sarcoscope_network::Device;
@@ -382,56 +382,28 @@ pub fn train_command(options: &TrainOptions) -> Result<(), super::Failure> {
             }
         }
     };
-    let tensors = model::tensors_of(&trained.network);
-    let weights = model::write_weights(&tensors);
-    let parameters = tensors.iter().map(|t| t.values.len()).sum();
     let command = std::iter::once("sarcoscope".to_owned())
         .chain(std::env::args().skip(1))
         .collect::<Vec<_>>()
         .join(" ");
     let mut data = trained.data;
-    data["started_from"] = serde_json::json!(start.as_ref().map(|(card, _)| format!(
-        "{} {} (weights SHA-256 {})",
-        card.name, card.version, card.weights.sha256
-    )));
-    let mut limitations = trained.limitations;
-    limitations.extend([
-        "Arms and objects beside the trunk are left out before and after the network (see src/segment/trunk.rs); an arm lying on the trunk over a wide contact is not.".to_owned(),
-        "Check every mask before using its numbers.".to_owned(),
-    ]);
-    let mut card = ModelCard {
-        format: CARD_FORMAT.into(),
-        name: options.name.clone(),
-        // A fine-tuned model names the weights it grew from, so that two models of one
-        // seed are told apart wherever the version is shown.
-        version: format!(
-            "{}+seed{}{}",
-            env!("CARGO_PKG_VERSION"),
-            options.seed,
-            start.as_ref().map_or(String::new(), |(card, _)| format!(
-                ".from-{}",
-                card.weights.sha256.get(..8).unwrap_or_default()
-            ))
-        ),
-        architecture: config.architecture,
-        classes: TissueClass::ALL.iter().map(|c| c.key().to_owned()).collect(),
-        input: config.input,
-        intended_use: "Research: muscle (SMA), IMAT, VAT and SAT areas on an axial L3 CT slice of an adult abdomen, for review and correction by a trained reader. Not a medical device.".into(),
-        limitations,
-        training: serde_json::json!({
-            "command": command,
-            "config": config,
-            "log": trained.log,
-            "data": data,
-        }),
-        validation: serde_json::Value::Null,
-        weights: WeightsRef {
-            file: format!("{}.weights", options.name),
-            bytes: weights.len(),
-            sha256: sarcoscope::digest::sha256_hex(&weights),
-            parameters,
+    data["started_from"] =
+        serde_json::json!(start.as_ref().map(|(card, _)| finetune::started_from(card)));
+    let Packaged { mut card, weights } = sarcoscope_network::wait(model::package(
+        &trained.network,
+        Provenance {
+            name: &options.name,
+            config: &config,
+            start: start.as_ref().map(|(card, _)| card),
+            training: serde_json::json!({
+                "command": command,
+                "config": config,
+                "log": trained.log,
+                "data": data,
+            }),
+            limitations: trained.limitations,
         },
-    };
+    ))?;
     let segmenter = Segmenter::from_network(card.clone(), trained.network, device);
     eprintln!("evaluating…");
     let evaluation = validation::evaluate(&segmenter, reference.as_ref(), options.eval_phantoms)?;
@@ -530,31 +502,13 @@ fn fine_tune_on_site(
             ControlFlow::Continue(())
         },
     ))?;
-    let traced = TissueClass::TISSUES
-        .iter()
-        .map(|t| {
-            let n = cases.iter().filter(|c| c.traced.contains(t)).count();
-            (t.key().to_owned(), n)
-        })
-        .collect::<BTreeMap<_, _>>();
     print_site(&tuned.validation);
+    let summary = finetune::SiteSummary::of(&cases, failed.len(), config, start.0);
     Ok(Trained {
         network: tuned.network,
         log: tuned.log,
-        data: serde_json::json!({
-            "site": {
-                "slices": cases.len(),
-                "series": series.len(),
-                "slices_tracing": traced,
-                "not_used": failed.len(),
-                "note": "Cases are numbered in the order the masks were read; the console of the training run lists which file each number is. No file, patient or UID is named here.",
-            },
-            "phantoms": format!("{} procedural L3-region slices (src/phantom) drawn from seed {}, mixed in at {:.0} % of crops", config.phantoms, config.seed, (1.0 - config.real_share) * 100.0),
-        }),
-        limitations: vec![
-            format!("Fine-tuned on {} slices of {} series traced by this site's readers; its figures are the cross-validated ones under validation.site_cross_validation, on the same kind of images only.", cases.len(), series.len()),
-            format!("Grew from {} {}: what that model's card says about its own training data still holds.", start.0.name, start.0.version),
-        ],
+        data: summary.data,
+        limitations: summary.limitations,
         validation: Some(serde_json::to_value(&tuned.validation)?),
     })
 }

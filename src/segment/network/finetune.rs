@@ -188,6 +188,59 @@ pub async fn fine_tune(
     })
 }
 
+/// How a model card names the model a fine-tuning started from.
+pub fn started_from(card: &ModelCard) -> String {
+    format!(
+        "{} {} (weights SHA-256 {})",
+        card.name, card.version, card.weights.sha256
+    )
+}
+
+/// What a fine-tuned model's card says of its data, without naming a file, patient or
+/// UID (cases are numbered; whoever trained it has the list).
+pub struct SiteSummary {
+    pub data: serde_json::Value,
+    pub limitations: Vec<String>,
+}
+
+impl SiteSummary {
+    pub fn of(
+        cases: &[SiteCase],
+        not_used: usize,
+        config: &TrainConfig,
+        start: &ModelCard,
+    ) -> SiteSummary {
+        let series: std::collections::BTreeSet<&str> =
+            cases.iter().map(|c| c.series.as_str()).collect();
+        let tracing: BTreeMap<&str, usize> = TissueClass::TISSUES
+            .iter()
+            .map(|t| {
+                (
+                    t.key(),
+                    cases.iter().filter(|c| c.traced.contains(t)).count(),
+                )
+            })
+            .collect();
+        SiteSummary {
+            data: serde_json::json!({
+                "site": {
+                    "slices": cases.len(),
+                    "series": series.len(),
+                    "slices_tracing": tracing,
+                    "not_used": not_used,
+                    "note": "Cases are numbered in the order the masks were read; whoever ran the training was shown which mask each number is. No file, patient or UID is named here.",
+                },
+                "phantoms": format!("{} procedural L3-region slices (src/phantom) drawn from seed {}, mixed in at {:.0} % of crops", config.phantoms, config.seed, (1.0 - config.real_share) * 100.0),
+                "started_from": started_from(start),
+            }),
+            limitations: vec![
+                format!("Fine-tuned on {} slices of {} series traced by this site's readers; its figures are the cross-validated ones under validation.site_cross_validation, on the same kind of images only.", cases.len(), series.len()),
+                format!("Grew from {} {}: what that model's card says about its own training data still holds.", start.name, start.version),
+            ],
+        }
+    }
+}
+
 fn builders() -> Vec<AgreementBuilder> {
     TissueClass::TISSUES
         .iter()

@@ -9,16 +9,15 @@
 //! values as little-endian f32, in the same order. Written here rather than taken from
 //! Burn's record formats so that files stay readable across Burn versions.
 
-#[cfg(not(target_arch = "wasm32"))]
-use burn::module::ModuleVisitor;
-use burn::module::{ModuleMapper, Param};
+use burn::module::{ModuleMapper, ModuleVisitor, Param};
 use burn::prelude::*;
 use burn::tensor::TensorData;
 use sarcoscope::digest::sha256_hex;
 use serde::{Deserialize, Serialize};
 
+use crate::train::TrainConfig;
 use crate::unet::{Architecture, UNet};
-use sarcoscope::segment::InputSpec;
+use sarcoscope::segment::{InputSpec, TissueClass};
 
 const MAGIC: &[u8; 8] = b"SARCOW1\n";
 
@@ -189,24 +188,38 @@ pub fn write_weights(tensors: &[StoredTensor]) -> Vec<u8> {
     out
 }
 
-/// The network's tensors with their module paths, read back from the device.
-#[cfg(not(target_arch = "wasm32"))]
-pub fn tensors_of(model: &UNet) -> Vec<StoredTensor> {
+/// The network's tensors with their module paths, read back from the device (awaited:
+/// the browser's GPU cannot be read synchronously).
+pub async fn tensors_of(model: &UNet) -> Result<Vec<StoredTensor>, ModelError> {
     let mut saver = Saver {
         path: Vec::new(),
         out: Vec::new(),
     };
     model.visit(&mut saver);
-    saver.out
+    let mut tensors = Vec::with_capacity(saver.out.len());
+    for (name, shape, flat) in saver.out {
+        let device = |e: String| ModelError::Device(e);
+        let values = flat
+            .into_data_async()
+            .await
+            .map_err(|e| device(format!("{e:?}")))?
+            .try_to_vec::<f32>()
+            .map_err(|e| device(format!("{e:?}")))?;
+        tensors.push(StoredTensor {
+            name,
+            shape,
+            values,
+        });
+    }
+    Ok(tensors)
 }
 
-#[cfg(not(target_arch = "wasm32"))]
+/// Every parameter by module path, shape and values (still on the device, flattened).
 struct Saver {
     path: Vec<String>,
-    out: Vec<StoredTensor>,
+    out: Vec<(String, Vec<usize>, Tensor<1>)>,
 }
 
-#[cfg(not(target_arch = "wasm32"))]
 impl ModuleVisitor for Saver {
     fn enter_module(&mut self, name: &str, _container: &str) {
         self.path.push(name.to_owned());
@@ -219,13 +232,74 @@ impl ModuleVisitor for Saver {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
         let tensor = param.val();
         let shape = tensor.dims().to_vec();
-        let values = tensor.into_data().try_to_vec::<f32>().unwrap_or_default();
-        self.out.push(StoredTensor {
-            name: self.path.join("."),
-            shape,
-            values,
-        });
+        let flat = tensor.reshape([shape.iter().product::<usize>()]);
+        self.out.push((self.path.join("."), shape, flat));
     }
+}
+
+/// A model just trained, as the files a site keeps: the card (without its validation,
+/// which the caller adds) and the weights.
+pub struct Packaged {
+    pub card: ModelCard,
+    pub weights: Vec<u8>,
+}
+
+/// What a card says of a model trained from `config`, grown from `start` if given.
+pub struct Provenance<'a> {
+    pub name: &'a str,
+    pub config: &'a TrainConfig,
+    pub start: Option<&'a ModelCard>,
+    /// How it was made: the command, the settings, the log, the data.
+    pub training: serde_json::Value,
+    /// What this training adds to the limitations every model has.
+    pub limitations: Vec<String>,
+}
+
+/// Reads the trained network back and writes its card and weights.
+pub async fn package(network: &UNet, provenance: Provenance<'_>) -> Result<Packaged, ModelError> {
+    let tensors = tensors_of(network).await?;
+    let weights = write_weights(&tensors);
+    let parameters = tensors.iter().map(|t| t.values.len()).sum();
+    let Provenance {
+        name,
+        config,
+        start,
+        training,
+        mut limitations,
+    } = provenance;
+    limitations.extend([
+        "Arms and objects beside the trunk are left out before and after the network (see src/segment/trunk.rs); an arm lying on the trunk over a wide contact is not.".to_owned(),
+        "Check every mask before using its numbers.".to_owned(),
+    ]);
+    let card = ModelCard {
+        format: CARD_FORMAT.into(),
+        name: name.to_owned(),
+        // A fine-tuned model names the weights it grew from, so that two models of one
+        // seed are told apart wherever the version is shown.
+        version: format!(
+            "{}+seed{}{}",
+            env!("CARGO_PKG_VERSION"),
+            config.seed,
+            start.map_or(String::new(), |card| format!(
+                ".from-{}",
+                card.weights.sha256.get(..8).unwrap_or_default()
+            ))
+        ),
+        architecture: config.architecture,
+        classes: TissueClass::ALL.iter().map(|c| c.key().to_owned()).collect(),
+        input: config.input,
+        intended_use: "Research: muscle (SMA), IMAT, VAT and SAT areas on an axial L3 CT slice of an adult abdomen, for review and correction by a trained reader. Not a medical device.".into(),
+        limitations,
+        training,
+        validation: serde_json::Value::Null,
+        weights: WeightsRef {
+            file: format!("{name}.weights"),
+            bytes: weights.len(),
+            sha256: sha256_hex(&weights),
+            parameters,
+        },
+    };
+    Ok(Packaged { card, weights })
 }
 
 struct Loader {
