@@ -26,6 +26,8 @@ pub struct Attachments {
     pub hu: Option<Int16Array>,
     /// One tissue label per pixel.
     pub labels: Option<Uint8Array>,
+    /// Other bytes: a model's weights.
+    pub bytes: Option<Uint8Array>,
 }
 
 /// A message that arrived but could not be read, with the request it named if that
@@ -57,6 +59,10 @@ pub fn pack<M: Serialize>(
     if let Some(labels) = attachments.labels {
         transfer.push(&labels.buffer());
         let _ = Reflect::set(&object, &"labels".into(), &labels);
+    }
+    if let Some(bytes) = attachments.bytes {
+        transfer.push(&bytes.buffer());
+        let _ = Reflect::set(&object, &"bytes".into(), &bytes);
     }
     (object.into(), transfer)
 }
@@ -97,6 +103,7 @@ pub fn unpack<M: DeserializeOwned>(
         files,
         hu: get("hu").and_then(|v| v.dyn_into::<Int16Array>().ok()),
         labels: get("labels").and_then(|v| v.dyn_into::<Uint8Array>().ok()),
+        bytes: get("bytes").and_then(|v| v.dyn_into::<Uint8Array>().ok()),
     };
     Ok((envelope, attachments))
 }

@@ -28,12 +28,23 @@ impl Handlers {
     }
 }
 
+/// A message every worker of a kind must have before any other, and again whenever it
+/// changes: the model a segmentation worker runs.
+pub trait Preamble {
+    /// A number that changes whenever the message does.
+    fn generation(&self) -> u32;
+    fn message(&self) -> (JsValue, Array);
+}
+
 pub struct LazyWorker {
     script: &'static str,
     handlers: Option<Handlers>,
     worker: Option<Worker>,
     ready: bool,
     waiting: Vec<(JsValue, Array)>,
+    preamble: Option<Rc<dyn Preamble>>,
+    /// The preamble's generation the running worker has.
+    sent: Option<u32>,
 }
 
 impl LazyWorker {
@@ -44,6 +55,16 @@ impl LazyWorker {
             worker: None,
             ready: false,
             waiting: Vec::new(),
+            preamble: None,
+            sent: None,
+        }
+    }
+
+    /// A worker that gets `preamble` first (see [`Preamble`]).
+    pub fn with_preamble(script: &'static str, preamble: Rc<dyn Preamble>) -> LazyWorker {
+        LazyWorker {
+            preamble: Some(preamble),
+            ..LazyWorker::new(script)
         }
     }
 
@@ -57,7 +78,20 @@ impl LazyWorker {
     pub fn post(&mut self, message: JsValue, transfer: Array) -> bool {
         if self.worker.is_none() {
             self.worker = self.handlers.as_ref().and_then(|h| spawn(self.script, h));
+            self.sent = None;
         }
+        if let Some(preamble) = self.preamble.clone() {
+            let generation = preamble.generation();
+            if self.worker.is_some() && self.sent != Some(generation) {
+                self.sent = Some(generation);
+                let (message, transfer) = preamble.message();
+                self.send(message, transfer);
+            }
+        }
+        self.send(message, transfer)
+    }
+
+    fn send(&mut self, message: JsValue, transfer: Array) -> bool {
         match &self.worker {
             None => false,
             Some(worker) if self.ready => {
@@ -88,6 +122,7 @@ impl LazyWorker {
             worker.terminate();
         }
         self.ready = false;
+        self.sent = None;
         if drop_waiting {
             self.waiting.clear();
         }

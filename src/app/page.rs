@@ -81,8 +81,8 @@ pub fn App() -> impl IntoView {
     let current = Memo::new(move |_| case::report(ws, composition));
     let route = route_signal();
     let stats = Statistics::new();
-    let cohort = Cohort::new();
-    let agreement = Agreement::new();
+    let cohort = Cohort::new(ws.model);
+    let agreement = Agreement::new(ws.model);
     let reading = ReaderStudyState::new();
     let drawer = RwSignal::new(false);
     let shortcuts = RwSignal::new(false);

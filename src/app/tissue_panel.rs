@@ -55,8 +55,13 @@ pub fn SegmentationPanel(ws: Workspace, current: Memo<CaseReport>) -> impl IntoV
         } else {
             String::new()
         };
+        let chosen = if seg.chosen_model {
+            " (chosen in this browser, not the shipped model)"
+        } else {
+            ""
+        };
         Some(format!(
-            "Slice {} segmented on {ran} in {:.0} ms{load}. Model {}, weights SHA-256 {}….",
+            "Slice {} segmented on {ran} in {:.0} ms{load}. Model {}{chosen}, weights SHA-256 {}….",
             seg.slice,
             seg.segment_ms,
             seg.model,

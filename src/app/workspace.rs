@@ -10,6 +10,7 @@ use leptos::prelude::*;
 use super::case::Case;
 use super::correction::Correction;
 use super::decode::Decoder;
+use super::model_choice::ModelChoice;
 use super::render::{Window, PRESETS};
 use super::segment::messages::SegmentationReport;
 use super::segment::Segmenter;
@@ -182,11 +183,14 @@ pub struct Workspace {
     pub reader_case: RwSignal<Option<ReaderCase>>,
     pub decoder: Decoder,
     pub segmenter: Segmenter,
+    /// The segmentation model every view runs.
+    pub model: ModelChoice,
 }
 
 impl Workspace {
     /// A new workspace with its workers connected (they start on first use).
     pub fn new() -> Workspace {
+        let model = ModelChoice::new();
         let ws = Workspace {
             scan: Scan::new(),
             segmentation: Segmentation::new(),
@@ -196,7 +200,8 @@ impl Workspace {
             review: RwSignal::new(None),
             reader_case: RwSignal::new(None),
             decoder: Decoder::new(),
-            segmenter: Segmenter::new(),
+            segmenter: Segmenter::new(model),
+            model,
         };
         ws.decoder.connect(ws);
         ws.segmenter.connect(ws);

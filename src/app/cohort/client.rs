@@ -19,6 +19,7 @@ use super::join::Clinical;
 use super::{folder, masks};
 use crate::envelope::{pack, unpack, Attachments};
 use crate::lazy_worker::{Handlers, LazyWorker};
+use crate::model_choice::ModelChoice;
 use crate::segment::messages::{FromSegmenter, ToSegmenter};
 use crate::store;
 use crate::workspace::Workspace;
@@ -123,7 +124,7 @@ pub struct Cohort {
 }
 
 impl Cohort {
-    pub fn new() -> Cohort {
+    pub fn new(model: ModelChoice) -> Cohort {
         let this = Cohort {
             state: CohortState {
                 rows: RwSignal::new(Vec::new()),
@@ -147,7 +148,10 @@ impl Cohort {
                         headers_from: None,
                     })
                     .collect(),
-                segmenter: LazyWorker::new("./sarcoscope-segmenter_loader.js"),
+                segmenter: LazyWorker::with_preamble(
+                    "./sarcoscope-segmenter_loader.js",
+                    std::rc::Rc::new(model),
+                ),
                 run: None,
                 files: Vec::new(),
                 generation: 0,
@@ -679,7 +683,10 @@ impl Cohort {
                 FromSegmenter::Failed { message } | FromSegmenter::Refused { detail: message } => {
                     run.on_failure(StudyError::Segmentation(message), now)
                 }
-                FromSegmenter::Ready => return None,
+                FromSegmenter::Ready
+                | FromSegmenter::ModelRefused { .. }
+                | FromSegmenter::Training(_)
+                | FromSegmenter::FineTuned { .. } => return None,
             })
         });
         let made = self

@@ -12,7 +12,8 @@ use web_sys::File;
 
 use crate::envelope::{pack, unpack, Attachments};
 use crate::lazy_worker::{Handlers, LazyWorker};
-use crate::segment::messages::{FromSegmenter, ToSegmenter};
+use crate::model_choice::ModelChoice;
+use crate::segment::messages::{FromSegmenter, SiteCaseHeader, ToSegmenter};
 use sarcoscope::agree::case::{CaseAgreement, Cutoffs, LevelDistance};
 use sarcoscope::agree::reference::Numbering;
 use sarcoscope::agree::session::{CtSlice, Failed};
@@ -34,7 +35,9 @@ pub struct AgreementState {
     pub progress: RwSignal<(usize, usize)>,
 }
 
-/// A reader's mask waiting for its automatic mask.
+/// A reader's mask on its CT slice: waiting for its automatic mask, and kept for
+/// fine-tuning.
+#[derive(Clone)]
 struct Pending {
     case: String,
     slice: CtSlice,
@@ -51,6 +54,8 @@ struct Inner {
     segmenting: Option<Pending>,
     /// The decoder has placed every mask.
     placed: bool,
+    /// Every mask placed by the run, for fine-tuning on them.
+    kept: Vec<Pending>,
     /// The folders' files (CT first), kept to run again with the segments named.
     files: Vec<File>,
     names: Vec<String>,
@@ -64,7 +69,7 @@ pub struct Agreement {
 }
 
 impl Agreement {
-    pub fn new() -> Agreement {
+    pub fn new(model: ModelChoice) -> Agreement {
         let this = Agreement {
             state: AgreementState {
                 cases: RwSignal::new(Vec::new()),
@@ -77,11 +82,15 @@ impl Agreement {
             },
             inner: StoredValue::new_local(Inner {
                 decoder: LazyWorker::new("./sarcoscope-worker_loader.js"),
-                segmenter: LazyWorker::new("./sarcoscope-segmenter_loader.js"),
+                segmenter: LazyWorker::with_preamble(
+                    "./sarcoscope-segmenter_loader.js",
+                    std::rc::Rc::new(model),
+                ),
                 request: 0,
                 queue: VecDeque::new(),
                 segmenting: None,
                 placed: false,
+                kept: Vec::new(),
                 files: Vec::new(),
                 names: Vec::new(),
                 ct_files: 0,
@@ -130,6 +139,7 @@ impl Agreement {
             i.queue.clear();
             i.segmenting = None;
             i.placed = false;
+            i.kept.clear();
             let message = ToDecoder::Agreement {
                 names: i.names.clone(),
                 ct_files: i.ct_files,
@@ -147,6 +157,29 @@ impl Agreement {
             s.status
                 .set("The browser could not start the worker that reads the folders.".into());
         }
+    }
+
+    /// The readers' masks the last run placed, as fine-tuning takes them: each case's
+    /// header, HU and labels. They are named `case 1`, `case 2`… in the order they were
+    /// placed (the order of the comparison's table), so that a model card names no file.
+    pub fn site_cases(&self) -> Vec<(SiteCaseHeader, Vec<i16>, Vec<u8>)> {
+        self.inner.with_value(|i| {
+            i.kept
+                .iter()
+                .enumerate()
+                .map(|(k, p)| {
+                    let header = SiteCaseHeader {
+                        name: format!("case {}", k + 1),
+                        series: p.slice.series.clone(),
+                        z_mm: p.slice.position.map(|at| at[2]),
+                        columns: p.slice.columns,
+                        rows: p.slice.rows,
+                        pixel_spacing: p.slice.pixel_spacing.map(|m| m.0),
+                    };
+                    (header, p.slice.hu.clone(), p.reference.labels().to_vec())
+                })
+                .collect()
+        })
     }
 
     /// The message of a worker, if it belongs to the run now going (a "ready" is handed
@@ -186,12 +219,14 @@ impl Agreement {
                 match reference.filter(|_| slice.hu.len() == slice.columns * slice.rows) {
                     Some(reference) => {
                         self.inner.update_value(|i| {
-                            i.queue.push_back(Pending {
+                            let pending = Pending {
                                 case,
                                 slice,
                                 reference,
                                 level,
-                            })
+                            };
+                            i.kept.push(pending.clone());
+                            i.queue.push_back(pending);
                         });
                         s.progress.update(|(_, placed)| *placed += 1);
                         self.next();
@@ -319,7 +354,10 @@ impl Agreement {
                     ))
                 });
             }
-            FromSegmenter::Ready => {}
+            FromSegmenter::Ready
+            | FromSegmenter::ModelRefused { .. }
+            | FromSegmenter::Training(_)
+            | FromSegmenter::FineTuned { .. } => {}
         }
         s.progress.update(|(done, _)| *done += 1);
         self.next();

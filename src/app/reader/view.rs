@@ -5,8 +5,10 @@
 use leptos::prelude::*;
 
 use super::client::Agreement;
+use super::model_view::ModelSection;
 use super::study::ReaderStudyState;
 use super::study_view::StudySection;
+use super::tuning::Tuning;
 use crate::download::save_text;
 use crate::picked::picked_folder;
 use crate::shell::Route;
@@ -49,6 +51,7 @@ pub fn ReaderView(
     shown: RwSignal<Route>,
 ) -> impl IntoView {
     let s = agreement.state;
+    let tuning = Tuning::new(ws.model);
     let ct = RwSignal::new((Vec::new(), Vec::new()));
     let masks = RwSignal::new((Vec::new(), Vec::new()));
     let numbers = RwSignal::new(PRESETS[0].1.to_owned());
@@ -234,6 +237,7 @@ pub fn ReaderView(
                 </div>
                 <div class="agreement-report" id="agree-report" hidden=move || !finished() inner_html=move || if finished() { report(&|r| r.body_html()) } else { String::new() }></div>
             </section>
+            <ModelSection ws=ws agreement=agreement tuning=tuning/>
         </div>
     }
 }

@@ -1,6 +1,8 @@
 //! The page's side of segmentation: sends the chosen slice to the segmentation worker,
 //! keeps the newest answer, and restarts the worker if it ever dies.
 
+use std::rc::Rc;
+
 use js_sys::Int16Array;
 use leptos::prelude::*;
 use wasm_bindgen::JsValue;
@@ -8,6 +10,7 @@ use wasm_bindgen::JsValue;
 use super::messages::{FromSegmenter, ToSegmenter};
 use crate::envelope::{pack, unpack, Attachments};
 use crate::lazy_worker::{Handlers, LazyWorker};
+use crate::model_choice::ModelChoice;
 use crate::workspace::{SegmentationView, Workspace};
 use sarcoscope::ingest::messages::RequestId;
 use sarcoscope::segment::TissueMask;
@@ -34,10 +37,13 @@ pub struct Segmenter {
 }
 
 impl Segmenter {
-    pub fn new() -> Segmenter {
+    pub fn new(model: ModelChoice) -> Segmenter {
         Segmenter {
             inner: StoredValue::new_local(Inner {
-                worker: LazyWorker::new("./sarcoscope-segmenter_loader.js"),
+                worker: LazyWorker::with_preamble(
+                    "./sarcoscope-segmenter_loader.js",
+                    Rc::new(model),
+                ),
                 last_id: 0,
                 wanted: None,
                 ws: None,
@@ -163,9 +169,16 @@ impl Segmenter {
                 return;
             }
         };
-        if let FromSegmenter::Ready = envelope.message {
-            self.inner.update_value(|i| i.worker.ready());
-            return;
+        match &envelope.message {
+            FromSegmenter::Ready => {
+                self.inner.update_value(|i| i.worker.ready());
+                return;
+            }
+            FromSegmenter::ModelRefused { message } => {
+                ws.model.refused(message);
+                return;
+            }
+            _ => {}
         }
         let Some(wanted) = self
             .inner
@@ -176,7 +189,6 @@ impl Segmenter {
         };
         seg.running.set(None);
         match envelope.message {
-            FromSegmenter::Ready => {}
             FromSegmenter::Done(report) => {
                 let labels = attachments.labels.map(|a| a.to_vec()).unwrap_or_default();
                 let Some(mask) = TissueMask::from_labels(wanted.columns, wanted.rows, labels)
@@ -209,6 +221,11 @@ impl Segmenter {
                     "Internal error: the segmentation worker could not read the page's request ({detail}). Reload the page."
                 )));
             }
+            // Answers to the model choice and to fine-tuning, which this view never asks.
+            FromSegmenter::Ready
+            | FromSegmenter::ModelRefused { .. }
+            | FromSegmenter::Training(_)
+            | FromSegmenter::FineTuned { .. } => {}
         }
     }
 }

@@ -1,11 +1,14 @@
-//! The segmentation worker: loads the model (same origin, SHA-256 checked, kept in the
-//! browser's Cache Storage), runs it on WebGPU when the browser offers an adapter and on
-//! the CPU otherwise, and answers with the mask, the measurements, which path ran and
-//! how long it took. A module of its own, so the page and the decoder never wait for
+//! The segmentation worker: loads the model (the shipped one from this origin, SHA-256
+//! checked, kept in the browser's Cache Storage, or the one the page says was chosen),
+//! runs it on WebGPU when the browser offers an adapter and on the CPU otherwise, and
+//! answers with the mask, the measurements, which path ran and how long it took. It
+//! also fine-tunes the model on a site's masks (cross-validated first), reporting every
+//! step; the page stops a run by ending the worker. A module of its own, so the page and the decoder never wait for
 //! the network's code to download — and a crate of its own, so that only this module
 //! carries Burn (the page's crate, `sarcoscope-web`, does not depend on the network).
 
 use std::cell::RefCell;
+use std::ops::ControlFlow;
 use std::rc::Rc;
 
 use burn::prelude::Device;
@@ -16,18 +19,29 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, Response};
 
 use sarcoscope::ingest::messages::RequestId;
-use sarcoscope::segment::AxialSlice;
+use sarcoscope::segment::site::SiteCase;
+use sarcoscope::segment::{AxialSlice, TissueMask};
 use sarcoscope::units::Millimetres;
+use sarcoscope_network::finetune::{self, Progress, SiteSummary};
+use sarcoscope_network::model::{self, Packaged, Provenance};
+use sarcoscope_network::train::TrainConfig;
 use sarcoscope_network::{ModelCard, ModelError, PostProcess, Segmenter};
 use sarcoscope_web::envelope::{pack, unpack, Attachments};
-use sarcoscope_web::segment::messages::{Backend, FromSegmenter, SegmentationReport, ToSegmenter};
+use sarcoscope_web::segment::messages::{
+    Backend, FineTuneSettings, FromSegmenter, SegmentationReport, SiteCaseHeader, ToSegmenter,
+    TrainingProgress,
+};
 
 /// The model on each path, made on first use.
 #[derive(Default)]
 struct Models {
     /// The verified card and weights, shared (not copied) by every request.
     card: Option<Rc<(ModelCard, Vec<u8>)>>,
+    /// The card is the one the page chose, not the shipped one.
+    chosen: bool,
     gpu: Option<Rc<Segmenter>>,
+    /// The WebGPU device, made once (segmenting and training share it).
+    gpu_device: Option<Device>,
     /// What the WebGPU adapter is, as the panel names it.
     gpu_adapter: Option<String>,
     /// Set once WebGPU was tried and is not available (why, in words).
@@ -66,13 +80,42 @@ async fn handle(scope: &DedicatedWorkerGlobalScope, data: &JsValue) {
         }
     };
     let request = envelope.request;
-    let ToSegmenter::Segment {
-        columns,
-        rows,
-        pixel_spacing,
-        slice,
-        force_cpu,
-    } = envelope.message;
+    let (columns, rows, pixel_spacing, slice, force_cpu) = match envelope.message {
+        ToSegmenter::Segment {
+            columns,
+            rows,
+            pixel_spacing,
+            slice,
+            force_cpu,
+        } => (columns, rows, pixel_spacing, slice, force_cpu),
+        ToSegmenter::UseModel { card } => {
+            let weights = attachments.bytes.map(|b| b.to_vec());
+            if let Err(e) = use_model(card, weights) {
+                let refused = FromSegmenter::ModelRefused {
+                    message: e.to_string(),
+                };
+                post(scope, request, refused, Attachments::default());
+            }
+            return;
+        }
+        ToSegmenter::FineTune { cases, settings } => {
+            let hu = attachments.hu.map(|a| a.to_vec()).unwrap_or_default();
+            let labels = attachments.labels.map(|a| a.to_vec()).unwrap_or_default();
+            let answer = match fine_tune(scope, request, &cases, &settings, &hu, &labels).await {
+                Ok((card, weights)) => {
+                    let bytes = Attachments {
+                        bytes: Some(Uint8Array::from(weights.as_slice())),
+                        ..Attachments::default()
+                    };
+                    post(scope, request, FromSegmenter::FineTuned { card }, bytes);
+                    return;
+                }
+                Err(message) => FromSegmenter::Failed { message },
+            };
+            post(scope, request, answer, Attachments::default());
+            return;
+        }
+    };
     let hu = attachments.hu.map(|a| a.to_vec()).unwrap_or_default();
     let input = Input {
         slice,
@@ -163,6 +206,7 @@ async fn segment(
             .flatten(),
         model: format!("{} {}", segmenter.card.name, segmenter.card.version),
         model_sha256: segmenter.card.weights.sha256.clone(),
+        chosen_model: MODELS.with(|m| m.borrow().chosen),
         load_ms: loaded - started,
         segment_ms: finished - loaded,
         left_out: segmentation.left_out,
@@ -183,40 +227,87 @@ fn describe(info: &burn::tensor::wgpu::wgpu::AdapterInfo) -> String {
     }
 }
 
+/// Runs `card` with `weights` from now on (`None`: the shipped model, fetched when next
+/// needed); a card that cannot be used leaves the model in use as it was.
+fn use_model(card: Option<String>, weights: Option<Vec<u8>>) -> Result<(), ModelError> {
+    let files = match card {
+        Some(card) => {
+            let card = ModelCard::parse(card.as_bytes())?;
+            let weights = weights.unwrap_or_default();
+            let actual = sarcoscope::digest::sha256_hex(&weights);
+            if actual != card.weights.sha256 {
+                return Err(ModelError::Checksum {
+                    expected: card.weights.sha256,
+                    actual,
+                });
+            }
+            Some(Rc::new((card, weights)))
+        }
+        None => None,
+    };
+    MODELS.with(|m| {
+        let mut m = m.borrow_mut();
+        m.chosen = files.is_some();
+        m.card = files;
+        m.gpu = None;
+        m.cpu = None;
+    });
+    Ok(())
+}
+
+/// The card and weights in use (the shipped model's fetched on first use).
+async fn model_files(
+    scope: &DedicatedWorkerGlobalScope,
+) -> Result<Rc<(ModelCard, Vec<u8>)>, ModelError> {
+    if let Some(files) = MODELS.with(|m| m.borrow().card.clone()) {
+        return Ok(files);
+    }
+    let files = Rc::new(fetch_model(scope).await?);
+    MODELS.with(|m| m.borrow_mut().card = Some(files.clone()));
+    Ok(files)
+}
+
+/// The WebGPU device, made on first use; `None` (and why, kept) when there is none.
+async fn gpu_device() -> Option<Device> {
+    if MODELS.with(|m| m.borrow().gpu_missing.is_some()) {
+        return None;
+    }
+    if let Some(device) = MODELS.with(|m| m.borrow().gpu_device.clone()) {
+        return Some(device);
+    }
+    match Device::wgpu_options().init_with_setup_async().await {
+        Ok((device, setup)) => {
+            let adapter = describe(&setup.adapter.get_info());
+            MODELS.with(|m| {
+                let mut m = m.borrow_mut();
+                m.gpu_device = Some(device.clone());
+                m.gpu_adapter = Some(adapter);
+            });
+            Some(device)
+        }
+        Err(e) => {
+            MODELS
+                .with(|m| m.borrow_mut().gpu_missing = Some(format!("WebGPU not available ({e})")));
+            None
+        }
+    }
+}
+
 /// The model on WebGPU (unless `force_cpu` or no adapter), else on the CPU.
 async fn model(
     scope: &DedicatedWorkerGlobalScope,
     force_cpu: bool,
 ) -> Result<(Rc<Segmenter>, Backend), ModelError> {
-    let files = match MODELS.with(|m| m.borrow().card.clone()) {
-        Some(files) => files,
-        None => {
-            let files = Rc::new(fetch_model(scope).await?);
-            MODELS.with(|m| m.borrow_mut().card = Some(files.clone()));
-            files
-        }
-    };
+    let files = model_files(scope).await?;
     let (card, weights) = &*files;
-    if !force_cpu && MODELS.with(|m| m.borrow().gpu_missing.is_none()) {
+    if !force_cpu {
         if let Some(gpu) = MODELS.with(|m| m.borrow().gpu.clone()) {
             return Ok((gpu, Backend::WebGpu));
         }
-        match Device::wgpu_options().init_with_setup_async().await {
-            Ok((device, setup)) => {
-                let gpu = Rc::new(Segmenter::new(card.clone(), weights, device)?);
-                let adapter = describe(&setup.adapter.get_info());
-                MODELS.with(|m| {
-                    let mut m = m.borrow_mut();
-                    m.gpu = Some(gpu.clone());
-                    m.gpu_adapter = Some(adapter);
-                });
-                return Ok((gpu, Backend::WebGpu));
-            }
-            Err(e) => {
-                MODELS.with(|m| {
-                    m.borrow_mut().gpu_missing = Some(format!("WebGPU not available ({e})"))
-                });
-            }
+        if let Some(device) = gpu_device().await {
+            let gpu = Rc::new(Segmenter::new(card.clone(), weights, device)?);
+            MODELS.with(|m| m.borrow_mut().gpu = Some(gpu.clone()));
+            return Ok((gpu, Backend::WebGpu));
         }
     }
     if let Some(cpu) = MODELS.with(|m| m.borrow().cpu.clone()) {
@@ -225,6 +316,140 @@ async fn model(
     let cpu = Rc::new(Segmenter::new(card.clone(), weights, Device::flex())?);
     MODELS.with(|m| m.borrow_mut().cpu = Some(cpu.clone()));
     Ok((cpu, Backend::Cpu))
+}
+
+/// Fine-tunes the model in use on the readers' masks of the request (cross-validated
+/// first), telling the page every step; answers the new model's card and weights.
+async fn fine_tune(
+    scope: &DedicatedWorkerGlobalScope,
+    request: Option<RequestId>,
+    headers: &[SiteCaseHeader],
+    settings: &FineTuneSettings,
+    hu: &[i16],
+    labels: &[u8],
+) -> Result<(String, Vec<u8>), String> {
+    let mut cases = Vec::with_capacity(headers.len());
+    let mut at = 0;
+    for h in headers {
+        let pixels = h.columns * h.rows;
+        let (Some(hu), Some(labels)) = (hu.get(at..at + pixels), labels.get(at..at + pixels))
+        else {
+            return Err(format!(
+                "the slice or the mask of {} did not arrive whole",
+                h.name
+            ));
+        };
+        at += pixels;
+        let slice = AxialSlice::new(hu, h.columns, h.rows, h.pixel_spacing.map(Millimetres))
+            .map_err(|e| format!("{}: {e}", h.name))?;
+        let mask = TissueMask::from_labels(h.columns, h.rows, labels.to_vec())
+            .ok_or_else(|| format!("the mask of {} has labels other than 0–4", h.name))?;
+        cases.push(SiteCase::new(
+            h.name.clone(),
+            h.series.clone(),
+            h.z_mm,
+            &mask,
+            &slice,
+        ));
+    }
+    let files = model_files(scope).await.map_err(|e| e.to_string())?;
+    let (card, weights) = &*files;
+    let gpu = if settings.force_cpu {
+        None
+    } else {
+        gpu_device().await
+    };
+    let on_gpu = gpu.is_some();
+    let device_name = match &gpu {
+        Some(_) => format!(
+            "WebGPU ({}) in the browser",
+            MODELS
+                .with(|m| m.borrow().gpu_adapter.clone())
+                .unwrap_or_default()
+        ),
+        None => "CPU (Burn flex) in the browser".to_owned(),
+    };
+    let device = gpu.unwrap_or_else(Device::flex);
+    let config = TrainConfig {
+        seed: settings.seed,
+        steps: settings.steps,
+        ..TrainConfig::fine_tune()
+    };
+    let tuned = finetune::fine_tune(
+        &config,
+        settings.folds,
+        &cases,
+        (card, weights),
+        &device,
+        &device_name,
+        |progress| {
+            let progress = match progress {
+                Progress::Fold {
+                    fold,
+                    folds,
+                    step,
+                    steps,
+                    loss,
+                } => TrainingProgress {
+                    fold: Some(fold),
+                    folds,
+                    step: Some(step),
+                    steps,
+                    loss: Some(loss),
+                    on_gpu,
+                },
+                Progress::Testing { fold, folds } => TrainingProgress {
+                    fold: Some(fold),
+                    folds,
+                    step: None,
+                    steps: config.steps,
+                    loss: None,
+                    on_gpu,
+                },
+                Progress::Final { step, steps, loss } => TrainingProgress {
+                    fold: None,
+                    folds: settings.folds,
+                    step: Some(step),
+                    steps,
+                    loss: Some(loss),
+                    on_gpu,
+                },
+            };
+            post(
+                scope,
+                request,
+                FromSegmenter::Training(progress),
+                Attachments::default(),
+            );
+            ControlFlow::Continue(())
+        },
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let summary = SiteSummary::of(&cases, 0, &config, card);
+    let Packaged {
+        card: mut made,
+        weights: made_weights,
+    } = model::package(
+        &tuned.network,
+        Provenance {
+            name: &settings.name,
+            config: &config,
+            start: Some(card),
+            training: serde_json::json!({
+                "command": format!("fine-tuned in the browser by Sarcoscope {} (Reader study: fine-tune on the readers' masks)", env!("CARGO_PKG_VERSION")),
+                "config": config,
+                "log": tuned.log,
+                "data": summary.data,
+            }),
+            limitations: summary.limitations,
+        },
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    made.validation = serde_json::json!({ "site_cross_validation": tuned.validation });
+    let text = serde_json::to_string_pretty(&made).map_err(|e| e.to_string())?;
+    Ok((text, made_weights))
 }
 
 /// The card, then the weights it names, from this origin. Verified weights are kept in
