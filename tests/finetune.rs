@@ -89,6 +89,8 @@ fn fine_tunes_on_a_sites_masks_with_honest_cross_validation() {
             "--out",
         ])
         .arg(&out)
+        .arg("--shared")
+        .arg(common::shared_root())
         .output()
         .expect("sarcoscope runs");
     let log = String::from_utf8_lossy(&run.stderr);
@@ -143,6 +145,14 @@ fn fine_tunes_on_a_sites_masks_with_honest_cross_validation() {
         );
         assert!(cv["after"][tissue]["dice"].as_f64().is_some(), "{tissue}");
     }
+
+    // The reference's held-out slices were the site's masks here: the card must say its
+    // reference figures are not held out from this model.
+    let notes = card["validation"]["notes"].to_string();
+    assert!(
+        notes.contains("are NOT held out from this model"),
+        "{notes}"
+    );
 
     let data = &card["training"]["data"];
     assert_eq!(data["site"]["slices"], 15);

@@ -326,6 +326,9 @@ struct Trained {
     limitations: Vec<String>,
     /// Figures made during training (the cross-validation of a fine-tuning run).
     validation: Option<serde_json::Value>,
+    /// The HU of a site's slices trained on (empty from scratch): the reference's
+    /// "held-out" slices among them are not held out from this model.
+    site_slices: Vec<Vec<i16>>,
 }
 
 pub fn train_command(options: &TrainOptions) -> Result<(), super::Failure> {
@@ -379,6 +382,7 @@ pub fn train_command(options: &TrainOptions) -> Result<(), super::Failure> {
                     "Real-data figures come from one patient's other slices; they say nothing about other scanners, patients or pathologies.".into(),
                 ],
                 validation: None,
+                site_slices: Vec::new(),
             }
         }
     };
@@ -406,7 +410,18 @@ pub fn train_command(options: &TrainOptions) -> Result<(), super::Failure> {
     ))?;
     let segmenter = Segmenter::from_network(card.clone(), trained.network, device);
     eprintln!("evaluating…");
-    let evaluation = validation::evaluate(&segmenter, reference.as_ref(), options.eval_phantoms)?;
+    let mut evaluation =
+        validation::evaluate(&segmenter, reference.as_ref(), options.eval_phantoms)?;
+    let trained_on_reference = reference.as_ref().is_some_and(|r| {
+        let evaluated = r.held_out().into_iter().map(|(s, _)| s.hu);
+        let back = r.l3_back_muscles.iter().map(|(_, s)| s.hu.clone());
+        evaluated
+            .chain(back)
+            .any(|hu| trained.site_slices.contains(&hu))
+    });
+    if trained_on_reference {
+        evaluation.notes.push("The site's masks include slices of the reference CT that its figures call held out: those figures (real_held_out, real_l3_back_muscles) are NOT held out from this model. Its honest figures are the cross-validated ones (site_cross_validation).".into());
+    }
     let mut figures = serde_json::to_value(&evaluation)?;
     if let Some(site) = trained.validation {
         figures["site_cross_validation"] = site;
@@ -504,12 +519,14 @@ fn fine_tune_on_site(
     ))?;
     print_site(&tuned.validation);
     let summary = finetune::SiteSummary::of(&cases, failed.len(), config, start.0);
+    let site_slices = cases.iter().map(|c| c.slice.hu.clone()).collect();
     Ok(Trained {
         network: tuned.network,
         log: tuned.log,
         data: summary.data,
         limitations: summary.limitations,
         validation: Some(serde_json::to_value(&tuned.validation)?),
+        site_slices,
     })
 }
 
