@@ -174,13 +174,13 @@ impl ModelChoice {
         }
     }
 
-    /// Goes back to the shipped model and forgets the chosen one.
-    pub fn forget(&self) {
+    /// Goes back to the shipped model at once, and says so once the browser's database
+    /// has forgotten the chosen one (before that, a reload would bring it back).
+    pub async fn forget(&self) {
         self.set(None);
-        self.said
-            .set("The shipped model is used from now on.".into());
-        wasm_bindgen_futures::spawn_local(async move {
-            let _ = store::forget_json(KEPT).await;
+        self.said.set(match store::forget_json(KEPT).await {
+            Ok(()) => "The shipped model is used from now on.".into(),
+            Err(_) => "The shipped model is used until this page is closed: the browser's database would not forget the chosen model, which may come back after a reload.".into(),
         });
     }
 

@@ -156,6 +156,7 @@ try {
 
   await page.click("#model-shipped");
   await check("the shipped model can be restored", async () => {
+    await page.waitForFunction(() => /shipped model is used from now on/.test(document.querySelector("#model-said")?.textContent ?? ""));
     assert.match(await inUse(page), /The shipped model/);
     await page.reload();
     await page.goto(`${base}#/reader`);

@@ -14,6 +14,10 @@ fn figure(v: Option<f64>, digits: usize) -> String {
     v.map_or_else(|| "—".to_owned(), |v| format!("{v:.digits$}"))
 }
 
+fn percent(v: Option<f64>) -> String {
+    v.map_or_else(|| "—".to_owned(), |v| format!("{v:+.1} %"))
+}
+
 #[component]
 pub fn ModelSection(ws: Workspace, agreement: Agreement, tuning: Tuning) -> impl IntoView {
     let model = ws.model;
@@ -72,7 +76,8 @@ pub fn ModelSection(ws: Workspace, agreement: Agreement, tuning: Tuning) -> impl
                         settings.folds
                     ));
                 } else {
-                    tuning.start(cases, settings);
+                    let not_used = agreement.state.failed.with_untracked(Vec::len);
+                    tuning.start(cases, not_used, settings);
                 }
             }
         }
@@ -116,7 +121,7 @@ pub fn ModelSection(ws: Workspace, agreement: Agreement, tuning: Tuning) -> impl
                         wasm_bindgen_futures::spawn_local(async move { model.choose_files(files).await });
                     }/>
                 </label>
-                <button id="model-shipped" class="button" hidden=move || model.chosen.with(Option::is_none) on:click=move |_| model.forget()>
+                <button id="model-shipped" class="button" hidden=move || model.chosen.with(Option::is_none) on:click=move |_| wasm_bindgen_futures::spawn_local(async move { model.forget().await })>
                     "Return to the shipped model"
                 </button>
             </div>
@@ -150,14 +155,14 @@ pub fn ModelSection(ws: Workspace, agreement: Agreement, tuning: Tuning) -> impl
                                 <tr><th>"Tissue"</th><th>"Slices"</th><th>"Dice before"</th><th>"Dice after"</th><th>"Area error before"</th><th>"Area error after"</th></tr>
                             </thead>
                             <tbody>
-                                {rows.into_iter().map(|(tissue, slices, db, da, eb, ea)| view! {
+                                {rows.into_iter().map(|f| view! {
                                     <tr>
-                                        <td>{tissue}</td>
-                                        <td class="num">{slices}</td>
-                                        <td class="num">{figure(db, 3)}</td>
-                                        <td class="num">{figure(da, 3)}</td>
-                                        <td class="num">{eb.map_or("—".into(), |v| format!("{v:+.1} %"))}</td>
-                                        <td class="num">{ea.map_or("—".into(), |v| format!("{v:+.1} %"))}</td>
+                                        <td>{f.tissue}</td>
+                                        <td class="num">{f.slices}</td>
+                                        <td class="num">{figure(f.dice.0, 3)}</td>
+                                        <td class="num">{figure(f.dice.1, 3)}</td>
+                                        <td class="num">{percent(f.area_error.0)}</td>
+                                        <td class="num">{percent(f.area_error.1)}</td>
                                     </tr>
                                 }).collect_view()}
                             </tbody>

@@ -50,22 +50,8 @@ impl Tuned {
         )
     }
 
-    /// The cross-validation's method and, per tissue, (tissue, slices, Dice before,
-    /// Dice after, area error before, area error after).
-    #[allow(clippy::type_complexity)]
-    pub fn figures(
-        &self,
-    ) -> (
-        String,
-        Vec<(
-            String,
-            u64,
-            Option<f64>,
-            Option<f64>,
-            Option<f64>,
-            Option<f64>,
-        )>,
-    ) {
+    /// The cross-validation's method and its pooled figures per tissue.
+    pub fn figures(&self) -> (String, Vec<TissueFigures>) {
         let card = self.card_value();
         let cv = &card["validation"]["site_cross_validation"];
         let method = cv["method"].as_str().unwrap_or_default().to_owned();
@@ -76,20 +62,30 @@ impl Tuned {
                     .iter()
                     .map(|(tissue, a)| {
                         let b = &cv["before"][tissue];
-                        (
-                            tissue.clone(),
-                            a["slices"].as_u64().unwrap_or_default(),
-                            b["dice"].as_f64(),
-                            a["dice"].as_f64(),
-                            b["area_error_percent"].as_f64(),
-                            a["area_error_percent"].as_f64(),
-                        )
+                        TissueFigures {
+                            tissue: tissue.clone(),
+                            slices: a["slices"].as_u64().unwrap_or_default(),
+                            dice: (b["dice"].as_f64(), a["dice"].as_f64()),
+                            area_error: (
+                                b["area_error_percent"].as_f64(),
+                                a["area_error_percent"].as_f64(),
+                            ),
+                        }
                     })
                     .collect()
             })
             .unwrap_or_default();
         (method, rows)
     }
+}
+
+/// One tissue's cross-validated figures, (before, after).
+pub struct TissueFigures {
+    pub tissue: String,
+    pub slices: u64,
+    pub dice: (Option<f64>, Option<f64>),
+    /// Area error, % of the reader's area.
+    pub area_error: (Option<f64>, Option<f64>),
 }
 
 #[derive(Clone, Copy)]
@@ -141,10 +137,12 @@ impl Tuning {
         this
     }
 
-    /// Fine-tunes the model in use on `cases` (header, HU, labels).
+    /// Fine-tunes the model in use on `cases` (header, HU, labels); `not_used` masks could
+    /// not be placed.
     pub fn start(
         &self,
         cases: Vec<(SiteCaseHeader, Vec<i16>, Vec<u8>)>,
+        not_used: usize,
         settings: FineTuneSettings,
     ) {
         let s = self.state;
@@ -167,6 +165,7 @@ impl Tuning {
         let message = ToSegmenter::FineTune {
             cases: headers,
             settings,
+            not_used,
         };
         let attachments = Attachments {
             hu: Some(Int16Array::from(hu.as_slice())),

@@ -32,6 +32,8 @@ pub enum ToSegmenter {
     FineTune {
         cases: Vec<SiteCaseHeader>,
         settings: FineTuneSettings,
+        /// Masks the comparison could not place (counted in the card, not sent).
+        not_used: usize,
     },
 }
 
@@ -68,7 +70,7 @@ pub struct TrainingProgress {
     pub step: Option<usize>,
     pub steps: usize,
     pub loss: Option<f64>,
-    /// Where it trains, in words ("WebGPU (adapter)" or "CPU").
+    /// It trains on WebGPU (else on the CPU).
     pub on_gpu: bool,
 }
 

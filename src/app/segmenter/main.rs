@@ -98,10 +98,20 @@ async fn handle(scope: &DedicatedWorkerGlobalScope, data: &JsValue) {
             }
             return;
         }
-        ToSegmenter::FineTune { cases, settings } => {
+        ToSegmenter::FineTune {
+            cases,
+            settings,
+            not_used,
+        } => {
             let hu = attachments.hu.map(|a| a.to_vec()).unwrap_or_default();
             let labels = attachments.labels.map(|a| a.to_vec()).unwrap_or_default();
-            let answer = match fine_tune(scope, request, &cases, &settings, &hu, &labels).await {
+            let site = Site {
+                headers: &cases,
+                hu: &hu,
+                labels: &labels,
+                not_used,
+            };
+            let answer = match fine_tune(scope, request, &site, &settings).await {
                 Ok((card, weights)) => {
                     let bytes = Attachments {
                         bytes: Some(Uint8Array::from(weights.as_slice())),
@@ -318,16 +328,31 @@ async fn model(
     Ok((cpu, Backend::Cpu))
 }
 
+/// A fine-tuning request's masks: each case's header, and their HU and labels one case
+/// after another.
+#[derive(Clone, Copy)]
+struct Site<'a> {
+    headers: &'a [SiteCaseHeader],
+    hu: &'a [i16],
+    labels: &'a [u8],
+    /// Masks the comparison could not place.
+    not_used: usize,
+}
+
 /// Fine-tunes the model in use on the readers' masks of the request (cross-validated
 /// first), telling the page every step; answers the new model's card and weights.
 async fn fine_tune(
     scope: &DedicatedWorkerGlobalScope,
     request: Option<RequestId>,
-    headers: &[SiteCaseHeader],
+    site: &Site<'_>,
     settings: &FineTuneSettings,
-    hu: &[i16],
-    labels: &[u8],
 ) -> Result<(String, Vec<u8>), String> {
+    let Site {
+        headers,
+        hu,
+        labels,
+        not_used,
+    } = *site;
     let mut cases = Vec::with_capacity(headers.len());
     let mut at = 0;
     for h in headers {
@@ -426,7 +451,7 @@ async fn fine_tune(
     )
     .await
     .map_err(|e| e.to_string())?;
-    let summary = SiteSummary::of(&cases, 0, &config, card);
+    let summary = SiteSummary::of(&cases, not_used, &config, card);
     let Packaged {
         card: mut made,
         weights: made_weights,
