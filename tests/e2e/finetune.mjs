@@ -7,7 +7,8 @@
 //   fold's own masks) equal those of `sarcoscope train --labels` on the same folders;
 // - the downloaded card names its start and its data (no file name), and its SHA-256 is
 //   the downloaded weights';
-// - "Use this model" makes every segmentation run it: the Patient view names it with
+// - "Use this model" makes every segmentation run it: the Patient view and the report name it (with
+//   its weights' SHA-256), the panel with
 //   "chosen in this browser", a reload keeps it, "Return to the shipped model" ends it;
 // - a model file made by the command line can be chosen; a card with weights not its own
 //   is refused in words and the model in use stays;
@@ -128,6 +129,11 @@ try {
   await check("the Patient view runs the chosen model and says so", async () => {
     const path = await page.textContent("#segmentation-path");
     assert.match(path, new RegExp(`Model browser-site ${card.version.replace(/[.+]/g, "\\$&")} \\(chosen in this browser, not the shipped model\\), weights SHA-256 ${card.weights.sha256.slice(0, 12)}`));
+  });
+  await page.goto(`${base}#/report`);
+  await check("the report names the chosen model and its weights' SHA-256", async () => {
+    const qc = await page.textContent("#report-qc");
+    assert.ok(qc.includes(`Segmented by browser-site ${card.version} (weights SHA-256 ${card.weights.sha256.slice(0, 12)}…)`), qc);
   });
   await page.reload();
   await page.goto(`${base}#/reader`);
