@@ -427,18 +427,17 @@ impl<'a> CtFolder<'a> {
     }
 }
 
-/// A file's header from its first bytes when they hold it, else from the whole file.
+/// A file's header ([`dicom::read_header`]).
 fn read_header(files: &dyn Files, index: usize) -> Result<Instance, String> {
-    let prefix = files.read_prefix(index, dicom::HEADER_PREFIX_BYTES)?;
-    if let Some(instance) = dicom::read_instance_from_prefix(&prefix) {
-        return Ok(instance);
-    }
-    let bytes = if prefix.len() < dicom::HEADER_PREFIX_BYTES {
-        prefix
-    } else {
-        files.read(index)?
-    };
-    dicom::read_instance(&bytes).map_err(|e| e.to_string())
+    dicom::read_header(
+        |bytes| {
+            files
+                .read_prefix(index, bytes)
+                .map_err(DicomError::Unreadable)
+        },
+        || files.read(index).map_err(DicomError::Unreadable),
+    )
+    .map_err(|e| e.to_string())
 }
 
 /// The slice of `volume` at `z_mm`, within half of the mask's slice spacing.

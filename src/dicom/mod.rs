@@ -27,6 +27,24 @@ pub fn read_instance(bytes: &[u8]) -> Result<Instance, DicomError> {
     Ok(instance)
 }
 
+/// A file's header, from its first bytes when they hold it (its images are then read
+/// once, when their series is decoded), else from the whole file. `prefix` gives the
+/// first [`HEADER_PREFIX_BYTES`] (all of a smaller file), `whole` the whole file. A file
+/// no larger than the prefix is read whole, which also catches one cut short.
+pub fn read_header(
+    prefix: impl FnOnce(usize) -> Result<Vec<u8>, DicomError>,
+    whole: impl FnOnce() -> Result<Vec<u8>, DicomError>,
+) -> Result<Instance, DicomError> {
+    let first = prefix(HEADER_PREFIX_BYTES)?;
+    if first.len() < HEADER_PREFIX_BYTES {
+        return read_instance(&first);
+    }
+    match read_instance_from_prefix(&first) {
+        Some(instance) => Ok(instance),
+        None => read_instance(&whole()?),
+    }
+}
+
 /// How much of a file [`read_instance_from_prefix`] wants: CT headers are a few KiB.
 pub const HEADER_PREFIX_BYTES: usize = 64 * 1024;
 

@@ -75,28 +75,21 @@ pub fn list_files(folder: &Path) -> Result<FileList, FolderError> {
     Ok(list)
 }
 
-/// A file's header, read from its first bytes when it is large (as the browser's
-/// decoding worker does): the images are read once, when their series is decoded.
-/// Small files, and headers that do not fit, are read whole (which also catches a
-/// file cut short).
+/// A file's header ([`dicom::read_header`]: from its first bytes when they hold it, as
+/// the browser's decoding worker does).
 pub fn read_header(path: &Path) -> Result<Instance, DicomError> {
     use std::io::Read as _;
     let unreadable = |e: std::io::Error| DicomError::Unreadable(e.to_string());
-    let mut file = std::fs::File::open(path).map_err(unreadable)?;
-    let size = file.metadata().map_err(unreadable)?.len();
-    if size > dicom::HEADER_PREFIX_BYTES as u64 {
-        let mut prefix = Vec::with_capacity(dicom::HEADER_PREFIX_BYTES);
-        (&mut file)
-            .take(dicom::HEADER_PREFIX_BYTES as u64)
-            .read_to_end(&mut prefix)
-            .map_err(unreadable)?;
-        if let Some(instance) = dicom::read_instance_from_prefix(&prefix) {
-            return Ok(instance);
-        }
-    }
-    std::fs::read(path)
-        .map_err(unreadable)
-        .and_then(|bytes| dicom::read_instance(&bytes))
+    dicom::read_header(
+        |bytes| {
+            let mut prefix = Vec::with_capacity(bytes);
+            std::fs::File::open(path)
+                .and_then(|f| f.take(bytes as u64).read_to_end(&mut prefix))
+                .map_err(unreadable)?;
+            Ok(prefix)
+        },
+        || std::fs::read(path).map_err(unreadable),
+    )
 }
 
 /// A folder's chosen CT series: the volume, the series with its own files' headers,

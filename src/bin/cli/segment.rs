@@ -376,6 +376,7 @@ pub fn train_command(options: &TrainOptions) -> Result<(), super::Failure> {
                     "phantoms": format!("{} procedural L3-region slices (src/phantom) drawn from seed {}", config.phantoms, config.seed),
                     "real": format!("TotalSegmentator labels of totalseg-example: tissue labels on slices {:?}, partial labels from the total map on slices {:?} ({} slices)", reference::TRAIN_SLICES, reference::PARTIAL_TRAIN_SLICES, real.len()),
                     "held_out_never_trained": format!("tissue: slices {:?}; back muscles: L3 slices {:?}", reference::HELD_OUT_SLICES, reference::HELD_OUT_L3_SLICES),
+                    "started_from": start_ref.map(|(card, _)| finetune::started_from(card)),
                 }),
                 limitations: vec![
                     format!("Trained on procedural phantoms and one real CT (labels made by TotalSegmentator, not by hand): full tissue labels on {} slices (T11–T12) and partial labels (autochthon, iliopsoas and gluteal muscles; organs, bones and vessels as not muscle) on {} slices from L5 to mid-L3; no hand-labelled L3 slices were available.", reference::TRAIN_SLICES.count(), reference::PARTIAL_TRAIN_SLICES.count()),
@@ -390,9 +391,6 @@ pub fn train_command(options: &TrainOptions) -> Result<(), super::Failure> {
         .chain(std::env::args().skip(1))
         .collect::<Vec<_>>()
         .join(" ");
-    let mut data = trained.data;
-    data["started_from"] =
-        serde_json::json!(start.as_ref().map(|(card, _)| finetune::started_from(card)));
     let Packaged { mut card, weights } = sarcoscope_network::wait(model::package(
         &trained.network,
         Provenance {
@@ -403,7 +401,7 @@ pub fn train_command(options: &TrainOptions) -> Result<(), super::Failure> {
                 "command": command,
                 "config": config,
                 "log": trained.log,
-                "data": data,
+                "data": trained.data,
             }),
             limitations: trained.limitations,
         },

@@ -43,8 +43,7 @@ pub struct CrossValidation {
 }
 
 /// Where a fine-tuning run is.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "stage")]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Progress {
     /// Training fold `fold` (from 1) of `folds`.
     Fold {
