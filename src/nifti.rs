@@ -113,8 +113,11 @@ fn parse(b: &[u8]) -> Result<AxialStack, NiftiError> {
         other => return Err(NiftiError::DataType(other)),
     };
     let offset = f32_at(108).max(348.0) as usize;
-    let raw = b
-        .get(offset..offset + count * width)
+    // `vox_offset` is a float from the file: any value must end in "truncated", not in
+    // an overflow (found by fuzzing).
+    let raw = offset
+        .checked_add(count * width)
+        .and_then(|end| b.get(offset..end))
         .ok_or(NiftiError::Truncated)?;
     let (slope, intercept) = match (f32_at(112), f32_at(116)) {
         (s, i) if s.is_finite() && s != 0.0 => (s, if i.is_finite() { i } else { 0.0 }),

@@ -50,6 +50,38 @@ fn inspect_json_uses_the_reference_field_names_and_values() {
 }
 
 #[test]
+fn a_decoder_panic_is_reported_in_the_files_error_not_on_standard_error() {
+    // One byte of the RLE header's second segment offset panics dicom-rs's RLE decoder
+    // (a dependency bug, as in the viewer e2e): the file's error names where it failed,
+    // and standard error, which carries the other files' reports, stays clean.
+    let Some(rle) = common::shared_dir(
+        "data/dicom/cornerstone3d/CTImage.dcm_RLELosslessTransferSyntax_1.2.840.10008.1.2.5.dcm",
+    ) else {
+        return;
+    };
+    let mut bytes = common::read(&rle);
+    bytes[7065] ^= 0xff;
+    let dir = std::env::temp_dir().join(format!("sarcoscope-quiet-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("folder");
+    std::fs::write(dir.join("broken-rle.dcm"), &bytes).expect("write");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_sarcoscope"))
+        .args(["inspect", dir.to_str().expect("path"), "--json"])
+        .output()
+        .expect("the sarcoscope binary runs");
+    std::fs::remove_dir_all(&dir).ok();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("RUST_BACKTRACE"), "{stderr}");
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON on stdout");
+    let error = report["files"][0]["error"].as_str().expect("an error");
+    assert!(
+        error.starts_with("the decoder failed unexpectedly on this file (")
+            && error.contains(".rs:"),
+        "{error}"
+    );
+}
+
+#[test]
 fn l3_json_has_the_documented_fields_and_finds_l3() {
     let Some(series) = common::shared_dir("data/ct/totalseg-example/series-dicom") else {
         return;

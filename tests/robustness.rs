@@ -315,3 +315,51 @@ fn sequences_nested_thousands_deep_are_refused_not_a_stack_overflow() {
         }
     }
 }
+
+#[test]
+fn a_compressed_frame_claiming_more_pixels_than_the_header_is_refused_before_decoding() {
+    // Mutation testing: a JPEG whose SOF claimed 32768 × 32768 had the decoder allocate
+    // 1.2 GB before it failed. Each family's frame header, raised in a real file.
+    let sources = [
+        ("data/dicom/dicomparser/encapsulated/multi-frame/IM00001.fragmented_no_bot_jpeg_baseline.50.dcm", 240, 320),
+        ("data/dicom/cornerstone3d/CTImage.dcm_JPEGProcess14SV1TransferSyntax_1.2.840.10008.1.2.4.70.dcm", 512, 512),
+        ("data/dicom/cornerstone3d/CTImage.dcm_JPEGLSLosslessTransferSyntax_1.2.840.10008.1.2.4.80.dcm", 512, 512),
+        ("data/dicom/cornerstone3d/CTImage.dcm_JPEG2000LosslessOnlyTransferSyntax_1.2.840.10008.1.2.4.90.dcm", 512, 512),
+    ];
+    for (source, rows, columns) in sources {
+        let Some(path) = common::shared_dir(source) else {
+            return;
+        };
+        let original = common::read(&path);
+        let (plain, _) = inspect_bytes("plain", &original);
+        assert_eq!(plain.error, None, "{source} decodes as it is");
+        let mut bytes = original.clone();
+        let be16 = |b: &[u8], at: usize| usize::from(u16::from_be_bytes([b[at], b[at + 1]]));
+        let be32 = |b: &[u8], at: usize| {
+            u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]) as usize
+        };
+        let at = (0..original.len() - 24).find(|&i| {
+            let b = &original;
+            let sof = b[i] == 0xFF
+                && matches!(b[i + 1], 0xC0 | 0xC1 | 0xC3 | 0xF7)
+                && be16(b, i + 5) == rows
+                && be16(b, i + 7) == columns;
+            let siz = b[i..i + 4] == [0xFF, 0x4F, 0xFF, 0x51] && be32(b, i + 8) == columns;
+            sof || siz
+        });
+        let at = at.unwrap_or_else(|| panic!("{source}: no frame header"));
+        if original[at + 1] == 0x4F {
+            bytes[at + 8..at + 16].copy_from_slice(&[0, 0, 0x80, 0, 0, 0, 0x80, 0]);
+        } else {
+            bytes[at + 5..at + 9].copy_from_slice(&[0x80, 0, 0x80, 0]);
+        }
+        let error = error_of(&bytes);
+        assert!(
+            error.contains(&format!(
+                "claims 32768 × 32768 pixels where the header says {columns} × {rows}"
+            )),
+            "{source}: {error}"
+        );
+        assert_eq!(common::plain_language_problem(&error), None);
+    }
+}

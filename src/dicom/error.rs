@@ -36,8 +36,12 @@ pub enum DicomError {
     },
     #[error("the image layout is not supported: {0}")]
     UnsupportedLayout(String),
-    #[error("the decoder failed unexpectedly on this file; the file is probably damaged")]
-    DecoderFault,
+    /// A decoder (ours or a dependency's) panicked; `detail` is where and why, for a
+    /// report upstream.
+    #[error(
+        "the decoder failed unexpectedly on this file ({detail}); the file is probably damaged"
+    )]
+    DecoderFault { detail: String },
     #[error("the file nests sequences more than {limit} levels deep, which no real DICOM object does; it is refused as damaged")]
     NestedTooDeep { limit: usize },
 }

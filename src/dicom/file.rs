@@ -60,17 +60,72 @@ pub fn open_header(bytes: &[u8]) -> Result<ParsedFile, DicomError> {
 }
 
 /// Runs decoder code so that a panic deep inside a third-party codec becomes a per-file
-/// error instead of taking the whole batch down. WebAssembly aborts on panic, so there
-/// the worker that hosts decoding is restarted by the page instead (see `app::worker`).
+/// error instead of taking the whole batch down — quietly: the panic's message and place
+/// go into the file's error, not onto standard error beside the other files' reports.
+/// WebAssembly aborts on panic, so there the worker that hosts decoding is restarted by
+/// the page instead (see `app::worker`).
 pub(crate) fn guarded<T>(f: impl FnOnce() -> Result<T, DicomError>) -> Result<T, DicomError> {
     #[cfg(not(target_arch = "wasm32"))]
     {
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
-            .unwrap_or(Err(DicomError::DecoderFault))
+        quiet::run(f)
     }
     #[cfg(target_arch = "wasm32")]
     {
         f()
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod quiet {
+    use std::cell::{Cell, RefCell};
+    use std::panic::{self, AssertUnwindSafe};
+    use std::sync::Once;
+
+    use super::DicomError;
+
+    thread_local! {
+        /// How many [`run`]s are under way on this thread: their panics are caught.
+        static DEPTH: Cell<usize> = const { Cell::new(0) };
+        /// The last caught panic's message and place.
+        static LAST: RefCell<Option<String>> = const { RefCell::new(None) };
+    }
+
+    /// A panic hook, set once for the process, that keeps the panics of [`run`] off
+    /// standard error and hands every other panic to the hook that was there before.
+    fn install() {
+        static HOOK: Once = Once::new();
+        HOOK.call_once(|| {
+            let before = panic::take_hook();
+            panic::set_hook(Box::new(move |info| {
+                if DEPTH.with(Cell::get) == 0 {
+                    return before(info);
+                }
+                let message = info
+                    .payload()
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| info.payload().downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "no message".into());
+                let place = info
+                    .location()
+                    .map(|l| format!(" at {}:{}", l.file(), l.line()))
+                    .unwrap_or_default();
+                LAST.with(|last| *last.borrow_mut() = Some(format!("{message}{place}")));
+            }));
+        });
+    }
+
+    pub(super) fn run<T>(f: impl FnOnce() -> Result<T, DicomError>) -> Result<T, DicomError> {
+        install();
+        DEPTH.with(|d| d.set(d.get() + 1));
+        let result = panic::catch_unwind(AssertUnwindSafe(f));
+        DEPTH.with(|d| d.set(d.get() - 1));
+        result.unwrap_or_else(|_| {
+            let detail = LAST
+                .with(|last| last.borrow_mut().take())
+                .unwrap_or_else(|| "a panic".into());
+            Err(DicomError::DecoderFault { detail })
+        })
     }
 }
 
@@ -373,7 +428,14 @@ fn check_lengths(data: &[u8], ts: &TransferSyntax, until: Until) -> Result<usize
                 None
             }
             Tag(0xFFFE, _) => None,
-            tag if until == Until::PixelData && open.is_empty() && tag >= tags::PIXEL_DATA => {
+            // Only at the top level: inside a sequence of defined length, such a tag is
+            // an item's element, which dicom-rs reads (found by fuzzing: a damaged
+            // sequence's OB claimed 1.8 GB, which dicom-rs zero-filled).
+            tag if until == Until::PixelData
+                && open.is_empty()
+                && ends.is_empty()
+                && tag >= tags::PIXEL_DATA =>
+            {
                 return Ok(at)
             }
             tag if header.len.is_undefined() => {

@@ -5,7 +5,7 @@ use dicom_dictionary_std::tags;
 use dicom_object::mem::InMemElement;
 use dicom_pixeldata::PixelDecoder;
 
-use super::codec::{fragments, jpeg_extended, jpeg_ls};
+use super::codec::{fragments, frame_size, jpeg_extended, jpeg_ls};
 use super::file::{first_line, guarded, ParsedFile};
 use super::syntax::{self, Decoder};
 use super::{DicomError, Instance};
@@ -65,6 +65,19 @@ fn decode_impl(parsed: &ParsedFile, inst: &Instance) -> Result<StoredFrames, Dic
     if let Some(fragments) = element.value().fragments() {
         if uid == RLE_LOSSLESS {
             check_rle_headers(fragments, &layout)?;
+        }
+        for fragment in fragments {
+            if let Some((width, height)) = frame_size::claimed(fragment) {
+                if width > layout.columns || height > layout.rows {
+                    return Err(DicomError::Decode {
+                        codec: info.name.into(),
+                        detail: format!(
+                            "a compressed frame claims {width} × {height} pixels where the header says {} × {}",
+                            layout.columns, layout.rows
+                        ),
+                    });
+                }
+            }
         }
         if layout.frames > fragments.len() {
             return Err(DicomError::Decode {

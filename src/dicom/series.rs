@@ -140,11 +140,14 @@ pub struct Study {
 /// Studies and series keep the order in which they were first met.
 pub fn build(instances: &[Instance]) -> Vec<Study> {
     let mut studies: Vec<Study> = Vec::new();
+    let mut study_keys: Vec<String> = Vec::new();
     let mut members: Vec<Vec<Vec<usize>>> = Vec::new();
     for (index, inst) in instances.iter().enumerate() {
-        let study_at = match studies.iter().position(|s| s.study_uid == inst.study_uid) {
+        let key = study_key(inst);
+        let study_at = match study_keys.iter().position(|k| *k == key) {
             Some(at) => at,
             None => {
+                study_keys.push(key);
                 studies.push(Study {
                     study_uid: inst.study_uid.clone(),
                     description: inst.study_description.clone(),
@@ -220,6 +223,22 @@ pub fn renumber_files(studies: &mut [Study], file_of: &[usize]) {
             slice.file = file_of.get(slice.file).copied().unwrap_or(slice.file);
         }
     }
+}
+
+/// The study a file belongs to: its Study Instance UID, or for files without one (some
+/// anonymisers strip it) what tells studies apart — the patient, the date, the
+/// description — so that two patients' exports are never shown as one study. The study
+/// keeps its (empty) UID: the key is never written anywhere.
+fn study_key(inst: &Instance) -> String {
+    if !inst.study_uid.is_empty() {
+        return inst.study_uid.clone();
+    }
+    format!(
+        "no study UID: {} {} {}",
+        inst.patient_id.as_deref().unwrap_or_default(),
+        inst.acquisition.study_date.as_deref().unwrap_or_default(),
+        inst.study_description
+    )
 }
 
 /// The series a file belongs to: its Series Instance UID, or for files without one
@@ -630,6 +649,29 @@ mod tests {
 
     fn files(series: &Series) -> Vec<usize> {
         series.slices.iter().map(|s| s.file).collect()
+    }
+
+    #[test]
+    fn files_without_a_study_uid_are_not_merged_across_patients_or_dates() {
+        let mut instances = stack("a", &[0.0, 2.5]);
+        instances.extend(stack("b", &[0.0, 2.5]));
+        instances.extend(stack("c", &[0.0, 2.5]));
+        for (k, inst) in instances.iter_mut().enumerate() {
+            inst.study_uid.clear();
+            inst.patient_id = Some(if k < 4 { "P1" } else { "P2" }.into());
+            inst.acquisition.study_date = Some(if k < 2 { "20240101" } else { "20250101" }.into());
+        }
+        let studies = build(&instances);
+        assert_eq!(studies.len(), 3, "one study per patient and date");
+        assert!(studies
+            .iter()
+            .all(|s| s.study_uid.is_empty() && s.series.len() == 1));
+        // Without a patient or a date to tell them apart, they stay one study.
+        for inst in &mut instances {
+            inst.patient_id = None;
+            inst.acquisition.study_date = None;
+        }
+        assert_eq!(build(&instances).len(), 1);
     }
 
     #[test]

@@ -84,12 +84,16 @@ fn work(request: &Request, bytes: &[Vec<u8>], crash: Crash) -> (Vec<Answer>, boo
                 instances,
                 |k| {
                     if died || skip.contains(&LocalFile(k)) {
-                        return Err(DicomError::DecoderFault);
+                        return Err(DicomError::DecoderFault {
+                            detail: "test".into(),
+                        });
                     }
                     out.push((FromDecoder::Reading { attached: k }, None));
                     if crash == Crash::Volume(file(k)) {
                         died = true;
-                        return Err(DicomError::DecoderFault);
+                        return Err(DicomError::DecoderFault {
+                            detail: "test".into(),
+                        });
                     }
                     Ok(bytes[file(k).0].clone())
                 },

@@ -215,7 +215,9 @@ fn decode_volume(
         instances,
         |i| {
             if skip.contains(&LocalFile(i)) {
-                return Err(DicomError::DecoderFault);
+                return Err(DicomError::DecoderFault {
+                    detail: "it stopped the decoding worker".into(),
+                });
             }
             reply.send(FromDecoder::Reading { attached: i });
             batches.read(i)

@@ -2,5 +2,6 @@
 //! data into frames that they need.
 
 pub mod fragments;
+pub mod frame_size;
 pub mod jpeg_extended;
 pub mod jpeg_ls;
