@@ -19,6 +19,7 @@ mod figures;
 mod lazy_worker;
 mod level_panel;
 mod model_choice;
+mod offline;
 mod page;
 mod picked;
 mod prediction_panel;

@@ -6,6 +6,7 @@
 
 use leptos::prelude::*;
 
+use super::offline::OfflineNotice;
 use super::workspace::Workspace;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,6 +113,7 @@ pub fn TopBar(
             <p class="privacy" id="privacy-note">
                 "Your images stay in this browser: nothing is uploaded, nothing leaves this computer."
             </p>
+            <OfflineNotice />
             <button
                 id="open-problems"
                 class="tool"

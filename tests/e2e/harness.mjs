@@ -7,7 +7,10 @@ import assert from "node:assert/strict";
 import { crc32 } from "node:zlib";
 
 // `webgpu: false` leaves WebGPU off (no adapter), so the app's CPU fallback runs.
-export async function start(base, { webgpu = true } = {}) {
+// Service workers are blocked unless asked for (`serviceWorkers: "allow"`: the offline
+// and release tests): requests a service worker answers bypass Playwright's routes,
+// which several checks use to damage or slow a file.
+export async function start(base, { webgpu = true, serviceWorkers = "block" } = {}) {
   const origin = new URL(base).origin;
   const offOrigin = [];
   const cspViolations = [];
@@ -24,7 +27,7 @@ export async function start(base, { webgpu = true } = {}) {
     try { await fn(); passed++; console.log(`ok - ${name}`); }
     catch (e) { failed++; console.log(`FAILED - ${name}\n  ${String(e.stack || e).split("\n").slice(0, 12).join("\n  ")}`); }
   };
-  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
+  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true, serviceWorkers });
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
   await cdp.send("Network.enable");
@@ -88,4 +91,33 @@ export function unzip(zip) {
     at += 46 + nameLength;
   }
   return entries;
+}
+
+// The single-patient path on the embedded demo case, as a first visit would take it:
+// load the demo, its L3 found, segmented, SMI and the calls, the scores and the
+// de-identified report. `label` names the checks (the same path in several settings).
+export async function demoPath(page, check, label) {
+  await page.click("#load-demo");
+  await page.waitForFunction(() => /slice\(s\) loaded/.test(document.querySelector("#status")?.textContent || ""), null, { timeout: 120000 });
+  await check(`${label}: the demo loads and its L3 is found`, async () => {
+    assert.match(await page.textContent("#series-list li.series.selected"), /Sarcoscope synthetic demo \(not a patient\)/);
+    assert.match(await page.textContent("#level-summary"), /L3 found automatically at slice \d+/);
+  });
+  await check(`${label}: the demo's L3 slice is segmented`, async () => {
+    await page.waitForFunction(() => {
+      const busy = document.querySelector("#segmentation-busy")?.textContent;
+      const error = document.querySelector("#segmentation-error")?.textContent;
+      return error || (!busy && document.querySelector("#segmentation-panel")?.dataset.backend);
+    }, null, { timeout: 300000 });
+    assert.equal(await page.textContent("#segmentation-error"), "");
+    assert.ok(Number(await page.getAttribute("#tissue-muscle", "data-area")) > 50);
+  });
+  await check(`${label}: SMI, the calls, the scores and the report`, async () => {
+    const smi = Number((await page.textContent("#metric-sma td:nth-child(3)")).trim());
+    assert.ok(smi > 20 && smi < 90, `demo SMI ${smi}`);
+    assert.ok(["yes", "no"].includes(await page.getAttribute("#call-sarcopenia", "data-call")));
+    assert.ok(Number(await page.getAttribute("#score-meld", "data-value")) >= 6);
+    assert.match(await page.getAttribute("#score-child-pugh", "data-value"), /class [ABC]/);
+    assert.match(await page.textContent("#report"), /De-identified\. Case code: DEMO/);
+  });
 }

@@ -635,7 +635,7 @@ try {
   // Damaged model weights (as a broken proxy or disk would serve them): the page must
   // refuse them in words, not draw a mask from them. A fresh context: nothing cached.
   await check("damaged model weights are refused with a plain message", async () => {
-    const other = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+    const other = await browser.newContext({ viewport: { width: 1400, height: 1000 }, serviceWorkers: "block" });
     try {
       await other.route("**/models/sarcoscope-l3-unet.weights", async (route) => {
         const response = await route.fetch();
@@ -660,7 +660,7 @@ try {
   // says they were left out, and the areas are the command line's, which leaves them out
   // the same way (tests/segment.rs checks the areas equal those without arms).
   await check("arms beside the trunk are left out, and the segmentation panel and the report say so", async () => {
-    const other = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+    const other = await browser.newContext({ viewport: { width: 1400, height: 1000 }, serviceWorkers: "block" });
     try {
       const p2 = await other.newPage();
       await p2.goto(base);
