@@ -89,6 +89,10 @@ pub enum ReferenceError {
     Png(String),
     #[error("the PNG is {0}, not 8-bit greyscale as Sarcoscope writes label maps")]
     PngKind(String),
+    #[error(
+        "the PNG claims {columns} × {rows} pixels, more than any CT slice (at most 4096 × 4096)"
+    )]
+    PngSize { columns: usize, rows: usize },
     #[error("the PNG holds the value {0}, which is not a Sarcoscope label (0 background, 1 muscle, 2 IMAT, 3 VAT, 4 SAT)")]
     PngValue(u8),
     #[error(transparent)]
@@ -151,6 +155,14 @@ pub fn read_png(bytes: &[u8]) -> Result<TissueMask, ReferenceError> {
             "{:?} at {} bits",
             info.color_type, info.bit_depth as u8
         )));
+    }
+    // The decoder's limit covers its own buffers, not the image this allocates: a header
+    // claiming 8 × 4,294,180,870 pixels had it ask for 34 GB (found by fuzzing).
+    if columns
+        .checked_mul(rows)
+        .is_none_or(|pixels| pixels as u64 > MAX_PNG_PIXELS)
+    {
+        return Err(ReferenceError::PngSize { columns, rows });
     }
     let mut labels = vec![0; columns * rows];
     reader

@@ -156,14 +156,14 @@ pub fn CorrectionPanel(ws: Workspace) -> impl IntoView {
                 "Draw on the image (instead of window/level)"
             </label>
             <div class="brush">
-                <select id="brush-tool" on:change=move |ev| {
+                <select id="brush-tool" aria-label="Brush or eraser" on:change=move |ev| {
                     let tool = if event_target_value(&ev) == "erase" { Tool::Erase } else { Tool::Paint };
                     set_brush(&|b| b.tool = tool);
                 }>
                     <option value="paint" prop:selected=move || c.brush.get().tool == Tool::Paint>"Brush"</option>
                     <option value="erase" prop:selected=move || c.brush.get().tool == Tool::Erase>"Eraser"</option>
                 </select>
-                <select id="brush-tissue" on:change=move |ev| {
+                <select id="brush-tissue" aria-label="Tissue to paint" on:change=move |ev| {
                     let key = event_target_value(&ev);
                     if let Some(t) = TissueClass::TISSUES.into_iter().find(|t| t.key() == key) {
                         set_brush(&|b| b.tissue = t);

@@ -140,7 +140,8 @@ pub fn App() -> impl IntoView {
                             </button>
                         }).collect_view()}
                     </div>
-                    <div class="tab-body">
+                    // A scrolling region: in the Tab order, so the keyboard scrolls it too.
+                    <div class="tab-body" tabindex="0" role="region" aria-label="Measurements">
                         <div class="tab-panel" id="tab-panel-muscle" hidden=move || tab.get() != Tab::Muscle>
                             <SegmentationPanel ws=ws current=current/>
                             <BodyPanel case=ws.case current=current/>

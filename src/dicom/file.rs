@@ -156,8 +156,8 @@ fn open_impl(bytes: &[u8], header_only: bool) -> Result<ParsedFile, DicomError> 
             if declared.as_deref() == Some(uids::DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN) {
                 return read_deflated(body, until);
             }
-            // Without a declared syntax dicom-rs refuses the file, and the data set is
-            // read (and checked) on its own below.
+            // Without a declared syntax the data set is read (and checked) on its own
+            // below.
             if let Some(uid) = declared.as_deref() {
                 check_lengths(body, syntax_or_default(Some(uid))?, until)?;
             }
@@ -166,10 +166,13 @@ fn open_impl(bytes: &[u8], header_only: bool) -> Result<ParsedFile, DicomError> 
                 options = options.read_until(tags::PIXEL_DATA);
             }
             // A meta group whose lengths, as dicom-rs reads them, overrun the file goes
-            // straight to the lenient reader.
+            // straight to the lenient reader; so does one without a transfer syntax as
+            // read here, whose data set the check above has not walked (dicom-rs may
+            // still find a syntax in it, and read a damaged data set unchecked: a 260-byte
+            // file had it allocate 1.3 GB — found by fuzzing).
             let meta_fits =
                 check_lengths(&bytes[start..], syntax_or_default(None)?, Until::MetaEnd).is_ok();
-            let read = if meta_fits {
+            let read = if meta_fits && declared.is_some() {
                 options.from_reader(Cursor::new(bytes)).ok()
             } else {
                 None

@@ -6,6 +6,19 @@ import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
 import { crc32 } from "node:zlib";
 
+// Named checks that go on after a failure; `summary(label)` prints the count and says
+// whether all passed.
+export function checker() {
+  let failed = 0;
+  let passed = 0;
+  const check = async (name, fn) => {
+    try { await fn(); passed++; console.log(`ok - ${name}`); }
+    catch (e) { failed++; console.log(`FAILED - ${name}\n  ${String(e.stack || e).split("\n").slice(0, 12).join("\n  ")}`); }
+  };
+  const summary = (label) => { console.log(`${label}: ${passed} passed, ${failed} failed`); return failed === 0; };
+  return { check, summary };
+}
+
 // `webgpu: false` leaves WebGPU off (no adapter), so the app's CPU fallback runs.
 // Service workers are blocked unless asked for (`serviceWorkers: "allow"`: the offline
 // and release tests): requests a service worker answers bypass Playwright's routes,
@@ -21,12 +34,7 @@ export async function start(base, { webgpu = true, serviceWorkers = "block" } = 
     args: ["--no-sandbox", ...(webgpu ? ["--enable-unsafe-webgpu"] : []), "--disable-background-networking",
            "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
   });
-  let failed = 0;
-  let passed = 0;
-  const check = async (name, fn) => {
-    try { await fn(); passed++; console.log(`ok - ${name}`); }
-    catch (e) { failed++; console.log(`FAILED - ${name}\n  ${String(e.stack || e).split("\n").slice(0, 12).join("\n  ")}`); }
-  };
+  const { check, summary } = checker();
   const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true, serviceWorkers });
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
@@ -41,8 +49,7 @@ export async function start(base, { webgpu = true, serviceWorkers = "block" } = 
     await check("no request left the origin", async () => assert.deepEqual(offOrigin, []));
     await check("no CSP violation or page error", async () => assert.deepEqual(cspViolations, []));
     await browser.close();
-    console.log(`${label}: ${passed} passed, ${failed} failed`);
-    process.exit(failed === 0 ? 0 : 1);
+    process.exit(summary(label) ? 0 : 1);
   };
   return { browser, context, page, check, requested, finish };
 }

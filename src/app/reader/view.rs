@@ -157,7 +157,7 @@ pub fn ReaderView(
                             {PRESETS.into_iter().map(|(name, value)| view! { <option value=value>{name}</option> }).collect_view()}
                         </select>
                     </label>
-                    <input id="agree-numbers" type="text" size="34" prop:value=move || numbers.get() on:input=move |ev| numbers.set(event_target_value(&ev))/>
+                    <input id="agree-numbers" type="text" size="34" aria-label="Label numbers of each tissue (e.g. muscle=1,imat=2,vat=5,sat=7)" prop:value=move || numbers.get() on:input=move |ev| numbers.set(event_target_value(&ev))/>
                 </div>
                 <button id="agree-run" class="button" disabled=move || s.running.get() on:click=move |_| compare(false)>
                     "Compare"

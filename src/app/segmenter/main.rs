@@ -296,8 +296,12 @@ async fn gpu_device() -> Option<Device> {
             Some(device)
         }
         Err(e) => {
-            MODELS
-                .with(|m| m.borrow_mut().gpu_missing = Some(format!("WebGPU not available ({e})")));
+            // Said plainly on the panel; the backend's own words go to the console.
+            web_sys::console::warn_1(&format!("WebGPU: {e}").into());
+            MODELS.with(|m| {
+                m.borrow_mut().gpu_missing =
+                    Some("WebGPU not available: this browser offers the page no graphics adapter, so the CPU is used".into())
+            });
             None
         }
     }
