@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
-import { start } from "./harness.mjs";
+import { segmentationSettled, start } from "./harness.mjs";
 
 const [base] = process.argv.slice(2);
 const require = createRequire(import.meta.url);
@@ -35,10 +35,7 @@ async function tabTo(id, most = 120) {
   }
   throw new Error(`#${id} is not reached with Tab`);
 }
-const measured = () => page.waitForFunction(() => {
-  const busy = document.querySelector("#segmentation-busy")?.textContent;
-  return !busy && document.querySelector("#segmentation-panel")?.dataset.backend;
-}, null, { timeout: 300000 });
+const measured = () => segmentationSettled(page);
 
 await page.goto(base);
 await page.waitForSelector("#load-demo");

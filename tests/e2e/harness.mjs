@@ -74,12 +74,17 @@ export async function paintMuscle(page) {
 // and checks that the segmentation said no error.
 export async function loadedAndSegmented(page) {
   await page.waitForFunction(() => /slice\(s\) loaded/.test(document.querySelector("#status")?.textContent || ""), null, { timeout: 120000 });
+  await segmentationSettled(page);
+  assert.equal(await page.textContent("#segmentation-error"), "");
+}
+
+// Waits until the segmentation of the slice shown has settled: a mask, or an error.
+export async function segmentationSettled(page) {
   await page.waitForFunction(() => {
     const busy = document.querySelector("#segmentation-busy")?.textContent;
     const error = document.querySelector("#segmentation-error")?.textContent;
     return error || (!busy && document.querySelector("#segmentation-panel")?.dataset.backend);
   }, null, { timeout: 300000 });
-  assert.equal(await page.textContent("#segmentation-error"), "");
 }
 
 // The entries of a ZIP of stored files, each checked against its CRC-32.
@@ -111,11 +116,7 @@ export async function demoPath(page, check, label) {
     assert.match(await page.textContent("#level-summary"), /L3 found automatically at slice \d+/);
   });
   await check(`${label}: the demo's L3 slice is segmented`, async () => {
-    await page.waitForFunction(() => {
-      const busy = document.querySelector("#segmentation-busy")?.textContent;
-      const error = document.querySelector("#segmentation-error")?.textContent;
-      return error || (!busy && document.querySelector("#segmentation-panel")?.dataset.backend);
-    }, null, { timeout: 300000 });
+    await segmentationSettled(page);
     assert.equal(await page.textContent("#segmentation-error"), "");
     assert.ok(Number(await page.getAttribute("#tissue-muscle", "data-area")) > 50);
   });
