@@ -176,56 +176,6 @@ fn compares_readers_tags_with_the_automatic_masks() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A NIfTI-1 label map (u8) of `slices` planes with an axis-aligned sform that puts
-/// column and row indices as DICOM has them (towards the patient's left and back) and
-/// plane k at `z0 + k × dz`, written from the format's layout.
-fn nifti_labels(
-    columns: usize,
-    rows: usize,
-    mm: f64,
-    origin: [f64; 2],
-    z0: f64,
-    dz: f64,
-    planes: &[Vec<u8>],
-) -> Vec<u8> {
-    let mut b = vec![0u8; 352];
-    let put_i16 =
-        |b: &mut Vec<u8>, at: usize, v: i16| b[at..at + 2].copy_from_slice(&v.to_le_bytes());
-    let put_f32 = |b: &mut Vec<u8>, at: usize, v: f64| {
-        b[at..at + 4].copy_from_slice(&(v as f32).to_le_bytes())
-    };
-    b[0..4].copy_from_slice(&348i32.to_le_bytes());
-    for (k, d) in [3, columns, rows, planes.len(), 1, 1, 1, 1]
-        .into_iter()
-        .enumerate()
-    {
-        put_i16(&mut b, 40 + 2 * k, d as i16);
-    }
-    put_i16(&mut b, 70, 2); // unsigned 8-bit
-    put_i16(&mut b, 72, 8);
-    for (k, v) in [1.0, mm, mm, dz].into_iter().enumerate() {
-        put_f32(&mut b, 76 + 4 * k, v);
-    }
-    put_f32(&mut b, 108, 352.0); // voxels start after the header and 4 extension bytes
-    put_i16(&mut b, 254, 1); // sform set
-    let rows_of_affine = [
-        // RAS: x and y run against DICOM's LPS, so the origin's signs flip.
-        [-mm, 0.0, 0.0, -origin[0]],
-        [0.0, -mm, 0.0, -origin[1]],
-        [0.0, 0.0, dz, z0],
-    ];
-    for (r, row) in rows_of_affine.iter().enumerate() {
-        for (c, v) in row.iter().enumerate() {
-            put_f32(&mut b, 280 + 16 * r + 4 * c, *v);
-        }
-    }
-    b[344..348].copy_from_slice(b"n+1\0");
-    for plane in planes {
-        b.extend_from_slice(plane);
-    }
-    b
-}
-
 #[test]
 fn compares_png_and_nifti_label_maps() {
     let dir = std::env::temp_dir().join(format!("sarcoscope-agree-maps-{}", std::process::id()));
@@ -274,7 +224,7 @@ fn compares_png_and_nifti_label_maps() {
         .position
         .expect("ImagePositionPatient");
     let nifti = |origin: [f64; 2], z0: f64| {
-        nifti_labels(grid.columns, grid.rows, mm, origin, z0, dz, &planes)
+        common::nifti::labels(grid.columns, grid.rows, mm, origin, z0, dz, &planes)
     };
     std::fs::write(maps.join("labels.nii"), nifti([x, y], positions[0])).expect("NIfTI");
     // A label map of another series: its slices lie above this one's.

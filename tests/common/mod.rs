@@ -8,6 +8,8 @@
 // Each test crate uses a different subset of these helpers.
 #![allow(dead_code)]
 
+pub mod nifti;
+
 use std::path::{Path, PathBuf};
 
 use sarcoscope::dicom::{self, Instance};

@@ -3,6 +3,9 @@
 //! its job; a panic that escapes, an abort (stack, memory) or a hang is a finding. The
 //! same functions replay the minimised findings in `tests/fuzz_regressions.rs`.
 
+#[path = "../common/nifti.rs"]
+mod nifti_writer;
+
 use std::io::Write;
 use std::path::Path;
 
@@ -143,7 +146,15 @@ pub fn write_seeds(dir: &Path) -> std::io::Result<()> {
         .to_vec();
     tag.extend(labels.iter().map(|&l| [0, 1, 2, 5, 7][usize::from(l)]));
     write("masks", "labels.tag", &tag)?;
-    let nii = nifti_labels(8, 6, &labels);
+    let nii = nifti_writer::labels(
+        8,
+        6,
+        0.8,
+        [0.0, 0.0],
+        100.0,
+        3.0,
+        std::slice::from_ref(&labels),
+    );
     write("masks", "labels.nii", &nii)?;
     write("nifti", "labels.nii", &nii)?;
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
@@ -165,30 +176,4 @@ pub fn write_seeds(dir: &Path) -> std::io::Result<()> {
         write("masks", "labels.seg.dcm", &seg)?;
     }
     Ok(())
-}
-
-/// A one-slice NIfTI-1 label map (uint8, axis-aligned sform, 0.8 mm pixels).
-fn nifti_labels(columns: i16, rows: i16, labels: &[u8]) -> Vec<u8> {
-    let mut header = vec![0u8; 352];
-    let mut put = |at: usize, bytes: &[u8]| header[at..at + bytes.len()].copy_from_slice(bytes);
-    put(0, &348i32.to_le_bytes());
-    for (k, d) in [3i16, columns, rows, 1, 1].iter().enumerate() {
-        put(40 + 2 * k, &d.to_le_bytes());
-    }
-    put(70, &2i16.to_le_bytes());
-    put(72, &8i16.to_le_bytes());
-    put(108, &352f32.to_le_bytes());
-    put(254, &1i16.to_le_bytes());
-    for (at, row) in [
-        (280, [-0.8f32, 0.0, 0.0, 0.0]),
-        (296, [0.0, -0.8, 0.0, 0.0]),
-        (312, [0.0, 0.0, 3.0, 100.0]),
-    ] {
-        for (k, v) in row.iter().enumerate() {
-            put(at + 4 * k, &v.to_le_bytes());
-        }
-    }
-    put(344, b"n+1\0");
-    header.extend_from_slice(labels);
-    header
 }
