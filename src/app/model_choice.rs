@@ -184,11 +184,22 @@ impl ModelChoice {
         });
     }
 
-    /// A worker told of a model it refused (a damaged or incompatible card).
-    pub fn refused(&self, message: &str) {
-        self.said.set(format!(
-            "The segmentation worker refused the chosen model: {message}. It runs the model it had."
-        ));
+    /// Whether a worker's answer about the model of choice `generation` concerns the
+    /// model chosen now: the refusal of a model chosen before must not overwrite what a
+    /// newer choice said. (The generation travels in the message, not as its request id,
+    /// which each client numbers for its own requests.)
+    pub fn is_current(&self, generation: u32) -> bool {
+        generation == self.generation.get_value()
+    }
+
+    /// A worker told of a model it refused (a damaged or incompatible card); ignored when
+    /// another model has been chosen since.
+    pub fn refused(&self, generation: u32, message: &str) {
+        if self.is_current(generation) {
+            self.said.set(format!(
+                "The segmentation worker refused the chosen model: {message}. It runs the model it had."
+            ));
+        }
     }
 }
 
@@ -207,7 +218,10 @@ impl Preamble for ModelChoice {
             .map(|w| Uint8Array::from(w.as_slice()));
         pack(
             None,
-            ToSegmenter::UseModel { card },
+            ToSegmenter::UseModel {
+                card,
+                generation: self.generation(),
+            },
             Attachments {
                 bytes,
                 ..Attachments::default()

@@ -104,6 +104,7 @@ struct Inner {
 #[derive(Clone, Copy)]
 pub struct Tuning {
     pub state: TuningState,
+    model: ModelChoice,
     inner: StoredValue<Inner, LocalStorage>,
 }
 
@@ -116,6 +117,7 @@ impl Tuning {
                 status: RwSignal::new(String::new()),
                 tuned: RwSignal::new_local(None),
             },
+            model,
             inner: StoredValue::new_local(Inner {
                 worker: LazyWorker::with_preamble(
                     "./sarcoscope-segmenter_loader.js",
@@ -227,9 +229,14 @@ impl Tuning {
             FromSegmenter::Failed { message } if current => {
                 self.finish(format!("Fine-tuning failed: {message}"))
             }
-            FromSegmenter::ModelRefused { message } => self.finish(format!(
-                "The model to start from was refused: {message}"
-            )),
+            FromSegmenter::ModelRefused {
+                message,
+                generation,
+            } if self.model.is_current(generation) => {
+                self.finish(format!(
+                    "The model to start from was refused: {message}"
+                ))
+            }
             FromSegmenter::Refused { detail } => self.finish(format!(
                 "Internal error: the worker could not read the page's request ({detail}). Reload the page."
             )),

@@ -174,8 +174,11 @@ impl Segmenter {
                 self.inner.update_value(|i| i.worker.ready());
                 return;
             }
-            FromSegmenter::ModelRefused { message } => {
-                ws.model.refused(message);
+            FromSegmenter::ModelRefused {
+                message,
+                generation,
+            } => {
+                ws.model.refused(*generation, message);
                 return;
             }
             _ => {}

@@ -26,7 +26,12 @@ pub enum ToSegmenter {
     },
     /// Run this model from now on: a card (JSON) with its weights attached (`bytes`),
     /// or `None` for the shipped model. Sent before anything else to every new worker.
-    UseModel { card: Option<String> },
+    UseModel {
+        card: Option<String>,
+        /// The page's count of model choices, echoed in a refusal so that the page can
+        /// tell a refusal of an older choice from one of the choice it shows.
+        generation: u32,
+    },
     /// Fine-tune the model in use on these readers' masks: each case's HU and labels are
     /// attached one after another (`hu`, `labels`), in this order.
     FineTune {
@@ -176,6 +181,8 @@ pub enum FromSegmenter {
     /// The model asked for by `UseModel` cannot be used; the one before stays.
     ModelRefused {
         message: String,
+        /// That of the `UseModel` refused.
+        generation: u32,
     },
     Training(TrainingProgress),
     /// The fine-tuned model: its card (JSON, with the cross-validated figures) here and

@@ -88,11 +88,12 @@ async fn handle(scope: &DedicatedWorkerGlobalScope, data: &JsValue) {
             slice,
             force_cpu,
         } => (columns, rows, pixel_spacing, slice, force_cpu),
-        ToSegmenter::UseModel { card } => {
+        ToSegmenter::UseModel { card, generation } => {
             let weights = attachments.bytes.map(|b| b.to_vec());
             if let Err(e) = use_model(card, weights) {
                 let refused = FromSegmenter::ModelRefused {
                     message: e.to_string(),
+                    generation,
                 };
                 post(scope, request, refused, Attachments::default());
             }
