@@ -2,7 +2,7 @@
 // the network cut — the server stopped and the DevTools protocol taking the page
 // offline — a reload still opens it and the demo path completes; a new build is offered
 // as "new version — reload", and taking it removes the old version's cache.
-// Usage: node tests/e2e/offline.mjs DIST ARTIFACTS SARCOSCOPE_CLI
+// Usage: node tests/e2e/offline.mjs DIST ARTIFACTS SARCOSCOPE_SERVE
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { start, demoPath } from "./harness.mjs";
 
-const [dist, artifacts, cli] = process.argv.slice(2);
+const [dist, artifacts, serverBinary] = process.argv.slice(2);
 // A copy of the build of its own, so that a "new build" can be made by changing it.
 const root = mkdtempSync(join(tmpdir(), "sarcoscope-offline-"));
 cpSync(dist, root, { recursive: true });
@@ -18,7 +18,7 @@ cpSync(dist, root, { recursive: true });
 // Serves `root` with the app's own server; resolves to [address, stop].
 function serve(port = 0) {
   return new Promise((resolve, reject) => {
-    const server = spawn(cli, ["serve", root, "--port", String(port)]);
+    const server = spawn(serverBinary, [root, "--port", String(port)]);
     let said = "";
     server.stdout.on("data", (d) => {
       said += d;

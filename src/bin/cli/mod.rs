@@ -29,7 +29,6 @@ mod l3;
 mod phantom;
 mod scores;
 mod segment;
-mod serve;
 
 #[derive(Parser)]
 #[command(
@@ -160,13 +159,6 @@ enum Command {
         #[command(flatten)]
         options: phantom::Options,
     },
-    /// Serve the built app (a folder such as dist/) on http://127.0.0.1:PORT only
-    /// (port 0: any free port, printed on start).
-    Serve {
-        folder: PathBuf,
-        #[arg(long, default_value_t = 8080)]
-        port: u16,
-    },
 }
 
 pub fn main() -> ExitCode {
@@ -218,7 +210,6 @@ pub fn main() -> ExitCode {
         Command::BatchWorker(options) => batch::worker(options),
         Command::Cohort { command } => cohort::run(command),
         Command::Phantom { out, options } => phantom::write(&out, &options),
-        Command::Serve { folder, port } => serve::serve(&folder, port),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
