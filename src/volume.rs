@@ -61,9 +61,12 @@ impl Volume {
     /// file could not be decoded.
     pub const NO_DATA: i16 = i16::MIN;
 
-    /// An empty volume shaped like `series`, refused when there is no image stack or
-    /// when it would not fit in a browser tab (see [`MAX_VOXELS`]).
-    pub fn empty(series: &Series) -> Result<Volume, VolumeError> {
+    /// A volume shaped like `series`, every voxel 0 until a slice is stored, refused
+    /// when there is no image stack or when it would not fit in a browser tab (see
+    /// [`MAX_VOXELS`]). Zeroed rather than filled with [`Volume::NO_DATA`]: fresh memory
+    /// comes zeroed at no cost, and a fill would write a 1,000-slice volume once more
+    /// only to overwrite it; [`Loader::finish`] marks what no file filled.
+    pub fn zeroed(series: &Series) -> Result<Volume, VolumeError> {
         let geometry = series.geometry.clone().ok_or(VolumeError::NoImageStack)?;
         let slices = series.slices.len();
         let (rows, columns) = (series.rows as usize, series.columns as usize);
@@ -90,7 +93,7 @@ impl Volume {
                 slice_positions_mm: series.slices.iter().map(|s| s.along_normal.0).collect(),
                 missing_slices: Vec::new(),
             },
-            hu: vec![Volume::NO_DATA; len],
+            hu: vec![0; len],
         })
     }
 
@@ -111,6 +114,9 @@ impl Volume {
         let Some(target) = self.hu.get_mut(index * len..(index + 1) * len) else {
             return;
         };
+        if let Some(beyond) = target.get_mut(stored.len()..) {
+            beyond.fill(Volume::NO_DATA);
+        }
         let (lowest, highest) = (i16::MIN + 1, i16::MAX);
         // CT's usual rescale (slope 1, a whole intercept) in integers: the same values,
         // in a loop the compiler vectorises, without rounding floats per voxel (a library
@@ -208,6 +214,73 @@ pub fn file_order(series: &Series) -> Vec<usize> {
     files
 }
 
+/// A volume built file by file, in any order, as files arrive: from a reader that hands
+/// them over one at a time ([`load`]) or from the browser's, which reads the next files
+/// while these are decoded.
+pub struct Loader<'a> {
+    series: &'a Series,
+    instances: &'a [Instance],
+    volume: Volume,
+    /// Slices a frame was stored in.
+    filled: Vec<bool>,
+    failures: Vec<FileFailure>,
+}
+
+impl<'a> Loader<'a> {
+    pub fn new(series: &'a Series, instances: &'a [Instance]) -> Result<Loader<'a>, VolumeError> {
+        let volume = Volume::zeroed(series)?;
+        Ok(Loader {
+            series,
+            instances,
+            filled: vec![false; volume.header.slices],
+            volume,
+            failures: Vec::new(),
+        })
+    }
+
+    /// Decodes file `file` (its index in `instances`) from its bytes, or records why it
+    /// could not be read, into the slices that refer to it.
+    pub fn add(&mut self, file: usize, bytes: Result<&[u8], DicomError>) {
+        let decoded = self
+            .instances
+            .get(file)
+            .ok_or_else(|| DicomError::Unreadable("internal error: no header for this file".into()))
+            .and_then(|inst| {
+                let parsed = dicom::open(bytes?)?;
+                Ok((inst, pixels::decode_stored(&parsed, inst)?))
+            });
+        let (inst, stored) = match decoded {
+            Ok(decoded) => decoded,
+            Err(error) => return self.failures.push(FileFailure { file, error }),
+        };
+        let slices = self.series.slices.iter().enumerate();
+        for (index, slice) in slices.filter(|(_, s)| s.file == file) {
+            let frame = slice.frame as usize;
+            if let Some(values) = stored.frame(frame) {
+                let rescale = inst.rescale_for(frame);
+                self.volume
+                    .set_slice(index, values, rescale, inst.padding_value);
+                if let Some(filled) = self.filled.get_mut(index) {
+                    *filled = true;
+                }
+            }
+        }
+    }
+
+    /// The volume, with the files that failed; each slice no file filled (its file
+    /// failed, or lacked the frame) is [`Volume::NO_DATA`] and listed as missing.
+    pub fn finish(mut self) -> (Volume, Vec<FileFailure>) {
+        let len = self.volume.slice_len();
+        for (index, _) in self.filled.iter().enumerate().filter(|(_, f)| !**f) {
+            if let Some(slice) = self.volume.hu.get_mut(index * len..(index + 1) * len) {
+                slice.fill(Volume::NO_DATA);
+            }
+            self.volume.header.missing_slices.push(SliceIndex(index));
+        }
+        (self.volume, self.failures)
+    }
+}
+
 /// Decodes the chosen series into a volume. `read` returns a file's bytes by its index
 /// in `instances`; each file is read and decoded once, whatever its frame count.
 /// Files that fail are listed and leave their slices empty; the rest still load.
@@ -217,55 +290,15 @@ pub fn load(
     mut read: impl FnMut(usize) -> Result<Vec<u8>, DicomError>,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<(Volume, Vec<FileFailure>), VolumeError> {
-    let mut volume = Volume::empty(series)?;
-    let mut failures = Vec::new();
+    let mut loader = Loader::new(series, instances)?;
     let files = file_order(series);
     for (done, &file) in files.iter().enumerate() {
         progress(done, files.len());
-        let Some(inst) = instances.get(file) else {
-            failures.push(FileFailure {
-                file,
-                error: DicomError::Unreadable("internal error: no header for this file".into()),
-            });
-            continue;
-        };
-        let decoded = read(file)
-            .and_then(|bytes| dicom::open(&bytes))
-            .and_then(|parsed| pixels::decode_stored(&parsed, inst));
-        match decoded {
-            Ok(stored) => {
-                for (index, slice) in series
-                    .slices
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, s)| s.file == file)
-                {
-                    if let Some(frame) = stored.frame(slice.frame as usize) {
-                        volume.set_slice(
-                            index,
-                            frame,
-                            inst.rescale_for(slice.frame as usize),
-                            inst.padding_value,
-                        );
-                    }
-                }
-            }
-            Err(error) => {
-                for (index, _) in series
-                    .slices
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, s)| s.file == file)
-                {
-                    volume.header.missing_slices.push(SliceIndex(index));
-                }
-                failures.push(FileFailure { file, error });
-            }
-        }
+        let bytes = read(file);
+        loader.add(file, bytes.as_deref().map_err(Clone::clone));
     }
     progress(files.len(), files.len());
-    volume.header.missing_slices.sort_unstable();
-    Ok((volume, failures))
+    Ok(loader.finish())
 }
 
 #[cfg(test)]
@@ -308,29 +341,29 @@ mod tests {
 
     #[test]
     fn a_series_too_large_for_a_tab_is_refused_before_allocating() {
-        let error = Volume::empty(&series(4000, 512, 512)).expect_err("too large");
+        let error = Volume::zeroed(&series(4000, 512, 512)).expect_err("too large");
         assert!(matches!(error, VolumeError::TooLarge { slices: 4000, .. }));
         assert!(
             error.to_string().contains("4000 slices of 512×512"),
             "{error}"
         );
-        assert!(Volume::empty(&series(2, 512, 512)).is_ok());
+        assert!(Volume::zeroed(&series(2, 512, 512)).is_ok());
     }
 
     #[test]
     fn a_series_without_geometry_or_slices_has_no_volume() {
         let mut s = series(2, 4, 4);
         s.geometry = None;
-        assert_eq!(Volume::empty(&s).err(), Some(VolumeError::NoImageStack));
+        assert_eq!(Volume::zeroed(&s).err(), Some(VolumeError::NoImageStack));
         assert_eq!(
-            Volume::empty(&series(0, 4, 4)).err(),
+            Volume::zeroed(&series(0, 4, 4)).err(),
             Some(VolumeError::NoImageStack)
         );
     }
 
     #[test]
     fn padding_becomes_no_data_and_reformats_put_superior_on_top() {
-        let mut v = Volume::empty(&series(2, 1, 2)).expect("volume");
+        let mut v = Volume::zeroed(&series(2, 1, 2)).expect("volume");
         v.set_slice(
             0,
             &[0, 5],
@@ -345,5 +378,20 @@ mod tests {
         assert_eq!(v.hu_at(1, 0, 0), None);
         assert_eq!(v.coronal(0), vec![10, 20, -1024, Volume::NO_DATA]);
         assert_eq!(v.sagittal(1), vec![20, Volume::NO_DATA]);
+    }
+
+    #[test]
+    fn a_slice_no_file_filled_is_no_data_and_missing() {
+        let s = series(3, 1, 2);
+        let mut loader = Loader::new(&s, &[]).expect("volume");
+        // A file without a header fails; no file fills any of the three slices.
+        loader.add(0, Ok(&[]));
+        let (volume, failures) = loader.finish();
+        assert_eq!(failures.len(), 1);
+        assert_eq!(
+            volume.header.missing_slices,
+            vec![SliceIndex(0), SliceIndex(1), SliceIndex(2)]
+        );
+        assert!(volume.hu.iter().all(|&v| v == Volume::NO_DATA));
     }
 }

@@ -76,10 +76,7 @@ impl LazyWorker {
     /// Sends `message`, transferring `transfer`, starting the worker first if none runs;
     /// until the worker is ready the message waits. False if no worker could be started.
     pub fn post(&mut self, message: JsValue, transfer: Array) -> bool {
-        if self.worker.is_none() {
-            self.worker = self.handlers.as_ref().and_then(|h| spawn(self.script, h));
-            self.sent = None;
-        }
+        self.start();
         if let Some(preamble) = self.preamble.clone() {
             let generation = preamble.generation();
             if self.worker.is_some() && self.sent != Some(generation) {
@@ -89,6 +86,15 @@ impl LazyWorker {
             }
         }
         self.send(message, transfer)
+    }
+
+    /// Starts the worker now if none runs, rather than on the first message: its module
+    /// then loads while the page waits for the user, not after.
+    pub fn start(&mut self) {
+        if self.worker.is_none() {
+            self.worker = self.handlers.as_ref().and_then(|h| spawn(self.script, h));
+            self.sent = None;
+        }
     }
 
     fn send(&mut self, message: JsValue, transfer: Array) -> bool {

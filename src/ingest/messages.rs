@@ -23,18 +23,23 @@ pub struct RequestId(pub u32);
 /// place among those attachments (`attached`), whatever the request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ToDecoder {
-    /// Read the header of each attached file.
+    /// Read the header of each attached file, answering `Reading` before and `Header`
+    /// after each: slow (two messages per file cost the page more than the reading), but
+    /// a crash is pinned on the file it happened on. Asked for after a crash that
+    /// `HeadersInBatches` could not pin.
     Headers,
-    /// The same, answered with a batch of headers at a time (`HeaderBatch`) instead of
-    /// two messages per file: a cohort's thousands of files, where a crash stops the run
-    /// whichever file it was on.
+    /// The same, answered with a batch of headers at a time (`HeaderBatch`) and no
+    /// `Reading`: the usual request, as most files do not crash the decoder.
     HeadersInBatches,
     /// Decode `series`, whose slices refer to the attached files ([`LocalFile`]) whose
     /// headers are `instances`, leaving out `skip`: a decoder stopped on them before.
+    /// `one_by_one`: say `Reading` before each file and `Progress` after each (to pin a
+    /// crash on its file) rather than `Progress` a few times a second.
     Volume {
         series: Box<Series>,
         instances: Vec<Instance>,
         skip: Vec<LocalFile>,
+        one_by_one: bool,
     },
     /// Decode `series` as for `Volume`, search it for L3, and answer with the slice a
     /// cohort's study is measured on ([`crate::batch::StudySlice`]): the page needs no
@@ -77,7 +82,8 @@ pub enum FromDecoder {
         attached: usize,
         result: Result<Box<Instance>, DicomError>,
     },
-    /// The headers of attached files `first`, `first + 1`, … (`HeadersInBatches`).
+    /// The headers of attached files `first`, `first + 1`, … (`HeadersInBatches`): a
+    /// few times a second, or a few hundred headers at a time.
     HeaderBatch {
         first: usize,
         results: Vec<Result<Box<Instance>, DicomError>>,

@@ -15,7 +15,7 @@ pub use catalogue::{Catalogue, FileIndex, LocalFile, SeriesAt, SeriesFiles};
 use messages::{FromDecoder, RequestId, ToDecoder};
 
 use crate::dicom::series::Study;
-use crate::dicom::Instance;
+use crate::dicom::{DicomError, Instance};
 use crate::inspect::FileReport;
 use crate::l3::L3Result;
 use crate::volume::Volume;
@@ -115,7 +115,9 @@ impl Step {
 }
 
 /// What the worker is doing. The file it said it is reading is kept so that a crash can
-/// be blamed on that file alone.
+/// be blamed on that file alone. Headers and volumes are first asked for without a
+/// message per file (`one_by_one` false: fast, but a crash cannot be pinned on a file),
+/// and again one file at a time after a crash, to find the file to leave out.
 #[derive(Clone, Debug, PartialEq)]
 enum Job {
     Idle,
@@ -123,13 +125,17 @@ enum Job {
     Headers {
         id: RequestId,
         first: FileIndex,
+        /// The first file whose header has not been answered.
+        next: FileIndex,
         reading: Option<FileIndex>,
+        one_by_one: bool,
     },
     Volume {
         id: RequestId,
         files: Box<SeriesFiles>,
         skip: Vec<LocalFile>,
         reading: Option<LocalFile>,
+        one_by_one: bool,
     },
     Check {
         id: RequestId,
@@ -149,6 +155,9 @@ impl Job {
 }
 
 const CRASHED: &str = "the decoder stopped on this file (it is probably damaged)";
+
+const RETRYING: &str =
+    "The decoder stopped; reading the files again one at a time to find the file it stopped on…";
 
 #[derive(Debug)]
 pub struct Ingest {
@@ -229,7 +238,7 @@ impl Ingest {
             total,
         })));
         step.status(format!("Reading {total} file(s) in this browser…"));
-        step.then(self.send_headers(FileIndex(0)))
+        step.then(self.send_headers(FileIndex(0), false))
     }
 
     /// Stops whatever the worker is doing, at the user's request; what was read before
@@ -307,24 +316,28 @@ impl Ingest {
             files: Box::new(files),
             skip: Vec::new(),
             reading: None,
+            one_by_one: false,
         };
         step.then(self.send_volume())
     }
 
-    fn send_headers(&mut self, first: FileIndex) -> Step {
+    fn send_headers(&mut self, first: FileIndex, one_by_one: bool) -> Step {
         let id = self.next_id();
         self.job = Job::Headers {
             id,
             first,
+            next: first,
             reading: None,
+            one_by_one,
         };
         let files = (first.0..self.names.len()).map(FileIndex).collect();
+        let message = if one_by_one {
+            ToDecoder::Headers
+        } else {
+            ToDecoder::HeadersInBatches
+        };
         Step {
-            commands: vec![Command::Send(Request {
-                id,
-                message: ToDecoder::Headers,
-                files,
-            })],
+            commands: vec![Command::Send(Request { id, message, files })],
             shown: Vec::new(),
         }
     }
@@ -356,6 +369,7 @@ impl Ingest {
             files,
             skip,
             reading,
+            one_by_one,
         } = &mut self.job
         else {
             return Step::default();
@@ -369,6 +383,7 @@ impl Ingest {
                     series: Box::new(files.series.clone()),
                     instances: files.instances.clone(),
                     skip: skip.clone(),
+                    one_by_one: *one_by_one,
                 },
                 files: files.files.clone(),
             })],
@@ -401,7 +416,19 @@ impl Ingest {
                     message: format!("{CRASHED}; it was skipped"),
                 };
                 self.problem(&mut step, problem);
-                step.then(self.send_headers(FileIndex(file.0 + 1)))
+                step.then(self.send_headers(FileIndex(file.0 + 1), false))
+            }
+            // Every header was answered: the crash came after the last file.
+            Job::Headers { next, .. } if next.0 >= self.names.len() => {
+                step.then(self.finish_headers())
+            }
+            Job::Headers {
+                next,
+                one_by_one: false,
+                ..
+            } => {
+                step.status(RETRYING);
+                step.then(self.send_headers(next, true))
             }
             Job::Check {
                 reading: Some(file),
@@ -431,6 +458,15 @@ impl Ingest {
                 self.problem(&mut step, problem);
                 step.then(self.send_volume())
             }
+            Job::Volume {
+                one_by_one: false, ..
+            } => {
+                if let Job::Volume { one_by_one, .. } = &mut self.job {
+                    *one_by_one = true;
+                }
+                step.status(RETRYING);
+                step.then(self.send_volume())
+            }
             _ => {
                 self.job = Job::Idle;
                 step.show(Shown::Progress(None));
@@ -455,12 +491,11 @@ impl Ingest {
         }
         let mut step = Step::default();
         match reply {
-            // The worker's life cycle is its client's business; a cohort's slices and
-            // header batches are the cohort's, an agreement run's cases the reader view's
+            // The worker's life cycle is its client's business; a cohort's slices are the
+            // cohort's, an agreement run's cases the reader view's
             // (this view never asks for them).
             FromDecoder::Ready
             | FromDecoder::Slice { .. }
-            | FromDecoder::HeaderBatch { .. }
             | FromDecoder::AgreementCase { .. }
             | FromDecoder::AgreementFailed { .. }
             | FromDecoder::AgreementPlaced { .. } => {}
@@ -479,36 +514,23 @@ impl Ingest {
                 Job::Idle | Job::Demo(_) => {}
             },
             FromDecoder::Header { attached, result } => {
-                let Job::Headers { first, .. } = self.job else {
-                    return step;
-                };
-                let file = FileIndex(first.0 + attached);
-                match result {
-                    Ok(instance) => {
-                        if let Some(slot) = self.headers.get_mut(file.0) {
-                            *slot = Some(*instance);
-                        }
-                    }
-                    Err(error) => {
-                        let problem = Problem {
-                            file: self.name(file).to_string(),
-                            message: error.to_string(),
-                        };
-                        self.problem(&mut step, problem);
-                    }
-                }
-                step.show(Shown::Progress(Some(Progress {
-                    label: "Reading files",
-                    done: file.0 + 1,
-                    total: self.names.len(),
-                })));
+                self.take_headers(&mut step, attached, vec![result]);
+            }
+            FromDecoder::HeaderBatch { first, results } => {
+                self.take_headers(&mut step, first, results);
             }
             FromDecoder::HeadersDone => return self.finish_headers(),
-            FromDecoder::Progress { done, total } => step.show(Shown::Progress(Some(Progress {
-                label: "Decoding images",
-                done,
-                total,
-            }))),
+            FromDecoder::Progress { done, total } => {
+                // Said after a file is done with: a crash from now on is not that file's.
+                if let Job::Volume { reading, .. } = &mut self.job {
+                    *reading = None;
+                }
+                step.show(Shown::Progress(Some(Progress {
+                    label: "Decoding images",
+                    done,
+                    total,
+                })))
+            }
             FromDecoder::Volume {
                 header,
                 failures,
@@ -586,6 +608,48 @@ impl Ingest {
             }
         }
         step
+    }
+
+    /// The headers of attached files `attached`, `attached + 1`, … of the current
+    /// request: kept, or listed as problems.
+    fn take_headers(
+        &mut self,
+        step: &mut Step,
+        attached: usize,
+        results: Vec<Result<Box<Instance>, DicomError>>,
+    ) {
+        let Job::Headers { first, .. } = self.job else {
+            return;
+        };
+        let start = first.0 + attached;
+        for (file, result) in (start..).map(FileIndex).zip(results) {
+            match result {
+                Ok(instance) => {
+                    if let Some(slot) = self.headers.get_mut(file.0) {
+                        *slot = Some(*instance);
+                    }
+                }
+                Err(error) => {
+                    let problem = Problem {
+                        file: self.name(file).to_string(),
+                        message: error.to_string(),
+                    };
+                    self.problem(step, problem);
+                }
+            }
+            // Answered: a crash from now on is not this file's.
+            if let Job::Headers { next, reading, .. } = &mut self.job {
+                *next = FileIndex(file.0 + 1);
+                *reading = None;
+            }
+        }
+        if let Job::Headers { next, .. } = self.job {
+            step.show(Shown::Progress(Some(Progress {
+                label: "Reading files",
+                done: next.0,
+                total: self.names.len(),
+            })));
+        }
     }
 
     fn finish_headers(&mut self) -> Step {

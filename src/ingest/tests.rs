@@ -2,6 +2,7 @@
 //! decoding code on in-memory files and can be told to die on a chosen file, as a
 //! WebAssembly decoder that aborts does.
 
+use std::cell::RefCell;
 use std::collections::VecDeque;
 
 use super::*;
@@ -43,6 +44,8 @@ enum Crash {
     Never,
     /// While reading headers, on this file.
     Headers(FileIndex),
+    /// After every header was sent, before saying so.
+    AfterHeaders,
     /// While decoding the volume, on this file.
     Volume(FileIndex),
     /// While checking every file, on this file.
@@ -51,56 +54,82 @@ enum Crash {
 
 type Answer = (FromDecoder, Option<Vec<i16>>);
 
+/// How many headers the stand-in answers at once (`HeadersInBatches`): fewer than the
+/// files, so that a crash can come between batches.
+const BATCH: usize = 4;
+
 /// Runs `request` as the decoding worker does, and says whether it died on the way.
 fn work(request: &Request, bytes: &[Vec<u8>], crash: Crash) -> (Vec<Answer>, bool) {
-    let mut out = Vec::new();
+    let out = RefCell::new(Vec::new());
+    let send = |answer: FromDecoder| out.borrow_mut().push((answer, None));
     let file = |k: usize| request.files[k];
     match &request.message {
-        ToDecoder::Headers => {
+        message @ (ToDecoder::Headers | ToDecoder::HeadersInBatches) => {
+            let one_by_one = *message == ToDecoder::Headers;
+            let mut batch = Vec::new();
             for k in 0..request.files.len() {
-                out.push((FromDecoder::Reading { attached: k }, None));
+                if one_by_one {
+                    send(FromDecoder::Reading { attached: k });
+                }
                 if crash == Crash::Headers(file(k)) {
-                    return (out, true);
+                    return (out.into_inner(), true);
                 }
                 let result = dicom::read_instance(&bytes[file(k).0]).map(Box::new);
-                out.push((
-                    FromDecoder::Header {
+                if one_by_one {
+                    send(FromDecoder::Header {
                         attached: k,
                         result,
-                    },
-                    None,
-                ));
+                    });
+                    continue;
+                }
+                batch.push(result);
+                if batch.len() == BATCH || k + 1 == request.files.len() {
+                    send(FromDecoder::HeaderBatch {
+                        first: k + 1 - batch.len(),
+                        results: std::mem::take(&mut batch),
+                    });
+                }
             }
-            out.push((FromDecoder::HeadersDone, None));
+            if crash == Crash::AfterHeaders {
+                return (out.into_inner(), true);
+            }
+            send(FromDecoder::HeadersDone);
         }
         ToDecoder::Volume {
             series,
             instances,
             skip,
+            one_by_one,
         } => {
-            let mut died = false;
+            let died = RefCell::new(false);
             let loaded = volume::load(
                 series,
                 instances,
                 |k| {
-                    if died || skip.contains(&LocalFile(k)) {
+                    if *died.borrow() || skip.contains(&LocalFile(k)) {
                         return Err(DicomError::DecoderFault {
                             detail: "test".into(),
                         });
                     }
-                    out.push((FromDecoder::Reading { attached: k }, None));
+                    if *one_by_one {
+                        send(FromDecoder::Reading { attached: k });
+                    }
                     if crash == Crash::Volume(file(k)) {
-                        died = true;
+                        *died.borrow_mut() = true;
                         return Err(DicomError::DecoderFault {
                             detail: "test".into(),
                         });
                     }
                     Ok(bytes[file(k).0].clone())
                 },
-                |_, _| {},
+                |done, total| {
+                    if *one_by_one && !*died.borrow() {
+                        send(FromDecoder::Progress { done, total });
+                    }
+                },
             );
-            if died {
-                return (out, true);
+            if died.into_inner() {
+                return (out.into_inner(), true);
             }
             match loaded {
                 Ok((vol, failures)) => {
@@ -109,7 +138,7 @@ fn work(request: &Request, bytes: &[Vec<u8>], crash: Crash) -> (Vec<Answer>, boo
                         .into_iter()
                         .map(|f| (LocalFile(f.file), f.error))
                         .collect();
-                    out.push((
+                    out.borrow_mut().push((
                         FromDecoder::Volume {
                             header: Box::new(vol.header),
                             failures,
@@ -119,34 +148,28 @@ fn work(request: &Request, bytes: &[Vec<u8>], crash: Crash) -> (Vec<Answer>, boo
                         Some(vol.hu),
                     ));
                 }
-                Err(error) => out.push((FromDecoder::VolumeFailed { error }, None)),
+                Err(error) => send(FromDecoder::VolumeFailed { error }),
             }
         }
         ToDecoder::Inspect { names } => {
             for k in 0..request.files.len() {
-                out.push((FromDecoder::Reading { attached: k }, None));
+                send(FromDecoder::Reading { attached: k });
                 if crash == Crash::Check(file(k)) {
-                    return (out, true);
+                    return (out.into_inner(), true);
                 }
                 let (report, _) = inspect::inspect_bytes(&names[k], &bytes[file(k).0]);
-                out.push((
-                    FromDecoder::Report {
-                        attached: k,
-                        report: Box::new(report),
-                    },
-                    None,
-                ));
+                send(FromDecoder::Report {
+                    attached: k,
+                    report: Box::new(report),
+                });
             }
-            out.push((FromDecoder::InspectDone, None));
+            send(FromDecoder::InspectDone);
         }
-        ToDecoder::Demo
-        | ToDecoder::Slice { .. }
-        | ToDecoder::HeadersInBatches
-        | ToDecoder::Agreement { .. } => {
+        ToDecoder::Demo | ToDecoder::Slice { .. } | ToDecoder::Agreement { .. } => {
             unreachable!("not used here")
         }
     }
-    (out, false)
+    (out.into_inner(), false)
 }
 
 /// Everything the page was told, and the commands, in order.
@@ -195,6 +218,13 @@ impl Log {
                 _ => None,
             })
             .unwrap_or_default()
+    }
+
+    fn sent(&self) -> impl Iterator<Item = &ToDecoder> {
+        self.commands.iter().filter_map(|c| match c {
+            Command::Send(request) => Some(&request.message),
+            _ => None,
+        })
     }
 
     fn restarts(&self) -> usize {
@@ -268,9 +298,36 @@ fn a_drop_reads_headers_then_loads_the_ct_series() {
 }
 
 #[test]
+fn without_a_crash_no_file_costs_a_message_of_its_own() {
+    let (_, log) = load(Crash::Never);
+    assert_eq!(log.restarts(), 0);
+    let sent: Vec<_> = log.sent().collect();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert_eq!(sent[0], &ToDecoder::HeadersInBatches);
+    assert!(matches!(
+        sent[1],
+        ToDecoder::Volume {
+            one_by_one: false,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn a_crash_after_every_header_was_read_blames_no_file() {
+    let (_, log) = load(Crash::AfterHeaders);
+    assert_eq!(log.restarts(), 1);
+    let problems = log.problems();
+    assert_eq!(problems.len(), 1, "only notes.txt: {problems:?}");
+    let loaded = log.loaded().expect("the series loads");
+    assert_eq!(loaded.volume.header.slices, 10);
+}
+
+#[test]
 fn a_decoder_that_dies_on_file_3_while_decoding_loses_only_that_file() {
     let (_, log) = load(Crash::Volume(FileIndex(3)));
-    assert_eq!(log.restarts(), 1);
+    // Once unpinned (no message per file), once pinned on file 3 one file at a time.
+    assert_eq!(log.restarts(), 2);
     let loaded = log.loaded().expect("the rest of the series loads");
     // File 3 is the phantom's slice 2 (most inferior first).
     assert_eq!(loaded.volume.header.missing_slices, vec![SliceIndex(2)]);
@@ -295,7 +352,27 @@ fn a_decoder_that_dies_on_file_3_while_decoding_loses_only_that_file() {
 #[test]
 fn a_decoder_that_dies_on_a_header_skips_that_file_and_reads_on() {
     let (_, log) = load(Crash::Headers(FileIndex(5)));
-    assert_eq!(log.restarts(), 1);
+    assert_eq!(log.restarts(), 2);
+    // The files before the crash's batch were not read again; after the file was
+    // found, the rest was read in batches again.
+    let headers: Vec<_> = log
+        .commands
+        .iter()
+        .filter_map(|c| match c {
+            Command::Send(r) if !matches!(r.message, ToDecoder::Volume { .. }) => {
+                Some((r.message.clone(), r.files.first().copied()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        headers,
+        vec![
+            (ToDecoder::HeadersInBatches, Some(FileIndex(0))),
+            (ToDecoder::Headers, Some(FileIndex(4))),
+            (ToDecoder::HeadersInBatches, Some(FileIndex(6))),
+        ]
+    );
     let problems = log.problems();
     assert!(
         problems
@@ -406,7 +483,7 @@ fn the_demo_files_take_the_path_of_dropped_ones() {
     assert!(matches!(
         step.commands.last(),
         Some(Command::Send(Request {
-            message: ToDecoder::Headers,
+            message: ToDecoder::HeadersInBatches,
             ..
         }))
     ));

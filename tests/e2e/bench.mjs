@@ -8,6 +8,12 @@
 // Then the whole shared corpus (data/dicom): "Check every file" decodes every file
 // completely in the worker; timed from the click until the status says "Checked".
 //
+// Beside it, the JavaScript reference: cornerstone's dicom-parser (from npm, the version
+// scripts/bootstrap pins), in the same Chromium on a blank page's main thread, reads the
+// same files from a file input into one Int16Array of HU (Blob.arrayBuffer, parseDicom,
+// rescale): what a JavaScript viewer does for uncompressed CT, without sorting slices or
+// finding L3 — less work than the app's path, so a fair bar for it to beat.
+//
 // With a third argument, a folder holding a large series (scripts/bench writes a
 // 512×512×300 phantom with `sarcoscope phantom`), that series is loaded too and the
 // worker's own timing of the automatic L3 search is read off the page.
@@ -16,9 +22,12 @@
 import { chromium } from "playwright-core";
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { availableParallelism, machine as arch } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { createRequire } from "node:module";
 
 const [base, shared, large, runsArg] = process.argv.slice(2);
+const dicomParser = createRequire(join(process.env.NODE_PATH || ".", "x")).resolve("dicom-parser");
+const dicomParserVersion = JSON.parse(readFileSync(join(dirname(dicomParser), "..", "package.json"), "utf8")).version;
 const runs = Number(runsArg || 3);
 const series = join(shared, "data/ct/totalseg-example/series-dicom");
 const files = readdirSync(series).filter((f) => f.endsWith(".dcm")).sort().map((f) => join(series, f));
@@ -44,6 +53,36 @@ const marks = () => {
   }, true);
   new MutationObserver(check).observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
 };
+
+// dicom-parser reading `paths` into an HU volume on a blank page of `context`: seconds
+// from the files in the input to the filled volume, and its voxel count (checked).
+async function dicomParserRead(context, paths) {
+  const page = await context.newPage();
+  await page.setContent('<input type="file" id="files" multiple>');
+  await page.addScriptTag({ path: dicomParser });
+  await page.setInputFiles("#files", paths);
+  const result = await page.evaluate(async () => {
+    const start = performance.now();
+    const files = [...document.querySelector("#files").files];
+    const buffers = await Promise.all(files.map((f) => f.arrayBuffer()));
+    let volume = null;
+    buffers.forEach((buffer, slice) => {
+      const ds = dicomParser.parseDicom(new Uint8Array(buffer));
+      const rows = ds.uint16("x00280010"), columns = ds.uint16("x00280011"), n = rows * columns;
+      const slope = ds.floatString("x00281053") ?? 1, intercept = ds.floatString("x00281052") ?? 0;
+      const at = ds.elements.x7fe00010.dataOffset;
+      const bytes = at % 2 === 0 ? buffer : buffer.slice(at);
+      const offset = at % 2 === 0 ? at : 0;
+      const stored = ds.uint16("x00280103") === 1 ? new Int16Array(bytes, offset, n) : new Uint16Array(bytes, offset, n);
+      volume ??= new Int16Array(n * buffers.length);
+      const out = volume.subarray(slice * n, (slice + 1) * n);
+      for (let i = 0; i < n; i++) out[i] = stored[i] * slope + intercept;
+    });
+    return { seconds: (performance.now() - start) / 1000, voxels: volume.length };
+  });
+  await page.close();
+  return result;
+}
 
 function machine() {
   let model = "unknown CPU";
@@ -122,6 +161,9 @@ try {
     });
     console.log(`run ${run + 1}: corpus check ${checkSeconds.toFixed(3)} s`);
     corpusMeasured.push(checkSeconds);
+    const reference = await dicomParserRead(context, files);
+    console.log(`run ${run + 1}: dicom-parser ${dicomParserVersion} ${reference.seconds.toFixed(3)} s (${reference.voxels} voxels)`);
+    m.dicomParser = reference.seconds;
     await context.close();
   }
   if (large) {
@@ -129,6 +171,9 @@ try {
     const largeMegabytes = largeFiles.reduce((sum, f) => sum + statSync(f).size, 0) / 1e6;
     for (let run = 0; run < 2; run++) {
       const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+      const reference = await dicomParserRead(context, largeFiles);
+      console.log(`large run ${run + 1}: dicom-parser ${dicomParserVersion} read the ${largeFiles.length} files into HU in ` +
+                  `${reference.seconds.toFixed(2)} s (${(largeMegabytes / reference.seconds).toFixed(1)} MB/s, main thread)`);
       const page = await context.newPage();
       await page.goto(base, { waitUntil: "networkidle" });
       const started = performance.now();
@@ -162,6 +207,7 @@ printTable("112-slice CT series in the browser (Web Worker, wasm)", [
   { what: "browser: headers (file input → series listed)", mb: megabytes, seconds: best("listed") },
   { what: "browser: volume decode (series listed → slices loaded)", mb: megabytes, seconds: best("decode") },
   { what: "browser: all (file input → \"slice(s) loaded\")", mb: megabytes, seconds: best("all") },
+  { what: `browser: dicom-parser ${dicomParserVersion} (JavaScript, main thread) into HU`, mb: megabytes, seconds: best("dicomParser") },
 ]);
 printTable("Shared corpus in the browser: every file decoded (Decoding check)", [
   { what: `browser: ${corpusFiles.length} files, full decode + statistics`, mb: corpusMegabytes, seconds: Math.min(...corpusMeasured), count: corpusFiles.length },

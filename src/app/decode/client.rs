@@ -54,6 +54,8 @@ impl Decoder {
         );
         self.inner.update_value(|i| {
             i.worker.connect(handlers);
+            // Nearly every visit reads files: the worker starts with the page.
+            i.worker.start();
             i.ws = Some(ws);
         });
     }

@@ -1,10 +1,15 @@
-//! The decoding worker: reads files with `FileReaderSync` (synchronous, allowed in
-//! workers; a series' files several at a time, see [`Batches`]), parses headers, decodes
-//! series into HU volumes, and reports each step. The Cohort view runs several.
+//! The decoding worker: reads files (a series' files several at a time, the next ones
+//! while these are decoded, see [`read_in_order`]), parses headers, decodes series into
+//! HU volumes, and reports each step. The Cohort view runs several.
 
-use js_sys::{Array, ArrayBuffer, Int16Array, Uint8Array};
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use js_sys::{Array, Int16Array, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, DedicatedWorkerGlobalScope, File, FileReaderSync, MessageEvent};
 
 use crate::envelope::{pack, unpack, Attachments};
@@ -18,13 +23,13 @@ use sarcoscope::ingest::LocalFile;
 use sarcoscope::inspect::{self, FileReport};
 use sarcoscope::l3;
 use sarcoscope::phantom::{Phantom, PhantomParams};
-use sarcoscope::volume;
+use sarcoscope::volume::{self, Loader};
 
 pub fn run() {
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
-    let reply_scope = scope.clone();
+    let (reply_scope, queue) = (scope.clone(), Rc::new(Queue::default()));
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-        handle(&reply_scope, &event.data());
+        queue.push(&reply_scope, event.data());
     });
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
@@ -52,7 +57,33 @@ impl<'a> Reply<'a> {
     }
 }
 
-fn handle(scope: &DedicatedWorkerGlobalScope, data: &JsValue) {
+/// Requests in the order they came: each is handled to its end (it waits for files being
+/// read) before the next starts, as the page reads the answers in order.
+#[derive(Default)]
+struct Queue {
+    waiting: RefCell<VecDeque<JsValue>>,
+    busy: Cell<bool>,
+}
+
+impl Queue {
+    fn push(self: &Rc<Self>, scope: &DedicatedWorkerGlobalScope, data: JsValue) {
+        self.waiting.borrow_mut().push_back(data);
+        if self.busy.replace(true) {
+            return;
+        }
+        let (queue, scope) = (Rc::clone(self), scope.clone());
+        wasm_bindgen_futures::spawn_local(async move {
+            loop {
+                let next = queue.waiting.borrow_mut().pop_front();
+                let Some(data) = next else { break };
+                handle(&scope, &data).await;
+            }
+            queue.busy.set(false);
+        });
+    }
+}
+
+async fn handle(scope: &DedicatedWorkerGlobalScope, data: &JsValue) {
     let (envelope, attachments) = match unpack::<ToDecoder>(data) {
         Ok(received) => received,
         Err(e) => {
@@ -66,14 +97,17 @@ fn handle(scope: &DedicatedWorkerGlobalScope, data: &JsValue) {
     let reply = Reply::new(scope, envelope.request);
     let files = &attachments.files;
     match envelope.message {
-        ToDecoder::Headers => read_headers(&reply, files, false),
-        ToDecoder::HeadersInBatches => read_headers(&reply, files, true),
+        ToDecoder::Headers => read_headers(&reply, files, false).await,
+        ToDecoder::HeadersInBatches => read_headers(&reply, files, true).await,
         ToDecoder::Volume {
             series,
             instances,
             skip,
-        } => decode_volume(&reply, files, &series, &instances, &skip),
-        ToDecoder::Slice { series, instances } => cut_slice(&reply, files, &series, &instances),
+            one_by_one,
+        } => decode_volume(&reply, files, &series, &instances, &skip, one_by_one).await,
+        ToDecoder::Slice { series, instances } => {
+            cut_slice(&reply, files, &series, &instances).await
+        }
         ToDecoder::Inspect { names } => inspect_files(&reply, files, &names),
         ToDecoder::Demo => make_demo(&reply),
         ToDecoder::Agreement {
@@ -153,32 +187,58 @@ fn place_masks(
     reply.send(FromDecoder::AgreementPlaced { masks: read.len() });
 }
 
-/// How many headers a cohort's worker answers with at once.
+/// The most headers in one answer to `HeadersInBatches`.
 const HEADERS_PER_ANSWER: usize = 256;
 
-fn read_headers(reply: &Reply, files: &[File], in_batches: bool) {
+/// How often, at most, progress is told (in ms) when not one file at a time: a message
+/// costs the page more than a file costs the worker.
+const PROGRESS_EVERY_MS: f64 = 100.0;
+
+/// Whether progress is due: the first time, and then every [`PROGRESS_EVERY_MS`].
+struct Throttle(f64);
+
+impl Throttle {
+    fn new() -> Throttle {
+        Throttle(f64::NEG_INFINITY)
+    }
+
+    fn due(&mut self) -> bool {
+        let now = js_sys::Date::now();
+        let due = now - self.0 >= PROGRESS_EVERY_MS;
+        if due {
+            self.0 = now;
+        }
+        due
+    }
+}
+
+async fn read_headers(reply: &Reply<'_>, files: &[File], in_batches: bool) {
     let prefix = dicom::HEADER_PREFIX_BYTES as f64;
-    let mut batches = Batches::new(files, (0..files.len()).collect(), Some(prefix));
-    let mut answer = Vec::new();
-    for (attached, file) in files.iter().enumerate() {
+    let order: Vec<usize> = (0..files.len()).collect();
+    let (mut answer, mut throttle) = (Vec::new(), Throttle::new());
+    read_in_order(files, &order, Some(prefix), |attached, first| {
         if !in_batches {
             reply.send(FromDecoder::Reading { attached });
         }
-        let result = batches
-            .read(attached)
-            .and_then(|first| read_header(file, &first))
+        let result = first
+            .and_then(|first| match files.get(attached) {
+                Some(file) => read_header(file, first),
+                None => Err(not_passed()),
+            })
             .map(Box::new);
         if !in_batches {
             reply.send(FromDecoder::Header { attached, result });
-            continue;
+            return;
         }
         answer.push(result);
-        if answer.len() == HEADERS_PER_ANSWER || attached + 1 == files.len() {
+        let last = attached + 1 == files.len();
+        if answer.len() == HEADERS_PER_ANSWER || last || throttle.due() {
             let first = attached + 1 - answer.len();
             let results = std::mem::take(&mut answer);
             reply.send(FromDecoder::HeaderBatch { first, results });
         }
-    }
+    })
+    .await;
     reply.send(FromDecoder::HeadersDone);
 }
 
@@ -202,76 +262,85 @@ fn inspect_files(reply: &Reply, files: &[File], names: &[String]) {
     reply.send(FromDecoder::InspectDone);
 }
 
-fn decode_volume(
-    reply: &Reply,
+async fn decode_volume(
+    reply: &Reply<'_>,
     files: &[File],
     series: &Series,
     instances: &[Instance],
     skip: &[LocalFile],
+    one_by_one: bool,
 ) {
-    let mut batches = Batches::new(files, volume::file_order(series), None);
-    let loaded = volume::load(
-        series,
-        instances,
-        |i| {
-            if skip.contains(&LocalFile(i)) {
-                return Err(DicomError::DecoderFault {
-                    detail: "it stopped the decoding worker".into(),
-                });
-            }
-            reply.send(FromDecoder::Reading { attached: i });
-            batches.read(i)
-        },
-        |done, total| reply.send(FromDecoder::Progress { done, total }),
-    );
-    match loaded {
-        Ok((vol, failures)) => {
-            let started = js_sys::Date::now();
-            let level = Box::new(l3::locate(&vol));
-            let level_ms = js_sys::Date::now() - started;
-            let hu = Int16Array::from(vol.hu.as_slice());
-            let failures = failures
-                .into_iter()
-                .map(|f| (LocalFile(f.file), f.error))
-                .collect();
-            reply.send_with(
-                FromDecoder::Volume {
-                    header: Box::new(vol.header),
-                    failures,
-                    level,
-                    level_ms,
-                },
-                Attachments {
-                    hu: Some(hu),
-                    ..Attachments::default()
-                },
-            );
-        }
-        Err(error) => reply.send(FromDecoder::VolumeFailed { error }),
+    let mut loader = match Loader::new(series, instances) {
+        Ok(loader) => loader,
+        Err(error) => return reply.send(FromDecoder::VolumeFailed { error }),
+    };
+    let all = volume::file_order(series);
+    let order: Vec<usize> = all
+        .iter()
+        .copied()
+        .filter(|&f| !skip.contains(&LocalFile(f)))
+        .collect();
+    for &LocalFile(file) in skip {
+        let detail = "it stopped the decoding worker".into();
+        loader.add(file, Err(DicomError::DecoderFault { detail }));
     }
+    let (total, mut done, mut throttle) = (all.len(), all.len() - order.len(), Throttle::new());
+    read_in_order(files, &order, None, |file, bytes| {
+        if one_by_one {
+            reply.send(FromDecoder::Reading { attached: file });
+        }
+        loader.add(file, bytes);
+        done += 1;
+        if one_by_one || done == total || throttle.due() {
+            reply.send(FromDecoder::Progress { done, total });
+        }
+    })
+    .await;
+    let (vol, failures) = loader.finish();
+    let started = js_sys::Date::now();
+    let level = Box::new(l3::locate(&vol));
+    let level_ms = js_sys::Date::now() - started;
+    let hu = Int16Array::from(vol.hu.as_slice());
+    let failures = failures
+        .into_iter()
+        .map(|f| (LocalFile(f.file), f.error))
+        .collect();
+    reply.send_with(
+        FromDecoder::Volume {
+            header: Box::new(vol.header),
+            failures,
+            level,
+            level_ms,
+        },
+        Attachments {
+            hu: Some(hu),
+            ..Attachments::default()
+        },
+    );
 }
 
 /// A cohort's study: its volume decoded and searched for L3 here, only the slice it is
 /// measured on sent back.
-fn cut_slice(reply: &Reply, files: &[File], series: &Series, instances: &[Instance]) {
-    let mut batches = Batches::new(files, volume::file_order(series), None);
-    match volume::load(series, instances, |i| batches.read(i), |_, _| {}) {
-        Ok((vol, failures)) => {
-            let slice = StudySlice::of(vol, failures.len());
-            reply.send_with(
-                FromDecoder::Slice {
-                    header: Box::new(slice.header),
-                    found: slice.found.map(Box::new),
-                    failed_files: slice.failed_files,
-                },
-                Attachments {
-                    hu: Some(Int16Array::from(slice.hu.as_slice())),
-                    ..Attachments::default()
-                },
-            );
-        }
-        Err(error) => reply.send(FromDecoder::VolumeFailed { error }),
-    }
+async fn cut_slice(reply: &Reply<'_>, files: &[File], series: &Series, instances: &[Instance]) {
+    let mut loader = match Loader::new(series, instances) {
+        Ok(loader) => loader,
+        Err(error) => return reply.send(FromDecoder::VolumeFailed { error }),
+    };
+    let order = volume::file_order(series);
+    read_in_order(files, &order, None, |file, bytes| loader.add(file, bytes)).await;
+    let (vol, failures) = loader.finish();
+    let slice = StudySlice::of(vol, failures.len());
+    reply.send_with(
+        FromDecoder::Slice {
+            header: Box::new(slice.header),
+            found: slice.found.map(Box::new),
+            failed_files: slice.failed_files,
+        },
+        Attachments {
+            hu: Some(Int16Array::from(slice.hu.as_slice())),
+            ..Attachments::default()
+        },
+    );
 }
 
 /// Files read in batches of about this many bytes, each batch as one read of one Blob made
@@ -279,97 +348,96 @@ fn cut_slice(reply: &Reply, files: &[File], series: &Series, instances: &[Instan
 /// files) is paid per batch rather than per file.
 const READ_BATCH_BYTES: f64 = 32.0 * 1024.0 * 1024.0;
 
-/// Files read in order, a batch ahead: whole, or only their first bytes (headers).
-struct Batches<'a> {
-    files: &'a [File],
-    order: Vec<usize>,
-    /// The most bytes read of each file (from its start); `None`: all of it.
+/// Hands each file of `order` to `each`, in that order, whole or only its first `limit`
+/// bytes (headers). Files are read in batches (see [`READ_BATCH_BYTES`]), the next
+/// batch being read by the browser while `each` decodes this one; a batch that cannot be
+/// read whole is read file by file, so that each file says its own error.
+async fn read_in_order(
+    files: &[File],
+    order: &[usize],
     limit: Option<f64>,
-    /// The last batch read.
-    batch: Option<Batch>,
-}
-
-/// Bytes of several files read at once, and where each file lies in them.
-struct Batch {
-    buffer: ArrayBuffer,
-    /// (file, offset, length).
-    places: Vec<(usize, f64, f64)>,
-}
-
-impl<'a> Batches<'a> {
-    fn new(files: &'a [File], order: Vec<usize>, limit: Option<f64>) -> Batches<'a> {
-        Batches {
-            files,
-            order,
-            limit,
-            batch: None,
+    mut each: impl FnMut(usize, Result<&[u8], DicomError>),
+) {
+    let batches = plan_batches(files, order, limit);
+    let mut next = batches.first().map(|batch| start_reading(batch));
+    for (k, batch) in batches.iter().enumerate() {
+        let reading = next.take().flatten();
+        next = batches.get(k + 1).map(|batch| start_reading(batch));
+        let whole = match reading {
+            Some(promise) => JsFuture::from(promise)
+                .await
+                .ok()
+                .map(|buffer| Uint8Array::new(&buffer).to_vec()),
+            _ => None,
+        };
+        let size: f64 = batch.iter().map(|(_, part)| part.size()).sum();
+        match whole {
+            Some(bytes) if bytes.len() as f64 == size => {
+                let mut at = 0;
+                for (file, part) in batch {
+                    let end = at + part.size() as usize;
+                    each(*file, Ok(bytes.get(at..end).unwrap_or_default()));
+                    at = end;
+                }
+            }
+            _ => {
+                for (file, part) in batch {
+                    let bytes = JsFuture::from(part.array_buffer())
+                        .await
+                        .map(|buffer| Uint8Array::new(&buffer).to_vec())
+                        .map_err(|_| moved());
+                    each(*file, bytes.as_deref().map_err(Clone::clone));
+                }
+            }
         }
     }
+}
 
-    /// What is read of `file`: all of it, or its first `limit` bytes.
-    fn part(&self, file: &File) -> Option<Blob> {
-        match self.limit {
+/// A file (or its first bytes) to read, by its index among the attached files.
+type Part = (usize, Blob);
+
+/// `order`'s files cut into batches of about [`READ_BATCH_BYTES`] (a larger file alone).
+/// A file not attached is read as an empty part, and fails as a file too short.
+fn plan_batches(files: &[File], order: &[usize], limit: Option<f64>) -> Vec<Vec<Part>> {
+    let (mut batches, mut batch, mut size) = (Vec::new(), Vec::<Part>::new(), 0.0);
+    for &f in order {
+        let part = files.get(f).and_then(|file| match limit {
             Some(limit) if file.size() > limit => file.slice_with_f64_and_f64(0.0, limit).ok(),
             _ => Some(Blob::clone(file)),
+        });
+        let part = part.or_else(|| Blob::new().ok());
+        let Some(part) = part else { continue };
+        if !batch.is_empty() && size + part.size() > READ_BATCH_BYTES {
+            batches.push(std::mem::take(&mut batch));
+            size = 0.0;
         }
+        size += part.size();
+        batch.push((f, part));
     }
-
-    /// File `i`'s bytes (or first bytes), from the batch read last, or from a new batch
-    /// that starts with it; a batch that cannot be read whole is read file by file, so
-    /// that each file says its own error.
-    fn read(&mut self, i: usize) -> Result<Vec<u8>, DicomError> {
-        let part = self
-            .files
-            .get(i)
-            .and_then(|file| self.part(file))
-            .ok_or_else(|| {
-                DicomError::Unreadable(
-                    "internal error: the file was not passed to the worker".into(),
-                )
-            })?;
-        if let Some(bytes) = self.held(i) {
-            return Ok(bytes);
-        }
-        let start = self
-            .order
-            .iter()
-            .position(|&f| f == i)
-            .unwrap_or(self.order.len());
-        let (parts, mut places, mut size) = (Array::new(), Vec::new(), 0.0);
-        for &f in &self.order[start..] {
-            let Some(next) = self.files.get(f).and_then(|file| self.part(file)) else {
-                break;
-            };
-            if !places.is_empty() && size + next.size() > READ_BATCH_BYTES {
-                break;
-            }
-            places.push((f, size, next.size()));
-            size += next.size();
-            parts.push(&next);
-        }
-        if places.len() > 1 {
-            self.batch = Blob::new_with_blob_sequence(&parts)
-                .ok()
-                .and_then(|blob| read_buffer(&blob).ok())
-                .map(|buffer| Batch { buffer, places });
-            if let Some(bytes) = self.held(i) {
-                return Ok(bytes);
-            }
-        }
-        read_file(&part)
+    if !batch.is_empty() {
+        batches.push(batch);
     }
-
-    /// File `i`'s bytes when the last batch holds them.
-    fn held(&self, i: usize) -> Option<Vec<u8>> {
-        let batch = self.batch.as_ref()?;
-        let &(_, at, len) = batch.places.iter().find(|(f, _, _)| *f == i)?;
-        let bytes =
-            Uint8Array::new_with_byte_offset_and_length(&batch.buffer, at as u32, len as u32);
-        Some(bytes.to_vec())
-    }
+    batches
 }
 
-/// A file's header from its first bytes (`first`, read by [`Batches`] with the
+/// Starts the browser reading a batch as one Blob (`Blob.arrayBuffer()`: the browser
+/// reads while the worker goes on); `None` if it cannot.
+fn start_reading(batch: &[Part]) -> Option<Promise> {
+    let parts: Array = batch.iter().map(|(_, part)| JsValue::from(part)).collect();
+    Blob::new_with_blob_sequence(&parts)
+        .ok()
+        .map(|blob| blob.array_buffer())
+}
+
+fn moved() -> DicomError {
+    DicomError::Unreadable("the browser could not read the file (was it moved or deleted?)".into())
+}
+
+fn not_passed() -> DicomError {
+    DicomError::Unreadable("internal error: the file was not passed to the worker".into())
+}
+
+/// A file's header from its first bytes (`first`, read by [`read_in_order`] with the
 /// [`dicom::HEADER_PREFIX_BYTES`] limit): a large file's images are read when its series
 /// is decoded; a small file, and a header that does not fit, is read whole (which also
 /// catches files cut short).
@@ -384,17 +452,10 @@ fn read_header(file: &File, first: &[u8]) -> Result<Instance, DicomError> {
 }
 
 fn read_file(file: &Blob) -> Result<Vec<u8>, DicomError> {
-    read_buffer(file).map(|buffer| Uint8Array::new(&buffer).to_vec())
-}
-
-fn read_buffer(blob: &Blob) -> Result<ArrayBuffer, DicomError> {
     let reader = FileReaderSync::new()
         .map_err(|_| DicomError::Unreadable("the browser could not read the file".into()))?;
-    reader.read_as_array_buffer(blob).map_err(|_| {
-        DicomError::Unreadable(
-            "the browser could not read the file (was it moved or deleted?)".into(),
-        )
-    })
+    let buffer = reader.read_as_array_buffer(file).map_err(|_| moved())?;
+    Ok(Uint8Array::new(&buffer).to_vec())
 }
 
 /// The demo case: the default phantom (an average adult, see `phantom`) written as a
