@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 pub enum Decoder {
     /// Uncompressed (little/big endian, deflated): read as stored.
     Native,
-    /// dicom-rs codecs: RLE, JPEG 8-bit and lossless, JPEG 2000 (pure-Rust openjp2).
+    /// dicom-rs codecs: RLE, JPEG 8-bit and lossless, JPEG 2000 and High-Throughput
+    /// JPEG 2000 (pure-Rust openjp2, whose port of OpenJPEG 2.5 includes the HT block
+    /// decoder).
     DicomRs,
     /// JPEG-LS through the pure-Rust `pure_jpegls` crate (CharLS cannot build for wasm).
     JpegLs,
@@ -41,9 +43,9 @@ pub fn info(uid: &str) -> SyntaxInfo {
         "1.2.840.10008.1.2.4.81" => ("JPEG-LS Near-Lossless", true, JpegLs),
         "1.2.840.10008.1.2.4.90" => ("JPEG 2000 Lossless", false, DicomRs),
         "1.2.840.10008.1.2.4.91" => ("JPEG 2000", true, DicomRs),
-        "1.2.840.10008.1.2.4.201" => ("HTJ2K Lossless", false, Unsupported),
-        "1.2.840.10008.1.2.4.202" => ("HTJ2K Lossless RPCL", false, Unsupported),
-        "1.2.840.10008.1.2.4.203" => ("HTJ2K", true, Unsupported),
+        "1.2.840.10008.1.2.4.201" => ("HTJ2K Lossless", false, DicomRs),
+        "1.2.840.10008.1.2.4.202" => ("HTJ2K Lossless RPCL", false, DicomRs),
+        "1.2.840.10008.1.2.4.203" => ("HTJ2K", true, DicomRs),
         "1.2.840.10008.1.2.4.100" | "1.2.840.10008.1.2.4.101" => {
             ("MPEG-2 video", true, Unsupported)
         }
