@@ -22,11 +22,73 @@ pub struct VolumeHeader {
 
 /// Voxels are whole HU in 16 bits: CT values are integers for slope 1 (nearly all
 /// scanners), and 16 bits keep a 1,000-slice 512² study at 0.5 GB rather than 1 GB.
+/// Where they are kept is `V`: in this program's memory (a `Vec`, natively), or, in the
+/// browser, outside WebAssembly's memory (see [`Voxels`]).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Volume {
+pub struct Volume<V = Vec<i16>> {
     pub header: VolumeHeader,
     /// Slice-major, then row, then column.
-    pub hu: Vec<i16>,
+    pub hu: V,
+}
+
+/// Storage for a volume's voxels, slice-major. A browser keeps a large series in one
+/// buffer outside WebAssembly's memory, which the decoding worker fills and hands to
+/// the page without a copy; a `Vec` anywhere else. Each access names a run of voxels
+/// and lends it to a closure: a `Vec` lends its own memory, other storage a copy.
+pub trait Voxels {
+    /// How many voxels are kept.
+    fn len(&self) -> usize;
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// `f` of the `len` voxels from `start`; `None` when they are not all kept.
+    fn read<R>(&self, start: usize, len: usize, f: impl FnOnce(&[i16]) -> R) -> Option<R>;
+
+    /// `f` changes the `len` voxels from `start`; nothing happens when they are not all
+    /// kept.
+    fn write(&mut self, start: usize, len: usize, f: impl FnOnce(&mut [i16]));
+
+    /// Every `step`-th voxel from `start`, `count` of them ([`Volume::NO_DATA`] past
+    /// the end): reformats read columns through every slice.
+    fn gather(&self, start: usize, step: usize, count: usize) -> Vec<i16> {
+        (0..count)
+            .map(|k| {
+                let at = start.saturating_add(k.saturating_mul(step));
+                self.read(at, 1, |v| v[0])
+                    .unwrap_or(Volume::<Vec<i16>>::NO_DATA)
+            })
+            .collect()
+    }
+}
+
+impl Voxels for Vec<i16> {
+    fn len(&self) -> usize {
+        self.as_slice().len()
+    }
+
+    fn read<R>(&self, start: usize, len: usize, f: impl FnOnce(&[i16]) -> R) -> Option<R> {
+        self.get(start..start.checked_add(len)?).map(f)
+    }
+
+    fn write(&mut self, start: usize, len: usize, f: impl FnOnce(&mut [i16])) {
+        if let Some(run) = start
+            .checked_add(len)
+            .and_then(|end| self.get_mut(start..end))
+        {
+            f(run);
+        }
+    }
+
+    fn gather(&self, start: usize, step: usize, count: usize) -> Vec<i16> {
+        (0..count)
+            .map(|k| {
+                let at = start.saturating_add(k.saturating_mul(step));
+                self.get(at).copied().unwrap_or(Volume::<Vec<i16>>::NO_DATA)
+            })
+            .collect()
+    }
 }
 
 /// Why a series cannot become a volume, in words for the person looking at it.
@@ -42,11 +104,20 @@ pub enum VolumeError {
         gigabytes: f64,
         limit: f64,
     },
+    #[error("this browser could not set aside the {gigabytes:.2} GB that {slices} slices of {columns}×{rows} need; close other tabs, or open a thinner reconstruction or a shorter range")]
+    NoMemory {
+        slices: usize,
+        rows: usize,
+        columns: usize,
+        gigabytes: f64,
+    },
 }
 
-/// The most voxels a volume may hold. A browser tab's WebAssembly memory ends at 4 GB
-/// and the voxels exist twice while they pass from the worker to the page, so 1.5 GB
-/// of 16-bit voxels (about 2,900 slices of 512²) is the ceiling.
+/// The most voxels a volume may hold: 1.5 GB of 16-bit voxels (about 2,900 slices of
+/// 512²). Natively a `Vec` this size must fit in a 32-bit WebAssembly memory beside the
+/// rest (the tests and CLI share the browser's limits); in the browser the voxels live
+/// outside it, once, and a tab with more than this is at risk of being ended by the
+/// browser.
 pub const MAX_VOXELS: usize = 750 * 1024 * 1024;
 
 /// A file of the series that could not be decoded.
@@ -61,12 +132,33 @@ impl Volume {
     /// file could not be decoded.
     pub const NO_DATA: i16 = i16::MIN;
 
-    /// A volume shaped like `series`, every voxel 0 until a slice is stored, refused
-    /// when there is no image stack or when it would not fit in a browser tab (see
-    /// [`MAX_VOXELS`]). Zeroed rather than filled with [`Volume::NO_DATA`]: fresh memory
-    /// comes zeroed at no cost, and a fill would write a 1,000-slice volume once more
-    /// only to overwrite it; [`Loader::finish`] marks what no file filled.
+    /// A volume shaped like `series` in this program's memory, every voxel 0 until a
+    /// slice is stored (see [`Volume::zeroed_in`]). Zeroed rather than filled with
+    /// [`Volume::NO_DATA`]: fresh memory comes zeroed at no cost, and a fill would write
+    /// a 1,000-slice volume once more only to overwrite it; [`Loader::finish`] marks what
+    /// no file filled.
     pub fn zeroed(series: &Series) -> Result<Volume, VolumeError> {
+        Volume::zeroed_in(series, |len| Some(vec![0; len]))
+    }
+
+    /// The slice's HU, `None` for a slice not in the volume (any index: a user's).
+    pub fn axial(&self, slice: usize) -> Option<&[i16]> {
+        if slice >= self.header.slices {
+            return None;
+        }
+        let len = self.slice_len();
+        self.hu.get(slice * len..(slice + 1) * len)
+    }
+}
+
+impl<V: Voxels> Volume<V> {
+    /// A volume shaped like `series`, its voxels (all 0) made by `make` from their
+    /// count, refused when there is no image stack, when it would not fit in a browser
+    /// tab (see [`MAX_VOXELS`]), and when `make` cannot have the memory.
+    pub fn zeroed_in(
+        series: &Series,
+        make: impl FnOnce(usize) -> Option<V>,
+    ) -> Result<Volume<V>, VolumeError> {
         let geometry = series.geometry.clone().ok_or(VolumeError::NoImageStack)?;
         let slices = series.slices.len();
         let (rows, columns) = (series.rows as usize, series.columns as usize);
@@ -74,8 +166,8 @@ impl Volume {
         if len == 0 {
             return Err(VolumeError::NoImageStack);
         }
+        let gigabytes = |voxels: usize| voxels as f64 * 2.0 / 1e9;
         if len > MAX_VOXELS {
-            let gigabytes = |voxels: usize| voxels as f64 * 2.0 / 1e9;
             return Err(VolumeError::TooLarge {
                 slices,
                 rows,
@@ -84,16 +176,22 @@ impl Volume {
                 limit: gigabytes(MAX_VOXELS),
             });
         }
+        let hu = make(len).ok_or(VolumeError::NoMemory {
+            slices,
+            rows,
+            columns,
+            gigabytes: gigabytes(len),
+        })?;
         Ok(Volume {
             header: VolumeHeader {
-                columns: series.columns as usize,
-                rows: series.rows as usize,
+                columns,
+                rows,
                 slices,
                 geometry,
                 slice_positions_mm: series.slices.iter().map(|s| s.along_normal.0).collect(),
                 missing_slices: Vec::new(),
             },
-            hu: vec![0; len],
+            hu,
         })
     }
 
@@ -111,56 +209,24 @@ impl Volume {
         padding: Option<i32>,
     ) {
         let len = self.slice_len();
-        let Some(target) = self.hu.get_mut(index * len..(index + 1) * len) else {
-            return;
-        };
-        if let Some(beyond) = target.get_mut(stored.len()..) {
-            beyond.fill(Volume::NO_DATA);
-        }
-        let (lowest, highest) = (i16::MIN + 1, i16::MAX);
-        // CT's usual rescale (slope 1, a whole intercept) in integers: the same values,
-        // in a loop the compiler vectorises, without rounding floats per voxel (a library
-        // call in WebAssembly). A sum beyond i32 saturates, and is clamped the same.
-        let whole_shift = (rescale.slope == 1.0
-            && rescale.intercept.fract() == 0.0
-            && rescale.intercept.abs() <= f64::from(i32::MAX))
-        .then_some(rescale.intercept as i32);
-        if let Some(shift) = whole_shift {
-            let to_hu = |value: i32| {
-                value
-                    .saturating_add(shift)
-                    .clamp(i32::from(lowest), i32::from(highest)) as i16
-            };
-            let voxels = target.iter_mut().zip(stored);
-            match padding {
-                Some(padding) => voxels.for_each(|(voxel, &value)| {
-                    *voxel = if value == padding {
-                        Volume::NO_DATA
-                    } else {
-                        to_hu(value)
-                    }
-                }),
-                None => voxels.for_each(|(voxel, &value)| *voxel = to_hu(value)),
-            }
-            return;
-        }
-        for (voxel, &value) in target.iter_mut().zip(stored) {
-            *voxel = if Some(value) == padding {
-                Volume::NO_DATA
-            } else {
-                let hu = rescale.apply(value).0.round();
-                hu.clamp(f64::from(lowest), f64::from(highest)) as i16
-            };
-        }
+        self.hu.write(index * len, len, |target| {
+            to_hu(target, stored, rescale, padding)
+        });
     }
 
-    /// The slice's HU, `None` for a slice not in the volume (any index: a user's).
-    pub fn axial(&self, slice: usize) -> Option<&[i16]> {
+    /// `f` of the slice's HU, `None` for a slice not in the volume (any index: a
+    /// user's).
+    pub fn with_axial<R>(&self, slice: usize, f: impl FnOnce(&[i16]) -> R) -> Option<R> {
         if slice >= self.header.slices {
             return None;
         }
         let len = self.slice_len();
-        self.hu.get(slice * len..(slice + 1) * len)
+        self.hu.read(slice * len, len, f)
+    }
+
+    /// A copy of the slice's HU, `None` for a slice not in the volume.
+    pub fn axial_copy(&self, slice: usize) -> Option<Vec<i16>> {
+        self.with_axial(slice, <[i16]>::to_vec)
     }
 
     /// HU at (column, row, slice), `None` outside the volume or where there is no data.
@@ -169,9 +235,8 @@ impl Volume {
         if column >= h.columns || row >= h.rows || slice >= h.slices {
             return None;
         }
-        let v = *self
-            .hu
-            .get(slice * self.slice_len() + row * h.columns + column)?;
+        let at = slice * self.slice_len() + row * h.columns + column;
+        let v = self.hu.read(at, 1, |v| v[0])?;
         (v != Volume::NO_DATA).then_some(Hu(f64::from(v)))
     }
 
@@ -181,10 +246,8 @@ impl Volume {
         let h = &self.header;
         let mut out = Vec::with_capacity(h.slices * h.rows);
         for slice in (0..h.slices).rev() {
-            out.extend((0..h.rows).map(|row| {
-                let at = slice * self.slice_len() + row * h.columns + column;
-                self.hu.get(at).copied().unwrap_or(Volume::NO_DATA)
-            }));
+            let start = slice * self.slice_len() + column;
+            out.extend(self.hu.gather(start, h.columns, h.rows));
         }
         out
     }
@@ -196,12 +259,57 @@ impl Volume {
         let mut out = Vec::with_capacity(h.slices * h.columns);
         for slice in (0..h.slices).rev() {
             let start = slice * self.slice_len() + row * h.columns;
-            match self.hu.get(start..start + h.columns) {
-                Some(line) => out.extend_from_slice(line),
-                None => out.extend(std::iter::repeat_n(Volume::NO_DATA, h.columns)),
+            let line = self
+                .hu
+                .read(start, h.columns, |line| out.extend_from_slice(line));
+            if line.is_none() {
+                out.extend(std::iter::repeat_n(Volume::NO_DATA, h.columns));
             }
         }
         out
+    }
+}
+
+/// One decoded frame's stored values as HU into `target`; stored values equal to the
+/// padding value, and pixels past the frame's end, become [`Volume::NO_DATA`].
+fn to_hu(target: &mut [i16], stored: &[i32], rescale: Rescale, padding: Option<i32>) {
+    if let Some(beyond) = target.get_mut(stored.len()..) {
+        beyond.fill(Volume::NO_DATA);
+    }
+    let (lowest, highest) = (i16::MIN + 1, i16::MAX);
+    // CT's usual rescale (slope 1, a whole intercept) in integers: the same values,
+    // in a loop the compiler vectorises, without rounding floats per voxel (a library
+    // call in WebAssembly). A sum beyond i32 saturates, and is clamped the same.
+    let whole_shift = (rescale.slope == 1.0
+        && rescale.intercept.fract() == 0.0
+        && rescale.intercept.abs() <= f64::from(i32::MAX))
+    .then_some(rescale.intercept as i32);
+    if let Some(shift) = whole_shift {
+        let to_hu = |value: i32| {
+            value
+                .saturating_add(shift)
+                .clamp(i32::from(lowest), i32::from(highest)) as i16
+        };
+        let voxels = target.iter_mut().zip(stored);
+        match padding {
+            Some(padding) => voxels.for_each(|(voxel, &value)| {
+                *voxel = if value == padding {
+                    Volume::NO_DATA
+                } else {
+                    to_hu(value)
+                }
+            }),
+            None => voxels.for_each(|(voxel, &value)| *voxel = to_hu(value)),
+        }
+        return;
+    }
+    for (voxel, &value) in target.iter_mut().zip(stored) {
+        *voxel = if Some(value) == padding {
+            Volume::NO_DATA
+        } else {
+            let hu = rescale.apply(value).0.round();
+            hu.clamp(f64::from(lowest), f64::from(highest)) as i16
+        };
     }
 }
 
@@ -217,10 +325,10 @@ pub fn file_order(series: &Series) -> Vec<usize> {
 /// A volume built file by file, in any order, as files arrive: from a reader that hands
 /// them over one at a time ([`load`]) or from the browser's, which reads the next files
 /// while these are decoded.
-pub struct Loader<'a> {
+pub struct Loader<'a, V = Vec<i16>> {
     series: &'a Series,
     instances: &'a [Instance],
-    volume: Volume,
+    volume: Volume<V>,
     /// Slices a frame was stored in.
     filled: Vec<bool>,
     failures: Vec<FileFailure>,
@@ -228,7 +336,18 @@ pub struct Loader<'a> {
 
 impl<'a> Loader<'a> {
     pub fn new(series: &'a Series, instances: &'a [Instance]) -> Result<Loader<'a>, VolumeError> {
-        let volume = Volume::zeroed(series)?;
+        Loader::new_in(series, instances, |len| Some(vec![0; len]))
+    }
+}
+
+impl<'a, V: Voxels> Loader<'a, V> {
+    /// A loader whose voxels are made by `make` (see [`Volume::zeroed_in`]).
+    pub fn new_in(
+        series: &'a Series,
+        instances: &'a [Instance],
+        make: impl FnOnce(usize) -> Option<V>,
+    ) -> Result<Loader<'a, V>, VolumeError> {
+        let volume = Volume::zeroed_in(series, make)?;
         Ok(Loader {
             series,
             instances,
@@ -269,12 +388,11 @@ impl<'a> Loader<'a> {
 
     /// The volume, with the files that failed; each slice no file filled (its file
     /// failed, or lacked the frame) is [`Volume::NO_DATA`] and listed as missing.
-    pub fn finish(mut self) -> (Volume, Vec<FileFailure>) {
+    pub fn finish(mut self) -> (Volume<V>, Vec<FileFailure>) {
         let len = self.volume.slice_len();
         for (index, _) in self.filled.iter().enumerate().filter(|(_, f)| !**f) {
-            if let Some(slice) = self.volume.hu.get_mut(index * len..(index + 1) * len) {
-                slice.fill(Volume::NO_DATA);
-            }
+            let no_data = |slice: &mut [i16]| slice.fill(Volume::NO_DATA);
+            self.volume.hu.write(index * len, len, no_data);
             self.volume.header.missing_slices.push(SliceIndex(index));
         }
         (self.volume, self.failures)
@@ -378,6 +496,76 @@ mod tests {
         assert_eq!(v.hu_at(1, 0, 0), None);
         assert_eq!(v.coronal(0), vec![10, 20, -1024, Volume::NO_DATA]);
         assert_eq!(v.sagittal(1), vec![20, Volume::NO_DATA]);
+    }
+
+    /// Storage that lends copies, as the browser's does, with the trait's own `gather`.
+    #[derive(Debug)]
+    struct Copied(Vec<i16>);
+
+    impl Voxels for Copied {
+        fn len(&self) -> usize {
+            self.0.len()
+        }
+
+        fn read<R>(&self, start: usize, len: usize, f: impl FnOnce(&[i16]) -> R) -> Option<R> {
+            let run = self.0.get(start..start.checked_add(len)?)?.to_vec();
+            Some(f(&run))
+        }
+
+        fn write(&mut self, start: usize, len: usize, f: impl FnOnce(&mut [i16])) {
+            let Some(end) = start.checked_add(len).filter(|&end| end <= self.0.len()) else {
+                return;
+            };
+            let mut run = vec![0; len];
+            f(&mut run);
+            self.0[start..end].copy_from_slice(&run);
+        }
+    }
+
+    #[test]
+    fn storage_that_lends_copies_reads_and_writes_as_a_vec_does() {
+        let s = series(3, 2, 3);
+        let stored: Vec<i32> = (0..6).map(|v| v * 10).collect();
+        let rescale = Rescale {
+            slope: 1.0,
+            intercept: -5.0,
+        };
+        let mut here = Loader::new(&s, &[]).expect("volume");
+        let mut there = Loader::new_in(&s, &[], |len| Some(Copied(vec![0; len]))).expect("volume");
+        here.volume.set_slice(0, &stored, rescale, Some(20));
+        here.volume
+            .set_slice(2, &stored[..4], Rescale::default(), None);
+        there.volume.set_slice(0, &stored, rescale, Some(20));
+        there
+            .volume
+            .set_slice(2, &stored[..4], Rescale::default(), None);
+        for index in [0, 2] {
+            here.filled[index] = true;
+            there.filled[index] = true;
+        }
+        let (here, _) = here.finish();
+        let (there, _) = there.finish();
+        assert_eq!(there.hu.0, here.hu);
+        assert_eq!(there.header.missing_slices, vec![SliceIndex(1)]);
+        for k in 0..3 {
+            assert_eq!(there.axial_copy(k).as_deref(), here.axial(k));
+            assert_eq!(there.sagittal(k), here.sagittal(k));
+        }
+        assert_eq!(there.coronal(1), here.coronal(1));
+        assert_eq!(there.hu_at(1, 0, 0), Some(Hu(5.0)));
+        assert_eq!(there.hu_at(2, 0, 0), None, "padding");
+        assert_eq!(there.hu_at(0, 0, 3), None, "past the last slice");
+        assert_eq!(there.axial_copy(3), None);
+        // Past the end of a partial frame is no data.
+        assert_eq!(there.hu_at(1, 1, 2), None);
+    }
+
+    #[test]
+    fn a_volume_the_storage_cannot_have_is_a_plain_error() {
+        let error =
+            Volume::<Copied>::zeroed_in(&series(1000, 512, 512), |_| None).expect_err("no memory");
+        assert!(matches!(error, VolumeError::NoMemory { slices: 1000, .. }));
+        assert!(error.to_string().contains("0.52 GB"), "{error}");
     }
 
     #[test]

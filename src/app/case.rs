@@ -287,7 +287,8 @@ pub fn composition(ws: Workspace) -> Option<Composition> {
         let s = s.as_ref().filter(|s| s.report.slice == level.slice)?;
         ws.scan
             .with_volume(|v| {
-                let slice = AxialSlice::of_volume(v, s.report.slice).ok()?;
+                let hu = v.axial_copy(s.report.slice)?;
+                let slice = AxialSlice::of_header(&hu, &v.header).ok()?;
                 Some(Composition::of(&s.mask, &slice, &body))
             })
             .flatten()

@@ -75,7 +75,10 @@ impl Correction {
         };
         ws.segmentation.result.update(|seg| {
             let Some(seg) = seg.as_mut() else { return };
-            let Ok(slice) = AxialSlice::of_volume(volume, seg.report.slice) else {
+            let Some(hu) = volume.axial_copy(seg.report.slice) else {
+                return;
+            };
+            let Ok(slice) = AxialSlice::of_header(&hu, &volume.header) else {
                 return;
             };
             self.stroke.update_value(|stroke| {

@@ -18,6 +18,7 @@ mod facts_panel;
 mod figures;
 mod lazy_worker;
 mod level_panel;
+mod loaded;
 mod model_choice;
 mod offline;
 mod page;

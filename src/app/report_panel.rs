@@ -88,14 +88,14 @@ pub fn ReportPanel(ws: Workspace, current: Memo<CaseReport>) -> impl IntoView {
         };
         ws.segmentation.result.with(|seg| {
             ws.scan.with_volume(|v| {
-                if let Some(plane) = v.axial(slice) {
+                if let Some(plane) = v.axial_copy(slice) {
                     let mask = seg
                         .as_ref()
                         .filter(|m| m.report.slice == slice)
                         .map(|m| m.mask.labels());
                     render::draw(
                         &canvas,
-                        plane,
+                        &plane,
                         v.header.columns,
                         v.header.rows,
                         PRESETS[0].1,

@@ -8,7 +8,7 @@ use web_sys::{HtmlCanvasElement, KeyboardEvent, MouseEvent, WheelEvent};
 
 use super::render::{self, Window, PRESETS};
 use super::workspace::Workspace;
-use sarcoscope::volume::Volume;
+use sarcoscope::volume::VolumeHeader;
 
 /// Image coordinates under the mouse, from CSS pixels to canvas pixels.
 fn canvas_point(canvas: &HtmlCanvasElement, ev: &MouseEvent) -> (usize, usize) {
@@ -60,12 +60,12 @@ pub fn Viewer(ws: Workspace) -> impl IntoView {
             scan.with_volume(|v| {
                 let h = &v.header;
                 let (column, row) = cross.unwrap_or((h.columns / 2, h.rows / 2));
-                if let Some(plane) = v.axial(slice) {
+                if let Some(plane) = v.axial_copy(slice) {
                     let mask = segmentation
                         .as_ref()
                         .filter(|m| overlay && m.report.slice == slice)
                         .map(|m| m.mask.labels());
-                    render::draw(&a, plane, h.columns, h.rows, window, mask);
+                    render::draw(&a, &plane, h.columns, h.rows, window, mask);
                 }
                 render::draw(
                     &s,
@@ -96,7 +96,7 @@ pub fn Viewer(ws: Workspace) -> impl IntoView {
                     render::draw_vertebra_labels(&s, &level.vertebrae, h.slices);
                     render::draw_vertebra_labels(&c, &level.vertebrae, h.slices);
                 }
-                set_physical_size(&a, &s, &c, v);
+                set_physical_size(&a, &s, &c, &v.header);
             })
         });
     });
@@ -260,9 +260,8 @@ fn set_physical_size(
     axial: &HtmlCanvasElement,
     sagittal: &HtmlCanvasElement,
     coronal: &HtmlCanvasElement,
-    v: &Volume,
+    h: &VolumeHeader,
 ) {
-    let h = &v.header;
     let [row_mm, col_mm] = h.geometry.pixel_spacing.unwrap_or([1.0, 1.0]);
     let slice_mm = h.geometry.slice_spacing.unwrap_or(col_mm);
     let fit = |canvas: &HtmlCanvasElement, width_mm: f64, height_mm: f64| {

@@ -10,13 +10,14 @@ use leptos::prelude::*;
 use super::case::Case;
 use super::correction::Correction;
 use super::decode::Decoder;
+use super::loaded::{JsVoxels, Loaded};
 use super::model_choice::ModelChoice;
 use super::render::{Window, PRESETS};
 use super::segment::messages::SegmentationReport;
 use super::segment::Segmenter;
 use sarcoscope::batch::reopen::Reopened;
 use sarcoscope::dicom::series::Study;
-use sarcoscope::ingest::{Loaded, Problem, Progress, Selection};
+use sarcoscope::ingest::{Problem, Progress, Selection};
 use sarcoscope::inspect::FileReport;
 use sarcoscope::l3::{L3Choice, L3Result};
 use sarcoscope::segment::TissueMask;
@@ -62,12 +63,12 @@ impl Scan {
     }
 
     /// `f` of the volume, if one is loaded; tracked.
-    pub fn with_volume<R>(&self, f: impl FnOnce(&Volume) -> R) -> Option<R> {
+    pub fn with_volume<R>(&self, f: impl FnOnce(&Volume<JsVoxels>) -> R) -> Option<R> {
         self.loaded.with(|l| l.as_ref().map(|l| f(&l.volume)))
     }
 
     /// `f` of the volume, if one is loaded; not tracked (event handlers).
-    pub fn with_volume_untracked<R>(&self, f: impl FnOnce(&Volume) -> R) -> Option<R> {
+    pub fn with_volume_untracked<R>(&self, f: impl FnOnce(&Volume<JsVoxels>) -> R) -> Option<R> {
         self.loaded
             .with_untracked(|l| l.as_ref().map(|l| f(&l.volume)))
     }

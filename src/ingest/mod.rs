@@ -18,7 +18,7 @@ use crate::dicom::series::Study;
 use crate::dicom::{DicomError, Instance};
 use crate::inspect::FileReport;
 use crate::l3::L3Result;
-use crate::volume::Volume;
+use crate::volume::VolumeHeader;
 
 /// What a long action has done so far.
 #[derive(Clone, Debug, PartialEq)]
@@ -45,10 +45,12 @@ pub struct Selection {
     pub demo: bool,
 }
 
-/// A decoded series: its voxels, its files, and where the L3 search put the level.
+/// A decoded series: its shape, its files, and where the L3 search put the level. Its
+/// voxels came with the worker's answer and stay with the caller, who holds them where
+/// it likes (a browser outside WebAssembly's memory, so that they exist once).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Loaded {
-    pub volume: Volume,
+pub struct LoadedSeries {
+    pub header: VolumeHeader,
     pub files: SeriesFiles,
     pub level: L3Result,
     /// How long the L3 search took in the worker.
@@ -68,7 +70,7 @@ pub enum Shown {
     /// Another series (or none) is now the one being read: what belonged to the one
     /// before (volume, level, mask) is gone.
     Selected(Option<Box<Selection>>),
-    Loaded(Box<Loaded>),
+    Loaded(Box<LoadedSeries>),
 }
 
 /// A request ready to post, with the files to attach, in order.
@@ -478,14 +480,9 @@ impl Ingest {
         }
     }
 
-    /// An answer of the worker to request `id`, with the voxels attached to it, if any.
-    /// An answer to a request that was replaced changes nothing.
-    pub fn on_reply(
-        &mut self,
-        id: RequestId,
-        reply: FromDecoder,
-        voxels: Option<Vec<i16>>,
-    ) -> Step {
+    /// An answer of the worker to request `id`, with the number of voxels attached to
+    /// it, if any. An answer to a request that was replaced changes nothing.
+    pub fn on_reply(&mut self, id: RequestId, reply: FromDecoder, voxels: Option<usize>) -> Step {
         if self.job.id() != Some(id) {
             return Step::default();
         }
@@ -542,9 +539,8 @@ impl Ingest {
                     return step;
                 };
                 step.show(Shown::Progress(None));
-                let hu = voxels.unwrap_or_default();
                 let slices = header.slices;
-                if hu.len() != slices * header.rows * header.columns {
+                if voxels != Some(slices * header.rows * header.columns) {
                     step.status("The decoded images did not arrive whole; load the series again.");
                     return step;
                 }
@@ -555,11 +551,8 @@ impl Ingest {
                     self.problem(&mut step, Problem { file, message });
                 }
                 step.status(format!("{slices} slice(s) loaded."));
-                step.show(Shown::Loaded(Box::new(Loaded {
-                    volume: Volume {
-                        header: *header,
-                        hu,
-                    },
+                step.show(Shown::Loaded(Box::new(LoadedSeries {
+                    header: *header,
                     files: *files,
                     level: *level,
                     level_ms,

@@ -22,7 +22,7 @@ mod spine;
 
 use serde::{Deserialize, Serialize};
 
-use crate::volume::Volume;
+use crate::volume::{Volume, Voxels};
 
 pub use choice::{L3Choice, L3Method};
 
@@ -89,7 +89,7 @@ const PLAUSIBLE_PIXEL_MM: std::ops::RangeInclusive<f64> = 0.05..=20.0;
 const KEPT_PLANES_BYTES: usize = 64 << 20;
 
 /// Finds the L3 slice of `volume`.
-pub fn locate(volume: &Volume) -> L3Result {
+pub fn locate<V: Voxels>(volume: &Volume<V>) -> L3Result {
     match measure(volume) {
         Ok(trace) => labels::label(&trace),
         Err(why) => not_found(L3Status::NotInScan, why.to_string()),
@@ -116,7 +116,7 @@ enum NotMeasured {
 }
 
 /// The measurements [`locate`] labels, or the reason there are none.
-fn measure(volume: &Volume) -> Result<Trace, NotMeasured> {
+fn measure<V: Voxels>(volume: &Volume<V>) -> Result<Trace, NotMeasured> {
     let h = &volume.header;
     if h.slices < MIN_SLICES {
         return Err(if h.slices <= 1 {
@@ -137,7 +137,7 @@ fn measure(volume: &Volume) -> Result<Trace, NotMeasured> {
             return Err(NotMeasured::ImplausibleSpacing);
         }
     }
-    let s = plane::Sampling::of(volume);
+    let s = plane::Sampling::of(&volume.header);
     if s.columns < 8 || s.rows < 8 {
         return Err(NotMeasured::TooSmall);
     }

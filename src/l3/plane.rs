@@ -3,7 +3,7 @@
 //! 300-slice 512² series well under a second in the browser, and the same thresholds
 //! hold whatever the pixel size.
 
-use crate::volume::Volume;
+use crate::volume::{Volume, VolumeHeader, Voxels};
 
 /// Target distance between samples in the plane (mm). Vertebral bodies are 30–50 mm,
 /// discs 8–12 mm tall and ribs 8–10 mm thick, so 2 mm still resolves all of them.
@@ -26,10 +26,10 @@ pub struct Sampling {
 }
 
 impl Sampling {
-    /// The sampling for `volume`; pixel spacing defaults to 1 mm when the header lacks
-    /// it (the detector still runs, with millimetres off by that factor).
-    pub fn of(volume: &Volume) -> Sampling {
-        let h = &volume.header;
+    /// The sampling for a volume with header `h`; pixel spacing defaults to 1 mm when
+    /// the header lacks it (the detector still runs, with millimetres off by that
+    /// factor).
+    pub fn of(h: &VolumeHeader) -> Sampling {
         let [row_mm, col_mm] = h.geometry.pixel_spacing.unwrap_or([1.0, 1.0]);
         let sane = |v: f64| if v.is_finite() && v > 0.0 { v } else { 1.0 };
         let (row_mm, col_mm) = (sane(row_mm), sane(col_mm));
@@ -61,16 +61,18 @@ pub struct Plane {
 impl Plane {
     /// Slice `slice` of `volume`, averaged over blocks of `s`; an empty plane when the
     /// slice is absent.
-    pub fn read(volume: &Volume, slice: usize, s: &Sampling) -> Plane {
-        let mut values = vec![f32::NAN; s.columns * s.rows];
-        let Some(axial) = volume.axial(slice) else {
-            return Plane {
-                columns: 0,
-                rows: 0,
-                values: Vec::new(),
-            };
-        };
+    pub fn read<V: Voxels>(volume: &Volume<V>, slice: usize, s: &Sampling) -> Plane {
         let width = volume.header.columns;
+        let read = volume.with_axial(slice, |axial| Plane::of_axial(axial, width, s));
+        read.unwrap_or(Plane {
+            columns: 0,
+            rows: 0,
+            values: Vec::new(),
+        })
+    }
+
+    fn of_axial(axial: &[i16], width: usize, s: &Sampling) -> Plane {
+        let mut values = vec![f32::NAN; s.columns * s.rows];
         // Summed image row by image row (sequential and branch-free, so the compiler
         // vectorises it, WebAssembly SIMD included), then block by block.
         let used = s.columns * s.stride_x;

@@ -58,8 +58,9 @@ fn save_to_row(ws: Workspace, cohort: Cohort) -> Result<String, String> {
     let report = ws
         .scan
         .with_volume_untracked(|v| {
+            let hu = v.axial_copy(level.slice)?;
             let measured = Measured {
-                slice: AxialSlice::of_volume(v, level.slice).ok()?,
+                slice: AxialSlice::of_header(&hu, &v.header).ok()?,
                 patient: &instance.patient,
                 scan: ScanFacts::new(&instance.acquisition, &v.header, Some(level.clone())),
             };

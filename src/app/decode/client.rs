@@ -10,10 +10,12 @@ use web_sys::File;
 
 use crate::envelope::{pack, unpack, Attachments};
 use crate::lazy_worker::{Handlers, LazyWorker};
+use crate::loaded::{JsVoxels, Loaded};
 use crate::workspace::Workspace;
 use sarcoscope::ingest::messages::FromDecoder;
 use sarcoscope::ingest::{Command, Ingest, SeriesAt, Shown, Step};
 use sarcoscope::l3::L3Choice;
+use sarcoscope::volume::Voxels;
 
 struct Inner {
     worker: LazyWorker,
@@ -67,32 +69,32 @@ impl Decoder {
             i.files = files;
             i.ingest.add_files(names, false)
         });
-        self.apply(step, None);
+        self.apply(step, None, None);
     }
 
     /// Asks the worker for the demo case; its files then load like dropped ones.
     pub fn load_demo(&self) {
         self.loads.update(|n| *n += 1);
         let step = self.inner.try_update_value(|i| i.ingest.load_demo());
-        self.apply(step, None);
+        self.apply(step, None, None);
     }
 
     /// Stops reading or decoding at the user's request.
     pub fn cancel(&self) {
         let step = self.inner.try_update_value(|i| i.ingest.cancel());
-        self.apply(step, None);
+        self.apply(step, None, None);
     }
 
     /// Decodes every loaded file completely and reports on each, as `sarcoscope inspect`.
     pub fn check_all(&self) {
         let step = self.inner.try_update_value(|i| i.ingest.check_all());
-        self.apply(step, None);
+        self.apply(step, None, None);
     }
 
     /// Decodes series `at` of the current studies into the viewer.
     pub fn load_series(&self, at: SeriesAt) {
         let step = self.inner.try_update_value(|i| i.ingest.load_series(at));
-        self.apply(step, None);
+        self.apply(step, None, None);
     }
 
     fn on_message(&self, data: &JsValue) {
@@ -118,11 +120,12 @@ impl Decoder {
                 return;
             }
         };
-        let voxels = attachments.hu.map(|hu| hu.to_vec());
+        let voxels = attachments.hu.map(JsVoxels::of);
+        let count = voxels.as_ref().map(Voxels::len);
         let step = self
             .inner
-            .try_update_value(|i| i.ingest.on_reply(request, message, voxels));
-        self.apply(step, Some(attachments.files));
+            .try_update_value(|i| i.ingest.on_reply(request, message, count));
+        self.apply(step, Some(attachments.files), voxels);
     }
 
     /// The worker died (a decoder aborted): the state machine blames the file it was
@@ -130,12 +133,12 @@ impl Decoder {
     fn on_crash(&self, detail: &str) {
         web_sys::console::error_1(&format!("decoding worker stopped: {detail}").into());
         let step = self.inner.try_update_value(|i| i.ingest.on_crash(detail));
-        self.apply(step, None);
+        self.apply(step, None, None);
     }
 
-    /// Does what a step says, in order; `attached` are the files that came with the
-    /// worker's message being handled.
-    fn apply(&self, step: Option<Step>, mut attached: Option<Vec<File>>) {
+    /// Does what a step says, in order; `attached` are the files, `voxels` the voxels
+    /// that came with the worker's message being handled.
+    fn apply(&self, step: Option<Step>, mut attached: Option<Vec<File>>, voxels: Option<JsVoxels>) {
         let (Some(step), Some(ws)) = (step, self.inner.with_value(|i| i.ws)) else {
             return;
         };
@@ -175,13 +178,15 @@ impl Decoder {
                 );
             }
         }
+        let mut voxels = voxels;
         for shown in step.shown {
-            show(ws, shown);
+            show(ws, shown, &mut voxels);
         }
     }
 }
 
-fn show(ws: Workspace, shown: Shown) {
+/// Shows what changed; a series loaded takes `voxels`, those of the answer it came in.
+fn show(ws: Workspace, shown: Shown, voxels: &mut Option<JsVoxels>) {
     let scan = ws.scan;
     match shown {
         Shown::Progress(p) => scan.progress.set(p),
@@ -200,7 +205,9 @@ fn show(ws: Workspace, shown: Shown) {
             }
             scan.selection.set(selection.map(|s| *s));
         }
-        Shown::Loaded(loaded) => {
+        Shown::Loaded(series) => {
+            let Some(voxels) = voxels.take() else { return };
+            let loaded = Loaded::new(*series, voxels);
             let slices = loaded.volume.header.slices;
             // Open a cohort study under review on its row's level; else on a level the
             // reader set by hand for this series before (kept in the browser), else on the
@@ -217,7 +224,7 @@ fn show(ws: Workspace, shown: Shown) {
             scan.slice
                 .set(choice.as_ref().map_or(slices / 2, |c| c.slice));
             scan.l3_choice.set(choice.clone());
-            scan.loaded.set(Some(Arc::new(*loaded)));
+            scan.loaded.set(Some(Arc::new(loaded)));
             // Segment the proposed L3 slice straight away; the reader checks it.
             if let Some(choice) = choice {
                 ws.segmenter.request(choice.slice, false);

@@ -1,18 +1,19 @@
-//! The decoding worker: reads files (a series' files several at a time, the next ones
-//! while these are decoded, see [`read_in_order`]), parses headers, decodes series into
+//! The decoding worker: reads files (a series' files several at a time, streamed into
+//! its memory, see [`read_in_order`]), parses headers, decodes series into
 //! HU volumes, and reports each step. The Cohort view runs several.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use js_sys::{Array, Int16Array, Promise, Uint8Array};
+use js_sys::{Array, Int16Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, DedicatedWorkerGlobalScope, File, FileReaderSync, MessageEvent};
 
 use crate::envelope::{pack, unpack, Attachments};
+use crate::loaded::JsVoxels;
 use sarcoscope::agree::reference::Numbering;
 use sarcoscope::agree::session::{prepare, read_masks, CtFolder, Files};
 use sarcoscope::batch::StudySlice;
@@ -270,7 +271,8 @@ async fn decode_volume(
     skip: &[LocalFile],
     one_by_one: bool,
 ) {
-    let mut loader = match Loader::new(series, instances) {
+    // The voxels go straight into the buffer the page will keep (see `loaded`).
+    let mut loader = match Loader::new_in(series, instances, JsVoxels::zeroed) {
         Ok(loader) => loader,
         Err(error) => return reply.send(FromDecoder::VolumeFailed { error }),
     };
@@ -300,7 +302,6 @@ async fn decode_volume(
     let started = js_sys::Date::now();
     let level = Box::new(l3::locate(&vol));
     let level_ms = js_sys::Date::now() - started;
-    let hu = Int16Array::from(vol.hu.as_slice());
     let failures = failures
         .into_iter()
         .map(|f| (LocalFile(f.file), f.error))
@@ -313,7 +314,7 @@ async fn decode_volume(
             level_ms,
         },
         Attachments {
-            hu: Some(hu),
+            hu: Some(vol.hu.into_array()),
             ..Attachments::default()
         },
     );
@@ -348,47 +349,73 @@ async fn cut_slice(reply: &Reply<'_>, files: &[File], series: &Series, instances
 /// files) is paid per batch rather than per file.
 const READ_BATCH_BYTES: f64 = 32.0 * 1024.0 * 1024.0;
 
+/// The browser's buffer that a batch streams through on its way into this module's memory.
+const READ_CHUNK_BYTES: u32 = 1024 * 1024;
+
 /// Hands each file of `order` to `each`, in that order, whole or only its first `limit`
-/// bytes (headers). Files are read in batches (see [`READ_BATCH_BYTES`]), the next
-/// batch being read by the browser while `each` decodes this one; a batch that cannot be
-/// read whole is read file by file, so that each file says its own error.
+/// bytes (headers). Files are read in batches (see [`READ_BATCH_BYTES`]); a batch that
+/// cannot be read whole is read file by file, so that each file says its own error.
 async fn read_in_order(
     files: &[File],
     order: &[usize],
     limit: Option<f64>,
     mut each: impl FnMut(usize, Result<&[u8], DicomError>),
 ) {
-    let batches = plan_batches(files, order, limit);
-    let mut next = batches.first().map(|batch| start_reading(batch));
-    for (k, batch) in batches.iter().enumerate() {
-        let reading = next.take().flatten();
-        next = batches.get(k + 1).map(|batch| start_reading(batch));
-        let whole = match reading {
-            Some(promise) => JsFuture::from(promise)
-                .await
-                .ok()
-                .map(|buffer| Uint8Array::new(&buffer).to_vec()),
-            _ => None,
+    let mut chunk = js_sys::ArrayBuffer::new(READ_CHUNK_BYTES);
+    for batch in plan_batches(files, order, limit) {
+        let parts: Array = batch.iter().map(|(_, part)| JsValue::from(part)).collect();
+        let whole = match Blob::new_with_blob_sequence(&parts) {
+            Ok(blob) => read_blob(&blob, &mut chunk).await,
+            Err(_) => None,
         };
         let size: f64 = batch.iter().map(|(_, part)| part.size()).sum();
         match whole {
             Some(bytes) if bytes.len() as f64 == size => {
                 let mut at = 0;
-                for (file, part) in batch {
+                for (file, part) in &batch {
                     let end = at + part.size() as usize;
                     each(*file, Ok(bytes.get(at..end).unwrap_or_default()));
                     at = end;
                 }
             }
             _ => {
-                for (file, part) in batch {
-                    let bytes = JsFuture::from(part.array_buffer())
-                        .await
-                        .map(|buffer| Uint8Array::new(&buffer).to_vec())
-                        .map_err(|_| moved());
+                for (file, part) in &batch {
+                    let bytes = read_blob(part, &mut chunk).await.ok_or_else(moved);
                     each(*file, bytes.as_deref().map_err(Clone::clone));
                 }
             }
+        }
+    }
+}
+
+/// The bytes of `blob`, streamed into this module's memory through `chunk`, one buffer
+/// lent to the browser again and again (a "BYOB" reader). `Blob.arrayBuffer()` instead
+/// makes a new buffer per read, which the garbage collector frees late: measured in
+/// Chromium with 16 reads of 32 MB, the tab peaked 356 MB higher than when streaming
+/// (and `transfer(0)` on each buffer kept all of them), and streaming was twice as fast.
+/// Where a Blob's stream has no such reader, `arrayBuffer()` is the fallback.
+async fn read_blob(blob: &Blob, chunk: &mut js_sys::ArrayBuffer) -> Option<Vec<u8>> {
+    let Ok(reader) = web_sys::ReadableStreamByobReader::new(&blob.stream()) else {
+        let buffer = JsFuture::from(blob.array_buffer()).await.ok()?;
+        return Some(Uint8Array::new(&buffer).to_vec());
+    };
+    let mut bytes = Vec::with_capacity(blob.size() as usize);
+    loop {
+        let lent = Uint8Array::new(chunk);
+        let result = JsFuture::from(reader.read_with_array_buffer_view(&lent))
+            .await
+            .ok()?;
+        let value = js_sys::Reflect::get(&result, &"value".into()).ok()?;
+        // The buffer comes back (as a new object) with the bytes read; lent again next time.
+        if let Ok(value) = value.dyn_into::<Uint8Array>() {
+            let at = bytes.len();
+            bytes.resize(at + value.length() as usize, 0);
+            value.copy_to(bytes.get_mut(at..)?);
+            *chunk = value.buffer();
+        }
+        let done = js_sys::Reflect::get(&result, &"done".into()).ok()?;
+        if done.as_bool() != Some(false) {
+            return Some(bytes);
         }
     }
 }
@@ -418,15 +445,6 @@ fn plan_batches(files: &[File], order: &[usize], limit: Option<f64>) -> Vec<Vec<
         batches.push(batch);
     }
     batches
-}
-
-/// Starts the browser reading a batch as one Blob (`Blob.arrayBuffer()`: the browser
-/// reads while the worker goes on); `None` if it cannot.
-fn start_reading(batch: &[Part]) -> Option<Promise> {
-    let parts: Array = batch.iter().map(|(_, part)| JsValue::from(part)).collect();
-    Blob::new_with_blob_sequence(&parts)
-        .ok()
-        .map(|blob| blob.array_buffer())
 }
 
 fn moved() -> DicomError {

@@ -154,7 +154,10 @@ impl ReaderStudyState {
             .get_untracked()
             .ok_or("The case's series is not loaded.")?;
         let volume = &loaded.volume;
-        let slice = AxialSlice::of_volume(volume, level.slice).map_err(|e| e.to_string())?;
+        let hu = volume
+            .axial_copy(level.slice)
+            .ok_or("The chosen slice is not in the series.")?;
+        let slice = AxialSlice::of_header(&hu, &volume.header).map_err(|e| e.to_string())?;
         let body = sarcoscope::batch::anthropometry(&instance.patient);
         let geometry = &volume.header.geometry;
         let traced = TracedSlice {

@@ -3,7 +3,6 @@
 
 use std::rc::Rc;
 
-use js_sys::Int16Array;
 use leptos::prelude::*;
 use wasm_bindgen::JsValue;
 
@@ -76,8 +75,9 @@ impl Segmenter {
             .scan
             .with_volume_untracked(|v| {
                 let h = &v.header;
-                // Copied once, straight into the message's buffer.
-                let hu = Int16Array::from(v.axial(slice)?);
+                // Copied once, from the page's voxels into the message's buffer.
+                let len = v.slice_len();
+                let hu = (slice < h.slices).then(|| v.hu.copy(slice * len, len))??;
                 Some((hu, h.columns, h.rows, h.geometry.pixel_spacing))
             })
             .flatten()

@@ -1,0 +1,118 @@
+//! The decoded series as the page holds it: its voxels in one JavaScript buffer, outside
+//! WebAssembly's memory. The decoding worker fills that buffer slice by slice and hands
+//! it to the page without a copy, so a 1,000-slice 512² series (0.5 GB) exists once in
+//! the tab rather than three times (the worker's memory, the message, the page's).
+
+use js_sys::Int16Array;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use sarcoscope::ingest::{LoadedSeries, SeriesFiles};
+use sarcoscope::l3::L3Result;
+use sarcoscope::volume::{Volume, Voxels};
+
+/// A decoded series: its voxels, its files, and where the L3 search put the level.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    pub volume: Volume<JsVoxels>,
+    pub files: SeriesFiles,
+    pub level: L3Result,
+    /// How long the L3 search took in the worker.
+    pub level_ms: f64,
+}
+
+impl Loaded {
+    pub fn new(series: LoadedSeries, hu: JsVoxels) -> Loaded {
+        Loaded {
+            volume: Volume {
+                header: series.header,
+                hu,
+            },
+            files: series.files,
+            level: series.level,
+            level_ms: series.level_ms,
+        }
+    }
+}
+
+/// Voxels in a JavaScript `Int16Array`: read and written a run at a time through a copy
+/// in WebAssembly's memory (a slice is 0.5 MB), kept whole outside it.
+#[derive(Clone, Debug)]
+pub struct JsVoxels(Int16Array);
+
+#[wasm_bindgen]
+extern "C" {
+    /// `new Int16Array(length)`, which throws (rather than aborting the module) when
+    /// the browser cannot have the memory.
+    #[wasm_bindgen(js_name = Int16Array)]
+    type FreshInt16Array;
+    #[wasm_bindgen(catch, constructor, js_class = "Int16Array")]
+    fn new(length: f64) -> Result<FreshInt16Array, JsValue>;
+}
+
+impl JsVoxels {
+    /// `len` voxels, all 0 (the browser's fresh memory), or `None` when it refuses.
+    pub fn zeroed(len: usize) -> Option<JsVoxels> {
+        let array = FreshInt16Array::new(len as f64).ok()?;
+        Some(JsVoxels(array.unchecked_into()))
+    }
+
+    /// Voxels that arrived from the worker.
+    pub fn of(array: Int16Array) -> JsVoxels {
+        JsVoxels(array)
+    }
+
+    /// The buffer itself, to be transferred to another thread (after which this one
+    /// is empty).
+    pub fn into_array(self) -> Int16Array {
+        self.0
+    }
+
+    /// A copy of the `len` voxels from `start` in a buffer of its own (to transfer to a
+    /// worker), `None` when they are not all kept.
+    pub fn copy(&self, start: usize, len: usize) -> Option<Int16Array> {
+        let end = start.checked_add(len)?;
+        (end <= self.len()).then(|| self.0.slice(start as u32, end as u32))
+    }
+}
+
+impl Voxels for JsVoxels {
+    fn len(&self) -> usize {
+        self.0.length() as usize
+    }
+
+    fn read<R>(&self, start: usize, len: usize, f: impl FnOnce(&[i16]) -> R) -> Option<R> {
+        let end = start.checked_add(len)?;
+        if end > self.len() {
+            return None;
+        }
+        let mut run = vec![0; len];
+        self.0.subarray(start as u32, end as u32).copy_to(&mut run);
+        Some(f(&run))
+    }
+
+    fn write(&mut self, start: usize, len: usize, f: impl FnOnce(&mut [i16])) {
+        let Some(end) = start.checked_add(len).filter(|&end| end <= self.len()) else {
+            return;
+        };
+        let mut run = vec![0; len];
+        f(&mut run);
+        self.0.subarray(start as u32, end as u32).copy_from(&run);
+    }
+
+    /// One element at a time from JavaScript: a sagittal plane of a 1,000-slice series
+    /// is 0.5 million of them, against copying every slice whole (0.5 GB).
+    fn gather(&self, start: usize, step: usize, count: usize) -> Vec<i16> {
+        let len = self.len();
+        (0..count)
+            .map(|k| {
+                let at = start.saturating_add(k.saturating_mul(step));
+                if at < len {
+                    self.0.get_index(at as u32)
+                } else {
+                    Volume::NO_DATA
+                }
+            })
+            .collect()
+    }
+}
