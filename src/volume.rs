@@ -104,13 +104,22 @@ pub enum VolumeError {
         gigabytes: f64,
         limit: f64,
     },
-    #[error("this browser could not set aside the {gigabytes:.2} GB that {slices} slices of {columns}×{rows} need; close other tabs, or open a thinner reconstruction or a shorter range")]
+    #[error("this browser could not set aside the {} that {slices} slices of {columns}×{rows} need; close other tabs, or open a thinner reconstruction or a shorter range", amount(*gigabytes))]
     NoMemory {
         slices: usize,
         rows: usize,
         columns: usize,
         gigabytes: f64,
     },
+}
+
+/// `gigabytes` as people read an amount of memory: "0.52 GB", or "2.9 MB" below 0.1 GB.
+fn amount(gigabytes: f64) -> String {
+    if gigabytes >= 0.1 {
+        format!("{gigabytes:.2} GB")
+    } else {
+        format!("{:.1} MB", gigabytes * 1e3)
+    }
 }
 
 /// The most voxels a volume may hold: 1.5 GB of 16-bit voxels (about 2,900 slices of
@@ -208,9 +217,22 @@ impl<V: Voxels> Volume<V> {
         rescale: Rescale,
         padding: Option<i32>,
     ) {
+        self.set_slice_watched(index, stored, rescale, padding, |_| {});
+    }
+
+    /// [`Volume::set_slice`], showing `watch` the slice's HU while they are at hand.
+    fn set_slice_watched(
+        &mut self,
+        index: usize,
+        stored: &[i32],
+        rescale: Rescale,
+        padding: Option<i32>,
+        watch: impl FnOnce(&[i16]),
+    ) {
         let len = self.slice_len();
         self.hu.write(index * len, len, |target| {
-            to_hu(target, stored, rescale, padding)
+            to_hu(target, stored, rescale, padding);
+            watch(target);
         });
     }
 
@@ -357,9 +379,26 @@ impl<'a, V: Voxels> Loader<'a, V> {
         })
     }
 
+    /// The header of the volume being built.
+    pub fn header(&self) -> &VolumeHeader {
+        &self.volume.header
+    }
+
     /// Decodes file `file` (its index in `instances`) from its bytes, or records why it
     /// could not be read, into the slices that refer to it.
     pub fn add(&mut self, file: usize, bytes: Result<&[u8], DicomError>) {
+        self.add_watched(file, bytes, |_, _| {});
+    }
+
+    /// [`Loader::add`], showing `watch` each slice the file fills (its index and HU) while
+    /// it is at hand — for work on every slice, such as the L3 search ([`crate::l3::Search`]),
+    /// that would otherwise read each back from voxels kept elsewhere.
+    pub fn add_watched(
+        &mut self,
+        file: usize,
+        bytes: Result<&[u8], DicomError>,
+        mut watch: impl FnMut(usize, &[i16]),
+    ) {
         let decoded = self
             .instances
             .get(file)
@@ -378,7 +417,9 @@ impl<'a, V: Voxels> Loader<'a, V> {
             if let Some(values) = stored.frame(frame) {
                 let rescale = inst.rescale_for(frame);
                 self.volume
-                    .set_slice(index, values, rescale, inst.padding_value);
+                    .set_slice_watched(index, values, rescale, inst.padding_value, |hu| {
+                        watch(index, hu)
+                    });
                 if let Some(filled) = self.filled.get_mut(index) {
                     *filled = true;
                 }
@@ -565,7 +606,15 @@ mod tests {
         let error =
             Volume::<Copied>::zeroed_in(&series(1000, 512, 512), |_| None).expect_err("no memory");
         assert!(matches!(error, VolumeError::NoMemory { slices: 1000, .. }));
-        assert!(error.to_string().contains("0.52 GB"), "{error}");
+        assert!(
+            error.to_string().contains("the 0.52 GB that 1000 slices"),
+            "{error}"
+        );
+        let small = Volume::<Copied>::zeroed_in(&series(3, 512, 512), |_| None).expect_err("none");
+        assert!(
+            small.to_string().contains("the 1.6 MB that 3 slices"),
+            "{small}"
+        );
     }
 
     #[test]

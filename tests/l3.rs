@@ -10,6 +10,7 @@ use std::time::Instant;
 use sarcoscope::dicom::series;
 use sarcoscope::dicom::{DicomError, Instance};
 use sarcoscope::l3::{self, L3Result, L3Status};
+use sarcoscope::phantom::{Phantom, PhantomParams};
 use sarcoscope::volume::{self, Volume};
 
 /// Reference slice ranges and centroids (labels.json, TotalSegmentator).
@@ -337,4 +338,40 @@ fn implausible_geometry_is_refused_in_words() {
         .notes
         .iter()
         .any(|n| n.contains("not axial")));
+}
+
+/// The search as the browser's decoding worker runs it — fed each slice as its file is
+/// decoded, files in any order, one of them failed (its slice is read back from the
+/// volume at the end) — gives exactly what `locate` gives on the finished volume.
+#[test]
+fn the_search_fed_while_decoding_equals_locate() {
+    let files = Phantom::generate(&PhantomParams::default())
+        .dicom_files()
+        .expect("phantom files");
+    let instances: Vec<Instance> = files
+        .iter()
+        .map(|b| sarcoscope::dicom::read_instance(b).expect("a header"))
+        .collect();
+    let studies = series::build(&instances);
+    let s = &studies[0].series[0];
+    let mut order = volume::file_order(s);
+    common::Lcg::new(3).shuffle(&mut order);
+    for lost in [None, order.first().copied()] {
+        let mut loader = volume::Loader::new(s, &instances).expect("a volume");
+        let mut search = l3::Search::new(loader.header());
+        for &f in &order {
+            let bytes = match lost {
+                Some(l) if l == f => Err(DicomError::Unreadable("lost".into())),
+                _ => Ok(files[f].as_slice()),
+            };
+            loader.add_watched(f, bytes, |k, hu| search.add(k, hu));
+        }
+        let (vol, failures) = loader.finish();
+        assert_eq!(failures.len(), usize::from(lost.is_some()));
+        let fed = search.finish(&vol);
+        assert_eq!(fed, l3::locate(&vol), "one file lost: {lost:?}");
+        if lost.is_none() {
+            assert_eq!(fed.status, L3Status::Found, "{}", describe(&fed));
+        }
+    }
 }

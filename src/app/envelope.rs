@@ -1,7 +1,7 @@
 //! One envelope for everything the page and its workers say to each other: the message
 //! as JSON, the request it belongs to, and typed attachments beside it — file handles
-//! (cloned, they are only handles) and voxel or label buffers (transferred, never
-//! copied). The transfer list is decided here and nowhere else.
+//! (cloned, they are only handles) and files' bytes, voxel or label buffers (transferred,
+//! never copied). The transfer list is decided here and nowhere else.
 
 use js_sys::{Array, Int16Array, Object, Reflect, Uint8Array};
 use serde::de::DeserializeOwned;
@@ -22,6 +22,9 @@ pub struct Envelope<M> {
 #[derive(Default)]
 pub struct Attachments {
     pub files: Vec<File>,
+    /// Files read whole by the page: an `ArrayBuffer` each, `null` where a file could not
+    /// be read.
+    pub buffers: Option<Array>,
     /// Hounsfield units: a slice, or a whole volume.
     pub hu: Option<Int16Array>,
     /// One tissue label per pixel.
@@ -52,6 +55,15 @@ pub fn pack<M: Serialize>(
     let _ = Reflect::set(&object, &"json".into(), &json.into());
     let files: Array = attachments.files.iter().collect();
     let _ = Reflect::set(&object, &"files".into(), &files);
+    if let Some(buffers) = attachments.buffers {
+        buffers
+            .iter()
+            .filter(|b| b.is_instance_of::<js_sys::ArrayBuffer>())
+            .for_each(|b| {
+                transfer.push(&b);
+            });
+        let _ = Reflect::set(&object, &"buffers".into(), &buffers);
+    }
     if let Some(hu) = attachments.hu {
         transfer.push(&hu.buffer());
         let _ = Reflect::set(&object, &"hu".into(), &hu);
@@ -101,6 +113,7 @@ pub fn unpack<M: DeserializeOwned>(
         .unwrap_or_default();
     let attachments = Attachments {
         files,
+        buffers: get("buffers").and_then(|v| v.dyn_into::<Array>().ok()),
         hu: get("hu").and_then(|v| v.dyn_into::<Int16Array>().ok()),
         labels: get("labels").and_then(|v| v.dyn_into::<Uint8Array>().ok()),
         bytes: get("bytes").and_then(|v| v.dyn_into::<Uint8Array>().ok()),

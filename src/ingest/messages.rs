@@ -16,8 +16,24 @@ use crate::volume::{VolumeError, VolumeHeader};
 
 /// Names one request to the worker; every answer to it carries the same id, so an
 /// answer to a request that was replaced is recognised and ignored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct RequestId(pub u32);
+
+/// The most bytes of files the page reads whole for a header request (see
+/// `HeadersInBatches`): a 300-slice 512² series is 158 MB. A larger set is read twice — its
+/// headers from the files' first bytes, then the series' images — so that a 1,000-slice
+/// series (525 MB) never exists as files' bytes and as a volume at once, and the tab stays
+/// under 1 GB with it (issue #17, item 6).
+pub const READ_WHOLE_BYTES: f64 = 256.0 * 1024.0 * 1024.0;
+
+/// Where a file's header was read: as attached file `attached` of header request
+/// `request`. A worker that read the file whole there may still hold its bytes; a worker
+/// started since, or a request with another id, holds nothing for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct HeaderRead {
+    pub request: RequestId,
+    pub attached: usize,
+}
 
 /// A request, with the files it needs attached in order: an answer names a file by its
 /// place among those attachments (`attached`), whatever the request.
@@ -29,17 +45,23 @@ pub enum ToDecoder {
     /// `HeadersInBatches` could not pin.
     Headers,
     /// The same, answered with a batch of headers at a time (`HeaderBatch`) and no
-    /// `Reading`: the usual request, as most files do not crash the decoder.
+    /// `Reading`: the usual request, as most files do not crash the decoder. The page
+    /// may attach the files' bytes, read whole, instead of the files (a set small enough,
+    /// see [`READ_WHOLE_BYTES`]): the worker keeps them for the `Volume` request that
+    /// follows (see [`HeaderRead`]), so that a series is read once.
     HeadersInBatches,
     /// Decode `series`, whose slices refer to the attached files ([`LocalFile`]) whose
     /// headers are `instances`, leaving out `skip`: a decoder stopped on them before.
     /// `one_by_one`: say `Reading` before each file and `Progress` after each (to pin a
-    /// crash on its file) rather than `Progress` a few times a second.
+    /// crash on its file) rather than `Progress` a few times a second. `read[k]` says
+    /// where attached file k's header was read: the worker takes the file's bytes from
+    /// that read when it still holds them, and reads the file otherwise.
     Volume {
         series: Box<Series>,
         instances: Vec<Instance>,
         skip: Vec<LocalFile>,
         one_by_one: bool,
+        read: Vec<Option<HeaderRead>>,
     },
     /// Decode `series` as for `Volume`, search it for L3, and answer with the slice a
     /// cohort's study is measured on ([`crate::batch::StudySlice`]): the page needs no

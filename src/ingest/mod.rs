@@ -12,7 +12,7 @@ pub mod folder;
 pub mod messages;
 
 pub use catalogue::{Catalogue, FileIndex, LocalFile, SeriesAt, SeriesFiles};
-use messages::{FromDecoder, RequestId, ToDecoder};
+use messages::{FromDecoder, HeaderRead, RequestId, ToDecoder};
 
 use crate::dicom::series::Study;
 use crate::dicom::{DicomError, Instance};
@@ -165,6 +165,8 @@ const RETRYING: &str =
 pub struct Ingest {
     names: Vec<String>,
     headers: Vec<Option<Instance>>,
+    /// Where each file's header was read, for the worker to find bytes it kept.
+    read_at: Vec<Option<HeaderRead>>,
     demo: bool,
     catalogue: Catalogue,
     problems: Vec<Problem>,
@@ -184,6 +186,7 @@ impl Ingest {
         Ingest {
             names: Vec::new(),
             headers: Vec::new(),
+            read_at: Vec::new(),
             demo: false,
             catalogue: Catalogue::default(),
             problems: Vec::new(),
@@ -206,6 +209,12 @@ impl Ingest {
         self.job != Job::Idle
     }
 
+    /// Whether request `id` is still awaited: one posted late (after the page read its
+    /// files) must not reach a worker that was given another job since.
+    pub fn awaits(&self, id: RequestId) -> bool {
+        self.job.id() == Some(id)
+    }
+
     fn next_id(&mut self) -> RequestId {
         self.last_id = self.last_id.wrapping_add(1);
         RequestId(self.last_id)
@@ -226,6 +235,7 @@ impl Ingest {
     pub fn add_files(&mut self, names: Vec<String>, demo: bool) -> Step {
         let mut step = self.abandon();
         self.headers = vec![None; names.len()];
+        self.read_at = vec![None; names.len()];
         self.names = names;
         self.demo = demo;
         self.catalogue = Catalogue::default();
@@ -378,6 +388,11 @@ impl Ingest {
         };
         *job_id = id;
         *reading = None;
+        let read = files
+            .files
+            .iter()
+            .map(|f| self.read_at.get(f.0).copied().flatten())
+            .collect();
         Step {
             commands: vec![Command::Send(Request {
                 id,
@@ -386,6 +401,7 @@ impl Ingest {
                     instances: files.instances.clone(),
                     skip: skip.clone(),
                     one_by_one: *one_by_one,
+                    read,
                 },
                 files: files.files.clone(),
             })],
@@ -611,15 +627,21 @@ impl Ingest {
         attached: usize,
         results: Vec<Result<Box<Instance>, DicomError>>,
     ) {
-        let Job::Headers { first, .. } = self.job else {
+        let Job::Headers { id, first, .. } = self.job else {
             return;
         };
         let start = first.0 + attached;
-        for (file, result) in (start..).map(FileIndex).zip(results) {
+        for ((file, result), attached) in (start..).map(FileIndex).zip(results).zip(attached..) {
             match result {
                 Ok(instance) => {
                     if let Some(slot) = self.headers.get_mut(file.0) {
                         *slot = Some(*instance);
+                    }
+                    if let Some(slot) = self.read_at.get_mut(file.0) {
+                        *slot = Some(HeaderRead {
+                            request: id,
+                            attached,
+                        });
                     }
                 }
                 Err(error) => {

@@ -3,7 +3,7 @@
 //! WebAssembly decoder that aborts does.
 
 use std::cell::RefCell;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 use super::*;
 use crate::dicom::{self, DicomError};
@@ -58,16 +58,40 @@ type Answer = (FromDecoder, Option<Vec<i16>>);
 /// files, so that a crash can come between batches.
 const BATCH: usize = 4;
 
+/// What the stand-in worker holds between requests, as the real one keeps the files a
+/// header request read whole: here, which file each (request, attached file) was. A
+/// worker that dies loses it.
+#[derive(Default)]
+struct Memory {
+    kept: HashMap<HeaderRead, FileIndex>,
+    /// The files a volume took from `kept` rather than reading them again.
+    reused: Vec<FileIndex>,
+}
+
 /// Runs `request` as the decoding worker does, and says whether it died on the way.
-fn work(request: &Request, bytes: &[Vec<u8>], crash: Crash) -> (Vec<Answer>, bool) {
+fn work(
+    request: &Request,
+    bytes: &[Vec<u8>],
+    crash: Crash,
+    memory: &mut Memory,
+) -> (Vec<Answer>, bool) {
     let out = RefCell::new(Vec::new());
     let send = |answer: FromDecoder| out.borrow_mut().push((answer, None));
     let file = |k: usize| request.files[k];
     match &request.message {
         message @ (ToDecoder::Headers | ToDecoder::HeadersInBatches) => {
             let one_by_one = *message == ToDecoder::Headers;
+            // The page sends small sets' bytes with this request; the worker keeps them.
+            let keep = *message == ToDecoder::HeadersInBatches;
             let mut batch = Vec::new();
             for k in 0..request.files.len() {
+                if keep {
+                    let at = HeaderRead {
+                        request: request.id,
+                        attached: k,
+                    };
+                    memory.kept.insert(at, file(k));
+                }
                 if one_by_one {
                     send(FromDecoder::Reading { attached: k });
                 }
@@ -100,7 +124,15 @@ fn work(request: &Request, bytes: &[Vec<u8>], crash: Crash) -> (Vec<Answer>, boo
             instances,
             skip,
             one_by_one,
+            read,
         } => {
+            // Each file the volume names as kept must be the file it was kept as.
+            for (k, at) in read.iter().enumerate() {
+                if let Some(&kept) = at.as_ref().and_then(|at| memory.kept.get(at)) {
+                    assert_eq!(kept, file(k), "attached file {k} is not the one kept");
+                    memory.reused.push(kept);
+                }
+            }
             let died = RefCell::new(false);
             let loaded = volume::load(
                 series,
@@ -177,6 +209,8 @@ fn work(request: &Request, bytes: &[Vec<u8>], crash: Crash) -> (Vec<Answer>, boo
 struct Log {
     shown: Vec<Shown>,
     commands: Vec<Command>,
+    /// The files volumes took from what the worker kept of its header reads.
+    reused: Vec<FileIndex>,
 }
 
 impl Log {
@@ -250,8 +284,13 @@ fn drive(ingest: &mut Ingest, step: Step, bytes: &[Vec<u8>], crash: Crash, log: 
         log.shown.extend(step.shown);
     };
     take(step, &mut queue, log);
+    let mut memory = Memory::default();
     while let Some(request) = queue.pop_front() {
-        let (answers, died) = work(&request, bytes, crash);
+        let (answers, died) = work(&request, bytes, crash, &mut memory);
+        log.reused.append(&mut memory.reused);
+        if died {
+            memory = Memory::default();
+        }
         for (answer, voxels) in answers {
             let step = ingest.on_reply(request.id, answer, voxels.map(|v| v.len()));
             take(step, &mut queue, log);
@@ -303,6 +342,8 @@ fn without_a_crash_no_file_costs_a_message_of_its_own() {
     assert_eq!(log.restarts(), 0);
     let sent: Vec<_> = log.sent().collect();
     assert_eq!(sent.len(), 2, "{sent:?}");
+    // Each file was read once: the volume took the bytes the header request kept.
+    assert_eq!(log.reused, (1..=10).map(FileIndex).collect::<Vec<_>>());
     assert_eq!(sent[0], &ToDecoder::HeadersInBatches);
     assert!(matches!(
         sent[1],
@@ -382,6 +423,8 @@ fn a_decoder_that_dies_on_a_header_skips_that_file_and_reads_on() {
     );
     let loaded = log.loaded().expect("the other nine slices load");
     assert_eq!(loaded.header.slices, 9);
+    // The workers that read files 1–4 died; the last one still holds files 6–10.
+    assert_eq!(log.reused, (6..=10).map(FileIndex).collect::<Vec<_>>());
 }
 
 #[test]

@@ -22,7 +22,7 @@ mod spine;
 
 use serde::{Deserialize, Serialize};
 
-use crate::volume::{Volume, Voxels};
+use crate::volume::{Volume, VolumeHeader, Voxels};
 
 pub use choice::{L3Choice, L3Method};
 
@@ -90,9 +90,64 @@ const KEPT_PLANES_BYTES: usize = 64 << 20;
 
 /// Finds the L3 slice of `volume`.
 pub fn locate<V: Voxels>(volume: &Volume<V>) -> L3Result {
-    match measure(volume) {
-        Ok(trace) => labels::label(&trace),
-        Err(why) => not_found(L3Status::NotInScan, why.to_string()),
+    let mut search = Search::new(&volume.header);
+    for k in 0..volume.header.slices {
+        volume.with_axial(k, |hu| search.add(k, hu));
+    }
+    search.finish(volume)
+}
+
+/// The search for L3 fed a slice at a time, in any order — as a volume is decoded, so
+/// that each slice is looked at while it is at hand: a browser keeps its volume outside
+/// WebAssembly's memory, and reading every slice back costs a copy of each. Its first
+/// pass (the vertebral body on each downsampled plane) is done as slices come; the rest
+/// at [`Search::finish`]. The result is [`locate`]'s whatever the order.
+pub struct Search {
+    sampling: plane::Sampling,
+    /// The image's width in pixels.
+    width: usize,
+    /// Each slice's plane, kept for the second pass when they fit in
+    /// [`KEPT_PLANES_BYTES`] (else read again from the volume).
+    planes: Option<Vec<Option<plane::Plane>>>,
+    found: Vec<Option<spine::SliceSpine>>,
+}
+
+impl Search {
+    pub fn new(header: &VolumeHeader) -> Search {
+        let sampling = plane::Sampling::of(header);
+        let bytes = header
+            .slices
+            .saturating_mul(sampling.columns * sampling.rows * std::mem::size_of::<f32>());
+        let keep = bytes <= KEPT_PLANES_BYTES;
+        Search {
+            sampling,
+            width: header.columns,
+            planes: keep.then(|| (0..header.slices).map(|_| None).collect()),
+            found: vec![None; header.slices],
+        }
+    }
+
+    /// Slice `slice`'s HU (a whole slice, as [`Volume::with_axial`] gives it).
+    pub fn add(&mut self, slice: usize, hu: &[i16]) {
+        if slice >= self.found.len() {
+            return;
+        }
+        let p = plane::Plane::of_axial(hu, self.width, &self.sampling);
+        if let Some(found) = self.found.get_mut(slice) {
+            *found = Some(spine::find(&p, &self.sampling));
+        }
+        if let Some(kept) = self.planes.as_mut().and_then(|k| k.get_mut(slice)) {
+            *kept = Some(p);
+        }
+    }
+
+    /// The L3 slice of `volume`, the volume these slices were of; a slice not added is
+    /// read from it now.
+    pub fn finish<V: Voxels>(self, volume: &Volume<V>) -> L3Result {
+        match measure(volume, self) {
+            Ok(trace) => labels::label(&trace),
+            Err(why) => not_found(L3Status::NotInScan, why.to_string()),
+        }
     }
 }
 
@@ -116,7 +171,7 @@ enum NotMeasured {
 }
 
 /// The measurements [`locate`] labels, or the reason there are none.
-fn measure<V: Voxels>(volume: &Volume<V>) -> Result<Trace, NotMeasured> {
+fn measure<V: Voxels>(volume: &Volume<V>, search: Search) -> Result<Trace, NotMeasured> {
     let h = &volume.header;
     if h.slices < MIN_SLICES {
         return Err(if h.slices <= 1 {
@@ -137,7 +192,12 @@ fn measure<V: Voxels>(volume: &Volume<V>) -> Result<Trace, NotMeasured> {
             return Err(NotMeasured::ImplausibleSpacing);
         }
     }
-    let s = plane::Sampling::of(&volume.header);
+    let Search {
+        sampling: s,
+        planes: mut kept,
+        found,
+        ..
+    } = search;
     if s.columns < 8 || s.rows < 8 {
         return Err(NotMeasured::TooSmall);
     }
@@ -150,20 +210,13 @@ fn measure<V: Voxels>(volume: &Volume<V>) -> Result<Trace, NotMeasured> {
     }
     // Both passes look at every plane; the second needs the spine tracked through all
     // of them. Reading a plane is most of the search's time, so the planes are kept for
-    // the second pass when they fit in KEPT_PLANES_BYTES.
-    let keep = h
-        .slices
-        .saturating_mul(s.columns * s.rows * std::mem::size_of::<f32>())
-        <= KEPT_PLANES_BYTES;
-    let mut kept = Vec::new();
-    let found: Vec<spine::SliceSpine> = (0..h.slices)
-        .map(|k| {
-            let p = plane::Plane::read(volume, k, &s);
-            let found = spine::find(&p, &s);
-            if keep {
-                kept.push(p);
-            }
-            found
+    // the second pass when they fit in KEPT_PLANES_BYTES. A slice never added (its file
+    // failed) is read from the volume, where it is no data.
+    let found: Vec<spine::SliceSpine> = found
+        .into_iter()
+        .enumerate()
+        .map(|(k, found)| {
+            found.unwrap_or_else(|| spine::find(&plane::Plane::read(volume, k, &s), &s))
         })
         .collect();
     let track = spine::track(&found, &z_mm, &s).ok_or(NotMeasured::NoVertebra)?;
@@ -171,8 +224,11 @@ fn measure<V: Voxels>(volume: &Volume<V>) -> Result<Trace, NotMeasured> {
     let mut lateral = Vec::with_capacity(h.slices);
     for (k, t) in track.iter().enumerate() {
         let read;
-        let p = match kept.get(k) {
-            Some(p) => p,
+        let p = match kept.as_mut().and_then(|kept| kept.get_mut(k)?.take()) {
+            Some(p) => {
+                read = p;
+                &read
+            }
             None => {
                 read = plane::Plane::read(volume, k, &s);
                 &read

@@ -71,7 +71,7 @@ impl Plane {
         })
     }
 
-    fn of_axial(axial: &[i16], width: usize, s: &Sampling) -> Plane {
+    pub fn of_axial(axial: &[i16], width: usize, s: &Sampling) -> Plane {
         let mut values = vec![f32::NAN; s.columns * s.rows];
         // Summed image row by image row (sequential and branch-free, so the compiler
         // vectorises it, WebAssembly SIMD included), then block by block.

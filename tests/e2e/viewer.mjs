@@ -16,7 +16,7 @@ import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import assert from "node:assert/strict";
 
-const [base, shared, artifacts, cliSegment, armsDir, armsSegment] = process.argv.slice(2);
+const [base, shared, artifacts, cliSegment, armsDir, armsSegment, largeDir] = process.argv.slice(2);
 // `sarcoscope segment --json` on the real series: the reference for the browser's numbers.
 const cli = JSON.parse(readFileSync(cliSegment, "utf8"));
 const series = join(shared, "data/ct/totalseg-example/series-dicom");
@@ -560,6 +560,32 @@ try {
   });
   await page.screenshot({ path: join(artifacts, "e2e-problems.png"), fullPage: true });
 
+  // A series the browser cannot set memory aside for (as a tab near its limit, or a
+  // 32-bit browser, would refuse a large one): the decoding worker's allocations of a
+  // volume's size are made to fail as the browser's do, with a RangeError. The page must
+  // say so in words before anything breaks, and the same files load once memory is there.
+  await check("a series the browser has no memory for is refused in words, and loads once it has", async () => {
+    const decoder = page.workers().find((w) => w.url().includes("worker_loader"));
+    assert.ok(decoder, "the decoding worker is running");
+    await decoder.evaluate(() => {
+      const Real = self.Int16Array;
+      self.__realInt16Array = Real;
+      self.Int16Array = class extends Real {
+        constructor(...args) {
+          if (typeof args[0] === "number" && args[0] >= 1e6) throw new RangeError("Array buffer allocation failed");
+          super(...args);
+        }
+      };
+    });
+    await page.setInputFiles("#file-input", files);
+    await page.waitForFunction(() => /could not be shown|loaded/.test(document.querySelector("#status")?.textContent || ""), null, { timeout: 120000 });
+    assert.match(await page.textContent("#status"),
+      /This series could not be shown: this browser could not set aside the [\d.]+ MB that 112 slices of \d+×\d+ need; close other tabs/);
+    await decoder.evaluate(() => { self.Int16Array = self.__realInt16Array; });
+    await page.click("#series-list li.series button");
+    await page.waitForFunction(() => /112 slice\(s\) loaded/.test(document.querySelector("#status")?.textContent || ""), null, { timeout: 120000 });
+  });
+
   // The whole shared corpus through the folder picker, then every file decoded in the
   // browser's WebAssembly and compared with the reference decoder (pydicom + pylibjpeg).
   await check("the file problems at both sizes, the drawer open", async () => {
@@ -691,6 +717,25 @@ try {
     }
   });
 
+  // A set of files larger than the page reads whole at once (256 MiB; READ_WHOLE_BYTES):
+  // the worker reads the files themselves, their headers from their first bytes, then the
+  // series' images — the path of a 1,000-slice series. A phantom of 520 slices of 512².
+  if (largeDir) await check("a series larger than the page reads at once loads from the files, L3 found", async () => {
+    const other = await browser.newContext({ viewport: { width: 1400, height: 1000 }, serviceWorkers: "block" });
+    try {
+      const p3 = await other.newPage();
+      await p3.goto(base);
+      const bytes = readdirSync(largeDir).reduce((sum, f) => sum + statSync(join(largeDir, f)).size, 0);
+      assert.ok(bytes > 256 * 1024 * 1024, `${bytes} bytes: not larger than what the page reads at once`);
+      await p3.setInputFiles("#folder-input", largeDir);
+      await p3.waitForFunction(() => /slice\(s\) loaded|could not/.test(document.querySelector("#status")?.textContent || ""), null, { timeout: 300000 });
+      assert.match(await p3.textContent("#status"), /520 slice\(s\) loaded/);
+      assert.match(await p3.textContent("#level-summary"), /L3 found automatically at slice \d+/);
+      assert.equal(await p3.locator("#problems li").count(), 0);
+    } finally {
+      await other.close();
+    }
+  });
 } finally {
   await finish("e2e");
 }

@@ -4,18 +4,27 @@
 
 use std::sync::Arc;
 
+use js_sys::{Array, Promise};
 use leptos::prelude::*;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
 use web_sys::File;
 
 use crate::envelope::{pack, unpack, Attachments};
 use crate::lazy_worker::{Handlers, LazyWorker};
 use crate::loaded::{JsVoxels, Loaded};
 use crate::workspace::Workspace;
-use sarcoscope::ingest::messages::FromDecoder;
+use sarcoscope::ingest::messages::{FromDecoder, RequestId, ToDecoder, READ_WHOLE_BYTES};
 use sarcoscope::ingest::{Command, Ingest, SeriesAt, Shown, Step};
 use sarcoscope::l3::L3Choice;
 use sarcoscope::volume::Voxels;
+
+#[wasm_bindgen(module = "/js/read.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = readAll)]
+    fn read_all(files: &Array) -> Promise;
+}
 
 struct Inner {
     worker: LazyWorker,
@@ -157,11 +166,19 @@ impl Decoder {
                     true
                 }
                 Command::Send(request) => {
-                    let files = request
+                    let files: Vec<File> = request
                         .files
                         .iter()
                         .filter_map(|f| i.files.get(f.0).cloned())
                         .collect();
+                    let size: f64 = files.iter().map(|f| f.size()).sum();
+                    if request.message == ToDecoder::HeadersInBatches && size <= READ_WHOLE_BYTES {
+                        let this = *self;
+                        wasm_bindgen_futures::spawn_local(async move {
+                            this.post_read(request.id, request.message, files).await;
+                        });
+                        return true;
+                    }
                     let attachments = Attachments {
                         files,
                         ..Attachments::default()
@@ -171,11 +188,7 @@ impl Decoder {
                 }
             });
             if started == Some(false) {
-                ws.scan.progress.set(None);
-                ws.scan.status.set(
-                    "This browser would not start the decoding worker, so nothing can be read."
-                        .into(),
-                );
+                no_worker(ws);
             }
         }
         let mut voxels = voxels;
@@ -183,6 +196,42 @@ impl Decoder {
             show(ws, shown, &mut voxels);
         }
     }
+
+    /// Posts header request `id` with its files' bytes, read here first, all at once: the
+    /// worker then decodes the series from them without reading the files again (see
+    /// [`READ_WHOLE_BYTES`]). A request replaced while the files were read is not posted.
+    async fn post_read(self, id: RequestId, message: ToDecoder, files: Vec<File>) {
+        let handles: Array = files.iter().collect();
+        let read = JsFuture::from(read_all(&handles)).await;
+        let posted = self.inner.try_update_value(|i| {
+            if !i.ingest.awaits(id) {
+                return true;
+            }
+            let attachments = match read.ok().and_then(|b| b.dyn_into::<Array>().ok()) {
+                Some(buffers) => Attachments {
+                    buffers: Some(buffers),
+                    ..Attachments::default()
+                },
+                // The reads could not even start: the worker reads the files.
+                None => Attachments {
+                    files,
+                    ..Attachments::default()
+                },
+            };
+            let (value, transfer) = pack(Some(id), message, attachments);
+            i.worker.post(value, transfer)
+        });
+        if let (Some(false), Some(ws)) = (posted, self.inner.with_value(|i| i.ws)) {
+            no_worker(ws);
+        }
+    }
+}
+
+fn no_worker(ws: Workspace) {
+    ws.scan.progress.set(None);
+    ws.scan
+        .status
+        .set("This browser would not start the decoding worker, so nothing can be read.".into());
 }
 
 /// Shows what changed; a series loaded takes `voxels`, those of the answer it came in.

@@ -1,9 +1,11 @@
 //! The decoding worker: reads files (a series' files several at a time, streamed into
-//! its memory, see [`read_in_order`]), parses headers, decodes series into
-//! HU volumes, and reports each step. The Cohort view runs several.
+//! its memory, see [`read_in_order`]) or takes the bytes the page read (a small set, read
+//! once for its headers and its images, see [`Kept`]), parses headers, decodes series
+//! into HU volumes, and reports each step. The Cohort view runs several.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
+use std::ops::Range;
 use std::rc::Rc;
 
 use js_sys::{Array, Int16Array, Uint8Array};
@@ -19,7 +21,7 @@ use sarcoscope::agree::session::{prepare, read_masks, CtFolder, Files};
 use sarcoscope::batch::StudySlice;
 use sarcoscope::dicom::series::Series;
 use sarcoscope::dicom::{self, DicomError, Instance};
-use sarcoscope::ingest::messages::{FromDecoder, RequestId, ToDecoder};
+use sarcoscope::ingest::messages::{FromDecoder, HeaderRead, RequestId, ToDecoder};
 use sarcoscope::ingest::LocalFile;
 use sarcoscope::inspect::{self, FileReport};
 use sarcoscope::l3;
@@ -64,6 +66,7 @@ impl<'a> Reply<'a> {
 struct Queue {
     waiting: RefCell<VecDeque<JsValue>>,
     busy: Cell<bool>,
+    kept: RefCell<Option<Kept>>,
 }
 
 impl Queue {
@@ -77,14 +80,14 @@ impl Queue {
             loop {
                 let next = queue.waiting.borrow_mut().pop_front();
                 let Some(data) = next else { break };
-                handle(&scope, &data).await;
+                handle(&scope, &data, &queue.kept).await;
             }
             queue.busy.set(false);
         });
     }
 }
 
-async fn handle(scope: &DedicatedWorkerGlobalScope, data: &JsValue) {
+async fn handle(scope: &DedicatedWorkerGlobalScope, data: &JsValue, kept: &RefCell<Option<Kept>>) {
     let (envelope, attachments) = match unpack::<ToDecoder>(data) {
         Ok(received) => received,
         Err(e) => {
@@ -97,15 +100,34 @@ async fn handle(scope: &DedicatedWorkerGlobalScope, data: &JsValue) {
     };
     let reply = Reply::new(scope, envelope.request);
     let files = &attachments.files;
+    let read = attachments.buffers.as_ref().map(read_buffers);
+    // What a header request kept is for the volume request that comes next, if it does.
+    let last_kept = kept
+        .take()
+        .filter(|_| matches!(envelope.message, ToDecoder::Volume { .. }));
     match envelope.message {
-        ToDecoder::Headers => read_headers(&reply, files, false).await,
-        ToDecoder::HeadersInBatches => read_headers(&reply, files, true).await,
+        ToDecoder::Headers => {
+            read_headers(&reply, files, read, false).await;
+        }
+        ToDecoder::HeadersInBatches => {
+            *kept.borrow_mut() = read_headers(&reply, files, read, true).await;
+        }
         ToDecoder::Volume {
             series,
             instances,
             skip,
             one_by_one,
-        } => decode_volume(&reply, files, &series, &instances, &skip, one_by_one).await,
+            read,
+        } => {
+            let kept = last_kept.map(|k| k.of(&read)).unwrap_or_default();
+            let request = VolumeRequest {
+                series: &series,
+                instances: &instances,
+                skip: &skip,
+                one_by_one,
+            };
+            decode_volume(&reply, files, request, kept).await
+        }
         ToDecoder::Slice { series, instances } => {
             cut_slice(&reply, files, &series, &instances).await
         }
@@ -213,34 +235,108 @@ impl Throttle {
     }
 }
 
-async fn read_headers(reply: &Reply<'_>, files: &[File], in_batches: bool) {
-    let prefix = dicom::HEADER_PREFIX_BYTES as f64;
-    let order: Vec<usize> = (0..files.len()).collect();
-    let (mut answer, mut throttle) = (Vec::new(), Throttle::new());
-    read_in_order(files, &order, Some(prefix), |attached, first| {
-        if !in_batches {
-            reply.send(FromDecoder::Reading { attached });
-        }
-        let result = first
-            .and_then(|first| match files.get(attached) {
-                Some(file) => read_header(file, first),
-                None => Err(not_passed()),
+/// The bytes of the files a header request came with (a set the page read whole, see
+/// [`sarcoscope::ingest::messages::READ_WHOLE_BYTES`]), kept for the volume request that
+/// follows it, so that a series is read from disk once. A header request that came with
+/// files reads only their first bytes and keeps nothing.
+struct Kept {
+    request: Option<RequestId>,
+    files: Vec<Option<Piece>>,
+}
+
+impl Kept {
+    /// The kept bytes of the volume request's attached files, by their place there:
+    /// `read[k]` says where attached file k's header was read.
+    fn of(mut self, read: &[Option<HeaderRead>]) -> Vec<Option<Piece>> {
+        read.iter()
+            .map(|at| {
+                let at = at.as_ref().filter(|at| Some(at.request) == self.request)?;
+                self.files.get_mut(at.attached)?.take()
             })
-            .map(Box::new);
+            .collect()
+    }
+}
+
+/// Each buffer the page attached (a whole file, `null` where it could not read it)
+/// copied into this module's memory.
+fn read_buffers(buffers: &Array) -> Vec<Result<Piece, DicomError>> {
+    buffers
+        .iter()
+        .map(|buffer| match buffer.dyn_into::<js_sys::ArrayBuffer>() {
+            Ok(buffer) => {
+                let bytes = Uint8Array::new(&buffer).to_vec();
+                Ok(Piece {
+                    range: 0..bytes.len(),
+                    batch: Rc::new(bytes),
+                })
+            }
+            Err(_) => Err(moved()),
+        })
+        .collect()
+}
+
+/// Reads the headers of the files the request came with — from their bytes, `read`,
+/// when the page attached them, which are then returned to keep; else from the first
+/// bytes of the attached files — and answers with them.
+async fn read_headers(
+    reply: &Reply<'_>,
+    files: &[File],
+    read: Option<Vec<Result<Piece, DicomError>>>,
+    in_batches: bool,
+) -> Option<Kept> {
+    let count = read.as_ref().map_or(files.len(), Vec::len);
+    let (mut batch, mut throttle) = (Vec::new(), Throttle::new());
+    let mut answer = |attached: usize, result: Result<Instance, DicomError>| {
+        let result = result.map(Box::new);
         if !in_batches {
             reply.send(FromDecoder::Header { attached, result });
             return;
         }
-        answer.push(result);
-        let last = attached + 1 == files.len();
-        if answer.len() == HEADERS_PER_ANSWER || last || throttle.due() {
-            let first = attached + 1 - answer.len();
-            let results = std::mem::take(&mut answer);
+        batch.push(result);
+        if batch.len() == HEADERS_PER_ANSWER || attached + 1 == count || throttle.due() {
+            let first = attached + 1 - batch.len();
+            let results = std::mem::take(&mut batch);
             reply.send(FromDecoder::HeaderBatch { first, results });
         }
-    })
-    .await;
+    };
+    let mut kept = None;
+    match read {
+        Some(read) => {
+            let mut keep = Vec::with_capacity(count);
+            for (attached, piece) in read.into_iter().enumerate() {
+                if !in_batches {
+                    reply.send(FromDecoder::Reading { attached });
+                }
+                let result = piece
+                    .as_ref()
+                    .map_err(Clone::clone)
+                    .and_then(|piece| dicom::read_instance(piece.bytes()));
+                keep.push(piece.ok().filter(|_| result.is_ok()));
+                answer(attached, result);
+            }
+            kept = Some(Kept {
+                request: reply.request,
+                files: keep,
+            });
+        }
+        None => {
+            let order: Vec<usize> = (0..count).collect();
+            let prefix = dicom::HEADER_PREFIX_BYTES as f64;
+            read_in_order(files, &order, Some(prefix), |attached, first| {
+                if !in_batches {
+                    reply.send(FromDecoder::Reading { attached });
+                }
+                let result = first.and_then(|first| match files.get(attached) {
+                    Some(file) => read_header(file, first.bytes()),
+                    None => Err(not_passed()),
+                });
+                answer(attached, result);
+            })
+            .await;
+        }
+    }
     reply.send(FromDecoder::HeadersDone);
+    kept
 }
 
 fn inspect_files(reply: &Reply, files: &[File], names: &[String]) {
@@ -263,14 +359,28 @@ fn inspect_files(reply: &Reply, files: &[File], names: &[String]) {
     reply.send(FromDecoder::InspectDone);
 }
 
+/// What `ToDecoder::Volume` asks for, its files aside.
+struct VolumeRequest<'a> {
+    series: &'a Series,
+    instances: &'a [Instance],
+    skip: &'a [LocalFile],
+    one_by_one: bool,
+}
+
+/// Decodes a series from `kept[k]`, the bytes kept of attached file k, where there are
+/// some, and from the attached files otherwise.
 async fn decode_volume(
     reply: &Reply<'_>,
     files: &[File],
-    series: &Series,
-    instances: &[Instance],
-    skip: &[LocalFile],
-    one_by_one: bool,
+    request: VolumeRequest<'_>,
+    mut kept: Vec<Option<Piece>>,
 ) {
+    let VolumeRequest {
+        series,
+        instances,
+        skip,
+        one_by_one,
+    } = request;
     // The voxels go straight into the buffer the page will keep (see `loaded`).
     let mut loader = match Loader::new_in(series, instances, JsVoxels::zeroed) {
         Ok(loader) => loader,
@@ -286,22 +396,41 @@ async fn decode_volume(
         let detail = "it stopped the decoding worker".into();
         loader.add(file, Err(DicomError::DecoderFault { detail }));
     }
+    // The L3 search looks at each slice as it is decoded, while it is in this module's
+    // memory (the volume is not: reading it back would copy every slice).
+    let mut search = l3::Search::new(loader.header());
+    let mut level_ms = 0.0;
     let (total, mut done, mut throttle) = (all.len(), all.len() - order.len(), Throttle::new());
-    read_in_order(files, &order, None, |file, bytes| {
+    let mut add = |file: usize, bytes: Result<&[u8], DicomError>| {
         if one_by_one {
             reply.send(FromDecoder::Reading { attached: file });
         }
-        loader.add(file, bytes);
+        loader.add_watched(file, bytes, |slice, hu| {
+            let started = now(reply.scope);
+            search.add(slice, hu);
+            level_ms += now(reply.scope) - started;
+        });
         done += 1;
         if one_by_one || done == total || throttle.due() {
             reply.send(FromDecoder::Progress { done, total });
         }
+    };
+    let mut unread = Vec::new();
+    for &file in &order {
+        match kept.get_mut(file).and_then(Option::take) {
+            Some(piece) => add(file, Ok(piece.bytes())),
+            None => unread.push(file),
+        }
+    }
+    drop(kept);
+    read_in_order(files, &unread, None, |file, piece| {
+        add(file, piece.as_ref().map(Piece::bytes).map_err(Clone::clone))
     })
     .await;
     let (vol, failures) = loader.finish();
-    let started = js_sys::Date::now();
-    let level = Box::new(l3::locate(&vol));
-    let level_ms = js_sys::Date::now() - started;
+    let started = now(reply.scope);
+    let level = Box::new(search.finish(&vol));
+    level_ms += now(reply.scope) - started;
     let failures = failures
         .into_iter()
         .map(|f| (LocalFile(f.file), f.error))
@@ -320,6 +449,13 @@ async fn decode_volume(
     );
 }
 
+/// The worker's clock, in ms (sub-millisecond where the browser allows).
+fn now(scope: &DedicatedWorkerGlobalScope) -> f64 {
+    scope
+        .performance()
+        .map_or_else(js_sys::Date::now, |p| p.now())
+}
+
 /// A cohort's study: its volume decoded and searched for L3 here, only the slice it is
 /// measured on sent back.
 async fn cut_slice(reply: &Reply<'_>, files: &[File], series: &Series, instances: &[Instance]) {
@@ -328,7 +464,10 @@ async fn cut_slice(reply: &Reply<'_>, files: &[File], series: &Series, instances
         Err(error) => return reply.send(FromDecoder::VolumeFailed { error }),
     };
     let order = volume::file_order(series);
-    read_in_order(files, &order, None, |file, bytes| loader.add(file, bytes)).await;
+    read_in_order(files, &order, None, |file, piece| {
+        loader.add(file, piece.as_ref().map(Piece::bytes).map_err(Clone::clone))
+    })
+    .await;
     let (vol, failures) = loader.finish();
     let slice = StudySlice::of(vol, failures.len());
     reply.send_with(
@@ -352,6 +491,21 @@ const READ_BATCH_BYTES: f64 = 32.0 * 1024.0 * 1024.0;
 /// The browser's buffer that a batch streams through on its way into this module's memory.
 const READ_CHUNK_BYTES: u32 = 1024 * 1024;
 
+/// One file's bytes (or its first bytes) as read: a range of the buffer of the batch it
+/// was read with, shared with the batch's other files, so that keeping them copies
+/// nothing.
+#[derive(Clone)]
+struct Piece {
+    batch: Rc<Vec<u8>>,
+    range: Range<usize>,
+}
+
+impl Piece {
+    fn bytes(&self) -> &[u8] {
+        self.batch.get(self.range.clone()).unwrap_or_default()
+    }
+}
+
 /// Hands each file of `order` to `each`, in that order, whole or only its first `limit`
 /// bytes (headers). Files are read in batches (see [`READ_BATCH_BYTES`]); a batch that
 /// cannot be read whole is read file by file, so that each file says its own error.
@@ -359,7 +513,7 @@ async fn read_in_order(
     files: &[File],
     order: &[usize],
     limit: Option<f64>,
-    mut each: impl FnMut(usize, Result<&[u8], DicomError>),
+    mut each: impl FnMut(usize, Result<Piece, DicomError>),
 ) {
     let mut chunk = js_sys::ArrayBuffer::new(READ_CHUNK_BYTES);
     for batch in plan_batches(files, order, limit) {
@@ -371,17 +525,30 @@ async fn read_in_order(
         let size: f64 = batch.iter().map(|(_, part)| part.size()).sum();
         match whole {
             Some(bytes) if bytes.len() as f64 == size => {
-                let mut at = 0;
+                let (bytes, mut at) = (Rc::new(bytes), 0);
                 for (file, part) in &batch {
                     let end = at + part.size() as usize;
-                    each(*file, Ok(bytes.get(at..end).unwrap_or_default()));
+                    let batch = Rc::clone(&bytes);
+                    each(
+                        *file,
+                        Ok(Piece {
+                            batch,
+                            range: at..end,
+                        }),
+                    );
                     at = end;
                 }
             }
             _ => {
                 for (file, part) in &batch {
                     let bytes = read_blob(part, &mut chunk).await.ok_or_else(moved);
-                    each(*file, bytes.as_deref().map_err(Clone::clone));
+                    each(
+                        *file,
+                        bytes.map(|b| Piece {
+                            range: 0..b.len(),
+                            batch: Rc::new(b),
+                        }),
+                    );
                 }
             }
         }
