@@ -4,6 +4,7 @@
 
 use std::io::Cursor;
 
+use dicom_core::header::{Length, SequenceItemHeader};
 use dicom_core::{Tag, VR};
 use dicom_dictionary_std::{tags, uids};
 use dicom_encoding::decode::DecodeFrom;
@@ -382,18 +383,32 @@ enum Until {
 /// the worker — instead of failing one file.
 pub const MAX_SEQUENCE_DEPTH: usize = 64;
 
+/// One open level of the data set as dicom-rs's reader keeps it: a sequence, or an item
+/// of one.
+struct Level {
+    item: bool,
+    /// Where a level of defined length ends.
+    end: Option<u64>,
+    /// Encapsulated pixel data, whose items are fragments of bytes.
+    fragments: bool,
+}
+
 /// Refuses bytes in which a value claims more bytes than the file holds, or sequences
 /// nest deeper than [`MAX_SEQUENCE_DEPTH`]. dicom-rs
 /// reserves and zero-fills a value's declared length before reading it, so a single
 /// damaged length (or VR) in a 1 kB file would cost gigabytes of memory and half a
-/// minute before failing. Walks the element headers as dicom-rs reads them: descending
-/// into sequences and items, skipping values and pixel fragments, and consuming only
-/// whole numbers of binary values, as dicom-rs does with odd lengths. Headers it cannot
-/// read are left for dicom-rs to report. Returns where reading should stop: the start of
-/// the pixel data (or the end of the meta group) when asked, else the end of `data`.
+/// minute before failing. Walks the element headers exactly as dicom-rs's reader
+/// (`DataSetReader`) takes them — between a sequence's items it reads item headers, inside
+/// an item element headers, where any tag of group FFFE but an item's end is an element
+/// with a value (found by fuzzing: a damaged item delimiter whose 1.5 kB "value" dicom-rs
+/// skipped while this walk did not, so that the two read different headers from there
+/// and dicom-rs zero-filled 0.9 GB) — skipping values and pixel fragments, and consuming
+/// only whole numbers of binary values, as dicom-rs does with odd lengths. Where dicom-rs
+/// would fail, the walk stops and leaves it to dicom-rs to say so. Returns where reading
+/// should stop: the start of the pixel data (or the end of the meta group) when asked,
+/// else the end of `data`.
 fn check_lengths(data: &[u8], ts: &TransferSyntax, until: Until) -> Result<usize, DicomError> {
-    const ITEM: Tag = Tag(0xFFFE, 0xE000);
-    const SEQUENCE_END: Tag = Tag(0xFFFE, 0xE0DD);
+    const ITEM_END: Tag = Tag(0xFFFE, 0xE00D);
     // A deflated data set is compressed: its lengths cannot be walked here.
     if matches!(ts.codec(), Codec::Dataset(_)) {
         return Ok(data.len());
@@ -402,19 +417,70 @@ fn check_lengths(data: &[u8], ts: &TransferSyntax, until: Until) -> Result<usize
         return Ok(data.len());
     };
     let mut cursor = Cursor::new(data);
-    // Open undefined-length sequences: `true` for encapsulated pixel data (fragments).
-    let mut open: Vec<bool> = Vec::new();
-    // Where each open sequence of defined length ends.
-    let mut ends: Vec<u64> = Vec::new();
-    while (cursor.position() as usize) < data.len() {
-        let at = cursor.position() as usize;
-        while ends.last().is_some_and(|&end| end <= at as u64) {
-            ends.pop();
+    let mut open: Vec<Level> = Vec::new();
+    // Whether an item header comes next: inside a sequence, before or between its items.
+    let mut between_items = false;
+    let skip = |cursor: &mut Cursor<&[u8]>, len: u32| {
+        let remaining = data.len() - cursor.position() as usize;
+        if len as usize > remaining {
+            return Err(DicomError::Unreadable(format!(
+                "an element claims {len} bytes where only {remaining} remain"
+            )));
         }
-        if open.iter().filter(|&&fragments| !fragments).count() + ends.len() > MAX_SEQUENCE_DEPTH {
+        cursor.set_position(cursor.position() + u64::from(len));
+        Ok(())
+    };
+    loop {
+        // Levels of defined length end where their length says; dicom-rs fails on one
+        // that was overrun.
+        let at = cursor.position();
+        while let Some(level) = open.last().filter(|l| l.end.is_some_and(|end| end <= at)) {
+            if level.end != Some(at) {
+                return Ok(data.len());
+            }
+            between_items = level.item;
+            open.pop();
+        }
+        let at = at as usize;
+        if at >= data.len() {
+            return Ok(data.len());
+        }
+        if open.iter().filter(|l| !l.item && !l.fragments).count() > MAX_SEQUENCE_DEPTH {
             return Err(DicomError::NestedTooDeep {
                 limit: MAX_SEQUENCE_DEPTH,
             });
+        }
+        if between_items {
+            let Ok(header) = decoder.decode_item_header(&mut cursor) else {
+                return Ok(data.len());
+            };
+            match header {
+                SequenceItemHeader::Item { len } => {
+                    let fragments = open.last().is_some_and(|l| l.fragments);
+                    open.push(Level {
+                        item: true,
+                        end: end_of(&cursor, len),
+                        fragments,
+                    });
+                    between_items = false;
+                    if fragments {
+                        // A fragment's bytes (dicom-rs refuses one of undefined length).
+                        let Some(len) = len.get() else {
+                            return Ok(data.len());
+                        };
+                        skip(&mut cursor, len)?;
+                    }
+                }
+                SequenceItemHeader::ItemDelimiter => {
+                    open.pop();
+                    between_items = true;
+                }
+                SequenceItemHeader::SequenceDelimiter => {
+                    open.pop();
+                    between_items = false;
+                }
+            }
+            continue;
         }
         if until == Until::MetaEnd && data.get(at..at + 2) != Some(&[0x02, 0x00]) {
             return Ok(at);
@@ -422,48 +488,51 @@ fn check_lengths(data: &[u8], ts: &TransferSyntax, until: Until) -> Result<usize
         let Ok((header, _)) = decoder.decode_header(&mut cursor) else {
             return Ok(data.len());
         };
-        let remaining = data.len() - cursor.position() as usize;
-        let in_fragments = open.last() == Some(&true);
-        let skip = match header.tag {
-            ITEM if in_fragments => header.len.get(),
-            SEQUENCE_END => {
-                open.pop();
-                None
+        match header.tag {
+            _ if header.vr == VR::SQ => {
+                open.push(Level {
+                    item: false,
+                    end: end_of(&cursor, header.len),
+                    fragments: false,
+                });
+                between_items = true;
             }
-            Tag(0xFFFE, _) => None,
-            // Only at the top level: inside a sequence of defined length, such a tag is
-            // an item's element, which dicom-rs reads (found by fuzzing: a damaged
-            // sequence's OB claimed 1.8 GB, which dicom-rs zero-filled).
+            // Outside any sequence, dicom-rs passes over an item's end.
+            ITEM_END if open.is_empty() => {}
+            ITEM_END => {
+                open.pop();
+                between_items = true;
+            }
+            // Only at the top level: inside a sequence, such a tag is an item's element,
+            // which dicom-rs reads (found by fuzzing: a damaged sequence's OB claimed
+            // 1.8 GB, which dicom-rs zero-filled).
             tag if until == Until::PixelData
                 && open.is_empty()
-                && ends.is_empty()
-                && tag >= tags::PIXEL_DATA =>
+                && tag >= tags::PIXEL_DATA
+                && tag.group() != 0xFFFE =>
             {
                 return Ok(at)
             }
-            tag if header.len.is_undefined() => {
-                open.push(tag == tags::PIXEL_DATA);
-                None
+            _ if header.len.is_undefined() => {
+                open.push(Level {
+                    item: false,
+                    end: None,
+                    fragments: header.tag == tags::PIXEL_DATA,
+                });
+                between_items = true;
             }
-            _ if header.vr == VR::SQ => {
-                ends.push(cursor.position() + u64::from(header.len.0));
-                None
+            _ => {
+                let len = header.len.0;
+                skip(&mut cursor, len - len % value_size(header.vr))?;
             }
-            _ => header
-                .len
-                .get()
-                .map(|len| len - len % value_size(header.vr)),
-        };
-        if let Some(len) = skip {
-            if len as usize > remaining {
-                return Err(DicomError::Unreadable(format!(
-                    "an element claims {len} bytes where only {remaining} remain"
-                )));
-            }
-            cursor.set_position(cursor.position() + u64::from(len));
         }
     }
-    Ok(data.len())
+}
+
+/// Where a sequence or item of `len` that starts at the cursor ends, if its length is
+/// defined.
+fn end_of(cursor: &Cursor<&[u8]>, len: Length) -> Option<u64> {
+    len.get().map(|len| cursor.position() + u64::from(len))
 }
 
 /// Bytes per value of a binary VR: dicom-rs reads `length / size` whole values.
