@@ -159,7 +159,7 @@ try {
       }
       if (want.status === "measured") {
         // The page segments on WebGPU (SwiftShader), the command line on the CPU: masks
-        // agree to 99.9 % (tests/webgpu.rs), so the areas do within 0.5 %.
+        // agree to 99.9 % (tests/e2e/viewer.mjs), so the areas do within 0.5 %.
         const [a, b] = [Number(got.sma_cm2), Number(want.sma_cm2)];
         assert.ok(Math.abs(a - b) <= 0.005 * b + 0.1, `${folder}: SMA ${a} vs ${b}`);
         assert.match(got.segmentation_path, /WebGPU|CPU/);

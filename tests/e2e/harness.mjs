@@ -4,7 +4,7 @@
 // audit — no request off the serving origin, no CSP violation, no page error.
 import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
-import { crc32 } from "node:zlib";
+import { crc32, inflateSync } from "node:zlib";
 
 // Named checks that go on after a failure; `summary(label)` prints the count and says
 // whether all passed.
@@ -103,6 +103,32 @@ export function unzip(zip) {
     at += 46 + nameLength;
   }
   return entries;
+}
+
+// The pixels of an 8-bit greyscale PNG as the app writes its masks (src/png.rs: one
+// IDAT, filter "none" on every row), each chunk checked against its CRC-32.
+export function pngGrey8(png) {
+  assert.equal(png.subarray(1, 4).toString("latin1"), "PNG");
+  let [width, height, idat] = [0, 0, []];
+  for (let at = 8; at < png.length; ) {
+    const [length, kind] = [png.readUInt32BE(at), png.toString("latin1", at + 4, at + 8)];
+    const data = png.subarray(at + 8, at + 8 + length);
+    assert.equal(crc32(data, crc32(Buffer.from(kind, "latin1"))), png.readUInt32BE(at + 8 + length), `${kind}: CRC-32`);
+    if (kind === "IHDR") {
+      [width, height] = [data.readUInt32BE(0), data.readUInt32BE(4)];
+      assert.deepEqual([...data.subarray(8)], [8, 0, 0, 0, 0], "8-bit greyscale, not interlaced");
+    }
+    if (kind === "IDAT") idat.push(data);
+    at += 12 + length;
+  }
+  const raw = inflateSync(Buffer.concat(idat));
+  assert.equal(raw.length, height * (width + 1));
+  const pixels = Buffer.alloc(width * height);
+  for (let row = 0; row < height; row++) {
+    assert.equal(raw[row * (width + 1)], 0, `row ${row}: filter none`);
+    raw.copy(pixels, row * width, row * (width + 1) + 1, (row + 1) * (width + 1));
+  }
+  return { width, height, pixels };
 }
 
 // The single-patient path on the embedded demo case, as a first visit would take it:

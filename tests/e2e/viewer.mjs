@@ -4,13 +4,14 @@
 // language without losing the good ones, and never send a request off its origin.
 //
 // The L3 slice is segmented on WebGPU (SwiftShader here) and on the CPU; both must
-// agree with each other and with the command line's `sarcoscope segment --json`.
+// agree with each other (≥ 99.9 % of the mask's pixels identical, as exported) and with
+// the command line's `sarcoscope segment --json`.
 //
 // A synthetic series with arms beside the trunk must have them left out, and say so.
 //
 // Usage: node tests/e2e/viewer.mjs <base-url> <shared-dir> <artifacts-dir> <cli-segment.json>
 //          <arms-phantom-dir> <arms-cli-segment.json>
-import { paintMuscle, start } from "./harness.mjs";
+import { paintMuscle, pngGrey8, start } from "./harness.mjs";
 import { readFileSync, readdirSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
@@ -55,6 +56,17 @@ try {
   const view = async (name) => {
     await page.click(`#nav-${name}`);
     await page.waitForSelector(`#view-${name}:not([hidden])`);
+  };
+  const download = async (button) => {
+    const [d] = await Promise.all([page.waitForEvent("download"), page.click(button)]);
+    return { name: d.suggestedFilename(), bytes: readFileSync(await d.path()) };
+  };
+  // The mask as the report view exports it: a label per pixel (0 background, 1 muscle…).
+  const maskPixels = async () => {
+    await view("report");
+    const { pixels } = pngGrey8((await download("#download-mask-png")).bytes);
+    await view("patient");
+    return pixels;
   };
   const tab = async (name) => {
     if (!(await page.isVisible("#view-patient"))) await view("patient");
@@ -197,6 +209,7 @@ try {
   });
 
   let gpuAreas = null;
+  let gpuMask = null;
   await check("the L3 slice is segmented on WebGPU, and the panel says so and how long it took", async () => {
     await segmented();
     assert.equal(await page.getAttribute("#segmentation-panel", "data-backend"), "webgpu");
@@ -206,6 +219,7 @@ try {
     assert.ok(requested.some((u) => u.endsWith("sarcoscope-segmenter_bg.wasm")), "segmenter module was never loaded");
     assert.ok(requested.some((u) => u.endsWith("models/sarcoscope-l3-unet.weights")), "weights were not fetched from the origin");
     gpuAreas = await areas();
+    gpuMask = await maskPixels();
     const text = await page.textContent("#segmentation-panel");
     assert.match(text, /Mitsiopoulos/);
   });
@@ -239,6 +253,19 @@ try {
     for (const k of Object.keys(cpuAreas)) {
       assert.ok(Math.abs(cpuAreas[k] - gpuAreas[k]) <= Math.max(0.001 * gpuAreas[k], 0.1), `${k}: CPU ${cpuAreas[k]} vs WebGPU ${gpuAreas[k]}`);
     }
+  });
+  // The same model on two backends: float rounding may flip a pixel on a boundary, no more.
+  await check("WebGPU and the CPU give the same mask, pixel for pixel (≥ 99.9 % identical)", async () => {
+    const cpuMask = await maskPixels();
+    assert.equal(cpuMask.length, gpuMask.length);
+    let same = 0;
+    for (let i = 0; i < cpuMask.length; i++) same += cpuMask[i] === gpuMask[i];
+    const share = same / cpuMask.length;
+    const muscle = cpuMask.filter((label) => label === 1).length;
+    console.log(`  WebGPU and CPU masks: ${(100 * share).toFixed(3)} % of ${cpuMask.length} pixels identical, ${muscle} muscle pixels`);
+    assert.ok(share >= 0.999, `only ${share.toFixed(5)} of pixels agree`);
+    // Two blank masks would agree perfectly and prove nothing.
+    assert.ok(muscle > 1000, `only ${muscle} muscle pixels`);
   });
   await page.screenshot({ path: join(artifacts, "e2e-segmentation.png"), fullPage: true });
 
@@ -376,10 +403,6 @@ try {
     assert.equal((await page.textContent("#summary-meld-na .value")).trim(), "28");
   });
   await view("report");
-  const download = async (button) => {
-    const [d] = await Promise.all([page.waitForEvent("download"), page.click(button)]);
-    return { name: d.suggestedFilename(), bytes: readFileSync(await d.path()) };
-  };
   await check("the CSV export is de-identified by default and carries the cut-off set", async () => {
     await page.fill("#case-code", "SITE1-007");
     const csv = await download("#download-csv");

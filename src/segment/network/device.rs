@@ -3,7 +3,6 @@
 //! with WebGPU in its worker.
 
 use burn::prelude::*;
-use burn::tensor::wgpu::wgpu::DeviceType;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -29,29 +28,43 @@ pub fn choose(preference: Preference) -> Result<(Device, String), NoGpu> {
     if preference == Preference::Cpu {
         return Ok((Device::flex(), "CPU (Burn flex)".into()));
     }
-    // Adapter discovery lives in driver code; a broken driver must not take the
-    // command down with it.
-    let gpu = std::panic::catch_unwind(|| Device::wgpu_options().init_with_setup());
-    let why = match gpu {
-        Ok(Ok((device, setup))) => {
-            let info = setup.adapter.get_info();
-            // A software rasteriser (llvmpipe, SwiftShader) is a slower CPU backend.
-            if info.device_type != DeviceType::Cpu {
-                return Ok((
-                    device,
-                    format!("GPU {} (Burn wgpu, {:?})", info.name, info.backend),
-                ));
-            }
-            format!(
-                "the only graphics adapter, {}, is a software renderer",
-                info.name
-            )
-        }
-        Ok(Err(e)) => e.to_string(),
-        Err(_) => "the graphics driver failed".into(),
+    let why = match gpu() {
+        Ok(found) => return Ok(found),
+        Err(why) => why,
     };
     if preference == Preference::Gpu {
         return Err(NoGpu { why });
     }
     Ok((Device::flex(), format!("CPU (Burn flex; no GPU: {why})")))
+}
+
+/// A hardware GPU through wgpu, or why there is none.
+#[cfg(feature = "gpu")]
+fn gpu() -> Result<(Device, String), String> {
+    use burn::tensor::wgpu::wgpu::DeviceType;
+    // Adapter discovery lives in driver code; a broken driver must not take the
+    // command down with it.
+    match std::panic::catch_unwind(|| Device::wgpu_options().init_with_setup()) {
+        Ok(Ok((device, setup))) => {
+            let info = setup.adapter.get_info();
+            // A software rasteriser (llvmpipe, SwiftShader) is a slower CPU backend.
+            if info.device_type == DeviceType::Cpu {
+                return Err(format!(
+                    "the only graphics adapter, {}, is a software renderer",
+                    info.name
+                ));
+            }
+            Ok((
+                device,
+                format!("GPU {} (Burn wgpu, {:?})", info.name, info.backend),
+            ))
+        }
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("the graphics driver failed".into()),
+    }
+}
+
+#[cfg(not(feature = "gpu"))]
+fn gpu() -> Result<(Device, String), String> {
+    Err("this program was built without GPU support (the `gpu` feature)".into())
 }
