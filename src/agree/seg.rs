@@ -172,7 +172,7 @@ pub enum SegError {
     #[error("none of its segments is a tissue under the names chosen (segments: {0})")]
     NoTissue(String),
     #[error("its pixels have {0} samples each; a segmentation has one")]
-    Samples(usize),
+    Samples(u16),
 }
 
 /// Labels as the messages list them: “Segment_2”, “Liver”.
@@ -251,12 +251,12 @@ pub fn read(bytes: &[u8], names: &SegmentNames) -> Result<Vec<ReferenceMask>, Se
         return Err(SegError::NoTissue(quoted(&labels)));
     }
 
+    // DICOM SEG is monochrome; a colour file's frames would be longer than the mask.
+    if instance.samples_per_pixel != 1 {
+        return Err(SegError::Samples(instance.samples_per_pixel));
+    }
     instance.check_size()?;
     let frames = pixels::decode_stored(&parsed, &instance)?;
-    // DICOM SEG is monochrome; a colour file's frames are longer than the mask.
-    if frames.samples != 1 {
-        return Err(SegError::Samples(frames.samples));
-    }
     let per_frame = items(obj, tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE);
     let shared = nested(obj, tags::SHARED_FUNCTIONAL_GROUPS_SEQUENCE);
     let (columns, rows) = (frames.columns, frames.rows);

@@ -22,9 +22,8 @@
 import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
-import { inflateSync } from "node:zlib";
 import assert from "node:assert/strict";
-import { loadedAndSegmented, paintMuscle, start, unzip } from "./harness.mjs";
+import { loadedAndSegmented, paintMuscle, pngGrey8, start, unzip } from "./harness.mjs";
 
 const [base, shared, artifacts, sarcoscope] = process.argv.slice(2);
 const archive = join(artifacts, "cohort-archive");
@@ -81,15 +80,6 @@ const parse = (text) => text.trim().split(/\r?\n/).map((line) => {
   out.push(cur);
   return out;
 });
-// The labels of an 8-bit grey PNG as src/png.rs writes it (one IDAT, no filter).
-const labelsOf = (png) => {
-  const [width, height] = [png.readUInt32BE(16), png.readUInt32BE(20)];
-  const idat = png.indexOf("IDAT");
-  const raw = inflateSync(png.subarray(idat + 4, idat + 4 + png.readUInt32BE(idat - 4)));
-  const labels = Buffer.alloc(width * height);
-  for (let y = 0; y < height; y++) raw.copy(labels, y * width, y * (width + 1) + 1, (y + 1) * (width + 1));
-  return labels;
-};
 const rowsOf = (text) => {
   const [header, ...rows] = parse(text);
   return Object.fromEntries(rows.map((r) => {
@@ -283,7 +273,7 @@ try {
       const seg = entries[`${code}.seg.dcm`];
       assert.equal(seg.toString("latin1", 128, 132), "DICM", `${code}: DICOM SEG`);
       for (const uid of uids) assert.ok(!seg.includes(uid), `${code}: de-identified, no study UID`);
-      const [browser, cli] = [labelsOf(entries[`${code}.png`]), labelsOf(readFileSync(join(cliMasks, `${code}.png`)))];
+      const [browser, cli] = [pngGrey8(entries[`${code}.png`]).pixels, pngGrey8(readFileSync(join(cliMasks, `${code}.png`))).pixels];
       assert.equal(browser.length, cli.length, `${code}: the same slice size`);
       const muscle = (labels) => labels.reduce((n, l) => n + (l === 1), 0);
       if (code === native.p03.case) {
