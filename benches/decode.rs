@@ -377,11 +377,13 @@ fn budget() -> Duration {
     Duration::from_secs_f64(seconds)
 }
 
-/// The folder of shared data: `$SARCOSCOPE_SHARED`, else `../shared` beside the crate.
+/// The folder of shared data: `$SARCOSCOPE_SHARED`, else `../shared` beside the crate
+/// (cargo runs a benchmark in its crate's folder; a compiled-in folder would outlive a
+/// move of the checkout).
 fn shared_root() -> PathBuf {
     match std::env::var_os("SARCOSCOPE_SHARED") {
         Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"),
+        _ => PathBuf::from("../shared"),
     }
 }
 

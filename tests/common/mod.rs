@@ -16,12 +16,16 @@ use sarcoscope::dicom::{self, Instance};
 
 /// The repository's top folder. These tests belong to several crates of the workspace
 /// (the core at the top, the command line under `src/bin`), so it is found from the
-/// crate's folder upwards rather than taken to be it.
-pub fn repository() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
+/// crate's folder upwards rather than taken to be it. The folder is the one the test runs
+/// in (cargo runs a test in its crate's folder), not `env!("CARGO_MANIFEST_DIR")`: cargo
+/// does not rebuild a test when its checkout moves, so a compiled-in folder can name
+/// another checkout that shared the target directory, or none.
+pub fn repository() -> PathBuf {
+    let here = std::env::current_dir().expect("the tests' working folder");
+    here.ancestors()
         .find(|dir| dir.join("Trunk.toml").is_file())
         .expect("the tests run inside the repository")
+        .to_path_buf()
 }
 
 /// The folder of shared data: `$SARCOSCOPE_SHARED`, else `../shared` beside the

@@ -11,9 +11,13 @@ import { crc32, inflateSync } from "node:zlib";
 export function checker() {
   let failed = 0;
   let passed = 0;
+  // Each line says how long its check took, so that a slow run shows where its time went
+  // (the work since the previous check, e.g. a load the check waits for, counts for it).
+  let since = performance.now();
+  const took = () => { const now = performance.now(); const s = ((now - since) / 1000).toFixed(1); since = now; return `(${s} s)`; };
   const check = async (name, fn) => {
-    try { await fn(); passed++; console.log(`ok - ${name}`); }
-    catch (e) { failed++; console.log(`FAILED - ${name}\n  ${String(e.stack || e).split("\n").slice(0, 12).join("\n  ")}`); }
+    try { await fn(); passed++; console.log(`ok - ${name} ${took()}`); }
+    catch (e) { failed++; console.log(`FAILED - ${name} ${took()}\n  ${String(e.stack || e).split("\n").slice(0, 12).join("\n  ")}`); }
   };
   const summary = (label) => { console.log(`${label}: ${passed} passed, ${failed} failed`); return failed === 0; };
   return { check, summary };

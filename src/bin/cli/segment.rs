@@ -22,12 +22,25 @@ use serde::Serialize;
 
 use super::write_file;
 
-/// The model shipped in this repository.
+/// The model shipped in this repository: in the `models` folder of the checkout the
+/// command runs in (the working folder or one above it), else of the checkout it was built
+/// from. The working folder comes first because cargo does not rebuild the command when its
+/// checkout moves: a compiled-in folder can name a checkout that is gone or another one
+/// sharing the target directory.
 pub fn default_model() -> PathBuf {
+    let card = Path::new("models").join(format!("{}.json", sarcoscope::segment::DEFAULT_MODEL));
     // This crate sits at src/bin; the models are at the repository's top.
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../models")
-        .join(format!("{}.json", sarcoscope::segment::DEFAULT_MODEL))
+    let built_from = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(&card);
+    std::env::current_dir()
+        .ok()
+        .and_then(|here| {
+            here.ancestors()
+                .map(|dir| dir.join(&card))
+                .find(|path| path.is_file())
+        })
+        .unwrap_or(built_from)
 }
 
 #[derive(clap::Args)]
