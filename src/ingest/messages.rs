@@ -126,6 +126,11 @@ pub enum FromDecoder {
     VolumeFailed {
         error: VolumeError,
     },
+    /// A `Volume` request came without its files, the page counting on the bytes the
+    /// worker kept from the header request before it (handing a worker 112 file handles
+    /// costs Chromium ~0.5 ms each), and the worker holds no bytes of some of them: the
+    /// page posts the request again with its files. Nothing was decoded.
+    NeedsFiles,
     /// The measurement slice's HU (i16) are attached, none when no slice is measured;
     /// `found` is the L3 search on the volume (`None`: too few slices to search).
     Slice {

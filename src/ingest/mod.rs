@@ -504,10 +504,11 @@ impl Ingest {
         }
         let mut step = Step::default();
         match reply {
-            // The worker's life cycle is its client's business; a cohort's slices are the
-            // cohort's, an agreement run's cases the reader view's
-            // (this view never asks for them).
+            // The worker's life cycle and what is attached to a request are its client's
+            // business; a cohort's slices are the cohort's, an agreement run's cases the
+            // reader view's (this view never asks for them).
             FromDecoder::Ready
+            | FromDecoder::NeedsFiles
             | FromDecoder::Slice { .. }
             | FromDecoder::AgreementCase { .. }
             | FromDecoder::AgreementFailed { .. }

@@ -740,6 +740,60 @@ try {
     }
   });
 
+  // A small set goes to the worker as bytes the page read, and the volume request after
+  // it goes without its files (handing a worker 112 file handles cost Chromium ~50 ms),
+  // the worker decoding the bytes it kept; where it kept none it asks for the files, and
+  // the page sends them. A wrapper around Worker records what the page posts and hears;
+  // `__spoil` has it post a request of its own (an empty check) just before the volume
+  // request, which takes the kept bytes, as a worker restarted unseen would hold none.
+  await check("a small set is read once: the volume request goes without files, and gets them when the worker asks", async () => {
+    const other = await browser.newContext({ viewport: { width: 1400, height: 1000 }, serviceWorkers: "block" });
+    try {
+      await other.addInitScript(() => {
+        window.__posts = [];
+        window.__heard = [];
+        const Original = window.Worker;
+        window.Worker = function (url, options) {
+          const worker = new Original(url, options);
+          if (!String(url).includes("sarcoscope-worker")) return worker;
+          worker.addEventListener("message", (e) => window.__heard.push(JSON.parse(e.data?.json || "{}").message));
+          const post = worker.postMessage.bind(worker);
+          worker.postMessage = (message, transfer) => {
+            const envelope = JSON.parse(message?.json || "{}");
+            const kind = typeof envelope.message === "string" ? envelope.message : Object.keys(envelope.message || {})[0];
+            window.__posts.push({ kind, files: message?.files?.length ?? 0, buffers: message?.buffers?.length ?? 0 });
+            if (window.__spoil && kind === "Volume" && !message?.files?.length) {
+              post({ json: JSON.stringify({ request: 999999, message: { Inspect: { names: [] } } }), files: [] });
+            }
+            return post(message, transfer);
+          };
+          return worker;
+        };
+        window.Worker.prototype = Original.prototype;
+      });
+      const p4 = await other.newPage();
+      await p4.goto(base);
+      const load = async (spoil) => {
+        await p4.evaluate((spoil) => { window.__spoil = spoil; window.__posts = []; window.__heard = []; }, spoil);
+        await p4.setInputFiles("#file-input", files);
+        await p4.waitForFunction(() => /112 slice\(s\) loaded/.test(document.querySelector("#status")?.textContent || ""), null, { timeout: 120000 });
+        return p4.evaluate(() => ({ posts: window.__posts, heard: window.__heard }));
+      };
+      const kept = await load(false);
+      const headers = kept.posts.find((p) => p.kind === "HeadersInBatches");
+      assert.deepEqual([headers?.files, headers?.buffers], [0, 112], JSON.stringify(kept.posts));
+      assert.deepEqual(kept.posts.filter((p) => p.kind === "Volume").map((p) => p.files), [0], JSON.stringify(kept.posts));
+      assert.ok(!kept.heard.includes("NeedsFiles"));
+      const spoiled = await load(true);
+      assert.equal(spoiled.heard.filter((m) => m === "NeedsFiles").length, 1, JSON.stringify(spoiled.heard));
+      assert.deepEqual(spoiled.posts.filter((p) => p.kind === "Volume").map((p) => p.files), [0, 112], JSON.stringify(spoiled.posts));
+      assert.equal(await p4.getAttribute("#series-list li.series.selected", "data-slices"), "112");
+      assert.equal(await p4.locator("#problems li").count(), 0);
+    } finally {
+      await other.close();
+    }
+  });
+
   // A set of files larger than the page reads whole at once (256 MiB; READ_WHOLE_BYTES):
   // the worker reads the files themselves, their headers from their first bytes, then the
   // series' images — the path of a 1,000-slice series. A phantom of 520 slices of 512².

@@ -15,15 +15,17 @@ use crate::envelope::{pack, unpack, Attachments};
 use crate::lazy_worker::{Handlers, LazyWorker};
 use crate::loaded::{JsVoxels, Loaded};
 use crate::workspace::Workspace;
-use sarcoscope::ingest::messages::{FromDecoder, RequestId, ToDecoder, READ_WHOLE_BYTES};
+use sarcoscope::ingest::messages::{
+    FromDecoder, HeaderRead, RequestId, ToDecoder, READ_WHOLE_BYTES,
+};
 use sarcoscope::ingest::{Command, Ingest, SeriesAt, Shown, Step};
 use sarcoscope::l3::L3Choice;
 use sarcoscope::volume::Voxels;
 
 #[wasm_bindgen(module = "/js/read.js")]
 extern "C" {
-    #[wasm_bindgen(js_name = readAll)]
-    fn read_all(files: &Array) -> Promise;
+    #[wasm_bindgen(js_name = readWhole)]
+    fn read_whole(files: &Array, limit: f64) -> Promise;
 }
 
 struct Inner {
@@ -31,6 +33,13 @@ struct Inner {
     ingest: Ingest,
     /// The user's files, in the order [`Ingest`] numbers them.
     files: Vec<File>,
+    /// The header request the worker was last sent the files' bytes with (read here): it
+    /// keeps them for the request after, so a volume request whose files were all read
+    /// there goes without its files, which Chromium costs ~0.5 ms each to hand over.
+    kept_by: Option<RequestId>,
+    /// A volume request sent so, with its files, in case the worker asks for them
+    /// ([`FromDecoder::NeedsFiles`]).
+    withheld: Option<(RequestId, ToDecoder, Vec<File>)>,
     ws: Option<Workspace>,
 }
 
@@ -50,6 +59,8 @@ impl Decoder {
                 worker: LazyWorker::new("./sarcoscope-worker_loader.js"),
                 ingest: Ingest::new(),
                 files: Vec::new(),
+                kept_by: None,
+                withheld: None,
                 ws: None,
             }),
             loads: RwSignal::new(0),
@@ -121,6 +132,10 @@ impl Decoder {
                 self.inner.update_value(|i| i.worker.ready());
                 return;
             }
+            (Some(request), FromDecoder::NeedsFiles) => {
+                self.send_withheld(request);
+                return;
+            }
             (Some(request), message) => (request, message),
             (None, message) => {
                 web_sys::console::error_1(
@@ -155,10 +170,12 @@ impl Decoder {
             let started = self.inner.try_update_value(|i| match command {
                 Command::Replace => {
                     i.worker.stop(true);
+                    (i.kept_by, i.withheld) = (None, None);
                     true
                 }
                 Command::Restart => {
                     i.worker.stop(false);
+                    (i.kept_by, i.withheld) = (None, None);
                     true
                 }
                 Command::TakeAttachedFiles => {
@@ -166,19 +183,34 @@ impl Decoder {
                     true
                 }
                 Command::Send(request) => {
+                    // Whatever is sent next, the worker keeps nothing past it.
+                    let kept_by = i.kept_by.take();
                     let files: Vec<File> = request
                         .files
                         .iter()
                         .filter_map(|f| i.files.get(f.0).cloned())
                         .collect();
-                    let size: f64 = files.iter().map(|f| f.size()).sum();
-                    if request.message == ToDecoder::HeadersInBatches && size <= READ_WHOLE_BYTES {
+                    if request.message == ToDecoder::HeadersInBatches {
                         let this = *self;
                         wasm_bindgen_futures::spawn_local(async move {
                             this.post_read(request.id, request.message, files).await;
                         });
                         return true;
                     }
+                    let kept = |read: &[Option<HeaderRead>]| {
+                        !read.is_empty()
+                            && read
+                                .iter()
+                                .all(|r| r.is_some_and(|r| Some(r.request) == kept_by))
+                    };
+                    let files = match &request.message {
+                        ToDecoder::Volume { read, .. } if kept(read) => {
+                            let message = request.message.clone();
+                            i.withheld = Some((request.id, message, files));
+                            Vec::new()
+                        }
+                        _ => files,
+                    };
                     let attachments = Attachments {
                         files,
                         ..Attachments::default()
@@ -197,26 +229,57 @@ impl Decoder {
         }
     }
 
-    /// Posts header request `id` with its files' bytes, read here first, all at once: the
-    /// worker then decodes the series from them without reading the files again (see
-    /// [`READ_WHOLE_BYTES`]). A request replaced while the files were read is not posted.
+    /// Posts header request `id` with its files' bytes, read here first when the set is
+    /// small enough (see [`READ_WHOLE_BYTES`]): the worker then decodes the series from them
+    /// without reading the files again. A larger set goes with its files.
     async fn post_read(self, id: RequestId, message: ToDecoder, files: Vec<File>) {
         let handles: Array = files.iter().collect();
-        let read = JsFuture::from(read_all(&handles)).await;
-        let posted = self.inner.try_update_value(|i| {
-            if !i.ingest.awaits(id) {
-                return true;
-            }
+        let read = JsFuture::from(read_whole(&handles, READ_WHOLE_BYTES)).await;
+        self.post_late(id, |i| {
             let attachments = match read.ok().and_then(|b| b.dyn_into::<Array>().ok()) {
-                Some(buffers) => Attachments {
-                    buffers: Some(buffers),
-                    ..Attachments::default()
-                },
-                // The reads could not even start: the worker reads the files.
+                Some(buffers) => {
+                    i.kept_by = Some(id);
+                    Attachments {
+                        buffers: Some(buffers),
+                        ..Attachments::default()
+                    }
+                }
+                // Too many bytes to read here (or the reads could not even start): the
+                // worker reads the files.
                 None => Attachments {
                     files,
                     ..Attachments::default()
                 },
+            };
+            Some((message, attachments))
+        });
+    }
+
+    /// Sends volume request `id` again, with the files it went without.
+    fn send_withheld(&self, id: RequestId) {
+        self.post_late(id, |i| {
+            let (_, message, files) = i.withheld.take_if(|(w, ..)| *w == id)?;
+            let attachments = Attachments {
+                files,
+                ..Attachments::default()
+            };
+            Some((message, attachments))
+        });
+    }
+
+    /// Posts what `make` gives for request `id`, unless `id` was replaced meanwhile (by a
+    /// new drop, say): the worker has another job now.
+    fn post_late(
+        &self,
+        id: RequestId,
+        make: impl FnOnce(&mut Inner) -> Option<(ToDecoder, Attachments)>,
+    ) {
+        let posted = self.inner.try_update_value(|i| {
+            if !i.ingest.awaits(id) {
+                return true;
+            }
+            let Some((message, attachments)) = make(i) else {
+                return true;
             };
             let (value, transfer) = pack(Some(id), message, attachments);
             i.worker.post(value, transfer)

@@ -193,6 +193,13 @@ async fn handle(scope: &DedicatedWorkerGlobalScope, data: &JsValue, kept: &RefCe
             read,
         } => {
             let kept = last_kept.map(|k| k.of(&read)).unwrap_or_default();
+            // Sent without its files on the strength of what this worker kept; kept bytes
+            // missing (a worker started since, say), the page sends the files.
+            let missing = (0..read.len())
+                .any(|f| kept.get(f).is_none_or(Option::is_none) && !skip.contains(&LocalFile(f)));
+            if files.is_empty() && missing {
+                return reply.send(FromDecoder::NeedsFiles);
+            }
             let request = VolumeRequest {
                 series: &series,
                 instances: &instances,
