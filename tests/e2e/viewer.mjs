@@ -746,17 +746,23 @@ try {
   // the page sends them. A wrapper around Worker records what the page posts and hears;
   // `__spoil` has it post a request of its own (an empty check) just before the volume
   // request, which takes the kept bytes, as a worker restarted unseen would hold none.
+  // The worker's warm-up makes the same requests, numbered 0, and must answer none of them.
   await check("a small set is read once: the volume request goes without files, and gets them when the worker asks", async () => {
     const other = await browser.newContext({ viewport: { width: 1400, height: 1000 }, serviceWorkers: "block" });
     try {
       await other.addInitScript(() => {
         window.__posts = [];
         window.__heard = [];
+        window.__warmUpAnswers = 0;
         const Original = window.Worker;
         window.Worker = function (url, options) {
           const worker = new Original(url, options);
           if (!String(url).includes("sarcoscope-worker")) return worker;
-          worker.addEventListener("message", (e) => window.__heard.push(JSON.parse(e.data?.json || "{}").message));
+          worker.addEventListener("message", (e) => {
+            const envelope = JSON.parse(e.data?.json || "{}");
+            window.__heard.push(envelope.message);
+            if (envelope.request === 0) window.__warmUpAnswers++;
+          });
           const post = worker.postMessage.bind(worker);
           worker.postMessage = (message, transfer) => {
             const envelope = JSON.parse(message?.json || "{}");
@@ -773,6 +779,7 @@ try {
       });
       const p4 = await other.newPage();
       await p4.goto(base);
+      await p4.waitForTimeout(1000); // the worker's warm-up done
       const load = async (spoil) => {
         await p4.evaluate((spoil) => { window.__spoil = spoil; window.__posts = []; window.__heard = []; }, spoil);
         await p4.setInputFiles("#file-input", files);
@@ -789,6 +796,7 @@ try {
       assert.deepEqual(spoiled.posts.filter((p) => p.kind === "Volume").map((p) => p.files), [0, 112], JSON.stringify(spoiled.posts));
       assert.equal(await p4.getAttribute("#series-list li.series.selected", "data-slices"), "112");
       assert.equal(await p4.locator("#problems li").count(), 0);
+      assert.equal(await p4.evaluate(() => window.__warmUpAnswers), 0);
     } finally {
       await other.close();
     }

@@ -50,19 +50,37 @@ const WARM_UP_ROUNDS: usize = 4;
 /// compiled in one quick pass, and optimises a function only once it has run a while:
 /// measured in Chromium on a first load of the 112-slice real series, its headers took
 /// 40–65 ms and its decoding 127–167 ms, against 4 ms and 41 ms once the code had run
-/// before. A round at a time, none once a request has come.
+/// before. The rounds are requests through the queue, as the page makes them (a header
+/// request with the files' bytes, then a volume request without its files), answered to
+/// no one: V8 also compiles each function only when it is first called, and the request
+/// handler alone took 14 ms to compile in the middle of a first load when the warm-up
+/// called the decoding functions directly. A round at a time, none once a request has come.
 fn warm_up(scope: DedicatedWorkerGlobalScope, queue: Rc<Queue>) {
     wasm_bindgen_futures::spawn_local(async move {
         let Some(files) = warm_up_files() else { return };
         for _ in 0..WARM_UP_ROUNDS {
             next_task(&scope).await;
-            if queue.busy.get() || !queue.waiting.borrow().is_empty() {
+            while queue.busy.get() {
+                next_task(&scope).await;
+            }
+            if queue.requests.get() > 0 {
                 return;
             }
-            decode_synthetic(&files);
+            let Some(round) = warm_up_round(&files) else {
+                return;
+            };
+            for request in round {
+                queue.push(&scope, request);
+            }
         }
     });
 }
+
+/// The id of the warm-up's requests (the page numbers its own from 1).
+const WARM_UP_REQUEST: RequestId = RequestId(0);
+
+/// The property that marks a warm-up request, whose answers are made but not posted.
+const WARM_UP_MARK: &str = "warmUp";
 
 /// A phantom (not a patient) of 24 slices of 128², as DICOM files like a scanner's.
 fn warm_up_files() -> Option<Vec<Vec<u8>>> {
@@ -79,28 +97,58 @@ fn warm_up_files() -> Option<Vec<Vec<u8>>> {
     Phantom::generate(&params).dicom_files().ok()
 }
 
-/// The decoding path of a series, as [`read_headers`] and [`decode_volume`] take it, on
-/// `files`; what it finds is not used.
-fn decode_synthetic(files: &[Vec<u8>]) {
-    let instances: Option<Vec<Instance>> = files
+/// The two requests the page makes for a small set of `files`: their headers, with their
+/// bytes, then the volume of their series, without files (see [`Kept`]).
+fn warm_up_round(files: &[Vec<u8>]) -> Option<[JsValue; 2]> {
+    let instances: Vec<Instance> = files
         .iter()
         .map(|bytes| dicom::read_instance(bytes).ok())
+        .collect::<Option<_>>()?;
+    let series = dicom::series::build(&instances)
+        .into_iter()
+        .next()?
+        .series
+        .into_iter()
+        .next()?;
+    let buffers: Array = files
+        .iter()
+        .map(|bytes| Uint8Array::from(bytes.as_slice()).buffer())
         .collect();
-    let Some(instances) = instances else { return };
-    let studies = dicom::series::build(&instances);
-    let Some(series) = studies.first().and_then(|s| s.series.first()) else {
-        return;
+    let read = (0..instances.len())
+        .map(|attached| {
+            Some(HeaderRead {
+                request: WARM_UP_REQUEST,
+                attached,
+            })
+        })
+        .collect();
+    let headers = Attachments {
+        buffers: Some(buffers),
+        ..Attachments::default()
     };
-    let Ok(mut loader) = Loader::new_in(series, &instances, JsVoxels::zeroed) else {
-        return;
+    let volume = ToDecoder::Volume {
+        series: Box::new(series),
+        instances,
+        skip: Vec::new(),
+        one_by_one: false,
+        read,
     };
-    let mut search = l3::Search::new(loader.header());
-    for file in volume::file_order(series) {
-        let bytes = files.get(file).map(Vec::as_slice).ok_or_else(not_passed);
-        loader.add_watched(file, bytes, |slice, hu| search.add(slice, hu));
-    }
-    let (vol, _) = loader.finish();
-    let _ = search.finish(&vol);
+    let marked = |(value, _): (JsValue, Array)| {
+        let _ = js_sys::Reflect::set(&value, &WARM_UP_MARK.into(), &JsValue::TRUE);
+        value
+    };
+    Some([
+        marked(pack(
+            Some(WARM_UP_REQUEST),
+            ToDecoder::HeadersInBatches,
+            headers,
+        )),
+        marked(pack(Some(WARM_UP_REQUEST), volume, Attachments::default())),
+    ])
+}
+
+fn is_warm_up(data: &JsValue) -> bool {
+    js_sys::Reflect::get(data, &WARM_UP_MARK.into()).is_ok_and(|v| v.is_truthy())
 }
 
 /// Resolves in a task of its own, after the messages waiting to be handled.
@@ -115,11 +163,17 @@ async fn next_task(scope: &DedicatedWorkerGlobalScope) {
 struct Reply<'a> {
     scope: &'a DedicatedWorkerGlobalScope,
     request: Option<RequestId>,
+    /// Made but not posted: the answers to the warm-up's requests.
+    silent: bool,
 }
 
 impl<'a> Reply<'a> {
     fn new(scope: &'a DedicatedWorkerGlobalScope, request: Option<RequestId>) -> Reply<'a> {
-        Reply { scope, request }
+        Reply {
+            scope,
+            request,
+            silent: false,
+        }
     }
 
     fn send(&self, message: FromDecoder) {
@@ -128,7 +182,9 @@ impl<'a> Reply<'a> {
 
     fn send_with(&self, message: FromDecoder, attachments: Attachments) {
         let (value, transfer) = pack(self.request, message, attachments);
-        let _ = self.scope.post_message_with_transfer(&value, &transfer);
+        if !self.silent {
+            let _ = self.scope.post_message_with_transfer(&value, &transfer);
+        }
     }
 }
 
@@ -139,10 +195,15 @@ struct Queue {
     waiting: RefCell<VecDeque<JsValue>>,
     busy: Cell<bool>,
     kept: RefCell<Option<Kept>>,
+    /// How many requests came from the page (the warm-up's aside).
+    requests: Cell<usize>,
 }
 
 impl Queue {
     fn push(self: &Rc<Self>, scope: &DedicatedWorkerGlobalScope, data: JsValue) {
+        if !is_warm_up(&data) {
+            self.requests.set(self.requests.get() + 1);
+        }
         self.waiting.borrow_mut().push_back(data);
         if self.busy.replace(true) {
             return;
@@ -170,7 +231,10 @@ async fn handle(scope: &DedicatedWorkerGlobalScope, data: &JsValue, kept: &RefCe
             return;
         }
     };
-    let reply = Reply::new(scope, envelope.request);
+    let reply = Reply {
+        silent: is_warm_up(data),
+        ..Reply::new(scope, envelope.request)
+    };
     let files = &attachments.files;
     // Taken out, so that the page's buffers can be freed once copied, not held twice.
     let read = attachments.buffers.take().as_ref().map(read_buffers);
