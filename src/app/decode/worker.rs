@@ -57,7 +57,10 @@ const WARM_UP_ROUNDS: usize = 4;
 /// called the decoding functions directly. A round at a time, none once a request has come.
 fn warm_up(scope: DedicatedWorkerGlobalScope, queue: Rc<Queue>) {
     wasm_bindgen_futures::spawn_local(async move {
-        let Some(files) = warm_up_files() else { return };
+        // Made once: the handler copies the bytes out and leaves the requests as they were.
+        let Some(round) = warm_up_files().and_then(|files| warm_up_round(&files)) else {
+            return;
+        };
         for _ in 0..WARM_UP_ROUNDS {
             next_task(&scope).await;
             while queue.busy.get() {
@@ -66,11 +69,8 @@ fn warm_up(scope: DedicatedWorkerGlobalScope, queue: Rc<Queue>) {
             if queue.requests.get() > 0 {
                 return;
             }
-            let Some(round) = warm_up_round(&files) else {
-                return;
-            };
-            for request in round {
-                queue.push(&scope, request);
+            for request in &round {
+                queue.push(&scope, request.clone());
             }
         }
     });
