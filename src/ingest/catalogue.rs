@@ -51,6 +51,13 @@ impl Catalogue {
     pub fn series(&self, at: SeriesAt) -> Option<&Series> {
         self.studies.get(at.study)?.series.get(at.series)
     }
+
+    /// The chosen series with its own files, `headers` being those the catalogue was
+    /// built from: what the page opens once the headers are in, and so what the decoding
+    /// worker starts decoding before the page asks (`decode_ahead`).
+    pub fn opened(&self, headers: &[Option<Instance>]) -> Option<SeriesFiles> {
+        SeriesFiles::of(self.series(self.chosen?)?, headers)
+    }
 }
 
 /// One series with only its own files: its slices refer to `files` by [`LocalFile`]

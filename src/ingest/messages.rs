@@ -49,7 +49,12 @@ pub enum ToDecoder {
     /// may attach the files' bytes, read whole, instead of the files (a set small enough,
     /// see [`READ_WHOLE_BYTES`]): the worker keeps them for the `Volume` request that
     /// follows (see [`HeaderRead`]), so that a series is read once.
-    HeadersInBatches,
+    ///
+    /// `decode_ahead`: the attached files are all the user's, and the page will open the
+    /// series [`crate::ingest::Catalogue::opened`] picks from their headers; with the
+    /// files' bytes at hand the worker starts decoding it at once, as if asked, while the
+    /// page is still taking the headers in (see [`FromDecoder::HeadersDone`]).
+    HeadersInBatches { decode_ahead: bool },
     /// Decode `series`, whose slices refer to the attached files ([`LocalFile`]) whose
     /// headers are `instances`, leaving out `skip`: a decoder stopped on them before.
     /// `one_by_one`: say `Reading` before each file and `Progress` after each (to pin a
@@ -110,7 +115,16 @@ pub enum FromDecoder {
         first: usize,
         results: Vec<Result<Box<Instance>, DicomError>>,
     },
-    HeadersDone,
+    /// Every header was answered. `ahead`: the worker is decoding, as the answer to this
+    /// same request, the series whose files are these attached files (in the series'
+    /// own order, see [`crate::ingest::SeriesFiles`]) — the one the page would ask for
+    /// (`decode_ahead`): `Progress` and then `Volume` (or `VolumeFailed`) follow, and the
+    /// page saves a request and its answer's wait (the series and its headers, 151 KB of
+    /// JSON for 112 files, both ways). A page that would open another series asks for it,
+    /// and the answers to this request are ignored.
+    HeadersDone {
+        ahead: Option<Vec<usize>>,
+    },
     Progress {
         done: usize,
         total: usize,

@@ -296,6 +296,13 @@ impl Ingest {
 
     /// Decodes series `at` of the current studies for the viewer.
     pub fn load_series(&mut self, at: SeriesAt) -> Step {
+        self.open_series(at, None)
+    }
+
+    /// Decodes series `at`; `ahead`: the worker is already decoding, as its answer to
+    /// request `ahead.0`, the series of these files — if it is this one, its answers are
+    /// awaited instead of asking again (see [`FromDecoder::HeadersDone`]).
+    fn open_series(&mut self, at: SeriesAt, ahead: Option<(RequestId, Vec<FileIndex>)>) -> Step {
         let mut step = self.abandon();
         let Some(series) = self.catalogue.series(at) else {
             return step;
@@ -322,7 +329,8 @@ impl Ingest {
             done: 0,
             total: files.files.len(),
         })));
-        let id = self.next_id();
+        let ahead = ahead.filter(|(_, ahead)| *ahead == files.files);
+        let id = ahead.as_ref().map_or_else(|| self.next_id(), |(id, _)| *id);
         self.job = Job::Volume {
             id,
             files: Box::new(files),
@@ -330,6 +338,9 @@ impl Ingest {
             reading: None,
             one_by_one: false,
         };
+        if ahead.is_some() {
+            return step;
+        }
         step.then(self.send_volume())
     }
 
@@ -346,7 +357,10 @@ impl Ingest {
         let message = if one_by_one {
             ToDecoder::Headers
         } else {
-            ToDecoder::HeadersInBatches
+            // From the first file on, the worker sees every header the page will have.
+            ToDecoder::HeadersInBatches {
+                decode_ahead: first == FileIndex(0),
+            }
         };
         Step {
             commands: vec![Command::Send(Request { id, message, files })],
@@ -438,7 +452,7 @@ impl Ingest {
             }
             // Every header was answered: the crash came after the last file.
             Job::Headers { next, .. } if next.0 >= self.names.len() => {
-                step.then(self.finish_headers())
+                step.then(self.finish_headers(None))
             }
             Job::Headers {
                 next,
@@ -533,7 +547,7 @@ impl Ingest {
             FromDecoder::HeaderBatch { first, results } => {
                 self.take_headers(&mut step, first, results);
             }
-            FromDecoder::HeadersDone => return self.finish_headers(),
+            FromDecoder::HeadersDone { ahead } => return self.finish_headers(ahead),
             FromDecoder::Progress { done, total } => {
                 // Said after a file is done with: a crash from now on is not that file's.
                 if let Job::Volume { reading, .. } = &mut self.job {
@@ -668,7 +682,16 @@ impl Ingest {
         }
     }
 
-    fn finish_headers(&mut self) -> Step {
+    /// Every header is in; `ahead`: the attached files of the series the worker is
+    /// decoding ahead.
+    fn finish_headers(&mut self, ahead: Option<Vec<usize>>) -> Step {
+        let ahead = match self.job {
+            Job::Headers { id, first, .. } => ahead.map(|files| {
+                let files = files.into_iter().map(|k| FileIndex(first.0 + k)).collect();
+                (id, files)
+            }),
+            _ => None,
+        };
         self.job = Job::Idle;
         self.catalogue = Catalogue::build(&self.headers);
         let read = self.headers.iter().flatten().count();
@@ -678,7 +701,7 @@ impl Ingest {
         match self.catalogue.chosen {
             Some(at) => {
                 step.status(format!("{read} DICOM file(s) read. Loading the CT series…"));
-                step.then(self.load_series(at))
+                step.then(self.open_series(at, ahead))
             }
             None => {
                 step.status(format!(

@@ -6,6 +6,7 @@ use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 
 use super::*;
+use crate::dicom::series::Series;
 use crate::dicom::{self, DicomError};
 use crate::inspect;
 use crate::l3;
@@ -79,11 +80,11 @@ fn work(
     let send = |answer: FromDecoder| out.borrow_mut().push((answer, None));
     let file = |k: usize| request.files[k];
     match &request.message {
-        message @ (ToDecoder::Headers | ToDecoder::HeadersInBatches) => {
+        message @ (ToDecoder::Headers | ToDecoder::HeadersInBatches { .. }) => {
             let one_by_one = *message == ToDecoder::Headers;
             // The page sends small sets' bytes with this request; the worker keeps them.
-            let keep = *message == ToDecoder::HeadersInBatches;
-            let mut batch = Vec::new();
+            let keep = !one_by_one;
+            let (mut batch, mut headers) = (Vec::new(), Vec::new());
             for k in 0..request.files.len() {
                 if keep {
                     let at = HeaderRead {
@@ -99,6 +100,7 @@ fn work(
                     return (out.into_inner(), true);
                 }
                 let result = dicom::read_instance(&bytes[file(k).0]).map(Box::new);
+                headers.push(result.as_ref().ok().map(|h| (**h).clone()));
                 if one_by_one {
                     send(FromDecoder::Header {
                         attached: k,
@@ -117,7 +119,41 @@ fn work(
             if crash == Crash::AfterHeaders {
                 return (out.into_inner(), true);
             }
-            send(FromDecoder::HeadersDone);
+            let decode_ahead =
+                matches!(message, ToDecoder::HeadersInBatches { decode_ahead: true });
+            let ahead = decode_ahead
+                .then(|| Catalogue::build(&headers).opened(&headers))
+                .flatten();
+            send(FromDecoder::HeadersDone {
+                ahead: ahead
+                    .as_ref()
+                    .map(|a| a.files.iter().map(|f| f.0).collect()),
+            });
+            if let Some(ahead) = ahead {
+                // Decoded from the bytes kept, which it uses up.
+                for &attached in &ahead.files {
+                    let at = HeaderRead {
+                        request: request.id,
+                        attached: attached.0,
+                    };
+                    memory.reused.extend(memory.kept.remove(&at));
+                }
+                let of_series = |k: usize| file(ahead.files[k].0);
+                let plain = VolumeRequest {
+                    skip: &[],
+                    one_by_one: false,
+                };
+                let died = decode(
+                    &ahead.series,
+                    &ahead.instances,
+                    plain,
+                    of_series,
+                    bytes,
+                    crash,
+                    &out,
+                );
+                return (out.into_inner(), died);
+            }
         }
         ToDecoder::Volume {
             series,
@@ -128,60 +164,17 @@ fn work(
         } => {
             // Each file the volume names as kept must be the file it was kept as.
             for (k, at) in read.iter().enumerate() {
-                if let Some(&kept) = at.as_ref().and_then(|at| memory.kept.get(at)) {
+                if let Some(kept) = at.as_ref().and_then(|at| memory.kept.remove(at)) {
                     assert_eq!(kept, file(k), "attached file {k} is not the one kept");
                     memory.reused.push(kept);
                 }
             }
-            let died = RefCell::new(false);
-            let loaded = volume::load(
-                series,
-                instances,
-                |k| {
-                    if *died.borrow() || skip.contains(&LocalFile(k)) {
-                        return Err(DicomError::DecoderFault {
-                            detail: "test".into(),
-                        });
-                    }
-                    if *one_by_one {
-                        send(FromDecoder::Reading { attached: k });
-                    }
-                    if crash == Crash::Volume(file(k)) {
-                        *died.borrow_mut() = true;
-                        return Err(DicomError::DecoderFault {
-                            detail: "test".into(),
-                        });
-                    }
-                    Ok(bytes[file(k).0].clone())
-                },
-                |done, total| {
-                    if *one_by_one && !*died.borrow() {
-                        send(FromDecoder::Progress { done, total });
-                    }
-                },
-            );
-            if died.into_inner() {
-                return (out.into_inner(), true);
-            }
-            match loaded {
-                Ok((vol, failures)) => {
-                    let level = Box::new(l3::locate(&vol));
-                    let failures = failures
-                        .into_iter()
-                        .map(|f| (LocalFile(f.file), f.error))
-                        .collect();
-                    out.borrow_mut().push((
-                        FromDecoder::Volume {
-                            header: Box::new(vol.header),
-                            failures,
-                            level,
-                            level_ms: 1.0,
-                        },
-                        Some(vol.hu),
-                    ));
-                }
-                Err(error) => send(FromDecoder::VolumeFailed { error }),
-            }
+            let asked = VolumeRequest {
+                skip,
+                one_by_one: *one_by_one,
+            };
+            let died = decode(series, instances, asked, file, bytes, crash, &out);
+            return (out.into_inner(), died);
         }
         ToDecoder::Inspect { names } => {
             for k in 0..request.files.len() {
@@ -202,6 +195,77 @@ fn work(
         }
     }
     (out.into_inner(), false)
+}
+
+/// How a volume is to be decoded, its series aside.
+struct VolumeRequest<'a> {
+    skip: &'a [LocalFile],
+    one_by_one: bool,
+}
+
+/// Decodes `series` as the worker does, `file(k)` being the user's file behind the
+/// series' local file k, answering into `out`; says whether it died on the way.
+fn decode(
+    series: &Series,
+    instances: &[Instance],
+    request: VolumeRequest,
+    file: impl Fn(usize) -> FileIndex,
+    bytes: &[Vec<u8>],
+    crash: Crash,
+    out: &RefCell<Vec<Answer>>,
+) -> bool {
+    let send = |answer: FromDecoder| out.borrow_mut().push((answer, None));
+    let VolumeRequest { skip, one_by_one } = request;
+    let died = RefCell::new(false);
+    let loaded = volume::load(
+        series,
+        instances,
+        |k| {
+            if *died.borrow() || skip.contains(&LocalFile(k)) {
+                return Err(DicomError::DecoderFault {
+                    detail: "test".into(),
+                });
+            }
+            if one_by_one {
+                send(FromDecoder::Reading { attached: k });
+            }
+            if crash == Crash::Volume(file(k)) {
+                *died.borrow_mut() = true;
+                return Err(DicomError::DecoderFault {
+                    detail: "test".into(),
+                });
+            }
+            Ok(bytes[file(k).0].clone())
+        },
+        |done, total| {
+            if one_by_one && !*died.borrow() {
+                send(FromDecoder::Progress { done, total });
+            }
+        },
+    );
+    if died.into_inner() {
+        return true;
+    }
+    match loaded {
+        Ok((vol, failures)) => {
+            let level = Box::new(l3::locate(&vol));
+            let failures = failures
+                .into_iter()
+                .map(|f| (LocalFile(f.file), f.error))
+                .collect();
+            out.borrow_mut().push((
+                FromDecoder::Volume {
+                    header: Box::new(vol.header),
+                    failures,
+                    level,
+                    level_ms: 1.0,
+                },
+                Some(vol.hu),
+            ));
+        }
+        Err(error) => send(FromDecoder::VolumeFailed { error }),
+    }
+    false
 }
 
 /// Everything the page was told, and the commands, in order.
@@ -337,21 +401,49 @@ fn a_drop_reads_headers_then_loads_the_ct_series() {
 }
 
 #[test]
-fn without_a_crash_no_file_costs_a_message_of_its_own() {
+fn without_a_crash_one_request_reads_the_files_once_and_loads_the_series() {
     let (_, log) = load(Crash::Never);
     assert_eq!(log.restarts(), 0);
     let sent: Vec<_> = log.sent().collect();
-    assert_eq!(sent.len(), 2, "{sent:?}");
+    // The worker decoded the series the page opens as soon as it had the headers.
+    assert_eq!(sent, [&ToDecoder::HeadersInBatches { decode_ahead: true }]);
     // Each file was read once: the volume took the bytes the header request kept.
     assert_eq!(log.reused, (1..=10).map(FileIndex).collect::<Vec<_>>());
-    assert_eq!(sent[0], &ToDecoder::HeadersInBatches);
-    assert!(matches!(
-        sent[1],
-        ToDecoder::Volume {
-            one_by_one: false,
-            ..
-        }
-    ));
+    assert_eq!(log.loaded().map(|l| l.header.slices), Some(10));
+}
+
+#[test]
+fn a_series_decoded_ahead_is_awaited_only_if_it_is_the_one_opened() {
+    let (names, bytes) = files();
+    for (ahead, asks) in [(1..=10, false), (1..=9, true), (0..=9, true)] {
+        let mut ingest = Ingest::new();
+        let step = ingest.add_files(names.clone(), false);
+        let Some(Command::Send(request)) = step.commands.last().cloned() else {
+            panic!("headers are requested: {:?}", step.commands);
+        };
+        let results = bytes
+            .iter()
+            .map(|b| dicom::read_instance(b).map(Box::new))
+            .collect();
+        let batch = FromDecoder::HeaderBatch { first: 0, results };
+        ingest.on_reply(request.id, batch, None);
+        let done = FromDecoder::HeadersDone {
+            ahead: Some(ahead.clone().collect()),
+        };
+        let step = ingest.on_reply(request.id, done, None);
+        let asked = step.commands.iter().any(|c| {
+            matches!(
+                c,
+                Command::Send(Request {
+                    message: ToDecoder::Volume { .. },
+                    ..
+                })
+            )
+        });
+        assert_eq!(asked, asks, "files {ahead:?}");
+        // The header request's answers are the volume's, or are ignored.
+        assert_eq!(ingest.awaits(request.id), !asks, "files {ahead:?}");
+    }
 }
 
 #[test]
@@ -409,9 +501,18 @@ fn a_decoder_that_dies_on_a_header_skips_that_file_and_reads_on() {
     assert_eq!(
         headers,
         vec![
-            (ToDecoder::HeadersInBatches, Some(FileIndex(0))),
+            (
+                ToDecoder::HeadersInBatches { decode_ahead: true },
+                Some(FileIndex(0))
+            ),
             (ToDecoder::Headers, Some(FileIndex(4))),
-            (ToDecoder::HeadersInBatches, Some(FileIndex(6))),
+            // Not from the first file: the worker cannot tell what the page will open.
+            (
+                ToDecoder::HeadersInBatches {
+                    decode_ahead: false
+                },
+                Some(FileIndex(6))
+            ),
         ]
     );
     let problems = log.problems();
@@ -460,7 +561,7 @@ fn an_answer_to_a_replaced_request_is_ignored() {
     // A second drop while the first is still being read replaces the worker.
     let second = ingest.add_files(names, false);
     assert_eq!(second.commands.first(), Some(&Command::Replace));
-    let late = ingest.on_reply(old.id, FromDecoder::HeadersDone, None);
+    let late = ingest.on_reply(old.id, FromDecoder::HeadersDone { ahead: None }, None);
     assert_eq!(late, Step::default());
     let late = ingest.on_reply(
         old.id,
@@ -526,7 +627,7 @@ fn the_demo_files_take_the_path_of_dropped_ones() {
     assert!(matches!(
         step.commands.last(),
         Some(Command::Send(Request {
-            message: ToDecoder::HeadersInBatches,
+            message: ToDecoder::HeadersInBatches { decode_ahead: true },
             ..
         }))
     ));

@@ -455,7 +455,10 @@ impl Cohort {
                             files: i.files.get(share).unwrap_or_default().to_vec(),
                             ..Attachments::default()
                         };
-                        let (value, transfer) = pack(id, ToDecoder::HeadersInBatches, attachments);
+                        let message = ToDecoder::HeadersInBatches {
+                            decode_ahead: false,
+                        };
+                        let (value, transfer) = pack(id, message, attachments);
                         if !decoder.worker.post(value, transfer) {
                             posted = Some(false);
                         }
@@ -620,7 +623,7 @@ impl Cohort {
                     }
                     None
                 }
-                FromDecoder::HeadersDone => {
+                FromDecoder::HeadersDone { .. } => {
                     i.decoders.get_mut(k)?.headers_from = None;
                     let all = i.decoders.iter().all(|d| d.headers_from.is_none());
                     all.then(|| run.on_headers_done(now))

@@ -34,8 +34,9 @@ struct Inner {
     /// The user's files, in the order [`Ingest`] numbers them.
     files: Vec<File>,
     /// The header request the worker was last sent the files' bytes with (read here): it
-    /// keeps them for the request after, so a volume request whose files were all read
-    /// there goes without its files, which Chromium costs ~0.5 ms each to hand over.
+    /// keeps them for the request after (less those of the series it decoded ahead), so a
+    /// volume request whose files were all read there goes without its files, which
+    /// Chromium costs ~0.5 ms each to hand over; the worker asks for any it lacks.
     kept_by: Option<RequestId>,
     /// A volume request sent so, with its files, in case the worker asks for them
     /// ([`FromDecoder::NeedsFiles`]).
@@ -190,7 +191,7 @@ impl Decoder {
                         .iter()
                         .filter_map(|f| i.files.get(f.0).cloned())
                         .collect();
-                    if request.message == ToDecoder::HeadersInBatches {
+                    if matches!(request.message, ToDecoder::HeadersInBatches { .. }) {
                         let this = *self;
                         wasm_bindgen_futures::spawn_local(async move {
                             this.post_read(request.id, request.message, files).await;

@@ -22,7 +22,7 @@ use sarcoscope::batch::StudySlice;
 use sarcoscope::dicom::series::Series;
 use sarcoscope::dicom::{self, DicomError, Instance};
 use sarcoscope::ingest::messages::{FromDecoder, HeaderRead, RequestId, ToDecoder};
-use sarcoscope::ingest::LocalFile;
+use sarcoscope::ingest::{Catalogue, FileIndex, LocalFile};
 use sarcoscope::inspect::{self, FileReport};
 use sarcoscope::l3;
 use sarcoscope::phantom::{Grid, Phantom, PhantomParams};
@@ -50,15 +50,15 @@ const WARM_UP_ROUNDS: usize = 4;
 /// compiled in one quick pass, and optimises a function only once it has run a while:
 /// measured in Chromium on a first load of the 112-slice real series, its headers took
 /// 40–65 ms and its decoding 127–167 ms, against 4 ms and 41 ms once the code had run
-/// before. The rounds are requests through the queue, as the page makes them (a header
-/// request with the files' bytes, then a volume request without its files), answered to
-/// no one: V8 also compiles each function only when it is first called, and the request
-/// handler alone took 14 ms to compile in the middle of a first load when the warm-up
-/// called the decoding functions directly. A round at a time, none once a request has come.
+/// before. Each round is the request the page makes for a small set (its headers, with
+/// the files' bytes, the series decoded ahead) through the queue, answered to no one: V8
+/// also compiles each function only when it is first called, and the request handler
+/// alone took 14 ms to compile in the middle of a first load when the warm-up called the
+/// decoding functions directly. A round at a time, none once a request has come.
 fn warm_up(scope: DedicatedWorkerGlobalScope, queue: Rc<Queue>) {
     wasm_bindgen_futures::spawn_local(async move {
-        // Made once: the handler copies the bytes out and leaves the requests as they were.
-        let Some(round) = warm_up_files().and_then(|files| warm_up_round(&files)) else {
+        // Made once: the handler copies the bytes out and leaves the request as it was.
+        let Some(request) = warm_up_files().map(|files| warm_up_request(&files)) else {
             return;
         };
         for _ in 0..WARM_UP_ROUNDS {
@@ -69,9 +69,7 @@ fn warm_up(scope: DedicatedWorkerGlobalScope, queue: Rc<Queue>) {
             if queue.requests.get() > 0 {
                 return;
             }
-            for request in &round {
-                queue.push(&scope, request.clone());
-            }
+            queue.push(&scope, request.clone());
         }
     });
 }
@@ -97,54 +95,21 @@ fn warm_up_files() -> Option<Vec<Vec<u8>>> {
     Phantom::generate(&params).dicom_files().ok()
 }
 
-/// The two requests the page makes for a small set of `files`: their headers, with their
-/// bytes, then the volume of their series, without files (see [`Kept`]).
-fn warm_up_round(files: &[Vec<u8>]) -> Option<[JsValue; 2]> {
-    let instances: Vec<Instance> = files
-        .iter()
-        .map(|bytes| dicom::read_instance(bytes).ok())
-        .collect::<Option<_>>()?;
-    let series = dicom::series::build(&instances)
-        .into_iter()
-        .next()?
-        .series
-        .into_iter()
-        .next()?;
+/// The request the page makes for a small set of `files`: their headers, with their
+/// bytes, their series decoded ahead (see [`Kept`]).
+fn warm_up_request(files: &[Vec<u8>]) -> JsValue {
     let buffers: Array = files
         .iter()
         .map(|bytes| Uint8Array::from(bytes.as_slice()).buffer())
         .collect();
-    let read = (0..instances.len())
-        .map(|attached| {
-            Some(HeaderRead {
-                request: WARM_UP_REQUEST,
-                attached,
-            })
-        })
-        .collect();
-    let headers = Attachments {
+    let attachments = Attachments {
         buffers: Some(buffers),
         ..Attachments::default()
     };
-    let volume = ToDecoder::Volume {
-        series: Box::new(series),
-        instances,
-        skip: Vec::new(),
-        one_by_one: false,
-        read,
-    };
-    let marked = |(value, _): (JsValue, Array)| {
-        let _ = js_sys::Reflect::set(&value, &WARM_UP_MARK.into(), &JsValue::TRUE);
-        value
-    };
-    Some([
-        marked(pack(
-            Some(WARM_UP_REQUEST),
-            ToDecoder::HeadersInBatches,
-            headers,
-        )),
-        marked(pack(Some(WARM_UP_REQUEST), volume, Attachments::default())),
-    ])
+    let message = ToDecoder::HeadersInBatches { decode_ahead: true };
+    let (value, _) = pack(Some(WARM_UP_REQUEST), message, attachments);
+    let _ = js_sys::Reflect::set(&value, &WARM_UP_MARK.into(), &JsValue::TRUE);
+    value
 }
 
 fn is_warm_up(data: &JsValue) -> bool {
@@ -245,9 +210,30 @@ async fn handle(scope: &DedicatedWorkerGlobalScope, data: &JsValue, kept: &RefCe
     match envelope.message {
         ToDecoder::Headers => {
             read_headers(&reply, files, read, false).await;
+            reply.send(FromDecoder::HeadersDone { ahead: None });
         }
-        ToDecoder::HeadersInBatches => {
-            *kept.borrow_mut() = read_headers(&reply, files, read, true).await;
+        ToDecoder::HeadersInBatches { decode_ahead } => {
+            let (mut read, headers) = read_headers(&reply, files, read, true).await;
+            // The series the page will open, decoded from the bytes at hand at once.
+            let ahead = read.as_mut().filter(|_| decode_ahead).and_then(|read| {
+                let opened = Catalogue::build(&headers).opened(&headers)?;
+                let pieces = read.take(&opened.files);
+                Some((opened, pieces))
+            });
+            let files = ahead
+                .as_ref()
+                .map(|(o, _)| o.files.iter().map(|f| f.0).collect());
+            reply.send(FromDecoder::HeadersDone { ahead: files });
+            if let Some((opened, pieces)) = ahead {
+                let request = VolumeRequest {
+                    series: &opened.series,
+                    instances: &opened.instances,
+                    skip: &[],
+                    one_by_one: false,
+                };
+                decode_volume(&reply, &[], request, pieces).await;
+            }
+            *kept.borrow_mut() = read;
         }
         ToDecoder::Volume {
             series,
@@ -381,7 +367,8 @@ impl Throttle {
 
 /// The bytes of the files a header request came with (a set the page read whole, see
 /// [`sarcoscope::ingest::messages::READ_WHOLE_BYTES`]), kept for the volume request that
-/// follows it, so that a series is read from disk once. A header request that came with
+/// follows it, so that a series is read from disk once; the series decoded ahead (see
+/// `decode_ahead`) takes its files' bytes out first. A header request that came with
 /// files reads only their first bytes and keeps nothing.
 struct Kept {
     request: Option<RequestId>,
@@ -389,6 +376,15 @@ struct Kept {
 }
 
 impl Kept {
+    /// The kept bytes of `files` (by their place among the header request's attached
+    /// files), taken out.
+    fn take(&mut self, files: &[FileIndex]) -> Vec<Option<Piece>> {
+        files
+            .iter()
+            .map(|f| self.files.get_mut(f.0)?.take())
+            .collect()
+    }
+
     /// The kept bytes of the volume request's attached files, by their place there:
     /// `read[k]` says where attached file k's header was read.
     fn of(mut self, read: &[Option<HeaderRead>]) -> Vec<Option<Piece>> {
@@ -421,16 +417,19 @@ fn read_buffers(buffers: &Array) -> Vec<Result<Piece, DicomError>> {
 
 /// Reads the headers of the files the request came with — from their bytes, `read`,
 /// when the page attached them, which are then returned to keep; else from the first
-/// bytes of the attached files — and answers with them.
+/// bytes of the attached files — and answers with them. Also returns them, by attached
+/// file (`None` for a file that is not readable DICOM).
 async fn read_headers(
     reply: &Reply<'_>,
     files: &[File],
     read: Option<Vec<Result<Piece, DicomError>>>,
     in_batches: bool,
-) -> Option<Kept> {
+) -> (Option<Kept>, Vec<Option<Instance>>) {
     let count = read.as_ref().map_or(files.len(), Vec::len);
     let (mut batch, mut throttle) = (Vec::new(), Throttle::new());
+    let mut headers = Vec::with_capacity(count);
     let mut answer = |attached: usize, result: Result<Instance, DicomError>| {
+        headers.push(result.as_ref().ok().cloned());
         let result = result.map(Box::new);
         if !in_batches {
             reply.send(FromDecoder::Header { attached, result });
@@ -479,8 +478,7 @@ async fn read_headers(
             .await;
         }
     }
-    reply.send(FromDecoder::HeadersDone);
-    kept
+    (kept, headers)
 }
 
 fn inspect_files(reply: &Reply, files: &[File], names: &[String]) {
