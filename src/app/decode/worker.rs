@@ -213,9 +213,10 @@ async fn handle(scope: &DedicatedWorkerGlobalScope, data: &JsValue, kept: &RefCe
             reply.send(FromDecoder::HeadersDone { ahead: None });
         }
         ToDecoder::HeadersInBatches { decode_ahead } => {
-            let (mut read, headers) = read_headers(&reply, files, read, true).await;
+            let mut read = read_headers(&reply, files, read, true).await;
             // The series the page will open, decoded from the bytes at hand at once.
             let ahead = read.as_mut().filter(|_| decode_ahead).and_then(|read| {
+                let headers = std::mem::take(&mut read.headers);
                 let opened = Catalogue::build(&headers).opened(&headers)?;
                 let pieces = read.take(&opened.files);
                 Some((opened, pieces))
@@ -373,6 +374,9 @@ impl Throttle {
 struct Kept {
     request: Option<RequestId>,
     files: Vec<Option<Piece>>,
+    /// The files' headers, by attached file (`None`: not readable DICOM), for choosing
+    /// the series to decode ahead.
+    headers: Vec<Option<Instance>>,
 }
 
 impl Kept {
@@ -417,19 +421,16 @@ fn read_buffers(buffers: &Array) -> Vec<Result<Piece, DicomError>> {
 
 /// Reads the headers of the files the request came with — from their bytes, `read`,
 /// when the page attached them, which are then returned to keep; else from the first
-/// bytes of the attached files — and answers with them. Also returns them, by attached
-/// file (`None` for a file that is not readable DICOM).
+/// bytes of the attached files — and answers with them.
 async fn read_headers(
     reply: &Reply<'_>,
     files: &[File],
     read: Option<Vec<Result<Piece, DicomError>>>,
     in_batches: bool,
-) -> (Option<Kept>, Vec<Option<Instance>>) {
+) -> Option<Kept> {
     let count = read.as_ref().map_or(files.len(), Vec::len);
     let (mut batch, mut throttle) = (Vec::new(), Throttle::new());
-    let mut headers = Vec::with_capacity(count);
     let mut answer = |attached: usize, result: Result<Instance, DicomError>| {
-        headers.push(result.as_ref().ok().cloned());
         let result = result.map(Box::new);
         if !in_batches {
             reply.send(FromDecoder::Header { attached, result });
@@ -445,7 +446,7 @@ async fn read_headers(
     let mut kept = None;
     match read {
         Some(read) => {
-            let mut keep = Vec::with_capacity(count);
+            let (mut keep, mut headers) = (Vec::with_capacity(count), Vec::with_capacity(count));
             for (attached, piece) in read.into_iter().enumerate() {
                 if !in_batches {
                     reply.send(FromDecoder::Reading { attached });
@@ -455,11 +456,13 @@ async fn read_headers(
                     .map_err(Clone::clone)
                     .and_then(|piece| dicom::read_instance(piece.bytes()));
                 keep.push(piece.ok().filter(|_| result.is_ok()));
+                headers.push(result.as_ref().ok().cloned());
                 answer(attached, result);
             }
             kept = Some(Kept {
                 request: reply.request,
                 files: keep,
+                headers,
             });
         }
         None => {
@@ -478,7 +481,7 @@ async fn read_headers(
             .await;
         }
     }
-    (kept, headers)
+    kept
 }
 
 fn inspect_files(reply: &Reply, files: &[File], names: &[String]) {
