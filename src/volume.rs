@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::dicom::series::{Series, SeriesGeometry};
-use crate::dicom::{self, pixels, DicomError, Instance};
+use crate::dicom::{self, pixels, DicomError, Instance, ParsedFile};
 use crate::units::{Hu, Rescale, SliceIndex};
 
 /// Everything about a volume except its voxels (small, sent as JSON to the page).
@@ -387,26 +387,25 @@ impl<'a, V: Voxels> Loader<'a, V> {
     /// Decodes file `file` (its index in `instances`) from its bytes, or records why it
     /// could not be read, into the slices that refer to it.
     pub fn add(&mut self, file: usize, bytes: Result<&[u8], DicomError>) {
-        self.add_watched(file, bytes, |_, _| {});
+        let parsed = bytes.and_then(dicom::open);
+        self.add_parsed(file, parsed.as_ref().map_err(Clone::clone), |_, _| {});
     }
 
-    /// [`Loader::add`], showing `watch` each slice the file fills (its index and HU) while
-    /// it is at hand — for work on every slice, such as the L3 search ([`crate::l3::Search`]),
-    /// that would otherwise read each back from voxels kept elsewhere.
-    pub fn add_watched(
+    /// [`Loader::add`] for a file parsed already (see [`dicom::read_parsed`]), showing
+    /// `watch` each slice the file fills (its index and HU) while it is at hand — for work
+    /// on every slice, such as the L3 search ([`crate::l3::Search`]), that would otherwise
+    /// read each back from voxels kept elsewhere.
+    pub fn add_parsed(
         &mut self,
         file: usize,
-        bytes: Result<&[u8], DicomError>,
+        parsed: Result<&ParsedFile, DicomError>,
         mut watch: impl FnMut(usize, &[i16]),
     ) {
         let decoded = self
             .instances
             .get(file)
             .ok_or_else(|| DicomError::Unreadable("internal error: no header for this file".into()))
-            .and_then(|inst| {
-                let parsed = dicom::open(bytes?)?;
-                Ok((inst, pixels::decode_stored(&parsed, inst)?))
-            });
+            .and_then(|inst| Ok((inst, pixels::decode_stored(parsed?, inst)?)));
         let (inst, stored) = match decoded {
             Ok(decoded) => decoded,
             Err(error) => return self.failures.push(FileFailure { file, error }),

@@ -360,11 +360,12 @@ fn the_search_fed_while_decoding_equals_locate() {
         let mut loader = volume::Loader::new(s, &instances).expect("a volume");
         let mut search = l3::Search::new(loader.header());
         for &f in &order {
-            let bytes = match lost {
+            let parsed = match lost {
                 Some(l) if l == f => Err(DicomError::Unreadable("lost".into())),
-                _ => Ok(files[f].as_slice()),
+                _ => sarcoscope::dicom::open(&files[f]),
             };
-            loader.add_watched(f, bytes, |k, hu| search.add(k, hu));
+            let parsed = parsed.as_ref().map_err(Clone::clone);
+            loader.add_parsed(f, parsed, |k, hu| search.add(k, hu));
         }
         let (vol, failures) = loader.finish();
         assert_eq!(failures.len(), usize::from(lost.is_some()));

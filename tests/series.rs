@@ -205,6 +205,56 @@ fn volume_holds_hounsfield_units_of_each_file() {
     }
 }
 
+/// The browser's worker parses each file of a small set once, for its header and then its
+/// images (`dicom::read_parsed`, `Loader::add_parsed`), in the order the files arrive: the
+/// same headers and the same volume as reading them twice, in order.
+#[test]
+fn files_parsed_once_give_the_same_headers_and_volume() {
+    let Some(real) = real_series() else { return };
+    let s = only_series(&real.instances);
+    let read = |file: usize| {
+        std::fs::read(&real.paths[file]).map_err(|e| DicomError::Unreadable(e.to_string()))
+    };
+    let (twice, _) = volume::load(&s, &real.instances, read, |_, _| {}).expect("a volume");
+    let parsed: Vec<_> = real
+        .paths
+        .iter()
+        .map(|p| dicom::read_parsed(&common::read(p)).expect("parses"))
+        .collect();
+    for ((instance, _), expected) in parsed.iter().zip(&real.instances) {
+        assert_eq!(instance, expected);
+    }
+    let mut loader = volume::Loader::new(&s, &real.instances).expect("a volume");
+    let mut watched = Vec::new();
+    // Arrival order: last file first, then the rest.
+    let order = std::iter::once(parsed.len() - 1).chain(0..parsed.len() - 1);
+    for file in order {
+        loader.add_parsed(file, Ok(&parsed[file].1), |slice, hu| {
+            watched.push((slice, hu.len()))
+        });
+    }
+    let (once, failures) = loader.finish();
+    assert!(failures.is_empty(), "{failures:?}");
+    assert_eq!(once.header, twice.header);
+    assert!(once.hu == twice.hu, "the same voxels");
+    let slice_len = (ROWS * COLUMNS) as usize;
+    assert_eq!(
+        watched.len(),
+        common::SERIES_SLICES,
+        "each slice shown once"
+    );
+    assert!(watched.iter().all(|&(_, len)| len == slice_len));
+    // A file that could not be parsed fails alone, with its reason.
+    let mut loader = volume::Loader::new(&s, &real.instances).expect("a volume");
+    loader.add_parsed(3, Err(DicomError::EndsEarly), |_, _| {});
+    let (_, failures) = loader.finish();
+    assert_eq!(failures.len(), 1);
+    assert_eq!(
+        (failures[0].file, &failures[0].error),
+        (3, &DicomError::EndsEarly)
+    );
+}
+
 /// Copies of the real headers, edited to make each irregularity series QC must report.
 mod quality_checks {
     use super::*;

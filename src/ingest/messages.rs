@@ -46,15 +46,24 @@ pub enum ToDecoder {
     Headers,
     /// The same, answered with a batch of headers at a time (`HeaderBatch`) and no
     /// `Reading`: the usual request, as most files do not crash the decoder. The page
-    /// may attach the files' bytes, read whole, instead of the files (a set small enough,
-    /// see [`READ_WHOLE_BYTES`]): the worker keeps them for the `Volume` request that
-    /// follows (see [`HeaderRead`]), so that a series is read once.
+    /// may send the files' bytes, read whole, ahead of it instead of attaching the files
+    /// (a set small enough, see [`READ_WHOLE_BYTES`], in [`ToDecoder::FileBytes`] parts);
+    /// it then comes with no attachments and ends the parts. The worker keeps the files
+    /// read for the `Volume` request that follows (see [`HeaderRead`]), so that a series
+    /// is read once.
     ///
     /// `decode_ahead`: the attached files are all the user's, and the page will open the
     /// series [`crate::ingest::Catalogue::opened`] picks from their headers; with the
     /// files' bytes at hand the worker starts decoding it at once, as if asked, while the
     /// page is still taking the headers in (see [`FromDecoder::HeadersDone`]).
     HeadersInBatches { decode_ahead: bool },
+    /// The bytes of some of the `of` files of the `HeadersInBatches` request that
+    /// follows under the same id, sent as the page reads them, so that the worker reads
+    /// their headers (and answers them, `HeaderBatch`) while the page reads the rest:
+    /// `files[k]`, the file's place among the request's files, is where the k-th
+    /// attached buffer belongs (`null` where the page could not read the file). Every
+    /// file's bytes come in one part or another, each once, in no particular order.
+    FileBytes { files: Vec<usize>, of: usize },
     /// Decode `series`, whose slices refer to the attached files ([`LocalFile`]) whose
     /// headers are `instances`, leaving out `skip`: a decoder stopped on them before.
     /// `one_by_one`: say `Reading` before each file and `Progress` after each (to pin a

@@ -190,7 +190,10 @@ fn work(
             }
             send(FromDecoder::InspectDone);
         }
-        ToDecoder::Demo | ToDecoder::Slice { .. } | ToDecoder::Agreement { .. } => {
+        ToDecoder::Demo
+        | ToDecoder::Slice { .. }
+        | ToDecoder::Agreement { .. }
+        | ToDecoder::FileBytes { .. } => {
             unreachable!("not used here")
         }
     }

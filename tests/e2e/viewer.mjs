@@ -740,7 +740,8 @@ try {
     }
   });
 
-  // A small set goes to the worker as bytes the page read, once: the worker decodes the
+  // A small set goes to the worker as bytes the page read, once, in parts as it reads
+  // them (the worker reads their headers meanwhile): the worker decodes the
   // series the page opens as soon as it has the headers (one request answered with the
   // headers and the volume) and keeps the other files' bytes for a series chosen next,
   // whose request then goes without its files (handing a worker file handles costs
@@ -762,13 +763,15 @@ try {
           if (!String(url).includes("sarcoscope-worker")) return worker;
           worker.addEventListener("message", (e) => {
             const { request, message } = JSON.parse(e.data?.json || "{}");
-            window.__heard.push({ kind: kindOf(message), request, ahead: message?.HeadersDone?.ahead?.length });
+            window.__heard.push({ kind: kindOf(message), request, ahead: message?.HeadersDone?.ahead?.length,
+                                  first: message?.HeaderBatch?.first, count: message?.HeaderBatch?.results?.length });
             if (request === 0) window.__warmUpAnswers++;
           });
           const post = worker.postMessage.bind(worker);
           worker.postMessage = (message, transfer) => {
             const { request, message: asked } = JSON.parse(message?.json || "{}");
-            window.__posts.push({ kind: kindOf(asked), request, files: message?.files?.length ?? 0, buffers: message?.buffers?.length ?? 0 });
+            window.__posts.push({ kind: kindOf(asked), request, files: message?.files?.length ?? 0, buffers: message?.buffers?.length ?? 0,
+                                  part: asked?.FileBytes?.files, of: asked?.FileBytes?.of });
             return post(message, transfer);
           };
           return worker;
@@ -791,8 +794,23 @@ try {
       const drop = () => load(() => p4.setInputFiles("#file-input", [...files, single]), /112 slice\(s\) loaded/);
       const first = await drop();
       const log = JSON.stringify(first);
-      assert.deepEqual(first.posts.map((p) => [p.kind, p.files, p.buffers]), [["HeadersInBatches", 0, 113]], log);
+      // The files' bytes in parts as they were read (each file once, in no set order), then
+      // the header request with nothing attached, all under one id.
+      const parts = first.posts.slice(0, -1);
+      assert.ok(parts.length > 1, log);
+      assert.ok(parts.every((p) => p.kind === "FileBytes" && p.files === 0 && p.of === 113 && p.buffers === p.part.length), log);
+      assert.deepEqual(parts.flatMap((p) => p.part).sort((a, b) => a - b), [...Array(113).keys()], log);
+      assert.deepEqual([first.posts.at(-1)].map((p) => [p.kind, p.files, p.buffers]), [["HeadersInBatches", 0, 0]], log);
       const id = first.posts[0].request;
+      assert.ok(first.posts.every((p) => p.request === id), log);
+      // Every header answered once, in order.
+      const batches = first.heard.filter((h) => h.kind === "HeaderBatch");
+      let next = 0;
+      for (const batch of batches) {
+        assert.equal(batch.first, next, log);
+        next += batch.count;
+      }
+      assert.equal(next, 113, log);
       assert.equal(first.heard.find((h) => h.kind === "HeadersDone")?.ahead, 112, log);
       assert.ok(first.heard.some((h) => h.kind === "Volume" && h.request === id), log);
       assert.equal(await p4.getAttribute("#series-list li.series.selected", "data-slices"), "112");

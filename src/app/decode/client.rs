@@ -24,8 +24,8 @@ use sarcoscope::volume::Voxels;
 
 #[wasm_bindgen(module = "/js/read.js")]
 extern "C" {
-    #[wasm_bindgen(js_name = readWhole)]
-    fn read_whole(files: &Array, limit: f64) -> Promise;
+    #[wasm_bindgen(js_name = readInParts)]
+    fn read_in_parts(files: &Array, limit: f64, on_part: &js_sys::Function) -> Promise;
 }
 
 struct Inner {
@@ -230,27 +230,43 @@ impl Decoder {
         }
     }
 
-    /// Posts header request `id` with its files' bytes, read here first when the set is
-    /// small enough (see [`READ_WHOLE_BYTES`]): the worker then decodes the series from them
-    /// without reading the files again. A larger set goes with its files.
+    /// Posts header request `id`, its files' bytes first, in parts as they are read here
+    /// when the set is small enough (see [`READ_WHOLE_BYTES`]): the worker reads their
+    /// headers meanwhile, and then decodes the series from them without reading the files
+    /// again. A larger set goes with its files.
     async fn post_read(self, id: RequestId, message: ToDecoder, files: Vec<File>) {
         let handles: Array = files.iter().collect();
-        let read = JsFuture::from(read_whole(&handles, READ_WHOLE_BYTES)).await;
+        let of = files.len();
+        let on_part = Closure::<dyn FnMut(Array, Array)>::new(move |at: Array, buffers: Array| {
+            let files = at.iter().filter_map(|k| k.as_f64()).map(|k| k as usize);
+            let message = ToDecoder::FileBytes {
+                files: files.collect(),
+                of,
+            };
+            self.post_late(id, |i| {
+                i.kept_by = Some(id);
+                let attachments = Attachments {
+                    buffers: Some(buffers),
+                    ..Attachments::default()
+                };
+                Some((message, attachments))
+            });
+        });
+        let read = read_in_parts(&handles, READ_WHOLE_BYTES, on_part.as_ref().unchecked_ref());
+        let all_sent = JsFuture::from(read).await.ok().and_then(|v| v.as_bool());
+        // No part comes once the reads have ended.
+        drop(on_part);
         self.post_late(id, |i| {
-            let attachments = match read.ok().and_then(|b| b.dyn_into::<Array>().ok()) {
-                Some(buffers) => {
-                    i.kept_by = Some(id);
-                    Attachments {
-                        buffers: Some(buffers),
-                        ..Attachments::default()
-                    }
-                }
+            let attachments = if all_sent == Some(true) {
+                Attachments::default()
+            } else {
                 // Too many bytes to read here (or the reads could not even start): the
-                // worker reads the files.
-                None => Attachments {
+                // worker reads the files, and keeps none of the parts it may have had.
+                i.kept_by = None;
+                Attachments {
                     files,
                     ..Attachments::default()
-                },
+                }
             };
             Some((message, attachments))
         });

@@ -1,6 +1,7 @@
 //! The decoding worker: reads files (a series' files several at a time, streamed into
-//! its memory, see [`read_in_order`]) or takes the bytes the page read (a small set, read
-//! once for its headers and its images, see [`Kept`]), parses headers, decodes series
+//! its memory, see [`read_in_order`]) or takes the bytes the page read (a small set, in
+//! parts as the page reads it, each file parsed once for its header and its images, see
+//! [`Kept`]), parses headers, decodes series
 //! into HU volumes, and reports each step. The Cohort view runs several.
 
 use std::cell::{Cell, RefCell};
@@ -20,7 +21,7 @@ use sarcoscope::agree::reference::Numbering;
 use sarcoscope::agree::session::{prepare, read_masks, CtFolder, Files};
 use sarcoscope::batch::StudySlice;
 use sarcoscope::dicom::series::Series;
-use sarcoscope::dicom::{self, DicomError, Instance};
+use sarcoscope::dicom::{self, DicomError, Instance, ParsedFile};
 use sarcoscope::ingest::messages::{FromDecoder, HeaderRead, RequestId, ToDecoder};
 use sarcoscope::ingest::{Catalogue, FileIndex, LocalFile};
 use sarcoscope::inspect::{self, FileReport};
@@ -58,7 +59,7 @@ const WARM_UP_ROUNDS: usize = 4;
 fn warm_up(scope: DedicatedWorkerGlobalScope, queue: Rc<Queue>) {
     wasm_bindgen_futures::spawn_local(async move {
         // Made once: the handler copies the bytes out and leaves the request as it was.
-        let Some(request) = warm_up_files().map(|files| warm_up_request(&files)) else {
+        let Some(requests) = warm_up_files().map(|files| warm_up_requests(&files)) else {
             return;
         };
         for _ in 0..WARM_UP_ROUNDS {
@@ -69,7 +70,9 @@ fn warm_up(scope: DedicatedWorkerGlobalScope, queue: Rc<Queue>) {
             if queue.requests.get() > 0 {
                 return;
             }
-            queue.push(&scope, request.clone());
+            for request in &requests {
+                queue.push(&scope, request.clone());
+            }
         }
     });
 }
@@ -95,9 +98,9 @@ fn warm_up_files() -> Option<Vec<Vec<u8>>> {
     Phantom::generate(&params).dicom_files().ok()
 }
 
-/// The request the page makes for a small set of `files`: their headers, with their
-/// bytes, their series decoded ahead (see [`Kept`]).
-fn warm_up_request(files: &[Vec<u8>]) -> JsValue {
+/// The requests the page makes for a small set of `files`: their bytes, then their
+/// headers, their series decoded ahead (see [`Kept`]).
+fn warm_up_requests(files: &[Vec<u8>]) -> [JsValue; 2] {
     let buffers: Array = files
         .iter()
         .map(|bytes| Uint8Array::from(bytes.as_slice()).buffer())
@@ -106,10 +109,17 @@ fn warm_up_request(files: &[Vec<u8>]) -> JsValue {
         buffers: Some(buffers),
         ..Attachments::default()
     };
-    let message = ToDecoder::HeadersInBatches { decode_ahead: true };
-    let (value, _) = pack(Some(WARM_UP_REQUEST), message, attachments);
-    let _ = js_sys::Reflect::set(&value, &WARM_UP_MARK.into(), &JsValue::TRUE);
-    value
+    let of = files.len();
+    let bytes = ToDecoder::FileBytes {
+        files: (0..of).collect(),
+        of,
+    };
+    let headers = ToDecoder::HeadersInBatches { decode_ahead: true };
+    [(bytes, attachments), (headers, Attachments::default())].map(|(message, attachments)| {
+        let (value, _) = pack(Some(WARM_UP_REQUEST), message, attachments);
+        let _ = js_sys::Reflect::set(&value, &WARM_UP_MARK.into(), &JsValue::TRUE);
+        value
+    })
 }
 
 fn is_warm_up(data: &JsValue) -> bool {
@@ -202,40 +212,54 @@ async fn handle(scope: &DedicatedWorkerGlobalScope, data: &JsValue, kept: &RefCe
     };
     let files = &attachments.files;
     // Taken out, so that the page's buffers can be freed once copied, not held twice.
-    let read = attachments.buffers.take().as_ref().map(read_buffers);
-    // What a header request kept is for the volume request that comes next, if it does.
-    let last_kept = kept
-        .take()
-        .filter(|_| matches!(envelope.message, ToDecoder::Volume { .. }));
+    let bytes = attachments.buffers.take().as_ref().map(read_buffers);
+    // What a header request kept is for the requests that carry it on: its parts, its
+    // end, and the volume request that comes next, if it does.
+    let last_kept = kept.take().filter(|k| {
+        k.request == reply.request || matches!(envelope.message, ToDecoder::Volume { .. })
+    });
     match envelope.message {
         ToDecoder::Headers => {
-            read_headers(&reply, files, read, false).await;
+            read_headers(&reply, files, false).await;
             reply.send(FromDecoder::HeadersDone { ahead: None });
         }
-        ToDecoder::HeadersInBatches { decode_ahead } => {
-            let mut read = read_headers(&reply, files, read, true).await;
-            // The series the page will open, decoded from the bytes at hand at once.
-            let ahead = read.as_mut().filter(|_| decode_ahead).and_then(|read| {
-                let headers = std::mem::take(&mut read.headers);
-                let opened = Catalogue::build(&headers).opened(&headers)?;
-                let pieces = read.take(&opened.files);
-                Some((opened, pieces))
-            });
-            let files = ahead
-                .as_ref()
-                .map(|(o, _)| o.files.iter().map(|f| f.0).collect());
-            reply.send(FromDecoder::HeadersDone { ahead: files });
-            if let Some((opened, pieces)) = ahead {
-                let request = VolumeRequest {
-                    series: &opened.series,
-                    instances: &opened.instances,
-                    skip: &[],
-                    one_by_one: false,
-                };
-                decode_volume(&reply, &[], request, pieces).await;
-            }
-            *kept.borrow_mut() = read;
+        ToDecoder::FileBytes { files: at, of } => {
+            let mut part = last_kept.unwrap_or_else(|| Kept::new(reply.request, of));
+            part.arrive(&at, bytes.unwrap_or_default());
+            part.answer(&reply);
+            *kept.borrow_mut() = Some(part);
         }
+        ToDecoder::HeadersInBatches { decode_ahead } => match last_kept {
+            // The files' bytes came before, in parts: their headers are read.
+            Some(mut read) if files.is_empty() => {
+                read.finish(&reply);
+                // The series the page will open, decoded from the files at hand at once.
+                let ahead = Some(&mut read).filter(|_| decode_ahead).and_then(|read| {
+                    let headers = read.headers();
+                    let opened = Catalogue::build(&headers).opened(&headers)?;
+                    let parsed = read.take(&opened.files);
+                    Some((opened, parsed))
+                });
+                let files = ahead
+                    .as_ref()
+                    .map(|(o, _)| o.files.iter().map(|f| f.0).collect());
+                reply.send(FromDecoder::HeadersDone { ahead: files });
+                if let Some((opened, parsed)) = ahead {
+                    let request = VolumeRequest {
+                        series: &opened.series,
+                        instances: &opened.instances,
+                        skip: &[],
+                        one_by_one: false,
+                    };
+                    decode_volume(&reply, &[], request, parsed).await;
+                }
+                *kept.borrow_mut() = Some(read);
+            }
+            _ => {
+                read_headers(&reply, files, true).await;
+                reply.send(FromDecoder::HeadersDone { ahead: None });
+            }
+        },
         ToDecoder::Volume {
             series,
             instances,
@@ -366,32 +390,125 @@ impl Throttle {
     }
 }
 
-/// The bytes of the files a header request came with (a set the page read whole, see
-/// [`sarcoscope::ingest::messages::READ_WHOLE_BYTES`]), kept for the volume request that
-/// follows it, so that a series is read from disk once; the series decoded ahead (see
-/// `decode_ahead`) takes its files' bytes out first. A header request that came with
-/// files reads only their first bytes and keeps nothing.
+/// The files of a header request whose bytes the page sent ahead of it, in parts as it
+/// read them (a small set, see [`sarcoscope::ingest::messages::READ_WHOLE_BYTES`]), each
+/// parsed as it comes, so that headers are read while the page reads the rest. Then kept,
+/// parsed, for the volume request that follows the header request, so that a series is
+/// read from disk and parsed once; the series decoded ahead (see `decode_ahead`) takes
+/// its files out first. A header request that came with files reads only their first
+/// bytes and keeps nothing.
 struct Kept {
     request: Option<RequestId>,
-    files: Vec<Option<Piece>>,
-    /// The files' headers, by attached file (`None`: not readable DICOM), for choosing
-    /// the series to decode ahead.
-    headers: Vec<Option<Instance>>,
+    /// By the file's place among the request's files.
+    files: Vec<Slot>,
+    /// How many files, from the first, have had their headers answered.
+    answered: usize,
+}
+
+enum Slot {
+    /// Its bytes have not come yet.
+    Awaited,
+    /// Parsed: its header, and the file until a volume takes it.
+    Read {
+        header: Box<Instance>,
+        parsed: Option<Box<ParsedFile>>,
+    },
+    Failed(DicomError),
+}
+
+impl Slot {
+    fn answer(&self) -> Result<Box<Instance>, DicomError> {
+        match self {
+            Slot::Read { header, .. } => Ok(header.clone()),
+            Slot::Failed(error) => Err(error.clone()),
+            Slot::Awaited => Err(not_passed()),
+        }
+    }
+
+    fn take(&mut self) -> Option<Box<ParsedFile>> {
+        match self {
+            Slot::Read { parsed, .. } => parsed.take(),
+            Slot::Awaited | Slot::Failed(_) => None,
+        }
+    }
 }
 
 impl Kept {
-    /// The kept bytes of `files` (by their place among the header request's attached
-    /// files), taken out.
-    fn take(&mut self, files: &[FileIndex]) -> Vec<Option<Piece>> {
+    fn new(request: Option<RequestId>, of: usize) -> Kept {
+        Kept {
+            request,
+            files: (0..of).map(|_| Slot::Awaited).collect(),
+            answered: 0,
+        }
+    }
+
+    /// Parses the files whose bytes came: `bytes[k]` are file `at[k]`'s.
+    fn arrive(&mut self, at: &[usize], bytes: Vec<Result<Vec<u8>, DicomError>>) {
+        for (&file, bytes) in at.iter().zip(bytes) {
+            let Some(slot) = self.files.get_mut(file) else {
+                continue;
+            };
+            *slot = match bytes.and_then(|bytes| dicom::read_parsed(&bytes)) {
+                Ok((header, parsed)) => Slot::Read {
+                    header: Box::new(header),
+                    parsed: Some(Box::new(parsed)),
+                },
+                Err(error) => Slot::Failed(error),
+            };
+        }
+    }
+
+    /// Answers the headers read since the last answer, up to the first file whose bytes
+    /// have not come: the page takes headers in order.
+    fn answer(&mut self, reply: &Reply) {
+        let waiting = self.files.get(self.answered..).unwrap_or_default();
+        let end = self.answered
+            + waiting
+                .iter()
+                .take_while(|s| !matches!(s, Slot::Awaited))
+                .count();
+        while self.answered < end {
+            let first = self.answered;
+            self.answered = end.min(first + HEADERS_PER_ANSWER);
+            let results = self.files[first..self.answered]
+                .iter()
+                .map(Slot::answer)
+                .collect();
+            reply.send(FromDecoder::HeaderBatch { first, results });
+        }
+    }
+
+    /// Every part has come: answers the rest, a file whose bytes never came as not passed.
+    fn finish(&mut self, reply: &Reply) {
+        for slot in &mut self.files {
+            if matches!(slot, Slot::Awaited) {
+                *slot = Slot::Failed(not_passed());
+            }
+        }
+        self.answer(reply);
+    }
+
+    /// The files' headers (`None`: not readable DICOM), for choosing the series to decode
+    /// ahead.
+    fn headers(&self) -> Vec<Option<Instance>> {
+        let header = |slot: &Slot| match slot {
+            Slot::Read { header, .. } => Some(Instance::clone(header)),
+            Slot::Awaited | Slot::Failed(_) => None,
+        };
+        self.files.iter().map(header).collect()
+    }
+
+    /// The parsed `files` (by their place among the header request's files), taken out.
+    fn take(&mut self, files: &[FileIndex]) -> Vec<Option<Box<ParsedFile>>> {
         files
             .iter()
             .map(|f| self.files.get_mut(f.0)?.take())
             .collect()
     }
 
-    /// The kept bytes of the volume request's attached files, by their place there:
+    /// The parsed files of the volume request's attached files, by their place there:
     /// `read[k]` says where attached file k's header was read.
-    fn of(mut self, read: &[Option<HeaderRead>]) -> Vec<Option<Piece>> {
+    fn of(mut self, read: &[Option<HeaderRead>]) -> Vec<Option<Box<ParsedFile>>> {
         read.iter()
             .map(|at| {
                 let at = at.as_ref().filter(|at| Some(at.request) == self.request)?;
@@ -403,34 +520,30 @@ impl Kept {
 
 /// Each buffer the page attached (a whole file, `null` where it could not read it)
 /// copied into this module's memory.
-fn read_buffers(buffers: &Array) -> Vec<Result<Piece, DicomError>> {
+fn read_buffers(buffers: &Array) -> Vec<Result<Vec<u8>, DicomError>> {
     buffers
         .iter()
         .map(|buffer| match buffer.dyn_into::<js_sys::ArrayBuffer>() {
-            Ok(buffer) => {
-                let bytes = Uint8Array::new(&buffer).to_vec();
-                Ok(Piece {
-                    range: 0..bytes.len(),
-                    batch: Rc::new(bytes),
-                })
-            }
+            Ok(buffer) => Ok(Uint8Array::new(&buffer).to_vec()),
             Err(_) => Err(moved()),
         })
         .collect()
 }
 
-/// Reads the headers of the files the request came with — from their bytes, `read`,
-/// when the page attached them, which are then returned to keep; else from the first
-/// bytes of the attached files — and answers with them.
-async fn read_headers(
-    reply: &Reply<'_>,
-    files: &[File],
-    read: Option<Vec<Result<Piece, DicomError>>>,
-    in_batches: bool,
-) -> Option<Kept> {
-    let count = read.as_ref().map_or(files.len(), Vec::len);
+/// Reads the headers of the attached files from their first bytes, and answers with them.
+async fn read_headers(reply: &Reply<'_>, files: &[File], in_batches: bool) {
+    let count = files.len();
     let (mut batch, mut throttle) = (Vec::new(), Throttle::new());
-    let mut answer = |attached: usize, result: Result<Instance, DicomError>| {
+    let order: Vec<usize> = (0..count).collect();
+    let prefix = dicom::HEADER_PREFIX_BYTES as f64;
+    read_in_order(files, &order, Some(prefix), |attached, first| {
+        if !in_batches {
+            reply.send(FromDecoder::Reading { attached });
+        }
+        let result = first.and_then(|first| match files.get(attached) {
+            Some(file) => read_header(file, first.bytes()),
+            None => Err(not_passed()),
+        });
         let result = result.map(Box::new);
         if !in_batches {
             reply.send(FromDecoder::Header { attached, result });
@@ -442,46 +555,8 @@ async fn read_headers(
             let results = std::mem::take(&mut batch);
             reply.send(FromDecoder::HeaderBatch { first, results });
         }
-    };
-    let mut kept = None;
-    match read {
-        Some(read) => {
-            let (mut keep, mut headers) = (Vec::with_capacity(count), Vec::with_capacity(count));
-            for (attached, piece) in read.into_iter().enumerate() {
-                if !in_batches {
-                    reply.send(FromDecoder::Reading { attached });
-                }
-                let result = piece
-                    .as_ref()
-                    .map_err(Clone::clone)
-                    .and_then(|piece| dicom::read_instance(piece.bytes()));
-                keep.push(piece.ok().filter(|_| result.is_ok()));
-                headers.push(result.as_ref().ok().cloned());
-                answer(attached, result);
-            }
-            kept = Some(Kept {
-                request: reply.request,
-                files: keep,
-                headers,
-            });
-        }
-        None => {
-            let order: Vec<usize> = (0..count).collect();
-            let prefix = dicom::HEADER_PREFIX_BYTES as f64;
-            read_in_order(files, &order, Some(prefix), |attached, first| {
-                if !in_batches {
-                    reply.send(FromDecoder::Reading { attached });
-                }
-                let result = first.and_then(|first| match files.get(attached) {
-                    Some(file) => read_header(file, first.bytes()),
-                    None => Err(not_passed()),
-                });
-                answer(attached, result);
-            })
-            .await;
-        }
-    }
-    kept
+    })
+    .await;
 }
 
 fn inspect_files(reply: &Reply, files: &[File], names: &[String]) {
@@ -512,13 +587,13 @@ struct VolumeRequest<'a> {
     one_by_one: bool,
 }
 
-/// Decodes a series from `kept[k]`, the bytes kept of attached file k, where there are
-/// some, and from the attached files otherwise.
+/// Decodes a series from `kept[k]`, attached file k parsed already, where there is one,
+/// and from the attached files otherwise.
 async fn decode_volume(
     reply: &Reply<'_>,
     files: &[File],
     request: VolumeRequest<'_>,
-    mut kept: Vec<Option<Piece>>,
+    mut kept: Vec<Option<Box<ParsedFile>>>,
 ) {
     let VolumeRequest {
         series,
@@ -546,11 +621,11 @@ async fn decode_volume(
     let mut search = l3::Search::new(loader.header());
     let mut level_ms = 0.0;
     let (total, mut done, mut throttle) = (all.len(), all.len() - order.len(), Throttle::new());
-    let mut add = |file: usize, bytes: Result<&[u8], DicomError>| {
+    let mut add = |file: usize, parsed: Result<&ParsedFile, DicomError>| {
         if one_by_one {
             reply.send(FromDecoder::Reading { attached: file });
         }
-        loader.add_watched(file, bytes, |slice, hu| {
+        loader.add_parsed(file, parsed, |slice, hu| {
             let started = now(reply.scope);
             search.add(slice, hu);
             level_ms += now(reply.scope) - started;
@@ -563,13 +638,14 @@ async fn decode_volume(
     let mut unread = Vec::new();
     for &file in &order {
         match kept.get_mut(file).and_then(Option::take) {
-            Some(piece) => add(file, Ok(piece.bytes())),
+            Some(parsed) => add(file, Ok(&parsed)),
             None => unread.push(file),
         }
     }
     drop(kept);
     read_in_order(files, &unread, None, |file, piece| {
-        add(file, piece.as_ref().map(Piece::bytes).map_err(Clone::clone))
+        let parsed = piece.and_then(|piece| dicom::open(piece.bytes()));
+        add(file, parsed.as_ref().map_err(Clone::clone))
     })
     .await;
     let (vol, failures) = loader.finish();
@@ -637,9 +713,8 @@ const READ_BATCH_BYTES: f64 = 32.0 * 1024.0 * 1024.0;
 const READ_CHUNK_BYTES: u32 = 1024 * 1024;
 
 /// One file's bytes (or its first bytes) as read: a range of the buffer of the batch it
-/// was read with, shared with the batch's other files, so that keeping them copies
+/// was read with, shared with the batch's other files, so that handing each on copies
 /// nothing.
-#[derive(Clone)]
 struct Piece {
     batch: Rc<Vec<u8>>,
     range: Range<usize>,
