@@ -3,8 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::dicom::pixels::{self, StoredFrames};
 use crate::dicom::series::{Series, SeriesGeometry};
-use crate::dicom::{self, pixels, DicomError, Instance, ParsedFile};
+use crate::dicom::{self, DicomError, Instance, ParsedFile};
 use crate::units::{Hu, Rescale, SliceIndex};
 
 /// Everything about a volume except its voxels (small, sent as JSON to the page).
@@ -387,8 +388,29 @@ impl<'a, V: Voxels> Loader<'a, V> {
     /// Decodes file `file` (its index in `instances`) from its bytes, or records why it
     /// could not be read, into the slices that refer to it.
     pub fn add(&mut self, file: usize, bytes: Result<&[u8], DicomError>) {
-        let parsed = bytes.and_then(dicom::open);
-        self.add_parsed(file, parsed.as_ref().map_err(Clone::clone), |_, _| {});
+        self.add_bytes(file, bytes, |_, _| {});
+    }
+
+    /// [`Loader::add`], showing `watch` each slice as [`Loader::add_parsed`] does. The
+    /// usual uncompressed CT file is decoded straight from its bytes
+    /// ([`pixels::native_stored`]); any other is parsed whole first.
+    pub fn add_bytes(
+        &mut self,
+        file: usize,
+        bytes: Result<&[u8], DicomError>,
+        watch: impl FnMut(usize, &[i16]),
+    ) {
+        let native = match (&bytes, self.instances.get(file)) {
+            (Ok(bytes), Some(inst)) => pixels::native_stored(bytes, inst).map(|s| (inst, s)),
+            _ => None,
+        };
+        match native {
+            Some((inst, stored)) => self.fill(file, inst, &stored, watch),
+            None => {
+                let parsed = bytes.and_then(dicom::open);
+                self.add_parsed(file, parsed.as_ref().map_err(Clone::clone), watch);
+            }
+        }
     }
 
     /// [`Loader::add`] for a file parsed already (see [`dicom::read_parsed`]), showing
@@ -399,17 +421,28 @@ impl<'a, V: Voxels> Loader<'a, V> {
         &mut self,
         file: usize,
         parsed: Result<&ParsedFile, DicomError>,
-        mut watch: impl FnMut(usize, &[i16]),
+        watch: impl FnMut(usize, &[i16]),
     ) {
         let decoded = self
             .instances
             .get(file)
             .ok_or_else(|| DicomError::Unreadable("internal error: no header for this file".into()))
             .and_then(|inst| Ok((inst, pixels::decode_stored(parsed?, inst)?)));
-        let (inst, stored) = match decoded {
-            Ok(decoded) => decoded,
-            Err(error) => return self.failures.push(FileFailure { file, error }),
-        };
+        match decoded {
+            Ok((inst, stored)) => self.fill(file, inst, &stored, watch),
+            Err(error) => self.failures.push(FileFailure { file, error }),
+        }
+    }
+
+    /// Stores file `file`'s decoded frames (`inst` its header) in the slices that refer
+    /// to it.
+    fn fill(
+        &mut self,
+        file: usize,
+        inst: &Instance,
+        stored: &StoredFrames,
+        mut watch: impl FnMut(usize, &[i16]),
+    ) {
         let slices = self.series.slices.iter().enumerate();
         for (index, slice) in slices.filter(|(_, s)| s.file == file) {
             let frame = slice.frame as usize;

@@ -7,7 +7,7 @@ mod common;
 
 use std::path::Path;
 
-use sarcoscope::dicom::syntax;
+use sarcoscope::dicom::{self, pixels, syntax};
 use sarcoscope::inspect::{inspect_bytes, FileReport, HuStats, StoredStats};
 use serde_json::Value;
 
@@ -538,4 +538,55 @@ fn is_unlisted(root: &Path, path: &Path) -> bool {
         || name.ends_with(".md")
         || name.ends_with(".txt")
         || name == "LICENSE"
+}
+
+/// A series' usual uncompressed CT files are decoded straight from their bytes
+/// (`pixels::native_stored`, skipping dicom-rs's copy of the pixel data): for every file
+/// of the corpus where that applies, exactly the stored values of the full decode. A file
+/// cut short, or with anything after its pixel data, takes the full decode, which says
+/// what is wrong.
+#[test]
+fn native_files_decoded_from_their_bytes_equal_the_full_decode() {
+    let Some(root) = common::shared_dir("data/dicom") else {
+        return;
+    };
+    let mut pending = vec![root];
+    let mut straight = Vec::new();
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).expect("readable corpus folder") {
+            let path = entry.expect("readable entry").path();
+            if path.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            let bytes = common::read(&path);
+            let Ok(instance) = dicom::read_instance(&bytes) else {
+                continue;
+            };
+            let Some(fast) = pixels::native_stored(&bytes, &instance) else {
+                continue;
+            };
+            let full = dicom::open(&bytes).and_then(|p| pixels::decode_stored(&p, &instance));
+            assert_eq!(Ok(&fast), full.as_ref(), "{}", path.display());
+            straight.push((bytes, instance));
+        }
+    }
+    assert!(
+        straight.len() >= 10,
+        "only {} files decoded straight from their bytes",
+        straight.len()
+    );
+    common::say(&format!(
+        "{} corpus files decoded straight from their bytes, as the full decode",
+        straight.len()
+    ));
+    let (bytes, instance) = &straight[0];
+    let cut = &bytes[..bytes.len() - 2];
+    assert_eq!(pixels::native_stored(cut, instance), None, "cut short");
+    let longer = [bytes.as_slice(), &[0, 0, 0, 0]].concat();
+    assert_eq!(
+        pixels::native_stored(&longer, instance),
+        None,
+        "bytes after the pixels"
+    );
 }

@@ -215,6 +215,36 @@ fn open_impl(bytes: &[u8], header_only: bool) -> Result<ParsedFile, DicomError> 
     Ok(parsed)
 }
 
+/// The pixel data of a file in a native little-endian syntax (explicit or implicit VR,
+/// declared in its meta group) whose pixel data element, of defined length, is the last
+/// thing in the file: [`super::pixels::native_stored`] reads the stored values straight
+/// from these bytes. `None` for any other file, which is decoded through [`open`].
+pub(crate) fn native_pixel_value(bytes: &[u8]) -> Option<&[u8]> {
+    let start = if bytes.get(128..132) == Some(b"DICM") {
+        META_START_WITH_PREAMBLE
+    } else if bytes.get(0..4) == Some(b"DICM") {
+        4
+    } else {
+        return None;
+    };
+    let (body, declared) = read_meta_group(bytes, start)?;
+    let uid = declared?;
+    if uid != uids::EXPLICIT_VR_LITTLE_ENDIAN && uid != uids::IMPLICIT_VR_LITTLE_ENDIAN {
+        return None;
+    }
+    let ts = syntax_or_default(Some(&uid)).ok()?;
+    let at = check_lengths(body, ts, Until::PixelData).ok()?;
+    let element = body.get(at..)?;
+    let mut cursor = Cursor::new(element);
+    let (header, _) = ts
+        .decoder_for::<Cursor<&[u8]>>()?
+        .decode_header(&mut cursor)
+        .ok()?;
+    let value = element.get(usize::try_from(cursor.position()).ok()?..)?;
+    let len = usize::try_from(header.len.get()?).ok()?;
+    (header.tag == tags::PIXEL_DATA && value.len() == len).then_some(value)
+}
+
 fn is_dicomdir(obj: &DicomObject) -> bool {
     obj.meta()
         .media_storage_sop_class_uid()

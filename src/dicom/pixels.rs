@@ -6,7 +6,7 @@ use dicom_object::mem::InMemElement;
 use dicom_pixeldata::PixelDecoder;
 
 use super::codec::{fragments, frame_size, jpeg_extended, jpeg_ls};
-use super::file::{first_line, guarded, ParsedFile};
+use super::file::{first_line, guarded, native_pixel_value, ParsedFile};
 use super::syntax::{self, Decoder};
 use super::{DicomError, Instance};
 
@@ -35,6 +35,32 @@ impl StoredFrames {
 /// Decodes all frames of a fully read file (see [`super::open`]).
 pub fn decode_stored(parsed: &ParsedFile, inst: &Instance) -> Result<StoredFrames, DicomError> {
     guarded(|| decode_impl(parsed, inst))
+}
+
+/// The stored values of a native little-endian image of one 16-bit sample per pixel (the
+/// usual uncompressed CT) read straight from the file's bytes — what [`decode_stored`]
+/// gives after [`super::open`], without dicom-rs copying the pixel data into its object
+/// first and in one pass: measured in Chromium on a 300-slice 512² series, parsing and
+/// decoding took 150 ms of the worker's time that way. `None` for any other file (see
+/// [`native_pixel_value`]), or one whose pixel data is short: decode it in full, which
+/// says why.
+pub fn native_stored(bytes: &[u8], inst: &Instance) -> Option<StoredFrames> {
+    if inst.bits_allocated != 16 || inst.samples_per_pixel != 1 {
+        return None;
+    }
+    let layout = Layout::of(inst).ok()?;
+    let raw = native_pixel_value(bytes)?.get(..layout.samples_total().checked_mul(2)?)?;
+    let values = raw
+        .chunks_exact(2)
+        .map(|c| layout.stored_value(u32::from(u16::from_le_bytes([c[0], c[1]]))))
+        .collect();
+    Some(StoredFrames {
+        rows: layout.rows,
+        columns: layout.columns,
+        samples: layout.samples,
+        frames: layout.frames,
+        values,
+    })
 }
 
 fn decode_impl(parsed: &ParsedFile, inst: &Instance) -> Result<StoredFrames, DicomError> {

@@ -211,8 +211,7 @@ async fn handle(scope: &DedicatedWorkerGlobalScope, data: &JsValue, kept: &RefCe
         ..Reply::new(scope, envelope.request)
     };
     let files = &attachments.files;
-    // Taken out, so that the page's buffers can be freed once copied, not held twice.
-    let bytes = attachments.buffers.take().as_ref().map(read_buffers);
+    let buffers = attachments.buffers.take();
     // What a header request kept is for the requests that carry it on: its parts, its
     // end, and the volume request that comes next, if it does.
     let last_kept = kept.take().filter(|k| {
@@ -225,7 +224,9 @@ async fn handle(scope: &DedicatedWorkerGlobalScope, data: &JsValue, kept: &RefCe
         }
         ToDecoder::FileBytes { files: at, of } => {
             let mut part = last_kept.unwrap_or_else(|| Kept::new(reply.request, of));
-            part.arrive(&at, bytes.unwrap_or_default());
+            if let Some(buffers) = &buffers {
+                part.arrive(&at, buffers);
+            }
             part.answer(&reply);
             *kept.borrow_mut() = Some(part);
         }
@@ -392,10 +393,10 @@ impl Throttle {
 
 /// The files of a header request whose bytes the page sent ahead of it, in parts as it
 /// read them (a small set, see [`sarcoscope::ingest::messages::READ_WHOLE_BYTES`]), each
-/// parsed as it comes, so that headers are read while the page reads the rest. Then kept,
-/// parsed, for the volume request that follows the header request, so that a series is
-/// read from disk and parsed once; the series decoded ahead (see `decode_ahead`) takes
-/// its files out first. A header request that came with files reads only their first
+/// header read as the file comes (see [`arrived`]), so that headers are read while the
+/// page reads the rest. Then kept for the volume request that follows the header request,
+/// so that a series is read from disk once; the series decoded ahead (see `decode_ahead`)
+/// takes its files out first. A header request that came with files reads only their first
 /// bytes and keeps nothing.
 struct Kept {
     request: Option<RequestId>,
@@ -408,10 +409,10 @@ struct Kept {
 enum Slot {
     /// Its bytes have not come yet.
     Awaited,
-    /// Parsed: its header, and the file until a volume takes it.
+    /// Its header read, and the file until a volume takes it.
     Read {
         header: Box<Instance>,
-        parsed: Option<Box<ParsedFile>>,
+        file: Option<KeptFile>,
     },
     Failed(DicomError),
 }
@@ -425,9 +426,9 @@ impl Slot {
         }
     }
 
-    fn take(&mut self) -> Option<Box<ParsedFile>> {
+    fn take(&mut self) -> Option<KeptFile> {
         match self {
-            Slot::Read { parsed, .. } => parsed.take(),
+            Slot::Read { file, .. } => file.take(),
             Slot::Awaited | Slot::Failed(_) => None,
         }
     }
@@ -442,19 +443,12 @@ impl Kept {
         }
     }
 
-    /// Parses the files whose bytes came: `bytes[k]` are file `at[k]`'s.
-    fn arrive(&mut self, at: &[usize], bytes: Vec<Result<Vec<u8>, DicomError>>) {
-        for (&file, bytes) in at.iter().zip(bytes) {
-            let Some(slot) = self.files.get_mut(file) else {
-                continue;
-            };
-            *slot = match bytes.and_then(|bytes| dicom::read_parsed(&bytes)) {
-                Ok((header, parsed)) => Slot::Read {
-                    header: Box::new(header),
-                    parsed: Some(Box::new(parsed)),
-                },
-                Err(error) => Slot::Failed(error),
-            };
+    /// Reads the headers of the files whose bytes came: `buffers[k]` are file `at[k]`'s.
+    fn arrive(&mut self, at: &[usize], buffers: &Array) {
+        for (&file, buffer) in at.iter().zip(buffers.iter()) {
+            if let Some(slot) = self.files.get_mut(file) {
+                *slot = arrived(buffer);
+            }
         }
     }
 
@@ -498,17 +492,17 @@ impl Kept {
         self.files.iter().map(header).collect()
     }
 
-    /// The parsed `files` (by their place among the header request's files), taken out.
-    fn take(&mut self, files: &[FileIndex]) -> Vec<Option<Box<ParsedFile>>> {
+    /// The `files` (by their place among the header request's files), taken out.
+    fn take(&mut self, files: &[FileIndex]) -> Vec<Option<KeptFile>> {
         files
             .iter()
             .map(|f| self.files.get_mut(f.0)?.take())
             .collect()
     }
 
-    /// The parsed files of the volume request's attached files, by their place there:
+    /// The kept files of the volume request's attached files, by their place there:
     /// `read[k]` says where attached file k's header was read.
-    fn of(mut self, read: &[Option<HeaderRead>]) -> Vec<Option<Box<ParsedFile>>> {
+    fn of(mut self, read: &[Option<HeaderRead>]) -> Vec<Option<KeptFile>> {
         read.iter()
             .map(|at| {
                 let at = at.as_ref().filter(|at| Some(at.request) == self.request)?;
@@ -518,16 +512,41 @@ impl Kept {
     }
 }
 
-/// Each buffer the page attached (a whole file, `null` where it could not read it)
-/// copied into this module's memory.
-fn read_buffers(buffers: &Array) -> Vec<Result<Vec<u8>, DicomError>> {
-    buffers
-        .iter()
-        .map(|buffer| match buffer.dyn_into::<js_sys::ArrayBuffer>() {
-            Ok(buffer) => Ok(Uint8Array::new(&buffer).to_vec()),
-            Err(_) => Err(moved()),
-        })
-        .collect()
+/// A file of a set the page read, as kept: parsed, or its bytes still in the browser's
+/// buffer the page sent them in.
+enum KeptFile {
+    Parsed(Box<ParsedFile>),
+    Buffer(js_sys::ArrayBuffer),
+}
+
+/// A file's bytes as the page sent them (`null` where it could not read the file). A
+/// small file is copied into this module's memory and parsed whole at once, its images
+/// later decoded from the parse. A larger one has its header read from its first bytes
+/// and its bytes left where they are until its series is decoded (see [`decode_volume`]):
+/// copying the 158 MB of a 300-slice 512² series into this module's memory as they came
+/// took ~200 ms of the worker's time in Chromium (the memory grew for them), and left the
+/// worker holding that much memory for good.
+fn arrived(buffer: JsValue) -> Slot {
+    let Ok(buffer) = buffer.dyn_into::<js_sys::ArrayBuffer>() else {
+        return Slot::Failed(moved());
+    };
+    let prefix = dicom::HEADER_PREFIX_BYTES as u32;
+    if buffer.byte_length() > prefix {
+        let first = Uint8Array::new_with_byte_offset_and_length(&buffer, 0, prefix).to_vec();
+        if let Some(header) = dicom::read_instance_from_prefix(&first) {
+            return Slot::Read {
+                header: Box::new(header),
+                file: Some(KeptFile::Buffer(buffer)),
+            };
+        }
+    }
+    match dicom::read_parsed(&Uint8Array::new(&buffer).to_vec()) {
+        Ok((header, parsed)) => Slot::Read {
+            header: Box::new(header),
+            file: Some(KeptFile::Parsed(Box::new(parsed))),
+        },
+        Err(error) => Slot::Failed(error),
+    }
 }
 
 /// Reads the headers of the attached files from their first bytes, and answers with them.
@@ -587,13 +606,19 @@ struct VolumeRequest<'a> {
     one_by_one: bool,
 }
 
-/// Decodes a series from `kept[k]`, attached file k parsed already, where there is one,
-/// and from the attached files otherwise.
+/// A file of the series being decoded, as the worker has it.
+enum AtHand<'a> {
+    Parsed(&'a ParsedFile),
+    Bytes(Result<&'a [u8], DicomError>),
+}
+
+/// Decodes a series from `kept[k]`, attached file k kept from the header request, where
+/// there is one, and from the attached files otherwise.
 async fn decode_volume(
     reply: &Reply<'_>,
     files: &[File],
     request: VolumeRequest<'_>,
-    mut kept: Vec<Option<Box<ParsedFile>>>,
+    mut kept: Vec<Option<KeptFile>>,
 ) {
     let VolumeRequest {
         series,
@@ -621,31 +646,42 @@ async fn decode_volume(
     let mut search = l3::Search::new(loader.header());
     let mut level_ms = 0.0;
     let (total, mut done, mut throttle) = (all.len(), all.len() - order.len(), Throttle::new());
-    let mut add = |file: usize, parsed: Result<&ParsedFile, DicomError>| {
+    let mut add = |file: usize, at_hand: AtHand| {
         if one_by_one {
             reply.send(FromDecoder::Reading { attached: file });
         }
-        loader.add_parsed(file, parsed, |slice, hu| {
+        let watch = |slice, hu: &[i16]| {
             let started = now(reply.scope);
             search.add(slice, hu);
             level_ms += now(reply.scope) - started;
-        });
+        };
+        match at_hand {
+            AtHand::Parsed(parsed) => loader.add_parsed(file, Ok(parsed), watch),
+            AtHand::Bytes(bytes) => loader.add_bytes(file, bytes, watch),
+        }
         done += 1;
         if one_by_one || done == total || throttle.due() {
             reply.send(FromDecoder::Progress { done, total });
         }
     };
-    let mut unread = Vec::new();
+    let (mut unread, mut scratch) = (Vec::new(), Vec::new());
     for &file in &order {
         match kept.get_mut(file).and_then(Option::take) {
-            Some(parsed) => add(file, Ok(&parsed)),
+            Some(KeptFile::Parsed(parsed)) => add(file, AtHand::Parsed(&parsed)),
+            // Through one buffer of this module's memory, reused file after file.
+            Some(KeptFile::Buffer(buffer)) => {
+                let bytes = Uint8Array::new(&buffer);
+                scratch.resize(bytes.length() as usize, 0);
+                bytes.copy_to(&mut scratch);
+                add(file, AtHand::Bytes(Ok(&scratch)));
+            }
             None => unread.push(file),
         }
     }
     drop(kept);
     read_in_order(files, &unread, None, |file, piece| {
-        let parsed = piece.and_then(|piece| dicom::open(piece.bytes()));
-        add(file, parsed.as_ref().map_err(Clone::clone))
+        let bytes = piece.as_ref().map(Piece::bytes).map_err(Clone::clone);
+        add(file, AtHand::Bytes(bytes))
     })
     .await;
     let (vol, failures) = loader.finish();
