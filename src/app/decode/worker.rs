@@ -1,8 +1,8 @@
 //! The decoding worker: reads files (a series' files several at a time, streamed into
 //! its memory, see [`read_in_order`]) or takes the bytes the page read (a small set, in
-//! parts as the page reads it, each file parsed once for its header and its images, see
-//! [`Kept`]), parses headers, decodes series
-//! into HU volumes, and reports each step. The Cohort view runs several.
+//! parts as the page reads it, each file read from disk once, see [`Kept`]), parses
+//! headers, decodes series into HU volumes, and reports each step. The Cohort view runs
+//! several.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
