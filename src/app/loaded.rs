@@ -57,6 +57,15 @@ impl JsVoxels {
         Some(JsVoxels(array.unchecked_into()))
     }
 
+    /// [`JsVoxels::zeroed`], with every page of its memory written once now: the browser
+    /// gives fresh memory lazily, and writing a volume into it later first waits for each
+    /// page (measured in Chromium: ~90 ms to write a 300-slice 512² volume fresh).
+    pub fn touched(len: usize) -> Option<JsVoxels> {
+        let voxels = JsVoxels::zeroed(len)?;
+        voxels.0.fill(0, 0, len as u32);
+        Some(voxels)
+    }
+
     /// Voxels that arrived from the worker.
     pub fn of(array: Int16Array) -> JsVoxels {
         JsVoxels(array)

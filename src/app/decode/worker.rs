@@ -22,13 +22,15 @@ use sarcoscope::agree::session::{prepare, read_masks, CtFolder, Files};
 use sarcoscope::batch::StudySlice;
 use sarcoscope::dicom::series::Series;
 use sarcoscope::dicom::{self, DicomError, Instance, ParsedFile};
-use sarcoscope::ingest::messages::{FromDecoder, HeaderRead, RequestId, ToDecoder};
+use sarcoscope::ingest::messages::{
+    FromDecoder, HeaderRead, RequestId, ToDecoder, READ_WHOLE_BYTES,
+};
 use sarcoscope::ingest::{Catalogue, FileIndex, LocalFile};
 use sarcoscope::inspect::{self, FileReport};
 use sarcoscope::l3;
 use sarcoscope::phantom::{Grid, Phantom, PhantomParams};
 use sarcoscope::units::Millimetres;
-use sarcoscope::volume::{self, Loader};
+use sarcoscope::volume::{self, Loader, Voxels};
 
 pub fn run() {
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
@@ -245,6 +247,7 @@ async fn handle(scope: &DedicatedWorkerGlobalScope, data: &JsValue, kept: &RefCe
                     .as_ref()
                     .map(|(o, _)| o.files.iter().map(|f| f.0).collect());
                 reply.send(FromDecoder::HeadersDone { ahead: files });
+                let volume = read.volume.take();
                 if let Some((opened, parsed)) = ahead {
                     let request = VolumeRequest {
                         series: &opened.series,
@@ -252,7 +255,7 @@ async fn handle(scope: &DedicatedWorkerGlobalScope, data: &JsValue, kept: &RefCe
                         skip: &[],
                         one_by_one: false,
                     };
-                    decode_volume(&reply, &[], request, parsed).await;
+                    decode_volume(&reply, &[], request, parsed, volume).await;
                 }
                 *kept.borrow_mut() = Some(read);
             }
@@ -282,7 +285,7 @@ async fn handle(scope: &DedicatedWorkerGlobalScope, data: &JsValue, kept: &RefCe
                 skip: &skip,
                 one_by_one,
             };
-            decode_volume(&reply, files, request, kept).await
+            decode_volume(&reply, files, request, kept, None).await
         }
         ToDecoder::Slice { series, instances } => {
             cut_slice(&reply, files, &series, &instances).await
@@ -404,6 +407,10 @@ struct Kept {
     files: Vec<Slot>,
     /// How many files, from the first, have had their headers answered.
     answered: usize,
+    /// The buffer of the volume the set most likely makes — each file one slice of the
+    /// size of the first header read — made (and its memory touched, see
+    /// [`JsVoxels::touched`]) while the page reads, for the series decoded ahead.
+    volume: Option<JsVoxels>,
 }
 
 enum Slot {
@@ -440,6 +447,7 @@ impl Kept {
             request,
             files: (0..of).map(|_| Slot::Awaited).collect(),
             answered: 0,
+            volume: None,
         }
     }
 
@@ -450,6 +458,24 @@ impl Kept {
                 *slot = arrived(buffer);
             }
         }
+        if self.volume.is_none() {
+            self.volume = self.likely_volume();
+        }
+    }
+
+    /// A buffer for the volume of every file as one slice of the first header's size,
+    /// if a header was read and that volume is no larger than the set the page reads
+    /// whole (a wrong guess costs at most that much, for a moment).
+    fn likely_volume(&self) -> Option<JsVoxels> {
+        let header = self.files.iter().find_map(|slot| match slot {
+            Slot::Read { header, .. } => Some(header),
+            Slot::Awaited | Slot::Failed(_) => None,
+        })?;
+        let len = (header.rows as usize)
+            .checked_mul(header.columns as usize)?
+            .checked_mul(self.files.len())?;
+        let bytes = len.checked_mul(std::mem::size_of::<i16>())? as f64;
+        (bytes <= READ_WHOLE_BYTES).then(|| JsVoxels::touched(len))?
     }
 
     /// Answers the headers read since the last answer, up to the first file whose bytes
@@ -613,12 +639,14 @@ enum AtHand<'a> {
 }
 
 /// Decodes a series from `kept[k]`, attached file k kept from the header request, where
-/// there is one, and from the attached files otherwise.
+/// there is one, and from the attached files otherwise; into `volume` if it is the
+/// series' size (see [`Kept::volume`]).
 async fn decode_volume(
     reply: &Reply<'_>,
     files: &[File],
     request: VolumeRequest<'_>,
     mut kept: Vec<Option<KeptFile>>,
+    volume: Option<JsVoxels>,
 ) {
     let VolumeRequest {
         series,
@@ -627,7 +655,12 @@ async fn decode_volume(
         one_by_one,
     } = request;
     // The voxels go straight into the buffer the page will keep (see `loaded`).
-    let mut loader = match Loader::new_in(series, instances, JsVoxels::zeroed) {
+    let make = |len| {
+        volume
+            .filter(|v| v.len() == len)
+            .or_else(|| JsVoxels::zeroed(len))
+    };
+    let mut loader = match Loader::new_in(series, instances, make) {
         Ok(loader) => loader,
         Err(error) => return reply.send(FromDecoder::VolumeFailed { error }),
     };
