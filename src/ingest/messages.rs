@@ -63,7 +63,13 @@ pub enum ToDecoder {
     /// `files[k]`, the file's place among the request's files, is where the k-th
     /// attached buffer belongs (`null` where the page could not read the file). Every
     /// file's bytes come in one part or another, each once, in no particular order.
-    FileBytes { files: Vec<usize>, of: usize },
+    /// `decode_ahead`: the request's own, told early so that the worker prepares the
+    /// series' volume while the page reads only when it will decode one ahead.
+    FileBytes {
+        files: Vec<usize>,
+        of: usize,
+        decode_ahead: bool,
+    },
     /// Decode `series`, whose slices refer to the attached files ([`LocalFile`]) whose
     /// headers are `instances`, leaving out `skip`: a decoder stopped on them before.
     /// `one_by_one`: say `Reading` before each file and `Progress` after each (to pin a

@@ -771,7 +771,7 @@ try {
           worker.postMessage = (message, transfer) => {
             const { request, message: asked } = JSON.parse(message?.json || "{}");
             window.__posts.push({ kind: kindOf(asked), request, files: message?.files?.length ?? 0, buffers: message?.buffers?.length ?? 0,
-                                  part: asked?.FileBytes?.files, of: asked?.FileBytes?.of });
+                                  part: asked?.FileBytes?.files, of: asked?.FileBytes?.of, ahead: asked?.FileBytes?.decode_ahead });
             return post(message, transfer);
           };
           return worker;
@@ -798,7 +798,7 @@ try {
       // the header request with nothing attached, all under one id.
       const parts = first.posts.slice(0, -1);
       assert.ok(parts.length > 1, log);
-      assert.ok(parts.every((p) => p.kind === "FileBytes" && p.files === 0 && p.of === 113 && p.buffers === p.part.length), log);
+      assert.ok(parts.every((p) => p.kind === "FileBytes" && p.files === 0 && p.of === 113 && p.buffers === p.part.length && p.ahead === true), log);
       assert.deepEqual(parts.flatMap((p) => p.part).sort((a, b) => a - b), [...Array(113).keys()], log);
       assert.deepEqual([first.posts.at(-1)].map((p) => [p.kind, p.files, p.buffers]), [["HeadersInBatches", 0, 0]], log);
       const id = first.posts[0].request;

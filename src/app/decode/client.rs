@@ -237,11 +237,13 @@ impl Decoder {
     async fn post_read(self, id: RequestId, message: ToDecoder, files: Vec<File>) {
         let handles: Array = files.iter().collect();
         let of = files.len();
+        let decode_ahead = matches!(message, ToDecoder::HeadersInBatches { decode_ahead: true });
         let on_part = Closure::<dyn FnMut(Array, Array)>::new(move |at: Array, buffers: Array| {
             let files = at.iter().filter_map(|k| k.as_f64()).map(|k| k as usize);
             let message = ToDecoder::FileBytes {
                 files: files.collect(),
                 of,
+                decode_ahead,
             };
             self.post_late(id, |i| {
                 i.kept_by = Some(id);

@@ -115,6 +115,7 @@ fn warm_up_requests(files: &[Vec<u8>]) -> [JsValue; 2] {
     let bytes = ToDecoder::FileBytes {
         files: (0..of).collect(),
         of,
+        decode_ahead: true,
     };
     let headers = ToDecoder::HeadersInBatches { decode_ahead: true };
     [(bytes, attachments), (headers, Attachments::default())].map(|(message, attachments)| {
@@ -224,10 +225,14 @@ async fn handle(scope: &DedicatedWorkerGlobalScope, data: &JsValue, kept: &RefCe
             read_headers(&reply, files, false).await;
             reply.send(FromDecoder::HeadersDone { ahead: None });
         }
-        ToDecoder::FileBytes { files: at, of } => {
+        ToDecoder::FileBytes {
+            files: at,
+            of,
+            decode_ahead,
+        } => {
             let mut part = last_kept.unwrap_or_else(|| Kept::new(reply.request, of));
             if let Some(buffers) = &buffers {
-                part.arrive(&at, buffers);
+                part.arrive(&at, buffers, decode_ahead);
             }
             part.answer(&reply);
             *kept.borrow_mut() = Some(part);
@@ -451,14 +456,15 @@ impl Kept {
         }
     }
 
-    /// Reads the headers of the files whose bytes came: `buffers[k]` are file `at[k]`'s.
-    fn arrive(&mut self, at: &[usize], buffers: &Array) {
+    /// Reads the headers of the files whose bytes came: `buffers[k]` are file `at[k]`'s;
+    /// `decode_ahead`: a series will be decoded ahead, whose volume is prepared now.
+    fn arrive(&mut self, at: &[usize], buffers: &Array, decode_ahead: bool) {
         for (&file, buffer) in at.iter().zip(buffers.iter()) {
             if let Some(slot) = self.files.get_mut(file) {
                 *slot = arrived(buffer);
             }
         }
-        if self.volume.is_none() {
+        if decode_ahead && self.volume.is_none() {
             self.volume = self.likely_volume();
         }
     }
