@@ -132,8 +132,14 @@ mod tests {
 
     /// A served folder with a page and a file in a sub-folder; beside it, a file that
     /// must never be reachable.
+    /// A site of its own for each call: tests run in parallel, and one rewriting a
+    /// shared site's index.html (truncated, then written) while another's server read it
+    /// made that server send it empty (seen once in `.ci/run`).
     fn site() -> PathBuf {
-        let base = std::env::temp_dir().join(format!("sarcoscope-serve-{}", std::process::id()));
+        static SITES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let site = SITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let base =
+            std::env::temp_dir().join(format!("sarcoscope-serve-{}-{site}", std::process::id()));
         let root = base.join("dist");
         std::fs::create_dir_all(root.join("models")).unwrap();
         std::fs::write(root.join("index.html"), "<!doctype html>").unwrap();
