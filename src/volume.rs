@@ -1,12 +1,16 @@
 //! A CT series as one volume of Hounsfield units with its geometry, built by decoding
 //! each file of the chosen series once.
 
+mod early;
+
 use serde::{Deserialize, Serialize};
 
-use crate::dicom::pixels::{self, StoredFrames};
+use crate::dicom::pixels::{self, NativeImages, StoredFrames};
 use crate::dicom::series::{Series, SeriesGeometry};
 use crate::dicom::{self, DicomError, Instance, ParsedFile};
 use crate::units::{Hu, Rescale, SliceIndex};
+
+pub use early::{Early, Placed};
 
 /// Everything about a volume except its voxels (small, sent as JSON to the page).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -51,6 +55,18 @@ pub trait Voxels {
     /// kept.
     fn write(&mut self, start: usize, len: usize, f: impl FnOnce(&mut [i16]));
 
+    /// Copies the `len` voxels from `from` to `to` (runs that do not overlap); nothing
+    /// happens when either is not all kept.
+    fn copy_within(&mut self, from: usize, to: usize, len: usize) {
+        if let Some(run) = self.read(from, len, <[i16]>::to_vec) {
+            self.write(to, len, |target| {
+                if target.len() == run.len() {
+                    target.copy_from_slice(&run);
+                }
+            });
+        }
+    }
+
     /// Every `step`-th voxel from `start`, `count` of them ([`Volume::NO_DATA`] past
     /// the end): reformats read columns through every slice.
     fn gather(&self, start: usize, step: usize, count: usize) -> Vec<i16> {
@@ -79,6 +95,13 @@ impl Voxels for Vec<i16> {
             .and_then(|end| self.get_mut(start..end))
         {
             f(run);
+        }
+    }
+
+    fn copy_within(&mut self, from: usize, to: usize, len: usize) {
+        let fits = |at: usize| at.checked_add(len).is_some_and(|end| end <= self.len());
+        if fits(from) && fits(to) {
+            <[i16]>::copy_within(self, from..from + len, to);
         }
     }
 
@@ -218,22 +241,14 @@ impl<V: Voxels> Volume<V> {
         rescale: Rescale,
         padding: Option<i32>,
     ) {
-        self.set_slice_watched(index, stored, rescale, padding, |_| {});
-    }
-
-    /// [`Volume::set_slice`], showing `watch` the slice's HU while they are at hand.
-    fn set_slice_watched(
-        &mut self,
-        index: usize,
-        stored: &[i32],
-        rescale: Rescale,
-        padding: Option<i32>,
-        watch: impl FnOnce(&[i16]),
-    ) {
         let len = self.slice_len();
         self.hu.write(index * len, len, |target| {
-            to_hu(target, stored, rescale, padding);
-            watch(target);
+            to_hu(
+                beyond_no_data(target, stored.len()),
+                stored,
+                rescale,
+                padding,
+            )
         });
     }
 
@@ -293,46 +308,183 @@ impl<V: Voxels> Volume<V> {
     }
 }
 
-/// One decoded frame's stored values as HU into `target`; stored values equal to the
-/// padding value, and pixels past the frame's end, become [`Volume::NO_DATA`].
-fn to_hu(target: &mut [i16], stored: &[i32], rescale: Rescale, padding: Option<i32>) {
-    if let Some(beyond) = target.get_mut(stored.len()..) {
-        beyond.fill(Volume::NO_DATA);
+/// `target`'s voxels past `len` set to [`Volume::NO_DATA`] (a frame shorter than the
+/// slice), and the voxels before, for [`to_hu`].
+fn beyond_no_data(target: &mut [i16], len: usize) -> &mut [i16] {
+    let (frame, beyond) = target.split_at_mut(len.min(target.len()));
+    beyond.fill(Volume::NO_DATA);
+    frame
+}
+
+/// Where a frame's stored values come from, for [`to_hu`]: each voxel is set to `hu` of
+/// its stored value. Each source has its own plain loop, which the compiler vectorises
+/// (one loop over pairs of voxel and value for both ran 2× slower in V8).
+trait StoredValues {
+    fn each(self, voxels: &mut [i16], hu: impl Fn(i32) -> i16);
+}
+
+impl StoredValues for &[i32] {
+    fn each(self, voxels: &mut [i16], hu: impl Fn(i32) -> i16) {
+        for (voxel, &value) in voxels.iter_mut().zip(self) {
+            *voxel = hu(value);
+        }
     }
+}
+
+/// The samples of a native frame, copied into the voxels already
+/// ([`NativeImages::frame_samples`]), and how each gives its stored value.
+struct InPlace<F>(F);
+
+impl<F: Fn(i16) -> i32> StoredValues for InPlace<F> {
+    fn each(self, voxels: &mut [i16], hu: impl Fn(i32) -> i16) {
+        for voxel in voxels {
+            *voxel = hu((self.0)(*voxel));
+        }
+    }
+}
+
+/// The voxels as HU of their stored values; stored values equal to the padding value
+/// become [`Volume::NO_DATA`].
+fn to_hu(voxels: &mut [i16], stored: impl StoredValues, rescale: Rescale, padding: Option<i32>) {
     let (lowest, highest) = (i16::MIN + 1, i16::MAX);
     // CT's usual rescale (slope 1, a whole intercept) in integers: the same values,
     // in a loop the compiler vectorises, without rounding floats per voxel (a library
-    // call in WebAssembly). A sum beyond i32 saturates, and is clamped the same.
+    // call in WebAssembly). The stored value is clamped to what lands in the HU range
+    // before the intercept is added, so that the sum cannot overflow (and no
+    // saturating add, which WebAssembly's SIMD lacks for 32 bits).
     let whole_shift = (rescale.slope == 1.0
         && rescale.intercept.fract() == 0.0
         && rescale.intercept.abs() <= f64::from(i32::MAX))
     .then_some(rescale.intercept as i32);
     if let Some(shift) = whole_shift {
-        let to_hu = |value: i32| {
-            value
-                .saturating_add(shift)
-                .clamp(i32::from(lowest), i32::from(highest)) as i16
+        let stored_for = |hu: i16| {
+            let at = i64::from(hu) - i64::from(shift);
+            at.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
         };
-        let voxels = target.iter_mut().zip(stored);
+        let (low, high) = (stored_for(lowest), stored_for(highest));
+        let to_hu = move |value: i32| (value.clamp(low, high) + shift) as i16;
         match padding {
-            Some(padding) => voxels.for_each(|(voxel, &value)| {
-                *voxel = if value == padding {
+            Some(padding) => stored.each(voxels, |value| {
+                if value == padding {
                     Volume::NO_DATA
                 } else {
                     to_hu(value)
                 }
             }),
-            None => voxels.for_each(|(voxel, &value)| *voxel = to_hu(value)),
+            None => stored.each(voxels, to_hu),
         }
         return;
     }
-    for (voxel, &value) in target.iter_mut().zip(stored) {
-        *voxel = if Some(value) == padding {
+    stored.each(voxels, |value| {
+        if Some(value) == padding {
             Volume::NO_DATA
         } else {
             let hu = rescale.apply(value).0.round();
             hu.clamp(f64::from(lowest), f64::from(highest)) as i16
-        };
+        }
+    });
+}
+
+/// [`to_hu`] for samples in the voxels whose stored values (`value` of each) all fit in
+/// 16 bits, when the rescale is a whole intercept that does too (CT's usual): in 16-bit
+/// lanes, twice as many at a time as 32-bit ones, and adding with the saturation those
+/// lanes have (measured in V8: 0.05 against 0.19 ms for a 512² frame with the copy).
+/// False, the voxels untouched, for any other rescale.
+fn narrow_to_hu(
+    voxels: &mut [i16],
+    value: impl Fn(i16) -> i16,
+    rescale: Rescale,
+    padding: Option<i32>,
+) -> bool {
+    let whole = rescale.slope == 1.0
+        && rescale.intercept.fract() == 0.0
+        && (f64::from(i16::MIN)..=f64::from(i16::MAX)).contains(&rescale.intercept);
+    if !whole {
+        return false;
+    }
+    let (shift, lowest) = (rescale.intercept as i16, i16::MIN + 1);
+    // Clamped to lowest..=i16::MAX as `to_hu` clamps.
+    let hu = move |stored: i16| stored.saturating_add(shift).max(lowest);
+    // A padding value beyond 16 bits is no stored value here.
+    match padding.and_then(|p| i16::try_from(p).ok()) {
+        Some(padding) => {
+            for voxel in voxels {
+                let stored = value(*voxel);
+                *voxel = if stored == padding {
+                    Volume::NO_DATA
+                } else {
+                    hu(stored)
+                };
+            }
+        }
+        None => {
+            for voxel in voxels {
+                *voxel = hu(value(*voxel));
+            }
+        }
+    }
+    true
+}
+
+/// A file as its reader has it.
+#[derive(Clone, Copy)]
+pub enum FileData<'a> {
+    Bytes(&'a [u8]),
+    /// Parsed whole already, with its header (see [`dicom::read_parsed`]).
+    Parsed(&'a ParsedFile),
+}
+
+/// A file's images, decoded for a volume.
+enum Images<'a> {
+    Stored(StoredFrames),
+    /// The usual uncompressed CT, read from its bytes as it becomes HU.
+    Native(NativeImages<'a>),
+}
+
+impl<'a> Images<'a> {
+    /// The images of the file whose header is `inst`: the usual uncompressed CT straight
+    /// from its bytes ([`pixels::native_images`]), any other file parsed whole first.
+    fn of(inst: &Instance, data: FileData<'a>) -> Result<Images<'a>, DicomError> {
+        match data {
+            FileData::Bytes(bytes) => match pixels::native_images(bytes, inst) {
+                Some(native) => Ok(Images::Native(native)),
+                None => Ok(Images::Stored(pixels::decode_stored(
+                    &dicom::open(bytes)?,
+                    inst,
+                )?)),
+            },
+            FileData::Parsed(parsed) => Ok(Images::Stored(pixels::decode_stored(parsed, inst)?)),
+        }
+    }
+
+    fn has(&self, frame: usize) -> bool {
+        match self {
+            Images::Stored(stored) => frame < stored.frames,
+            Images::Native(native) => frame < native.frames(),
+        }
+    }
+
+    /// Frame `frame` as HU into `target` (see [`to_hu`]) with the rescale and padding of
+    /// `inst`, its file's header.
+    fn to_hu(&self, frame: usize, inst: &Instance, target: &mut [i16]) {
+        let (rescale, padding) = (inst.rescale_for(frame), inst.padding_value);
+        match self {
+            Images::Stored(stored) => {
+                if let Some(values) = stored.frame(frame) {
+                    let voxels = beyond_no_data(target, values.len());
+                    to_hu(voxels, values, rescale, padding);
+                }
+            }
+            Images::Native(native) => {
+                if let Some(len) = native.frame_samples(frame, target) {
+                    let voxels = beyond_no_data(target, len);
+                    let narrow = native.narrow_stored_value();
+                    if !narrow.is_some_and(|value| narrow_to_hu(voxels, value, rescale, padding)) {
+                        to_hu(voxels, InPlace(native.stored_value()), rescale, padding);
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -388,48 +540,26 @@ impl<'a, V: Voxels> Loader<'a, V> {
     /// Decodes file `file` (its index in `instances`) from its bytes, or records why it
     /// could not be read, into the slices that refer to it.
     pub fn add(&mut self, file: usize, bytes: Result<&[u8], DicomError>) {
-        self.add_bytes(file, bytes, |_, _| {});
+        self.add_file(file, bytes.map(FileData::Bytes), |_, _| {});
     }
 
-    /// [`Loader::add`], showing `watch` each slice as [`Loader::add_parsed`] does. The
-    /// usual uncompressed CT file is decoded straight from its bytes
-    /// ([`pixels::native_stored`]); any other is parsed whole first.
-    pub fn add_bytes(
+    /// [`Loader::add`] for a file as its reader has it, showing `watch` each slice the
+    /// file fills (its index and HU) while it is at hand — for work on every slice, such
+    /// as the L3 search ([`crate::l3::Search`]), that would otherwise read each back from
+    /// voxels kept elsewhere.
+    pub fn add_file(
         &mut self,
         file: usize,
-        bytes: Result<&[u8], DicomError>,
-        watch: impl FnMut(usize, &[i16]),
-    ) {
-        let native = match (&bytes, self.instances.get(file)) {
-            (Ok(bytes), Some(inst)) => pixels::native_stored(bytes, inst).map(|s| (inst, s)),
-            _ => None,
-        };
-        match native {
-            Some((inst, stored)) => self.fill(file, inst, &stored, watch),
-            None => {
-                let parsed = bytes.and_then(dicom::open);
-                self.add_parsed(file, parsed.as_ref().map_err(Clone::clone), watch);
-            }
-        }
-    }
-
-    /// [`Loader::add`] for a file parsed already (see [`dicom::read_parsed`]), showing
-    /// `watch` each slice the file fills (its index and HU) while it is at hand — for work
-    /// on every slice, such as the L3 search ([`crate::l3::Search`]), that would otherwise
-    /// read each back from voxels kept elsewhere.
-    pub fn add_parsed(
-        &mut self,
-        file: usize,
-        parsed: Result<&ParsedFile, DicomError>,
+        data: Result<FileData, DicomError>,
         watch: impl FnMut(usize, &[i16]),
     ) {
         let decoded = self
             .instances
             .get(file)
             .ok_or_else(|| DicomError::Unreadable("internal error: no header for this file".into()))
-            .and_then(|inst| Ok((inst, pixels::decode_stored(parsed?, inst)?)));
+            .and_then(|inst| Ok((inst, Images::of(inst, data?)?)));
         match decoded {
-            Ok((inst, stored)) => self.fill(file, inst, &stored, watch),
+            Ok((inst, images)) => self.fill(file, inst, &images, watch),
             Err(error) => self.failures.push(FileFailure { file, error }),
         }
     }
@@ -440,18 +570,18 @@ impl<'a, V: Voxels> Loader<'a, V> {
         &mut self,
         file: usize,
         inst: &Instance,
-        stored: &StoredFrames,
+        images: &Images,
         mut watch: impl FnMut(usize, &[i16]),
     ) {
+        let len = self.volume.slice_len();
         let slices = self.series.slices.iter().enumerate();
         for (index, slice) in slices.filter(|(_, s)| s.file == file) {
             let frame = slice.frame as usize;
-            if let Some(values) = stored.frame(frame) {
-                let rescale = inst.rescale_for(frame);
-                self.volume
-                    .set_slice_watched(index, values, rescale, inst.padding_value, |hu| {
-                        watch(index, hu)
-                    });
+            if images.has(frame) {
+                self.volume.hu.write(index * len, len, |target| {
+                    images.to_hu(frame, inst, target);
+                    watch(index, target);
+                });
                 if let Some(filled) = self.filled.get_mut(index) {
                     *filled = true;
                 }
@@ -550,6 +680,83 @@ mod tests {
             Volume::zeroed(&series(0, 4, 4)).err(),
             Some(VolumeError::NoImageStack)
         );
+    }
+
+    /// Native samples made HU in 16-bit lanes (`narrow_to_hu`) and in 32-bit ones
+    /// (`to_hu`) give what the definition gives: the stored value (two's complement
+    /// within the stored bits, or those bits alone), plus the intercept, clamped to the
+    /// voxels' range; the padding value is no data.
+    #[test]
+    fn native_samples_become_the_same_hu_in_16_and_32_bit_lanes() {
+        let mut rng = crate::rng::Rng::stream(3, 0);
+        let samples: Vec<i16> = (0..4096).map(|_| rng.below(65536) as u16 as i16).collect();
+        for (signed, bits) in [
+            (true, 16),
+            (true, 12),
+            (false, 12),
+            (false, 15),
+            (false, 16),
+        ] {
+            let defined = |sample: i16| {
+                let raw = i64::from(sample as u16) & ((1 << bits) - 1);
+                if signed && raw >= 1 << (bits - 1) {
+                    raw - (1 << bits)
+                } else {
+                    raw
+                }
+            };
+            let shift = 32 - bits;
+            let mask = if signed { -1 } else { (1i32 << bits) - 1 };
+            let wide = move |s: i16| ((i32::from(s as u16) << shift) >> shift) & mask;
+            let narrow_shift = 16 - bits.min(16);
+            let narrow_mask = if signed {
+                -1
+            } else {
+                ((1u32 << bits) - 1) as u16 as i16
+            };
+            let narrow = move |s: i16| ((s << narrow_shift) >> narrow_shift) & narrow_mask;
+            let fits = signed || bits <= 15;
+            for intercept in [-1024.0, 0.0, -32768.0, 32767.0, 1000.0] {
+                for padding in [None, Some(-2000), Some(63536), Some(0), Some(-32768)] {
+                    let rescale = Rescale {
+                        slope: 1.0,
+                        intercept,
+                    };
+                    let expected: Vec<i16> = samples
+                        .iter()
+                        .map(|&s| {
+                            let stored = defined(s);
+                            if Some(stored) == padding.map(i64::from) {
+                                Volume::NO_DATA
+                            } else {
+                                (stored + intercept as i64).clamp(-32767, 32767) as i16
+                            }
+                        })
+                        .collect();
+                    let mut voxels = samples.clone();
+                    to_hu(&mut voxels, InPlace(wide), rescale, padding);
+                    assert_eq!(
+                        voxels, expected,
+                        "32 bits: {signed} {bits} {intercept} {padding:?}"
+                    );
+                    if fits {
+                        let mut voxels = samples.clone();
+                        assert!(narrow_to_hu(&mut voxels, narrow, rescale, padding));
+                        assert_eq!(
+                            voxels, expected,
+                            "16 bits: {signed} {bits} {intercept} {padding:?}"
+                        );
+                    }
+                }
+            }
+        }
+        let fractional = Rescale {
+            slope: 1.0,
+            intercept: -1024.5,
+        };
+        let mut voxels = samples.clone();
+        assert!(!narrow_to_hu(&mut voxels, |s| s, fractional, None));
+        assert_eq!(voxels, samples, "untouched when it does not apply");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use sarcoscope::dicom::series;
 use sarcoscope::dicom::{DicomError, Instance};
 use sarcoscope::l3::{self, L3Result, L3Status};
 use sarcoscope::phantom::{Phantom, PhantomParams};
-use sarcoscope::volume::{self, Volume};
+use sarcoscope::volume::{self, FileData, Volume};
 
 /// Reference slice ranges and centroids (labels.json, TotalSegmentator).
 const REFERENCE: [(&str, usize, usize, f64); 6] = [
@@ -340,6 +340,62 @@ fn implausible_geometry_is_refused_in_words() {
         .any(|n| n.contains("not axial")));
 }
 
+/// The search fed slices examined as their files arrived, before the series was known
+/// (`l3::Examiner`, `volume::Early`, the set in a shuffled order), gives what `locate`
+/// gives without reading the volume's voxels; slices examined with another image size
+/// are read from the volume instead.
+#[test]
+fn the_search_fed_slices_examined_before_the_series_was_known_equals_locate() {
+    let files = Phantom::generate(&PhantomParams::default())
+        .dicom_files()
+        .expect("phantom files");
+    let instances: Vec<Instance> = files
+        .iter()
+        .map(|b| sarcoscope::dicom::read_instance(b).expect("a header"))
+        .collect();
+    let studies = series::build(&instances);
+    let s = &studies[0].series[0];
+    let n = instances.len();
+    let mut in_set: Vec<usize> = (0..n).collect();
+    common::Lcg::new(5).shuffle(&mut in_set);
+    let first = &instances[0];
+    let halved = Instance {
+        columns: first.columns / 2,
+        ..first.clone()
+    };
+    for (examiner, same) in [
+        (l3::Examiner::like(first), true),
+        (l3::Examiner::like(&halved), false),
+    ] {
+        let voxels = vec![0i16; n * (first.rows * first.columns) as usize];
+        let mut early = volume::Early::new(voxels, n, first.rows, first.columns).expect("sized");
+        for (k, bytes) in files.iter().enumerate() {
+            let data = FileData::Bytes(bytes);
+            assert!(early.add(in_set[k], &instances[k], data, |hu| examiner.examine(hu)));
+        }
+        let placed = early.place(s, &instances, &in_set).expect("placed");
+        let mut search = l3::Search::new(placed.loader.header());
+        for (slice, examined) in placed.seen.into_iter().enumerate() {
+            search.add_examined(slice, examined.expect("examined"));
+        }
+        let (vol, failures) = placed.loader.finish();
+        assert!(failures.is_empty());
+        let expected = l3::locate(&vol);
+        assert_eq!(expected.status, L3Status::Found, "{}", describe(&expected));
+        // The same header, no voxels: what the search finds came from the examined slices.
+        let blank = Volume {
+            hu: vec![Volume::NO_DATA; vol.hu.len()],
+            header: vol.header,
+        };
+        let fed = search.finish(&blank);
+        if same {
+            assert_eq!(fed, expected);
+        } else {
+            assert_ne!(fed.status, L3Status::Found, "{}", describe(&fed));
+        }
+    }
+}
+
 /// The search as the browser's decoding worker runs it — fed each slice as its file is
 /// decoded, files in any order, one of them failed (its slice is read back from the
 /// volume at the end) — gives exactly what `locate` gives on the finished volume.
@@ -364,8 +420,8 @@ fn the_search_fed_while_decoding_equals_locate() {
                 Some(l) if l == f => Err(DicomError::Unreadable("lost".into())),
                 _ => sarcoscope::dicom::open(&files[f]),
             };
-            let parsed = parsed.as_ref().map_err(Clone::clone);
-            loader.add_parsed(f, parsed, |k, hu| search.add(k, hu));
+            let parsed = parsed.as_ref().map(FileData::Parsed).map_err(Clone::clone);
+            loader.add_file(f, parsed, |k, hu| search.add(k, hu));
         }
         let (vol, failures) = loader.finish();
         assert_eq!(failures.len(), usize::from(lost.is_some()));

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use sarcoscope::dicom::series::{self, Series, SeriesKind, SeriesWarning};
 use sarcoscope::dicom::{self, pixels, DicomError, Instance};
-use sarcoscope::volume::{self, Volume};
+use sarcoscope::volume::{self, FileData, Volume};
 
 const ROWS: u32 = 101;
 const COLUMNS: u32 = 122;
@@ -206,7 +206,7 @@ fn volume_holds_hounsfield_units_of_each_file() {
 }
 
 /// The browser's worker parses each file of a small set once, for its header and then its
-/// images (`dicom::read_parsed`, `Loader::add_parsed`), in the order the files arrive: the
+/// images (`dicom::read_parsed`, `Loader::add_file`), in the order the files arrive: the
 /// same headers and the same volume as reading them twice, in order.
 #[test]
 fn files_parsed_once_give_the_same_headers_and_volume() {
@@ -229,9 +229,8 @@ fn files_parsed_once_give_the_same_headers_and_volume() {
     // Arrival order: last file first, then the rest.
     let order = std::iter::once(parsed.len() - 1).chain(0..parsed.len() - 1);
     for file in order {
-        loader.add_parsed(file, Ok(&parsed[file].1), |slice, hu| {
-            watched.push((slice, hu.len()))
-        });
+        let data = FileData::Parsed(&parsed[file].1);
+        loader.add_file(file, Ok(data), |slice, hu| watched.push((slice, hu.len())));
     }
     let (once, failures) = loader.finish();
     assert!(failures.is_empty(), "{failures:?}");
@@ -246,13 +245,88 @@ fn files_parsed_once_give_the_same_headers_and_volume() {
     assert!(watched.iter().all(|&(_, len)| len == slice_len));
     // A file that could not be parsed fails alone, with its reason.
     let mut loader = volume::Loader::new(&s, &real.instances).expect("a volume");
-    loader.add_parsed(3, Err(DicomError::EndsEarly), |_, _| {});
+    loader.add_file(3, Err(DicomError::EndsEarly), |_, _| {});
     let (_, failures) = loader.finish();
     assert_eq!(failures.len(), 1);
     assert_eq!(
         (failures[0].file, &failures[0].error),
         (3, &DicomError::EndsEarly)
     );
+}
+
+/// The browser's worker decodes each file of a set as the page reads it, into the slot of
+/// its place in the set, before it knows the series (`volume::Early`): with the set in
+/// the reverse of the series' order and the files arriving shuffled, placing the slices
+/// gives the volume that loading the series gives, and each slice's `watch` result.
+#[test]
+fn files_decoded_as_they_arrive_are_placed_into_the_series_volume() {
+    let Some(real) = real_series() else { return };
+    let s = only_series(&real.instances);
+    let read = |file: usize| {
+        std::fs::read(&real.paths[file]).map_err(|e| DicomError::Unreadable(e.to_string()))
+    };
+    let (expected, _) = volume::load(&s, &real.instances, read, |_, _| {}).expect("a volume");
+    let n = real.instances.len();
+    let slice_len = (ROWS * COLUMNS) as usize;
+    // Instance k is file n − 1 − k of the set.
+    let in_set: Vec<usize> = (0..n).map(|k| n - 1 - k).collect();
+    let bytes: Vec<Vec<u8>> = real.paths.iter().map(|p| common::read(p)).collect();
+    let early = |extra_files: usize, lost: Option<usize>| {
+        let files = n + extra_files;
+        let voxels = vec![0i16; files * slice_len];
+        let mut early = volume::Early::new(voxels, files, ROWS, COLUMNS).expect("its size");
+        let mut arrival: Vec<usize> = (0..n).collect();
+        common::Lcg::new(7).shuffle(&mut arrival);
+        for k in arrival {
+            let data = match lost {
+                Some(l) if l == k => &bytes[k][..bytes[k].len() / 2],
+                _ => &bytes[k][..],
+            };
+            let sum = |hu: &[i16]| hu.iter().map(|&v| i64::from(v)).sum::<i64>();
+            let decoded = early.add(in_set[k], &real.instances[k], FileData::Bytes(data), sum);
+            assert_eq!(decoded, Some(k) != lost, "file {k}");
+        }
+        early
+    };
+    let placed = early(0, None)
+        .place(&s, &real.instances, &in_set)
+        .expect("placed");
+    assert!(placed.decoded.iter().all(|&d| d));
+    let seen = placed.seen;
+    let (volume, failures) = placed.loader.finish();
+    assert!(failures.is_empty());
+    assert_eq!(volume.header, expected.header);
+    assert!(volume.hu == expected.hu, "the same voxels");
+    for (slice, seen) in seen.iter().enumerate() {
+        let hu = &expected.hu[slice * slice_len..(slice + 1) * slice_len];
+        let sum: i64 = hu.iter().map(|&v| i64::from(v)).sum();
+        assert_eq!(*seen, Some(sum), "slice {slice}");
+    }
+
+    // A file cut short is not decoded early; added as usual, it fails alone.
+    let lost = 40;
+    let mut placed = early(0, Some(lost))
+        .place(&s, &real.instances, &in_set)
+        .expect("placed");
+    assert_eq!(placed.decoded.iter().filter(|&&d| !d).count(), 1);
+    assert!(!placed.decoded[lost]);
+    placed
+        .loader
+        .add(lost, Ok(&bytes[lost][..bytes[lost].len() / 2]));
+    let (volume, failures) = placed.loader.finish();
+    assert_eq!(failures.len(), 1);
+    assert_eq!(volume.header.missing_slices.len(), 1);
+    let missing = volume.header.missing_slices[0].0;
+    for slice in (0..n).filter(|&slice| slice != missing) {
+        let run = slice * slice_len..(slice + 1) * slice_len;
+        assert_eq!(volume.hu[run.clone()], expected.hu[run], "slice {slice}");
+    }
+
+    // A set with a file the series does not have: the voxels come back, untouched in size.
+    match early(1, None).place(&s, &real.instances, &in_set) {
+        Err(Some(voxels)) => assert_eq!(voxels.len(), (n + 1) * slice_len),
+        _ => panic!("a series of fewer files than the set is not placed"),
+    }
 }
 
 /// Copies of the real headers, edited to make each irregularity series QC must report.

@@ -38,7 +38,12 @@ impl Loaded {
 /// Voxels in a JavaScript `Int16Array`: read and written a run at a time through a copy
 /// in WebAssembly's memory (a slice is 0.5 MB), kept whole outside it.
 #[derive(Clone, Debug)]
-pub struct JsVoxels(Int16Array);
+pub struct JsVoxels {
+    array: Int16Array,
+    /// The array's length, asked once: asking JavaScript for it at every access took
+    /// 19 ms of the decoding worker's time on a 300-slice 512² series.
+    len: usize,
+}
 
 #[wasm_bindgen]
 extern "C" {
@@ -54,40 +59,32 @@ impl JsVoxels {
     /// `len` voxels, all 0 (the browser's fresh memory), or `None` when it refuses.
     pub fn zeroed(len: usize) -> Option<JsVoxels> {
         let array = FreshInt16Array::new(len as f64).ok()?;
-        Some(JsVoxels(array.unchecked_into()))
-    }
-
-    /// [`JsVoxels::zeroed`], with every page of its memory written once now: the browser
-    /// gives fresh memory lazily, and writing a volume into it later first waits for each
-    /// page (measured in Chromium: ~90 ms to write a 300-slice 512² volume fresh).
-    pub fn touched(len: usize) -> Option<JsVoxels> {
-        let voxels = JsVoxels::zeroed(len)?;
-        voxels.0.fill(0, 0, len as u32);
-        Some(voxels)
+        Some(JsVoxels::of(array.unchecked_into()))
     }
 
     /// Voxels that arrived from the worker.
     pub fn of(array: Int16Array) -> JsVoxels {
-        JsVoxels(array)
+        let len = array.length() as usize;
+        JsVoxels { array, len }
     }
 
     /// The buffer itself, to be transferred to another thread (after which this one
     /// is empty).
     pub fn into_array(self) -> Int16Array {
-        self.0
+        self.array
     }
 
     /// A copy of the `len` voxels from `start` in a buffer of its own (to transfer to a
     /// worker), `None` when they are not all kept.
     pub fn copy(&self, start: usize, len: usize) -> Option<Int16Array> {
         let end = start.checked_add(len)?;
-        (end <= self.len()).then(|| self.0.slice(start as u32, end as u32))
+        (end <= self.len()).then(|| self.array.slice(start as u32, end as u32))
     }
 }
 
 impl Voxels for JsVoxels {
     fn len(&self) -> usize {
-        self.0.length() as usize
+        self.len
     }
 
     fn read<R>(&self, start: usize, len: usize, f: impl FnOnce(&[i16]) -> R) -> Option<R> {
@@ -96,7 +93,9 @@ impl Voxels for JsVoxels {
             return None;
         }
         let mut run = vec![0; len];
-        self.0.subarray(start as u32, end as u32).copy_to(&mut run);
+        self.array
+            .subarray(start as u32, end as u32)
+            .copy_to(&mut run);
         Some(f(&run))
     }
 
@@ -106,7 +105,18 @@ impl Voxels for JsVoxels {
         };
         let mut run = vec![0; len];
         f(&mut run);
-        self.0.subarray(start as u32, end as u32).copy_from(&run);
+        self.array
+            .subarray(start as u32, end as u32)
+            .copy_from(&run);
+    }
+
+    /// Within the browser's buffer (`copyWithin`), nothing through WebAssembly's memory.
+    fn copy_within(&mut self, from: usize, to: usize, len: usize) {
+        let fits = |at: usize| at.checked_add(len).is_some_and(|end| end <= self.len());
+        if fits(from) && fits(to) {
+            let at = |n: usize| n as i32;
+            self.array.copy_within(at(to), at(from), at(from + len));
+        }
     }
 
     /// One element at a time from JavaScript: a sagittal plane of a 1,000-slice series
@@ -117,7 +127,7 @@ impl Voxels for JsVoxels {
             .map(|k| {
                 let at = start.saturating_add(k.saturating_mul(step));
                 if at < len {
-                    self.0.get_index(at as u32)
+                    self.array.get_index(at as u32)
                 } else {
                     Volume::NO_DATA
                 }

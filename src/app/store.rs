@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
 use super::case::{Case, LabField};
-use super::workspace::Workspace;
+use super::workspace::{SavedLevel, Workspace};
 use sarcoscope::body::{MyosteatosisCutoffs, SmiCutoffs};
 use sarcoscope::clinical::eligibility::Answers;
 use sarcoscope::clinical::{Lab, Units};
@@ -142,6 +142,7 @@ pub fn install(ws: Workspace) {
             ws.saved_state.set(
                 "A reader-study case: the study keeps the reading (Reader study view); this series' own record is left alone.".into(),
             );
+            restore_level(ws, None);
             return;
         }
         let Some(key) = key(ws) else {
@@ -150,6 +151,7 @@ pub fn install(ws: Workspace) {
                     "This series has no study or series UID, so it cannot be told apart from another patient's: nothing about it is kept in this browser.".into(),
                 );
             }
+            restore_level(ws, None);
             return;
         };
         spawn_local(async move {
@@ -183,12 +185,17 @@ pub fn install(ws: Workspace) {
                             ws.saved_state.set(
                                 "A record saved for this series by another version could not be read; it is left as it was, and nothing is saved for this series in this session.".into(),
                             );
+                            restore_level(ws, None);
                             return;
                         }
                     }
                 }
-                Ok(_) => ws.saved_state.set(String::new()),
+                Ok(_) => {
+                    ws.saved_state.set(String::new());
+                    restore_level(ws, None);
+                }
                 Err(e) => {
+                    restore_level(ws, None);
                     ws.saved_state.set(format!(
                         "This browser's storage could not be read ({}); nothing is saved for this series, so corrections will not survive a reload.",
                         e.as_string().unwrap_or_else(|| "storage unavailable".into())
@@ -234,7 +241,10 @@ pub fn install(ws: Workspace) {
             .l3_choice
             .get()
             .filter(|l| matches!(l.method, L3Method::Manual))
-            .or_else(|| scan.saved_level.get_untracked());
+            .or_else(|| match scan.saved_level.get_untracked() {
+                SavedLevel::Read(level) => level,
+                SavedLevel::Reading => None,
+            });
         let saved = Saved {
             version: VERSION,
             saved_at: now(),
@@ -258,21 +268,38 @@ pub fn install(ws: Workspace) {
     });
 }
 
-/// A saved hand-set level: kept in [`Scan::saved_level`](super::workspace::Scan) until
-/// the volume arrives, or applied at once when the volume is already there (then its
-/// slice is segmented again).
+/// What the series' record says of its level, once read (`None`: no level set by hand,
+/// or no record): kept in [`Scan::saved_level`](super::workspace::Scan) until the volume
+/// arrives, or applied at once when the volume is already there. A volume that arrived
+/// while the record was read waits here to be segmented, on the saved level if any.
 fn restore_level(ws: Workspace, level: Option<L3Choice>) {
-    let Some(level) = level else { return };
     let scan = ws.scan;
-    match scan.with_volume_untracked(|v| v.header.slices) {
-        Some(slices) => {
-            if level.slice < slices && scan.l3_choice.get_untracked().as_ref() != Some(&level) {
-                scan.slice.set(level.slice);
-                scan.l3_choice.set(Some(level.clone()));
-                ws.segmenter.request(level.slice, false);
+    let Some(slices) = scan.with_volume_untracked(|v| v.header.slices) else {
+        scan.saved_level.set(SavedLevel::Read(level));
+        return;
+    };
+    let waiting = scan.saved_level.get_untracked() == SavedLevel::Reading;
+    scan.saved_level.set(SavedLevel::Read(None));
+    // A cohort study under review opens on its row's level, whichever came first.
+    let reviewed = scan.loaded.with_untracked(|l| {
+        l.as_ref().is_some_and(|l| {
+            ws.review_shown_untracked()
+                .and_then(|r| r.choice(&l.level))
+                .is_some()
+        })
+    });
+    let current = scan.l3_choice.get_untracked();
+    match level.filter(|l| l.slice < slices && !reviewed && current.as_ref() != Some(l)) {
+        Some(level) => {
+            scan.slice.set(level.slice);
+            scan.l3_choice.set(Some(level.clone()));
+            ws.segmenter.request(level.slice, false);
+        }
+        None => {
+            if let Some(current) = current.filter(|_| waiting) {
+                ws.segmenter.request(current.slice, false);
             }
         }
-        None => scan.saved_level.set(Some(level)),
     }
 }
 

@@ -40,9 +40,20 @@ pub struct Scan {
     pub window: RwSignal<Window>,
     /// The slice measurements use, and how it was chosen (kept for the report).
     pub l3_choice: RwSignal<Option<L3Choice>>,
-    /// A level set by hand for this series in an earlier visit (kept in the browser),
-    /// waiting for the volume to arrive.
-    pub saved_level: RwSignal<Option<L3Choice>>,
+    /// A level set by hand for this series in an earlier visit (kept in the browser):
+    /// being read, or read and waiting for the volume to arrive.
+    pub saved_level: RwSignal<SavedLevel>,
+}
+
+/// The series' record in this browser, as far as the level to open on goes. A series
+/// decoded ahead can arrive before its record is read; opened then on the automatic
+/// slice, it would be segmented there and again on the level set by hand a moment later.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SavedLevel {
+    /// Being read (from the series' selection on): nothing is segmented until it is.
+    Reading,
+    /// Read: the level set by hand in it, if any, until the volume takes it.
+    Read(Option<L3Choice>),
 }
 
 impl Scan {
@@ -58,7 +69,7 @@ impl Scan {
             slice: RwSignal::new(0),
             window: RwSignal::new(PRESETS[0].1),
             l3_choice: RwSignal::new(None),
-            saved_level: RwSignal::new(None),
+            saved_level: RwSignal::new(SavedLevel::Read(None)),
         }
     }
 

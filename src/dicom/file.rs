@@ -217,7 +217,7 @@ fn open_impl(bytes: &[u8], header_only: bool) -> Result<ParsedFile, DicomError> 
 
 /// The pixel data of a file in a native little-endian syntax (explicit or implicit VR,
 /// declared in its meta group) whose pixel data element, of defined length, is the last
-/// thing in the file: [`super::pixels::native_stored`] reads the stored values straight
+/// thing in the file: [`super::pixels::native_images`] reads the stored values straight
 /// from these bytes. `None` for any other file, which is decoded through [`open`].
 pub(crate) fn native_pixel_value(bytes: &[u8]) -> Option<&[u8]> {
     let start = if bytes.get(128..132) == Some(b"DICM") {

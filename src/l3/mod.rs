@@ -22,6 +22,7 @@ mod spine;
 
 use serde::{Deserialize, Serialize};
 
+use crate::dicom::Instance;
 use crate::volume::{Volume, VolumeHeader, Voxels};
 
 pub use choice::{L3Choice, L3Method};
@@ -103,9 +104,7 @@ pub fn locate<V: Voxels>(volume: &Volume<V>) -> L3Result {
 /// pass (the vertebral body on each downsampled plane) is done as slices come; the rest
 /// at [`Search::finish`]. The result is [`locate`]'s whatever the order.
 pub struct Search {
-    sampling: plane::Sampling,
-    /// The image's width in pixels.
-    width: usize,
+    examiner: Examiner,
     /// Each slice's plane, kept for the second pass when they fit in
     /// [`KEPT_PLANES_BYTES`] (else read again from the volume).
     planes: Option<Vec<Option<plane::Plane>>>,
@@ -120,8 +119,10 @@ impl Search {
             .saturating_mul(sampling.columns * sampling.rows * std::mem::size_of::<f32>());
         let keep = bytes <= KEPT_PLANES_BYTES;
         Search {
-            sampling,
-            width: header.columns,
+            examiner: Examiner {
+                sampling,
+                width: header.columns,
+            },
             planes: keep.then(|| (0..header.slices).map(|_| None).collect()),
             found: vec![None; header.slices],
         }
@@ -129,15 +130,30 @@ impl Search {
 
     /// Slice `slice`'s HU (a whole slice, as [`Volume::with_axial`] gives it).
     pub fn add(&mut self, slice: usize, hu: &[i16]) {
-        if slice >= self.found.len() {
+        if slice < self.found.len() {
+            let examined = self.examiner.examine(hu);
+            self.add_examined(slice, examined);
+        }
+    }
+
+    /// Slice `slice` as an [`Examiner`] saw it before the volume was known. One seen with
+    /// another sampling than this volume's (another image size, pixel spacing or
+    /// orientation) is left out, and read from the volume at [`Search::finish`].
+    pub fn add_examined(&mut self, slice: usize, examined: Examined) {
+        let Examined {
+            sampling,
+            width,
+            plane,
+            found,
+        } = examined;
+        if (sampling, width) != (self.examiner.sampling, self.examiner.width) {
             return;
         }
-        let p = plane::Plane::of_axial(hu, self.width, &self.sampling);
-        if let Some(found) = self.found.get_mut(slice) {
-            *found = Some(spine::find(&p, &self.sampling));
+        if let Some(slot) = self.found.get_mut(slice) {
+            *slot = Some(found);
         }
         if let Some(kept) = self.planes.as_mut().and_then(|k| k.get_mut(slice)) {
-            *kept = Some(p);
+            *kept = Some(plane);
         }
     }
 
@@ -147,6 +163,52 @@ impl Search {
         match measure(volume, self) {
             Ok(trace) => labels::label(&trace),
             Err(why) => not_found(L3Status::NotInScan, why.to_string()),
+        }
+    }
+}
+
+/// Looks at slices before the volume they belong to is known: the browser's decoding
+/// worker decodes each file as the page reads it, before it can tell which series the
+/// files make, and the first pass of the search (see [`Search`]) is most of its time.
+pub struct Examiner {
+    sampling: plane::Sampling,
+    /// The image's width in pixels.
+    width: usize,
+}
+
+/// A slice as an [`Examiner`] saw it, for [`Search::add_examined`].
+pub struct Examined {
+    sampling: plane::Sampling,
+    width: usize,
+    plane: plane::Plane,
+    found: spine::SliceSpine,
+}
+
+impl Examiner {
+    /// For slices shaped like `inst`'s images (an image without an orientation taken as
+    /// axial, as its series would be).
+    pub fn like(inst: &Instance) -> Examiner {
+        let orientation = inst.frame_geometry.first().and_then(|g| g.orientation);
+        let (rows, columns) = (inst.rows as usize, inst.columns as usize);
+        Examiner {
+            sampling: plane::Sampling::new(
+                inst.pixel_spacing,
+                Some(orientation.map_or(1.0, |o| o[4])),
+                rows,
+                columns,
+            ),
+            width: columns,
+        }
+    }
+
+    /// One slice's HU, whole.
+    pub fn examine(&self, hu: &[i16]) -> Examined {
+        let plane = plane::Plane::of_axial(hu, self.width, &self.sampling);
+        Examined {
+            sampling: self.sampling,
+            width: self.width,
+            found: spine::find(&plane, &self.sampling),
+            plane,
         }
     }
 }
@@ -193,10 +255,9 @@ fn measure<V: Voxels>(volume: &Volume<V>, search: Search) -> Result<Trace, NotMe
         }
     }
     let Search {
-        sampling: s,
+        examiner: Examiner { sampling: s, .. },
         planes: mut kept,
         found,
-        ..
     } = search;
     if s.columns < 8 || s.rows < 8 {
         return Err(NotMeasured::TooSmall);

@@ -492,8 +492,13 @@ try {
     await page.reload();
     await page.setInputFiles("#file-input", files);
     await page.waitForFunction(() => /slice\(s\) loaded/.test(document.querySelector("#status")?.textContent || ""), null, { timeout: 120000 });
-    assert.match(await page.textContent("#level-choice"), new RegExp(`Measurement slice: ${opened - 1} \\(set by hand\\)`));
+    // The series' record is read from the browser's storage beside the decoding, and
+    // may come after the volume: the level set by hand is taken when it does.
+    await page.waitForFunction((want) => new RegExp(want).test(document.querySelector("#level-choice")?.textContent || ""),
+      `Measurement slice: ${opened - 1} \\(set by hand\\)`, { timeout: 30000 });
     await segmented();
+    // The mask shown is of that level.
+    assert.match(await page.textContent("#segmentation-path"), new RegExp(`^Slice ${opened - 1} segmented`));
     await page.click("#auto-l3");
     assert.match(await page.textContent("#level-choice"), new RegExp(`Measurement slice: ${opened} \\(automatic\\)`));
   });

@@ -14,7 +14,7 @@ use web_sys::File;
 use crate::envelope::{pack, unpack, Attachments};
 use crate::lazy_worker::{Handlers, LazyWorker};
 use crate::loaded::{JsVoxels, Loaded};
-use crate::workspace::Workspace;
+use crate::workspace::{SavedLevel, Workspace};
 use sarcoscope::ingest::messages::{
     FromDecoder, HeaderRead, RequestId, ToDecoder, READ_WHOLE_BYTES,
 };
@@ -329,7 +329,12 @@ fn show(ws: Workspace, shown: Shown, voxels: &mut Option<JsVoxels>) {
             // What belonged to the series before goes with it.
             scan.loaded.set(None);
             scan.l3_choice.set(None);
-            scan.saved_level.set(None);
+            // The record of the series is read (`store::install`) before its volume is
+            // segmented; no series, no record.
+            scan.saved_level.set(match selection {
+                Some(_) => SavedLevel::Reading,
+                None => SavedLevel::Read(None),
+            });
             ws.segmenter.clear();
             if let Some(selection) = &selection {
                 ws.case.prefill(selection);
@@ -346,8 +351,13 @@ fn show(ws: Workspace, shown: Shown, voxels: &mut Option<JsVoxels>) {
             let review = ws
                 .review_shown_untracked()
                 .and_then(|r| r.choice(&loaded.level));
-            let saved = scan.saved_level.get_untracked();
-            scan.saved_level.set(None);
+            let (saved, reading) = match scan.saved_level.get_untracked() {
+                SavedLevel::Reading => (None, true),
+                SavedLevel::Read(level) => {
+                    scan.saved_level.set(SavedLevel::Read(None));
+                    (level, false)
+                }
+            };
             let choice = review
                 .or(saved)
                 .filter(|l| l.slice < slices)
@@ -356,8 +366,10 @@ fn show(ws: Workspace, shown: Shown, voxels: &mut Option<JsVoxels>) {
                 .set(choice.as_ref().map_or(slices / 2, |c| c.slice));
             scan.l3_choice.set(choice.clone());
             scan.loaded.set(Some(Arc::new(loaded)));
-            // Segment the proposed L3 slice straight away; the reader checks it.
-            if let Some(choice) = choice {
+            // Segment the proposed L3 slice straight away (the reader checks it), unless
+            // the series' record, still being read, may hold a level set by hand: then
+            // the store segments once it is read.
+            if let Some(choice) = choice.filter(|_| !reading) {
                 ws.segmenter.request(choice.slice, false);
             }
         }

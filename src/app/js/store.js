@@ -11,6 +11,7 @@ function open() {
     request.onupgradeneeded = () => request.result.createObjectStore(STORE);
     request.onsuccess = () => resolve(request.result);
     request.onerror = () => reject(request.error);
+    request.onblocked = () => reject(new Error("another tab holds this browser's storage"));
   });
 }
 
@@ -33,8 +34,14 @@ export function saveCase(key, value) {
   return run("readwrite", (store) => store.put(value, key));
 }
 
+// A series opened waits for its record (a level set by hand decides which slice is
+// segmented), so a storage that does not answer must not hold it for long.
+const LOAD_WAIT_MS = 5000;
+
 export function loadCase(key) {
-  return run("readonly", (store) => store.get(key));
+  const late = new Promise((_, reject) =>
+    setTimeout(() => reject(new Error(`no answer within ${LOAD_WAIT_MS / 1000} s`)), LOAD_WAIT_MS));
+  return Promise.race([run("readonly", (store) => store.get(key)), late]);
 }
 
 export function forgetCase(key) {
