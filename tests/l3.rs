@@ -340,12 +340,8 @@ fn implausible_geometry_is_refused_in_words() {
         .any(|n| n.contains("not axial")));
 }
 
-/// The search fed slices examined as their files arrived, before the series was known
-/// (`l3::Examiner`, `volume::Early`, the set in a shuffled order), gives what `locate`
-/// gives without reading the volume's voxels; slices examined with another image size
-/// are read from the volume instead.
-#[test]
-fn the_search_fed_slices_examined_before_the_series_was_known_equals_locate() {
+/// The default phantom as DICOM files, with their headers and the one series they make.
+fn phantom_series() -> (Vec<Vec<u8>>, Vec<Instance>, series::Series) {
     let files = Phantom::generate(&PhantomParams::default())
         .dicom_files()
         .expect("phantom files");
@@ -353,8 +349,19 @@ fn the_search_fed_slices_examined_before_the_series_was_known_equals_locate() {
         .iter()
         .map(|b| sarcoscope::dicom::read_instance(b).expect("a header"))
         .collect();
-    let studies = series::build(&instances);
-    let s = &studies[0].series[0];
+    let mut studies = series::build(&instances);
+    let s = studies.swap_remove(0).series.swap_remove(0);
+    (files, instances, s)
+}
+
+/// The search fed slices examined as their files arrived, before the series was known
+/// (`l3::Examiner`, `volume::Early`, the set in a shuffled order), gives what `locate`
+/// gives without reading the volume's voxels; slices examined with another image size
+/// are read from the volume instead.
+#[test]
+fn the_search_fed_slices_examined_before_the_series_was_known_equals_locate() {
+    let (files, instances, s) = phantom_series();
+    let s = &s;
     let n = instances.len();
     let mut in_set: Vec<usize> = (0..n).collect();
     common::Lcg::new(5).shuffle(&mut in_set);
@@ -401,15 +408,8 @@ fn the_search_fed_slices_examined_before_the_series_was_known_equals_locate() {
 /// volume at the end) — gives exactly what `locate` gives on the finished volume.
 #[test]
 fn the_search_fed_while_decoding_equals_locate() {
-    let files = Phantom::generate(&PhantomParams::default())
-        .dicom_files()
-        .expect("phantom files");
-    let instances: Vec<Instance> = files
-        .iter()
-        .map(|b| sarcoscope::dicom::read_instance(b).expect("a header"))
-        .collect();
-    let studies = series::build(&instances);
-    let s = &studies[0].series[0];
+    let (files, instances, s) = phantom_series();
+    let s = &s;
     let mut order = volume::file_order(s);
     common::Lcg::new(3).shuffle(&mut order);
     for lost in [None, order.first().copied()] {
