@@ -55,6 +55,20 @@ extern "C" {
     fn new(length: f64) -> Result<FreshInt16Array, JsValue>;
 }
 
+#[wasm_bindgen(module = "/js/voxels.js")]
+extern "C" {
+    /// Only the page may call it: the decoding worker, a classic worker, cannot load
+    /// a JavaScript module.
+    #[wasm_bindgen(js_name = gather)]
+    fn gather_in_js(
+        array: &Int16Array,
+        start: f64,
+        step: f64,
+        count: u32,
+        no_data: i16,
+    ) -> Int16Array;
+}
+
 impl JsVoxels {
     /// `len` voxels, all 0 (the browser's fresh memory), or `None` when it refuses.
     pub fn zeroed(len: usize) -> Option<JsVoxels> {
@@ -119,19 +133,19 @@ impl Voxels for JsVoxels {
         }
     }
 
-    /// One element at a time from JavaScript: a sagittal plane of a 1,000-slice series
-    /// is 0.5 million of them, against copying every slice whole (0.5 GB).
+    /// In JavaScript, one call for the run (see `js/voxels.js`); only the page's
+    /// reformats gather.
     fn gather(&self, start: usize, step: usize, count: usize) -> Vec<i16> {
-        let len = self.len();
-        (0..count)
-            .map(|k| {
-                let at = start.saturating_add(k.saturating_mul(step));
-                if at < len {
-                    self.array.get_index(at as u32)
-                } else {
-                    Volume::NO_DATA
-                }
-            })
-            .collect()
+        let Ok(count) = u32::try_from(count) else {
+            return vec![Volume::NO_DATA; count];
+        };
+        gather_in_js(
+            &self.array,
+            start as f64,
+            step as f64,
+            count,
+            Volume::NO_DATA,
+        )
+        .to_vec()
     }
 }

@@ -45,11 +45,24 @@ pub fn Viewer(ws: Workspace) -> impl IntoView {
         observe.forget();
     });
 
+    // The reformats change with the crosshair and the volume, not with the slice: kept,
+    // so that stepping through the slices does not gather them again (a sagittal plane
+    // of a 1,000-slice 512² series is half a million voxels from the browser's buffer).
+    let reformats = Memo::new(move |_| {
+        let cross = crosshair.get();
+        scan.with_volume(|v| {
+            let h = &v.header;
+            let (column, row) = cross.unwrap_or((h.columns / 2, h.rows / 2));
+            let sagittal = v.sagittal(column.min(h.columns.saturating_sub(1)));
+            let coronal = v.coronal(row.min(h.rows.saturating_sub(1)));
+            (sagittal, coronal)
+        })
+    });
+
     Effect::new(move |_| {
         resized.track();
         let slice = scan.slice.get();
         let window = scan.window.get();
-        let cross = crosshair.get();
         let level = scan.level();
         let l3_choice = scan.l3_choice.get();
         let overlay = ws.segmentation.overlay.get();
@@ -59,7 +72,6 @@ pub fn Viewer(ws: Workspace) -> impl IntoView {
         ws.segmentation.result.with(|segmentation| {
             scan.with_volume(|v| {
                 let h = &v.header;
-                let (column, row) = cross.unwrap_or((h.columns / 2, h.rows / 2));
                 if let Some(plane) = v.axial_copy(slice) {
                     let mask = segmentation
                         .as_ref()
@@ -67,22 +79,12 @@ pub fn Viewer(ws: Workspace) -> impl IntoView {
                         .map(|m| m.mask.labels());
                     render::draw(&a, &plane, h.columns, h.rows, window, mask);
                 }
-                render::draw(
-                    &s,
-                    &v.sagittal(column.min(h.columns - 1)),
-                    h.rows,
-                    h.slices,
-                    window,
-                    None,
-                );
-                render::draw(
-                    &c,
-                    &v.coronal(row.min(h.rows - 1)),
-                    h.columns,
-                    h.slices,
-                    window,
-                    None,
-                );
+                reformats.with(|planes| {
+                    if let Some((sagittal, coronal)) = planes {
+                        render::draw(&s, sagittal, h.rows, h.slices, window, None);
+                        render::draw(&c, coronal, h.columns, h.slices, window, None);
+                    }
+                });
                 // Superior is on top, so slice k is drawn at row (slices − 1 − k).
                 let row = h.slices.saturating_sub(1 + slice);
                 render::draw_row_marker(&s, row, render::CURRENT_SLICE);

@@ -28,7 +28,7 @@ mkdirSync(artifacts, { recursive: true });
 
 // An independent reading of one uncompressed slice (explicit VR little endian), so the
 // HU the page shows is checked against the file itself, not against our decoder.
-function referenceHu(file, column, row) {
+function referenceSlice(file) {
   const b = readFileSync(file);
   const find = (group, element) => {
     for (let i = 132; i + 8 < b.length; i++) {
@@ -44,10 +44,13 @@ function referenceHu(file, column, row) {
   const intercept = parseFloat(text(0x0028, 0x1052) || "0");
   const pixel = find(0x7fe0, 0x0010);
   const data = pixel + 12;
-  const at = data + 2 * (row * columns + column);
-  const stored = signed ? b.readInt16LE(at) : b.readUInt16LE(at);
-  return stored * slope + intercept;
+  return (column, row) => {
+    const at = data + 2 * (row * columns + column);
+    const stored = signed ? b.readInt16LE(at) : b.readUInt16LE(at);
+    return stored * slope + intercept;
+  };
 }
+const referenceHu = (file, column, row) => referenceSlice(file)(column, row);
 
 const { browser, page, check, requested, finish } = await start(base);
 try {
@@ -501,6 +504,33 @@ try {
     assert.match(await page.textContent("#segmentation-path"), new RegExp(`^Slice ${opened - 1} segmented`));
     await page.click("#auto-l3");
     assert.match(await page.textContent("#level-choice"), new RegExp(`Measurement slice: ${opened} \\(automatic\\)`));
+  });
+
+  await check("a click on the axial view moves the sagittal and coronal planes, which hold every file's values there", async () => {
+    await page.click("button.preset >> nth=0"); // Soft tissue: W 400 / L 40
+    assert.equal(await page.textContent("#window-readout"), "W 400 / L 40");
+    const [column, row] = [70, 45];
+    await page.locator("#axial").scrollIntoViewIfNeeded();
+    const box = await page.locator("#axial").boundingBox();
+    await page.mouse.click(box.x + (column + 0.5) * box.width / 122, box.y + (row + 0.5) * box.height / 101);
+    const grey = (hu) => Math.trunc(Math.min(255, Math.max(0, (hu - (40 - 400 / 2)) * (255 / 400))));
+    const slices = files.map(referenceSlice);
+    const skipped = new Set([opened, ...[-1, 0, 1].map((d) => opened + d)]);
+    for (const [id, width, at] of [["#sagittal", 101, (x) => [column, x]], ["#coronal", 122, (x) => [x, row]]]) {
+      const pixels = await page.$eval(id, (c) => Array.from(c.getContext("2d").getImageData(0, 0, c.width, c.height).data));
+      assert.equal(pixels.length, width * slices.length * 4, `${id} is ${width} × ${slices.length}`);
+      let compared = 0;
+      for (let z = 0; z < slices.length; z++) {
+        if (skipped.has(z)) continue; // the current slice's marker
+        const y = slices.length - 1 - z; // superior on top
+        for (let x = 30; x < width; x++) { // the vertebra names are written at the left
+          const expected = grey(slices[z](...at(x)));
+          assert.equal(pixels[4 * (y * width + x)], expected, `${id} at slice ${z}, ${x}`);
+          compared++;
+        }
+      }
+      assert.ok(compared > 7000, `${compared} pixels compared`);
+    }
   });
 
   await check("HU under the cursor equals the file's value at a known pixel", async () => {
