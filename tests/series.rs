@@ -37,6 +37,20 @@ fn real_series() -> Option<RealSeries> {
 }
 
 /// The single series built from `instances`, checked to be the only one and chosen.
+impl RealSeries {
+    /// `s`'s volume as `volume::load` makes it from the files, the reference the
+    /// worker's other ways of decoding are held to.
+    fn volume(&self, s: &Series) -> Volume {
+        let read = |file: usize| {
+            std::fs::read(&self.paths[file]).map_err(|e| DicomError::Unreadable(e.to_string()))
+        };
+        let (volume, failures) =
+            volume::load(s, &self.instances, read, |_, _| {}).expect("a volume");
+        assert!(failures.is_empty(), "{failures:?}");
+        volume
+    }
+}
+
 fn only_series(instances: &[Instance]) -> Series {
     let studies = series::build(instances);
     assert_eq!(studies.len(), 1, "one study");
@@ -212,10 +226,7 @@ fn volume_holds_hounsfield_units_of_each_file() {
 fn files_parsed_once_give_the_same_headers_and_volume() {
     let Some(real) = real_series() else { return };
     let s = only_series(&real.instances);
-    let read = |file: usize| {
-        std::fs::read(&real.paths[file]).map_err(|e| DicomError::Unreadable(e.to_string()))
-    };
-    let (twice, _) = volume::load(&s, &real.instances, read, |_, _| {}).expect("a volume");
+    let twice = real.volume(&s);
     let parsed: Vec<_> = real
         .paths
         .iter()
@@ -262,10 +273,7 @@ fn files_parsed_once_give_the_same_headers_and_volume() {
 fn files_decoded_as_they_arrive_are_placed_into_the_series_volume() {
     let Some(real) = real_series() else { return };
     let s = only_series(&real.instances);
-    let read = |file: usize| {
-        std::fs::read(&real.paths[file]).map_err(|e| DicomError::Unreadable(e.to_string()))
-    };
-    let (expected, _) = volume::load(&s, &real.instances, read, |_, _| {}).expect("a volume");
+    let expected = real.volume(&s);
     let n = real.instances.len();
     let slice_len = (ROWS * COLUMNS) as usize;
     // Instance k is file n − 1 − k of the set.
