@@ -357,7 +357,9 @@ fn phantom_series() -> (Vec<Vec<u8>>, Vec<Instance>, series::Series) {
 /// The search fed slices examined as their files arrived, before the series was known
 /// (`l3::Examiner`, `volume::Early`, the set in a shuffled order), gives what `locate`
 /// gives without reading the volume's voxels; slices examined with another image size
-/// are read from the volume instead.
+/// are read from the volume instead, and so are the planes of an examiner told of more
+/// slices than the search's memory budget keeps planes for (it keeps none, however
+/// few came).
 #[test]
 fn the_search_fed_slices_examined_before_the_series_was_known_equals_locate() {
     let (files, instances, s) = phantom_series();
@@ -370,9 +372,18 @@ fn the_search_fed_slices_examined_before_the_series_was_known_equals_locate() {
         columns: first.columns / 2,
         ..first.clone()
     };
-    for (examiner, same) in [
-        (l3::Examiner::like(first), true),
-        (l3::Examiner::like(&halved), false),
+    // Which volume the search finishes on: blank (all it knows came from the examined
+    // slices) or the real one.
+    enum Then {
+        EqualOnBlank,
+        NotFoundOnBlank,
+        EqualOnVolume,
+    }
+    for (examiner, then) in [
+        (l3::Examiner::like(first, n), Then::EqualOnBlank),
+        (l3::Examiner::like(&halved, n), Then::NotFoundOnBlank),
+        (l3::Examiner::like(first, 1 << 30), Then::NotFoundOnBlank),
+        (l3::Examiner::like(first, 1 << 30), Then::EqualOnVolume),
     ] {
         let voxels = vec![0i16; n * (first.rows * first.columns) as usize];
         let mut early = volume::Early::new(voxels, n, first.rows, first.columns).expect("sized");
@@ -392,13 +403,15 @@ fn the_search_fed_slices_examined_before_the_series_was_known_equals_locate() {
         // The same header, no voxels: what the search finds came from the examined slices.
         let blank = Volume {
             hu: vec![Volume::NO_DATA; vol.hu.len()],
-            header: vol.header,
+            header: vol.header.clone(),
         };
-        let fed = search.finish(&blank);
-        if same {
-            assert_eq!(fed, expected);
-        } else {
-            assert_ne!(fed.status, L3Status::Found, "{}", describe(&fed));
+        match then {
+            Then::EqualOnBlank => assert_eq!(search.finish(&blank), expected),
+            Then::NotFoundOnBlank => {
+                let fed = search.finish(&blank);
+                assert_ne!(fed.status, L3Status::Found, "{}", describe(&fed));
+            }
+            Then::EqualOnVolume => assert_eq!(search.finish(&vol), expected),
         }
     }
 }

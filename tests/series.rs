@@ -283,9 +283,24 @@ fn files_decoded_as_they_arrive_are_placed_into_the_series_volume() {
         let files = n + extra_files;
         let voxels = vec![0i16; files * slice_len];
         let mut early = volume::Early::new(voxels, files, ROWS, COLUMNS).expect("its size");
+        // Only single images of the set's size have a slot.
+        let first = &real.instances[0];
+        for other in [
+            Instance {
+                frames: 2,
+                ..first.clone()
+            },
+            Instance {
+                rows: ROWS + 1,
+                ..first.clone()
+            },
+        ] {
+            assert!(!early.fits(0, &other));
+        }
         let mut arrival: Vec<usize> = (0..n).collect();
         common::Lcg::new(7).shuffle(&mut arrival);
         for k in arrival {
+            assert!(early.fits(in_set[k], &real.instances[k]), "file {k}");
             let data = match lost {
                 Some(l) if l == k => &bytes[k][..bytes[k].len() / 2],
                 _ => &bytes[k][..],
@@ -293,6 +308,8 @@ fn files_decoded_as_they_arrive_are_placed_into_the_series_volume() {
             let sum = |hu: &[i16]| hu.iter().map(|&v| i64::from(v)).sum::<i64>();
             let decoded = early.add(in_set[k], &real.instances[k], FileData::Bytes(data), sum);
             assert_eq!(decoded, Some(k) != lost, "file {k}");
+            // A slot filled takes nothing more; one whose file failed is still free.
+            assert_eq!(early.fits(in_set[k], &real.instances[k]), !decoded);
         }
         early
     };

@@ -113,17 +113,12 @@ pub struct Search {
 
 impl Search {
     pub fn new(header: &VolumeHeader) -> Search {
-        let sampling = plane::Sampling::of(header);
-        let bytes = header
-            .slices
-            .saturating_mul(sampling.columns * sampling.rows * std::mem::size_of::<f32>());
-        let keep = bytes <= KEPT_PLANES_BYTES;
+        let examiner = Examiner::new(plane::Sampling::of(header), header.columns, header.slices);
         Search {
-            examiner: Examiner {
-                sampling,
-                width: header.columns,
-            },
-            planes: keep.then(|| (0..header.slices).map(|_| None).collect()),
+            planes: examiner
+                .keep_planes
+                .then(|| (0..header.slices).map(|_| None).collect()),
+            examiner,
             found: vec![None; header.slices],
         }
     }
@@ -153,7 +148,7 @@ impl Search {
             *slot = Some(found);
         }
         if let Some(kept) = self.planes.as_mut().and_then(|k| k.get_mut(slice)) {
-            *kept = Some(plane);
+            *kept = plane;
         }
     }
 
@@ -174,31 +169,44 @@ pub struct Examiner {
     sampling: plane::Sampling,
     /// The image's width in pixels.
     width: usize,
+    /// Whether the planes of as many slices as expected fit in [`KEPT_PLANES_BYTES`]:
+    /// only then is a slice's plane kept for the second pass, before the volume is known
+    /// as after.
+    keep_planes: bool,
 }
 
 /// A slice as an [`Examiner`] saw it, for [`Search::add_examined`].
 pub struct Examined {
     sampling: plane::Sampling,
     width: usize,
-    plane: plane::Plane,
+    /// `None` when the examiner keeps no planes.
+    plane: Option<plane::Plane>,
     found: spine::SliceSpine,
 }
 
 impl Examiner {
-    /// For slices shaped like `inst`'s images (an image without an orientation taken as
-    /// axial, as its series would be).
-    pub fn like(inst: &Instance) -> Examiner {
+    fn new(sampling: plane::Sampling, width: usize, slices: usize) -> Examiner {
+        let bytes =
+            slices.saturating_mul(sampling.columns * sampling.rows * std::mem::size_of::<f32>());
+        Examiner {
+            sampling,
+            width,
+            keep_planes: bytes <= KEPT_PLANES_BYTES,
+        }
+    }
+
+    /// For `slices` slices shaped like `inst`'s images (an image without an orientation
+    /// taken as axial, as its series would be).
+    pub fn like(inst: &Instance, slices: usize) -> Examiner {
         let orientation = inst.frame_geometry.first().and_then(|g| g.orientation);
         let (rows, columns) = (inst.rows as usize, inst.columns as usize);
-        Examiner {
-            sampling: plane::Sampling::new(
-                inst.pixel_spacing,
-                Some(orientation.map_or(1.0, |o| o[4])),
-                rows,
-                columns,
-            ),
-            width: columns,
-        }
+        let sampling = plane::Sampling::new(
+            inst.pixel_spacing,
+            Some(orientation.map_or(1.0, |o| o[4])),
+            rows,
+            columns,
+        );
+        Examiner::new(sampling, columns, slices)
     }
 
     /// One slice's HU, whole.
@@ -208,7 +216,7 @@ impl Examiner {
             sampling: self.sampling,
             width: self.width,
             found: spine::find(&plane, &self.sampling),
-            plane,
+            plane: self.keep_planes.then_some(plane),
         }
     }
 }

@@ -46,8 +46,17 @@ impl<V: Voxels, T> Early<V, T> {
         })
     }
 
-    /// Decodes the set's file `file` (its header `inst`) into its slot if it is one image
-    /// of the expected size; `watch` sees the slice's HU while they are at hand and what
+    /// Whether the set's file `file` (its header `inst`) has a slot still free and is one
+    /// image of the expected size: the only files [`Early::add`] decodes, so a caller can
+    /// skip getting the bytes of any other.
+    pub fn fits(&self, file: usize, inst: &Instance) -> bool {
+        inst.frames == 1
+            && (inst.rows, inst.columns) == (self.rows, self.columns)
+            && self.seen.get(file).is_some_and(Option::is_none)
+    }
+
+    /// Decodes the set's file `file` (its header `inst`) into its slot if it
+    /// [fits](Early::fits); `watch` sees the slice's HU while they are at hand and what
     /// it makes is kept with the slice. Whether the file was decoded: one that was not
     /// (another shape, or an error) is decoded with its series, which reports any error.
     pub fn add(
@@ -57,9 +66,11 @@ impl<V: Voxels, T> Early<V, T> {
         data: FileData,
         watch: impl FnOnce(&[i16]) -> T,
     ) -> bool {
+        if !self.fits(file, inst) {
+            return false;
+        }
         let (rows, columns) = (self.rows, self.columns);
-        let fits = inst.frames == 1 && (inst.rows, inst.columns) == (rows, columns);
-        let Some(slot) = self.seen.get_mut(file).filter(|_| fits) else {
+        let Some(slot) = self.seen.get_mut(file) else {
             return false;
         };
         let Some(images) = Images::of(inst, data).ok().filter(|i| i.has(0)) else {

@@ -430,6 +430,9 @@ struct EarlyDecoding {
 
 impl EarlyDecoding {
     fn add(&mut self, file: usize, header: &Instance, kept: &KeptFile) {
+        if !self.slices.fits(file, header) {
+            return;
+        }
         let data = match kept {
             KeptFile::Parsed(parsed) => FileData::Parsed(parsed),
             KeptFile::Buffer(buffer) => FileData::Bytes(copied(buffer, &mut self.scratch)),
@@ -529,7 +532,7 @@ impl Kept {
         let voxels = (bytes <= READ_WHOLE_BYTES).then(|| JsVoxels::zeroed(len))??;
         Some(EarlyDecoding {
             slices: Early::new(voxels, files, rows, columns)?,
-            examiner: Examiner::like(header),
+            examiner: Examiner::like(header, files),
             scratch: Vec::new(),
         })
     }
