@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
 
 use super::case::{Case, LabField};
 use super::workspace::{SavedLevel, Workspace};
@@ -22,6 +23,8 @@ extern "C" {
     async fn save_case(key: &str, value: JsValue) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch, js_name = loadCase)]
     async fn load_case(key: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch, js_name = loadCaseOrLater)]
+    async fn load_case_or_later(key: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch, js_name = forgetCase)]
     async fn forget_case(key: &str) -> Result<JsValue, JsValue>;
 }
@@ -117,6 +120,23 @@ fn apply_form(case: Case, f: Form) {
     case.myosteatosis_cutoffs.set(f.myosteatosis_cutoffs);
 }
 
+/// What a person can change on an open series, to tell whether they did.
+fn edits(ws: Workspace) -> (Form, bool, u32, Option<L3Choice>) {
+    untrack(|| {
+        let manual = ws
+            .scan
+            .l3_choice
+            .get()
+            .filter(|l| matches!(l.method, L3Method::Manual));
+        (
+            form_of(ws.case),
+            ws.case.reviewed.get(),
+            ws.correction.revision.get(),
+            manual,
+        )
+    })
+}
+
 fn now() -> String {
     String::from(js_sys::Date::new_0().to_iso_string())
 }
@@ -132,6 +152,8 @@ pub fn install(ws: Workspace) {
     let pending = StoredValue::new(None::<SavedMask>);
     // What was restored for the open series, kept in front of later "saved" notes.
     let note = StoredValue::new(String::new());
+    // Bumped to save what was changed while the record was awaited (see below).
+    let save_now = RwSignal::new(0u32);
 
     Effect::new(move |_| {
         scan.selection.track();
@@ -155,11 +177,47 @@ pub fn install(ws: Workspace) {
             return;
         };
         spawn_local(async move {
-            let loaded = load_case(&key).await;
+            let answer = load_case_or_later(&key).await;
             // Another series may have been opened while this one was read.
-            if self::key(ws).as_deref() != Some(key.as_str()) {
+            let still_open = || self::key(ws).as_deref() == Some(key.as_str());
+            if !still_open() {
                 return;
             }
+            let later = answer.as_ref().ok().and_then(|a| {
+                Reflect::get(a, &"later".into())
+                    .ok()?
+                    .dyn_into::<js_sys::Promise>()
+                    .ok()
+            });
+            let mut changed_meanwhile = false;
+            let loaded = match later {
+                Some(later) => {
+                    // The series goes on without its record; nothing is saved until it
+                    // comes, and it is applied only onto work nobody has touched since.
+                    restore_level(ws, None);
+                    ws.saved_state.set(
+                        "This browser's storage has not answered within 5 s: the series goes on without what was saved for it, which is applied when it comes if nothing has been changed by then. Nothing is saved until then.".into(),
+                    );
+                    let before = edits(ws);
+                    let loaded = JsFuture::from(later).await;
+                    if !still_open() {
+                        return;
+                    }
+                    let has_record = loaded
+                        .as_ref()
+                        .is_ok_and(|v| !v.is_null() && !v.is_undefined());
+                    changed_meanwhile = edits(ws) != before;
+                    if has_record && changed_meanwhile {
+                        // Saving stays off, so the record is not overwritten.
+                        ws.saved_state.set(
+                            "What was saved for this series in this browser came late, after the form, the mask or the level had been changed: it was not applied and is left as it was, and nothing is saved for this series in this session.".into(),
+                        );
+                        return;
+                    }
+                    loaded
+                }
+                None => answer.and_then(|a| Reflect::get(&a, &"value".into())),
+            };
             match loaded {
                 Ok(value) if !value.is_null() && !value.is_undefined() => {
                     match read(&value) {
@@ -204,6 +262,10 @@ pub fn install(ws: Workspace) {
                 }
             }
             restored.set_value(Some(key));
+            // No record came, and what was changed while it was awaited is not saved yet.
+            if changed_meanwhile {
+                save_now.update(|n| *n += 1);
+            }
         });
     });
 
@@ -215,6 +277,7 @@ pub fn install(ws: Workspace) {
 
     Effect::new(move |_| {
         ws.correction.revision.get();
+        save_now.track();
         let form = form_of(case);
         let reviewed = case.reviewed.get();
         let Some(key) = key(ws) else { return };

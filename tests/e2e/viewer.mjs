@@ -506,6 +506,38 @@ try {
     assert.match(await page.textContent("#level-choice"), new RegExp(`Measurement slice: ${opened} \\(automatic\\)`));
   });
 
+  await check("a browser storage that answers late holds nothing up, and the record is applied when it comes", async () => {
+    await page.reload();
+    // A read-write transaction kept busy on the store for 12 s: the series' read of its
+    // record waits behind it, past the page's 5 s wait.
+    await page.evaluate(() => new Promise((resolve, reject) => {
+      const open = indexedDB.open("sarcoscope");
+      open.onerror = () => reject(open.error);
+      open.onsuccess = () => {
+        const db = open.result;
+        const tx = db.transaction("cases", "readwrite");
+        const store = tx.objectStore("cases");
+        const until = Date.now() + 12000;
+        const spin = () => { if (Date.now() < until) store.count().onsuccess = spin; };
+        spin();
+        tx.oncomplete = () => db.close();
+        resolve();
+      };
+    }));
+    await page.setInputFiles("#file-input", files);
+    await page.waitForFunction(() => /has not answered within 5 s/.test(document.querySelector("#saved-state")?.textContent || ""), null, { timeout: 30000 });
+    assert.equal(await page.inputValue("#case-code"), "", "nothing restored yet");
+    await page.waitForFunction(() => /Restored the form and the corrected mask/.test(document.querySelector("#saved-state")?.textContent || ""), null, { timeout: 30000 });
+    assert.equal(await page.inputValue("#case-code"), "SITE1-007");
+    await segmented();
+    assert.equal(await page.isChecked("#reviewed"), true);
+    // Saving is on again: a change is kept.
+    await tab("patient");
+    await page.fill("#height", "173");
+    await page.waitForFunction(() => /Saved in this browser/.test(document.querySelector("#saved-state")?.textContent || ""), null, { timeout: 30000 });
+    await page.fill("#height", "172");
+  });
+
   await check("a click on the axial view moves the sagittal and coronal planes, which hold every file's values there", async () => {
     await page.click("button.preset >> nth=0"); // Soft tissue: W 400 / L 40
     assert.equal(await page.textContent("#window-readout"), "W 400 / L 40");

@@ -34,14 +34,20 @@ export function saveCase(key, value) {
   return run("readwrite", (store) => store.put(value, key));
 }
 
+export function loadCase(key) {
+  return run("readonly", (store) => store.get(key));
+}
+
 // A series opened waits for its record (a level set by hand decides which slice is
-// segmented), so a storage that does not answer must not hold it for long.
+// segmented), so a storage that does not answer must not hold it for long: past
+// LOAD_WAIT_MS this resolves with { later } (the read, still under way) and the series
+// goes on without the record, which is taken when it comes. Else with { value }.
 const LOAD_WAIT_MS = 5000;
 
-export function loadCase(key) {
-  const late = new Promise((_, reject) =>
-    setTimeout(() => reject(new Error(`no answer within ${LOAD_WAIT_MS / 1000} s`)), LOAD_WAIT_MS));
-  return Promise.race([run("readonly", (store) => store.get(key)), late]);
+export function loadCaseOrLater(key) {
+  const read = loadCase(key);
+  const late = new Promise((resolve) => setTimeout(() => resolve({ later: read }), LOAD_WAIT_MS));
+  return Promise.race([read.then((value) => ({ value })), late]);
 }
 
 export function forgetCase(key) {
