@@ -7,11 +7,10 @@
 // first time (~0.5 ms a file: 43–70 ms for the 112 files, more than reading them).
 // `READS_AT_ONCE` reads are in flight at a time until the first `ESTIMATE_AFTER` files say
 // the set is likely under `limit`, then `READS_ONCE_UNDER` (so that no more than that many
-// files' bytes are held beyond `limit` if the guess was wrong). Starting them all at once
-// matters on a page that is busy meanwhile (the headers it takes in, the progress it
-// draws): the 112-file series went from "file input" to "slices loaded" in 92–105 ms
-// (median 100) against 103–119 ms (median 114) with 32 at a time throughout (6 fresh
-// pages each, headless Chromium, 2 cores; tests/e2e/bench.mjs's marks).
+// files' bytes are held beyond `limit` if the guess was wrong). More in flight lets the
+// reads finish while the page is busy with other work (taking in header batches, drawing
+// progress): a small gain on the 112-file series, median 125 against 130 ms from "file
+// input" to "slices loaded" (12 fresh pages each, alternating, headless Chromium, 2 cores).
 //
 // `onPart(indices, buffers)` is called with every `PART_FILES` files read (and the last
 // ones): `buffers[k]` is the ArrayBuffer of file `indices[k]`, null where the file could
