@@ -256,7 +256,11 @@ pub fn install(ws: Workspace) {
                     restore_level(ws, None);
                     ws.saved_state.set(format!(
                         "This browser's storage could not be read ({}); nothing is saved for this series, so corrections will not survive a reload.",
-                        e.as_string().unwrap_or_else(|| "storage unavailable".into())
+                        e.dyn_ref::<js_sys::Error>()
+                            .map(|e| String::from(e.message()))
+                            .or_else(|| e.as_string())
+                            .filter(|m| !m.is_empty())
+                            .unwrap_or_else(|| "storage unavailable".into())
                     ));
                     return;
                 }

@@ -234,7 +234,9 @@ async fn handle(scope: &DedicatedWorkerGlobalScope, data: &JsValue, kept: &RefCe
             if let Some(buffers) = &buffers {
                 part.arrive(&at, buffers, decode_ahead);
             }
-            part.answer(&reply);
+            if part.answer_due.due() {
+                part.answer(&reply);
+            }
             *kept.borrow_mut() = Some(part);
         }
         ToDecoder::HeadersInBatches { decode_ahead } => match last_kept {
@@ -414,6 +416,9 @@ struct Kept {
     files: Vec<Slot>,
     /// How many files, from the first, have had their headers answered.
     answered: usize,
+    /// When headers are next answered before the set's end: each answer costs the page's
+    /// thread, which reads the rest of the set meanwhile.
+    answer_due: Throttle,
     /// The files decoded as they came, for the series decoded ahead, into the volume the
     /// set most likely makes: each file one slice of the size of the first header read.
     early: Option<EarlyDecoding>,
@@ -486,6 +491,7 @@ impl Kept {
             request,
             files: (0..of).map(|_| Slot::Awaited).collect(),
             answered: 0,
+            answer_due: Throttle::new(),
             early: None,
         }
     }
