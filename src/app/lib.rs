@@ -27,6 +27,7 @@ mod prediction_panel;
 mod reader;
 mod render;
 mod report_panel;
+mod said;
 mod scores_panel;
 pub mod segment;
 mod shell;

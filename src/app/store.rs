@@ -10,6 +10,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use super::case::{Case, LabField};
+use super::said::said;
 use super::workspace::{SavedLevel, Workspace};
 use sarcoscope::body::{MyosteatosisCutoffs, SmiCutoffs};
 use sarcoscope::clinical::eligibility::Answers;
@@ -120,6 +121,11 @@ fn apply_form(case: Case, f: Form) {
     case.myosteatosis_cutoffs.set(f.myosteatosis_cutoffs);
 }
 
+/// Whether what storage read is a record (not "none under this key").
+fn is_record(value: &JsValue) -> bool {
+    !value.is_null() && !value.is_undefined()
+}
+
 /// What a person can change on an open series, to tell whether they did.
 fn edits(ws: Workspace) -> (Form, bool, u32, Option<L3Choice>) {
     untrack(|| {
@@ -203,9 +209,7 @@ pub fn install(ws: Workspace) {
                     if !still_open() {
                         return;
                     }
-                    let has_record = loaded
-                        .as_ref()
-                        .is_ok_and(|v| !v.is_null() && !v.is_undefined());
+                    let has_record = loaded.as_ref().is_ok_and(is_record);
                     changed_meanwhile = edits(ws) != before;
                     if has_record && changed_meanwhile {
                         // Saving stays off, so the record is not overwritten.
@@ -219,7 +223,7 @@ pub fn install(ws: Workspace) {
                 None => answer.and_then(|a| Reflect::get(&a, &"value".into())),
             };
             match loaded {
-                Ok(value) if !value.is_null() && !value.is_undefined() => {
+                Ok(value) if is_record(&value) => {
                     match read(&value) {
                         Some(saved) => {
                             apply_form(case, saved.form);
@@ -256,11 +260,7 @@ pub fn install(ws: Workspace) {
                     restore_level(ws, None);
                     ws.saved_state.set(format!(
                         "This browser's storage could not be read ({}); nothing is saved for this series, so corrections will not survive a reload.",
-                        e.dyn_ref::<js_sys::Error>()
-                            .map(|e| String::from(e.message()))
-                            .or_else(|| e.as_string())
-                            .filter(|m| !m.is_empty())
-                            .unwrap_or_else(|| "storage unavailable".into())
+                        said(e)
                     ));
                     return;
                 }

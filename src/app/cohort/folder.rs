@@ -8,6 +8,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::File;
 
+use crate::said::said;
 use crate::store;
 
 #[wasm_bindgen(module = "/js/disk.js")]
@@ -36,12 +37,6 @@ pub fn can_pick() -> bool {
     can_pick_folder()
 }
 
-fn said(e: &JsValue) -> String {
-    e.dyn_ref::<js_sys::Error>()
-        .map(|e| String::from(e.message()))
-        .unwrap_or_else(|| "the browser gave no reason".into())
-}
-
 /// The folder the user picks; `Ok(None)` when they cancel the picker.
 pub async fn pick() -> Result<Option<Chosen>, String> {
     match pick_folder().await {
@@ -55,17 +50,17 @@ pub async fn pick() -> Result<Option<Chosen>, String> {
         {
             Ok(None)
         }
-        Err(e) => Err(said(&e)),
+        Err(e) => Err(said(e)),
     }
 }
 
 /// Every file below `handle`'s folder, once the user allows reading it.
 pub async fn read(handle: JsValue) -> Result<Chosen, String> {
-    let allowed = may_read(&handle).await.map_err(|e| said(&e))?;
+    let allowed = may_read(&handle).await.map_err(said)?;
     if allowed.as_bool() != Some(true) {
         return Err("reading the folder was not allowed".into());
     }
-    let found = files_of(&handle).await.map_err(|e| said(&e))?;
+    let found = files_of(&handle).await.map_err(said)?;
     let list = |key: &str| Array::from(&Reflect::get(&found, &key.into()).unwrap_or_default());
     let files = list("files")
         .iter()
@@ -88,7 +83,7 @@ pub fn name(handle: &JsValue) -> String {
 }
 
 pub async fn keep(handle: JsValue) -> Result<(), String> {
-    store::save_value(KEPT, handle).await.map_err(|e| said(&e))
+    store::save_value(KEPT, handle).await.map_err(said)
 }
 
 pub async fn kept() -> Option<JsValue> {

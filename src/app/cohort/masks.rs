@@ -10,6 +10,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::File;
 
+use crate::said::said;
 use sarcoscope::batch::masks::MaskFiles;
 use sarcoscope::zip::{self, Entry};
 
@@ -24,13 +25,6 @@ extern "C" {
 }
 
 const FOLDER: &str = "cohort-masks";
-
-fn said(e: JsValue) -> String {
-    e.dyn_ref::<js_sys::Error>()
-        .map(|e| String::from(e.message()))
-        .or_else(|| e.as_string())
-        .unwrap_or_else(|| "the browser gave no reason".into())
-}
 
 /// Keeps study `code`'s mask files (replacing any kept before).
 pub async fn keep(code: &str, masks: &MaskFiles) -> Result<(), String> {
