@@ -107,6 +107,69 @@ fn dicomdir_is_named() {
     assert!(error.contains("DICOMDIR"), "{error}");
 }
 
+/// A CT slice left packed, as PACS exports and e-mailed studies come: each file is named
+/// for what it is (not "not DICOM"), so that the reader knows the images are inside.
+#[test]
+fn archives_and_compressed_files_are_named_for_what_they_are() {
+    use std::io::Write;
+
+    let Some(path) = common::shared_dir(TRUNCATED_SOURCES[0]) else {
+        return;
+    };
+    let slice = common::read(&path);
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let stored =
+        zip::write::FileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    zip.start_file("export/slice0050.dcm", stored).unwrap();
+    zip.write_all(&slice).unwrap();
+    let zip = zip.finish().unwrap().into_inner();
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gzip.write_all(&slice).unwrap();
+    let gzip = gzip.finish().unwrap();
+    let signed = |signature: &[u8]| [signature, &slice].concat();
+    let mut tar = vec![0; 512];
+    tar[..14].copy_from_slice(b"slice0050.dcm\0");
+    tar[257..263].copy_from_slice(b"ustar\0");
+    tar.extend_from_slice(&slice);
+    let cases = [
+        (
+            "ZIP",
+            zip,
+            "this is a ZIP archive, not a DICOM file: unpack it",
+        ),
+        (
+            "gzip",
+            gzip,
+            "this is a gzip-compressed file, not a DICOM file",
+        ),
+        (
+            "7-Zip",
+            signed(b"7z\xbc\xaf\x27\x1c\x00\x04"),
+            "this is a 7-Zip archive",
+        ),
+        (
+            "RAR",
+            signed(b"Rar!\x1a\x07\x01\x00"),
+            "this is a RAR archive",
+        ),
+        ("tar", tar, "this is a tar archive"),
+        (
+            "xz",
+            signed(b"\xfd7zXZ\x00"),
+            "this is an xz-compressed file",
+        ),
+    ];
+    for (label, bytes, expected) in cases {
+        let error = error_of(&bytes);
+        assert!(error.starts_with(expected), "{label}: {error}");
+        assert_eq!(problem_with(label, &bytes), None);
+    }
+    // The slice itself still reads, and a ZIP's signature inside a DICOM file's preamble
+    // (where anything may stand) changes nothing.
+    let (report, _) = inspect_bytes("slice", &[b"PK\x03\x04", &slice[4..]].concat());
+    assert_eq!(report.error, None);
+}
+
 #[test]
 fn truncated_files_say_so() {
     let mut problems = Vec::new();

@@ -15,6 +15,12 @@ pub enum DicomError {
     NotDicom,
     #[error("this is a DICOMDIR index: it lists images but holds none; the images are read from the other files in the folder")]
     Dicomdir,
+    /// An archive or a compressed file (a PACS export packed as ZIP, say), named for what
+    /// it is: "not DICOM" would not tell the reader that the images are inside.
+    #[error(
+        "this is {what}, not a DICOM file: unpack it and choose the files it holds; it was skipped"
+    )]
+    Packed { what: String },
     #[error("the DICOM header could not be read ({0}); the file may be damaged or incomplete")]
     Unreadable(String),
     #[error("this file holds no image (for example a report, a plan or a structured document)")]
@@ -47,9 +53,9 @@ pub enum DicomError {
 }
 
 impl DicomError {
-    /// Whether the file is damaged DICOM, worth naming in an archive's run — unlike a
-    /// file that is not DICOM at all (a report, a note) or a DICOMDIR index, which any
-    /// archive may hold.
+    /// Whether the file is worth naming in an archive's run: damaged DICOM, or images
+    /// packed in an archive that were not read — unlike a file that is not DICOM at all
+    /// (a report, a note) or a DICOMDIR index, which any archive may hold.
     pub fn is_damage(&self) -> bool {
         !matches!(self, DicomError::NotDicom | DicomError::Dicomdir)
     }

@@ -207,12 +207,36 @@ fn open_impl(bytes: &[u8], header_only: bool) -> Result<ParsedFile, DicomError> 
                 }
             }
         }
-        None => read_bare_dataset(bytes, None, until)?,
+        None => match packed_as(bytes) {
+            Some(what) => return Err(DicomError::Packed { what: what.into() }),
+            None => read_bare_dataset(bytes, None, until)?,
+        },
     };
     if is_dicomdir(&parsed.obj) {
         return Err(DicomError::Dicomdir);
     }
     Ok(parsed)
+}
+
+/// What archive or compressed file `bytes` are, told by the format's signature (none
+/// begins like a data set without a meta group, whose first bytes are a tag of group
+/// 0002–0028), so that a PACS export left packed is named as such.
+fn packed_as(bytes: &[u8]) -> Option<&'static str> {
+    const SIGNATURES: [(usize, &[u8], &str); 9] = [
+        (0, b"PK\x03\x04", "a ZIP archive"),
+        (0, b"PK\x07\x08", "a ZIP archive"),
+        (0, b"PK\x05\x06", "an empty ZIP archive"),
+        (0, b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+        (0, b"Rar!\x1a\x07", "a RAR archive"),
+        (257, b"ustar", "a tar archive"),
+        (0, b"\x1f\x8b", "a gzip-compressed file"),
+        (0, b"BZh", "a bzip2-compressed file"),
+        (0, b"\xfd7zXZ\x00", "an xz-compressed file"),
+    ];
+    SIGNATURES
+        .iter()
+        .find(|(at, signature, _)| bytes.get(*at..at + signature.len()) == Some(*signature))
+        .map(|(_, _, what)| *what)
 }
 
 /// The pixel data of a file in a native little-endian syntax (explicit or implicit VR,

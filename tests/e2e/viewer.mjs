@@ -637,6 +637,11 @@ try {
   const bad = ["pydicom/MR_truncated.dcm", "pydicom/dicomdirtests/TINY_ALPHA/README", "pydicom/dicomdirtests/DICOMDIR",
                "pydicom/rtplan_truncated.dcm", "cornerstone3d/CTImage.dcm_JPEGProcess6_8TransferSyntax_1.2.840.10008.1.2.4.53.dcm"]
     .map((f) => join(corpus, f));
+  // A PACS export left packed: three slices in a ZIP, written by Python's zipfile.
+  const packed = join(artifacts, "export.zip");
+  execFileSync(python, ["-c", "import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:\n    for f in sys.argv[2:]: z.write(f)",
+                        packed, ...files.slice(40, 43)]);
+  bad.push(packed);
   await page.setInputFiles("#file-input", [...bad, ...files.slice(0, 40)]);
   await page.waitForFunction(() => /slice\(s\) loaded/.test(document.querySelector("#status")?.textContent || ""), null, { timeout: 120000 });
   await check("bad files are listed in plain language and the good ones still load", async () => {
@@ -645,6 +650,7 @@ try {
     assert.match(text, /MR_truncated\.dcm: the file ends before its image is complete/);
     assert.match(text, /README: not a DICOM file/);
     assert.match(text, /DICOMDIR: this is a DICOMDIR index/);
+    assert.match(text, /export\.zip: this is a ZIP archive, not a DICOM file: unpack it/);
     const label = await page.textContent("#slice-label");
     assert.match(label, /\/ 40 /);
   });

@@ -178,9 +178,11 @@ pub fn CohortView(
                 <p id="cohort-status" aria-live="polite">{move || s.status.get()}</p>
                 <details id="cohort-damaged" hidden=move || s.damaged.with(Vec::is_empty)>
                     <summary>{move || {
-                        let n = s.damaged.with(Vec::len);
-                        let files = if n == 1 { "file" } else { "files" };
-                        format!("{n} damaged DICOM {files} could not be read and were left out of their studies")
+                        // Damaged DICOM, and archives left packed: not only damage.
+                        match s.damaged.with(Vec::len) {
+                            1 => "1 file could not be read and was left out of its study".to_owned(),
+                            n => format!("{n} files could not be read and were left out of their studies"),
+                        }
                     }}</summary>
                     <ul>
                         {move || s.damaged.get().into_iter().map(|(name, why)| view! { <li><code>{name}</code>": "{why}</li> }).collect_view()}
