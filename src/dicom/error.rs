@@ -56,7 +56,7 @@ impl DicomError {
     /// Whether the file is worth naming in an archive's run: damaged DICOM, or images
     /// packed in an archive that were not read — unlike a file that is not DICOM at all
     /// (a report, a note) or a DICOMDIR index, which any archive may hold.
-    pub fn is_damage(&self) -> bool {
+    pub fn is_worth_naming(&self) -> bool {
         !matches!(self, DicomError::NotDicom | DicomError::Dicomdir)
     }
 }

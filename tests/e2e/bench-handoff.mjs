@@ -10,8 +10,8 @@
 //
 // Usage: node tests/e2e/bench-handoff.mjs SHARED [LARGE_SERIES_DIR] [PAGES]
 import { chromium } from "playwright-core";
-import { readdirSync, readFileSync } from "node:fs";
-import { availableParallelism } from "node:os";
+import { readdirSync } from "node:fs";
+import { machine } from "./harness.mjs";
 import { join } from "node:path";
 
 const [shared, large, pagesArg] = process.argv.slice(2);
@@ -66,9 +66,8 @@ async function handOver(how) {
   return { ms: at - (performance.timeOrigin + start), bytes, pageDone };
 }
 
-const cpu = (readFileSync("/proc/cpuinfo", "utf8").split("\n").find((l) => l.startsWith("model name")) || ":unknown CPU").split(":")[1].trim();
 const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
-console.log(`${cpu}, ${availableParallelism()} CPU(s); Chromium ${browser.version()}; ${pages} fresh pages each way`);
+console.log(`${machine()}; Chromium ${browser.version()}; ${pages} fresh pages each way`);
 const ways = ["page-reads", "handles-8", "handles-all"];
 for (const [label, dir] of sets) {
   const files = readdirSync(dir).filter((f) => !f.startsWith(".")).sort().map((f) => join(dir, f));

@@ -14,8 +14,8 @@
 //
 // Usage: node tests/e2e/bench-memory.mjs <base-url> <series-dir>
 import { chromium } from "playwright-core";
+import { machine } from "./harness.mjs";
 import { readFileSync, readdirSync, statSync } from "node:fs";
-import { availableParallelism, machine as arch, totalmem } from "node:os";
 import { join } from "node:path";
 
 const [base, series] = process.argv.slice(2);
@@ -30,11 +30,6 @@ function status(pid, name) {
   } catch {
     return NaN;
   }
-}
-
-function machine() {
-  const cpu = (readFileSync("/proc/cpuinfo", "utf8").match(/model name\s*:\s*(.*)/) || [])[1] || arch();
-  return `${cpu.trim()}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`;
 }
 
 /// The value of US element (0028,`element`) in an explicit-VR little-endian file.

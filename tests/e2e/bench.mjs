@@ -20,8 +20,8 @@
 //
 // Usage: node tests/e2e/bench.mjs <base-url> <shared-dir> [large-series-dir] [runs]
 import { chromium } from "playwright-core";
+import { machine } from "./harness.mjs";
 import { readFileSync, readdirSync, statSync } from "node:fs";
-import { availableParallelism, machine as arch } from "node:os";
 import { dirname, join } from "node:path";
 import { createRequire } from "node:module";
 
@@ -82,15 +82,6 @@ async function dicomParserRead(context, paths) {
   });
   await page.close();
   return result;
-}
-
-function machine() {
-  let model = "unknown CPU";
-  try {
-    const line = readFileSync("/proc/cpuinfo", "utf8").split("\n").find((l) => l.startsWith("model name"));
-    if (line) model = line.split(":")[1].trim();
-  } catch { /* not Linux */ }
-  return `${model}, ${availableParallelism()} CPU(s) (nproc); ${process.platform} ${arch()}`;
 }
 
 const significant = (x) => {

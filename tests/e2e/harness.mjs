@@ -5,6 +5,8 @@
 import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
 import { crc32, inflateSync } from "node:zlib";
+import { readFileSync } from "node:fs";
+import { availableParallelism, machine as arch, totalmem } from "node:os";
 
 // Named checks that go on after a failure; `summary(label)` prints the count and says
 // whether all passed.
@@ -158,4 +160,13 @@ export async function demoPath(page, check, label) {
     assert.match(await page.getAttribute("#score-child-pugh", "data-value"), /class [ABC]/);
     assert.match(await page.textContent("#report"), /De-identified\. Case code: DEMO/);
   });
+}
+
+// The machine a benchmark ran on, for its figures: CPU model, cores, memory, platform.
+export function machine() {
+  let model = "unknown CPU";
+  try {
+    model = (readFileSync("/proc/cpuinfo", "utf8").match(/model name\s*:\s*(.*)/) || [])[1]?.trim() || model;
+  } catch { /* not Linux */ }
+  return `${model}, ${availableParallelism()} CPU(s) (nproc), ${(totalmem() / 2 ** 30).toFixed(0)} GiB; ${process.platform} ${arch()}`;
 }

@@ -48,9 +48,10 @@ pub struct CohortState {
     pub kept: RwSignal<Option<Saved>>,
     /// How many rows the browser's database holds now (set once a save is written).
     pub stored: RwSignal<usize>,
-    /// Damaged DICOM files of this run (name, why), left out of their studies: named, not
-    /// hidden (files that are not DICOM, and DICOMDIR indexes, are expected and not listed).
-    pub damaged: RwSignal<Vec<(String, String)>>,
+    /// Files of this run left out of their studies (name, why) — damaged DICOM, archives
+    /// left packed: named, not hidden (files that are not DICOM, and DICOMDIR indexes, are
+    /// expected and not listed).
+    pub left_out: RwSignal<Vec<(String, String)>>,
     /// The codes of the studies that can be opened in the Patient view (a CT series, and
     /// the folder chosen in this page's life).
     pub reopenable: RwSignal<Vec<String>>,
@@ -133,7 +134,7 @@ impl Cohort {
                 status: RwSignal::new(String::new()),
                 kept: RwSignal::new(None),
                 stored: RwSignal::new(0),
-                damaged: RwSignal::new(Vec::new()),
+                left_out: RwSignal::new(Vec::new()),
                 reopenable: RwSignal::new(Vec::new()),
                 prefix: RwSignal::new(CaseCodes::default().prefix().to_owned()),
                 masks_said: RwSignal::new(String::new()),
@@ -237,7 +238,7 @@ impl Cohort {
         };
         let settings = DEFAULT_SETTINGS;
         s.rows.set(Vec::new());
-        s.damaged.set(Vec::new());
+        s.left_out.set(Vec::new());
         s.reopenable.set(Vec::new());
         s.running.set(true);
         s.progress.set(Some((0, 0)));
@@ -605,7 +606,7 @@ impl Cohort {
             return;
         };
         let now = Cohort::now();
-        let damaged = self.state.damaged;
+        let left_out = self.state.left_out;
         let next = self.inner.try_update_value(|i| {
             let run = i.run.as_mut()?;
             match message {
@@ -614,9 +615,9 @@ impl Cohort {
                     for (n, result) in results.into_iter().enumerate() {
                         let file = FileIndex(from + n);
                         if let (Err(e), Some(name)) = (&result, run.name(file)) {
-                            if e.is_damage() {
+                            if e.is_worth_naming() {
                                 let entry = (name.to_owned(), e.to_string());
-                                damaged.update(|d| d.push(entry));
+                                left_out.update(|d| d.push(entry));
                             }
                         }
                         run.on_header(file, result.map(|h| *h));

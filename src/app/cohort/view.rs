@@ -176,16 +176,15 @@ pub fn CohortView(
                 "Cut-offs: sarcopenia Carey 2017, myosteatosis Ebadi 2022 (the cirrhosis defaults). The table carries no name, identifier or date; the same columns as "<code>"sarcoscope batch"</code>". "
                 "After every study the run is kept in this browser (never sent anywhere): after a reload, choose the same folder and it goes on where it stopped."</p>
                 <p id="cohort-status" aria-live="polite">{move || s.status.get()}</p>
-                <details id="cohort-damaged" hidden=move || s.damaged.with(Vec::is_empty)>
+                <details id="cohort-damaged" hidden=move || s.left_out.with(Vec::is_empty)>
                     <summary>{move || {
-                        // Damaged DICOM, and archives left packed: not only damage.
-                        match s.damaged.with(Vec::len) {
+                        match s.left_out.with(Vec::len) {
                             1 => "1 file could not be read and was left out of its study".to_owned(),
                             n => format!("{n} files could not be read and were left out of their studies"),
                         }
                     }}</summary>
                     <ul>
-                        {move || s.damaged.get().into_iter().map(|(name, why)| view! { <li><code>{name}</code>": "{why}</li> }).collect_view()}
+                        {move || s.left_out.get().into_iter().map(|(name, why)| view! { <li><code>{name}</code>": "{why}</li> }).collect_view()}
                     </ul>
                 </details>
                 {move || s.progress.get().filter(|(_, total)| *total > 0).map(|(done, total)| view! {

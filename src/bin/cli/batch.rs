@@ -413,7 +413,7 @@ pub fn run(options: BatchOptions) -> Result<(), Failure> {
         .zip(&read)
         .filter_map(|(n, r)| Some((n, r.as_ref().err()?)))
     {
-        if error.is_damage() {
+        if error.is_worth_naming() {
             eprintln!("{name}: {error}; left out of its study");
         }
     }
