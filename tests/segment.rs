@@ -277,8 +277,8 @@ fn tiny(seed: u64) -> TrainConfig {
 
 #[test]
 fn training_is_reproducible_from_its_seed() {
-    let weights = |seed| {
-        let (net, log) = train::train(&tiny(seed), &[], None, &Device::flex(), "CPU", |_, _| {
+    let trained = |config: TrainConfig| {
+        let (net, log) = train::train(&config, &[], None, &Device::flex(), "CPU", |_, _| {
             std::ops::ControlFlow::Continue(())
         })
         .expect("trains");
@@ -287,9 +287,24 @@ fn training_is_reproducible_from_its_seed() {
             &sarcoscope_network::wait(model::tensors_of(&net)).expect("weights read back"),
         )
     };
-    let first = weights(3);
-    assert_eq!(first, weights(3), "the same seed gives the same weights");
-    assert_ne!(first, weights(4), "another seed gives other weights");
+    let first = trained(tiny(3));
+    assert_eq!(
+        first,
+        trained(tiny(3)),
+        "the same seed gives the same weights"
+    );
+    assert_ne!(first, trained(tiny(4)), "another seed gives other weights");
+    let dice = TrainConfig {
+        objective: train::Objective::CrossEntropyDice,
+        ..tiny(3)
+    };
+    let with_dice = trained(dice.clone());
+    assert_eq!(
+        with_dice,
+        trained(dice),
+        "the Dice objective is reproducible too"
+    );
+    assert_ne!(first, with_dice, "the Dice objective trains otherwise");
 }
 
 #[test]
@@ -333,6 +348,10 @@ fn eval_reproduces_the_model_cards_figures() {
     let net = sum("extra_percent") - sum("missed_percent");
     assert!((net - area).abs() < 1e-9, "{net} vs {area}");
     assert!(errors["extra_percent"]["kidney"].as_f64().is_some());
+    let edge = errors["on_reference_edge_percent"]
+        .as_f64()
+        .expect("share of errors on the reference's edge");
+    assert!((0.0..=100.0).contains(&edge), "{edge} %");
 }
 
 /// A real slice (L1–L2, held out) with two arms drawn beside it — one 6 mm away, one

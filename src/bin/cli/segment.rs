@@ -14,7 +14,7 @@ use sarcoscope::segment::{reference, AxialSlice, LeftOut};
 use sarcoscope_network::device::{self, Preference};
 use sarcoscope_network::finetune::{self, Progress};
 use sarcoscope_network::model::{self, ModelCard, Packaged, Provenance};
-use sarcoscope_network::train::{self, TrainConfig};
+use sarcoscope_network::train::{self, Objective, TrainConfig};
 use sarcoscope_network::validation::{self, Evaluation};
 use sarcoscope_network::Device;
 use sarcoscope_network::{PostProcess, Segmentation, Segmenter};
@@ -260,6 +260,9 @@ pub struct TrainOptions {
     /// real slice alike).
     #[arg(long)]
     pub full_share: Option<f64>,
+    /// Add each tissue's soft Dice to the cross-entropy (nnU-Net's loss).
+    #[arg(long)]
+    pub dice_loss: bool,
     /// A model card to start from (fine-tuning) instead of random weights; its weights
     /// file lies beside it. With --labels, the shipped model unless given.
     #[arg(long)]
@@ -312,6 +315,11 @@ impl TrainOptions {
             learning_rate: self.learning_rate.unwrap_or(base.learning_rate),
             real_share: self.real_share.unwrap_or(base.real_share),
             full_share: self.full_share,
+            objective: if self.dice_loss {
+                Objective::CrossEntropyDice
+            } else {
+                Objective::CrossEntropy
+            },
             ..base
         };
         config.architecture.base_channels = self.base_channels;
@@ -606,6 +614,11 @@ fn print_evaluation(e: &Evaluation) {
             list(&errors.extra_percent),
             list(&errors.missed_percent)
         );
+        if let Some(edge) = errors.on_reference_edge_percent {
+            eprintln!(
+                "  of the wrong muscle pixels, {edge:.0} % lie on the reference muscle's edge"
+            );
+        }
     }
     if let Some(back) = &e.real_l3_back_muscles {
         show("real L3 back muscles", &back.agreement);
