@@ -14,7 +14,7 @@ use sarcoscope::segment::{reference, AxialSlice, LeftOut};
 use sarcoscope_network::device::{self, Preference};
 use sarcoscope_network::finetune::{self, Progress};
 use sarcoscope_network::model::{self, ModelCard, Packaged, Provenance};
-use sarcoscope_network::train::{self, Objective, TrainConfig};
+use sarcoscope_network::train::{self, TrainConfig};
 use sarcoscope_network::validation::{self, Evaluation};
 use sarcoscope_network::Device;
 use sarcoscope_network::{PostProcess, Segmentation, Segmenter};
@@ -260,9 +260,6 @@ pub struct TrainOptions {
     /// real slice alike).
     #[arg(long)]
     pub full_share: Option<f64>,
-    /// Add each tissue's soft Dice to the cross-entropy (nnU-Net's loss).
-    #[arg(long)]
-    pub dice_loss: bool,
     /// A model card to start from (fine-tuning) instead of random weights; its weights
     /// file lies beside it. With --labels, the shipped model unless given.
     #[arg(long)]
@@ -315,11 +312,6 @@ impl TrainOptions {
             learning_rate: self.learning_rate.unwrap_or(base.learning_rate),
             real_share: self.real_share.unwrap_or(base.real_share),
             full_share: self.full_share,
-            objective: if self.dice_loss {
-                Objective::CrossEntropyDice
-            } else {
-                Objective::CrossEntropy
-            },
             ..base
         };
         config.architecture.base_channels = self.base_channels;

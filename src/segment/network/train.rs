@@ -1,6 +1,5 @@
-//! Training the network (native): cross-entropy (and, when chosen, each tissue's soft
-//! Dice) on random crops of phantom and real slices, Adam with a warm-up and cosine
-//! decay, everything drawn from one seed.
+//! Training the network (native): cross-entropy on random crops of phantom and real
+//! slices, Adam with a warm-up and cosine decay, everything drawn from one seed.
 //!
 //! Reproducible: the same seed, configuration and device give the same weights. Crops
 //! (128² of the 256² grid by default) cut the cost per example by four; the network is
@@ -43,23 +42,6 @@ pub struct TrainConfig {
     /// weighted above their number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub full_share: Option<f64>,
-    /// What each step minimises (cards written before the choice existed trained on
-    /// cross-entropy alone).
-    #[serde(default)]
-    pub objective: Objective,
-}
-
-/// What training minimises. Cross-entropy counts every pixel alike, so a thin muscle's
-/// boundary weighs little against the bulk of fat; the soft Dice of each tissue, added
-/// to it as nnU-Net does by default (Isensee et al., Nat Methods 2021;18:203–211), weighs
-/// each tissue's boundary by that tissue's size — what the Dice the model is judged by
-/// counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Objective {
-    #[default]
-    CrossEntropy,
-    CrossEntropyDice,
 }
 
 impl Default for TrainConfig {
@@ -76,7 +58,6 @@ impl Default for TrainConfig {
             phantom_range: PhantomRange::default(),
             real_share: 0.3,
             full_share: None,
-            objective: Objective::CrossEntropy,
         }
     }
 }
@@ -273,7 +254,6 @@ impl Trainer {
             &targets,
             config.batch,
             config.crop,
-            config.objective,
             &self.device,
         );
         let grads = GradientsParams::from_grads(loss.backward(), &model);
@@ -402,96 +382,31 @@ fn crop(sample: &Sample, size: usize, side: usize, rng: &mut Rng) -> (Vec<f32>, 
     (input, target)
 }
 
-/// Mean cross-entropy over the labelled pixels, plus one minus the mean soft Dice of the
-/// four tissues when the objective asks for it. The Dice is taken over the whole batch
-/// and over labelled pixels only (a partially labelled slice's unlabelled pixels count
-/// for neither side), so a tissue a crop lacks does not swing the loss.
+/// Mean cross-entropy over the labelled pixels.
 fn loss(
     model: &UNet,
     inputs: Vec<f32>,
     targets: &[u8],
     batch: usize,
     side: usize,
-    objective: Objective,
     device: &Device,
 ) -> Tensor<1> {
     let classes = TissueClass::COUNT;
     let plane = side * side;
     let mut one_hot = vec![0f32; batch * classes * plane];
-    let mut known = vec![0f32; batch * classes * plane];
     let mut labelled = 0usize;
     for (i, &t) in targets.iter().enumerate() {
         if usize::from(t) < classes {
             let (b, p) = (i / plane, i % plane);
             one_hot[(b * classes + usize::from(t)) * plane + p] = 1.0;
-            for class in 0..classes {
-                known[(b * classes + class) * plane + p] = 1.0;
-            }
             labelled += 1;
         }
     }
-    let shape = [batch, classes, side, side];
     let x = Tensor::<4>::from_data(TensorData::new(inputs, [batch, 1, side, side]), device);
-    let y = Tensor::<4>::from_data(TensorData::new(one_hot, shape), device);
+    let y = Tensor::<4>::from_data(
+        TensorData::new(one_hot, [batch, classes, side, side]),
+        device,
+    );
     let log_p = log_softmax(model.forward(x), 1);
-    let cross_entropy = (log_p.clone() * y.clone()).sum().neg() / (labelled.max(1) as f64);
-    match objective {
-        Objective::CrossEntropy => cross_entropy,
-        Objective::CrossEntropyDice => {
-            let known = Tensor::<4>::from_data(TensorData::new(known, shape), device);
-            cross_entropy + soft_dice(log_p.exp() * known, y).neg() + 1.0
-        }
-    }
-}
-
-/// The mean over the four tissues of each one's soft Dice between probabilities `p` and
-/// one-hot labels `y` (both `[batch, classes, rows, columns]`), over the whole batch.
-fn soft_dice(p: Tensor<4>, y: Tensor<4>) -> Tensor<1> {
-    /// Keeps the Dice of a tissue no crop of the batch holds near 1 instead of 0/0.
-    const SMOOTH: f64 = 1.0;
-    let classes = p.dims()[1];
-    let per_class = |t: Tensor<4>| t.sum_dim(0).sum_dim(2).sum_dim(3);
-    let overlap = per_class(p.clone() * y.clone());
-    let sizes = per_class(p) + per_class(y);
-    let dice = (overlap * 2.0 + SMOOTH) / (sizes + SMOOTH);
-    dice.slice([0..1, 1..classes, 0..1, 0..1]).mean()
-}
-
-#[cfg(all(test, not(target_arch = "wasm32")))]
-mod tests {
-    use super::*;
-
-    /// One-hot planes of 2×2 pixels per class for one crop.
-    fn planes(per_class: [[f32; 4]; 5]) -> Tensor<4> {
-        let values = per_class.concat();
-        Tensor::<4>::from_data(TensorData::new(values, [1, 5, 2, 2]), &Device::flex())
-    }
-
-    fn value(t: Tensor<1>) -> f32 {
-        t.into_scalar::<f32>()
-    }
-
-    #[test]
-    fn soft_dice_is_one_when_right_and_falls_with_each_wrong_tissue() {
-        let truth = planes([
-            [1.0, 0.0, 0.0, 0.0],
-            [0.0, 1.0, 0.0, 0.0],
-            [0.0, 0.0, 0.0, 0.0],
-            [0.0, 0.0, 1.0, 0.0],
-            [0.0, 0.0, 0.0, 1.0],
-        ]);
-        // Right everywhere, IMAT absent from both: every tissue's Dice is 1.
-        assert!((value(soft_dice(truth.clone(), truth.clone())) - 1.0).abs() < 1e-6);
-        // The muscle pixel called SAT: muscle (2·0 + 1) / (0 + 1 + 1), SAT
-        // (2·1 + 1) / (2 + 1 + 1); IMAT and VAT stay 1.
-        let wrong = planes([
-            [1.0, 0.0, 0.0, 0.0],
-            [0.0, 0.0, 0.0, 0.0],
-            [0.0, 0.0, 0.0, 0.0],
-            [0.0, 0.0, 1.0, 0.0],
-            [0.0, 1.0, 0.0, 1.0],
-        ]);
-        let expected = (0.5 + 1.0 + 1.0 + 0.75) / 4.0;
-        assert!((value(soft_dice(wrong, truth)) - expected).abs() < 1e-6);
-    }
+    (log_p * y).sum().neg() / (labelled.max(1) as f64)
 }
