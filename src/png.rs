@@ -1,39 +1,68 @@
-//! A minimal PNG encoder for 8-bit greyscale images (label maps): written here because
-//! one small function is all the exports need, and it must run the same natively and
-//! in the browser.
-
-use std::io::Write;
+//! PNG files the exports write: 8-bit greyscale label maps and RGB overlays, through the
+//! `png` crate (which also reads readers' masks), the same natively and in the browser.
 
 /// Encodes `pixels` (row-major, one byte each) as a greyscale PNG.
 pub fn grey8(width: usize, height: usize, pixels: &[u8]) -> Vec<u8> {
-    let mut raw = Vec::with_capacity(height * (width + 1));
-    for row in pixels.chunks(width.max(1)).take(height) {
-        raw.push(0); // filter type: none
-        raw.extend_from_slice(row);
+    encode(width, height, pixels, png::ColorType::Grayscale)
+}
+
+/// Encodes `pixels` (row-major, red, green, blue) as a colour PNG.
+pub fn rgb8(width: usize, height: usize, pixels: &[[u8; 3]]) -> Vec<u8> {
+    encode(width, height, pixels.as_flattened(), png::ColorType::Rgb)
+}
+
+/// Empty when `bytes` does not fill `width × height` exactly (every caller passes an
+/// image's own pixels) or a side does not fit PNG's 32 bits.
+fn encode(width: usize, height: usize, bytes: &[u8], colour: png::ColorType) -> Vec<u8> {
+    let (Ok(width), Ok(height)) = (u32::try_from(width), u32::try_from(height)) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, width, height);
+    encoder.set_color(colour);
+    encoder.set_depth(png::BitDepth::Eight);
+    // Rows unfiltered: label maps compress as well, and simple readers (and the tests'
+    // own) need not undo filters.
+    encoder.set_filter(png::Filter::NoFilter);
+    let written = encoder
+        .write_header()
+        .and_then(|mut writer| writer.write_image_data(bytes).and(writer.finish()));
+    if written.is_err() {
+        return Vec::new();
     }
-    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
-    // Writing into a Vec cannot fail.
-    let idat = z
-        .write_all(&raw)
-        .and_then(|_| z.finish())
-        .unwrap_or_default();
-    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut header = Vec::with_capacity(13);
-    header.extend_from_slice(&(width as u32).to_be_bytes());
-    header.extend_from_slice(&(height as u32).to_be_bytes());
-    header.extend_from_slice(&[8, 0, 0, 0, 0]); // 8-bit, greyscale, deflate, no filter, no interlace
-    chunk(&mut out, b"IHDR", &header);
-    chunk(&mut out, b"IDAT", &idat);
-    chunk(&mut out, b"IEND", &[]);
     out
 }
 
-fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-    out.extend_from_slice(kind);
-    out.extend_from_slice(data);
-    let mut crc = flate2::Crc::new();
-    crc.update(kind);
-    crc.update(data);
-    out.extend_from_slice(&crc.sum().to_be_bytes());
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode(bytes: &[u8]) -> (png::OutputInfo, Vec<u8>) {
+        let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
+            .read_info()
+            .expect("a PNG header");
+        let mut pixels = vec![0; reader.output_buffer_size().expect("a size")];
+        let info = reader.next_frame(&mut pixels).expect("the pixels");
+        pixels.truncate(info.buffer_size());
+        (info, pixels)
+    }
+
+    #[test]
+    fn grey_and_colour_images_read_back() {
+        let grey: Vec<u8> = (0..12).collect();
+        let (info, pixels) = decode(&grey8(4, 3, &grey));
+        assert_eq!(
+            (info.width, info.height, info.color_type),
+            (4, 3, png::ColorType::Grayscale)
+        );
+        assert_eq!(pixels, grey);
+        let colour: Vec<[u8; 3]> = (0..6).map(|i| [i, 100 + i, 200 + i]).collect();
+        let (info, pixels) = decode(&rgb8(3, 2, &colour));
+        assert_eq!(
+            (info.width, info.height, info.color_type),
+            (3, 2, png::ColorType::Rgb)
+        );
+        assert_eq!(pixels, colour.as_flattened());
+        assert!(grey8(4, 3, &grey[..11]).is_empty(), "too few pixels");
+    }
 }

@@ -64,9 +64,11 @@ fn run(args: &[&str]) -> Value {
 }
 
 /// Decodes the 8-bit greyscale PNGs `png::grey8` writes: (width, height, pixels).
+/// An 8-bit PNG as Sarcoscope writes it (no filters): width, height and the bytes of its
+/// pixels, one a pixel when greyscale, three when RGB.
 fn read_png(bytes: &[u8]) -> (usize, usize, Vec<u8>) {
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
-    let (mut at, mut width, mut height, mut idat) = (8, 0, 0, Vec::new());
+    let (mut at, mut width, mut height, mut channels, mut idat) = (8, 0, 0, 1, Vec::new());
     while at + 8 <= bytes.len() {
         let len = u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
         let kind = &bytes[at + 4..at + 8];
@@ -75,7 +77,12 @@ fn read_png(bytes: &[u8]) -> (usize, usize, Vec<u8>) {
             b"IHDR" => {
                 width = u32::from_be_bytes(data[0..4].try_into().unwrap()) as usize;
                 height = u32::from_be_bytes(data[4..8].try_into().unwrap()) as usize;
-                assert_eq!(&data[8..10], &[8, 0], "8-bit greyscale");
+                assert_eq!(data[8], 8, "8 bits a channel");
+                channels = match data[9] {
+                    0 => 1,
+                    2 => 3,
+                    other => panic!("colour type {other}"),
+                };
             }
             b"IDAT" => idat.extend_from_slice(data),
             _ => {}
@@ -87,7 +94,7 @@ fn read_png(bytes: &[u8]) -> (usize, usize, Vec<u8>) {
         .read_to_end(&mut raw)
         .expect("zlib");
     let pixels = raw
-        .chunks(width + 1)
+        .chunks(width * channels + 1)
         .flat_map(|row| {
             assert_eq!(row[0], 0, "filter none");
             row[1..].to_vec()
@@ -301,6 +308,7 @@ fn eval_reproduces_the_model_cards_figures() {
     let card: Value = serde_json::from_slice(&card).expect("card JSON");
     let phantoms = card["validation"]["phantom_count"].to_string();
     let shared = shared.parent().expect("shared root");
+    let overlays = std::env::temp_dir().join(format!("sarcoscope-overlays-{}", std::process::id()));
     let ours = run(&[
         "eval",
         "--json",
@@ -310,6 +318,8 @@ fn eval_reproduces_the_model_cards_figures() {
         shared.to_str().expect("path"),
         "--phantoms",
         &phantoms,
+        "--overlays",
+        overlays.to_str().expect("path"),
     ]);
     // The card was written by `train` on the CPU backend: the same figures, to the digit.
     assert_eq!(ours, card["validation"], "eval differs from the model card");
@@ -337,6 +347,31 @@ fn eval_reproduces_the_model_cards_figures() {
         .as_f64()
         .expect("share of errors on the reference's edge");
     assert!((0.0..=100.0).contains(&edge), "{edge} %");
+    // The overlays draw the same masks: their colours give the same Dice and area ratio.
+    let (mut both, mut extra, mut missed) = (0usize, 0usize, 0usize);
+    let mut pictures = 0;
+    for k in HELD_OUT_SLICES {
+        let path = overlays.join(format!("totalseg-example-slice-{k}.png"));
+        let (width, height, pixels) = read_png(&common::read(&path));
+        assert_eq!((width, height), (122 * 4, 101 * 4), "{}", path.display());
+        for rgb in pixels.chunks(3) {
+            match rgb {
+                [0, 158, 115] => both += 1,
+                [230, 159, 0] => extra += 1,
+                [0, 114, 178] => missed += 1,
+                _ => {}
+            }
+        }
+        pictures += 1;
+    }
+    assert_eq!(pictures, 15);
+    let muscle = &ours["real_held_out"]["muscle"];
+    let drawn_dice = 2.0 * both as f64 / (2 * both + extra + missed) as f64;
+    assert!((drawn_dice - muscle["dice"].as_f64().expect("Dice")).abs() < 1e-12);
+    let ratio = |a: &str, b: &str| muscle[a].as_f64().expect(a) / muscle[b].as_f64().expect(b);
+    let drawn_ratio = (both + extra) as f64 / (both + missed) as f64;
+    assert!((drawn_ratio - ratio("predicted_area_cm2", "reference_area_cm2")).abs() < 1e-9);
+    std::fs::remove_dir_all(&overlays).ok();
 }
 
 /// A real slice (L1–L2, held out) with two arms drawn beside it — one 6 mm away, one

@@ -104,6 +104,47 @@ impl AgreementBuilder {
     }
 }
 
+/// Colours of an agreement overlay (Okabe–Ito, told apart with every common colour-vision
+/// deficiency): the tissue in both masks, in the prediction only, in the reference only.
+pub const OVERLAY_BOTH: [u8; 3] = [0, 158, 115];
+pub const OVERLAY_EXTRA: [u8; 3] = [230, 159, 0];
+pub const OVERLAY_MISSED: [u8; 3] = [0, 114, 178];
+
+/// A slice as an RGB picture of where a prediction and a reference agree on one tissue:
+/// the CT in grey (soft-tissue window, level 40, width 400 HU) under the three overlay
+/// colours, each pixel drawn `zoom` × `zoom` so that a 3 mm slice can be read. Rows of
+/// `columns × zoom` pixels, `rows × zoom` of them.
+pub fn agreement_overlay(
+    hu: &[i16],
+    columns: usize,
+    predicted: &[bool],
+    reference: &[bool],
+    zoom: usize,
+) -> Vec<[u8; 3]> {
+    let grey = |v: i16| {
+        let level = ((f64::from(v) + 160.0) / 400.0 * 255.0).clamp(0.0, 255.0) as u8;
+        [level; 3]
+    };
+    let colour = |i: usize| match (predicted.get(i), reference.get(i)) {
+        (Some(true), Some(true)) => OVERLAY_BOTH,
+        (Some(true), _) => OVERLAY_EXTRA,
+        (_, Some(true)) => OVERLAY_MISSED,
+        _ => grey(hu.get(i).copied().unwrap_or(i16::MIN)),
+    };
+    let zoom = zoom.max(1);
+    let rows = hu.len() / columns.max(1);
+    let mut out = Vec::with_capacity(hu.len() * zoom * zoom);
+    for row in 0..rows {
+        let line: Vec<[u8; 3]> = (0..columns)
+            .flat_map(|column| std::iter::repeat_n(colour(row * columns + column), zoom))
+            .collect();
+        for _ in 0..zoom {
+            out.extend_from_slice(&line);
+        }
+    }
+    out
+}
+
 /// `mask` grown by `radius` pixels (a square neighbourhood).
 pub fn dilate(mask: &[bool], columns: usize, rows: usize, radius: usize) -> Vec<bool> {
     let mut out = vec![false; mask.len()];
@@ -125,6 +166,29 @@ pub fn dilate(mask: &[bool], columns: usize, rows: usize, radius: usize) -> Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_overlay_colours_each_pixel_by_who_holds_it() {
+        // 2 × 2 pixels: both, prediction only, reference only, neither (air).
+        let picture = agreement_overlay(
+            &[0, 0, 0, -1000],
+            2,
+            &[true, true, false, false],
+            &[true, false, true, false],
+            2,
+        );
+        assert_eq!(picture.len(), 16);
+        let at = |row: usize, column: usize| picture[row * 4 + column];
+        assert_eq!(at(0, 0), OVERLAY_BOTH);
+        assert_eq!(at(1, 1), OVERLAY_BOTH);
+        assert_eq!(at(0, 2), OVERLAY_EXTRA);
+        assert_eq!(at(3, 1), OVERLAY_MISSED);
+        assert_eq!(
+            at(3, 3),
+            [0, 0, 0],
+            "air is black in the soft-tissue window"
+        );
+    }
 
     #[test]
     fn dice_of_halves() {

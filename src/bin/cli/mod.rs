@@ -98,6 +98,10 @@ enum Command {
         phantoms: usize,
         #[arg(long)]
         json: bool,
+        /// Write each held-out slice's muscle, ours against the reference's, as a PNG into
+        /// this folder (green both, orange ours only, blue the reference's only).
+        #[arg(long)]
+        overlays: Option<PathBuf>,
     },
     /// Prognosis scores (MELD, MELD-Na, MELD 3.0, Child–Pugh, ALBI, APRI, FIB-4) for
     /// a CSV with columns bili, creat, inr, na, alb, sex (M/F), dialysis (0/1) and, when
@@ -191,7 +195,14 @@ pub fn main() -> ExitCode {
             shared,
             phantoms,
             json,
-        } => segment::eval_command(&model, shared.as_deref(), phantoms, json),
+            overlays,
+        } => segment::eval_command(
+            &model,
+            shared.as_deref(),
+            phantoms,
+            json,
+            overlays.as_deref(),
+        ),
         Command::Scores {
             csv,
             units,

@@ -10,7 +10,8 @@ use sarcoscope::agree::tag::TagNumbers;
 use sarcoscope::body;
 use sarcoscope::l3;
 use sarcoscope::report::seg;
-use sarcoscope::segment::{reference, AxialSlice, LeftOut};
+use sarcoscope::segment::eval::agreement_overlay;
+use sarcoscope::segment::{reference, AxialSlice, LeftOut, TissueClass};
 use sarcoscope_network::device::{self, Preference};
 use sarcoscope_network::finetune::{self, Progress};
 use sarcoscope_network::model::{self, ModelCard, Packaged, Provenance};
@@ -421,8 +422,12 @@ pub fn train_command(options: &TrainOptions) -> Result<(), super::Failure> {
     ))?;
     let segmenter = Segmenter::from_network(card.clone(), trained.network, device);
     eprintln!("evaluating…");
-    let mut evaluation =
-        validation::evaluate(&segmenter, reference.as_ref(), options.eval_phantoms)?;
+    let mut evaluation = validation::evaluate(
+        &segmenter,
+        reference.as_ref(),
+        options.eval_phantoms,
+        |_, _, _| {},
+    )?;
     let trained_on_reference = reference.as_ref().is_some_and(|r| {
         let evaluated = r.held_out().into_iter().map(|(s, _)| s.hu);
         let back = r.l3_back_muscles.iter().map(|(_, s)| s.hu.clone());
@@ -558,15 +563,59 @@ fn print_site(cv: &finetune::CrossValidation) {
     }
 }
 
+/// Each held-out slice's overlay is drawn this many times larger (3 mm pixels).
+const OVERLAY_ZOOM: usize = 4;
+
 pub fn eval_command(
     options: &ModelOptions,
     shared: Option<&Path>,
     phantoms: usize,
     json: bool,
+    overlays: Option<&Path>,
 ) -> Result<(), super::Failure> {
     let (segmenter, _) = load_model(options)?;
     let reference = load_reference(shared)?;
-    let evaluation = validation::evaluate(&segmenter, reference.as_ref(), phantoms)?;
+    if let Some(dir) = overlays {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    let mut unwritten = Vec::new();
+    let evaluation = validation::evaluate(
+        &segmenter,
+        reference.as_ref(),
+        phantoms,
+        |slice, predicted, reference| {
+            let Some(dir) = overlays else {
+                return;
+            };
+            let muscle = TissueClass::SkeletalMuscle;
+            let picture = agreement_overlay(
+                &slice.hu,
+                slice.columns,
+                &predicted.of(muscle),
+                &reference.of(muscle),
+                OVERLAY_ZOOM,
+            );
+            let png = sarcoscope::png::rgb8(
+                slice.columns * OVERLAY_ZOOM,
+                slice.rows * OVERLAY_ZOOM,
+                &picture,
+            );
+            let path = dir.join(format!("{}.png", slice.name.replace(' ', "-")));
+            if let Err(e) = super::write_file(&path, png) {
+                unwritten.push(e);
+            }
+        },
+    )?;
+    if let Some(problem) = unwritten.into_iter().next() {
+        return Err(problem);
+    }
+    if let Some(dir) = overlays {
+        eprintln!(
+            "muscle overlays of the held-out slices in {}: green both, orange ours only, blue the reference's only",
+            dir.display()
+        );
+    }
     if json {
         let text = serde_json::to_string_pretty(&evaluation)?;
         out!("{text}");

@@ -84,10 +84,13 @@ impl MuscleErrors {
     }
 }
 
+/// `held_out` sees each held-out real slice with its prediction and reference (both
+/// through the HU windows), to draw them.
 pub fn evaluate(
     segmenter: &Segmenter,
     reference: Option<&Reference>,
     phantom_count: usize,
+    mut held_out: impl FnMut(&LabelledSlice, &TissueMask, &TissueMask),
 ) -> Result<Evaluation, ModelError> {
     let post = PostProcess::default();
     let mut notes = Vec::new();
@@ -107,6 +110,7 @@ pub fn evaluate(
                     TissueClass::Sat,
                 ],
                 |k, predicted, reference| {
+                    held_out(&slices[k].0, predicted, reference);
                     let Some(structures) = slices[k].1 else {
                         return;
                     };
