@@ -308,7 +308,9 @@ fn eval_reproduces_the_model_cards_figures() {
     let card: Value = serde_json::from_slice(&card).expect("card JSON");
     let phantoms = card["validation"]["phantom_count"].to_string();
     let shared = shared.parent().expect("shared root");
-    let overlays = std::env::temp_dir().join(format!("sarcoscope-overlays-{}", std::process::id()));
+    // Kept in artifacts/ for a person to look at where the model and the reference differ.
+    let overlays = common::repository().join("artifacts/eval-overlays");
+    std::fs::remove_dir_all(&overlays).ok();
     let ours = run(&[
         "eval",
         "--json",
@@ -371,7 +373,6 @@ fn eval_reproduces_the_model_cards_figures() {
     let ratio = |a: &str, b: &str| muscle[a].as_f64().expect(a) / muscle[b].as_f64().expect(b);
     let drawn_ratio = (both + extra) as f64 / (both + missed) as f64;
     assert!((drawn_ratio - ratio("predicted_area_cm2", "reference_area_cm2")).abs() < 1e-9);
-    std::fs::remove_dir_all(&overlays).ok();
 }
 
 /// A real slice (L1–L2, held out) with two arms drawn beside it — one 6 mm away, one
