@@ -579,7 +579,7 @@ pub fn eval_command(
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
-    let mut unwritten = Vec::new();
+    let (mut written, mut unwritten) = (0usize, Vec::new());
     let evaluation = validation::evaluate(
         &segmenter,
         reference.as_ref(),
@@ -602,19 +602,22 @@ pub fn eval_command(
                 &picture,
             );
             let path = dir.join(format!("{}.png", slice.name.replace(' ', "-")));
-            if let Err(e) = super::write_file(&path, png) {
-                unwritten.push(e);
+            match super::write_file(&path, png) {
+                Ok(()) => written += 1,
+                Err(e) => unwritten.push(e),
             }
         },
     )?;
     if let Some(problem) = unwritten.into_iter().next() {
         return Err(problem);
     }
-    if let Some(dir) = overlays {
-        eprintln!(
-            "muscle overlays of the held-out slices in {}: green both, orange ours only, blue the reference's only",
+    match overlays {
+        Some(dir) if written > 0 => eprintln!(
+            "{written} muscle overlays of the held-out slices in {}: green both, orange ours only, blue the reference's only",
             dir.display()
-        );
+        ),
+        Some(_) => eprintln!("no overlays: without the reference (--shared) no slice is held out"),
+        None => {}
     }
     if json {
         let text = serde_json::to_string_pretty(&evaluation)?;
