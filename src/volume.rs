@@ -2,6 +2,7 @@
 //! each file of the chosen series once.
 
 mod early;
+mod window;
 
 use serde::{Deserialize, Serialize};
 
@@ -11,6 +12,7 @@ use crate::dicom::{self, DicomError, Instance, ParsedFile};
 use crate::units::{Hu, Rescale, SliceIndex};
 
 pub use early::{Early, Placed};
+pub use window::Window;
 
 /// Everything about a volume except its voxels (small, sent as JSON to the page).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -5,23 +5,11 @@ use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 
 use sarcoscope::l3::VertebraFound;
 use sarcoscope::volume::Volume;
-
-/// A display window: HU `level` ± `width` / 2 maps to black..white.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Window {
-    pub level: f64,
-    pub width: f64,
-}
+pub use sarcoscope::volume::Window;
 
 /// Display presets (display only; they change no measurement).
 pub const PRESETS: [(&str, Window); 3] = [
-    (
-        "Soft tissue",
-        Window {
-            level: 40.0,
-            width: 400.0,
-        },
-    ),
+    ("Soft tissue", Window::SOFT_TISSUE),
     // Centred on the skeletal muscle range −29..150 HU (Mitsiopoulos 1998; Alberta protocol).
     (
         "Muscle",
@@ -42,14 +30,12 @@ pub const PRESETS: [(&str, Window); 3] = [
 /// RGBA bytes for a plane of HU values; no-data voxels are drawn dark blue so they are
 /// never mistaken for air.
 pub fn to_rgba(plane: &[i16], window: Window) -> Vec<u8> {
-    let low = window.level - window.width / 2.0;
-    let scale = 255.0 / window.width.max(1.0);
     let mut out = Vec::with_capacity(plane.len() * 4);
     for &v in plane {
         if v == Volume::NO_DATA {
             out.extend_from_slice(&[0, 0, 40, 255]);
         } else {
-            let g = ((f64::from(v) - low) * scale).clamp(0.0, 255.0) as u8;
+            let g = window.grey(v);
             out.extend_from_slice(&[g, g, g, 255]);
         }
     }

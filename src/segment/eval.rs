@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::volume::Window;
+
 /// Dice similarity coefficient 2|A∩B| / (|A|+|B|) (Dice, Ecology 1945); `None` when
 /// both are empty.
 pub fn dice(a: &[bool], b: &[bool]) -> Option<f64> {
@@ -111,7 +113,7 @@ pub const OVERLAY_EXTRA: [u8; 3] = [230, 159, 0];
 pub const OVERLAY_MISSED: [u8; 3] = [0, 114, 178];
 
 /// A slice as an RGB picture of where a prediction and a reference agree on one tissue:
-/// the CT in grey (soft-tissue window, level 40, width 400 HU) under the three overlay
+/// the CT in grey ([`Window::SOFT_TISSUE`]) under the three overlay
 /// colours, each pixel drawn `zoom` × `zoom` so that a 3 mm slice can be read. Rows of
 /// `columns × zoom` pixels, `rows × zoom` of them.
 pub fn agreement_overlay(
@@ -121,15 +123,11 @@ pub fn agreement_overlay(
     reference: &[bool],
     zoom: usize,
 ) -> Vec<[u8; 3]> {
-    let grey = |v: i16| {
-        let level = ((f64::from(v) + 160.0) / 400.0 * 255.0).clamp(0.0, 255.0) as u8;
-        [level; 3]
-    };
     let colour = |i: usize| match (predicted.get(i), reference.get(i)) {
         (Some(true), Some(true)) => OVERLAY_BOTH,
         (Some(true), _) => OVERLAY_EXTRA,
         (_, Some(true)) => OVERLAY_MISSED,
-        _ => grey(hu.get(i).copied().unwrap_or(i16::MIN)),
+        _ => [Window::SOFT_TISSUE.grey(hu.get(i).copied().unwrap_or(i16::MIN)); 3],
     };
     let zoom = zoom.max(1);
     let rows = hu.len() / columns.max(1);
