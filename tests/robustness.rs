@@ -48,6 +48,13 @@ fn problem_in_report(label: &str, report: &FileReport) -> Option<String> {
     }
 }
 
+/// A real CT slice (uncompressed, explicit VR) to damage or pack; `None` (said) without
+/// the shared data.
+fn ct_slice() -> Option<Vec<u8>> {
+    common::shared_dir("data/ct/totalseg-example/series-dicom/slice0050.dcm")
+        .map(|path| common::read(&path))
+}
+
 fn error_of(bytes: &[u8]) -> String {
     let (report, _) = inspect_bytes("input", bytes);
     report.error.expect("an error")
@@ -113,11 +120,9 @@ fn dicomdir_is_named() {
 fn archives_and_compressed_files_are_named_for_what_they_are() {
     use std::io::Write;
 
-    let Some(path) = common::shared_dir("data/ct/totalseg-example/series-dicom/slice0050.dcm")
-    else {
+    let Some(slice) = ct_slice() else {
         return;
     };
-    let slice = common::read(&path);
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let stored =
         zip::write::FileOptions::default().compression_method(zip::CompressionMethod::Stored);
@@ -246,11 +251,9 @@ fn corrupted_bytes_never_panic() {
 #[test]
 fn huge_length_fails_fast() {
     const HUGE: [u8; 4] = [0xFE, 0xFF, 0xFF, 0xF0];
-    let Some(path) = common::shared_dir("data/ct/totalseg-example/series-dicom/slice0050.dcm")
-    else {
+    let Some(original) = ct_slice() else {
         return;
     };
-    let original = common::read(&path);
     assert_eq!(&original[128..132], b"DICM");
     // (0002,0002) UI right after (0002,0001) OB: an unknown VR makes its 16-bit length
     // and the first value bytes read as reserved bytes and a 32-bit length (~775 MB).
@@ -360,11 +363,9 @@ fn an_rle_header_claiming_impossible_segments_is_refused_before_allocating() {
 fn sequences_nested_thousands_deep_are_refused_not_a_stack_overflow() {
     // Mutation testing: 50,000 nested sequences overflowed the stack in dicom-rs's
     // recursive reader, which aborts the program (natively) or the worker (browser).
-    let Some(path) = common::shared_dir("data/ct/totalseg-example/series-dicom/slice0050.dcm")
-    else {
+    let Some(original) = ct_slice() else {
         return;
     };
-    let original = common::read(&path);
     let limit = sarcoscope::dicom::MAX_SEQUENCE_DEPTH;
     for defined in [false, true] {
         let at_limit = common::nested_sequences(&original, limit, defined);
